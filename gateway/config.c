@@ -1,0 +1,723 @@
+/*
+ * config: see config.h. The tables below are the one place where a key is
+ * defined; deskgate.conf(5) documents each of them and a test
+ * (tests/unit/check-config-doc.sh) fails when one is missing from the page.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/config.h"
+#include "parsers/util.h"
+
+enum config_type {
+	CONFIG_STRING,	 /* char * */
+	CONFIG_SECRET,	 /* char *, never printed */
+	CONFIG_PATH,	 /* char *, resolved against the config directory */
+	CONFIG_STATEPATH, /* char *, resolved against state_dir */
+	CONFIG_ENUM,	 /* char *, one of enum_values */
+	CONFIG_UINT,	 /* uint64_t */
+	CONFIG_SIZE,	 /* uint64_t, bytes, "25M" */
+	CONFIG_DURATION, /* uint64_t, seconds, "5m" */
+	CONFIG_BOOL,	 /* int */
+};
+
+static const char *const config_type_names[] = {
+	"string", "secret", "path", "path", "enum", "integer", "size", "duration", "boolean",
+};
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	const char *def; /* NULL: no default (unset) */
+	uint64_t min, max;
+	size_t offset;
+	const char *enum_values; /* "a|b|c" for CONFIG_ENUM */
+	const char *doc;
+};
+
+struct config_section {
+	const char *name;
+	int repeatable; /* [name LABEL] sections, stored in an array */
+	const struct config_key *keys;
+	size_t n_keys;
+	size_t item_size;      /* repeatable: size of one item */
+	size_t array_offset;   /* repeatable: offset of the array pointer in struct config */
+	size_t count_offset;   /* repeatable: offset of the count */
+	size_t label_offset;   /* repeatable: offset of the label (char *) in the item */
+	size_t struct_offset;  /* fixed: offset of the section's struct in struct config */
+};
+
+#define U64MAX UINT64_MAX
+#define G(f) offsetof(struct config, f)
+static const struct config_key general_keys[] = {
+	{ "state_dir", CONFIG_PATH, "/var/lib/deskgate", 0, 0, G(state_dir), NULL,
+	  "Directory for the ticket store, raw mail, attachments and quarantine." },
+	{ "database", CONFIG_STATEPATH, "deskgate.db", 0, 0, G(database), NULL,
+	  "SQLite database file, relative to state_dir." },
+	{ "log_level", CONFIG_ENUM, "info", 0, 0, G(log_level), "error|warn|info|debug",
+	  "Least severe level written to the log." },
+	{ "hostname", CONFIG_STRING, "localhost", 1, 253, G(hostname), NULL,
+	  "Host name used in generated Message-IDs and the SMTP greeting." },
+	{ "support_address", CONFIG_STRING, "support@localhost", 3, 254, G(support_address), NULL,
+	  "The support desk's address: customers write to it, replies come from it." },
+	{ "support_name", CONFIG_STRING, "Support", 0, 200, G(support_name), NULL,
+	  "Display name on mail sent from support_address." },
+};
+#undef G
+
+#define L(f) offsetof(struct config_limits, f)
+static const struct config_key limits_keys[] = {
+	{ "max_message_size", CONFIG_SIZE, "25M", 1024, U64MAX, L(max_message_size), NULL,
+	  "Largest raw message accepted; larger mail is quarantined." },
+	{ "max_header_size", CONFIG_SIZE, "256K", 256, U64MAX, L(max_header_size), NULL,
+	  "Largest header block of a message or MIME part." },
+	{ "max_header_count", CONFIG_UINT, "1000", 10, 1000000, L(max_header_count), NULL,
+	  "Most header fields in one header block." },
+	{ "max_line_length", CONFIG_SIZE, "1M", 78, U64MAX, L(max_line_length), NULL,
+	  "Longest line (header field or body line) accepted." },
+	{ "max_mime_depth", CONFIG_UINT, "20", 1, 1000, L(max_mime_depth), NULL,
+	  "Deepest nesting of multipart and message/rfc822 parts." },
+	{ "max_mime_parts", CONFIG_UINT, "500", 1, 1000000, L(max_mime_parts), NULL,
+	  "Most MIME parts in one message." },
+	{ "max_attachments", CONFIG_UINT, "100", 0, 100000, L(max_attachments), NULL,
+	  "Most attachments (and inline parts) in one message." },
+	{ "max_attachment_size", CONFIG_SIZE, "20M", 0, U64MAX, L(max_attachment_size), NULL,
+	  "Largest decoded attachment." },
+	{ "max_decoded_size", CONFIG_SIZE, "60M", 1024, U64MAX, L(max_decoded_size), NULL,
+	  "Most decoded bytes over all parts of one message." },
+	{ "max_text_size", CONFIG_SIZE, "2M", 1024, U64MAX, L(max_text_size), NULL,
+	  "Largest body text kept, in UTF-8; longer text is cut with a warning event." },
+};
+#undef L
+
+#define S(f) offsetof(struct config_smtp, f)
+static const struct config_key smtp_keys[] = {
+	{ "host", CONFIG_STRING, "127.0.0.1", 1, 253, S(host), NULL, "SMTP relay host." },
+	{ "port", CONFIG_UINT, "25", 1, 65535, S(port), NULL, "SMTP relay port." },
+	{ "security", CONFIG_ENUM, "starttls", 0, 0, S(security), "smtps|starttls|none",
+	  "TLS mode; \"none\" is refused unless host is a loopback address." },
+	{ "ca_file", CONFIG_PATH, NULL, 0, 0, S(ca_file), NULL,
+	  "CA bundle for verifying the relay; default: the system's." },
+	{ "tls_verify", CONFIG_BOOL, "yes", 0, 0, S(tls_verify), NULL,
+	  "Verify the relay's certificate chain and host name." },
+	{ "username", CONFIG_STRING, NULL, 0, 320, S(username), NULL, "SMTP AUTH user name." },
+	{ "password", CONFIG_SECRET, NULL, 0, 1024, S(password), NULL,
+	  "SMTP AUTH password (prefer password_file)." },
+	{ "password_file", CONFIG_PATH, NULL, 0, 0, S(password_file), NULL,
+	  "File whose first line is the SMTP AUTH password." },
+	{ "auth", CONFIG_ENUM, "none", 0, 0, S(auth), "none|plain|login|xoauth2",
+	  "SMTP AUTH mechanism." },
+	{ "token_command", CONFIG_STRING, NULL, 0, 4096, S(token_command), NULL,
+	  "Command that prints an OAuth2 access token (for auth = xoauth2)." },
+	{ "token_file", CONFIG_PATH, NULL, 0, 0, S(token_file), NULL,
+	  "File holding an OAuth2 access token (for auth = xoauth2)." },
+	{ "envelope_from", CONFIG_STRING, NULL, 0, 254, S(envelope_from), NULL,
+	  "Envelope sender (MAIL FROM); default: support_address." },
+	{ "helo", CONFIG_STRING, NULL, 0, 253, S(helo), NULL,
+	  "Name sent in EHLO; default: hostname." },
+	{ "timeout", CONFIG_DURATION, "60s", 1, 3600, S(timeout), NULL,
+	  "Connect and per-command timeout." },
+	{ "retry_initial", CONFIG_DURATION, "1m", 1, 86400, S(retry_initial), NULL,
+	  "First retry delay after a temporary failure; doubles each time." },
+	{ "retry_max_age", CONFIG_DURATION, "2d", 60, 30 * 86400, S(retry_max_age), NULL,
+	  "Give up on a message that could not be sent for this long." },
+};
+#undef S
+
+#define M(f) offsetof(struct config_mailbox, f)
+static const struct config_key mailbox_keys[] = {
+	{ "host", CONFIG_STRING, NULL, 1, 253, M(host), NULL, "IMAP server host (required)." },
+	{ "port", CONFIG_UINT, NULL, 1, 65535, M(port), NULL,
+	  "IMAP server port; default 993 for imaps, 143 otherwise." },
+	{ "security", CONFIG_ENUM, "imaps", 0, 0, M(security), "imaps|starttls|none",
+	  "TLS mode; \"none\" sends the password in clear and must be chosen explicitly." },
+	{ "ca_file", CONFIG_PATH, NULL, 0, 0, M(ca_file), NULL,
+	  "CA bundle for verifying the server; default: the system's." },
+	{ "tls_verify", CONFIG_BOOL, "yes", 0, 0, M(tls_verify), NULL,
+	  "Verify the server's certificate chain and host name before logging in." },
+	{ "username", CONFIG_STRING, NULL, 1, 320, M(username), NULL, "Login name (required)." },
+	{ "password", CONFIG_SECRET, NULL, 0, 1024, M(password), NULL,
+	  "Password (prefer password_file)." },
+	{ "password_file", CONFIG_PATH, NULL, 0, 0, M(password_file), NULL,
+	  "File whose first line is the password." },
+	{ "auth", CONFIG_ENUM, "login", 0, 0, M(auth), "login|plain|xoauth2|oauthbearer",
+	  "Authentication mechanism." },
+	{ "token_command", CONFIG_STRING, NULL, 0, 4096, M(token_command), NULL,
+	  "Command that prints an OAuth2 access token; run again when the server rejects it." },
+	{ "token_file", CONFIG_PATH, NULL, 0, 0, M(token_file), NULL,
+	  "File holding an OAuth2 access token; re-read when the server rejects it." },
+	{ "folder", CONFIG_STRING, "INBOX", 1, 1000, M(folder), NULL, "Folder to watch." },
+	{ "after", CONFIG_ENUM, "seen", 0, 0, M(after), "seen|move",
+	  "What to do with a message once its ticket is committed: flag it \\Seen, or move it." },
+	{ "move_to", CONFIG_STRING, "Archive", 1, 1000, M(move_to), NULL,
+	  "Folder for after = move." },
+	{ "idle", CONFIG_BOOL, "yes", 0, 0, M(idle), NULL,
+	  "Wait for new mail with IMAP IDLE when the server offers it." },
+	{ "idle_interval", CONFIG_DURATION, "25m", 10, 29 * 60, M(idle_interval), NULL,
+	  "Re-issue IDLE after this long." },
+	{ "poll_interval", CONFIG_DURATION, "60s", 1, 86400, M(poll_interval), NULL,
+	  "Poll interval when IDLE is off or not offered." },
+	{ "batch_size", CONFIG_UINT, "200", 1, 10000, M(batch_size), NULL,
+	  "Messages fetched per UID FETCH round trip." },
+	{ "timeout", CONFIG_DURATION, "60s", 1, 3600, M(timeout), NULL,
+	  "Network timeout; a server silent for longer is treated as gone." },
+};
+#undef M
+
+#define C(f) offsetof(struct config, f)
+static const struct config_section sections[] = {
+	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
+	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },
+	{ "smtp", 0, smtp_keys, N_ELEMENTS(smtp_keys), 0, 0, 0, 0, C(smtp) },
+	{ "mailbox", 1, mailbox_keys, N_ELEMENTS(mailbox_keys), sizeof(struct config_mailbox),
+	  C(mailboxes), C(n_mailboxes), offsetof(struct config_mailbox, name), 0 },
+};
+#undef C
+
+/* ------------------------------------------------------------------------ */
+
+static int
+parse_scaled(const char *s, const char *units, const uint64_t *factors, uint64_t *value_r)
+{
+	uint64_t v = 0;
+	const char *p = s;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (U64MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	uint64_t f = 1;
+	if (*p != '\0') {
+		const char *u = strchr(units, *p);
+		if (u == NULL || p[1] != '\0')
+			return -1;
+		f = factors[u - units];
+	}
+	if (f != 1 && v > U64MAX / f)
+		return -1;
+	*value_r = v * f;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *value_r)
+{
+	static const uint64_t f[] = { 1024ULL, 1024ULL, 1048576ULL, 1048576ULL,
+				      1073741824ULL, 1073741824ULL };
+	return parse_scaled(s, "kKmMgG", f, value_r);
+}
+
+int
+config_parse_duration(const char *s, uint64_t *value_r)
+{
+	static const uint64_t f[] = { 1, 60, 3600, 86400, 604800 };
+	return parse_scaled(s, "smhdw", f, value_r);
+}
+
+static int
+parse_bool(const char *s, int *value_r)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 || strcmp(s, "on") == 0 ||
+	    strcmp(s, "1") == 0)
+		*value_r = 1;
+	else if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 || strcmp(s, "off") == 0 ||
+		 strcmp(s, "0") == 0)
+		*value_r = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+enum_allows(const char *values, const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = values;
+	while (*p != '\0') {
+		const char *end = strchr(p, '|');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, s, n) == 0)
+			return 1;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* Set one key in the struct at base; NULL on success, else a reason. */
+static const char *
+key_set(const struct config_key *key, void *base, const char *value)
+{
+	void *field = (char *)base + key->offset;
+	uint64_t v;
+	int b;
+
+	switch (key->type) {
+	case CONFIG_STRING:
+	case CONFIG_SECRET:
+	case CONFIG_PATH:
+	case CONFIG_STATEPATH:
+	case CONFIG_ENUM: {
+		size_t len = strlen(value);
+		for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				return "control characters are not allowed";
+		if (key->type == CONFIG_ENUM && !enum_allows(key->enum_values, value))
+			return errf("must be one of %s", key->enum_values);
+		if ((key->type == CONFIG_STRING || key->type == CONFIG_SECRET) && key->max != 0 &&
+		    (len < key->min || len > key->max))
+			return errf("length must be %llu to %llu characters",
+				    (unsigned long long)key->min, (unsigned long long)key->max);
+		if ((key->type == CONFIG_PATH || key->type == CONFIG_STATEPATH) && len == 0)
+			return "empty path";
+		char **s = field;
+		free(*s);
+		*s = xstrdup(value);
+		return NULL;
+	}
+	case CONFIG_UINT:
+		if (str_to_u64(value, U64MAX, &v) < 0)
+			return "not a non-negative integer";
+		break;
+	case CONFIG_SIZE:
+		if (config_parse_size(value, &v) < 0)
+			return "not a size (bytes, or a number with k, M or G)";
+		break;
+	case CONFIG_DURATION:
+		if (config_parse_duration(value, &v) < 0)
+			return "not a duration (seconds, or a number with s, m, h, d or w)";
+		break;
+	case CONFIG_BOOL:
+		if (parse_bool(value, &b) < 0)
+			return "not a boolean (yes or no)";
+		*(int *)field = b;
+		return NULL;
+	}
+	if (v < key->min || v > key->max)
+		return errf("out of range (%llu to %llu)", (unsigned long long)key->min,
+			    (unsigned long long)key->max);
+	*(uint64_t *)field = v;
+	return NULL;
+}
+
+static void
+section_apply_defaults(const struct config_section *sec, void *base)
+{
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *key = &sec->keys[i];
+		if (key->def == NULL)
+			continue;
+		const char *why = key_set(key, base, key->def);
+		if (why != NULL) {
+			fprintf(stderr, "deskgate: bad built-in default for %s.%s: %s\n",
+				sec->name, key->name, why);
+			abort();
+		}
+	}
+}
+
+static void
+section_free_strings(const struct config_section *sec, void *base)
+{
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *key = &sec->keys[i];
+		if (key->type <= CONFIG_ENUM)
+			x_free((char *)base + key->offset);
+	}
+}
+
+static void *
+section_base(struct config *config, const struct config_section *sec)
+{
+	return (char *)config + sec->struct_offset;
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct parse_ctx {
+	struct config *config;
+	FILE *fp;
+	int line;
+	int line_too_long;
+	int error_line;
+	char *error;
+	/* the repeatable section currently open: index into sections, item */
+	char *cur_section_raw;
+	const struct config_section *cur_sec;
+	void *cur_base;
+};
+
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	char *r = fgets(str, num, ctx->fp);
+	if (r == NULL)
+		return NULL;
+	size_t len = strlen(r);
+	if (len > 0 && r[len - 1] == '\n') {
+		ctx->line++;
+	} else if (!feof(ctx->fp)) {
+		/* Longer than the line buffer: record it; inih will see pieces. */
+		ctx->line_too_long = 1;
+		if (ctx->error == NULL) {
+			ctx->error_line = ctx->line + 1;
+			ctx->error = xstrdup("line too long");
+		}
+	} else {
+		ctx->line++;
+	}
+	return r;
+}
+
+static void
+ctx_error(struct parse_ctx *ctx, const char *why)
+{
+	if (ctx->error == NULL) {
+		ctx->error_line = ctx->line;
+		ctx->error = xstrdup(why);
+	}
+}
+
+static int
+open_section(struct parse_ctx *ctx, const char *section)
+{
+	const char *sp = strchr(section, ' ');
+	size_t namelen = sp != NULL ? (size_t)(sp - section) : strlen(section);
+	ctx->cur_sec = NULL;
+	ctx->cur_base = NULL;
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		if (strlen(sec->name) != namelen || strncmp(sec->name, section, namelen) != 0)
+			continue;
+		if (!sec->repeatable) {
+			if (sp != NULL) {
+				ctx_error(ctx, errf("section [%s] takes no name", sec->name));
+				return -1;
+			}
+			ctx->cur_sec = sec;
+			ctx->cur_base = section_base(ctx->config, sec);
+			return 0;
+		}
+		const char *label = sp != NULL ? sp + 1 : "";
+		while (*label == ' ')
+			label++;
+		if (*label == '\0' || strchr(label, ' ') != NULL || strlen(label) > 64) {
+			ctx_error(ctx, errf("section [%s NAME] needs one name of at most 64 characters",
+					    sec->name));
+			return -1;
+		}
+		void **arrayp = (void **)((char *)ctx->config + sec->array_offset);
+		size_t *countp = (size_t *)((char *)ctx->config + sec->count_offset);
+		for (size_t k = 0; k < *countp; k++) {
+			char **lbl = (char **)((char *)*arrayp + k * sec->item_size + sec->label_offset);
+			if (strcmp(*lbl, label) == 0) {
+				ctx_error(ctx, errf("duplicate section [%s %s]", sec->name, label));
+				return -1;
+			}
+		}
+		*arrayp = xreallocarray(*arrayp, *countp + 1, sec->item_size);
+		void *item = (char *)*arrayp + *countp * sec->item_size;
+		memset(item, 0, sec->item_size);
+		*(char **)((char *)item + sec->label_offset) = xstrdup(label);
+		section_apply_defaults(sec, item);
+		(*countp)++;
+		ctx->cur_sec = sec;
+		ctx->cur_base = item;
+		return 0;
+	}
+	ctx_error(ctx, errf("unknown section [%.*s]", (int)namelen, section));
+	return -1;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	if (ctx->line_too_long)
+		return 0;
+	if (ctx->cur_section_raw == NULL || strcmp(ctx->cur_section_raw, section) != 0) {
+		free(ctx->cur_section_raw);
+		ctx->cur_section_raw = xstrdup(section);
+		if (*section == '\0') {
+			ctx_error(ctx, "key outside of any section");
+			ctx->cur_sec = NULL;
+			return 0;
+		}
+		if (open_section(ctx, section) < 0)
+			return 0;
+	}
+	if (ctx->cur_sec == NULL)
+		return 0; /* error already recorded for this section */
+	for (size_t i = 0; i < ctx->cur_sec->n_keys; i++) {
+		const struct config_key *key = &ctx->cur_sec->keys[i];
+		if (strcmp(key->name, name) != 0)
+			continue;
+		const char *why = key_set(key, ctx->cur_base, value);
+		if (why != NULL) {
+			ctx_error(ctx, errf("%s: %s", name, why));
+			return 0;
+		}
+		return 1;
+	}
+	ctx_error(ctx, errf("unknown key \"%.64s\" in section [%s]", name, ctx->cur_sec->name));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static struct config *
+config_new(const char *path, const char *dir)
+{
+	struct config *config = xcalloc(1, sizeof(*config));
+	config->path = xstrdup(path);
+	config->dir = xstrdup(dir);
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++)
+		if (!sections[i].repeatable)
+			section_apply_defaults(&sections[i], section_base(config, &sections[i]));
+	return config;
+}
+
+char *
+config_resolve_path(const struct config *config, const char *path)
+{
+	if (path == NULL)
+		return NULL;
+	if (path[0] == '/')
+		return xstrdup(path);
+	return xasprintf("%s/%s", config->dir, path);
+}
+
+static void
+resolve_paths(struct config *config, const struct config_section *sec, void *base)
+{
+	for (size_t i = 0; i < sec->n_keys; i++) {
+		const struct config_key *key = &sec->keys[i];
+		char **s = (char **)((char *)base + key->offset);
+		if (*s == NULL || (*s)[0] == '/')
+			continue;
+		char *abs = NULL;
+		if (key->type == CONFIG_PATH)
+			abs = config_resolve_path(config, *s);
+		else if (key->type == CONFIG_STATEPATH)
+			abs = xasprintf("%s/%s", config->state_dir, *s);
+		if (abs != NULL) {
+			free(*s);
+			*s = abs;
+		}
+	}
+}
+
+static void
+config_finish_paths(struct config *config)
+{
+	/* state_dir first: STATEPATH keys are relative to it. */
+	resolve_paths(config, &sections[0], config);
+	for (size_t i = 1; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		if (!sec->repeatable) {
+			resolve_paths(config, sec, section_base(config, sec));
+			continue;
+		}
+		void *array = *(void **)((char *)config + sec->array_offset);
+		size_t count = *(size_t *)((char *)config + sec->count_offset);
+		for (size_t k = 0; k < count; k++)
+			resolve_paths(config, sec, (char *)array + k * sec->item_size);
+	}
+}
+
+struct config *
+config_defaults(const char *dir)
+{
+	struct config *config = config_new("(defaults)", dir);
+	free(config->state_dir);
+	config->state_dir = xstrdup(dir);
+	config_finish_paths(config);
+	return config;
+}
+
+/* Checks that involve more than one key. */
+static const char *
+config_validate(struct config *config)
+{
+	for (size_t i = 0; i < config->n_mailboxes; i++) {
+		struct config_mailbox *mb = &config->mailboxes[i];
+		if (mb->host == NULL)
+			return errf("[mailbox %s]: host is required", mb->name);
+		if (mb->username == NULL)
+			return errf("[mailbox %s]: username is required", mb->name);
+		if (mb->port == 0)
+			mb->port = strcmp(mb->security, "imaps") == 0 ? 993 : 143;
+		int oauth = strcmp(mb->auth, "xoauth2") == 0 || strcmp(mb->auth, "oauthbearer") == 0;
+		if (oauth && mb->token_command == NULL && mb->token_file == NULL)
+			return errf("[mailbox %s]: auth = %s needs token_command or token_file",
+				    mb->name, mb->auth);
+		if (!oauth && mb->password == NULL && mb->password_file == NULL)
+			return errf("[mailbox %s]: password or password_file is required", mb->name);
+	}
+	if (strcmp(config->smtp.auth, "xoauth2") == 0 && config->smtp.token_command == NULL &&
+	    config->smtp.token_file == NULL)
+		return "[smtp]: auth = xoauth2 needs token_command or token_file";
+	if (strchr(config->support_address, '@') == NULL)
+		return "[general]: support_address must be an address (local@domain)";
+	return NULL;
+}
+
+int
+config_load(const char *path, struct config **config_r, const char **error_r)
+{
+	*config_r = NULL;
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL) {
+		*error_r = errf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *dir;
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == path)
+		dir = xstrdup("/");
+	else
+		dir = xstrndup(path, (size_t)(slash - path));
+
+	struct parse_ctx ctx = { 0 };
+	ctx.config = config_new(path, dir);
+	ctx.fp = fp;
+	free(dir);
+
+	/* Debian's libinih exposes these as run-time settings. */
+	ini_max_line = 4096;
+	ini_use_stack = false;
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = false;
+
+	int ret = ini_parse_stream(reader, &ctx, handler, &ctx);
+	fclose(fp);
+	free(ctx.cur_section_raw);
+	if (ret != 0 || ctx.error != NULL) {
+		if (ctx.error != NULL)
+			*error_r = errf("%s:%d: %s", path, ctx.error_line, ctx.error);
+		else if (ret > 0)
+			*error_r = errf("%s:%d: syntax error (expected [section] or key = value)",
+					path, ret);
+		else
+			*error_r = errf("%s: cannot parse (%d)", path, ret);
+		free(ctx.error);
+		config_free(&ctx.config);
+		return -1;
+	}
+	const char *why = config_validate(ctx.config);
+	if (why != NULL) {
+		*error_r = errf("%s: %s", path, why);
+		config_free(&ctx.config);
+		return -1;
+	}
+	config_finish_paths(ctx.config);
+	*config_r = ctx.config;
+	return 0;
+}
+
+void
+config_free(struct config **configp)
+{
+	struct config *config = *configp;
+	if (config == NULL)
+		return;
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		if (!sec->repeatable) {
+			section_free_strings(sec, section_base(config, sec));
+			continue;
+		}
+		void **arrayp = (void **)((char *)config + sec->array_offset);
+		size_t count = *(size_t *)((char *)config + sec->count_offset);
+		for (size_t k = 0; k < count; k++) {
+			void *item = (char *)*arrayp + k * sec->item_size;
+			section_free_strings(sec, item);
+			x_free((char *)item + sec->label_offset);
+		}
+		x_free(arrayp);
+	}
+	free(config->path);
+	free(config->dir);
+	free(config);
+	*configp = NULL;
+}
+
+void
+config_print_keys(FILE *out)
+{
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		for (size_t k = 0; k < sec->n_keys; k++) {
+			const struct config_key *key = &sec->keys[k];
+			fprintf(out, "%s%s.%s\t%s\t%s\t%s\n", sec->name, sec->repeatable ? " NAME" : "",
+				key->name,
+				key->type == CONFIG_ENUM ? key->enum_values : config_type_names[key->type],
+				key->def != NULL ? key->def : "-", key->doc);
+		}
+	}
+}
+
+static void
+print_section(const struct config_section *sec, const void *base, const char *label, FILE *out)
+{
+	if (label != NULL)
+		fprintf(out, "\n[%s %s]\n", sec->name, label);
+	else
+		fprintf(out, "\n[%s]\n", sec->name);
+	for (size_t k = 0; k < sec->n_keys; k++) {
+		const struct config_key *key = &sec->keys[k];
+		const void *field = (const char *)base + key->offset;
+		switch (key->type) {
+		case CONFIG_SECRET:
+			if (*(char *const *)field != NULL)
+				fprintf(out, "%s = <hidden>\n", key->name);
+			break;
+		case CONFIG_STRING:
+		case CONFIG_PATH:
+		case CONFIG_STATEPATH:
+		case CONFIG_ENUM:
+			if (*(char *const *)field != NULL)
+				fprintf(out, "%s = %s\n", key->name, *(char *const *)field);
+			break;
+		case CONFIG_BOOL:
+			fprintf(out, "%s = %s\n", key->name, *(const int *)field ? "yes" : "no");
+			break;
+		default:
+			fprintf(out, "%s = %llu\n", key->name,
+				(unsigned long long)*(const uint64_t *)field);
+		}
+	}
+}
+
+void
+config_print(const struct config *config, FILE *out)
+{
+	fprintf(out, "# %s\n", config->path);
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		if (!sec->repeatable) {
+			print_section(sec, (const char *)config + sec->struct_offset, NULL, out);
+			continue;
+		}
+		const void *array = *(void *const *)((const char *)config + sec->array_offset);
+		size_t count = *(const size_t *)((const char *)config + sec->count_offset);
+		for (size_t k = 0; k < count; k++) {
+			const void *item = (const char *)array + k * sec->item_size;
+			print_section(sec, item, *(char *const *)((const char *)item + sec->label_offset),
+				      out);
+		}
+	}
+}

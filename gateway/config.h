@@ -1,0 +1,118 @@
+/*
+ * config: deskgate.conf, an INI file read with libinih (the only module that
+ * includes it). Every key of every section is described once, in the tables
+ * in config.c: type, default, range and documentation. Unknown sections,
+ * unknown keys and bad values are errors that name file:line.
+ *
+ * Sections: [general], [limits], [smtp], and the repeatable named sections
+ * [mailbox NAME]. Relative paths are resolved against the directory of the
+ * configuration file, except keys documented as "relative to state_dir".
+ *
+ * Ownership: config_load() returns a struct config the caller frees with
+ * config_free(); every string in it belongs to it.
+ */
+#ifndef DG_CONFIG_H
+#define DG_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/deskgate.conf"
+
+struct config_limits {
+	uint64_t max_message_size;
+	uint64_t max_header_size;
+	uint64_t max_header_count;
+	uint64_t max_line_length;
+	uint64_t max_mime_depth;
+	uint64_t max_mime_parts;
+	uint64_t max_attachments;
+	uint64_t max_attachment_size;
+	uint64_t max_decoded_size;
+	uint64_t max_text_size;
+};
+
+struct config_mailbox {
+	char *name;
+	char *host;
+	uint64_t port;
+	char *security;	   /* imaps | starttls | none */
+	char *ca_file;
+	int tls_verify;
+	char *username;
+	char *password;
+	char *password_file;
+	char *auth;	   /* login | plain | xoauth2 | oauthbearer */
+	char *token_command;
+	char *token_file;
+	char *folder;
+	char *after;	   /* seen | move */
+	char *move_to;
+	int idle;
+	uint64_t idle_interval;
+	uint64_t poll_interval;
+	uint64_t batch_size;
+	uint64_t timeout;
+};
+
+struct config_smtp {
+	char *host;
+	uint64_t port;
+	char *security;	   /* smtps | starttls | none */
+	char *ca_file;
+	int tls_verify;
+	char *username;
+	char *password;
+	char *password_file;
+	char *auth;	   /* none | plain | login | xoauth2 */
+	char *token_command;
+	char *token_file;
+	char *envelope_from;
+	char *helo;
+	uint64_t timeout;
+	uint64_t retry_initial;
+	uint64_t retry_max_age;
+};
+
+struct config {
+	char *path;	  /* the file read */
+	char *dir;	  /* its directory, for relative paths */
+
+	/* [general] */
+	char *state_dir;
+	char *database;
+	char *log_level;
+	char *hostname;
+	char *support_address;
+	char *support_name;
+
+	struct config_limits limits;
+	struct config_smtp smtp;
+
+	struct config_mailbox *mailboxes;
+	size_t n_mailboxes;
+};
+
+/* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"
+   (or "FILE: why") on failure. */
+int config_load(const char *path, struct config **config_r, const char **error_r);
+/* A configuration with every default, for tests; dir is used for paths. */
+struct config *config_defaults(const char *dir);
+void config_free(struct config **configp);
+
+/* Print every key: "section.key<TAB>type<TAB>default<TAB>doc" (for the man
+   page check and `deskgate config keys`). */
+void config_print_keys(FILE *out);
+/* Print the effective configuration (secrets shown as "<hidden>"). */
+void config_print(const struct config *config, FILE *out);
+
+/* Parse "25M"-style sizes and "30s"/"5m"/"2h"/"1d" durations (seconds). */
+int config_parse_size(const char *s, uint64_t *value_r);
+int config_parse_duration(const char *s, uint64_t *value_r);
+/* Resolve path against the configuration's directory; caller frees. */
+char *config_resolve_path(const struct config *config, const char *path);
+
+#endif

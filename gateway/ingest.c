@@ -1,0 +1,3 @@
+/* ingest: placeholder until the pipeline lands. */
+#include "build-config.h"
+#include "gateway/ingest.h"

@@ -1,0 +1,129 @@
+/*
+ * mime: one raw RFC 5322 message in, one struct mime_message out. libetpan's
+ * MIME parser (mailmime_parse) builds the tree; this module walks it, applies
+ * the limits, decodes transfer encodings (libetpan's mailmime_part_parse),
+ * converts text to UTF-8 (charset), decodes header words (rfc2047) and turns
+ * HTML into text (html). The only module that includes libetpan's MIME API.
+ * Pure: no I/O, no logging.
+ *
+ * Ownership: mime_parse() allocates a struct mime_message that the caller
+ * frees with mime_message_free(); every string and buffer in it belongs to
+ * it. Strings are NUL-terminated UTF-8 without control characters unless
+ * documented otherwise.
+ */
+#ifndef DG_MIME_H
+#define DG_MIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mime_limits {
+	size_t max_message_size;    /* raw bytes */
+	size_t max_header_size;	    /* bytes of one header block */
+	size_t max_header_count;    /* fields in one header block */
+	size_t max_line_length;	    /* longest raw line */
+	size_t max_depth;	    /* multipart / message/rfc822 nesting */
+	size_t max_parts;	    /* MIME parts in the whole message */
+	size_t max_attachments;	    /* attachments + inline parts */
+	size_t max_attachment_size; /* decoded bytes of one attachment */
+	size_t max_decoded_size;    /* decoded bytes over all parts */
+	size_t max_text_size;	    /* UTF-8 bytes of the body text kept */
+};
+
+/* The defaults documented in deskgate.conf(5). */
+void mime_limits_default(struct mime_limits *limits);
+
+struct mime_address {
+	char *name;    /* decoded display name, or NULL */
+	char *address; /* "local@domain" as written (no angle brackets), or NULL for a group */
+};
+
+struct mime_address_list {
+	struct mime_address *items;
+	size_t count;
+};
+
+struct mime_header {
+	char *name;  /* as written, e.g. "Subject" */
+	char *value; /* unfolded, RFC 2047 decoded, control characters removed */
+};
+
+/* One entry per MIME part in document order (a summary for tests and for
+   `quarantine show`). */
+struct mime_part_info {
+	unsigned int depth;   /* 0 for the top-level part */
+	char *content_type;   /* lower case "type/subtype" */
+	char *charset;	      /* declared charset label, or NULL */
+	char *encoding;	      /* "7bit", "base64", "quoted-printable"..., lower case */
+	char *filename;	      /* decoded file name, or NULL */
+	char *disposition;    /* "inline", "attachment", or NULL */
+	size_t decoded_size;  /* bytes after transfer decoding (leaf parts) */
+};
+
+struct mime_attachment {
+	/* Decoded file name for display, never a path: no '/', '\\', control
+	   characters or leading dots; "attachment-N" (with an extension from
+	   the content type) when the part has none. */
+	char *filename;
+	char *content_type; /* lower case */
+	char *content_id;   /* without angle brackets, or NULL */
+	int is_inline;	    /* Content-Disposition inline, or a cid: image */
+	int damaged;	    /* the transfer encoding had errors; bytes are best effort */
+	unsigned char *data;
+	size_t size;
+};
+
+struct mime_message {
+	struct mime_header *headers; /* the top-level header block, in order */
+	size_t n_headers;
+	size_t header_size; /* raw bytes of the top-level header block */
+
+	char *subject;	   /* decoded, "" when absent */
+	char *message_id;  /* without angle brackets, or NULL */
+	char *in_reply_to; /* first msg-id, without angle brackets, or NULL */
+	char **references; /* msg-ids without angle brackets */
+	size_t n_references;
+
+	struct mime_address from; /* address NULL when absent or unparseable */
+	struct mime_address sender;
+	struct mime_address_list reply_to, to, cc;
+	char *return_path; /* the Return-Path address, "" for <>, NULL when absent */
+
+	int64_t date;	   /* seconds since the epoch, UTC */
+	int has_date;
+	char *content_language; /* top-level Content-Language, or NULL */
+
+	char *text;	   /* the body text in UTF-8: text/plain preferred, else HTML made text */
+	size_t text_len;
+	int text_from_html;
+	int text_truncated; /* cut at max_text_size */
+	char *html;	   /* the first text/html part in UTF-8, or NULL */
+	size_t html_len;
+
+	struct mime_attachment *attachments;
+	size_t n_attachments;
+
+	struct mime_part_info *parts;
+	size_t n_parts;
+
+	/* Non-fatal findings, human readable ("part 3: invalid base64",
+	   "charset x-foo unknown, detected GB18030"). */
+	char **warnings;
+	size_t n_warnings;
+};
+
+/* Parse raw[0..len). Returns 0 when the message can become a ticket (maybe
+   with warnings), or -1 with *error_r naming why it must be quarantined: a
+   limit exceeded ("limit: max_mime_depth 20 exceeded"), no header at all,
+   unparseable structure, or body text in an undecodable charset. On -1,
+   *msg_r may still hold what was parsed (NULL when nothing was), for
+   display; the caller frees it either way. */
+int mime_parse(const unsigned char *raw, size_t len, const struct mime_limits *limits,
+	       struct mime_message **msg_r, const char **error_r);
+void mime_message_free(struct mime_message **msgp);
+
+/* The decoded value of the first top-level header with this name
+   (case-insensitive), or NULL. */
+const char *mime_header_get(const struct mime_message *msg, const char *name);
+
+#endif

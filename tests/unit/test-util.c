@@ -1,0 +1,125 @@
+/* Unit tests for parsers/util.c. */
+#include "build-config.h"
+
+#include "parsers/util.h"
+#include "tests/unit/test.h"
+
+static void
+test_buf(void)
+{
+	test_begin("buf");
+	struct buf b;
+	buf_init(&b, 8);
+	test_assert_str(buf_cstr(&b), "");
+	test_assert_int(buf_puts(&b, "abcd"), 0);
+	test_assert_int(buf_puts(&b, "efgh"), 0);
+	test_assert_int(b.len, 8);
+	/* Past the maximum: refused, unchanged. */
+	test_assert_int(buf_putc(&b, 'x'), -1);
+	test_assert_str(buf_cstr(&b), "abcdefgh");
+	buf_reset(&b);
+	test_assert_int(buf_printf(&b, "%d-%s", 12, "ab"), 0);
+	test_assert_str(buf_cstr(&b), "12-ab");
+	test_assert_int(buf_printf(&b, "%s", "too long"), -1);
+	size_t len;
+	char *s = buf_steal(&b, &len);
+	test_assert_str(s, "12-ab");
+	test_assert_int(len, 5);
+	free(s);
+	test_assert_int(b.len, 0);
+	buf_free(&b);
+
+	buf_init(&b, 0);
+	test_assert_int(buf_putc(&b, 'a'), -1);
+	test_assert_int(buf_append(&b, "", 0), 0);
+	buf_free(&b);
+}
+
+static void
+test_str(void)
+{
+	static const struct {
+		const char *in;
+		uint64_t max;
+		int ret;
+		uint64_t value;
+	} nums[] = {
+		{ "0", 10, 0, 0 },
+		{ "10", 10, 0, 10 },
+		{ "11", 10, -1, 0 },
+		{ "", 10, -1, 0 },
+		{ "-1", 10, -1, 0 },
+		{ "1x", 10, -1, 0 },
+		{ "18446744073709551615", UINT64_MAX, 0, UINT64_MAX },
+		{ "18446744073709551616", UINT64_MAX, -1, 0 },
+	};
+	test_begin("str_to_u64");
+	for (size_t i = 0; i < N_ELEMENTS(nums); i++) {
+		uint64_t v = 0;
+		test_assert_int(str_to_u64(nums[i].in, nums[i].max, &v), nums[i].ret);
+		if (nums[i].ret == 0)
+			test_assert(v == nums[i].value);
+	}
+	test_begin("str_trim");
+	char t[] = " \t a b \r\n";
+	test_assert_str(str_trim(t), "a b");
+	test_assert(str_case_starts_with("Re: x", "re:"));
+	test_assert(!str_starts_with("Re: x", "re:"));
+}
+
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char *in;
+		int valid;
+	} cases[] = {
+		{ "plain", 1 },
+		{ "\xe4\xb8\xad\xe6\x96\x87", 1 },    /* 中文 */
+		{ "\xf0\x9f\x98\x80", 1 },	      /* emoji */
+		{ "\xc0\xaf", 0 },		      /* overlong '/' */
+		{ "\xe0\x80\xaf", 0 },		      /* overlong */
+		{ "\xed\xa0\x80", 0 },		      /* surrogate */
+		{ "\xe4\xb8", 0 },		      /* truncated */
+		{ "\xff", 0 },
+		{ "\xf4\x90\x80\x80", 0 },	      /* > U+10FFFF */
+	};
+	test_begin("utf8_valid");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++)
+		test_assert_int(utf8_valid((const unsigned char *)cases[i].in, strlen(cases[i].in)),
+				cases[i].valid);
+	test_begin("utf8_truncate_len");
+	const char *zh = "a\xe4\xb8\xad\xe6\x96\x87"; /* a中文 */
+	test_assert_int(utf8_truncate_len(zh, 7), 7);
+	test_assert_int(utf8_truncate_len(zh, 6), 4);
+	test_assert_int(utf8_truncate_len(zh, 5), 4);
+	test_assert_int(utf8_truncate_len(zh, 4), 4);
+	test_assert_int(utf8_truncate_len(zh, 3), 1);
+	test_assert_int(utf8_truncate_len(zh, 1), 1);
+	test_assert_int(utf8_truncate_len(zh, 0), 0);
+}
+
+static void
+test_errf(void)
+{
+	test_begin("errf");
+	const char *a = errf("a%d", 1);
+	const char *b = errf("b%d", 2);
+	test_assert_str(a, "a1");
+	test_assert_str(b, "b2");
+	char *p = xasprintf("%s-%s", "x", "y");
+	test_assert_str(p, "x-y");
+	x_free(&p);
+	test_assert(p == NULL);
+	x_free(&p);
+}
+
+int
+main(void)
+{
+	test_buf();
+	test_str();
+	test_utf8();
+	test_errf();
+	return test_exit();
+}
