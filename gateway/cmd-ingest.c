@@ -1,6 +1,446 @@
-/* deskgate ingest / import: placeholder until the pipeline lands. */
+/*
+ * deskgate ingest [FILE|-]: one message, also the MTA pipe mode (like
+ * rt-mailgate): exit 0 when the mail is stored or quarantined, 75 when the
+ * store is unavailable (the MTA keeps the mail and retries).
+ * deskgate import PATH...: a maildir, a directory of message files, a
+ * single message file or an mbox; batched transactions, a progress bar on a
+ * terminal, and a summary.
+ */
 #include "build-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include "gateway/cli.h"
+#include "gateway/config.h"
+#include "gateway/ingest.h"
 #include "gateway/log.h"
-int cmd_ingest(int argc, char **argv) { (void)argc; (void)argv; log_error("ingest: not built yet"); return EXIT_SOFTWARE; }
-int cmd_import(int argc, char **argv) { (void)argc; (void)argv; log_error("import: not built yet"); return EXIT_SOFTWARE; }
+#include "gateway/store.h"
+#include "parsers/mbox.h"
+#include "parsers/util.h"
+
+#define IMPORT_BATCH 200
+
+/* Read a whole stream, bounded by max (a larger input is an error: the
+   MTA's own size limit is the real bound, see deskgate(8)). */
+static int
+read_all(int fd, size_t max, unsigned char **data_r, size_t *len_r, const char **error_r)
+{
+	struct buf b;
+	buf_init(&b, max);
+	unsigned char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*error_r = errf("read: %s", strerror(errno));
+			buf_free(&b);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)n) < 0) {
+			*error_r = errf("input larger than %zu bytes", max);
+			buf_free(&b);
+			return -1;
+		}
+	}
+	*data_r = (unsigned char *)buf_steal(&b, len_r);
+	return 0;
+}
+
+/* Whatever the configured limit, keep at most this much in memory for a
+   message that will be quarantined as oversized. */
+static size_t
+read_ceiling(const struct config *config)
+{
+	uint64_t max = config->limits.max_message_size;
+	uint64_t ceiling = max > (UINT64_MAX / 4) ? UINT64_MAX : max * 4;
+	if (ceiling < 64 * 1024 * 1024)
+		ceiling = 64 * 1024 * 1024;
+	if (ceiling > 1024ULL * 1024 * 1024)
+		ceiling = 1024ULL * 1024 * 1024;
+	return (size_t)ceiling;
+}
+
+static void
+ingest_usage(FILE *out)
+{
+	fprintf(out, "usage: deskgate [-c FILE] ingest [FILE|-]\n\n"
+		     "Store one RFC 5322 message read from FILE or standard input, as a new\n"
+		     "ticket, a reply on an existing ticket, or in quarantine. For an MTA pipe\n"
+		     "(e.g. a Postfix transport or an alias \"|deskgate ingest\").\n"
+		     "Exit status: 0 stored or quarantined, 64 usage, 66 no such file,\n"
+		     "75 store unavailable (the MTA should retry), 78 configuration error.\n");
+}
+
+int
+cmd_ingest(int argc, char **argv)
+{
+	const char *path = "-";
+	const char *error;
+
+	if (argc > 2 || (argc == 2 && cli_is_help(argv[1]))) {
+		ingest_usage(argc > 2 ? stderr : stdout);
+		return argc > 2 ? EXIT_USAGE : 0;
+	}
+	if (argc == 2)
+		path = argv[1];
+
+	struct config *config;
+	struct store *store;
+	cli_open(&config, &store);
+
+	int fd = STDIN_FILENO;
+	if (strcmp(path, "-") != 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		store_close(&store);
+		config_free(&config);
+		return EXIT_NOINPUT;
+	}
+	unsigned char *raw;
+	size_t len;
+	int ret = read_all(fd, read_ceiling(config), &raw, &len, &error);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (ret < 0) {
+		log_error("ingest: %s", error);
+		store_close(&store);
+		config_free(&config);
+		return EXIT_TEMPFAIL;
+	}
+
+	struct ingest *ingest = ingest_new(config, store);
+	struct ingest_source source = { .label = strcmp(path, "-") == 0 ? "ingest" : path };
+	struct ingest_result result;
+	int exit_code = 0;
+	if (ingest_message(ingest, raw, len, &source, &result, &error) < 0) {
+		log_error("ingest: store failed, message not accepted (retry): %s", error);
+		exit_code = EXIT_TEMPFAIL;
+	} else {
+		switch (result.outcome) {
+		case INGEST_NEW_TICKET:
+			printf("ticket %lld: new\n", (long long)result.ticket_id);
+			break;
+		case INGEST_APPENDED:
+			printf("ticket %lld: reply added\n", (long long)result.ticket_id);
+			break;
+		case INGEST_DUPLICATE:
+			printf("ticket %lld: duplicate, already stored\n", (long long)result.ticket_id);
+			break;
+		case INGEST_QUARANTINED:
+			printf("quarantine %lld: %s\n", (long long)result.quarantine_id, result.reason);
+			break;
+		}
+	}
+	ingest_free(&ingest);
+	free(raw);
+	store_close(&store);
+	config_free(&config);
+	return exit_code;
+}
+
+/* ------------------------------------------------------------------------ */
+
+struct import {
+	struct ingest *ingest;
+	const struct config *config;
+	size_t total;	/* messages expected (0: unknown) */
+	size_t done;
+	size_t in_batch;
+	size_t counts[4]; /* by enum ingest_outcome */
+	size_t unreadable;
+	int progress;	/* draw a progress bar */
+	double started;
+	double last_draw;
+	int failed;	/* store failure: stop */
+};
+
+static double
+now_seconds(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void
+draw_progress(struct import *im, int final)
+{
+	double now = now_seconds();
+	if (!im->progress || (!final && now - im->last_draw < 0.2))
+		return;
+	im->last_draw = now;
+	double rate = now > im->started ? (double)im->done / (now - im->started) : 0;
+	if (im->total > 0) {
+		int width = 30;
+		int filled = (int)((double)width * (double)im->done / (double)im->total);
+		if (filled > width)
+			filled = width;
+		fprintf(stderr, "\rimport [%.*s%*s] %zu/%zu %3d%% %.0f msg/s ", filled,
+			"##############################", width - filled, "", im->done, im->total,
+			(int)(100.0 * (double)im->done / (double)im->total), rate);
+	} else {
+		fprintf(stderr, "\rimport %zu messages %.0f msg/s ", im->done, rate);
+	}
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int
+import_flush(struct import *im)
+{
+	const char *error;
+	if (im->in_batch == 0)
+		return 0;
+	if (ingest_batch_commit(im->ingest, &error) < 0) {
+		log_error("import: commit failed: %s", error);
+		im->failed = 1;
+		return -1;
+	}
+	im->in_batch = 0;
+	return 0;
+}
+
+static int
+import_one(struct import *im, const unsigned char *raw, size_t len, const char *label)
+{
+	const char *error;
+	struct ingest_result result;
+	if (im->in_batch == 0 && ingest_batch_begin(im->ingest, &error) < 0) {
+		log_error("import: %s", error);
+		im->failed = 1;
+		return -1;
+	}
+	struct ingest_source source = { .label = label };
+	if (ingest_message(im->ingest, raw, len, &source, &result, &error) < 0) {
+		log_error("import: %s: store failed: %s", label, error);
+		ingest_batch_rollback(im->ingest);
+		im->in_batch = 0;
+		im->failed = 1;
+		return -1;
+	}
+	im->counts[result.outcome]++;
+	im->done++;
+	if (++im->in_batch >= IMPORT_BATCH && import_flush(im) < 0)
+		return -1;
+	draw_progress(im, 0);
+	return 0;
+}
+
+static int
+import_file(struct import *im, const char *path)
+{
+	const char *error;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("import: %s", path);
+		im->unreadable++;
+		return 0;
+	}
+	unsigned char *raw;
+	size_t len;
+	int ret = read_all(fd, read_ceiling(im->config), &raw, &len, &error);
+	close(fd);
+	if (ret < 0) {
+		log_warnx("import: %s: %s", path, error);
+		im->unreadable++;
+		return 0;
+	}
+	char *label = xasprintf("import:%s", path);
+	ret = import_one(im, raw, len, label);
+	free(label);
+	free(raw);
+	return ret;
+}
+
+static int
+import_mbox(struct import *im, const char *path, int fd, size_t size)
+{
+	if (size == 0)
+		return 0;
+	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		log_warn("import: mmap %s", path);
+		im->unreadable++;
+		return 0;
+	}
+	struct mbox_iter it;
+	mbox_iter_init(&it, map, size);
+	unsigned char *raw;
+	size_t len;
+	size_t n = 0;
+	int ret = 0;
+	while (ret == 0 && (raw = mbox_next(&it, read_ceiling(im->config), &len)) != NULL) {
+		char *label = xasprintf("import:%s#%zu", path, ++n);
+		ret = import_one(im, raw, len, label);
+		free(label);
+		free(raw);
+	}
+	munmap(map, size);
+	return ret;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Message files of a maildir (cur/ and new/) or of a plain directory,
+   sorted by name (maildir names start with the delivery time). */
+static int
+collect_dir(const char *dir, char ***files_r, size_t *count_r)
+{
+	static const char *const subdirs[] = { "cur", "new" };
+	char **files = NULL;
+	size_t count = 0, cap = 0;
+	struct stat st;
+	char *probe = xasprintf("%s/cur", dir);
+	int maildir = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
+	free(probe);
+
+	for (size_t s = 0; s < (maildir ? N_ELEMENTS(subdirs) : 1); s++) {
+		char *path = maildir ? xasprintf("%s/%s", dir, subdirs[s]) : xstrdup(dir);
+		DIR *d = opendir(path);
+		if (d == NULL) {
+			if (!maildir || errno != ENOENT)
+				log_warn("import: %s", path);
+			free(path);
+			continue;
+		}
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			char *file = xasprintf("%s/%s", path, de->d_name);
+			if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+				free(file);
+				continue;
+			}
+			if (count == cap) {
+				cap = cap ? cap * 2 : 256;
+				files = xreallocarray(files, cap, sizeof(*files));
+			}
+			files[count++] = file;
+		}
+		closedir(d);
+		free(path);
+	}
+	if (count > 0)
+		qsort(files, count, sizeof(*files), cmp_str);
+	*files_r = files;
+	*count_r = count;
+	return 0;
+}
+
+static void
+import_usage(FILE *out)
+{
+	fprintf(out, "usage: deskgate [-c FILE] import [--no-progress] PATH...\n\n"
+		     "Import a backlog: each PATH is a maildir (cur/ and new/), a directory of\n"
+		     "message files, an mbox file, or one message file. Messages are committed in\n"
+		     "batches of %d; duplicates are skipped, bad mail is quarantined. A progress\n"
+		     "bar is drawn when standard error is a terminal; a summary is printed at the\n"
+		     "end. Exit status: 0 done, 64 usage, 75 store failure (run it again: what was\n"
+		     "committed is skipped as duplicate).\n",
+		IMPORT_BATCH);
+}
+
+int
+cmd_import(int argc, char **argv)
+{
+	int progress = isatty(STDERR_FILENO);
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (cli_is_help(argv[i])) {
+			import_usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--no-progress") == 0) {
+			progress = 0;
+		} else {
+			import_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		import_usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	struct config *config;
+	struct store *store;
+	cli_open(&config, &store);
+	struct import im = { 0 };
+	im.ingest = ingest_new(config, store);
+	im.config = config;
+	im.progress = progress && !cli_global.quiet;
+	im.started = now_seconds();
+	/* Per-message lines would bury the progress bar. */
+	if (log_get_level() == LOG_LEVEL_INFO)
+		log_set_level(LOG_LEVEL_WARN);
+
+	for (; i < argc && !im.failed; i++) {
+		struct stat st;
+		const char *path = argv[i];
+		if (stat(path, &st) < 0) {
+			log_warn("import: %s", path);
+			im.unreadable++;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			char **files;
+			size_t count;
+			collect_dir(path, &files, &count);
+			im.total += count;
+			for (size_t k = 0; k < count; k++) {
+				if (!im.failed)
+					import_file(&im, files[k]);
+				free(files[k]);
+			}
+			free(files);
+			continue;
+		}
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("import: %s", path);
+			im.unreadable++;
+			continue;
+		}
+		unsigned char head[5];
+		ssize_t n = pread(fd, head, sizeof(head), 0);
+		if (n == (ssize_t)sizeof(head) && mbox_detect(head, sizeof(head))) {
+			import_mbox(&im, path, fd, (size_t)st.st_size);
+		} else {
+			im.total++;
+			import_file(&im, path);
+		}
+		close(fd);
+	}
+	if (!im.failed)
+		import_flush(&im);
+	draw_progress(&im, 1);
+
+	double secs = now_seconds() - im.started;
+	fprintf(stdout,
+		"imported %zu messages in %.1f s (%.0f msg/s): %zu new tickets, %zu replies, "
+		"%zu duplicates, %zu quarantined, %zu unreadable%s\n",
+		im.done, secs, secs > 0 ? (double)im.done / secs : 0.0, im.counts[INGEST_NEW_TICKET],
+		im.counts[INGEST_APPENDED], im.counts[INGEST_DUPLICATE],
+		im.counts[INGEST_QUARANTINED], im.unreadable,
+		im.failed ? " (stopped: store failure; run again to continue)" : "");
+	ingest_free(&im.ingest);
+	store_close(&store);
+	config_free(&config);
+	return im.failed ? EXIT_TEMPFAIL : 0;
+}

@@ -721,3 +721,47 @@ config_print(const struct config *config, FILE *out)
 		}
 	}
 }
+
+static void
+write_section_template(FILE *out, const struct config_section *sec, const char *label)
+{
+	if (label != NULL)
+		fprintf(out, "\n# [%s %s]\n", sec->name, label);
+	else
+		fprintf(out, "\n[%s]\n", sec->name);
+	for (size_t k = 0; k < sec->n_keys; k++) {
+		const struct config_key *key = &sec->keys[k];
+		fprintf(out, "# %s\n", key->doc);
+		if (key->type == CONFIG_ENUM)
+			fprintf(out, "# (one of: %s)\n", key->enum_values);
+		fprintf(out, "#%s = %s\n", key->name, key->def != NULL ? key->def : "");
+	}
+}
+
+void
+config_write_template(FILE *out, const char *state_dir)
+{
+	fprintf(out, "# deskgate.conf: written by `deskgate init`. See deskgate.conf(5).\n"
+		     "# Every key is listed with its default, commented out; uncomment to change.\n"
+		     "# Relative paths are relative to this file's directory.\n");
+	for (size_t i = 0; i < N_ELEMENTS(sections); i++) {
+		const struct config_section *sec = &sections[i];
+		if (sec->repeatable) {
+			fprintf(out, "\n# Repeatable section: one [%s NAME] per %s.", sec->name, sec->name);
+			write_section_template(out, sec, "NAME");
+			continue;
+		}
+		if (strcmp(sec->name, "general") == 0) {
+			fprintf(out, "\n[general]\nstate_dir = %s\n", state_dir);
+			for (size_t k = 0; k < sec->n_keys; k++) {
+				const struct config_key *key = &sec->keys[k];
+				if (strcmp(key->name, "state_dir") == 0)
+					continue;
+				fprintf(out, "# %s\n#%s = %s\n", key->doc, key->name,
+					key->def != NULL ? key->def : "");
+			}
+			continue;
+		}
+		write_section_template(out, sec, NULL);
+	}
+}

@@ -109,6 +109,10 @@ void config_print_keys(FILE *out);
 /* Print the effective configuration (secrets shown as "<hidden>"). */
 void config_print(const struct config *config, FILE *out);
 
+/* Write a commented configuration listing every key with its default,
+   with state_dir set (for `deskgate init`). */
+void config_write_template(FILE *out, const char *state_dir);
+
 /* Parse "25M"-style sizes and "30s"/"5m"/"2h"/"1d" durations (seconds). */
 int config_parse_size(const char *s, uint64_t *value_r);
 int config_parse_duration(const char *s, uint64_t *value_r);

@@ -1,2 +1,889 @@
-/* placeholder: being written */
+/*
+ * charset: see charset.h. The conversion itself is glibc's iconv and the
+ * guessing is uchardet's; this file adds the label table, the bounded
+ * output with U+FFFD replacement, and three small pre-decoders for what
+ * glibc lacks (each turns the input into a byte stream that an iconv codec
+ * then decodes, so the character tables stay glibc's):
+ *
+ * - HZ (RFC 1843, "hz-gb-2312"): glibc has no HZ codec. ~{ ... ~} spans
+ *   are turned into EUC-CN bytes and decoded as GB18030.
+ * - ISO-2022-JP as Outlook and Japanese webmail write it (Microsoft's
+ *   CP50221): glibc's ISO-2022-JP rejects the NEC row 13 characters
+ *   (circled digits, roman numerals) and half-width katakana that these
+ *   clients put in JIS X 0208 mode. The escape sequences are turned into
+ *   EUC-JP (whose glibc codec knows those rows) and decoded; text using
+ *   escapes outside the Japanese sets (ISO-2022-JP-2 Chinese/Korean/Latin)
+ *   goes to glibc's ISO-2022-JP-2 unchanged.
+ * - EUC-KR "make-up sequences" (KS X 1001:1998 annex 3: HANGUL FILLER plus
+ *   three jamo for a syllable outside the 2350 precomposed ones), which
+ *   Python decodes and glibc does not; the syllable is composed here.
+ */
 #include "build-config.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include <uchardet/uchardet.h>
+
+#include "parsers/charset.h"
+#include "parsers/util.h"
+
+/* Our decoder names that are not plain iconv codecs. */
+#define CS_UTF8 "UTF-8"
+#define CS_HZ "HZ-GB-2312"
+#define CS_ISO2022JP "ISO-2022-JP"
+#define CS_CP949 "CP949"
+#define CS_WIN1252 "WINDOWS-1252"
+
+/* Longest label looked up in the table or handed to iconv_open(). */
+#define LABEL_MAX 40
+/* At most this many iconv names learnt from unlisted labels are kept. */
+#define INTERN_MAX 256
+
+/*
+ * Label table. Compared case-insensitively, ignoring '-', '_' and ' ', so
+ * "ISO_8859-1", "iso8859-1" and Python's "iso8859_1" are one entry; the
+ * names are glibc iconv names (or one of the CS_ names above). After the
+ * WHATWG Encoding Standard's table, except: us-ascii and latin1 read as
+ * windows-1252 (as browsers do), euc-kr as CP949 plus make-up sequences,
+ * and the codecs WHATWG maps to "replacement" (hz, iso-2022-kr/cn) are
+ * decoded, since a mail gateway must read old mail rather than hide it.
+ */
+static const struct charset_label {
+	const char *label;
+	const char *name;
+} charset_labels[] = {
+	/* Unicode */
+	{ "utf-8", CS_UTF8 },
+	{ "unicode-1-1-utf-8", CS_UTF8 },
+	{ "unicode11utf8", CS_UTF8 },
+	{ "unicode20utf8", CS_UTF8 },
+	{ "x-unicode20utf8", CS_UTF8 },
+	{ "utf-7", "UTF-7" },
+	{ "unicode-1-1-utf-7", "UTF-7" },
+	{ "csunicode11utf7", "UTF-7" },
+	/* RFC 2781: UTF-16 honours a BOM and is big-endian without one. */
+	{ "utf-16", "UTF-16" },
+	{ "utf-16be", "UTF-16BE" },
+	{ "utf-16le", "UTF-16LE" },
+	{ "unicodefffe", "UTF-16BE" },
+	{ "unicodefeff", "UTF-16LE" },
+	{ "csunicode", "UTF-16LE" },
+	{ "iso-10646-ucs-2", "UTF-16LE" },
+	{ "ucs-2", "UTF-16LE" },
+	{ "unicode", "UTF-16LE" },
+	{ "utf-32", "UTF-32" },
+	{ "utf-32be", "UTF-32BE" },
+	{ "utf-32le", "UTF-32LE" },
+	{ "ucs-4", "UTF-32" },
+	/* Western: ASCII and Latin-1 labels mean windows-1252 in practice. */
+	{ "us-ascii", CS_WIN1252 },
+	{ "ascii", CS_WIN1252 },
+	{ "ansi_x3.4-1968", CS_WIN1252 },
+	{ "iso646-us", CS_WIN1252 },
+	{ "csascii", CS_WIN1252 },
+	{ "us", CS_WIN1252 },
+	{ "iso-8859-1", CS_WIN1252 },
+	{ "iso_8859-1:1987", CS_WIN1252 },
+	{ "iso-ir-100", CS_WIN1252 },
+	{ "csisolatin1", CS_WIN1252 },
+	{ "latin1", CS_WIN1252 },
+	{ "l1", CS_WIN1252 },
+	{ "cp819", CS_WIN1252 },
+	{ "ibm819", CS_WIN1252 },
+	{ "cp1252", CS_WIN1252 },
+	{ "windows-1252", CS_WIN1252 },
+	{ "x-cp1252", CS_WIN1252 },
+	/* ISO 8859 */
+	{ "iso-8859-2", "ISO-8859-2" },
+	{ "iso_8859-2:1987", "ISO-8859-2" },
+	{ "iso-ir-101", "ISO-8859-2" },
+	{ "csisolatin2", "ISO-8859-2" },
+	{ "latin2", "ISO-8859-2" },
+	{ "l2", "ISO-8859-2" },
+	{ "iso-8859-3", "ISO-8859-3" },
+	{ "iso_8859-3:1988", "ISO-8859-3" },
+	{ "iso-ir-109", "ISO-8859-3" },
+	{ "csisolatin3", "ISO-8859-3" },
+	{ "latin3", "ISO-8859-3" },
+	{ "l3", "ISO-8859-3" },
+	{ "iso-8859-4", "ISO-8859-4" },
+	{ "iso_8859-4:1988", "ISO-8859-4" },
+	{ "iso-ir-110", "ISO-8859-4" },
+	{ "csisolatin4", "ISO-8859-4" },
+	{ "latin4", "ISO-8859-4" },
+	{ "l4", "ISO-8859-4" },
+	{ "iso-8859-5", "ISO-8859-5" },
+	{ "iso_8859-5:1988", "ISO-8859-5" },
+	{ "iso-ir-144", "ISO-8859-5" },
+	{ "csisolatincyrillic", "ISO-8859-5" },
+	{ "cyrillic", "ISO-8859-5" },
+	{ "iso-8859-6", "ISO-8859-6" },
+	{ "iso_8859-6:1987", "ISO-8859-6" },
+	{ "iso-8859-6-e", "ISO-8859-6" },
+	{ "iso-8859-6-i", "ISO-8859-6" },
+	{ "iso-ir-127", "ISO-8859-6" },
+	{ "csiso88596e", "ISO-8859-6" },
+	{ "csiso88596i", "ISO-8859-6" },
+	{ "csisolatinarabic", "ISO-8859-6" },
+	{ "arabic", "ISO-8859-6" },
+	{ "asmo-708", "ISO-8859-6" },
+	{ "ecma-114", "ISO-8859-6" },
+	{ "iso-8859-7", "ISO-8859-7" },
+	{ "iso_8859-7:1987", "ISO-8859-7" },
+	{ "iso-ir-126", "ISO-8859-7" },
+	{ "csisolatingreek", "ISO-8859-7" },
+	{ "ecma-118", "ISO-8859-7" },
+	{ "elot_928", "ISO-8859-7" },
+	{ "greek", "ISO-8859-7" },
+	{ "greek8", "ISO-8859-7" },
+	{ "sun_eu_greek", "ISO-8859-7" },
+	{ "iso-8859-8", "ISO-8859-8" },
+	{ "iso_8859-8:1988", "ISO-8859-8" },
+	{ "iso-8859-8-e", "ISO-8859-8" },
+	{ "iso-8859-8-i", "ISO-8859-8" },
+	{ "iso-ir-138", "ISO-8859-8" },
+	{ "csiso88598e", "ISO-8859-8" },
+	{ "csiso88598i", "ISO-8859-8" },
+	{ "csisolatinhebrew", "ISO-8859-8" },
+	{ "hebrew", "ISO-8859-8" },
+	{ "logical", "ISO-8859-8" },
+	{ "visual", "ISO-8859-8" },
+	{ "iso-8859-10", "ISO-8859-10" },
+	{ "iso-ir-157", "ISO-8859-10" },
+	{ "csisolatin6", "ISO-8859-10" },
+	{ "latin6", "ISO-8859-10" },
+	{ "l6", "ISO-8859-10" },
+	{ "iso-8859-13", "ISO-8859-13" },
+	{ "iso-8859-14", "ISO-8859-14" },
+	{ "iso-8859-15", "ISO-8859-15" },
+	{ "iso_8859-15", "ISO-8859-15" },
+	{ "csisolatin9", "ISO-8859-15" },
+	{ "latin9", "ISO-8859-15" },
+	{ "l9", "ISO-8859-15" },
+	{ "iso-8859-16", "ISO-8859-16" },
+	/* WHATWG reads the Turkish and Thai ISO sets as their Windows supersets. */
+	{ "iso-8859-9", "WINDOWS-1254" },
+	{ "iso_8859-9:1989", "WINDOWS-1254" },
+	{ "iso-ir-148", "WINDOWS-1254" },
+	{ "csisolatin5", "WINDOWS-1254" },
+	{ "latin5", "WINDOWS-1254" },
+	{ "l5", "WINDOWS-1254" },
+	{ "iso-8859-11", "WINDOWS-874" },
+	{ "tis-620", "WINDOWS-874" },
+	{ "dos-874", "WINDOWS-874" },
+	{ "windows-874", "WINDOWS-874" },
+	{ "cp874", "WINDOWS-874" },
+	/* Windows code pages */
+	{ "windows-1250", "WINDOWS-1250" },
+	{ "cp1250", "WINDOWS-1250" },
+	{ "x-cp1250", "WINDOWS-1250" },
+	{ "windows-1251", "WINDOWS-1251" },
+	{ "cp1251", "WINDOWS-1251" },
+	{ "x-cp1251", "WINDOWS-1251" },
+	{ "windows-1253", "WINDOWS-1253" },
+	{ "cp1253", "WINDOWS-1253" },
+	{ "x-cp1253", "WINDOWS-1253" },
+	{ "windows-1254", "WINDOWS-1254" },
+	{ "cp1254", "WINDOWS-1254" },
+	{ "x-cp1254", "WINDOWS-1254" },
+	{ "windows-1255", "WINDOWS-1255" },
+	{ "cp1255", "WINDOWS-1255" },
+	{ "x-cp1255", "WINDOWS-1255" },
+	{ "windows-1256", "WINDOWS-1256" },
+	{ "cp1256", "WINDOWS-1256" },
+	{ "x-cp1256", "WINDOWS-1256" },
+	{ "windows-1257", "WINDOWS-1257" },
+	{ "cp1257", "WINDOWS-1257" },
+	{ "x-cp1257", "WINDOWS-1257" },
+	{ "windows-1258", "WINDOWS-1258" },
+	{ "cp1258", "WINDOWS-1258" },
+	{ "x-cp1258", "WINDOWS-1258" },
+	/* Cyrillic and Mac */
+	{ "koi8-r", "KOI8-R" },
+	{ "koi", "KOI8-R" },
+	{ "koi8", "KOI8-R" },
+	{ "cskoi8r", "KOI8-R" },
+	{ "koi8-u", "KOI8-U" },
+	{ "koi8-ru", "KOI8-U" },
+	{ "ibm866", "IBM866" },
+	{ "cp866", "IBM866" },
+	{ "866", "IBM866" },
+	{ "csibm866", "IBM866" },
+	{ "x-mac-cyrillic", "MAC-CYRILLIC" },
+	{ "x-mac-ukrainian", "MAC-CYRILLIC" },
+	{ "mac-cyrillic", "MAC-CYRILLIC" },
+	{ "maccyrillic", "MAC-CYRILLIC" },
+	{ "macintosh", "MACINTOSH" },
+	{ "mac", "MACINTOSH" },
+	{ "csmacintosh", "MACINTOSH" },
+	{ "x-mac-roman", "MACINTOSH" },
+	/* Simplified Chinese: every GB label reads as GB18030, its superset. */
+	{ "gb18030", "GB18030" },
+	{ "gb2312", "GB18030" },
+	{ "gb_2312", "GB18030" },
+	{ "gb_2312-80", "GB18030" },
+	{ "gbk", "GB18030" },
+	{ "x-gbk", "GB18030" },
+	{ "euc-cn", "GB18030" },
+	{ "cp936", "GB18030" },
+	{ "ms936", "GB18030" },
+	{ "windows-936", "GB18030" },
+	{ "chinese", "GB18030" },
+	{ "csgb2312", "GB18030" },
+	{ "csiso58gb231280", "GB18030" },
+	{ "iso-ir-58", "GB18030" },
+	{ "hz-gb-2312", CS_HZ },
+	{ "hz", CS_HZ },
+	/* Traditional Chinese */
+	{ "big5", "BIG5-HKSCS" },
+	{ "big5-hkscs", "BIG5-HKSCS" },
+	{ "cn-big5", "BIG5-HKSCS" },
+	{ "csbig5", "BIG5-HKSCS" },
+	{ "x-x-big5", "BIG5-HKSCS" },
+	{ "cp950", "BIG5-HKSCS" },
+	/* Japanese. Shift_JIS labels read as windows-31j (CP932): what
+	   Windows and Japanese webmail write, ASCII in 0x5C/0x7E, NEC and IBM
+	   extensions; both pass Python's shift_jis vectors. */
+	{ "shift_jis", "CP932" },
+	{ "sjis", "CP932" },
+	{ "ms_kanji", "CP932" },
+	{ "x-sjis", "CP932" },
+	{ "windows-31j", "CP932" },
+	{ "csshiftjis", "CP932" },
+	{ "cswindows31j", "CP932" },
+	{ "ms932", "CP932" },
+	{ "cp932", "CP932" },
+	{ "shift_jisx0213", "SHIFT_JISX0213" },
+	{ "shift_jis-2004", "SHIFT_JISX0213" },
+	{ "euc-jp", "EUC-JP" },
+	{ "x-euc-jp", "EUC-JP" },
+	{ "cseucpkdfmtjapanese", "EUC-JP" },
+	{ "eucjp-ms", "EUC-JP-MS" },
+	{ "euc-jisx0213", "EUC-JISX0213" },
+	{ "euc-jis-2004", "EUC-JISX0213" },
+	{ "iso-2022-jp", CS_ISO2022JP },
+	{ "csiso2022jp", CS_ISO2022JP },
+	{ "iso-2022-jp-1", CS_ISO2022JP },
+	{ "iso-2022-jp-2", "ISO-2022-JP-2" },
+	{ "csiso2022jp2", "ISO-2022-JP-2" },
+	{ "iso-2022-jp-3", "ISO-2022-JP-3" },
+	/* Korean */
+	{ "euc-kr", CS_CP949 },
+	{ "cseuckr", CS_CP949 },
+	{ "ks_c_5601-1987", CS_CP949 },
+	{ "ks_c_5601-1989", CS_CP949 },
+	{ "ksc5601", CS_CP949 },
+	{ "ksc_5601", CS_CP949 },
+	{ "csksc56011987", CS_CP949 },
+	{ "iso-ir-149", CS_CP949 },
+	{ "korean", CS_CP949 },
+	{ "windows-949", CS_CP949 },
+	{ "cp949", CS_CP949 },
+	{ "uhc", CS_CP949 },
+	{ "iso-2022-kr", "ISO-2022-KR" },
+	{ "csiso2022kr", "ISO-2022-KR" },
+	{ "johab", "JOHAB" },
+};
+
+/* Compare a cleaned label with a table label, ignoring case, '-', '_' and
+   ' '. */
+static int
+label_equal(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '-' || *a == '_' || *a == ' ')
+			a++;
+		while (*b == '-' || *b == '_' || *b == ' ')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char)(cb - 'A' + 'a');
+		if (ca != cb)
+			return 0;
+		a++;
+		b++;
+	}
+}
+
+/* Copy label into clean[LABEL_MAX + 1] without surrounding white space and
+   quotes and without an RFC 2231 language suffix ("utf-8*en"); -1 when the
+   rest is empty, too long, or holds characters no charset name has. */
+static int
+label_clean(const char *label, char *clean)
+{
+	const char *s = label, *e;
+	while (*s == ' ' || *s == '\t' || *s == '"' || *s == '\'' || *s == '\r' || *s == '\n')
+		s++;
+	e = s;
+	while (*e != '\0' && *e != '*')
+		e++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '"' || e[-1] == '\'' ||
+			 e[-1] == '\r' || e[-1] == '\n'))
+		e--;
+	size_t len = (size_t)(e - s);
+	if (len == 0 || len > LABEL_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return -1;
+		clean[i] = c;
+	}
+	clean[len] = '\0';
+	return 0;
+}
+
+/* iconv names learnt from labels outside the table; kept for the life of
+   the process so that the returned names are static storage. Bounded by
+   what iconv accepts and by INTERN_MAX. */
+static char *interned[INTERN_MAX];
+static size_t interned_count;
+
+static const char *
+iconv_probe(const char *name)
+{
+	for (size_t i = 0; i < interned_count; i++) {
+		if (strcasecmp(interned[i], name) == 0)
+			return interned[i];
+	}
+	if (interned_count == INTERN_MAX)
+		return NULL;
+	iconv_t cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	iconv_close(cd);
+	char *copy = xstrdup(name);
+	for (char *p = copy; *p != '\0'; p++) {
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	}
+	interned[interned_count++] = copy;
+	return copy;
+}
+
+const char *
+charset_resolve(const char *label)
+{
+	char clean[LABEL_MAX + 1];
+
+	if (label == NULL || label_clean(label, clean) < 0)
+		return NULL;
+	for (size_t i = 0; i < N_ELEMENTS(charset_labels); i++) {
+		if (label_equal(clean, charset_labels[i].label))
+			return charset_labels[i].name;
+	}
+	const char *name = iconv_probe(clean);
+	if (name == NULL && strchr(clean, '_') != NULL) {
+		for (char *p = clean; *p != '\0'; p++) {
+			if (*p == '_')
+				*p = '-';
+		}
+		name = iconv_probe(clean);
+	}
+	return name;
+}
+
+static int
+has_8bit(const unsigned char *in, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] >= 0x80)
+			return 1;
+	}
+	return 0;
+}
+
+const char *
+charset_detect(const unsigned char *in, size_t len)
+{
+	const char *name = NULL;
+
+	if (len == 0)
+		return CS_UTF8;
+	uchardet_t ud = uchardet_new();
+	if (ud == NULL)
+		return NULL;
+	if (uchardet_handle_data(ud, (const char *)in, len) == 0) {
+		uchardet_data_end(ud);
+		const char *guess = uchardet_get_charset(ud);
+		if (guess == NULL || *guess == '\0') {
+			/* No opinion: 7-bit text is ASCII, so UTF-8 reads it. */
+			if (!has_8bit(in, len))
+				name = CS_UTF8;
+		} else if (strcasecmp(guess, "ASCII") == 0) {
+			name = CS_UTF8;
+		} else {
+			name = charset_resolve(guess);
+		}
+	}
+	uchardet_delete(ud);
+	return name;
+}
+
+/* The output under construction: bounded, NUL bytes dropped. */
+struct sink {
+	struct buf b;
+	int lossy;
+	int overflow;
+};
+
+static int
+sink_put(struct sink *s, const void *data, size_t len)
+{
+	if (len == 0)
+		return 0;
+	const unsigned char *p = data, *end = p + len;
+	while (p < end) {
+		const unsigned char *nul = memchr(p, '\0', (size_t)(end - p));
+		size_t n = nul != NULL ? (size_t)(nul - p) : (size_t)(end - p);
+		if (buf_append(&s->b, p, n) < 0) {
+			s->overflow = 1;
+			return -1;
+		}
+		if (nul == NULL)
+			break;
+		s->lossy = 1;
+		p = nul + 1;
+	}
+	return 0;
+}
+
+static int
+sink_bad(struct sink *s)
+{
+	s->lossy = 1;
+	return sink_put(s, "\xef\xbf\xbd", 3);
+}
+
+/* Length of the valid UTF-8 character at s, or 0. */
+static size_t
+utf8_char_len(const unsigned char *s, size_t len)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
+	if (n == 0 || n > len || !utf8_valid(s, n))
+		return 0;
+	return n;
+}
+
+static int
+convert_utf8(const unsigned char *in, size_t len, struct sink *s)
+{
+	size_t i = 0, start = 0;
+
+	if (len >= 3 && memcmp(in, "\xef\xbb\xbf", 3) == 0)
+		i = start = 3;
+	while (i < len) {
+		size_t n = utf8_char_len(in + i, len - i);
+		if (n > 0) {
+			i += n;
+			continue;
+		}
+		if (sink_put(s, in + start, i - start) < 0 || sink_bad(s) < 0)
+			return -1;
+		i++;
+		start = i;
+	}
+	return sink_put(s, in + start, i - start);
+}
+
+/* Decode in[0..len) with an open converter; a byte that starts an invalid
+   or incomplete sequence becomes U+FFFD and decoding goes on after it. */
+static int
+convert_iconv(iconv_t cd, const unsigned char *in, size_t len, struct sink *s)
+{
+	char tmp[4096];
+	char *inp = (char *)(uintptr_t)in;
+	size_t inleft = len;
+
+	while (inleft > 0) {
+		char *outp = tmp;
+		size_t outleft = sizeof(tmp);
+		size_t ret = iconv(cd, &inp, &inleft, &outp, &outleft);
+		int err = errno;
+		if (sink_put(s, tmp, (size_t)(outp - tmp)) < 0)
+			return -1;
+		if (ret != (size_t)-1 || err == E2BIG)
+			continue;
+		/* EILSEQ, EINVAL (truncated at the end) or anything else. */
+		if (sink_bad(s) < 0)
+			return -1;
+		inp++;
+		inleft--;
+	}
+	char *outp = tmp;
+	size_t outleft = sizeof(tmp);
+	iconv(cd, NULL, NULL, &outp, &outleft);
+	return sink_put(s, tmp, (size_t)(outp - tmp));
+}
+
+static int
+convert_with(const char *name, const unsigned char *in, size_t len, struct sink *s,
+	     const char **error_r)
+{
+	iconv_t cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1) {
+		*error_r = errf("charset %s: iconv_open: %s", name, strerror(errno));
+		return -1;
+	}
+	int ret = convert_iconv(cd, in, len, s);
+	iconv_close(cd);
+	if (ret < 0)
+		*error_r = errf("decoded text exceeds %zu bytes", s->b.max);
+	return ret;
+}
+
+/* Bytes no EUC codec accepts: they come out as U+FFFD. */
+#define BAD_BYTE 0xff
+
+/* RFC 1843 HZ to EUC-CN (ASCII stays, GB pairs get the high bit). */
+static void
+hz_to_euccn(const unsigned char *in, size_t len, struct buf *out)
+{
+	int gb = 0;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = in[i];
+		if (c == '~' && i + 1 < len) {
+			unsigned char c2 = in[i + 1];
+			if (c2 == '~' && !gb)
+				buf_putc(out, '~');
+			else if (c2 == '{' && !gb)
+				gb = 1;
+			else if (c2 == '}' && gb)
+				gb = 0;
+			else if (c2 == '\n' && !gb)
+				; /* line continuation */
+			else {
+				buf_putc(out, BAD_BYTE);
+				i++;
+				continue;
+			}
+			i += 2;
+		} else if (c >= 0x80) {
+			buf_putc(out, BAD_BYTE);
+			i++;
+		} else if (!gb) {
+			buf_putc(out, c);
+			i++;
+		} else if (c == '\n' || c == '\r') {
+			/* Lenient: a line end closes an unterminated GB span. */
+			gb = 0;
+			buf_putc(out, c);
+			i++;
+		} else if (i + 1 < len && c >= 0x21 && c <= 0x7e && in[i + 1] >= 0x21 && in[i + 1] <= 0x7e) {
+			buf_putc(out, (unsigned char)(c | 0x80));
+			buf_putc(out, (unsigned char)(in[i + 1] | 0x80));
+			i += 2;
+		} else {
+			buf_putc(out, BAD_BYTE);
+			i++;
+		}
+	}
+}
+
+/* ISO-2022-JP (with the CP50221 extensions) to EUC-JP; -1 when an escape
+   sequence selects a set EUC-JP does not have. */
+static int
+iso2022jp_to_eucjp(const unsigned char *in, size_t len, struct buf *out)
+{
+	enum { ASCII, ROMAN, KANA, JIS0208, JIS0212 } mode = ASCII, saved = ASCII;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = in[i];
+		if (c == 0x1b) {
+			static const struct {
+				const char *seq;
+				int mode;
+			} escapes[] = {
+				{ "(B", ASCII },   { "(J", ROMAN },  { "(H", ROMAN },
+				{ "(I", KANA },    { "$@", JIS0208 }, { "$B", JIS0208 },
+				{ "$(B", JIS0208 }, { "&@", -1 },     { "$(D", JIS0212 },
+			};
+			size_t k;
+			for (k = 0; k < N_ELEMENTS(escapes); k++) {
+				size_t n = strlen(escapes[k].seq);
+				if (len - i - 1 >= n && memcmp(in + i + 1, escapes[k].seq, n) == 0) {
+					/* ESC & @ only announces JIS X 0208-1990. */
+					if (escapes[k].mode >= 0)
+						mode = escapes[k].mode;
+					i += 1 + n;
+					break;
+				}
+			}
+			if (k == N_ELEMENTS(escapes)) {
+				if (i + 1 < len && (in[i + 1] == '$' || in[i + 1] == '(' ||
+						    in[i + 1] == '.' || in[i + 1] == 'N'))
+					return -1;
+				buf_putc(out, BAD_BYTE);
+				i++;
+			}
+		} else if (c == 0x0e) { /* SO: katakana (CP50222) */
+			saved = mode;
+			mode = KANA;
+			i++;
+		} else if (c == 0x0f) { /* SI */
+			mode = saved;
+			i++;
+		} else if (c >= 0xa1 && c <= 0xdf) { /* 8-bit JIS katakana */
+			buf_putc(out, 0x8e);
+			buf_putc(out, c);
+			i++;
+		} else if (c >= 0x80) {
+			buf_putc(out, BAD_BYTE);
+			i++;
+		} else if (c == '\n' || c == '\r') {
+			/* Lenient: lines end in ASCII. */
+			mode = ASCII;
+			buf_putc(out, c);
+			i++;
+		} else if (mode == ASCII || mode == ROMAN) {
+			buf_putc(out, c);
+			i++;
+		} else if (mode == KANA) {
+			if (c >= 0x21 && c <= 0x5f) {
+				buf_putc(out, 0x8e);
+				buf_putc(out, (unsigned char)(c | 0x80));
+			} else {
+				buf_putc(out, BAD_BYTE);
+			}
+			i++;
+		} else if (i + 1 < len && c >= 0x21 && c <= 0x7e && in[i + 1] >= 0x21 && in[i + 1] <= 0x7e) {
+			if (mode == JIS0212)
+				buf_putc(out, 0x8f);
+			buf_putc(out, (unsigned char)(c | 0x80));
+			buf_putc(out, (unsigned char)(in[i + 1] | 0x80));
+			i += 2;
+		} else {
+			buf_putc(out, BAD_BYTE);
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Convert through an intermediate byte stream (HZ, ISO-2022-JP). The
+   intermediate grows by at most 3 bytes per input byte. */
+static int
+convert_via(const char *name, const unsigned char *in, size_t len, struct sink *s,
+	    const char **error_r)
+{
+	struct buf tmp;
+	int ret;
+
+	buf_init(&tmp, len > (SIZE_MAX - 16) / 3 ? SIZE_MAX - 1 : len * 3 + 16);
+	if (strcmp(name, CS_HZ) == 0) {
+		hz_to_euccn(in, len, &tmp);
+		ret = convert_with("GB18030", tmp.data, tmp.len, s, error_r);
+	} else if (iso2022jp_to_eucjp(in, len, &tmp) == 0) {
+		ret = convert_with("EUC-JP", tmp.data, tmp.len, s, error_r);
+	} else {
+		ret = convert_with("ISO-2022-JP-2", in, len, s, error_r);
+	}
+	buf_free(&tmp);
+	return ret;
+}
+
+/* KS X 1001 jamo (0xA4A1..0xA4BE) as Unicode initial and final consonant
+   indexes; 0xff where that jamo cannot take the position. */
+static const unsigned char ksx_choseong[30] = {
+	0, 1, 0xff, 2, 0xff, 0xff, 3, 4, 5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 6, 7, 8, 0xff, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+};
+static const unsigned char ksx_jongseong[30] = {
+	1, 2, 3, 4, 5, 6, 7, 0xff, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 0xff, 18, 19, 20, 21, 22, 0xff, 23, 24, 25, 26, 27,
+};
+
+/* The syllable of a make-up sequence A4D4 A4xx A4yy A4zz at p, or 0. */
+static uint32_t
+euckr_makeup(const unsigned char *p)
+{
+	if (p[0] != 0xa4 || p[1] != 0xd4 || p[2] != 0xa4 || p[4] != 0xa4 || p[6] != 0xa4)
+		return 0;
+	if (p[3] < 0xa1 || p[3] > 0xbe || p[5] < 0xbf || p[5] > 0xd3)
+		return 0;
+	unsigned cho = ksx_choseong[p[3] - 0xa1], jung = p[5] - 0xbfu, jong;
+	if (p[7] == 0xd4)
+		jong = 0;
+	else if (p[7] >= 0xa1 && p[7] <= 0xbe)
+		jong = ksx_jongseong[p[7] - 0xa1];
+	else
+		return 0;
+	if (cho == 0xff || jong == 0xff)
+		return 0;
+	return 0xac00 + (cho * 21 + jung) * 28 + jong;
+}
+
+static int
+convert_cp949(const unsigned char *in, size_t len, struct sink *s, const char **error_r)
+{
+	iconv_t cd = iconv_open("UTF-8", CS_CP949);
+	size_t i = 0, start = 0;
+	int ret = 0;
+
+	if (cd == (iconv_t)-1) {
+		*error_r = errf("charset %s: iconv_open: %s", CS_CP949, strerror(errno));
+		return -1;
+	}
+	while (i < len && ret == 0) {
+		uint32_t cp;
+		if (in[i] < 0x81 || in[i] == 0xff || i + 1 == len) {
+			i++;
+		} else if (len - i >= 8 && (cp = euckr_makeup(in + i)) != 0) {
+			unsigned char u[3] = { (unsigned char)(0xe0 | (cp >> 12)),
+					       (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
+					       (unsigned char)(0x80 | (cp & 0x3f)) };
+			ret = convert_iconv(cd, in + start, i - start, s);
+			if (ret == 0)
+				ret = sink_put(s, u, sizeof(u));
+			i += 8;
+			start = i;
+		} else {
+			i += 2;
+		}
+	}
+	if (ret == 0)
+		ret = convert_iconv(cd, in + start, len - start, s);
+	iconv_close(cd);
+	if (ret < 0)
+		*error_r = errf("decoded text exceeds %zu bytes", s->b.max);
+	return ret;
+}
+
+/* Labels that promise 7-bit text: 8-bit bytes under them are usually
+   UTF-8 from a client that did not say so. */
+static int
+label_is_ascii(const char *label)
+{
+	char clean[LABEL_MAX + 1];
+	static const char *const names[] = { "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us",
+					     "csascii", "us" };
+	if (label_clean(label, clean) < 0)
+		return 0;
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		if (label_equal(clean, names[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/* An ISO 2022 designation (ESC $ or ESC (): 7-bit text that is not ASCII. */
+static int
+has_iso2022_escape(const unsigned char *in, size_t len)
+{
+	if (len == 0)
+		return 0;
+	const unsigned char *p = in, *end = in + len;
+	while (p < end && (p = memchr(p, 0x1b, (size_t)(end - p))) != NULL) {
+		if (end - p >= 3 && (p[1] == '$' || p[1] == '('))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+static const char *
+label_for_error(const char *label)
+{
+	char safe[LABEL_MAX + 4];
+	size_t i;
+	for (i = 0; label[i] != '\0' && i < LABEL_MAX; i++)
+		safe[i] = label[i] > 0x20 && label[i] < 0x7f ? label[i] : '?';
+	if (label[i] != '\0') {
+		memcpy(safe + i, "...", 3);
+		i += 3;
+	}
+	safe[i] = '\0';
+	return errf("%s", safe);
+}
+
+int
+charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t max_out,
+		char **out_r, size_t *out_len_r, int *lossy_r,
+		const char **charset_used_r, const char **error_r)
+{
+	const char *cs = NULL;
+	struct sink s;
+	int ret;
+
+	*out_r = NULL;
+	*out_len_r = 0;
+	*lossy_r = 0;
+	if (in == NULL)
+		in = (const unsigned char *)"";
+	if (charset_used_r != NULL)
+		*charset_used_r = NULL;
+
+	if (label != NULL) {
+		const char *p = label;
+		while (*p == ' ' || *p == '\t' || *p == '"' || *p == '\'')
+			p++;
+		if (*p == '\0')
+			label = NULL;
+	}
+	if (label != NULL) {
+		cs = charset_resolve(label);
+		if (cs != NULL && label_is_ascii(label) && has_8bit(in, len) && utf8_valid(in, len))
+			cs = CS_UTF8;
+		if (cs == NULL)
+			cs = charset_detect(in, len);
+		if (cs == NULL) {
+			*error_r = errf("unknown charset %s", label_for_error(label));
+			return -1;
+		}
+	} else if (utf8_valid(in, len) && !has_iso2022_escape(in, len)) {
+		cs = CS_UTF8;
+	} else {
+		cs = charset_detect(in, len);
+		/* Nothing better: keep the valid UTF-8, replace the rest. */
+		if (cs == NULL)
+			cs = CS_UTF8;
+	}
+
+	buf_init(&s.b, max_out);
+	s.lossy = 0;
+	s.overflow = 0;
+	if (strcmp(cs, CS_UTF8) == 0) {
+		ret = convert_utf8(in, len, &s);
+		if (ret < 0)
+			*error_r = errf("decoded text exceeds %zu bytes", max_out);
+	} else if (strcmp(cs, CS_HZ) == 0 || strcmp(cs, CS_ISO2022JP) == 0) {
+		ret = convert_via(cs, in, len, &s, error_r);
+	} else if (strcmp(cs, CS_CP949) == 0) {
+		ret = convert_cp949(in, len, &s, error_r);
+	} else {
+		ret = convert_with(cs, in, len, &s, error_r);
+	}
+	if (ret == 0 && !utf8_valid(s.b.data != NULL ? s.b.data : (const unsigned char *)"", s.b.len)) {
+		/* iconv only writes valid UTF-8; never hand out anything else. */
+		struct sink again;
+		buf_init(&again.b, max_out);
+		again.lossy = again.overflow = 0;
+		ret = convert_utf8(s.b.data, s.b.len, &again);
+		buf_free(&s.b);
+		s.b = again.b;
+		s.lossy = 1;
+		if (ret < 0)
+			*error_r = errf("decoded text exceeds %zu bytes", max_out);
+	}
+	if (ret < 0) {
+		buf_free(&s.b);
+		return -1;
+	}
+	*out_r = buf_steal(&s.b, out_len_r);
+	*lossy_r = s.lossy;
+	if (charset_used_r != NULL)
+		*charset_used_r = cs;
+	return 0;
+}

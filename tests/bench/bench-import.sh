@@ -1,0 +1,36 @@
+#!/bin/sh
+# Ingest throughput: `deskgate import` of an N-message maildir (default
+# 10,000) into a fresh store, with `cat` over the same files in the same run
+# as the reference. Prints messages/s, the time ratio deskgate/cat and peak
+# RSS. Usage: tests/bench/bench-import.sh [N] (DESKGATE=path/to/deskgate)
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+n=${1:-10000}
+dg=${DESKGATE:-$top/build/deskgate}
+work=$(mktemp -d /tmp/dg-bench-import.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+python3 "$top/tests/bench/gen-corpus.py" "$work/md" "$n" > "$work/gen.txt"
+bytes=$(du -sb "$work/md" | cut -f1)
+"$dg" init "$work/home" > /dev/null
+
+# Warm the page cache for both contenders.
+find "$work/md/new" -type f -exec cat {} + > /dev/null
+
+t0=$(date +%s.%N)
+find "$work/md/new" -type f -exec cat {} + > /dev/null
+t1=$(date +%s.%N)
+/usr/bin/time -f '%e %M' -o "$work/time.txt" \
+	"$dg" -q -c "$work/home/deskgate.conf" import --no-progress "$work/md" > "$work/import.txt"
+read -r dg_secs dg_rss < "$work/time.txt"
+cat_secs=$(echo "$t1 - $t0" | bc -l 2>/dev/null || python3 -c "print($t1 - $t0)")
+
+python3 - "$n" "$bytes" "$cat_secs" "$dg_secs" "$dg_rss" "$work/import.txt" <<'PY'
+import sys
+n, size, cat_s, dg_s, rss = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+print("bench-import: %d messages, %.1f MB" % (n, size / 1e6))
+print("  cat (reference):   %7.2f s  %9.0f msg/s" % (cat_s, n / cat_s))
+print("  deskgate import:   %7.2f s  %9.0f msg/s  peak RSS %.1f MB" % (dg_s, n / dg_s, rss / 1024))
+print("  ratio deskgate/cat time: %.1fx" % (dg_s / cat_s))
+print("  " + open(sys.argv[6]).read().strip())
+PY

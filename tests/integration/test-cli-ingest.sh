@@ -1,0 +1,127 @@
+#!/bin/sh
+# End to end through the deskgate binary: init, ingest (MTA pipe mode and
+# files), dedupe, threading of a reply, quarantine and retry, import of a
+# maildir and an mbox, exit codes, and --json output.
+set -u
+. "$top_srcdir/tests/lib/testlib.sh"
+
+home=$(tl_tmpdir)
+dg() { "$DESKGATE" -q -c "$home/deskgate.conf" "$@"; }
+mail="$top_srcdir/contrib/demo-mail"
+
+tl_run "init" "$DESKGATE" init "$home"
+tl_assert_file "$home/deskgate.conf"
+tl_assert_file "$home/secret"
+tl_assert_eq "secret is 64 hex" "$(tr -d '\n' < "$home/secret" | grep -c '^[0-9a-f]\{64\}$')" 1
+tl_assert_eq "init refuses to overwrite" "$("$DESKGATE" init "$home" >/dev/null 2>&1; echo $?)" 73
+tl_run "config check" dg config check
+
+# MTA pipe mode: standard input.
+out=$(dg ingest < "$mail/01-en-failed-trade.eml"); rc=$?
+tl_assert_eq "ingest stdin exit" "$rc" 0
+tl_assert_eq "ingest stdin result" "$out" "ticket 1: new"
+out=$(dg ingest "$mail/02-zh-deposit-missing.eml")
+tl_assert_eq "ingest file" "$out" "ticket 2: new"
+out=$(dg ingest "$mail/01-en-failed-trade.eml")
+tl_assert_eq "duplicate" "$out" "ticket 1: duplicate, already stored"
+out=$(dg ingest "$mail/05-en-reply.eml")
+tl_assert_eq "reply joins the ticket" "$out" "ticket 1: reply added"
+
+# A stranger replying to Alice's Message-ID gets a ticket of their own.
+sed -e 's/^From: .*/From: Mallory <mallory@evil.example>/' -e 's/demo-0005/demo-0105/' \
+	"$mail/05-en-reply.eml" > "$home/stranger.eml"
+out=$(dg ingest "$home/stranger.eml")
+tl_assert_eq "stranger gets a new ticket" "$out" "ticket 3: new"
+
+# Bad input: quarantined, exit 0, raw kept byte for byte.
+out=$(dg ingest "$mail/06-broken-deep-nesting.eml"); rc=$?
+tl_assert_eq "quarantine exit" "$rc" 0
+tl_assert_match "quarantine result" "$out" "^quarantine 1: limit: max_mime_depth"
+dg quarantine show 1 --raw > "$home/raw.out"
+tl_assert_eq "raw kept" "$(cmp "$home/raw.out" "$mail/06-broken-deep-nesting.eml" && echo same)" same
+tl_assert_match "quarantine list" "$(dg quarantine list)" "held.*max_mime_depth"
+tl_assert_match "quarantine show" "$(dg quarantine show 1)" "reason: limit: max_mime_depth"
+out=$(dg ingest "$mail/06-broken-deep-nesting.eml")
+tl_assert_match "same bad mail held once" "$out" "^quarantine 1:"
+
+# Raise the limit and retry: released into a ticket.
+sed -i 's/^#max_mime_depth = 20/max_mime_depth = 100/' "$home/deskgate.conf"
+out=$(dg quarantine retry 1)
+tl_assert_match "retry releases" "$out" "released into ticket 4"
+tl_assert_match "released not listed" "$(dg quarantine list)" "quarantine is empty"
+
+# Tickets as text and JSON.
+tl_assert_match "ticket list" "$(dg ticket list)" "Order failed but funds are locked"
+dg ticket show 2 --json > "$home/t2.json"
+tl_run "ticket json parses" python3 -c "
+import json,sys
+t=json.load(open('$home/t2.json'))
+assert t['id']==2, t['id']
+assert t['subject']=='充值未到账，请帮忙查询', t['subject']
+assert t['customer_name']=='王小明', t['customer_name']
+m=t['messages'][0]
+assert '还没有到账' in m['text'], m['text']
+assert len(t['events'])>=1
+"
+dg ticket show 1 --json > "$home/t1.json"
+tl_run "thread has two messages" python3 -c "
+import json
+t=json.load(open('$home/t1.json'))
+assert len(t['messages'])==2, len(t['messages'])
+assert t['messages'][1]['in_reply_to']=='demo-0001@customer.example'
+"
+out=$(dg ingest "$mail/03-de-account-locked.eml")
+dg ticket show 5 --json > "$home/t5.json"
+tl_run "attachment stored with safe name" python3 -c "
+import json,hashlib,os
+t=json.load(open('$home/t5.json'))
+a=t['messages'][0]['attachments']
+assert len(a)==1, a
+assert a[0]['filename']=='Bildschirmfoto Login.png', a[0]['filename']
+assert a[0]['content_type']=='image/png'
+h=a[0]['sha256']
+p=os.path.join('$home','att',h[:2],h)
+assert os.path.isfile(p), p
+assert hashlib.sha256(open(p,'rb').read()).hexdigest()==h
+assert 'Konto gesperrt' in t['subject']
+assert '2FA' in t['messages'][0]['text']
+"
+
+# Exit codes.
+tl_assert_eq "usage" "$("$DESKGATE" ingest a b >/dev/null 2>&1; echo $?)" 64
+tl_assert_eq "unknown command" "$("$DESKGATE" frobnicate >/dev/null 2>&1; echo $?)" 64
+printf '[general]\nbogus = 1\n' > "$home/bad.conf"
+err=$("$DESKGATE" -c "$home/bad.conf" config check 2>&1); rc=$?
+tl_assert_eq "config error exit" "$rc" 78
+tl_assert_match "config error names file:line" "$err" "bad.conf:2: unknown key"
+# A store that cannot be opened: the MTA must retry (75), nothing lost.
+printf '[general]\nstate_dir = %s/notadir/x\n' "$home" > "$home/broken.conf"
+touch "$home/notadir"
+tl_assert_eq "store unavailable -> 75" \
+	"$("$DESKGATE" -q -c "$home/broken.conf" ingest "$mail/04-fr-registration.eml" >/dev/null 2>&1; echo $?)" 75
+tl_assert_eq "missing file -> 66" "$(dg ingest /nonexistent.eml >/dev/null 2>&1; echo $?)" 66
+for c in init config ingest import ticket quarantine; do
+	tl_run "$c --help" "$DESKGATE" $c --help
+done
+
+# Import: a maildir and an mbox into a second home.
+home2=$(tl_tmpdir)
+"$DESKGATE" init "$home2" >/dev/null
+md="$home2/md"; mkdir -p "$md/cur" "$md/new" "$md/tmp"
+i=0
+for m in "$mail"/0[1-4]*.eml; do i=$((i+1)); cp "$m" "$md/new/100$i.M1P1.host"; done
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md")
+tl_assert_match "import maildir summary" "$out" "imported 4 messages .*4 new tickets, 0 replies, 0 duplicates, 0 quarantined"
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md")
+tl_assert_match "import again: all duplicates" "$out" "imported 4 messages .*4 duplicates"
+mb="$home2/box.mbox"
+: > "$mb"
+for m in "$mail"/05*.eml "$mail"/06*.eml "$home/stranger.eml"; do
+	printf 'From sender@example.test Mon Nov 23 09:00:00 2026\n' >> "$mb"
+	tr -d '\r' < "$m" | sed 's/^From />From /' >> "$mb"
+	printf '\n' >> "$mb"
+done
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$mb")
+tl_assert_match "import mbox summary" "$out" "imported 3 messages .*1 replies, 0 duplicates, 1 quarantined"
+
+tl_done
