@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -173,6 +172,9 @@ static const char *const migrations[] = {
 enum stmt_id {
 	STMT_BEGIN,
 	STMT_COMMIT,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
 	STMT_ROLLBACK,
 	STMT_SAVEPOINT,
 	STMT_RELEASE,
@@ -256,6 +258,9 @@ enum stmt_id {
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
+	[STMT_SAVEPOINT] = "SAVEPOINT dg_unit",
+	[STMT_RELEASE] = "RELEASE dg_unit",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO dg_unit",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_SAVEPOINT] = "SAVEPOINT store_op",
 	[STMT_RELEASE] = "RELEASE store_op",
@@ -385,6 +390,7 @@ struct store {
 	char *state_dir;
 	int version;
 	int in_txn;	   /* store_begin() is active */
+	int data_error;	   /* the last error was about the data, not the store */
 	int blobs_pending; /* blobs written in this transaction, not yet flushed */
 	unsigned int tmp_counter;
 	sqlite3_stmt *stmts[STMT_COUNT];
@@ -406,7 +412,18 @@ now_or(int64_t t)
 static const char *
 db_error(struct store *store, const char *what)
 {
+	int code = sqlite3_errcode(store->db);
+	store->data_error = code == SQLITE_CONSTRAINT || code == SQLITE_MISMATCH ||
+			    code == SQLITE_TOOBIG || code == SQLITE_RANGE;
 	return errf("store: %s: %s", what, sqlite3_errmsg(store->db));
+}
+
+int
+store_error_is_data(struct store *store)
+{
+	int ret = store->data_error;
+	store->data_error = 0;
+	return ret;
 }
 
 static void
@@ -458,7 +475,6 @@ bind_ok(struct store *store, sqlite3_stmt *st, int rc, const char *what, const c
 	if (rc == SQLITE_OK)
 		return 0;
 	*error_r = errf("store: %s: %s", what, sqlite3_errstr(rc));
-	(void)store;
 	stmt_done(st);
 	return -1;
 }
@@ -1036,7 +1052,22 @@ store_open(const char *db_path, const char *state_dir, struct store **store_r,
 	   files, which copy its mode) is private: it holds customers' mail. */
 	fd = open(db_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
+		/* SQLite syncs the directory of its journals, not of the
+		   database file itself. */
+		char *dir = xstrdup(db_path);
+		char *slash = strrchr(dir, '/');
+		int ret;
 		close(fd);
+		if (slash == NULL) {
+			free(dir);
+			dir = xstrdup(".");
+		} else {
+			slash[slash == dir ? 1 : 0] = '\0';
+		}
+		ret = fsync_dir(dir, error_r);
+		free(dir);
+		if (ret < 0)
+			return -1;
 	} else if (errno != EEXIST) {
 		*error_r = errf("store: %s: %s", db_path, strerror(errno));
 		return -1;
@@ -1140,6 +1171,30 @@ store_commit(struct store *store, const char **error_r)
 	}
 	txn_end(store);
 	return 0;
+}
+
+int
+store_unit_begin(struct store *store, const char **error_r)
+{
+	if (!store->in_txn) {
+		*error_r = "store: savepoint: no transaction is active";
+		return -1;
+	}
+	return stmt_exec(store, stmt(store, STMT_SAVEPOINT), "savepoint", error_r);
+}
+
+int
+store_unit_end(struct store *store, const char **error_r)
+{
+	return stmt_exec(store, stmt(store, STMT_RELEASE), "release savepoint", error_r);
+}
+
+int
+store_unit_undo(struct store *store, const char **error_r)
+{
+	if (stmt_exec(store, stmt(store, STMT_ROLLBACK_TO), "rollback to savepoint", error_r) < 0)
+		return -1;
+	return stmt_exec(store, stmt(store, STMT_RELEASE), "release savepoint", error_r);
 }
 
 void

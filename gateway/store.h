@@ -130,6 +130,17 @@ int store_schema_version(struct store *store);
 int store_begin(struct store *store, const char **error_r);
 int store_commit(struct store *store, const char **error_r);
 void store_rollback(struct store *store);
+/* A unit inside a transaction (an SQL savepoint, one level): undo() discards
+   the unit's writes and keeps the transaction, so that one message whose
+   data the store refuses can be quarantined without losing its batch. */
+int store_unit_begin(struct store *store, const char **error_r);
+int store_unit_end(struct store *store, const char **error_r);
+int store_unit_undo(struct store *store, const char **error_r);
+/* 1 when the last failed call failed because of the data given (a
+   constraint, a value too big), not because the store is unavailable:
+   such a message is quarantined instead of retried forever. Reading it
+   clears it. */
+int store_error_is_data(struct store *store);
 
 /* Write a blob (idempotent: an existing blob of the same hash and size is
    kept). Fills hex_r with its SHA-256. Durability: see the top of this file. */

@@ -1,0 +1,1314 @@
+/*
+ * Unit tests for gateway/store.c against real SQLite files in a temporary
+ * directory (removed at the end). sqlite3 is used directly only to tamper
+ * with a database (newer schema version, foreign file).
+ */
+#include "build-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/crypto.h"
+#include "gateway/store.h"
+#include "parsers/util.h"
+#include "tests/unit/test.h"
+
+static char tmpdir[] = "/tmp/dg-test-store-XXXXXX";
+
+/* 中文 subject and body, and an emoji. */
+#define ZH_SUBJECT "\xe6\x8f\x90\xe7\x8e\xb0\xe6\x9c\xaa\xe5\x88\xb0\xe8\xb4\xa6"
+#define ZH_TEXT                                                                           \
+	"\xe6\x82\xa8\xe5\xa5\xbd\xef\xbc\x8c\xe6\x88\x91\xe7\x9a\x84\xe6\x8f\x90\xe7\x8e\xb0" \
+	"\xe8\xbf\x98\xe6\xb2\xa1\xe6\x9c\x89\xe5\x88\xb0\xe8\xb4\xa6 \xf0\x9f\x98\x80"
+
+/* The test's own syncfs() takes the place of the C library's for the store
+   (linked statically into this program): it counts the calls and, when
+   asked, looks through a second connection whether a row is already
+   committed at the moment of the flush (it must not be: flush first). */
+static int syncfs_calls;
+static const char *syncfs_probe_db;
+static int syncfs_probe_rows = -1;
+
+int
+syncfs(int fd)
+{
+	syncfs_calls++;
+	if (syncfs_probe_db != NULL) {
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		syncfs_probe_rows = -1;
+		if (sqlite3_open_v2(syncfs_probe_db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "SELECT count(*) FROM messages WHERE dedupe_key = 'blob-1'",
+				       -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				syncfs_probe_rows = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		sqlite3_close(db);
+	}
+	return (int)syscall(SYS_syncfs, fd);
+}
+
+static int
+dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static char *
+path_in(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	chmod(path, 0700);
+	return remove(path);
+}
+
+static void
+rm_tree(const char *path)
+{
+	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh state dir and database under tmpdir/name. */
+static struct store *
+open_fresh(const char *name)
+{
+	char *dir = path_in(name);
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	rm_tree(dir);
+	if (store_open(db, dir, &store, &error) < 0)
+		printf("open %s: %s\n", db, error);
+	free(dir);
+	free(db);
+	return store;
+}
+
+static int
+file_mode(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) < 0 ? -1 : (int)(st.st_mode & 07777);
+}
+
+static int
+contains(const char *s, const char *needle)
+{
+	return s != NULL && strstr(s, needle) != NULL;
+}
+
+static int
+sql_exec(const char *db_path, const char *sql)
+{
+	sqlite3 *db;
+	int rc = sqlite3_open(db_path, &db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void
+test_open(void)
+{
+	char *dir = path_in("open");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	int version;
+
+	test_begin("open/migrate/reopen");
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	test_assert(store != NULL);
+	version = store != NULL ? store_schema_version(store) : 0;
+	test_assert(version >= 1);
+	store_close(&store);
+	test_assert(store == NULL);
+	store_close(&store); /* NULL is fine */
+	test_assert_int(file_mode(dir), 0700);
+	test_assert_int(file_mode(db), 0600);
+	static const char *const subdirs[] = { "raw", "att", "tmp" };
+	for (size_t i = 0; i < N_ELEMENTS(subdirs); i++) {
+		char *sub = xasprintf("%s/%s", dir, subdirs[i]);
+		test_assert_int(file_mode(sub), 0700);
+		free(sub);
+	}
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	test_assert(store != NULL && store_schema_version(store) == version);
+	store_close(&store);
+
+	/* A newer database is refused, naming both versions and the file. */
+	test_begin("open newer schema");
+	test_assert_int(sql_exec(db, "PRAGMA user_version = 999"), 0);
+	error = NULL;
+	test_assert_int(store_open(db, dir, &store, &error), -1);
+	test_assert(store == NULL);
+	test_assert(contains(error, "999"));
+	test_assert(contains(error, db));
+	char want[32];
+	snprintf(want, sizeof(want), "(%d)", version);
+	test_assert(contains(error, want));
+	free(db);
+	free(dir);
+}
+
+static void
+test_open_errors(void)
+{
+	const char *error;
+	struct store *store;
+	char *dir = path_in("bad");
+	char *file = path_in("regular-file");
+	char *db = xasprintf("%s/garbage.db", dir);
+	char *foreign = xasprintf("%s/foreign.db", dir);
+	FILE *fp;
+
+	test_begin("open corrupt file");
+	mkdir(dir, 0700);
+	fp = fopen(db, "w");
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database at all, just text. ", fp);
+	fclose(fp);
+	store = NULL;
+	error = NULL;
+	test_assert_int(store_open(db, dir, &store, &error), -1);
+	test_assert(store == NULL);
+	test_assert(contains(error, db));
+	test_assert(contains(error, "not a database"));
+
+	test_begin("open foreign database");
+	test_assert_int(sql_exec(foreign, "CREATE TABLE t (x); INSERT INTO t VALUES (1)"), 0);
+	error = NULL;
+	test_assert_int(store_open(foreign, dir, &store, &error), -1);
+	test_assert(contains(error, "not a deskgate database"));
+
+	/* Root ignores permissions: a path under a regular file fails for
+	   everybody. */
+	test_begin("open unwritable");
+	fp = fopen(file, "w");
+	fclose(fp);
+	char *under_file = xasprintf("%s/state", file);
+	char *db_under_file = xasprintf("%s/x.db", file);
+	char *ok_db = xasprintf("%s/ok.db", dir);
+	const struct {
+		const char *db, *state;
+		const char *want; /* in the error */
+	} cases[] = {
+		{ ok_db, under_file, under_file },
+		{ db_under_file, dir, db_under_file },
+		{ ok_db, file, file },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		error = NULL;
+		store = NULL;
+		test_assert_int(store_open(cases[i].db, cases[i].state, &store, &error), -1);
+		test_assert(store == NULL);
+		test_assert(contains(error, cases[i].want));
+	}
+	if (geteuid() != 0) {
+		char *ro = path_in("readonly");
+		char *ro_db = xasprintf("%s/deskgate.db", ro);
+		mkdir(ro, 0500);
+		error = NULL;
+		test_assert_int(store_open(ro_db, ro, &store, &error), -1);
+		test_assert(contains(error, ro));
+		free(ro_db);
+		free(ro);
+	} else {
+		printf("note: running as root, permission-denied case not tested\n");
+	}
+	free(ok_db);
+	free(db_under_file);
+	free(under_file);
+	free(foreign);
+	free(db);
+	free(file);
+	free(dir);
+}
+
+static int64_t
+new_ticket(struct store *store, const char *subject)
+{
+	struct store_ticket t = { .subject = (char *)subject,
+				  .customer_address = (char *)"alice@example.com" };
+	int64_t id = 0;
+	const char *error;
+	if (store_ticket_insert(store, &t, &id, &error) < 0)
+		printf("ticket insert: %s\n", error);
+	return id;
+}
+
+static int64_t
+new_message(struct store *store, int64_t ticket_id, const char *dedupe, const char *text,
+	    const char *msgid)
+{
+	struct store_message m = {
+		.ticket_id = ticket_id,
+		.direction = (char *)"in",
+		.message_id = (char *)msgid,
+		.from_address = (char *)"Alice@Example.com",
+		.text = (char *)text,
+		.dedupe_key = (char *)dedupe,
+	};
+	int64_t id = 0;
+	const char *error;
+	if (store_message_insert(store, &m, &id, &error) < 0)
+		printf("message insert: %s\n", error);
+	return id;
+}
+
+static void
+test_tickets(struct store *store)
+{
+	const char *error = NULL;
+	struct store_ticket *t = NULL, *list = NULL;
+	size_t n = 0;
+	int64_t count = -1, id = 0;
+	time_t before = time(NULL);
+
+	test_begin("ticket insert/get");
+	struct store_ticket in = {
+		.subject = (char *)ZH_SUBJECT,
+		.priority = (char *)"high",
+		.language = (char *)"zh-Hans",
+		.customer_address = (char *)"wang@example.cn",
+		.customer_name = (char *)"\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e",
+		.due_at = 1700000000,
+	};
+	test_assert_int(store_ticket_insert(store, &in, &id, &error), 0);
+	test_assert(id > 0);
+	test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+	if (t != NULL) {
+		test_assert_str(t->subject, ZH_SUBJECT);
+		test_assert_str(t->status, "new");
+		test_assert_str(t->category, "other");
+		test_assert_str(t->priority, "high");
+		test_assert_str(t->queue, NULL);
+		test_assert_str(t->language, "zh-Hans");
+		test_assert_str(t->customer_address, "wang@example.cn");
+		test_assert_str(t->customer_name, "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e");
+		test_assert(t->created_at >= before && t->created_at <= time(NULL));
+		test_assert_int(t->updated_at, t->created_at);
+		test_assert_int(t->first_response_at, 0);
+		test_assert_int(t->due_at, 1700000000);
+		test_assert_int(t->n_messages, 0);
+	}
+	store_ticket_free(&t);
+	test_assert(t == NULL);
+	test_assert_int(store_ticket_get(store, 999999, &t, &error), 0);
+	test_assert(t == NULL);
+
+	test_begin("ticket set");
+	const struct {
+		const char *field, *value;
+		int ret;
+	} sets[] = {
+		{ "status", "open", 0 },
+		{ "status", "closed", 0 },
+		{ "status", "bogus", -1 },   /* CHECK constraint */
+		{ "status", NULL, -1 },	     /* NOT NULL */
+		{ "category", "withdrawal", 0 },
+		{ "category", "", -1 },
+		{ "priority", "urgent", 0 },
+		{ "priority", "whenever", -1 },
+		{ "queue", "vip", 0 },
+		{ "language", NULL, 0 },
+		{ "subject", "x", -1 },	     /* not settable */
+		{ "id", "5", -1 },
+		{ "status; DROP TABLE tickets", "x", -1 },
+		{ NULL, "x", -1 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(sets); i++) {
+		error = NULL;
+		int ret = store_ticket_set(store, id, sets[i].field, sets[i].value, &error);
+		test_assert_int(ret, sets[i].ret);
+		if (ret < 0)
+			test_assert(str_starts_with(error, "store: "));
+	}
+	test_assert_int(store_ticket_set(store, 999999, "status", "open", &error), -1);
+	test_assert(contains(error, "no ticket"));
+	test_assert_int(store_ticket_set_time(store, id, "first_response_at", 1700000100, &error), 0);
+	test_assert_int(store_ticket_set_time(store, id, "created_at", 1, &error), -1);
+	test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+	if (t != NULL) {
+		test_assert_str(t->status, "closed");
+		test_assert_str(t->category, "withdrawal");
+		test_assert_str(t->priority, "urgent");
+		test_assert_str(t->queue, "vip");
+		test_assert_str(t->language, NULL);
+		test_assert_int(t->first_response_at, 1700000100);
+	}
+	store_ticket_free(&t);
+
+	test_begin("ticket list/count");
+	int64_t id2 = new_ticket(store, "second");
+	int64_t id3 = new_ticket(store, "third");
+	new_message(store, id2, "k-list-1", "one", NULL);
+	new_message(store, id2, "k-list-2", "two", NULL);
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(count, 3);
+	test_assert_int(store_ticket_list(store, 0, &list, &n, &error), 0);
+	test_assert_int(n, 3);
+	if (n == 3) {
+		test_assert_int(list[0].id, id3);
+		test_assert_int(list[1].id, id2);
+		test_assert_int(list[1].n_messages, 2);
+		test_assert_int(list[2].id, id);
+		test_assert_str(list[2].subject, ZH_SUBJECT);
+	}
+	store_tickets_free(&list, n);
+	test_assert(list == NULL);
+	test_assert_int(store_ticket_list(store, 2, &list, &n, &error), 0);
+	test_assert_int(n, 2);
+	store_tickets_free(&list, n);
+	test_assert_int(store_ticket_get(store, id2, &t, &error), 1);
+	test_assert(t != NULL && t->n_messages == 2);
+	store_ticket_free(&t);
+}
+
+static void
+test_messages(struct store *store)
+{
+	const char *error = NULL;
+	struct store_message *msgs = NULL;
+	struct store_ticket *t = NULL;
+	size_t n = 0;
+	int64_t tid = new_ticket(store, "messages"), other = new_ticket(store, "other");
+	int64_t mid = 0, found_mid = 0, found_tid = 0, count = 0;
+	char hex[65];
+
+	/* An old ticket: the message's time must raise updated_at. */
+	struct store_ticket old = { .subject = (char *)"old", .created_at = 1000 };
+	int64_t old_id = 0;
+	test_begin("message insert");
+	test_assert_int(store_ticket_insert(store, &old, &old_id, &error), 0);
+	struct store_message m = {
+		.ticket_id = old_id,
+		.direction = (char *)"in",
+		.message_id = (char *)"abc@example.cn",
+		.in_reply_to = (char *)"x@y",
+		.references = (char *)"w@y x@y",
+		.from_address = (char *)"wang@example.cn",
+		.from_name = (char *)"\xe7\x8e\x8b",
+		.to = (char *)"Support <support@example.test>",
+		.cc = (char *)"c@d",
+		.subject = (char *)ZH_SUBJECT,
+		.date = 1699999999,
+		.text = (char *)ZH_TEXT,
+		.raw_sha256 = (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		.raw_size = 1234,
+		.dedupe_key = (char *)"dedupe-1",
+		.text_sha256 = (char *)"ignored",
+		.mailbox = (char *)"INBOX",
+		.uid = 4294967295u,
+		.created_at = 5000,
+	};
+	test_assert_int(store_message_insert(store, &m, &mid, &error), 0);
+	test_assert(mid > 0);
+	test_assert_int(store_ticket_get(store, old_id, &t, &error), 1);
+	test_assert(t != NULL && t->updated_at == 5000 && t->n_messages == 1);
+	store_ticket_free(&t);
+
+	test_begin("message round trip");
+	test_assert_int(store_message_list(store, old_id, &msgs, &n, &error), 0);
+	test_assert_int(n, 1);
+	crypto_sha256_hex(ZH_TEXT, strlen(ZH_TEXT), hex);
+	if (n == 1) {
+		test_assert_int(msgs[0].id, mid);
+		test_assert_int(msgs[0].ticket_id, old_id);
+		test_assert_str(msgs[0].direction, "in");
+		test_assert_str(msgs[0].message_id, "abc@example.cn");
+		test_assert_str(msgs[0].in_reply_to, "x@y");
+		test_assert_str(msgs[0].references, "w@y x@y");
+		test_assert_str(msgs[0].from_address, "wang@example.cn");
+		test_assert_str(msgs[0].from_name, "\xe7\x8e\x8b");
+		test_assert_str(msgs[0].to, "Support <support@example.test>");
+		test_assert_str(msgs[0].cc, "c@d");
+		test_assert_str(msgs[0].subject, ZH_SUBJECT);
+		test_assert_int(msgs[0].date, 1699999999);
+		test_assert_str(msgs[0].text, ZH_TEXT);
+		test_assert_str(msgs[0].raw_sha256, m.raw_sha256);
+		test_assert_int(msgs[0].raw_size, 1234);
+		test_assert_str(msgs[0].dedupe_key, "dedupe-1");
+		test_assert_str(msgs[0].text_sha256, hex);
+		test_assert_str(msgs[0].mailbox, "INBOX");
+		test_assert_int(msgs[0].uid, 4294967295u);
+		test_assert_int(msgs[0].created_at, 5000);
+	}
+	store_messages_free(&msgs, n);
+	test_assert(msgs == NULL);
+
+	test_begin("message dedupe");
+	test_assert_int(store_message_find_dedupe(store, "dedupe-1", &found_mid, &found_tid, &error),
+			1);
+	test_assert_int(found_mid, mid);
+	test_assert_int(found_tid, old_id);
+	test_assert_int(store_message_find_dedupe(store, "dedupe-2", &found_mid, &found_tid, &error),
+			0);
+	test_assert_int(store_message_count(store, &count, &error), 0);
+	int64_t before_count = count;
+	m.ticket_id = other;
+	error = NULL;
+	test_assert_int(store_message_insert(store, &m, &mid, &error), -1);
+	test_assert(contains(error, "store: insert message: "));
+	test_assert(contains(error, "dedupe_key"));
+	test_assert_int(store_message_count(store, &count, &error), 0);
+	test_assert_int(count, before_count);
+	/* The failed insert left the other ticket alone. */
+	test_assert_int(store_ticket_get(store, other, &t, &error), 1);
+	test_assert(t != NULL && t->n_messages == 0);
+	store_ticket_free(&t);
+
+	test_begin("message invalid");
+	const struct {
+		int64_t ticket_id;
+		const char *direction, *raw_sha256, *dedupe;
+	} bad[] = {
+		{ 999999, "in", NULL, "bad-1" },	 /* no such ticket */
+		{ 0, "in", NULL, "bad-2" },		 /* no ticket */
+		{ tid, "sideways", NULL, "bad-3" },	 /* direction */
+		{ tid, NULL, NULL, "bad-4" },
+		{ tid, "in", "../../etc/passwd", "bad-5" }, /* not a hash */
+		{ tid, "in", "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+		  "bad-6" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		struct store_message b = { .ticket_id = bad[i].ticket_id,
+					   .direction = (char *)bad[i].direction,
+					   .raw_sha256 = (char *)bad[i].raw_sha256,
+					   .dedupe_key = (char *)bad[i].dedupe };
+		error = NULL;
+		test_assert_int(store_message_insert(store, &b, NULL, &error), -1);
+		test_assert(str_starts_with(error != NULL ? error : "", "store: insert message: "));
+	}
+	test_assert_int(store_message_count(store, &count, &error), 0);
+	test_assert_int(count, before_count);
+	/* NULL dedupe keys never clash; NULL text is "". */
+	struct store_message note = { .ticket_id = tid, .direction = (char *)"note" };
+	test_assert_int(store_message_insert(store, &note, NULL, &error), 0);
+	test_assert_int(store_message_insert(store, &note, NULL, &error), 0);
+	test_assert_int(store_message_list(store, tid, &msgs, &n, &error), 0);
+	test_assert_int(n, 2);
+	crypto_sha256_hex("", 0, hex);
+	if (n == 2) {
+		test_assert_str(msgs[0].text, "");
+		test_assert_str(msgs[0].text_sha256, hex);
+		test_assert_str(msgs[0].dedupe_key, NULL);
+		test_assert(msgs[0].id < msgs[1].id);
+	}
+	store_messages_free(&msgs, n);
+
+	test_begin("threading look-ups");
+	int64_t found = 0;
+	test_assert_int(store_ticket_find_by_message_id(store, "abc@example.cn", &found, &error), 1);
+	test_assert_int(found, old_id);
+	test_assert_int(store_ticket_find_by_message_id(store, "ABC@example.cn", &found, &error), 0);
+	test_assert_int(store_ticket_find_by_message_id(store, "nope@x", &found, &error), 0);
+	crypto_sha256_hex(ZH_TEXT, strlen(ZH_TEXT), hex);
+	const struct {
+		const char *from;
+		int64_t since;
+		int ret;
+	} same[] = {
+		{ "wang@example.cn", 0, 1 },
+		{ "WANG@EXAMPLE.CN", 0, 1 }, /* case-insensitive */
+		{ "wang@example.cn", 4999, 1 },
+		{ "wang@example.cn", 5000, 0 }, /* after `since` only */
+		{ "li@example.cn", 0, 0 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(same); i++) {
+		found = 0;
+		test_assert_int(store_message_find_same_text(store, same[i].from, hex, same[i].since,
+							     &found, &error),
+				same[i].ret);
+		if (same[i].ret == 1)
+			test_assert_int(found, old_id);
+	}
+}
+
+static void
+test_attachments_participants(struct store *store)
+{
+	const char *error = NULL, *role = NULL;
+	int64_t tid = new_ticket(store, "att"), aid = 0;
+	int64_t mid = new_message(store, tid, "att-1", "see attached", NULL);
+	struct store_attachment *atts = NULL;
+	struct store_participant *parts = NULL;
+	size_t n = 0;
+	char hex[65];
+
+	test_begin("attachments");
+	crypto_sha256_hex("pdf", 3, hex);
+	struct store_attachment a = {
+		.message_row_id = mid,
+		.filename = (char *)"\xe6\x94\xb6\xe6\x8d\xae.pdf",
+		.content_type = (char *)"application/pdf",
+		.content_id = (char *)"cid1@x",
+		.sha256 = hex,
+		.size = 3,
+		.is_inline = 1,
+	};
+	test_assert_int(store_attachment_insert(store, &a, &aid, &error), 0);
+	test_assert(aid > 0);
+	a.is_inline = 0;
+	a.filename = NULL;
+	test_assert_int(store_attachment_insert(store, &a, NULL, &error), 0);
+	test_assert_int(store_attachment_list(store, mid, &atts, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_int(atts[0].id, aid);
+		test_assert_int(atts[0].message_row_id, mid);
+		test_assert_str(atts[0].filename, "\xe6\x94\xb6\xe6\x8d\xae.pdf");
+		test_assert_str(atts[0].content_type, "application/pdf");
+		test_assert_str(atts[0].content_id, "cid1@x");
+		test_assert_str(atts[0].sha256, hex);
+		test_assert_int(atts[0].size, 3);
+		test_assert_int(atts[0].is_inline, 1);
+		test_assert_int(atts[1].is_inline, 0);
+		test_assert_str(atts[1].filename, NULL);
+	}
+	store_attachments_free(&atts, n);
+	test_assert(atts == NULL);
+	a.sha256 = (char *)"nothex";
+	test_assert_int(store_attachment_insert(store, &a, NULL, &error), -1);
+	a.sha256 = hex;
+	a.message_row_id = 999999;
+	test_assert_int(store_attachment_insert(store, &a, NULL, &error), -1);
+	test_assert_int(store_attachment_list(store, 999999, &atts, &n, &error), 0);
+	test_assert_int(n, 0);
+	test_assert(atts == NULL);
+
+	test_begin("participants");
+	const struct {
+		const char *address, *name, *role;
+		int ret;
+	} adds[] = {
+		{ "alice@example.com", NULL, "customer", 0 },
+		{ "ALICE@example.COM", "Alice", "cc", 0 },  /* same: keeps role, gets name */
+		{ "alice@example.com", "Other", "agent", 0 }, /* keeps name now */
+		{ "bob@example.com", "Bob", "cc", 0 },
+		{ "carol@example.com", "Carol", "agent", 0 },
+		{ "dave@example.com", NULL, "boss", -1 },
+		{ "dave@example.com", NULL, NULL, -1 },
+		{ "", NULL, "cc", -1 },
+		{ NULL, NULL, "cc", -1 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(adds); i++)
+		test_assert_int(store_participant_add(store, tid, adds[i].address, adds[i].name,
+						      adds[i].role, &error),
+				adds[i].ret);
+	test_assert_int(store_participant_add(store, 999999, "x@y", NULL, "cc", &error), -1);
+	test_assert_int(store_participant_list(store, tid, &parts, &n, &error), 0);
+	test_assert_int(n, 3);
+	if (n == 3) {
+		test_assert_str(parts[0].address, "alice@example.com");
+		test_assert_str(parts[0].name, "Alice");
+		test_assert_str(parts[0].role, "customer");
+		test_assert_int(parts[0].ticket_id, tid);
+		test_assert_str(parts[1].address, "bob@example.com");
+		test_assert_str(parts[2].role, "agent");
+	}
+	store_participants_free(&parts, n);
+	test_assert(parts == NULL);
+	const struct {
+		const char *address;
+		int ret;
+		const char *role;
+	} finds[] = {
+		{ "Alice@Example.Com", 1, "customer" },
+		{ "bob@example.com", 1, "cc" },
+		{ "carol@example.com", 1, "agent" },
+		{ "mallory@example.com", 0, NULL },
+		{ "alice@example.com ", 0, NULL },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(finds); i++) {
+		role = NULL;
+		test_assert_int(store_participant_find(store, tid, finds[i].address, &role, &error),
+				finds[i].ret);
+		test_assert_str(role, finds[i].role);
+	}
+	test_assert_int(store_participant_find(store, tid, "bob@example.com", NULL, &error), 1);
+	test_assert_int(store_participant_find(store, tid + 1000, "bob@example.com", &role, &error),
+			0);
+}
+
+static void
+test_events_fields(struct store *store)
+{
+	const char *error = NULL;
+	int64_t tid = new_ticket(store, "events");
+	int64_t mid = new_message(store, tid, "ev-1", "order 12345", NULL);
+	struct store_event *events = NULL;
+	struct store_field *fields = NULL;
+	size_t n = 0;
+	time_t before = time(NULL);
+
+	test_begin("events");
+	test_assert_int(store_event_add(store, tid, "created", "from wang@example.cn", &error), 0);
+	test_assert_int(store_event_add(store, tid, "warning", ZH_TEXT, &error), 0);
+	test_assert_int(store_event_add(store, 0, "startup", NULL, &error), 0);
+	test_assert_int(store_event_add(store, tid, "", "x", &error), -1);
+	test_assert_int(store_event_add(store, tid, NULL, "x", &error), -1);
+	test_assert_int(store_event_add(store, 999999, "created", "x", &error), -1);
+	test_assert_int(store_event_list(store, tid, &events, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_str(events[0].kind, "created");
+		test_assert_str(events[0].detail, "from wang@example.cn");
+		test_assert_int(events[0].ticket_id, tid);
+		test_assert(events[0].at >= before && events[0].at <= time(NULL));
+		test_assert_str(events[1].detail, ZH_TEXT);
+		test_assert(events[0].id < events[1].id);
+	}
+	store_events_free(&events, n);
+	test_assert(events == NULL);
+	test_assert_int(store_event_list(store, 0, &events, &n, &error), 0);
+	test_assert_int(n, 1);
+	if (n == 1) {
+		test_assert_str(events[0].kind, "startup");
+		test_assert_int(events[0].ticket_id, 0);
+		test_assert_str(events[0].detail, NULL);
+	}
+	store_events_free(&events, n);
+
+	test_begin("ticket fields");
+	test_assert_int(store_ticket_field_set(store, tid, "order_id", "12345", &error), 0);
+	test_assert_int(store_ticket_field_set(store, tid, "tx_hash", "0xdeadbeef", &error), 0);
+	test_assert_int(store_ticket_field_set(store, tid, "order_id", "67890", &error), 0);
+	test_assert_int(store_ticket_field_set(store, tid, "amount", "1.5 BTC", &error), 0);
+	test_assert_int(store_ticket_field_set(store, tid, "", "x", &error), -1);
+	test_assert_int(store_ticket_field_set(store, tid, "x", NULL, &error), -1);
+	test_assert_int(store_ticket_field_set(store, 999999, "x", "y", &error), -1);
+	test_assert_int(store_ticket_field_list(store, tid, &fields, &n, &error), 0);
+	test_assert_int(n, 3);
+	if (n == 3) {
+		test_assert_str(fields[0].name, "amount");
+		test_assert_str(fields[1].name, "order_id");
+		test_assert_str(fields[1].value, "67890");
+		test_assert_str(fields[2].value, "0xdeadbeef");
+	}
+	store_fields_free(&fields, n);
+	test_assert(fields == NULL);
+
+	test_begin("rule hits");
+	test_assert_int(store_rule_hit_add(store, tid, mid, "withdrawal-zh", "\xe6\x8f\x90\xe7\x8e\xb0",
+					   &error),
+			0);
+	test_assert_int(store_rule_hit_add(store, tid, 0, "vip-sender", NULL, &error), 0);
+	test_assert_int(store_rule_hit_add(store, tid, mid, "", "x", &error), -1);
+	test_assert_int(store_rule_hit_add(store, tid, 999999, "r", "x", &error), -1);
+	test_assert_int(store_rule_hit_list(store, tid, &fields, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_str(fields[0].name, "withdrawal-zh");
+		test_assert_str(fields[0].value, "\xe6\x8f\x90\xe7\x8e\xb0");
+		test_assert_str(fields[1].name, "vip-sender");
+		test_assert_str(fields[1].value, NULL);
+	}
+	store_fields_free(&fields, n);
+}
+
+static void
+test_quarantine(struct store *store)
+{
+	const char *error = NULL;
+	struct store_quarantine *q = NULL, *qs = NULL;
+	size_t n = 0;
+	int64_t id = 0, id2 = 0, id3 = 0, tid = new_ticket(store, "released");
+	int existed = -1;
+	char hex[65], hex2[65];
+
+	test_begin("quarantine insert");
+	crypto_sha256_hex("bad mail", 8, hex);
+	crypto_sha256_hex("other bad mail", 14, hex2);
+	struct store_quarantine in = { .raw_sha256 = hex,
+				       .raw_size = 8,
+				       .reason = (char *)"header too large",
+				       .source = (char *)"mailbox:INBOX uid:7" };
+	test_assert_int(store_quarantine_insert(store, &in, &id, &existed, &error), 0);
+	test_assert(id > 0);
+	test_assert_int(existed, 0);
+	in.reason = (char *)"another reason";
+	test_assert_int(store_quarantine_insert(store, &in, &id2, &existed, &error), 0);
+	test_assert_int(id2, id);
+	test_assert_int(existed, 1);
+	in.raw_sha256 = hex2;
+	test_assert_int(store_quarantine_insert(store, &in, &id3, &existed, &error), 0);
+	test_assert(id3 != id);
+	test_assert_int(existed, 0);
+	in.raw_sha256 = (char *)"../../etc/passwd";
+	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), -1);
+	in.raw_sha256 = hex;
+	in.reason = NULL;
+	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), -1);
+
+	test_begin("quarantine get/status");
+	test_assert_int(store_quarantine_get(store, id, &q, &error), 1);
+	if (q != NULL) {
+		test_assert_str(q->raw_sha256, hex);
+		test_assert_int(q->raw_size, 8);
+		test_assert_str(q->reason, "header too large");
+		test_assert_str(q->source, "mailbox:INBOX uid:7");
+		test_assert_str(q->status, "held");
+		test_assert_int(q->ticket_id, 0);
+		test_assert(q->created_at > 0);
+	}
+	store_quarantine_free(&q);
+	test_assert(q == NULL);
+	test_assert_int(store_quarantine_get(store, 999999, &q, &error), 0);
+	test_assert_int(store_quarantine_set_status(store, id, "released", tid, &error), 0);
+	test_assert_int(store_quarantine_set_status(store, id, "limbo", 0, &error), -1);
+	test_assert_int(store_quarantine_set_status(store, 999999, "dropped", 0, &error), -1);
+	test_assert_int(store_quarantine_set_status(store, id3, "dropped", 999999, &error), -1);
+	test_assert_int(store_quarantine_get(store, id, &q, &error), 1);
+	test_assert(q != NULL && strcmp(q->status, "released") == 0 && q->ticket_id == tid);
+	store_quarantine_free(&q);
+
+	/* Released: the same mail quarantined again is a new entry. */
+	in.reason = (char *)"again";
+	int64_t id4 = 0;
+	test_assert_int(store_quarantine_insert(store, &in, &id4, &existed, &error), 0);
+	test_assert(id4 != id && id4 > 0);
+	test_assert_int(existed, 0);
+	/* Holding two entries of the same blob is refused. */
+	test_assert_int(store_quarantine_set_status(store, id, "held", 0, &error), -1);
+
+	test_begin("quarantine list");
+	const struct {
+		const char *status;
+		size_t n;
+	} lists[] = { { NULL, 3 }, { "held", 2 }, { "released", 1 }, { "dropped", 0 } };
+	for (size_t i = 0; i < N_ELEMENTS(lists); i++) {
+		test_assert_int(store_quarantine_list(store, lists[i].status, &qs, &n, &error), 0);
+		test_assert_int(n, lists[i].n);
+		for (size_t k = 1; k < n; k++)
+			test_assert(qs[k - 1].id > qs[k].id); /* newest first */
+		store_quarantines_free(&qs, n);
+		test_assert(qs == NULL);
+	}
+}
+
+static void
+test_mailbox(struct store *store)
+{
+	const char *error = NULL;
+	uint32_t v = 1, u = 1;
+
+	test_begin("mailbox checkpoints");
+	test_assert_int(store_mailbox_get(store, "INBOX", &v, &u, &error), 0);
+	test_assert_int(v, 0);
+	test_assert_int(u, 0);
+	test_assert_int(store_mailbox_set(store, "INBOX", 1234, 56, &error), 0);
+	test_assert_int(store_mailbox_set(store, "\xe6\x94\xb6\xe4\xbb\xb6\xe7\xae\xb1", 4294967295u,
+					  4294967295u, &error),
+			0);
+	test_assert_int(store_mailbox_get(store, "INBOX", &v, &u, &error), 0);
+	test_assert_int(v, 1234);
+	test_assert_int(u, 56);
+	test_assert_int(store_mailbox_set(store, "INBOX", 1235, 1, &error), 0);
+	test_assert_int(store_mailbox_get(store, "INBOX", &v, &u, &error), 0);
+	test_assert_int(v, 1235);
+	test_assert_int(u, 1);
+	test_assert_int(store_mailbox_get(store, "\xe6\x94\xb6\xe4\xbb\xb6\xe7\xae\xb1", &v, &u,
+					  &error),
+			0);
+	test_assert(v == 4294967295u && u == 4294967295u);
+	test_assert_int(store_mailbox_get(store, "inbox", &v, &u, &error), 0);
+	test_assert_int(v, 0);
+}
+
+static void
+test_outbox(struct store *store)
+{
+	const char *error = NULL;
+	struct store_outbox *o = NULL, *list = NULL;
+	size_t n = 0;
+	int64_t tid = new_ticket(store, "outbox"), id1 = 0, id2 = 0, id3 = 0, count = 0;
+	int64_t now = (int64_t)time(NULL);
+	static const unsigned char raw[] = "From: support@example.test\r\n\r\nhi\0binary";
+
+	test_begin("outbox insert");
+	struct store_outbox in = {
+		.ticket_id = tid,
+		.kind = (char *)"ack",
+		.message_id = (char *)"dg.1@example.test",
+		.envelope_from = (char *)"support@example.test",
+		.recipients = (char *)"Alice@Example.com, bob@example.com",
+		.raw = (unsigned char *)raw,
+		.raw_size = sizeof(raw),
+		.status = (char *)"sent", /* ignored */
+		.attempts = 9,		  /* ignored */
+	};
+	test_assert_int(store_outbox_insert(store, &in, &id1, &error), 0);
+	in.message_id = (char *)"dg.2@example.test";
+	in.kind = (char *)"notify";
+	in.recipients = (char *)"carol@example.com";
+	in.next_attempt_at = now + 3600; /* not due yet */
+	test_assert_int(store_outbox_insert(store, &in, &id2, &error), 0);
+	in.message_id = (char *)"dg.3@example.test";
+	in.ticket_id = 0;
+	in.kind = (char *)"error";
+	in.recipients = (char *)"alice@example.com";
+	in.next_attempt_at = 0;
+	in.created_at = now - 7200;
+	test_assert_int(store_outbox_insert(store, &in, &id3, &error), 0);
+	in.created_at = 0;
+
+	const struct {
+		const char *kind, *msgid, *recipients;
+		int raw;
+	} bad[] = {
+		{ "ack", "dg.1@example.test", "x@y", 1 }, /* message_id unique */
+		{ "spam", "dg.9@example.test", "x@y", 1 },
+		{ "ack", NULL, "x@y", 1 },
+		{ "ack", "dg.9@example.test", "", 1 },
+		{ "ack", "dg.9@example.test", "x@y", 0 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		struct store_outbox b = in;
+		b.kind = (char *)bad[i].kind;
+		b.message_id = (char *)bad[i].msgid;
+		b.recipients = (char *)bad[i].recipients;
+		if (!bad[i].raw)
+			b.raw = NULL;
+		error = NULL;
+		test_assert_int(store_outbox_insert(store, &b, NULL, &error), -1);
+		test_assert(str_starts_with(error != NULL ? error : "", "store: "));
+	}
+
+	test_begin("outbox get/find");
+	test_assert_int(store_outbox_get(store, id1, &o, &error), 1);
+	if (o != NULL) {
+		test_assert_int(o->ticket_id, tid);
+		test_assert_str(o->kind, "ack");
+		test_assert_str(o->message_id, "dg.1@example.test");
+		test_assert_str(o->envelope_from, "support@example.test");
+		test_assert_str(o->recipients, "Alice@Example.com, bob@example.com");
+		test_assert_int(o->raw_size, sizeof(raw));
+		test_assert(o->raw != NULL && memcmp(o->raw, raw, sizeof(raw)) == 0);
+		test_assert_str(o->status, "queued");
+		test_assert_int(o->attempts, 0);
+		test_assert(o->created_at >= now && o->next_attempt_at == o->created_at);
+		test_assert_int(o->sent_at, 0);
+		test_assert_str(o->last_error, NULL);
+	}
+	store_outbox_free(&o);
+	test_assert(o == NULL);
+	test_assert_int(store_outbox_get(store, 999999, &o, &error), 0);
+	test_assert_int(store_outbox_find_by_message_id(store, "dg.3@example.test", &o, &error), 1);
+	test_assert(o != NULL && o->id == id3 && o->ticket_id == 0 && o->raw != NULL);
+	store_outbox_free(&o);
+	test_assert_int(store_outbox_find_by_message_id(store, "dg.4@example.test", &o, &error), 0);
+	int64_t found = 0;
+	test_assert_int(store_ticket_find_by_message_id(store, "dg.2@example.test", &found, &error),
+			1);
+	test_assert_int(found, tid);
+	test_assert_int(store_ticket_find_by_message_id(store, "dg.3@example.test", &found, &error),
+			0); /* not about a ticket */
+
+	test_begin("outbox due");
+	test_assert_int(store_outbox_due(store, now + 10, 0, &list, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_int(list[0].id, id1);
+		test_assert_int(list[1].id, id3);
+		test_assert(list[0].raw != NULL && list[0].raw_size == sizeof(raw));
+	}
+	store_outboxes_free(&list, n);
+	test_assert(list == NULL);
+	test_assert_int(store_outbox_due(store, now + 10, 1, &list, &n, &error), 0);
+	test_assert_int(n, 1);
+	store_outboxes_free(&list, n);
+	test_assert_int(store_outbox_due(store, now + 7200, 0, &list, &n, &error), 0);
+	test_assert_int(n, 3);
+	store_outboxes_free(&list, n);
+
+	test_begin("outbox update");
+	/* In flight (a crash while sending): due whatever next_attempt_at says. */
+	test_assert_int(store_outbox_update(store, id2, "sending", 1, now + 99999, NULL, NULL,
+					    &error),
+			0);
+	test_assert_int(store_outbox_update(store, id1, "queued", 1, now + 600,
+					    "connection refused", "421 4.3.2", &error),
+			0);
+	test_assert_int(store_outbox_due(store, now + 10, 0, &list, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_int(list[0].id, id2);
+		test_assert_str(list[0].status, "sending");
+		test_assert_int(list[1].id, id3);
+	}
+	store_outboxes_free(&list, n);
+	test_assert_int(store_outbox_update(store, id2, "sent", 2, 0, NULL, "250 2.0.0", &error), 0);
+	test_assert_int(store_outbox_update(store, id3, "failed", 5, 0, "user unknown", "550 5.1.1",
+					    &error),
+			0);
+	test_assert_int(store_outbox_update(store, id3, "lost", 5, 0, NULL, NULL, &error), -1);
+	test_assert_int(store_outbox_update(store, 999999, "sent", 1, 0, NULL, NULL, &error), -1);
+	test_assert_int(store_outbox_get(store, id2, &o, &error), 1);
+	test_assert(o != NULL && strcmp(o->status, "sent") == 0 && o->sent_at >= now &&
+		    o->attempts == 2);
+	store_outbox_free(&o);
+	test_assert_int(store_outbox_get(store, id1, &o, &error), 1);
+	if (o != NULL) {
+		test_assert_str(o->last_error, "connection refused");
+		test_assert_str(o->last_code, "421 4.3.2");
+		test_assert_int(o->next_attempt_at, now + 600);
+		test_assert_int(o->sent_at, 0);
+	}
+	store_outbox_free(&o);
+	test_assert_int(store_outbox_due(store, now + 10, 0, &list, &n, &error), 0);
+	test_assert_int(n, 0);
+	store_outboxes_free(&list, n);
+
+	test_begin("outbox list");
+	const struct {
+		const char *status;
+		size_t limit, n;
+	} lists[] = {
+		{ NULL, 0, 3 }, { NULL, 2, 2 }, { "sent", 0, 1 }, { "queued", 0, 1 },
+		{ "cancelled", 0, 0 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(lists); i++) {
+		test_assert_int(store_outbox_list(store, lists[i].status, lists[i].limit, &list, &n,
+						  &error),
+				0);
+		test_assert_int(n, lists[i].n);
+		for (size_t k = 0; k < n; k++) {
+			test_assert(list[k].raw == NULL);
+			test_assert_int(list[k].raw_size, sizeof(raw));
+			if (k > 0)
+				test_assert(list[k - 1].id > list[k].id);
+		}
+		store_outboxes_free(&list, n);
+	}
+
+	test_begin("outbox count_recent");
+	const struct {
+		const char *recipient, *kind;
+		int64_t since, count;
+	} counts[] = {
+		{ "alice@example.com", NULL, 0, 2 },
+		{ "ALICE@EXAMPLE.COM", NULL, 0, 2 },
+		{ "alice@example.com", NULL, now - 60, 1 },
+		{ "alice@example.com", "ack", 0, 1 },
+		{ "alice@example.com", "notify", 0, 0 },
+		{ "bob@example.com", NULL, 0, 1 },
+		{ "carol@example.com", "notify", 0, 1 },
+		{ "example.com", NULL, 0, 0 },	 /* whole addresses only */
+		{ "ob@example.com", NULL, 0, 0 },
+		{ "%", NULL, 0, 0 },		 /* no wildcards */
+		{ "", NULL, 0, 0 },
+		{ "dave@example.com", NULL, 0, 0 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(counts); i++) {
+		count = -1;
+		test_assert_int(store_outbox_count_recent(store, counts[i].recipient, counts[i].kind,
+							  counts[i].since, &count, &error),
+				0);
+		test_assert_int(count, counts[i].count);
+	}
+}
+
+static void
+test_transactions(struct store *store)
+{
+	const char *error = NULL;
+	int64_t before = 0, after = 0, tid;
+	struct store_ticket *t = NULL;
+
+	test_begin("rollback discards");
+	test_assert_int(store_ticket_count(store, &before, &error), 0);
+	test_assert_int(store_begin(store, &error), 0);
+	error = NULL;
+	test_assert_int(store_begin(store, &error), -1); /* nested */
+	test_assert(contains(error, "already"));
+	tid = new_ticket(store, "rolled back");
+	test_assert(tid > 0);
+	new_message(store, tid, "rb-1", "gone", NULL);
+	test_assert_int(store_event_add(store, tid, "created", NULL, &error), 0);
+	test_assert_int(store_mailbox_set(store, "RB", 1, 2, &error), 0);
+	test_assert_int(store_ticket_count(store, &after, &error), 0);
+	test_assert_int(after, before + 1); /* visible inside */
+	store_rollback(store);
+	test_assert_int(store_ticket_count(store, &after, &error), 0);
+	test_assert_int(after, before);
+	test_assert_int(store_ticket_get(store, tid, &t, &error), 0);
+	test_assert_int(store_message_find_dedupe(store, "rb-1", NULL, NULL, &error), 0);
+	uint32_t v = 9, u = 9;
+	test_assert_int(store_mailbox_get(store, "RB", &v, &u, &error), 0);
+	test_assert(v == 0 && u == 0);
+	store_rollback(store); /* no transaction: harmless */
+
+	test_begin("commit keeps");
+	error = NULL;
+	test_assert_int(store_commit(store, &error), -1);
+	test_assert(contains(error, "no transaction"));
+	test_assert_int(store_begin(store, &error), 0);
+	tid = new_ticket(store, "committed");
+	/* A failing statement inside a transaction does not end it. */
+	test_assert_int(store_ticket_set(store, tid, "status", "bogus", &error), -1);
+	new_message(store, tid, "c-1", "kept", NULL);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(store_message_find_dedupe(store, "c-1", NULL, NULL, &error), 1);
+	test_assert_int(store_ticket_count(store, &after, &error), 0);
+	test_assert_int(after, before + 1);
+	/* And another transaction works after a commit. */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+}
+
+static void
+test_blobs(struct store *store)
+{
+	const char *error = NULL;
+	char hex[65], hex2[65], want[65];
+	unsigned char *data = NULL;
+	size_t len = 0;
+	static const char body[] = "From: a@b\r\nSubject: " ZH_SUBJECT "\r\n\r\n" ZH_TEXT "\r\n";
+
+	test_begin("blob put/get");
+	syncfs_calls = 0;
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body, strlen(body), hex, &error), 0);
+	crypto_sha256_hex(body, strlen(body), want);
+	test_assert_str(hex, want);
+	char *path = store_blob_path(store, STORE_BLOB_RAW, hex);
+	char *want_path = xasprintf("%s/blobs/raw/%.2s/%s", tmpdir, hex, hex);
+	test_assert_str(path, want_path);
+	test_assert_int(file_mode(path), 0600);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error), 0);
+	test_assert_int(len, strlen(body));
+	test_assert(data != NULL && memcmp(data, body, len) == 0 && data[len] == '\0');
+	free(data);
+	/* Idempotent: same name, file kept (same inode). */
+	struct stat st1, st2;
+	test_assert_int(stat(path, &st1), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body, strlen(body), hex2, &error), 0);
+	test_assert_str(hex2, hex);
+	test_assert_int(stat(path, &st2), 0);
+	test_assert(st1.st_ino == st2.st_ino);
+	/* The other kind lives elsewhere. */
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, hex, &data, &len, &error), -1);
+	test_assert(data == NULL);
+	test_assert_int(store_blob_put(store, STORE_BLOB_ATTACHMENT, "", 0, hex2, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, hex2, &data, &len, &error), 0);
+	test_assert_int(len, 0);
+	free(data);
+	char *att = store_blob_path(store, STORE_BLOB_ATTACHMENT, hex2);
+	test_assert(contains(att, "/att/"));
+	test_assert_int(file_mode(att), 0600);
+	free(att);
+
+	test_begin("blob corrupt");
+	/* Same size, different bytes: get refuses it; a put of the real bytes
+	   keeps the file (same size), a short file is replaced. */
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	test_assert(fd >= 0);
+	for (size_t i = 0; i < strlen(body); i++)
+		test_assert_int(write(fd, "x", 1), 1);
+	close(fd);
+	error = NULL;
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error), -1);
+	test_assert(contains(error, "corrupt"));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	close(fd);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body, strlen(body), hex2, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error), 0);
+	free(data);
+
+	test_begin("blob path validation");
+	const struct {
+		const char *hex;
+		int ok;
+	} names[] = {
+		{ hex, 1 },
+		{ "../../etc/passwd", 0 },
+		{ "../../../../../../../../../../../../../../../../../../../../etc/passwd", 0 },
+		{ "", 0 },
+		{ NULL, 0 },
+		{ "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde/", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n", 0 },
+		{ "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 1 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		char *p = store_blob_path(store, STORE_BLOB_RAW, names[i].hex);
+		test_assert_int(p != NULL, names[i].ok);
+		if (p != NULL)
+			test_assert(str_starts_with(p, tmpdir) && strstr(p, "..") == NULL);
+		free(p);
+		data = NULL;
+		if (!names[i].ok) {
+			test_assert_int(store_blob_get(store, STORE_BLOB_RAW, names[i].hex, &data, &len,
+						       &error),
+					-1);
+			test_assert(data == NULL);
+		}
+	}
+	test_assert(store_blob_path(store, (enum store_blob_kind)7, hex) == NULL);
+
+	test_begin("blob deferred in transaction");
+	static const char body2[] = "deferred blob";
+	test_assert_int(syncfs_calls, 0); /* outside a transaction: fsync() */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body2, strlen(body2), hex2, &error),
+			0);
+	char *path2 = store_blob_path(store, STORE_BLOB_RAW, hex2);
+	test_assert(access(path2, R_OK) == 0); /* in place before the commit */
+	struct store_message m = { .ticket_id = new_ticket(store, "blob"),
+				   .direction = (char *)"in",
+				   .raw_sha256 = hex2,
+				   .raw_size = strlen(body2),
+				   .dedupe_key = (char *)"blob-1" };
+	test_assert_int(store_message_insert(store, &m, NULL, &error), 0);
+	char *db_path = xasprintf("%s/blobs/deskgate.db", tmpdir);
+	syncfs_probe_db = db_path;
+	test_assert_int(store_commit(store, &error), 0);
+	syncfs_probe_db = NULL;
+	test_assert_int(syncfs_calls, 1);    /* one flush for the batch */
+	test_assert_int(syncfs_probe_rows, 0); /* ...before the COMMIT */
+	test_assert_int(store_message_find_dedupe(store, "blob-1", NULL, NULL, &error), 1);
+	free(db_path);
+	test_assert(access(path2, R_OK) == 0);
+	/* A transaction without blobs does not flush. */
+	test_assert_int(store_begin(store, &error), 0);
+	new_ticket(store, "no blob");
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(syncfs_calls, 1);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex2, &data, &len, &error), 0);
+	test_assert(len == strlen(body2) && memcmp(data, body2, len) == 0);
+	free(data);
+	free(path2);
+	/* No temporary files left behind. */
+	char *tmp = xasprintf("%s/blobs/tmp", tmpdir);
+	test_assert_int(dir_entries(tmp), 0);
+	free(tmp);
+	free(want_path);
+	free(path);
+}
+
+/* A process dies in the middle of a transaction: after reopening, what it
+   committed is there and what it did not is not. */
+static void
+test_crash(void)
+{
+	char *dir = path_in("crash");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error;
+	int64_t count = -1;
+	pid_t pid;
+	int status = 0;
+
+	test_begin("crash without commit");
+	rm_tree(dir);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	store_close(&store);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct store *s = NULL;
+		int64_t id;
+		if (store_open(db, dir, &s, &error) < 0)
+			_exit(2);
+		struct store_ticket t = { .subject = (char *)"committed" };
+		struct store_message m = { .direction = (char *)"in", .dedupe_key = (char *)"k1" };
+		if (store_begin(s, &error) < 0 || store_ticket_insert(s, &t, &id, &error) < 0)
+			_exit(3);
+		m.ticket_id = id;
+		if (store_message_insert(s, &m, NULL, &error) < 0 || store_commit(s, &error) < 0)
+			_exit(4);
+		t.subject = (char *)"lost";
+		m.dedupe_key = (char *)"k2";
+		if (store_begin(s, &error) < 0 || store_ticket_insert(s, &t, &id, &error) < 0)
+			_exit(5);
+		m.ticket_id = id;
+		if (store_message_insert(s, &m, NULL, &error) < 0)
+			_exit(6);
+		_exit(0); /* no commit, no close */
+	}
+	test_assert(pid > 0);
+	test_assert_int(waitpid(pid, &status, 0), pid);
+	test_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store != NULL) {
+		struct store_ticket *list = NULL;
+		size_t n = 0;
+		test_assert_int(store_ticket_count(store, &count, &error), 0);
+		test_assert_int(count, 1);
+		test_assert_int(store_message_count(store, &count, &error), 0);
+		test_assert_int(count, 1);
+		test_assert_int(store_message_find_dedupe(store, "k1", NULL, NULL, &error), 1);
+		test_assert_int(store_message_find_dedupe(store, "k2", NULL, NULL, &error), 0);
+		test_assert_int(store_ticket_list(store, 0, &list, &n, &error), 0);
+		test_assert(n == 1 && strcmp(list[0].subject, "committed") == 0);
+		store_tickets_free(&list, n);
+		/* The database is writable again (no stale lock). */
+		test_assert_int(store_begin(store, &error), 0);
+		new_ticket(store, "after crash");
+		test_assert_int(store_commit(store, &error), 0);
+	}
+	store_close(&store);
+	free(db);
+	free(dir);
+}
+
+int
+main(void)
+{
+	struct store *store;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	test_open();
+	test_open_errors();
+	store = open_fresh("blobs");
+	test_assert(store != NULL);
+	if (store != NULL) {
+		test_tickets(store);
+		test_messages(store);
+		test_attachments_participants(store);
+		test_events_fields(store);
+		test_quarantine(store);
+		test_mailbox(store);
+		test_outbox(store);
+		test_transactions(store);
+		test_blobs(store);
+		store_close(&store);
+	}
+	test_crash();
+	rm_tree(tmpdir);
+	return test_exit();
+}
