@@ -171,7 +171,7 @@ find_thread(struct ingest *ingest, const struct mime_message *msg, int64_t *tick
 	    const char **error_r)
 {
 	*ticket_id_r = 0;
-	if (msg->from.address == NULL)
+	if (msg->from.address == NULL || *msg->from.address == '\0')
 		return 0;
 	size_t n = msg->n_references + (msg->in_reply_to != NULL ? 1 : 0);
 	for (size_t i = 0; i < n; i++) {
@@ -316,7 +316,7 @@ store_new_message(struct ingest *ingest, const struct mime_message *msg, const u
 	if (ret < 0)
 		return -1;
 
-	if (msg->from.address != NULL &&
+	if (msg->from.address != NULL && *msg->from.address != '\0' &&
 	    store_participant_add(ingest->store, ticket_id, msg->from.address, msg->from.name,
 				  "customer", error_r) < 0)
 		return -1;
@@ -337,6 +337,34 @@ store_new_message(struct ingest *ingest, const struct mime_message *msg, const u
 		if (store_event_add(ingest->store, ticket_id, "warning", msg->warnings[i], error_r) < 0)
 			return -1;
 	return 0;
+}
+
+/* store_new_message() as one unit: when the store refuses this message's
+   data (a constraint on hostile input) rather than failing as a store, the
+   unit is undone and the message quarantined, so it cannot block the
+   mailbox by being retried forever. */
+static int
+store_new_message_unit(struct ingest *ingest, const struct mime_message *msg,
+		       const unsigned char *raw, size_t len, const char *key,
+		       const struct ingest_source *source, struct ingest_result *result,
+		       const char **error_r)
+{
+	if (store_unit_begin(ingest->store, error_r) < 0)
+		return -1;
+	(void)store_error_is_data(ingest->store);
+	if (store_new_message(ingest, msg, raw, len, key, source, result, error_r) == 0)
+		return store_unit_end(ingest->store, error_r);
+	if (!store_error_is_data(ingest->store)) {
+		const char *ignored;
+		(void)store_unit_undo(ingest->store, &ignored);
+		return -1;
+	}
+	char reason[256];
+	snprintf(reason, sizeof(reason), "store refused the message: %s", *error_r);
+	if (store_unit_undo(ingest->store, error_r) < 0)
+		return -1;
+	memset(result, 0, sizeof(*result));
+	return quarantine(ingest, raw, len, source, reason, result, error_r);
 }
 
 static int
@@ -369,7 +397,7 @@ ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
 		result->message_id = message_id;
 		ret = 0;
 	} else if (ret == 0) {
-		ret = store_new_message(ingest, msg, raw, len, key, source, result, error_r);
+		ret = store_new_message_unit(ingest, msg, raw, len, key, source, result, error_r);
 	}
 	mime_message_free(&msg);
 	return ret;
