@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Regenerate man/deskgate.conf.5 from the key table (`deskgate config keys`).
+
+The page is committed; tests/unit/check-config-doc.sh fails when a key is
+missing from it, so run this after adding a key:
+    python3 man/gen-conf-page.py build/deskgate > man/deskgate.conf.5
+Section introductions live in SECTIONS below.
+"""
+import subprocess, sys
+
+SECTIONS = {
+    "general": "Where deskgate keeps its state, and who the support desk is.",
+    "limits": "Bounds on untrusted input. A message that exceeds one is quarantined with its raw bytes "
+              "and a reason naming the key, never dropped; raise the limit and run "
+              "\\fBdeskgate quarantine retry\\fR.",
+    "smtp": "The relay that all outgoing mail (acknowledgements, notifications, relayed replies) goes through.",
+    "mailbox": "One section per IMAP mailbox to watch, named \\fB[mailbox\\fR \\fINAME\\fR\\fB]\\fR.",
+}
+
+
+def esc(s):
+    return s.replace("\\", "\\e").replace("-", "\\-")
+
+
+def main():
+    out = subprocess.run([sys.argv[1], "config", "keys"], check=True, capture_output=True, text=True).stdout
+    rows = [l.split("\t") for l in out.splitlines() if l]
+    print('.TH DESKGATE.CONF 5 "November 2026" "deskgate 0.1" "File Formats Manual"')
+    print(".SH NAME\ndeskgate.conf \\- deskgate configuration file")
+    print(".SH DESCRIPTION")
+    print("An INI file read with libinih. Lines starting with \\fB#\\fR or \\fB;\\fR are comments; "
+          "sections are \\fB[name]\\fR or, for repeatable sections, \\fB[name\\fR \\fILABEL\\fR\\fB]\\fR; "
+          "settings are \\fIkey\\fR = \\fIvalue\\fR. Unknown sections, unknown keys and bad values are "
+          "errors that name file:line. \\fBdeskgate config check\\fR validates a file, "
+          "\\fBdeskgate config keys\\fR lists every key, \\fBdeskgate init\\fR writes a file with all of "
+          "them commented out.")
+    print(".PP\nSizes take a k, M or G suffix (powers of 1024); durations s, m, h, d or w "
+          "(seconds by default); booleans yes or no. Relative paths are relative to the directory of "
+          "the configuration file, except where a key says \"relative to state_dir\".")
+    cur = None
+    for name, typ, default, doc in rows:
+        sec, key = name.split(".", 1)
+        label = sec
+        if sec != cur:
+            cur = sec
+            base = sec.replace(" NAME", "")
+            print(".SH [%s]" % esc(sec))
+            if base in SECTIONS:
+                print(SECTIONS[base])
+        print(".TP\n.B %s" % key)
+        d = "" if default == "-" else " Default: \\fB%s\\fR." % esc(default)
+        print("(%s) %s%s" % (esc(typ), esc(doc), d))
+    print(".SH SEE ALSO\n.BR deskgate (8),\n.BR deskgate\\-rules (5)")
+
+
+main()

@@ -1,0 +1,43 @@
+#!/bin/sh
+# House-style checks over the source tree (docs/../shared/docs/house-style.md):
+# banned calls, one-way layering, and one adapter module per library.
+set -u
+. "$top_srcdir/tests/lib/testlib.sh"
+cd "$top_srcdir" || exit 1
+
+src=$(ls parsers/*.c parsers/*.h gateway/*.c gateway/*.h)
+
+banned=$(grep -nE '(^|[^_a-z0-9])(strcpy|strcat|sprintf|vsprintf|strncpy|strtok|gets|atoi|sscanf)[[:space:]]*\(' $src |
+	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*)' || true)
+tl_assert_eq "no banned calls (strcpy strcat sprintf vsprintf strncpy strtok gets atoi sscanf)" "$banned" ""
+
+up=$(grep -n '#include "gateway/' parsers/*.c parsers/*.h || true)
+tl_assert_eq "parsers/ never includes gateway/" "$up" ""
+
+io=$(grep -nE '(^|[^_a-z0-9])(fopen|open|printf|fprintf|log_[a-z]+|exit)[[:space:]]*\(' parsers/*.c |
+	grep -v 'parsers/util.c' | grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*)' || true)
+tl_assert_eq "parsers/ does no I/O and no logging" "$io" ""
+
+# adapter LIBRARY-HEADER-REGEX ALLOWED-FILES...
+adapter() {
+	pat=$1; shift
+	found=$(grep -lE "#include <$pat" $src | sort | tr '\n' ' ')
+	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
+	if [ -z "$found" ] || [ "$found" = "$want" ]; then
+		tl_ok "$pat only in: $*"
+	else
+		tl_not_ok "$pat only in: $*" "found in: $found"
+	fi
+}
+adapter 'sqlite3\.h' gateway/store.c
+adapter 'pcre2\.h' gateway/rules.c
+adapter 'curl/' gateway/smtp.c
+adapter 'openssl/' gateway/crypto.c
+adapter 'libxml/' parsers/html.c
+adapter '(iconv|uchardet)' parsers/charset.c
+adapter 'jansson\.h' gateway/jsonout.c
+adapter 'ini\.h' gateway/config.c
+adapter 'libetpan/(mailimap|libetpan)' gateway/imap.c
+adapter 'libetpan/mailmime' parsers/mime.c
+
+tl_done
