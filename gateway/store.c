@@ -172,9 +172,9 @@ static const char *const migrations[] = {
 enum stmt_id {
 	STMT_BEGIN,
 	STMT_COMMIT,
-	STMT_SAVEPOINT,
-	STMT_RELEASE,
-	STMT_ROLLBACK_TO,
+	STMT_UNIT_BEGIN,
+	STMT_UNIT_RELEASE,
+	STMT_UNIT_ROLLBACK,
 	STMT_ROLLBACK,
 	STMT_SAVEPOINT,
 	STMT_RELEASE,
@@ -258,9 +258,9 @@ enum stmt_id {
 static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
-	[STMT_SAVEPOINT] = "SAVEPOINT dg_unit",
-	[STMT_RELEASE] = "RELEASE dg_unit",
-	[STMT_ROLLBACK_TO] = "ROLLBACK TO dg_unit",
+	[STMT_UNIT_BEGIN] = "SAVEPOINT dg_unit",
+	[STMT_UNIT_RELEASE] = "RELEASE dg_unit",
+	[STMT_UNIT_ROLLBACK] = "ROLLBACK TO dg_unit",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_SAVEPOINT] = "SAVEPOINT store_op",
 	[STMT_RELEASE] = "RELEASE store_op",
@@ -1180,21 +1180,21 @@ store_unit_begin(struct store *store, const char **error_r)
 		*error_r = "store: savepoint: no transaction is active";
 		return -1;
 	}
-	return stmt_exec(store, stmt(store, STMT_SAVEPOINT), "savepoint", error_r);
+	return stmt_exec(store, stmt(store, STMT_UNIT_BEGIN), "savepoint", error_r);
 }
 
 int
 store_unit_end(struct store *store, const char **error_r)
 {
-	return stmt_exec(store, stmt(store, STMT_RELEASE), "release savepoint", error_r);
+	return stmt_exec(store, stmt(store, STMT_UNIT_RELEASE), "release savepoint", error_r);
 }
 
 int
 store_unit_undo(struct store *store, const char **error_r)
 {
-	if (stmt_exec(store, stmt(store, STMT_ROLLBACK_TO), "rollback to savepoint", error_r) < 0)
+	if (stmt_exec(store, stmt(store, STMT_UNIT_ROLLBACK), "rollback to savepoint", error_r) < 0)
 		return -1;
-	return stmt_exec(store, stmt(store, STMT_RELEASE), "release savepoint", error_r);
+	return stmt_exec(store, stmt(store, STMT_UNIT_RELEASE), "release savepoint", error_r);
 }
 
 void

@@ -66,6 +66,8 @@ mbox_next(struct mbox_iter *it, size_t max_size, size_t *len_r)
 			b.len--;
 		else if (b.len >= 3 && memcmp(b.data + b.len - 3, "\n\r\n", 3) == 0)
 			b.len -= 2;
+		if (b.data != NULL)
+			b.data[b.len] = '\0';
 	}
 	return (unsigned char *)buf_steal(&b, len_r);
 }

@@ -1083,6 +1083,29 @@ test_transactions(struct store *store)
 	/* And another transaction works after a commit. */
 	test_assert_int(store_begin(store, &error), 0);
 	test_assert_int(store_commit(store, &error), 0);
+
+	test_begin("units inside a transaction");
+	error = NULL;
+	test_assert_int(store_unit_begin(store, &error), -1); /* needs a transaction */
+	test_assert_int(store_ticket_count(store, &before, &error), 0);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_unit_begin(store, &error), 0);
+	int64_t kept = new_ticket(store, "unit kept");
+	test_assert_int(store_unit_end(store, &error), 0);
+	test_assert_int(store_unit_begin(store, &error), 0);
+	int64_t undone = new_ticket(store, "unit undone");
+	/* Hostile data the schema refuses is reported as a data error. */
+	(void)store_error_is_data(store);
+	test_assert_int(store_participant_add(store, undone, "", NULL, "customer", &error), -1);
+	test_assert_int(store_error_is_data(store), 1);
+	test_assert_int(store_error_is_data(store), 0); /* reading clears it */
+	test_assert_int(store_unit_undo(store, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(store_ticket_get(store, kept, &t, &error), 1);
+	store_ticket_free(&t);
+	test_assert_int(store_ticket_get(store, undone, &t, &error), 0);
+	test_assert_int(store_ticket_count(store, &after, &error), 0);
+	test_assert_int(after, before + 1);
 }
 
 static void
