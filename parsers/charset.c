@@ -1,22 +1,26 @@
 /*
  * charset: see charset.h. The conversion itself is glibc's iconv and the
  * guessing is uchardet's; this file adds the label table, the bounded
- * output with U+FFFD replacement, and three small pre-decoders for what
- * glibc lacks (each turns the input into a byte stream that an iconv codec
- * then decodes, so the character tables stay glibc's):
+ * output with U+FFFD replacement, and small pieces for what glibc lacks.
+ * Each of them hands bytes to an iconv codec, so the character tables stay
+ * glibc's; only the framing is written here:
  *
  * - HZ (RFC 1843, "hz-gb-2312"): glibc has no HZ codec. ~{ ... ~} spans
  *   are turned into EUC-CN bytes and decoded as GB18030.
  * - ISO-2022-JP as Outlook and Japanese webmail write it (Microsoft's
  *   CP50221): glibc's ISO-2022-JP rejects the NEC row 13 characters
- *   (circled digits, roman numerals) and half-width katakana that these
- *   clients put in JIS X 0208 mode. The escape sequences are turned into
- *   EUC-JP (whose glibc codec knows those rows) and decoded; text using
- *   escapes outside the Japanese sets (ISO-2022-JP-2 Chinese/Korean/Latin)
- *   goes to glibc's ISO-2022-JP-2 unchanged.
+ *   (circled digits, roman numerals), the IBM extension rows and
+ *   half-width katakana that these clients put in, and that WHATWG's
+ *   decoder accepts. The escape sequences are followed here; JIS X 0208
+ *   and 0212 pairs go to glibc's EUC-JP codec, the NEC/IBM rows to CP932.
+ *   Text designating Chinese, Korean or Latin sets (ISO-2022-JP-2) goes to
+ *   glibc's ISO-2022-JP-2 unchanged.
  * - EUC-KR "make-up sequences" (KS X 1001:1998 annex 3: HANGUL FILLER plus
  *   three jamo for a syllable outside the 2350 precomposed ones), which
  *   Python decodes and glibc does not; the syllable is composed here.
+ * - Characters missing from one glibc table are looked up in a second
+ *   (BIG5-HKSCS then CP950, EUC-JP then EUC-JP-MS), and UTF-16/32 without
+ *   a BOM is read little-endian as WHATWG does, not in the host's order.
  */
 #include "build-config.h"
 
@@ -495,10 +499,46 @@ convert_utf8(const unsigned char *in, size_t len, struct sink *s)
 	return sink_put(s, in + start, i - start);
 }
 
-/* Decode in[0..len) with an open converter; a byte that starts an invalid
-   or incomplete sequence becomes U+FFFD and decoding goes on after it. */
+/* glibc tables that lack characters browsers decode: the 7 Big5 codes
+   that HKSCS-2008 dropped (among them U+FF0F FULLWIDTH SOLIDUS at A1FE)
+   and the euro at A3E1, and EUC-JP's NEC row 13 and IBM rows (which
+   WHATWG's jis0208 index has). A character the first table rejects is
+   tried in the second before it becomes U+FFFD. */
+static const struct {
+	const char *name, *fallback;
+} charset_fallbacks[] = {
+	{ "BIG5-HKSCS", "CP950" },
+	{ "EUC-JP", "EUC-JP-MS" },
+};
+
+/* Try the 2- or 3-byte character at *inp with the fallback converter. */
 static int
-convert_iconv(iconv_t cd, const unsigned char *in, size_t len, struct sink *s)
+try_fallback(iconv_t fb, char **inp, size_t *inleft, struct sink *s, int *done_r)
+{
+	*done_r = 0;
+	if (fb == (iconv_t)-1 || *inleft < 2 || (unsigned char)**inp < 0x80)
+		return 0;
+	for (size_t n = 2; n <= 3 && n <= *inleft; n++) {
+		char tmp[32], *p = *inp, *outp = tmp;
+		size_t left = n, outleft = sizeof(tmp);
+		iconv(fb, NULL, NULL, NULL, NULL);
+		if (iconv(fb, &p, &left, &outp, &outleft) != (size_t)-1 && left == 0 && outp > tmp) {
+			*done_r = 1;
+			*inp += n;
+			*inleft -= n;
+			return sink_put(s, tmp, (size_t)(outp - tmp));
+		}
+	}
+	return 0;
+}
+
+/* Decode in[0..len) with an open converter (and an optional fallback,
+   else (iconv_t)-1); a code unit (a byte, or two or four for UTF-16/32)
+   that starts an invalid or incomplete sequence becomes U+FFFD and
+   decoding goes on after it. */
+static int
+convert_iconv_fb(iconv_t cd, iconv_t fb, size_t unit, const unsigned char *in, size_t len,
+		 struct sink *s)
 {
 	char tmp[4096];
 	char *inp = (char *)(uintptr_t)in;
@@ -508,16 +548,23 @@ convert_iconv(iconv_t cd, const unsigned char *in, size_t len, struct sink *s)
 		char *outp = tmp;
 		size_t outleft = sizeof(tmp);
 		size_t ret = iconv(cd, &inp, &inleft, &outp, &outleft);
-		int err = errno;
+		int err = errno, done;
 		if (sink_put(s, tmp, (size_t)(outp - tmp)) < 0)
 			return -1;
 		if (ret != (size_t)-1 || err == E2BIG)
 			continue;
 		/* EILSEQ, EINVAL (truncated at the end) or anything else. */
+		if (err == EILSEQ) {
+			if (try_fallback(fb, &inp, &inleft, s, &done) < 0)
+				return -1;
+			if (done)
+				continue;
+		}
 		if (sink_bad(s) < 0)
 			return -1;
-		inp++;
-		inleft--;
+		size_t skip = unit < inleft ? unit : inleft;
+		inp += skip;
+		inleft -= skip;
 	}
 	char *outp = tmp;
 	size_t outleft = sizeof(tmp);
@@ -526,16 +573,33 @@ convert_iconv(iconv_t cd, const unsigned char *in, size_t len, struct sink *s)
 }
 
 static int
+convert_iconv(iconv_t cd, size_t unit, const unsigned char *in, size_t len, struct sink *s)
+{
+	return convert_iconv_fb(cd, (iconv_t)-1, unit, in, len, s);
+}
+
+static int
 convert_with(const char *name, const unsigned char *in, size_t len, struct sink *s,
 	     const char **error_r)
 {
-	iconv_t cd = iconv_open("UTF-8", name);
+	iconv_t cd = iconv_open("UTF-8", name), fb = (iconv_t)-1;
 	if (cd == (iconv_t)-1) {
 		*error_r = errf("charset %s: iconv_open: %s", name, strerror(errno));
 		return -1;
 	}
-	int ret = convert_iconv(cd, in, len, s);
+	for (size_t i = 0; i < N_ELEMENTS(charset_fallbacks); i++) {
+		if (strcmp(name, charset_fallbacks[i].name) == 0)
+			fb = iconv_open("UTF-8", charset_fallbacks[i].fallback);
+	}
+	size_t unit = 1;
+	if (strncasecmp(name, "UTF-16", 6) == 0 || strncasecmp(name, "UCS-2", 5) == 0)
+		unit = 2;
+	else if (strncasecmp(name, "UTF-32", 6) == 0 || strncasecmp(name, "UCS-4", 5) == 0)
+		unit = 4;
+	int ret = convert_iconv_fb(cd, fb, unit, in, len, s);
 	iconv_close(cd);
+	if (fb != (iconv_t)-1)
+		iconv_close(fb);
 	if (ret < 0)
 		*error_r = errf("decoded text exceeds %zu bytes", s->b.max);
 	return ret;
@@ -591,105 +655,211 @@ hz_to_euccn(const unsigned char *in, size_t len, struct buf *out)
 	}
 }
 
-/* ISO-2022-JP (with the CP50221 extensions) to EUC-JP; -1 when an escape
-   sequence selects a set EUC-JP does not have. */
+/* Put a code point as UTF-8. */
 static int
-iso2022jp_to_eucjp(const unsigned char *in, size_t len, struct buf *out)
+sink_cp(struct sink *s, uint32_t cp)
 {
-	enum { ASCII, ROMAN, KANA, JIS0208, JIS0212 } mode = ASCII, saved = ASCII;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = in[i];
-		if (c == 0x1b) {
-			static const struct {
-				const char *seq;
-				int mode;
-			} escapes[] = {
-				{ "(B", ASCII },   { "(J", ROMAN },  { "(H", ROMAN },
-				{ "(I", KANA },    { "$@", JIS0208 }, { "$B", JIS0208 },
-				{ "$(B", JIS0208 }, { "&@", -1 },     { "$(D", JIS0212 },
-			};
-			size_t k;
-			for (k = 0; k < N_ELEMENTS(escapes); k++) {
-				size_t n = strlen(escapes[k].seq);
-				if (len - i - 1 >= n && memcmp(in + i + 1, escapes[k].seq, n) == 0) {
-					/* ESC & @ only announces JIS X 0208-1990. */
-					if (escapes[k].mode >= 0)
-						mode = escapes[k].mode;
-					i += 1 + n;
-					break;
-				}
-			}
-			if (k == N_ELEMENTS(escapes)) {
-				if (i + 1 < len && (in[i + 1] == '$' || in[i + 1] == '(' ||
-						    in[i + 1] == '.' || in[i + 1] == 'N'))
-					return -1;
-				buf_putc(out, BAD_BYTE);
-				i++;
-			}
-		} else if (c == 0x0e) { /* SO: katakana (CP50222) */
-			saved = mode;
-			mode = KANA;
-			i++;
-		} else if (c == 0x0f) { /* SI */
-			mode = saved;
-			i++;
-		} else if (c >= 0xa1 && c <= 0xdf) { /* 8-bit JIS katakana */
-			buf_putc(out, 0x8e);
-			buf_putc(out, c);
-			i++;
-		} else if (c >= 0x80) {
-			buf_putc(out, BAD_BYTE);
-			i++;
-		} else if (c == '\n' || c == '\r') {
-			/* Lenient: lines end in ASCII. */
-			mode = ASCII;
-			buf_putc(out, c);
-			i++;
-		} else if (mode == ASCII || mode == ROMAN) {
-			buf_putc(out, c);
-			i++;
-		} else if (mode == KANA) {
-			if (c >= 0x21 && c <= 0x5f) {
-				buf_putc(out, 0x8e);
-				buf_putc(out, (unsigned char)(c | 0x80));
-			} else {
-				buf_putc(out, BAD_BYTE);
-			}
-			i++;
-		} else if (i + 1 < len && c >= 0x21 && c <= 0x7e && in[i + 1] >= 0x21 && in[i + 1] <= 0x7e) {
-			if (mode == JIS0212)
-				buf_putc(out, 0x8f);
-			buf_putc(out, (unsigned char)(c | 0x80));
-			buf_putc(out, (unsigned char)(in[i + 1] | 0x80));
-			i += 2;
-		} else {
-			buf_putc(out, BAD_BYTE);
-			i++;
-		}
+	unsigned char u[3];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else {
+		u[0] = (unsigned char)(0xe0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		n = 3;
 	}
+	return sink_put(s, u, n);
+}
+
+enum jis_set { JIS_ASCII, JIS_ROMAN, JIS_KANA, JIS_0208, JIS_0212, JIS_1990 };
+
+static const struct {
+	const char *seq; /* after ESC */
+	enum jis_set set;
+} jis_escapes[] = {
+	{ "(B", JIS_ASCII }, { "(J", JIS_ROMAN }, { "(H", JIS_ROMAN }, { "(I", JIS_KANA },
+	{ "$@", JIS_0208 },  { "$B", JIS_0208 },  { "$(B", JIS_0208 }, { "$(D", JIS_0212 },
+	{ "&@", JIS_1990 }, /* only announces JIS X 0208-1990 */
+};
+
+/* The escape sequence at in[0] (ESC): its index in jis_escapes, -1 for an
+   unknown one that designates some other set (ISO-2022-JP-2), -2 for a
+   stray ESC. */
+static int
+jis_escape(const unsigned char *in, size_t len)
+{
+	for (size_t k = 0; k < N_ELEMENTS(jis_escapes); k++) {
+		size_t n = strlen(jis_escapes[k].seq);
+		if (len - 1 >= n && memcmp(in + 1, jis_escapes[k].seq, n) == 0)
+			return (int)k;
+	}
+	if (len > 1 && (in[1] == '$' || in[1] == '(' || in[1] == '.' || in[1] == 'N'))
+		return -1;
+	return -2;
+}
+
+/* Pending double-byte text, converted in runs by one of two codecs. */
+struct jis_run {
+	iconv_t cd[2]; /* EUC-JP, CP932 */
+	struct buf b;
+	int which;
+};
+
+static int
+jis_run_flush(struct jis_run *r, struct sink *s)
+{
+	if (r->b.len == 0)
+		return 0;
+	int ret = convert_iconv(r->cd[r->which], 1, r->b.data, r->b.len, s);
+	buf_reset(&r->b);
+	return ret;
+}
+
+static int
+jis_run_put(struct jis_run *r, struct sink *s, int which, const unsigned char *bytes, size_t n)
+{
+	if (which != r->which && jis_run_flush(r, s) < 0)
+		return -1;
+	r->which = which;
+	if (buf_append(&r->b, bytes, n) < 0 && (jis_run_flush(r, s) < 0 || buf_append(&r->b, bytes, n) < 0))
+		return -1;
 	return 0;
 }
 
-/* Convert through an intermediate byte stream (HZ, ISO-2022-JP). The
-   intermediate grows by at most 3 bytes per input byte. */
+/* One JIS X 0208 or 0212 character. NEC row 13 and the NEC-selected IBM
+   extensions (rows 89-92) exist only in Microsoft's tables: they go to
+   CP932 as Shift_JIS bytes; everything else to EUC-JP, whose glibc table
+   maps 0x2141 to WAVE DASH as WHATWG and Python do. */
 static int
-convert_via(const char *name, const unsigned char *in, size_t len, struct sink *s,
-	    const char **error_r)
+jis_pair(struct jis_run *r, struct sink *s, enum jis_set set, unsigned char j1, unsigned char j2)
+{
+	unsigned char b[3];
+	if (set == JIS_0212) {
+		b[0] = 0x8f;
+		b[1] = (unsigned char)(j1 | 0x80);
+		b[2] = (unsigned char)(j2 | 0x80);
+		return jis_run_put(r, s, 0, b, 3);
+	}
+	if (j1 == 0x2d || (j1 >= 0x79 && j1 <= 0x7c)) {
+		b[0] = (unsigned char)(((j1 + 1) >> 1) + (j1 <= 0x5e ? 0x70 : 0xb0));
+		b[1] = (unsigned char)(j2 + ((j1 & 1) ? (j2 >= 0x60 ? 0x20 : 0x1f) : 0x7e));
+		return jis_run_put(r, s, 1, b, 2);
+	}
+	b[0] = (unsigned char)(j1 | 0x80);
+	b[1] = (unsigned char)(j2 | 0x80);
+	return jis_run_put(r, s, 0, b, 2);
+}
+
+/* ISO-2022-JP as Microsoft's CP50221 writes it: JIS X 0208 with the NEC
+   and IBM rows, JIS X 0201 katakana by escape, SO/SI or 8-bit bytes, and
+   JIS X 0212. Lenient: a line end returns to ASCII. */
+static int
+iso2022jp_decode(struct jis_run *r, const unsigned char *in, size_t len, struct sink *s)
+{
+	enum jis_set set = JIS_ASCII, saved = JIS_ASCII;
+	size_t i = 0;
+	int ret = 0;
+
+	while (i < len && ret == 0) {
+		unsigned char c = in[i];
+		int k;
+		if (c == 0x1b && (k = jis_escape(in + i, len - i)) >= 0) {
+			if (jis_escapes[k].set != JIS_1990)
+				set = jis_escapes[k].set;
+			i += 1 + strlen(jis_escapes[k].seq);
+			continue;
+		}
+		if (c == 0x0e || c == 0x0f) { /* SO, SI (CP50222) */
+			if (c == 0x0e && set != JIS_KANA) {
+				saved = set;
+				set = JIS_KANA;
+			} else if (c == 0x0f && set == JIS_KANA) {
+				set = saved;
+			}
+			i++;
+			continue;
+		}
+		if ((set == JIS_0208 || set == JIS_0212) && c >= 0x21 && c <= 0x7e && i + 1 < len &&
+		    in[i + 1] >= 0x21 && in[i + 1] <= 0x7e) {
+			ret = jis_pair(r, s, set, c, in[i + 1]);
+			i += 2;
+			continue;
+		}
+		ret = jis_run_flush(r, s);
+		if (ret < 0)
+			break;
+		if (c >= 0xa1 && c <= 0xdf) {
+			ret = sink_cp(s, 0xff61u + (c - 0xa1u));
+		} else if (c == '\n' || c == '\r') {
+			set = JIS_ASCII;
+			ret = sink_cp(s, c);
+		} else if (c >= 0x80 || c == 0x1b || set == JIS_0208 || set == JIS_0212) {
+			ret = sink_bad(s);
+		} else if (set == JIS_KANA) {
+			ret = c >= 0x21 && c <= 0x5f ? sink_cp(s, 0xff61u + (c - 0x21u)) : sink_bad(s);
+		} else if (set == JIS_ROMAN && c == 0x5c) {
+			ret = sink_cp(s, 0xa5);
+		} else if (set == JIS_ROMAN && c == 0x7e) {
+			ret = sink_cp(s, 0x203e);
+		} else {
+			ret = sink_cp(s, c);
+		}
+		i++;
+	}
+	if (ret == 0)
+		ret = jis_run_flush(r, s);
+	return ret;
+}
+
+static int
+convert_iso2022jp(const unsigned char *in, size_t len, struct sink *s, const char **error_r)
+{
+	struct jis_run r;
+	const unsigned char *p = in, *end = in + len;
+	int ret;
+
+	/* Designations of Chinese, Korean or Latin sets: ISO-2022-JP-2. */
+	while (p < end && (p = memchr(p, 0x1b, (size_t)(end - p))) != NULL) {
+		if (jis_escape(p, (size_t)(end - p)) == -1)
+			return convert_with("ISO-2022-JP-2", in, len, s, error_r);
+		p++;
+	}
+	r.cd[0] = iconv_open("UTF-8", "EUC-JP");
+	r.cd[1] = iconv_open("UTF-8", "CP932");
+	if (r.cd[0] == (iconv_t)-1 || r.cd[1] == (iconv_t)-1) {
+		*error_r = errf("charset %s: iconv_open: %s", CS_ISO2022JP, strerror(errno));
+		ret = -2;
+	} else {
+		buf_init(&r.b, 4096);
+		r.which = 0;
+		ret = iso2022jp_decode(&r, in, len, s);
+		buf_free(&r.b);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		if (r.cd[k] != (iconv_t)-1)
+			iconv_close(r.cd[k]);
+	}
+	if (ret == -1)
+		*error_r = errf("decoded text exceeds %zu bytes", s->b.max);
+	return ret < 0 ? -1 : 0;
+}
+
+/* HZ through GB18030. The intermediate is never longer than the input. */
+static int
+convert_hz(const unsigned char *in, size_t len, struct sink *s, const char **error_r)
 {
 	struct buf tmp;
 	int ret;
 
-	buf_init(&tmp, len > (SIZE_MAX - 16) / 3 ? SIZE_MAX - 1 : len * 3 + 16);
-	if (strcmp(name, CS_HZ) == 0) {
-		hz_to_euccn(in, len, &tmp);
-		ret = convert_with("GB18030", tmp.data, tmp.len, s, error_r);
-	} else if (iso2022jp_to_eucjp(in, len, &tmp) == 0) {
-		ret = convert_with("EUC-JP", tmp.data, tmp.len, s, error_r);
-	} else {
-		ret = convert_with("ISO-2022-JP-2", in, len, s, error_r);
-	}
+	buf_init(&tmp, len);
+	hz_to_euccn(in, len, &tmp);
+	ret = convert_with("GB18030", tmp.data, tmp.len, s, error_r);
 	buf_free(&tmp);
 	return ret;
 }
@@ -744,7 +914,7 @@ convert_cp949(const unsigned char *in, size_t len, struct sink *s, const char **
 			unsigned char u[3] = { (unsigned char)(0xe0 | (cp >> 12)),
 					       (unsigned char)(0x80 | ((cp >> 6) & 0x3f)),
 					       (unsigned char)(0x80 | (cp & 0x3f)) };
-			ret = convert_iconv(cd, in + start, i - start, s);
+			ret = convert_iconv(cd, 1, in + start, i - start, s);
 			if (ret == 0)
 				ret = sink_put(s, u, sizeof(u));
 			i += 8;
@@ -754,11 +924,28 @@ convert_cp949(const unsigned char *in, size_t len, struct sink *s, const char **
 		}
 	}
 	if (ret == 0)
-		ret = convert_iconv(cd, in + start, len - start, s);
+		ret = convert_iconv(cd, 1, in + start, len - start, s);
 	iconv_close(cd);
 	if (ret < 0)
 		*error_r = errf("decoded text exceeds %zu bytes", s->b.max);
 	return ret;
+}
+
+/* glibc reads UTF-16/32 without a BOM in the host's byte order; WHATWG
+   (and so Thunderbird) reads little-endian, which is also what Windows
+   writes. A BOM decides when there is one (glibc then drops it). */
+static const char *
+unicode_byte_order(const char *cs, const unsigned char *in, size_t len)
+{
+	if (strcmp(cs, "UTF-16") == 0) {
+		if (len >= 2 && ((in[0] == 0xfe && in[1] == 0xff) || (in[0] == 0xff && in[1] == 0xfe)))
+			return cs;
+		return "UTF-16LE";
+	}
+	if (len >= 4 && ((in[0] == 0 && in[1] == 0 && in[2] == 0xfe && in[3] == 0xff) ||
+			 (in[0] == 0xff && in[1] == 0xfe && in[2] == 0 && in[3] == 0)))
+		return cs;
+	return "UTF-32LE";
 }
 
 /* Labels that promise 7-bit text: 8-bit bytes under them are usually
@@ -858,10 +1045,14 @@ charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t m
 		ret = convert_utf8(in, len, &s);
 		if (ret < 0)
 			*error_r = errf("decoded text exceeds %zu bytes", max_out);
-	} else if (strcmp(cs, CS_HZ) == 0 || strcmp(cs, CS_ISO2022JP) == 0) {
-		ret = convert_via(cs, in, len, &s, error_r);
+	} else if (strcmp(cs, CS_HZ) == 0) {
+		ret = convert_hz(in, len, &s, error_r);
+	} else if (strcmp(cs, CS_ISO2022JP) == 0) {
+		ret = convert_iso2022jp(in, len, &s, error_r);
 	} else if (strcmp(cs, CS_CP949) == 0) {
 		ret = convert_cp949(in, len, &s, error_r);
+	} else if (strcmp(cs, "UTF-16") == 0 || strcmp(cs, "UTF-32") == 0) {
+		ret = convert_with(unicode_byte_order(cs, in, len), in, len, &s, error_r);
 	} else {
 		ret = convert_with(cs, in, len, &s, error_r);
 	}
