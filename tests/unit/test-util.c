@@ -29,6 +29,14 @@ test_buf(void)
 	test_assert_int(b.len, 0);
 	buf_free(&b);
 
+	/* An unbounded maximum must not overflow the capacity arithmetic. */
+	buf_init(&b, SIZE_MAX);
+	for (int i = 0; i < 1000; i++)
+		test_assert_int(buf_puts(&b, "0123456789"), 0);
+	test_assert_int(b.len, 10000);
+	test_assert(b.cap > b.len);
+	buf_free(&b);
+
 	buf_init(&b, 0);
 	test_assert_int(buf_putc(&b, 'a'), -1);
 	test_assert_int(buf_append(&b, "", 0), 0);
