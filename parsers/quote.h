@@ -13,7 +13,8 @@
  *   <who> wrote:", "Le ... a écrit :", "Am ... schrieb ...:", "El ...
  *   escribió:", "在 ... 写道：", "<who> 于<date>写道：", "... написал:" and
  *   others; they must carry a date or time, so a sentence ending in
- *   "wrote:" is not taken for one;
+ *   "wrote:" is not taken for one, except right above a quoted block
+ *   ("Bob <bob@example.com> wrote:", s-nail's default);
  * - "-----Original Message-----" separators in several languages;
  * - header blocks of quoted mail as Outlook, Hotmail, Windows Mail, Zimbra
  *   and others write them ("From: / Sent: / To: / Subject:", "*From:*",
@@ -21,7 +22,8 @@
  *   Отправлено:"), with the rule line above them;
  * - date-and-address attributions without a verb (mail.ru, Yandex, Gmail
  *   in some locales): "26.06.2014, 14:41, "Bob" <bob@example.com>:".
- * - '>' quoted lines.
+ * - '>' quoted lines, and tab-indented lines right below an attribution
+ *   (the indentprefix of mailx and s-nail).
  * An unquoted history (separator, header block, or an attribution that no
  * '>' block follows) is cut with everything after it. '>' blocks (with their
  * attribution) are removed when they are above or below the reply text;

@@ -1,0 +1,379 @@
+/* agentcmd: see agentcmd.h. */
+#include "build-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/agentcmd.h"
+#include "parsers/util.h"
+
+enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_ADDRESS };
+
+static const struct {
+	const char *name;
+	enum agentcmd_kind kind;
+	enum arg_type arg;
+} commands[] = {
+	{ "note", AGENTCMD_NOTE, ARG_OPTIONAL_TEXT },
+	{ "close", AGENTCMD_CLOSE, ARG_NONE },
+	{ "reopen", AGENTCMD_REOPEN, ARG_NONE },
+	{ "priority", AGENTCMD_PRIORITY, ARG_PRIORITY },
+	{ "category", AGENTCMD_CATEGORY, ARG_NAME },
+	{ "assign", AGENTCMD_ASSIGN, ARG_ADDRESS },
+	{ "queue", AGENTCMD_QUEUE, ARG_NAME },
+};
+
+#define KNOWN "#note #close #reopen #priority #category #assign #queue"
+#define NAME_MAX_LEN 64
+#define ADDRESS_MAX_LEN 254
+#define ERROR_LINE_MAX 200
+
+const char *
+agentcmd_name(enum agentcmd_kind kind)
+{
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
+		if (commands[i].kind == kind)
+			return commands[i].name;
+	return "?";
+}
+
+/* Bytes of the white space at s: ASCII blanks, NBSP, ideographic space,
+   zero-width characters and BOM (what mail clients leave around words). */
+static size_t
+ws_len(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (len == 0)
+		return 0;
+	if (u[0] == ' ' || u[0] == '\t' || u[0] == '\r' || u[0] == '\f' || u[0] == '\v')
+		return 1;
+	if (len >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+		return 2;
+	if (len >= 3 && u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+		return 3;
+	if (len >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] <= 0x8f || u[2] == 0xaf))
+		return 3;
+	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
+		return 3;
+	return 0;
+}
+
+static void
+trim(const char **s, size_t *len)
+{
+	size_t n;
+	while ((n = ws_len(*s, *len)) > 0) {
+		*s += n;
+		*len -= n;
+	}
+	for (;;) {
+		size_t w = 0;
+		for (size_t k = 1; k <= 3 && k <= *len && w == 0; k++)
+			if (ws_len(*s + *len - k, k) == k)
+				w = k;
+		if (w == 0)
+			break;
+		*len -= w;
+	}
+}
+
+static int
+is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Length of the command mark ('#' or full-width '＃') at s, or 0. */
+static size_t
+hash_len(const char *s, size_t len)
+{
+	if (len >= 1 && s[0] == '#')
+		return 1;
+	if (len >= 3 && memcmp(s, "\xef\xbc\x83", 3) == 0)
+		return 3;
+	return 0;
+}
+
+/* A command line: the mark directly followed by a letter. */
+static int
+is_command_line(const char *s, size_t len)
+{
+	trim(&s, &len);
+	size_t h = hash_len(s, len);
+	return h > 0 && h < len && is_alpha((unsigned char)s[h]);
+}
+
+static char *
+safe_copy(const char *s, size_t len)
+{
+	if (len > ERROR_LINE_MAX)
+		len = utf8_truncate_len(s, ERROR_LINE_MAX);
+	char *out = xstrndup(s, len);
+	for (char *p = out; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return out;
+}
+
+static void
+add_error(struct agentcmd_list *list, unsigned int line, const char *s, size_t len,
+	  const char *reason)
+{
+	list->errors = xreallocarray(list->errors, list->n_errors + 1, sizeof(*list->errors));
+	struct agentcmd_error *e = &list->errors[list->n_errors++];
+	e->line = line;
+	e->command = safe_copy(s, len);
+	e->reason = xstrdup(reason);
+}
+
+static int
+valid_name(const char *s, size_t len)
+{
+	if (len == 0 || len > NAME_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!is_alpha((unsigned char)c) && !(c >= '0' && c <= '9') && c != '_' && c != '-' &&
+		    c != '.')
+			return 0;
+	}
+	return 1;
+}
+
+/* local@domain, printable ASCII, no spaces, quotes, brackets or commas. */
+static int
+valid_address(const char *s, size_t len)
+{
+	if (len < 3 || len > ADDRESS_MAX_LEN)
+		return 0;
+	const char *at = memchr(s, '@', len);
+	if (at == NULL || at == s || at == s + len - 1 || memchr(at + 1, '@', len - (size_t)(at - s) - 1))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f || strchr("\"(),:;<>[\\]", c) != NULL)
+			return 0;
+	}
+	const char *dom = at + 1;
+	size_t dlen = len - (size_t)(dom - s);
+	if (dom[0] == '.' || dom[dlen - 1] == '.' || memchr(dom, '.', dlen) == NULL)
+		return 0;
+	for (size_t i = 0; i + 1 < dlen; i++)
+		if (dom[i] == '.' && dom[i + 1] == '.')
+			return 0;
+	return 1;
+}
+
+static char *
+lower_copy(const char *s, size_t len)
+{
+	char *out = xstrndup(s, len);
+	for (char *p = out; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
+}
+
+/* Parse one command line into list; note text is returned through
+   note_r (borrowed from the line). */
+static void
+parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, size_t line_len,
+	   const char **note_r, size_t *note_len_r)
+{
+	const char *s = line;
+	size_t len = line_len;
+	trim(&s, &len);
+	if (line_len > AGENTCMD_MAX_LINE) {
+		add_error(list, lineno, s, len, errf("command line longer than %d bytes",
+						      AGENTCMD_MAX_LINE));
+		return;
+	}
+	size_t h = hash_len(s, len);
+	size_t nlen = 0;
+	while (h + nlen < len && (is_alpha((unsigned char)s[h + nlen]) || s[h + nlen] == '_' ||
+				  s[h + nlen] == '-'))
+		nlen++;
+	const char *name = s + h;
+	const char *arg = s + h + nlen;
+	size_t alen = len - h - nlen;
+	if (alen > 0 && ws_len(arg, alen) == 0) {
+		/* "#close." or "#priority:high": the word must end at a space */
+		add_error(list, lineno, s, len, errf("malformed command (known: %s)", KNOWN));
+		return;
+	}
+	trim(&arg, &alen);
+
+	size_t c;
+	for (c = 0; c < N_ELEMENTS(commands); c++)
+		if (strlen(commands[c].name) == nlen &&
+		    strncasecmp(commands[c].name, name, nlen) == 0)
+			break;
+	if (c == N_ELEMENTS(commands)) {
+		add_error(list, lineno, s, len,
+			  errf("unknown command #%.*s (known: %s)", (int)(nlen > 40 ? 40 : nlen),
+			       name, KNOWN));
+		return;
+	}
+	enum agentcmd_kind kind = commands[c].kind;
+	for (size_t i = 0; i < list->n_cmds; i++) {
+		if (list->cmds[i].kind == kind && kind != AGENTCMD_NOTE) {
+			add_error(list, lineno, s, len, errf("#%s given twice", commands[c].name));
+			return;
+		}
+	}
+	if (!utf8_valid((const unsigned char *)arg, alen)) {
+		add_error(list, lineno, s, len, "invalid UTF-8");
+		return;
+	}
+
+	char *value = NULL;
+	switch (commands[c].arg) {
+	case ARG_NONE:
+		if (alen > 0) {
+			add_error(list, lineno, s, len, errf("#%s takes no argument", commands[c].name));
+			return;
+		}
+		break;
+	case ARG_OPTIONAL_TEXT:
+		*note_r = arg;
+		*note_len_r = alen;
+		break;
+	case ARG_PRIORITY:
+		if ((alen == 4 && strncasecmp(arg, "high", 4) == 0) ||
+		    (alen == 6 && strncasecmp(arg, "normal", 6) == 0) ||
+		    (alen == 3 && strncasecmp(arg, "low", 3) == 0)) {
+			value = lower_copy(arg, alen);
+			break;
+		}
+		add_error(list, lineno, s, len, "#priority takes one of: high, normal, low");
+		return;
+	case ARG_NAME:
+		if (!valid_name(arg, alen)) {
+			add_error(list, lineno, s, len,
+				  errf("#%s takes one name of letters, digits, '.', '_' or '-' "
+				       "(at most %d)", commands[c].name, NAME_MAX_LEN));
+			return;
+		}
+		value = lower_copy(arg, alen);
+		break;
+	case ARG_ADDRESS:
+		if (alen >= 2 && arg[0] == '<' && arg[alen - 1] == '>') {
+			arg++;
+			alen -= 2;
+		}
+		if (!valid_address(arg, alen)) {
+			add_error(list, lineno, s, len, "#assign takes one address (name@example.com)");
+			return;
+		}
+		value = xstrndup(arg, alen);
+		break;
+	}
+	list->cmds = xreallocarray(list->cmds, list->n_cmds + 1, sizeof(*list->cmds));
+	struct agentcmd *cmd = &list->cmds[list->n_cmds++];
+	cmd->kind = kind;
+	cmd->arg = value;
+	cmd->line = lineno;
+	if (kind == AGENTCMD_NOTE)
+		list->is_note = 1;
+}
+
+struct agentcmd_list *
+agentcmd_parse(const char *text, size_t len)
+{
+	struct agentcmd_list *list = xcalloc(1, sizeof(*list));
+	const char *note = NULL;
+	size_t note_len = 0;
+	size_t pos = 0, rest = 0;
+	unsigned int lineno = 0;
+	size_t n_lines = 0;
+	int have_close = 0, have_reopen = 0;
+
+	/* rest: where the text after the commands starts (its first
+	   non-blank line) */
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		size_t next = nl != NULL ? end + 1 : len;
+		const char *s = text + pos;
+		size_t l = end - pos;
+		lineno++;
+		const char *t = s;
+		size_t tl = l;
+		trim(&t, &tl);
+		if (tl == 0) {
+			pos = next;
+			rest = next;
+			continue;
+		}
+		if (!is_command_line(s, l))
+			break;
+		if (++n_lines > AGENTCMD_MAX_COMMANDS) {
+			add_error(list, lineno, t, tl,
+				  errf("more than %d command lines", AGENTCMD_MAX_COMMANDS));
+			/* skip the remaining command lines: they are not text */
+			pos = next;
+			rest = next;
+			continue;
+		}
+		const char *n = NULL;
+		size_t n_len = 0;
+		parse_line(list, lineno, s, l, &n, &n_len);
+		if (n != NULL && n_len > 0 && note == NULL) {
+			note = n;
+			note_len = n_len;
+		}
+		pos = next;
+		rest = next;
+	}
+	if (rest > len)
+		rest = len;
+	/* The text starts at its first non-blank line. */
+	while (rest < len) {
+		const char *nl = memchr(text + rest, '\n', len - rest);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		const char *t = text + rest;
+		size_t tl = end - rest;
+		trim(&t, &tl);
+		if (tl > 0)
+			break;
+		rest = nl != NULL ? end + 1 : len;
+	}
+
+	for (size_t i = 0; i < list->n_cmds; i++) {
+		have_close |= list->cmds[i].kind == AGENTCMD_CLOSE;
+		have_reopen |= list->cmds[i].kind == AGENTCMD_REOPEN;
+	}
+	if (have_close && have_reopen)
+		add_error(list, 0, "#close #reopen", 14, "#close and #reopen contradict each other");
+
+	struct buf b;
+	buf_init(&b, len + 2);
+	if (note != NULL) {
+		buf_append(&b, note, note_len);
+		if (rest < len)
+			buf_putc(&b, '\n');
+	}
+	buf_append(&b, text + rest, len - rest);
+	list->text = buf_steal(&b, &list->text_len);
+	buf_free(&b);
+	return list;
+}
+
+void
+agentcmd_list_free(struct agentcmd_list **listp)
+{
+	struct agentcmd_list *list = *listp;
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < list->n_cmds; i++)
+		free(list->cmds[i].arg);
+	for (size_t i = 0; i < list->n_errors; i++) {
+		free(list->errors[i].command);
+		free(list->errors[i].reason);
+	}
+	free(list->cmds);
+	free(list->errors);
+	free(list->text);
+	free(list);
+	*listp = NULL;
+}

@@ -1,0 +1,88 @@
+/*
+ * agentcmd: commands an agent writes on their own lines at the top of a
+ * reply, before any other text:
+ *
+ *   #note [text]              the reply is internal: store it, never relay it
+ *   #close                    close the ticket
+ *   #reopen                   reopen it
+ *   #priority high|normal|low
+ *   #category NAME
+ *   #assign ADDRESS
+ *   #queue NAME
+ *
+ * Command words are ASCII, case-insensitive ("#Close" as Outlook
+ * capitalises it), and may start with a full-width '＃' (Chinese input
+ * methods). Blank lines between commands are allowed; the first other
+ * line ends the commands. "# Heading" (a space after '#') and "#1234"
+ * are text, not commands. Syntax is checked here; whether a category,
+ * queue or agent exists is for the caller to check against the
+ * configuration.
+ *
+ * Errors (unknown command, bad or missing argument, a command given twice,
+ * #close with #reopen, too many or too long command lines) are listed so
+ * that they can be mailed back to the agent. The caller must then apply
+ * nothing and relay nothing: a mistyped "#nte" must not send an internal
+ * note to the customer.
+ *
+ * Hand-written: a few fixed line formats, no library parses them.
+ * Pure: no I/O, no logging.
+ *
+ * Ownership: agentcmd_parse() returns a struct agentcmd_list owned by the
+ * caller, freed with agentcmd_list_free(); all strings in it belong to it.
+ */
+#ifndef DG_AGENTCMD_H
+#define DG_AGENTCMD_H
+
+#include <stddef.h>
+
+/* Most command lines read, and the longest one accepted. */
+#define AGENTCMD_MAX_COMMANDS 32
+#define AGENTCMD_MAX_LINE 1000
+
+enum agentcmd_kind {
+	AGENTCMD_NOTE,
+	AGENTCMD_CLOSE,
+	AGENTCMD_REOPEN,
+	AGENTCMD_PRIORITY,
+	AGENTCMD_CATEGORY,
+	AGENTCMD_ASSIGN,
+	AGENTCMD_QUEUE,
+};
+
+struct agentcmd {
+	enum agentcmd_kind kind;
+	/* priority: "high", "normal" or "low"; category, queue: the name in
+	   lower case ([a-z0-9._-], at most 64); assign: the address as
+	   written, without angle brackets; note, close, reopen: NULL. */
+	char *arg;
+	unsigned int line; /* 1-based line number in the text */
+};
+
+struct agentcmd_error {
+	unsigned int line;
+	char *command; /* the offending line, control characters made '?', at most 200 bytes */
+	char *reason;  /* "unknown command #foo (known: ...)" */
+};
+
+struct agentcmd_list {
+	struct agentcmd *cmds;
+	size_t n_cmds;
+	struct agentcmd_error *errors;
+	size_t n_errors;
+	int is_note; /* #note was given */
+	/* The text after the command lines, from its first non-blank line,
+	   line ends as in the input. With "#note some words", those words are
+	   its first line. Never NULL. */
+	char *text;
+	size_t text_len;
+};
+
+/* Parse text[0..len) (UTF-8, ideally already without quoted history).
+   Never fails: problems are in list->errors. */
+struct agentcmd_list *agentcmd_parse(const char *text, size_t len);
+void agentcmd_list_free(struct agentcmd_list **listp);
+
+/* "note", "close", ... */
+const char *agentcmd_name(enum agentcmd_kind kind);
+
+#endif

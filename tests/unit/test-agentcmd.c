@@ -1,0 +1,184 @@
+/* Unit tests for parsers/agentcmd.c: a table of replies with commands,
+   including invalid and hostile ones. */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/agentcmd.h"
+#include "parsers/util.h"
+#include "tests/unit/test.h"
+
+/* cmds: the commands as "name[=arg]" joined by spaces; errors: the line
+   numbers of the errors joined by spaces. */
+static const struct {
+	const char *name;
+	const char *in;
+	const char *cmds;
+	const char *errors;
+	int is_note;
+	const char *text;
+} cases[] = {
+	{ "no commands", "Hello,\nyour withdrawal is sent.\n", "", "", 0,
+	  "Hello,\nyour withdrawal is sent.\n" },
+	{ "close", "#close\nDone, thanks!\n", "close", "", 0, "Done, thanks!\n" },
+	{ "several, blank lines between", "\n#priority high\n\n#category Deposit\n#queue vip\n\nHi\n",
+	  "priority=high category=deposit queue=vip", "", 0, "Hi\n" },
+	{ "case and white space", "  #Close \xc2\xa0\r\n#PRIORITY   Low\r\nOk\r\n", "close priority=low",
+	  "", 0, "Ok\r\n" },
+	{ "full-width mark", "\xef\xbc\x83note\n内部备注\n", "note", "", 1, "内部备注\n" },
+	{ "note with text", "#note checked with finance\nthe rest\n", "note", "", 1,
+	  "checked with finance\nthe rest\n" },
+	{ "note alone", "#note\n", "note", "", 1, "" },
+	{ "assign", "#assign <Alice@Example.com>\nFYI\n", "assign=Alice@Example.com", "", 0, "FYI\n" },
+	{ "reopen", "#reopen\n", "reopen", "", 0, "" },
+	{ "only commands, no text", "#close", "close", "", 0, "" },
+	{ "commands after text are text", "Hi\n#close\n", "", "", 0, "Hi\n#close\n" },
+	{ "heading and number are text", "# Heading\n#1234 is the order\n", "", "", 0,
+	  "# Heading\n#1234 is the order\n" },
+	{ "unknown command", "#clsoe\nThanks\n", "", "1", 0, "Thanks\n" },
+	{ "mistyped note is an error", "#nte internal\nsecret\n", "", "1", 0, "secret\n" },
+	{ "bad priority", "#priority urgent\n", "", "1", 0, "" },
+	{ "missing priority", "#priority\n", "", "1", 0, "" },
+	{ "priority with two words", "#priority high now\n", "", "1", 0, "" },
+	{ "close with argument", "#close now\n", "", "1", 0, "" },
+	{ "glued punctuation", "#close.\n#priority:high\n", "", "1 2", 0, "" },
+	{ "bad category", "#category a/b\n", "", "1", 0, "" },
+	{ "long category", "#category aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "",
+	  "1", 0, "" },
+	{ "bad addresses", "#assign bob\n#queue\n", "", "1 2", 0, "" },
+	{ "address with space", "#assign a b@example.com\n", "", "1", 0, "" },
+	{ "address with two @", "#assign a@b@example.com\n", "", "1", 0, "" },
+	{ "address without dot", "#assign a@localhost\n", "", "1", 0, "" },
+	{ "given twice", "#priority high\n#priority low\n", "priority=high", "2", 0, "" },
+	{ "close and reopen", "#close\n#reopen\n", "close reopen", "0", 0, "" },
+	{ "control characters", "#category a\x01\x02\n", "", "1", 0, "" },
+	{ "invalid utf-8 argument", "#category \xff\xfe\n", "", "1", 0, "" },
+	{ "mixed good and bad", "#close\n#frobnicate\nbye\n", "close", "2", 0, "bye\n" },
+};
+
+static char *
+cmds_string(const struct agentcmd_list *l)
+{
+	struct buf b;
+	buf_init(&b, 64 * 1024 * 1024);
+	for (size_t i = 0; i < l->n_cmds; i++) {
+		if (i > 0)
+			buf_putc(&b, ' ');
+		buf_puts(&b, agentcmd_name(l->cmds[i].kind));
+		if (l->cmds[i].arg != NULL)
+			buf_printf(&b, "=%s", l->cmds[i].arg);
+	}
+	char *s = buf_steal(&b, NULL);
+	buf_free(&b);
+	return s;
+}
+
+static char *
+errors_string(const struct agentcmd_list *l)
+{
+	struct buf b;
+	buf_init(&b, 64 * 1024 * 1024);
+	for (size_t i = 0; i < l->n_errors; i++)
+		buf_printf(&b, "%s%u", i > 0 ? " " : "", l->errors[i].line);
+	char *s = buf_steal(&b, NULL);
+	buf_free(&b);
+	return s;
+}
+
+static void
+test_table(void)
+{
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		test_begin(cases[i].name);
+		struct agentcmd_list *l = agentcmd_parse(cases[i].in, strlen(cases[i].in));
+		char *c = cmds_string(l), *e = errors_string(l);
+		test_assert_str(c, cases[i].cmds);
+		test_assert_str(e, cases[i].errors);
+		test_assert_int(l->is_note, cases[i].is_note);
+		test_assert_str(l->text, cases[i].text);
+		test_assert_int(l->text_len, strlen(l->text));
+		for (size_t k = 0; k < l->n_errors; k++) {
+			test_assert(l->errors[k].reason != NULL && *l->errors[k].reason != '\0');
+			test_assert(strlen(l->errors[k].command) <= 200);
+			for (const char *p = l->errors[k].command; *p != '\0'; p++)
+				test_assert((unsigned char)*p >= 0x20 && *p != 0x7f);
+		}
+		free(c);
+		free(e);
+		agentcmd_list_free(&l);
+		test_assert(l == NULL);
+	}
+	struct agentcmd_list *none = NULL;
+	agentcmd_list_free(&none);
+}
+
+static void
+test_messages(void)
+{
+	test_begin("error messages");
+	struct agentcmd_list *l = agentcmd_parse("#bogus x\n", 9);
+	test_assert_int(l->n_errors, 1);
+	if (l->n_errors == 1) {
+		test_assert(strstr(l->errors[0].reason, "unknown command #bogus") != NULL);
+		test_assert(strstr(l->errors[0].reason, "#note") != NULL);
+		test_assert_str(l->errors[0].command, "#bogus x");
+	}
+	agentcmd_list_free(&l);
+}
+
+static void
+test_hostile(void)
+{
+	test_begin("too many command lines");
+	struct buf b;
+	buf_init(&b, 64 * 1024 * 1024);
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, "#note\n");
+	buf_puts(&b, "text\n");
+	struct agentcmd_list *l = agentcmd_parse((const char *)b.data, b.len);
+	test_assert_int(l->n_cmds, AGENTCMD_MAX_COMMANDS);
+	test_assert_int(l->n_errors, 100 - AGENTCMD_MAX_COMMANDS);
+	test_assert_str(l->text, "text\n");
+	agentcmd_list_free(&l);
+
+	test_begin("very long command line");
+	buf_reset(&b);
+	buf_puts(&b, "#category ");
+	for (int i = 0; i < 100000; i++)
+		buf_putc(&b, 'a');
+	buf_puts(&b, "\nrest");
+	l = agentcmd_parse((const char *)b.data, b.len);
+	test_assert_int(l->n_cmds, 0);
+	test_assert_int(l->n_errors, 1);
+	if (l->n_errors == 1)
+		test_assert(strlen(l->errors[0].command) <= 200);
+	test_assert_str(l->text, "rest");
+	agentcmd_list_free(&l);
+
+	test_begin("NUL bytes and junk");
+	static const char junk[] = "#close\0\n#\n#\xff\n\0#note\n";
+	l = agentcmd_parse(junk, sizeof(junk) - 1);
+	/* "#close\0": the NUL glues to the word: malformed, an error, no close */
+	test_assert_int(l->n_cmds, 0);
+	test_assert(l->n_errors >= 1);
+	test_assert(l->text_len <= sizeof(junk) - 1);
+	agentcmd_list_free(&l);
+
+	test_begin("empty");
+	l = agentcmd_parse("", 0);
+	test_assert_int(l->n_cmds + l->n_errors, 0);
+	test_assert_str(l->text, "");
+	agentcmd_list_free(&l);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	test_table();
+	test_messages();
+	test_hostile();
+	return test_exit();
+}
