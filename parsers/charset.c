@@ -374,6 +374,29 @@ iconv_probe(const char *name)
 	return copy;
 }
 
+/* Labels that no table or iconv knows but that name a well-known family
+   ("eucgb2312_cn", Python's name for GB2312; "x-euc-kr-2"; "ms_big5"):
+   reading them as that family beats guessing from a short header, where
+   detection is weakest. Checked after the exact table and iconv. */
+static const char *
+family_guess(const char *clean)
+{
+	static const struct {
+		const char *needle;
+		const char *name;
+	} families[] = {
+		{ "gb18030", "GB18030" }, { "gb2312", "GB18030" }, { "gbk", "GB18030" },
+		{ "big5", "BIG5-HKSCS" }, { "shift", "CP932" }, { "sjis", "CP932" },
+		{ "euckr", "CP949" }, { "euc-kr", "CP949" }, { "ksc5601", "CP949" },
+		{ "ks-c-5601", "CP949" }, { "ks_c_5601", "CP949" }, { "eucjp", "EUC-JP" },
+		{ "euc-jp", "EUC-JP" }, { "utf8", CS_UTF8 }, { "utf-8", CS_UTF8 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(families); i++)
+		if (strcasestr(clean, families[i].needle) != NULL)
+			return families[i].name;
+	return NULL;
+}
+
 const char *
 charset_resolve(const char *label)
 {
@@ -393,6 +416,8 @@ charset_resolve(const char *label)
 		}
 		name = iconv_probe(clean);
 	}
+	if (name == NULL)
+		name = family_guess(clean);
 	return name;
 }
 

@@ -28,6 +28,10 @@ test_resolve(void)
 		{ "GB2312", "GB18030" },
 		{ "gbk", "GB18030" },
 		{ "x-gbk", "GB18030" },
+		/* unknown spellings of a known family */
+		{ "eucgb2312_cn", "GB18030" },
+		{ "ms_big5", "BIG5-HKSCS" },
+		{ "x-sjis-2", "CP932" },
 		{ "euc-cn", "GB18030" },
 		{ "cp936", "GB18030" },
 		{ "gb_2312-80", "GB18030" },
