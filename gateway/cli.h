@@ -47,5 +47,9 @@ int cmd_ingest(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_ticket(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
+int cmd_template(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -170,13 +170,142 @@ static const struct config_key mailbox_keys[] = {
 };
 #undef M
 
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/deskgate"
+#endif
+#define R(f) offsetof(struct config_rules, f)
+static const struct config_key rules_keys[] = {
+	{ "dir", CONFIG_PATH, PKGDATADIR "/rules.d", 0, 0, R(dir), NULL,
+	  "Directory of classification rule files (*.rules, read in name order); see deskgate-rules(5)." },
+	{ "match_limit", CONFIG_UINT, "1000000", 1000, UINT32_MAX, R(match_limit), NULL,
+	  "PCRE2 match limit per pattern match; a pattern that hits it counts as no match and is logged." },
+	{ "depth_limit", CONFIG_UINT, "100000", 100, UINT32_MAX, R(depth_limit), NULL,
+	  "PCRE2 backtracking depth limit per pattern match (same treatment as match_limit)." },
+	{ "vip_senders", CONFIG_STRING, NULL, 0, 65535, R(vip_senders), NULL,
+	  "Addresses (a@b.example) and domains (b.example, with subdomains) whose mail the `vip` condition selects." },
+	{ "exclude_quotes", CONFIG_BOOL, "yes", 0, 0, R(exclude_quotes), NULL,
+	  "The `body` target leaves out quoted replies (`body-full` keeps them)." },
+};
+#undef R
+
+#define T(f) offsetof(struct config_threading, f)
+static const struct config_key threading_keys[] = {
+	{ "secret_file", CONFIG_STATEPATH, "secret", 0, 0, T(secret_file), NULL,
+	  "Key of the signed reply addresses: 64 hex digits on the first line (written by "
+	  "`deskgate init`), relative to state_dir; keep it private (mode 0600)." },
+	{ "recipient_delimiter", CONFIG_STRING, "+", 1, 4, T(recipient_delimiter), NULL,
+	  "Sub-address delimiter of the MTA (Postfix/Dovecot recipient_delimiter): replies go to "
+	  "support+TICKET-TAG@domain; the first character is used, any of them is accepted." },
+	{ "subject_tag", CONFIG_STRING, "[Support #%d]", 3, 100, T(subject_tag), NULL,
+	  "Ticket tag put in subjects; %d is the ticket number (exactly once)." },
+	{ "reopen_period", CONFIG_DURATION, "14d", 0, 366 * 86400ULL, T(reopen_period), NULL,
+	  "A customer reply reopens a closed ticket within this time after closing; later it "
+	  "opens a new ticket linked to the old one." },
+	{ "duplicate_window", CONFIG_DURATION, "3d", 0, 31 * 86400ULL, T(duplicate_window), NULL,
+	  "The same text from the same sender within this time joins the earlier ticket and is "
+	  "not acknowledged again." },
+	{ "require_auth_results", CONFIG_BOOL, "no", 0, 0, T(require_auth_results), NULL,
+	  "Trust agent mail only when the receiving MTA's Authentication-Results header says "
+	  "dmarc=pass, or dkim=pass for the From domain." },
+	{ "authserv_id", CONFIG_STRING, NULL, 0, 253, T(authserv_id), NULL,
+	  "authserv-id of the Authentication-Results headers to believe (the receiving MTA's); "
+	  "default: hostname." },
+};
+#undef T
+
+#define A(f) offsetof(struct config_agent, f)
+static const struct config_key agent_keys[] = {
+	{ "address", CONFIG_STRING, NULL, 3, 254, A(address), NULL,
+	  "The agent's mail address (required); mail from it is trusted only through the agent "
+	  "reply address." },
+	{ "name", CONFIG_STRING, NULL, 0, 200, A(name), NULL, "The agent's display name." },
+	{ "queues", CONFIG_STRING, NULL, 0, 4096, A(queues), NULL,
+	  "Queues the agent serves, comma separated." },
+};
+#undef A
+
+#define Q(f) offsetof(struct config_queue, f)
+static const struct config_key queue_keys[] = {
+	{ "categories", CONFIG_STRING, NULL, 0, 4096, Q(categories), NULL,
+	  "Ticket categories routed to this queue, comma separated." },
+	{ "agents", CONFIG_STRING, NULL, 0, 4096, Q(agents), NULL,
+	  "Agents (the NAME of [agent NAME] sections) notified of its tickets, comma separated." },
+	{ "vip", CONFIG_BOOL, "no", 0, 0, Q(vip), NULL, "The queue of VIP customers." },
+};
+#undef Q
+
+#define K(f) offsetof(struct config_ack, f)
+static const struct config_key ack_keys[] = {
+	{ "enabled", CONFIG_BOOL, "yes", 0, 0, K(enabled), NULL,
+	  "Acknowledge new tickets by mail (never to robots, lists or bounces)." },
+	{ "templates_dir", CONFIG_PATH, NULL, 0, 0, K(templates_dir), NULL,
+	  "Directory of admin templates (same layout as the installed templates/); its files "
+	  "win over the installed ones." },
+	{ "default_language", CONFIG_ENUM, "en", 0, 0, K(default_language), "zh-CN|zh-TW|en|fr|de",
+	  "Language of the acknowledgement when neither Content-Language nor the text decides." },
+	{ "max_per_sender_hour", CONFIG_UINT, "3", 0, 1000, K(max_per_sender_hour), NULL,
+	  "Most acknowledgements to one address in an hour." },
+	{ "max_per_sender_day", CONFIG_UINT, "10", 0, 10000, K(max_per_sender_day), NULL,
+	  "Most acknowledgements to one address in a day." },
+	{ "followup_period", CONFIG_DURATION, "1d", 0, 90 * 86400, K(followup_period), NULL,
+	  "A follow-up to an open ticket is acknowledged at most once per this period." },
+	{ "max_output", CONFIG_SIZE, "256K", 4096, 16777216, K(max_output), NULL,
+	  "Largest rendered template; a template that renders more is an error." },
+};
+#undef K
+
+#define H(f) offsetof(struct config_hours, f)
+static const struct config_key hours_keys[] = {
+	{ "timezone", CONFIG_STRING, "UTC", 1, 64, H(timezone), NULL,
+	  "The desk's time zone, an IANA name such as Asia/Shanghai." },
+	{ "week", CONFIG_STRING, "mon-fri 08:00-20:00", 1, 1000, H(week), NULL,
+	  "Opening hours, e.g. \"mon-fri 09:00-12:30 13:30-18:00, sat 10:00-14:00\"." },
+	{ "holidays", CONFIG_STRING, "", 0, 4000, H(holidays), NULL,
+	  "Closed days in the desk's zone: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, space separated." },
+	{ "target_urgent", CONFIG_DURATION, "1h", 60, 30 * 86400, H(target_urgent), NULL,
+	  "First-response target for urgent tickets, in business time." },
+	{ "target_high", CONFIG_DURATION, "4h", 60, 30 * 86400, H(target_high), NULL,
+	  "First-response target for high-priority tickets, in business time." },
+	{ "target_normal", CONFIG_DURATION, "24h", 60, 30 * 86400, H(target_normal), NULL,
+	  "First-response target for normal tickets, in business time." },
+	{ "target_low", CONFIG_DURATION, "48h", 60, 30 * 86400, H(target_low), NULL,
+	  "First-response target for low-priority tickets, in business time." },
+};
+#undef H
+
+#define W(f) offsetof(struct config_selfhelp, f)
+static const struct config_key selfhelp_keys[] = {
+	{ "registration", CONFIG_STRING, NULL, 0, 4000, W(registration), NULL,
+	  "Self-help links (space-separated URLs) put in acknowledgements of this category." },
+	{ "failed_trade", CONFIG_STRING, NULL, 0, 4000, W(failed_trade), NULL,
+	  "Self-help links for failed trades." },
+	{ "delayed_payment", CONFIG_STRING, NULL, 0, 4000, W(delayed_payment), NULL,
+	  "Self-help links for delayed deposits and withdrawals." },
+	{ "account_security", CONFIG_STRING, NULL, 0, 4000, W(account_security), NULL,
+	  "Self-help links for account security." },
+	{ "complaint", CONFIG_STRING, NULL, 0, 4000, W(complaint), NULL,
+	  "Self-help links for complaints." },
+	{ "other", CONFIG_STRING, NULL, 0, 4000, W(other), NULL,
+	  "Self-help links for everything else." },
+};
+#undef W
+
 #define C(f) offsetof(struct config, f)
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
+	{ "ack", 0, ack_keys, N_ELEMENTS(ack_keys), 0, 0, 0, 0, C(ack) },
+	{ "hours", 0, hours_keys, N_ELEMENTS(hours_keys), 0, 0, 0, 0, C(hours) },
+	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
+	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
 	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },
 	{ "smtp", 0, smtp_keys, N_ELEMENTS(smtp_keys), 0, 0, 0, 0, C(smtp) },
 	{ "mailbox", 1, mailbox_keys, N_ELEMENTS(mailbox_keys), sizeof(struct config_mailbox),
 	  C(mailboxes), C(n_mailboxes), offsetof(struct config_mailbox, name), 0 },
+	{ "threading", 0, threading_keys, N_ELEMENTS(threading_keys), 0, 0, 0, 0, C(threading) },
+	{ "agent", 1, agent_keys, N_ELEMENTS(agent_keys), sizeof(struct config_agent), C(agents),
+	  C(n_agents), offsetof(struct config_agent, label), 0 },
+	{ "queue", 1, queue_keys, N_ELEMENTS(queue_keys), sizeof(struct config_queue), C(queues),
+	  C(n_queues), offsetof(struct config_queue, name), 0 },
 };
 #undef C
 
@@ -503,6 +632,8 @@ resolve_paths(struct config *config, const struct config_section *sec, void *bas
 {
 	for (size_t i = 0; i < sec->n_keys; i++) {
 		const struct config_key *key = &sec->keys[i];
+		if (key->type != CONFIG_PATH && key->type != CONFIG_STATEPATH)
+			continue; /* numbers and booleans are not char * */
 		char **s = (char **)((char *)base + key->offset);
 		if (*s == NULL || (*s)[0] == '/')
 			continue;

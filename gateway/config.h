@@ -92,8 +92,64 @@ struct config {
 	struct config_limits limits;
 	struct config_smtp smtp;
 
+	/* [rules] (deskgate-rules(5)) */
+	struct config_rules {
+		char *dir;	    /* directory of *.rules files */
+		uint64_t match_limit;
+		uint64_t depth_limit;
+		char *vip_senders;  /* addresses and domains, comma separated */
+		int exclude_quotes; /* `body` leaves out quoted replies */
+	} rules;
+
 	struct config_mailbox *mailboxes;
 	size_t n_mailboxes;
+
+	/* [threading], [agent NAME], [queue NAME] (docs/threading.md) */
+	struct config_threading {
+		char *secret_file;	   /* key of signed reply addresses (hex) */
+		char *recipient_delimiter; /* "+": support+TICKET-TAG@domain */
+		char *subject_tag;	   /* "[Support #%d]" */
+		uint64_t reopen_period;	   /* a reply reopens a closed ticket this long */
+		uint64_t duplicate_window; /* same text again within this joins, no ack */
+		int require_auth_results;  /* agent mail needs DMARC/DKIM pass */
+		char *authserv_id;	   /* whose Authentication-Results count */
+	} threading;
+	struct config_agent {
+		char *label;   /* the section name */
+		char *address; /* required */
+		char *name;    /* display name */
+		char *queues;  /* comma separated queue names */
+	} *agents;
+	size_t n_agents;
+	struct config_queue {
+		char *name;	  /* the section name */
+		char *categories; /* comma separated */
+		char *agents;	  /* comma separated agent names */
+		int vip;
+	} *queues;
+	size_t n_queues;
+
+	/* [ack], [hours], [selfhelp]: acknowledgements (gateway/ack.h) */
+	struct config_ack {
+		int enabled;
+		char *templates_dir;	  /* admin templates, searched before the installed ones */
+		char *default_language;	  /* zh-CN | zh-TW | en | fr | de */
+		uint64_t max_per_sender_hour;
+		uint64_t max_per_sender_day;
+		uint64_t followup_period; /* a follow-up to an open ticket: one ack per period */
+		uint64_t max_output;	  /* bytes of one rendered template */
+	} ack;
+	struct config_hours {
+		char *timezone;	 /* IANA name */
+		char *week;	 /* "mon-fri 08:00-20:00" */
+		char *holidays;	 /* "2025-01-01 2025-01-28..2025-02-04" */
+		uint64_t target_urgent, target_high, target_normal, target_low; /* business seconds */
+	} hours;
+	struct config_selfhelp {
+		/* space-separated URLs per category */
+		char *registration, *failed_trade, *delayed_payment, *account_security, *complaint,
+			*other;
+	} selfhelp;
 };
 
 /* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"

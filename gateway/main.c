@@ -27,6 +27,10 @@ static const struct {
 	{ "import", cmd_import, "import a maildir or mbox backlog" },
 	{ "ticket", cmd_ticket, "list and show tickets" },
 	{ "quarantine", cmd_quarantine, "list, show and retry quarantined mail" },
+	{ "rules", cmd_rules, "check, test, evaluate, replay and reload classification rules" },
+	{ "outbox", cmd_outbox, "list, show, retry and cancel outgoing mail" },
+	{ "template", cmd_template, "check and render acknowledgement templates" },
+	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
 };
 
 static void

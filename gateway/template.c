@@ -109,6 +109,12 @@ tmpl_value_type(const struct tmpl_value *v)
 	return v->type;
 }
 
+int
+tmpl_value_bool(const struct tmpl_value *v)
+{
+	return v != NULL && v->type == TMPL_BOOL && v->b;
+}
+
 const char *
 tmpl_value_string(const struct tmpl_value *v)
 {
@@ -514,23 +520,18 @@ parse(struct parser *p)
 			kind = '\0';
 		}
 		/* Find the closing delimiter (with its '}' or '=' prefix). */
-		size_t close_off, after;
-		for (size_t from = in;;) {
-			const char *c = find(p->src + from, p->len - from, p->ctag, p->clen);
-			if (c == NULL)
-				return perror_at(p, tag_off, "unclosed tag");
-			close_off = (size_t)(c - p->src);
-			if (close_prefix == '\0')
-				break;
-			if (close_off > in && p->src[close_off - 1] == close_prefix) {
-				close_off--;
-				break;
-			}
-			if (kind == '{')
-				return perror_at(p, tag_off, "unclosed {{{ tag: expected }}}");
-			from = close_off + 1;
-		}
-		after = close_off + (close_prefix != '\0' ? 1 : 0) + p->clen;
+		char closing[MAX_DELIM + 2];
+		size_t cllen = 0;
+		if (close_prefix != '\0')
+			closing[cllen++] = close_prefix;
+		memcpy(closing + cllen, p->ctag, p->clen);
+		cllen += p->clen;
+		const char *c = find(p->src + in, p->len - in, closing, cllen);
+		if (c == NULL)
+			return perror_at(p, tag_off, kind == '{' ? "unclosed {{{ tag: expected }}}"
+								 : "unclosed tag");
+		size_t close_off = (size_t)(c - p->src);
+		size_t after = close_off + cllen;
 
 		/* The tag's content, trimmed. */
 		size_t c0 = in, c1 = close_off;
@@ -765,6 +766,10 @@ truthy(const struct tmpl_value *v)
 		return v->b;
 	case TMPL_LIST:
 		return v->count > 0;
+	case TMPL_STRING:
+		/* "" is false, as in mustache.js, so that {{#name}}Dear
+		   {{name}}{{/name}} works when a value is empty. */
+		return v->s[0] != '\0';
 	default:
 		return 1;
 	}

@@ -22,7 +22,8 @@
  *                       a value can never start a new header line.
  *
  * Data: struct tmpl_value is a tree of strings, booleans, lists, maps and
- * null. Maps keep insertion order; setting a key again replaces its value.
+ * null. Sections treat null, false, an empty list and the empty string as
+ * false (the spec leaves "" open; mustache.js treats it as false too). Maps keep insertion order; setting a key again replaces its value.
  * Builders that take a struct tmpl_value * take ownership of it; the
  * tmpl_map_add_*()/tmpl_list_add_*() helpers return a borrowed pointer to
  * the child they created (owned by the parent).
@@ -50,6 +51,8 @@ struct tmpl_value *tmpl_map_new(void);
 void tmpl_value_free(struct tmpl_value **vp);
 
 enum tmpl_type tmpl_value_type(const struct tmpl_value *v);
+/* 1 for a TMPL_BOOL that is true, else 0 (also for NULL). */
+int tmpl_value_bool(const struct tmpl_value *v);
 /* The string of a TMPL_STRING, else NULL. Borrowed. */
 const char *tmpl_value_string(const struct tmpl_value *v);
 /* Map look-up of one key (no dots), or NULL. Borrowed. */

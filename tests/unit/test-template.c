@@ -425,6 +425,9 @@ test_escaping(void)
 		{ "{{b}}/{{f}}", TMPL_ESCAPE_TEXT, "true/false" },
 		{ "[{{l}}][{{m}}][{{z}}]", TMPL_ESCAPE_TEXT, "[][][]" },
 		{ "{{#m}}{{k}}{{/m}}", TMPL_ESCAPE_TEXT, "\xe4\xbd\xa0\xe5\xa5\xbd" },
+		/* the empty string is false in sections */
+		{ "{{#e}}x{{/e}}{{^e}}y{{/e}}", TMPL_ESCAPE_TEXT, "y" },
+		{ "{{#n}}Dear {{n}}{{/n}}", TMPL_ESCAPE_TEXT, "Dear Zhang & Sons" },
 	};
 	struct tmpl_value *data = tmpl_map_new();
 	tmpl_map_set_string(data, "v", "<b> & \"x\" 'y'\n\x01z");
@@ -435,6 +438,7 @@ test_escaping(void)
 	tmpl_list_append_string(tmpl_map_add_list(data, "l"), "x");
 	tmpl_map_set_string(tmpl_map_add_map(data, "m"), "k", "\xe4\xbd\xa0\xe5\xa5\xbd");
 	tmpl_map_set(data, "z", tmpl_null_new());
+	tmpl_map_set_string(data, "e", "");
 	test_begin("escaping");
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
 		const char *error = NULL;

@@ -1,0 +1,118 @@
+/*
+ * ack: the acknowledgement a customer gets when a ticket is opened: the
+ * data the templates see (ack_data_build), and the templates themselves,
+ * found with fallbacks and rendered into a subject, a text body and an
+ * HTML body (ack_render).
+ *
+ * Templates (see templates/README.md for the variables): under each
+ * template directory,
+ *   ack/<category>.<lang>.txt     "Subject: <template>", an empty line, then
+ *                                 the text body template;
+ *   ack/<category>.<lang>.html    optional HTML body; without it the HTML
+ *                                 body is made from the rendered text;
+ *   ack/partials/<name>.<lang>.txt / .html   partials ({{> name}}), falling
+ *                                 back to <name>.en.*.
+ * Look-up order: the admin directory ([ack] templates_dir), then the
+ * installed one ($(pkgdatadir)/templates); for the template, (category,
+ * language), (default, language), (category, en), (default, en).
+ * Escaping: the subject strips control characters (TMPL_ESCAPE_HEADER),
+ * the text body does no HTML escaping, the HTML body escapes every value.
+ *
+ * Language: ack_language() maps what lang_detect() found onto the
+ * languages templates exist for (zh-CN zh-TW en fr de), else the
+ * configured default. Dates are written in that language by hand-made
+ * tables, not by the C library's locales, which are rarely installed on
+ * servers.
+ *
+ * Ownership: ack_data_build() returns a tree the caller frees with
+ * tmpl_value_free(); struct ack_templates is freed with
+ * ack_templates_free(); struct ack_mail strings are freed by
+ * ack_mail_clear(). Inputs are borrowed.
+ */
+#ifndef DG_ACK_H
+#define DG_ACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gateway/template.h"
+
+struct config;
+struct hours;
+
+/* The categories and languages shipped templates cover. */
+extern const char *const ack_categories[]; /* NULL-terminated */
+extern const char *const ack_languages[];  /* NULL-terminated */
+
+struct ack_field {
+	const char *name;  /* "order_id", "tx_hash", "amount", "coin", ... */
+	const char *value;
+};
+
+struct ack_input {
+	int64_t ticket_id;
+	const char *subject;	      /* the ticket's subject */
+	const char *customer_name;    /* may be NULL */
+	const char *customer_address; /* may be NULL */
+	const char *category;	      /* NULL: "other" */
+	const char *priority;	      /* NULL: "normal" */
+	const char *language;	      /* from ack_language() */
+	const struct ack_field *fields;
+	size_t n_fields;
+	int64_t received_at;	      /* when the customer's mail arrived */
+};
+
+/* One of ack_languages for a detected tag (lang_detect()'s answer, a
+   ticket's language, or NULL), else config's default_language. Static. */
+const char *ack_language(const struct config *config, const char *detected);
+
+/* The desk's hours from [hours] (targets included). -1 with *error_r
+   ("[hours] timezone: ...") when the section is invalid; call it at
+   start-up so that a bad section is a configuration error. */
+int ack_hours_from_config(const struct config *config, struct hours **hours_r,
+			  const char **error_r);
+
+/* The template data for in (see templates/README.md). hours may be NULL:
+   then there is no promise (promise is absent, after_hours false).
+   *due_r (may be NULL) gets the promised first-response time, 0 when
+   none; the caller stores it as the ticket's due_at. Never fails. */
+struct tmpl_value *ack_data_build(const struct config *config, const struct hours *hours,
+				  const struct ack_input *in, int64_t *due_r);
+
+/* Sample data for `deskgate template render` and `template check`: a
+   made-up ticket of this category (with one field missing where the
+   category asks for some). */
+struct ack_input *ack_sample_input(const char *category, const char *language, int64_t now);
+void ack_sample_input_free(struct ack_input **inp);
+
+struct ack_templates;
+
+/* dir: a template directory to use instead of the configured ones (NULL:
+   [ack] templates_dir, then PKGDATADIR "/templates"). */
+struct ack_templates *ack_templates_new(const struct config *config, const char *dir);
+void ack_templates_free(struct ack_templates **tp);
+
+struct ack_mail {
+	char *subject;	   /* one line, no control characters */
+	char *text;	   /* UTF-8, LF line ends */
+	char *html;	   /* a complete UTF-8 HTML document */
+	char *template;	   /* the file used, for logs: ".../ack/other.en.txt" */
+};
+
+/* Render the acknowledgement for category and language (one of
+   ack_languages; others fall back) with data. 0 with *mail filled, or -1
+   with *error_r ("FILE:LINE: why", a limit, or no template found). */
+int ack_render(const struct ack_templates *t, const char *category, const char *language,
+	       const struct tmpl_value *data, struct ack_mail *mail, const char **error_r);
+void ack_mail_clear(struct ack_mail *mail);
+
+/* Check every template under dir/ack (and partials): syntax, the subject
+   line, partials that do not exist, and a sample render of every
+   category and language. Each problem is written to out as "FILE:LINE:
+   why" (or "FILE: why"). Returns the number of problems; *n_files_r the
+   number of files checked. */
+size_t ack_templates_check(const struct config *config, const char *dir, FILE *out,
+			   size_t *n_files_r);
+
+#endif
