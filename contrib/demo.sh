@@ -6,9 +6,12 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dg=${1:-$top/build/deskgate}
 home=${DESKGATE_DEMO_HOME:-/tmp/deskgate-demo}
+# Run from the build tree: templates and default rules come from the source.
+DESKGATE_DATADIR=${DESKGATE_DATADIR:-$top:$top/contrib}
+export DESKGATE_DATADIR
 
 rm -rf "$home"
-"$dg" init "$home" >/dev/null
+"$dg" init --address support@example.test --hostname desk.example.test "$home" >/dev/null
 conf="$home/deskgate.conf"
 echo "==> deskgate home: $home (config $conf)"
 for m in "$top"/contrib/demo-mail/*.eml; do

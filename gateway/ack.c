@@ -15,6 +15,8 @@
 #include <time.h>
 
 #include "gateway/ack.h"
+#include "gateway/compose.h"
+#include "gateway/thread.h"
 #include "gateway/config.h"
 #include "gateway/hours.h"
 #include "gateway/template.h"
@@ -514,7 +516,7 @@ ack_templates_new(const struct config *config, const char *dir)
 	} else {
 		if (config != NULL && config->ack.templates_dir != NULL)
 			t->dirs[t->n_dirs++] = xstrdup(config->ack.templates_dir);
-		t->dirs[t->n_dirs++] = xstrdup(PKGDATADIR "/templates");
+		t->dirs[t->n_dirs++] = config_data_path("templates");
 	}
 	return t;
 }
@@ -1084,4 +1086,59 @@ ack_templates_check(const struct config *config, const char *dir, FILE *out, siz
 	if (n_files_r != NULL)
 		*n_files_r = files;
 	return problems;
+}
+
+int
+ack_compose(const struct config *config, const struct thread_config *tc,
+	    const struct ack_envelope *env, const struct ack_mail *mail, char **message_id_r,
+	    char **subject_r, unsigned char **raw_r, size_t *len_r, const char **error_r)
+{
+	char *msgid = NULL, *reply_to = NULL, *subject;
+	int ret;
+
+	*message_id_r = NULL;
+	*subject_r = NULL;
+	if (tc != NULL)
+		ret = thread_message_id_new(tc, env->ticket_id, &msgid, error_r);
+	else
+		ret = compose_message_id(env->ticket_id, config->hostname, &msgid, error_r);
+	if (ret < 0)
+		return -1;
+	if (tc != NULL) {
+		reply_to = thread_reply_address(tc, env->ticket_id, THREAD_ROLE_CUSTOMER);
+		subject = thread_subject_add_tag(tc, mail->subject, env->ticket_id);
+	} else {
+		subject = xstrdup(mail->subject);
+	}
+
+	struct compose *c = compose_new();
+	compose_set_from(c, config->support_name, config->support_address);
+	if (reply_to != NULL)
+		compose_set_reply_to(c, config->support_name, reply_to);
+	compose_add_to(c, env->to_name, env->to_address);
+	compose_set_subject(c, subject);
+	if (env->date != 0)
+		compose_set_date(c, env->date);
+	compose_set_message_id(c, msgid);
+	if (env->in_reply_to != NULL) {
+		compose_set_in_reply_to(c, env->in_reply_to);
+		for (size_t i = 0; i < env->n_references; i++)
+			compose_add_reference(c, env->references[i]);
+		compose_add_reference(c, env->in_reply_to);
+	}
+	compose_set_auto_submitted(c, "auto-replied");
+	compose_set_loop(c, config->hostname);
+	compose_set_text(c, mail->text, strlen(mail->text));
+	compose_set_html(c, mail->html, strlen(mail->html));
+	ret = compose_render(c, raw_r, len_r, error_r);
+	compose_free(&c);
+	free(reply_to);
+	if (ret < 0) {
+		free(msgid);
+		free(subject);
+		return -1;
+	}
+	*message_id_r = msgid;
+	*subject_r = subject;
+	return 0;
 }

@@ -107,6 +107,30 @@ int ack_render(const struct ack_templates *t, const char *category, const char *
 	       const struct tmpl_value *data, struct ack_mail *mail, const char **error_r);
 void ack_mail_clear(struct ack_mail *mail);
 
+struct thread_config;
+
+/* The message that is sent for a rendered acknowledgement, the one place
+   that decides its headers: From the support address, Reply-To the
+   customer's signed reply address, the subject with the ticket's subject
+   tag, a fresh Message-ID, In-Reply-To/References continuing the
+   customer's thread, Auto-Submitted: auto-replied and the loop header.
+   tc NULL (no threading secret, e.g. `template render` without a
+   configuration): no tag, no Reply-To, a Message-ID from compose.
+   references: the customer's References (may be NULL). Caller frees
+   *message_id_r, *subject_r and *raw_r. */
+struct ack_envelope {
+	int64_t ticket_id;
+	const char *to_name;
+	const char *to_address;
+	const char *in_reply_to; /* the customer's Message-ID, or NULL */
+	const char *const *references;
+	size_t n_references;
+	int64_t date;
+};
+int ack_compose(const struct config *config, const struct thread_config *tc,
+		const struct ack_envelope *env, const struct ack_mail *mail, char **message_id_r,
+		char **subject_r, unsigned char **raw_r, size_t *len_r, const char **error_r);
+
 /* Check every template under dir/ack (and partials): syntax, the subject
    line, partials that do not exist, and a sample render of every
    category and language. Each problem is written to out as "FILE:LINE:

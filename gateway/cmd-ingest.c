@@ -119,7 +119,14 @@ cmd_ingest(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 
-	struct ingest *ingest = ingest_new(config, store);
+	struct ingest *ingest;
+	if (ingest_init(config, store, &ingest, &error) < 0) {
+		log_error("%s", error);
+		free(raw);
+		store_close(&store);
+		config_free(&config);
+		return EXIT_CONFIG;
+	}
 	struct ingest_source source = { .label = strcmp(path, "-") == 0 ? "ingest" : path };
 	struct ingest_result result;
 	int exit_code = 0;
@@ -140,6 +147,9 @@ cmd_ingest(int argc, char **argv)
 		case INGEST_QUARANTINED:
 			printf("quarantine %lld: %s\n", (long long)result.quarantine_id, result.reason);
 			break;
+		case INGEST_REPORT:
+			printf("no ticket: %s\n", result.reason);
+			break;
 		}
 	}
 	ingest_free(&ingest);
@@ -157,7 +167,7 @@ struct import {
 	size_t total;	/* messages expected (0: unknown) */
 	size_t done;
 	size_t in_batch;
-	size_t counts[4]; /* by enum ingest_outcome */
+	size_t counts[INGEST_OUTCOMES]; /* by enum ingest_outcome */
 	size_t unreadable;
 	int progress;	/* draw a progress bar */
 	double started;
@@ -434,10 +444,10 @@ cmd_import(int argc, char **argv)
 	double secs = now_seconds() - im.started;
 	fprintf(stdout,
 		"imported %zu messages in %.1f s (%.0f msg/s): %zu new tickets, %zu replies, "
-		"%zu duplicates, %zu quarantined, %zu unreadable%s\n",
+		"%zu duplicates, %zu quarantined, %zu reports, %zu unreadable%s\n",
 		im.done, secs, secs > 0 ? (double)im.done / secs : 0.0, im.counts[INGEST_NEW_TICKET],
 		im.counts[INGEST_APPENDED], im.counts[INGEST_DUPLICATE],
-		im.counts[INGEST_QUARANTINED], im.unreadable,
+		im.counts[INGEST_QUARANTINED], im.counts[INGEST_REPORT], im.unreadable,
 		im.failed ? " (stopped: store failure; run again to continue)" : "");
 	ingest_free(&im.ingest);
 	store_close(&store);

@@ -26,11 +26,13 @@
 static void
 init_usage(FILE *out)
 {
-	fprintf(out, "usage: deskgate init [--force] DIR\n\n"
+	fprintf(out, "usage: deskgate init [--force] [--address ADDR] [--hostname NAME] DIR\n\n"
 		     "Create DIR (if needed) with a commented working configuration\n"
 		     "DIR/deskgate.conf (store, spool and quarantine under DIR), a random\n"
 		     "DIR/secret, and an empty ticket store. Refuses to overwrite an existing\n"
-		     "deskgate.conf unless --force. Then: deskgate -c DIR/deskgate.conf ...\n");
+		     "deskgate.conf unless --force. --address sets support_address (the\n"
+		     "desk's address), --hostname the host name used in Message-IDs.\n"
+		     "Then: deskgate -c DIR/deskgate.conf ...\n");
 }
 
 static int
@@ -54,7 +56,7 @@ int
 cmd_init(int argc, char **argv)
 {
 	int force = 0;
-	const char *dir = NULL;
+	const char *dir = NULL, *address = NULL, *hostname = NULL;
 	const char *error;
 
 	for (int i = 1; i < argc; i++) {
@@ -63,6 +65,12 @@ cmd_init(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--force") == 0) {
 			force = 1;
+		} else if (strcmp(argv[i], "--address") == 0 && i + 1 < argc &&
+			   strchr(argv[i + 1], '@') != NULL && strpbrk(argv[i + 1], " \t\r\n") == NULL) {
+			address = argv[++i];
+		} else if (strcmp(argv[i], "--hostname") == 0 && i + 1 < argc &&
+			   strpbrk(argv[i + 1], " \t\r\n/") == NULL) {
+			hostname = argv[++i];
 		} else if (dir == NULL && argv[i][0] != '-') {
 			dir = argv[i];
 		} else {
@@ -93,7 +101,7 @@ cmd_init(int argc, char **argv)
 	FILE *mem = open_memstream(&text, &text_len);
 	if (mem == NULL)
 		fatal(EXIT_SOFTWARE, "open_memstream: %s", strerror(errno));
-	config_write_template(mem, abs);
+	config_write_template(mem, abs, address, hostname);
 	fclose(mem);
 	if (write_file(conf_path, 0600, force, text, text_len) < 0)
 		goto out;

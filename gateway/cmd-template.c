@@ -22,6 +22,7 @@
 
 #include "gateway/ack.h"
 #include "gateway/cli.h"
+#include "gateway/thread.h"
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/hours.h"
@@ -225,36 +226,42 @@ input_from_ticket(const struct config *config, const struct render_opts *o, stru
 	return 0;
 }
 
+/* The subject and, with --mime, the whole message exactly as the gateway
+   would send it (ack_compose). The subject tag and Reply-To need the
+   threading secret of a configuration (-c); without one they are left out. */
 static int
-print_mime(const struct config *config, const struct ack_input *in, const struct ack_mail *mail)
+print_mail(const struct config *config, const struct ack_input *in, const struct ack_mail *mail,
+	   int mime)
 {
 	const char *error;
-	char *msgid = NULL;
+	char *msgid = NULL, *subject = NULL;
 	unsigned char *raw = NULL;
 	size_t len;
-	if (compose_message_id(in->ticket_id, config->hostname, &msgid, &error) < 0) {
-		log_error("%s", error);
-		return EXIT_SOFTWARE;
-	}
-	struct compose *c = compose_new();
-	compose_set_from(c, config->support_name, config->support_address);
-	compose_add_to(c, in->customer_name,
-		       in->customer_address != NULL ? in->customer_address : "customer@example.com");
-	compose_set_subject(c, mail->subject);
-	compose_set_message_id(c, msgid);
-	compose_set_auto_submitted(c, "auto-replied");
-	compose_set_loop(c, config->hostname);
-	compose_set_text(c, mail->text, strlen(mail->text));
-	compose_set_html(c, mail->html, strlen(mail->html));
-	int ret = compose_render(c, &raw, &len, &error);
-	compose_free(&c);
-	free(msgid);
+	struct thread_config *tc = NULL;
+	if (thread_config_new(config, &tc, &error) < 0)
+		tc = NULL;
+	struct ack_envelope env = {
+		.ticket_id = in->ticket_id,
+		.to_name = in->customer_name,
+		.to_address = in->customer_address != NULL ? in->customer_address : "customer@example.com",
+	};
+	int ret = ack_compose(config, tc, &env, mail, &msgid, &subject, &raw, &len, &error);
+	thread_config_free(&tc);
 	if (ret < 0) {
 		log_error("%s", error);
 		return EXIT_DATAERR;
 	}
-	fwrite(raw, 1, len, stdout);
+	if (mime) {
+		fwrite(raw, 1, len, stdout);
+	} else {
+		printf("Subject: %s\n", subject);
+		printf("X-Template: %s\n\n", mail->template);
+		printf("----- text/plain -----\n%s", mail->text);
+		printf("----- text/html -----\n%s", mail->html);
+	}
 	free(raw);
+	free(msgid);
+	free(subject);
 	return 0;
 }
 
@@ -351,14 +358,8 @@ template_render(int argc, char **argv)
 			       &error) < 0) {
 			log_error("%s", error);
 			ret = EXIT_DATAERR;
-		} else if (o.mime) {
-			ret = print_mime(config, &in, &mail);
-			ack_mail_clear(&mail);
 		} else {
-			printf("Subject: %s\n", mail.subject);
-			printf("X-Template: %s\n\n", mail.template);
-			printf("----- text/plain -----\n%s", mail.text);
-			printf("----- text/html -----\n%s", mail.html);
+			ret = print_mail(config, &in, &mail, o.mime);
 			ack_mail_clear(&mail);
 		}
 		ack_templates_free(&t);

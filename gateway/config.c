@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gateway/config.h"
 #include "parsers/util.h"
@@ -175,8 +176,9 @@ static const struct config_key mailbox_keys[] = {
 #endif
 #define R(f) offsetof(struct config_rules, f)
 static const struct config_key rules_keys[] = {
-	{ "dir", CONFIG_PATH, PKGDATADIR "/rules.d", 0, 0, R(dir), NULL,
-	  "Directory of classification rule files (*.rules, read in name order); see deskgate-rules(5)." },
+	{ "dir", CONFIG_PATH, NULL, 0, 0, R(dir), NULL,
+	  "Directory of classification rule files (*.rules, read in name order); see "
+	  "deskgate-rules(5). Default: the installed rules, " PKGDATADIR "/rules.d." },
 	{ "match_limit", CONFIG_UINT, "1000000", 1000, UINT32_MAX, R(match_limit), NULL,
 	  "PCRE2 match limit per pattern match; a pattern that hits it counts as no match and is logged." },
 	{ "depth_limit", CONFIG_UINT, "100000", 100, UINT32_MAX, R(depth_limit), NULL,
@@ -652,6 +654,8 @@ resolve_paths(struct config *config, const struct config_section *sec, void *bas
 static void
 config_finish_paths(struct config *config)
 {
+	if (config->rules.dir == NULL)
+		config->rules.dir = config_data_path("rules.d");
 	/* state_dir first: STATEPATH keys are relative to it. */
 	resolve_paths(config, &sections[0], config);
 	for (size_t i = 1; i < N_ELEMENTS(sections); i++) {
@@ -870,7 +874,8 @@ write_section_template(FILE *out, const struct config_section *sec, const char *
 }
 
 void
-config_write_template(FILE *out, const char *state_dir)
+config_write_template(FILE *out, const char *state_dir, const char *support_address,
+		      const char *hostname)
 {
 	fprintf(out, "# deskgate.conf: written by `deskgate init`. See deskgate.conf(5).\n"
 		     "# Every key is listed with its default, commented out; uncomment to change.\n"
@@ -884,9 +889,15 @@ config_write_template(FILE *out, const char *state_dir)
 		}
 		if (strcmp(sec->name, "general") == 0) {
 			fprintf(out, "\n[general]\nstate_dir = %s\n", state_dir);
+			if (support_address != NULL)
+				fprintf(out, "support_address = %s\n", support_address);
+			if (hostname != NULL)
+				fprintf(out, "hostname = %s\n", hostname);
 			for (size_t k = 0; k < sec->n_keys; k++) {
 				const struct config_key *key = &sec->keys[k];
-				if (strcmp(key->name, "state_dir") == 0)
+				if (strcmp(key->name, "state_dir") == 0 ||
+				    (support_address != NULL && strcmp(key->name, "support_address") == 0) ||
+				    (hostname != NULL && strcmp(key->name, "hostname") == 0))
 					continue;
 				fprintf(out, "# %s\n#%s = %s\n", key->doc, key->name,
 					key->def != NULL ? key->def : "");
@@ -895,4 +906,28 @@ config_write_template(FILE *out, const char *state_dir)
 		}
 		write_section_template(out, sec, NULL);
 	}
+}
+
+char *
+config_data_path(const char *name)
+{
+	/* DESKGATE_DATADIR: a colon-separated list of directories searched
+	   before the installed data, so that a build tree runs uninstalled
+	   (the tests and the demo set it to the source tree). */
+	const char *env = getenv("DESKGATE_DATADIR");
+	if (env != NULL && *env != '\0') {
+		char *list = xstrdup(env);
+		char *save = NULL;
+		for (char *d = strtok_r(list, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+			char *path = xasprintf("%s/%s", d, name);
+			struct stat st;
+			if (stat(path, &st) == 0) {
+				free(list);
+				return path;
+			}
+			free(path);
+		}
+		free(list);
+	}
+	return xasprintf("%s/%s", PKGDATADIR, name);
 }

@@ -166,8 +166,15 @@ void config_print_keys(FILE *out);
 void config_print(const struct config *config, FILE *out);
 
 /* Write a commented configuration listing every key with its default,
-   with state_dir set (for `deskgate init`). */
-void config_write_template(FILE *out, const char *state_dir);
+   with state_dir set, and support_address and hostname when not NULL (for
+   `deskgate init`). */
+void config_write_template(FILE *out, const char *state_dir, const char *support_address,
+			   const char *hostname);
+
+/* The path of installed data (name: "templates", "rules.d"): the first
+   directory of $DESKGATE_DATADIR (colon-separated) that has it, else
+   PKGDATADIR/name. Caller frees. */
+char *config_data_path(const char *name);
 
 /* Parse "25M"-style sizes and "30s"/"5m"/"2h"/"1d" durations (seconds). */
 int config_parse_size(const char *s, uint64_t *value_r);

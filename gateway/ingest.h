@@ -1,15 +1,18 @@
 /*
  * ingest: the pipeline from raw bytes to a stored ticket. Parses (mime),
- * decides (new ticket, join a ticket, duplicate, quarantine) and writes
- * everything for one message in one store transaction: raw blob, ticket,
- * message, participants, attachments, events, and, for mail from an IMAP
- * mailbox, the mailbox checkpoint. Bad input is quarantined with its raw
- * bytes and a reason; only an unavailable store is an error.
+ * recognises bounces and automatic replies (dsn), threads (thread),
+ * classifies (rules), and writes everything for one message in one store
+ * transaction: raw blob, ticket, message, participants, attachments, rule
+ * hits and fields, events, the acknowledgement in the outbox, and, for mail
+ * from an IMAP mailbox, the mailbox checkpoint. Bad input is quarantined
+ * with its raw bytes and a reason; only an unavailable store is an error.
+ * The whole decision order is in docs/pipeline.md.
  *
  * Batches: between ingest_batch_begin() and ingest_batch_commit() messages
- * share one transaction (one fsync for many messages). Nothing may be
+ * share one transaction (one flush for many messages). Nothing may be
  * acknowledged to the source (IMAP flag, MTA exit code) before the commit
- * that covers it has returned 0.
+ * that covers it has returned 0. When ingest_message() fails inside a
+ * batch, the caller rolls the whole batch back.
  */
 #ifndef DG_INGEST_H
 #define DG_INGEST_H
@@ -26,13 +29,16 @@ enum ingest_outcome {
 	INGEST_APPENDED,    /* the message joined an existing ticket */
 	INGEST_DUPLICATE,   /* already stored: nothing written */
 	INGEST_QUARANTINED, /* held with a reason */
+	INGEST_REPORT,	    /* a bounce, delivery or feedback report: recorded, no ticket */
 };
+#define INGEST_OUTCOMES 5
 
 struct ingest_source {
 	const char *label;    /* "ingest", "import:PATH", "mailbox:NAME" (for logs and quarantine) */
 	const char *mailbox;  /* IMAP mailbox name, or NULL */
 	uint32_t uidvalidity; /* with mailbox: the checkpoint is moved to uid in the same transaction */
 	uint32_t uid;
+	const char *envelope_sender; /* SMTP MAIL FROM when known ("" for <>), else NULL */
 };
 
 struct ingest_result {
@@ -40,12 +46,25 @@ struct ingest_result {
 	int64_t ticket_id;
 	int64_t message_id;
 	int64_t quarantine_id;
-	char reason[256]; /* quarantine reason */
+	int64_t ack_outbox_id; /* the acknowledgement queued, 0: none */
+	char reason[256];      /* quarantine reason, or why no acknowledgement */
 };
 
-/* config and store are borrowed and must outlive the ingest. */
+/* Load what the pipeline needs (threading secret, rules, templates,
+   business hours). -1 with *error_r when the configuration is unusable.
+   config and store are borrowed and must outlive the ingest. */
+int ingest_init(const struct config *config, struct store *store, struct ingest **ingest_r,
+		const char **error_r);
+/* ingest_init() that exits with status 78 on a configuration error. */
 struct ingest *ingest_new(const struct config *config, struct store *store);
 void ingest_free(struct ingest **ingestp);
+
+/* Load the rules again ([rules] dir); a file that does not compile leaves
+   the old rules in place and returns -1 with *error_r. */
+int ingest_reload_rules(struct ingest *ingest, const char **error_r);
+
+/* Use a fixed clock (tests); 0 returns to the real one. */
+void ingest_set_now(struct ingest *ingest, int64_t now);
 
 int ingest_batch_begin(struct ingest *ingest, const char **error_r);
 int ingest_batch_commit(struct ingest *ingest, const char **error_r);

@@ -9,7 +9,7 @@ home=$(tl_tmpdir)
 dg() { "$DESKGATE" -q -c "$home/deskgate.conf" "$@"; }
 mail="$top_srcdir/contrib/demo-mail"
 
-tl_run "init" "$DESKGATE" init "$home"
+tl_run "init" "$DESKGATE" init --address support@example.test --hostname desk.example.test "$home"
 tl_assert_file "$home/deskgate.conf"
 tl_assert_file "$home/secret"
 tl_assert_eq "secret is 64 hex" "$(tr -d '\n' < "$home/secret" | grep -c '^[0-9a-f]\{64\}$')" 1
@@ -64,11 +64,17 @@ assert '还没有到账' in m['text'], m['text']
 assert len(t['events'])>=1
 "
 dg ticket show 1 --json > "$home/t1.json"
-tl_run "thread has two messages" python3 -c "
+tl_run "thread: mail, acknowledgement, reply" python3 -c "
 import json
 t=json.load(open('$home/t1.json'))
-assert len(t['messages'])==2, len(t['messages'])
-assert t['messages'][1]['in_reply_to']=='demo-0001@customer.example'
+d=[m['direction'] for m in t['messages']]
+assert d==['in','out','in'], d
+ack=t['messages'][1]
+assert ack['subject'].startswith('[Support #1] '), ack['subject']
+assert ack['in_reply_to']=='demo-0001@customer.example'
+assert t['messages'][2]['in_reply_to']=='demo-0001@customer.example'
+assert t['category']=='failed_trade', t['category']
+assert t['due_at']>0
 "
 out=$(dg ingest "$mail/03-de-account-locked.eml")
 dg ticket show 5 --json > "$home/t5.json"

@@ -31,6 +31,9 @@ holidays = 2024-05-15
 [selfhelp]
 failed_trade = https://help.example.test/trading
 EOF
+# The threading secret: with it, render shows the subject tag as sent.
+mkdir -p "$tmp/state"
+printf '%s\n' 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff >"$tmp/state/secret"
 dg() { "$DESKGATE" -c "$tmp/deskgate.conf" "$@"; }
 
 # check: shipped templates
@@ -52,7 +55,7 @@ dg template render --category failed_trade --lang zh-CN --dir "$top_srcdir/templ
 	--now 1715691600 >"$tmp/render.out" 2>"$tmp/render.err"
 rc=$?
 [ $rc -eq 0 ] && ok || { bad "render exit $rc"; cat "$tmp/render.err"; }
-has "Subject: [#1042] 我们正在核查您的失败交易" "$tmp/render.out" "render zh-CN"
+has "Subject: [Support #1042] 我们正在核查您的失败交易" "$tmp/render.out" "render zh-CN"
 has "您的邮件是在我们的服务时间以外收到的" "$tmp/render.out" "render after hours"
 has "2024年5月20日（星期一）15:00（UTC+08:00）" "$tmp/render.out" "render promise"
 has "订单号（可在“订单记录”中查看）" "$tmp/render.out" "render missing"

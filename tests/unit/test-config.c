@@ -210,7 +210,7 @@ test_template(void)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	config_write_template(mem, "/var/tmp/dg-state");
+	config_write_template(mem, "/var/tmp/dg-state", "help@example.test", "gw.example.test");
 	fclose(mem);
 	char *path = write_conf(text);
 	struct config *config = NULL;
@@ -220,7 +220,11 @@ test_template(void)
 	if (ret < 0)
 		printf("error: %s\n", error);
 	else
+	{
 		test_assert_str(config->state_dir, "/var/tmp/dg-state");
+		test_assert_str(config->support_address, "help@example.test");
+		test_assert_str(config->hostname, "gw.example.test");
+	}
 	config_free(&config);
 	free(text);
 	free(path);
