@@ -14,7 +14,21 @@ SECTIONS = {
               "and a reason naming the key, never dropped; raise the limit and run "
               "\\fBdeskgate quarantine retry\\fR.",
     "smtp": "The relay that all outgoing mail (acknowledgements, notifications, relayed replies) goes through.",
-    "mailbox": "One section per IMAP mailbox to watch, named \\fB[mailbox\\fR \\fINAME\\fR\\fB]\\fR.",
+    "mailbox": "One section per IMAP mailbox to watch, named \\fB[mailbox\\fR \\fINAME\\fR\\fB]\\fR. "
+               "A message is flagged or moved on the server only after its ticket is committed.",
+    "ack": "Acknowledgements: the first mail a customer gets, from the templates "
+           "(mustache; \\fBdeskgate template check|render\\fR). Never sent to automatic mail, "
+           "bounces, lists, our own mail, or beyond the rate limits.",
+    "hours": "Business hours and first-response targets: the acknowledgement promises an answer "
+             "by the target, counted in business time.",
+    "selfhelp": "Self-help links, per category, shown in the acknowledgement (space-separated URLs).",
+    "rules": "Classification rules; the language is in \\fBdeskgate\\-rules\\fR(5).",
+    "threading": "How replies find their ticket: signed reply addresses, references, subject tags; "
+                 "see docs/threading.md.",
+    "agent": "One section per agent, named \\fB[agent\\fR \\fINAME\\fR\\fB]\\fR: agents answer "
+             "tickets by replying to their notifications.",
+    "queue": "One section per queue, named \\fB[queue\\fR \\fINAME\\fR\\fB]\\fR: which "
+             "categories it takes and which agents serve it.",
 }
 
 
