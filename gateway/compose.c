@@ -687,7 +687,7 @@ encode_text(const char *clean, size_t col)
 			}
 			if (out.len > 0)
 				buf_putc(&out, ' ');
-			encode_run(&out, p, (size_t)(end - p), out.len == 0 ? col : COMPOSE_FOLD);
+			encode_run(&out, p, (size_t)(end - p), out.len == 0 ? col : 0);
 			p = end;
 		}
 		if (*p == ' ')
@@ -757,7 +757,7 @@ w_addresses(struct writer *w, const char *header, const struct compose_addrs *l,
 		if (i > 0)
 			buf_puts(&v, ", ");
 		if (a->name != NULL && a->name[0] != '\0') {
-			char *phrase = encode_phrase(a->name, i == 0 ? strlen(header) + 2 : COMPOSE_FOLD);
+			char *phrase = encode_phrase(a->name, i == 0 ? strlen(header) + 2 : 0);
 			buf_puts(&v, phrase);
 			buf_printf(&v, " <%s>", a->address);
 			free(phrase);
@@ -794,8 +794,11 @@ enum cte { CTE_7BIT, CTE_QP, CTE_BASE64 };
 
 static const char *const cte_names[] = { "7bit", "quoted-printable", "base64" };
 
-/* 7bit for short-lined ASCII without controls; quoted-printable when at
-   most a fifth of the bytes are not ASCII; base64 otherwise. */
+/* 7bit for short-lined ASCII without controls that ends with a line end;
+   quoted-printable when at most a fifth of the bytes are not ASCII; base64
+   otherwise. Every encoded part ends with CRLF, and every boundary
+   delimiter after a part starts with its own CRLF, so text comes back
+   exactly, final line end included. */
 static enum cte
 choose_cte(const char *s, size_t len)
 {
@@ -814,7 +817,7 @@ choose_cte(const char *s, size_t len)
 		if (ch != '\r' && ++line > longest)
 			longest = line;
 	}
-	if (high == 0 && !ctl && longest <= COMPOSE_BODY_LINE)
+	if (high == 0 && !ctl && longest <= COMPOSE_BODY_LINE && (len == 0 || s[len - 1] == '\n'))
 		return CTE_7BIT;
 	return high * 5 <= len ? CTE_QP : CTE_BASE64;
 }
@@ -904,6 +907,8 @@ w_qp(struct writer *w, const char *s, size_t len)
 		i++;
 	}
 	if (o > 0) {
+		/* text without a final line end: a soft break keeps it exact */
+		line[o++] = '=';
 		line[o++] = '\r';
 		line[o++] = '\n';
 		w_put(w, line, o);
@@ -924,9 +929,7 @@ w_text_part(struct writer *w, const char *subtype, const char *s, size_t len)
 	} else if (cte == CTE_QP) {
 		w_qp(w, s, len);
 	} else {
-		w_put(w, s, len);
-		if (len > 0 && s[len - 1] != '\n')
-			w_puts(w, "\r\n");
+		w_put(w, s, len); /* empty, or ends with CRLF (choose_cte()) */
 	}
 }
 
@@ -1019,6 +1022,18 @@ w_attachment(struct writer *w, const struct compose_att *a)
 	w_base64(w, a->data, a->len);
 }
 
+/* A boundary delimiter line; all but the first start with the CRLF that
+   RFC 2046 makes part of the delimiter. */
+static void
+w_delimiter(struct writer *w, const char *tok, int first, int close)
+{
+	if (!first)
+		w_puts(w, "\r\n");
+	w_puts(w, "--=_dg_");
+	w_puts(w, tok);
+	w_puts(w, close ? "--\r\n" : "\r\n");
+}
+
 /* The text body: one part, or multipart/alternative of text and HTML. */
 static int
 w_body(struct writer *w, const struct compose *c, const char **error_r)
@@ -1036,17 +1051,11 @@ w_body(struct writer *w, const struct compose *c, const char **error_r)
 	w_header(w, "Content-Type", ct);
 	free(ct);
 	w_puts(w, "\r\n");
-	w_puts(w, "--=_dg_");
-	w_puts(w, tok);
-	w_puts(w, "\r\n");
+	w_delimiter(w, tok, 1, 0);
 	w_text_part(w, "plain", text, text_len);
-	w_puts(w, "--=_dg_");
-	w_puts(w, tok);
-	w_puts(w, "\r\n");
+	w_delimiter(w, tok, 0, 0);
 	w_text_part(w, "html", c->html, c->html_len);
-	w_puts(w, "--=_dg_");
-	w_puts(w, tok);
-	w_puts(w, "--\r\n");
+	w_delimiter(w, tok, 0, 1);
 	return 0;
 }
 
@@ -1084,8 +1093,6 @@ compose_render(struct compose *c, unsigned char **data_r, size_t *len_r, const c
 		char *subj = encode_text(c->subject, strlen("Subject: "));
 		w_header(&w, "Subject", subj);
 		free(subj);
-	} else {
-		w_puts(&w, "Subject: \r\n");
 	}
 	char *id = xasprintf("<%s>", c->message_id);
 	w_header(&w, "Message-ID", id);
@@ -1135,20 +1142,14 @@ compose_render(struct compose *c, unsigned char **data_r, size_t *len_r, const c
 		free(ct);
 		w_puts(&w, "\r\n");
 		w_puts(&w, "This is a multi-part message in MIME format.\r\n");
-		w_puts(&w, "--=_dg_");
-		w_puts(&w, tok);
-		w_puts(&w, "\r\n");
+		w_delimiter(&w, tok, 0, 0);
 		if (w_body(&w, c, error_r) < 0)
 			goto fail;
 		for (size_t i = 0; i < c->n_atts; i++) {
-			w_puts(&w, "--=_dg_");
-			w_puts(&w, tok);
-			w_puts(&w, "\r\n");
+			w_delimiter(&w, tok, 0, 0);
 			w_attachment(&w, &c->atts[i]);
 		}
-		w_puts(&w, "--=_dg_");
-		w_puts(&w, tok);
-		w_puts(&w, "--\r\n");
+		w_delimiter(&w, tok, 0, 1);
 	}
 	if (w.overflow) {
 		*error_r = errf("message larger than %zu bytes", c->max_size);

@@ -39,6 +39,7 @@ struct smtp_capture {
 	/* the last command verb sent, and whether message data went out */
 	char verb[12];
 	int data_sent;
+	int quit; /* QUIT sent: its 221 says nothing about the outcome */
 };
 
 struct smtp_client {
@@ -123,6 +124,8 @@ capture_line(struct smtp_capture *cap, const char *line, size_t len)
 {
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;
+	if (cap->quit)
+		return;
 	if (len < 3 || !isdigit((unsigned char)line[0]) || !isdigit((unsigned char)line[1]) ||
 	    !isdigit((unsigned char)line[2]))
 		return;
@@ -175,6 +178,10 @@ capture_command(struct smtp_capture *cap, const char *line, size_t len)
 		size_t n = strlen(verbs[i]);
 		if (len >= n && strncasecmp(line, verbs[i], n) == 0 &&
 		    (len == n || line[n] == ' ' || line[n] == '\r' || line[n] == '\n')) {
+			if (strcmp(verbs[i], "QUIT") == 0) {
+				cap->quit = 1;
+				return;
+			}
 			memcpy(cap->verb, verbs[i], n + 1);
 			if (strcmp(verbs[i], "MAIL") == 0)
 				cap->data_sent = 0;
@@ -399,7 +406,11 @@ setup_handle(struct smtp_client *client, struct smtp_upload *up, const char *env
 	CURL *c = client->curl;
 	curl_easy_setopt(c, CURLOPT_URL, client->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, client->timeout);
 	curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, client->timeout);
 	/* a stalled upload counts as a time-out too */

@@ -1,0 +1,685 @@
+/* outbox: see outbox.h. */
+#include "build-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/config.h"
+#include "gateway/crypto.h"
+#include "gateway/log.h"
+#include "gateway/outbox.h"
+#include "gateway/smtp.h"
+#include "gateway/store.h"
+#include "parsers/dsn.h"
+#include "parsers/util.h"
+
+#define OUTBOX_BATCH 50		 /* rows fetched per store query */
+#define OUTBOX_RELAY_BACKOFF_MAX 3600 /* longest pause of the queue for a dead relay */
+#define OUTBOX_VERP_MARK "{verp}"
+#define OUTBOX_TAG_LEN 10
+
+struct outbox {
+	struct store *store;
+	const struct config *config;
+	int64_t relay_down_until; /* no attempts before this (0: relay fine) */
+	int64_t relay_backoff;	  /* current pause, doubles while the relay stays down */
+	int have_key;
+	unsigned char key[32];
+};
+
+/* ---- queueing ---------------------------------------------------------- */
+
+static int
+recipient_ok(const char *a)
+{
+	const char *at = strrchr(a, '@');
+	if (at == NULL || at == a || at[1] == '\0' || strlen(a) > 254)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)a; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == ',' || *p == '<' || *p == '>')
+			return 0;
+	return 1;
+}
+
+int
+outbox_queue(struct store *store, const struct config *config, int64_t ticket_id,
+	     const char *kind, const char *message_id, const unsigned char *raw, size_t len,
+	     const char *const *recipients, size_t n_recipients, int64_t now, int64_t *id_r,
+	     const char **error_r)
+{
+	if (n_recipients == 0) {
+		*error_r = "outbox: no recipients";
+		return -1;
+	}
+	struct buf rcpt;
+	buf_init(&rcpt, 1 << 20);
+	for (size_t i = 0; i < n_recipients; i++) {
+		if (!recipient_ok(recipients[i])) {
+			*error_r = errf("outbox: bad recipient address \"%s\"",
+					log_safe(recipients[i], 100));
+			buf_free(&rcpt);
+			return -1;
+		}
+		if ((i > 0 && buf_puts(&rcpt, ", ") < 0) || buf_puts(&rcpt, recipients[i]) < 0) {
+			*error_r = "outbox: too many recipients";
+			buf_free(&rcpt);
+			return -1;
+		}
+	}
+	struct store_outbox o = { 0 };
+	o.ticket_id = ticket_id;
+	o.kind = (char *)kind;
+	o.message_id = (char *)message_id;
+	o.envelope_from = config->smtp.envelope_from != NULL ? config->smtp.envelope_from
+							     : config->support_address;
+	o.recipients = (char *)buf_cstr(&rcpt);
+	o.raw = (unsigned char *)raw;
+	o.raw_size = len;
+	o.created_at = now;
+	o.next_attempt_at = now;
+	int ret = store_outbox_insert(store, &o, id_r, error_r);
+	buf_free(&rcpt);
+	return ret;
+}
+
+/* ---- VERP ----------------------------------------------------------------- */
+
+static int
+hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Load <state_dir>/verp.key, creating it (O_EXCL, 0600) on first use. */
+static int
+load_key(struct outbox *ob, const char **error_r)
+{
+	char *path = xasprintf("%s/verp.key", ob->config->state_dir);
+	char hex[65];
+	int ret = -1;
+	for (int tries = 0; tries < 2; tries++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			ssize_t n = read(fd, hex, 64);
+			close(fd);
+			int ok = n == 64;
+			for (int i = 0; ok && i < 32; i++) {
+				int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+				if (hi < 0 || lo < 0)
+					ok = 0;
+				else
+					ob->key[i] = (unsigned char)(hi * 16 + lo);
+			}
+			if (!ok) {
+				*error_r = errf("%s: not a key (64 hex digits)", path);
+				goto out;
+			}
+			ob->have_key = 1;
+			ret = 0;
+			goto out;
+		}
+		if (errno != ENOENT) {
+			*error_r = errf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		unsigned char key[32];
+		if (crypto_random(key, sizeof(key), error_r) < 0)
+			goto out;
+		static const char digits[] = "0123456789abcdef";
+		for (int i = 0; i < 32; i++) {
+			hex[2 * i] = digits[key[i] >> 4];
+			hex[2 * i + 1] = digits[key[i] & 15];
+		}
+		hex[64] = '\n';
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue; /* someone else made it: read theirs */
+			*error_r = errf("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		int ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+		close(fd);
+		explicit_bzero(key, sizeof(key));
+		if (!ok) {
+			unlink(path);
+			*error_r = errf("%s: cannot write", path);
+			goto out;
+		}
+	}
+	*error_r = errf("%s: cannot create", path);
+out:
+	explicit_bzero(hex, sizeof(hex));
+	free(path);
+	return ret;
+}
+
+static void
+verp_tag(const struct outbox *ob, int64_t id, char tag_r[OUTBOX_TAG_LEN + 1])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	char msg[64];
+	unsigned char mac[32];
+	int n = snprintf(msg, sizeof(msg), "bounce-%lld", (long long)id);
+	crypto_hmac_sha256(ob->key, sizeof(ob->key), msg, (size_t)n, mac);
+	/* 10 characters of 5 bits: the first 50 bits of the MAC */
+	uint64_t bits = 0;
+	for (int i = 0; i < 7; i++)
+		bits = (bits << 8) | mac[i];
+	bits >>= 6;
+	for (int i = OUTBOX_TAG_LEN - 1; i >= 0; i--) {
+		tag_r[i] = alphabet[bits & 31];
+		bits >>= 5;
+	}
+	tag_r[OUTBOX_TAG_LEN] = '\0';
+}
+
+char *
+outbox_envelope_from(struct outbox *ob, const char *template_from, int64_t id)
+{
+	const char *mark = strstr(template_from, OUTBOX_VERP_MARK);
+	if (mark == NULL || !ob->have_key)
+		return xstrdup(template_from);
+	char tag[OUTBOX_TAG_LEN + 1];
+	verp_tag(ob, id, tag);
+	return xasprintf("%.*sbounce-%lld-%s%s", (int)(mark - template_from), template_from,
+			 (long long)id, tag, mark + strlen(OUTBOX_VERP_MARK));
+}
+
+int
+outbox_verp_match(struct outbox *ob, const char *address, int64_t *id_r)
+{
+	const char *tmpl = ob->config->smtp.envelope_from;
+	const char *mark = tmpl != NULL ? strstr(tmpl, OUTBOX_VERP_MARK) : NULL;
+	if (mark == NULL || !ob->have_key || address == NULL)
+		return 0;
+	size_t pre = (size_t)(mark - tmpl);
+	const char *post = mark + strlen(OUTBOX_VERP_MARK);
+	size_t alen = strlen(address), plen = strlen(post);
+	/* local parts compare case-sensitively in principle, but mail systems
+	   fold case; the tag is lower case, so compare without case */
+	if (alen < pre + plen || strncasecmp(address, tmpl, pre) != 0 ||
+	    strcasecmp(address + alen - plen, post) != 0)
+		return 0;
+	const char *p = address + pre;
+	if (strncasecmp(p, "bounce-", 7) != 0)
+		return 0;
+	p += 7;
+	int64_t id = 0;
+	const char *digits = p;
+	while (*p >= '0' && *p <= '9' && p - digits < 18)
+		id = id * 10 + (*p++ - '0');
+	if (p == digits || *p != '-' || id <= 0)
+		return 0;
+	p++;
+	if ((size_t)(address + alen - plen - p) != OUTBOX_TAG_LEN)
+		return 0;
+	char tag[OUTBOX_TAG_LEN + 1];
+	verp_tag(ob, id, tag);
+	if (strncasecmp(p, tag, OUTBOX_TAG_LEN) != 0)
+		return 0;
+	*id_r = id;
+	return 1;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+int
+outbox_new(struct store *store, const struct config *config, struct outbox **outbox_r,
+	   const char **error_r)
+{
+	struct outbox *ob = xcalloc(1, sizeof(*ob));
+	ob->store = store;
+	ob->config = config;
+	*outbox_r = NULL;
+	if (config->smtp.envelope_from != NULL &&
+	    strstr(config->smtp.envelope_from, OUTBOX_VERP_MARK) != NULL &&
+	    load_key(ob, error_r) < 0) {
+		free(ob);
+		return -1;
+	}
+	*outbox_r = ob;
+	return 0;
+}
+
+void
+outbox_free(struct outbox **outboxp)
+{
+	struct outbox *ob = *outboxp;
+	if (ob == NULL)
+		return;
+	explicit_bzero(ob->key, sizeof(ob->key));
+	free(ob);
+	*outboxp = NULL;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static const char *
+duration_text(int64_t s)
+{
+	if (s < 120)
+		return errf("%llds", (long long)s);
+	if (s < 7200)
+		return errf("%lldm", (long long)(s / 60));
+	if (s < 172800)
+		return errf("%lldh", (long long)(s / 3600));
+	return errf("%lldd", (long long)(s / 86400));
+}
+
+/* Split "a@b, c@d" into an array of strings (pointing into a copy). */
+static char **
+split_recipients(const char *list, char **copy_r, size_t *n_r)
+{
+	char *copy = xstrdup(list);
+	char **v = NULL;
+	size_t n = 0;
+	char *p = copy;
+	while (*p != '\0') {
+		char *comma = strchr(p, ',');
+		if (comma != NULL)
+			*comma = '\0';
+		char *a = str_trim(p);
+		if (*a != '\0') {
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			v[n++] = a;
+		}
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*copy_r = copy;
+	*n_r = n;
+	return v;
+}
+
+/* Record the outcome of one attempt: row and ticket event in one transaction. */
+static int
+record(struct outbox *ob, const struct store_outbox *o, const char *status, int64_t attempts,
+       int64_t next, const char *error, const char *code, const char *event_kind,
+       const char *event_detail, const char **error_r)
+{
+	if (store_begin(ob->store, error_r) < 0)
+		return -1;
+	if (store_outbox_update(ob->store, o->id, status, attempts, next, error, code, error_r) < 0 ||
+	    (o->ticket_id > 0 && event_kind != NULL &&
+	     store_event_add(ob->store, o->ticket_id, event_kind, event_detail, error_r) < 0) ||
+	    store_commit(ob->store, error_r) < 0) {
+		store_rollback(ob->store);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+handle_result(struct outbox *ob, const struct store_outbox *o, int64_t attempts, int64_t now,
+	      const struct smtp_result *r, struct outbox_run_stats *stats, const char **error_r)
+{
+	const struct config_smtp *cs = &ob->config->smtp;
+	char code[32];
+	snprintf(code, sizeof(code), "%s", smtp_result_code(r));
+	const char *code_or_null = code[0] != '\0' ? code : NULL;
+	char *msgid = xstrdup(log_safe(o->message_id, 200));
+	char *detail = NULL;
+	int ret;
+
+	if (r->status == SMTP_OK) {
+		log_info("outbox: sent id=%lld ticket=%lld msgid=<%s> to=%s attempt=%lld (%s %s)",
+			 (long long)o->id, (long long)o->ticket_id, msgid,
+			 log_safe(o->recipients, 300), (long long)attempts, code, r->text);
+		stats->sent++;
+		detail = xasprintf("%s sent to %s (%s %s)", o->kind, o->recipients, code, r->text);
+		ret = record(ob, o, "sent", attempts, o->next_attempt_at, NULL, code_or_null,
+			     "mail-sent", detail, error_r);
+		goto out;
+	}
+	if (r->status == SMTP_PERMANENT) {
+		log_warnx("outbox: failed id=%lld ticket=%lld msgid=<%s> to=%s: %s %s",
+			  (long long)o->id, (long long)o->ticket_id, msgid,
+			  log_safe(o->recipients, 300), code, r->text);
+		stats->failed++;
+		detail = xasprintf("%s to %s refused by the relay: %s %s", o->kind, o->recipients,
+				   code, r->text);
+		ret = record(ob, o, "failed", attempts, o->next_attempt_at, r->text, code_or_null,
+			     "mail-failed", detail, error_r);
+		goto out;
+	}
+	/* temporary */
+	int64_t deadline = o->created_at + (int64_t)cs->retry_max_age;
+	if (now >= deadline) {
+		log_warnx("outbox: giving up id=%lld ticket=%lld msgid=<%s> after %lld attempts: %s %s",
+			  (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
+			  code, r->text);
+		stats->failed++;
+		detail = xasprintf("%s to %s: gave up after %lld attempts in %s: %s%s%s", o->kind,
+				   o->recipients, (long long)attempts,
+				   duration_text(now - o->created_at), code,
+				   code[0] != '\0' ? " " : "", r->text);
+		ret = record(ob, o, "failed", attempts, o->next_attempt_at, detail, code_or_null,
+			     "mail-failed", detail, error_r);
+		goto out;
+	}
+	unsigned shift = attempts > 1 ? (unsigned)(attempts - 1) : 0;
+	if (shift > 30)
+		shift = 30;
+	int64_t delay = (int64_t)cs->retry_initial << shift;
+	int64_t next = now + delay;
+	if (next > deadline)
+		next = deadline; /* one last attempt at the deadline */
+	log_info("outbox: deferred id=%lld ticket=%lld msgid=<%s> attempt=%lld next in %s: %s %s",
+		 (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
+		 duration_text(next - now), code, r->text);
+	stats->deferred++;
+	detail = xasprintf("%s to %s: temporary failure (attempt %lld, next in %s): %s%s%s",
+			   o->kind, o->recipients, (long long)attempts, duration_text(next - now),
+			   code, code[0] != '\0' ? " " : "", r->text);
+	ret = record(ob, o, "queued", attempts, next, r->text, code_or_null, "mail-deferred",
+		     detail, error_r);
+out:
+	free(detail);
+	free(msgid);
+	return ret;
+}
+
+int
+outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
+	       struct outbox_run_stats *stats_r, const char **error_r)
+{
+	struct smtp_client *client = NULL;
+	struct store_outbox *list = NULL;
+	size_t n = 0, done = 0;
+	int ret = -1;
+
+	memset(stats_r, 0, sizeof(*stats_r));
+	if (ob->relay_down_until > now) {
+		stats_r->relay_down = 1;
+		return 0;
+	}
+	for (;;) {
+		size_t limit = OUTBOX_BATCH;
+		if (max_messages > 0 && max_messages - done < limit)
+			limit = max_messages - done;
+		if (limit == 0) {
+			/* at the limit: is there more? */
+			if (store_outbox_due(ob->store, now, 1, &list, &n, error_r) < 0)
+				goto out;
+			stats_r->more = n > 0;
+			break;
+		}
+		if (store_outbox_due(ob->store, now, limit, &list, &n, error_r) < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if (client == NULL && smtp_client_new(ob->config, &client, error_r) < 0)
+			goto out;
+
+		/* Mark the batch in flight (one commit): after a crash these
+		   rows are sent again, never lost. */
+		if (store_begin(ob->store, error_r) < 0)
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			if (store_outbox_update(ob->store, list[i].id, "sending", list[i].attempts + 1,
+						list[i].next_attempt_at, list[i].last_error,
+						list[i].last_code, error_r) < 0) {
+				store_rollback(ob->store);
+				goto out;
+			}
+		}
+		if (store_commit(ob->store, error_r) < 0) {
+			store_rollback(ob->store);
+			goto out;
+		}
+
+		for (size_t i = 0; i < n; i++) {
+			struct store_outbox *o = &list[i];
+			int64_t attempts = o->attempts + 1;
+			char *copy;
+			size_t nr;
+			char **rcpts = split_recipients(o->recipients, &copy, &nr);
+			char *from = outbox_envelope_from(ob, o->envelope_from, o->id);
+			struct smtp_result r;
+			smtp_client_send(client, from, (const char *const *)rcpts, nr, o->raw,
+					 o->raw_size, &r);
+			free(from);
+			free(rcpts);
+			free(copy);
+			if (handle_result(ob, o, attempts, now, &r, stats_r, error_r) < 0)
+				goto out;
+			if (r.status == SMTP_OK) {
+				ob->relay_backoff = 0;
+			} else if (r.session) {
+				/* The relay is unusable: put the rest of the batch
+				   back as it was and pause the queue. */
+				ob->relay_backoff = ob->relay_backoff == 0
+							    ? (int64_t)ob->config->smtp.retry_initial
+							    : ob->relay_backoff * 2;
+				if (ob->relay_backoff > OUTBOX_RELAY_BACKOFF_MAX)
+					ob->relay_backoff = OUTBOX_RELAY_BACKOFF_MAX;
+				ob->relay_down_until = now + ob->relay_backoff;
+				stats_r->relay_down = 1;
+				log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
+					  ob->config->smtp.host,
+					  (unsigned long long)ob->config->smtp.port, r.text,
+					  duration_text(ob->relay_backoff));
+				if (store_begin(ob->store, error_r) < 0)
+					goto out;
+				for (size_t k = i + 1; k < n; k++) {
+					if (store_outbox_update(ob->store, list[k].id, "queued",
+								list[k].attempts,
+								list[k].next_attempt_at,
+								list[k].last_error,
+								list[k].last_code, error_r) < 0) {
+						store_rollback(ob->store);
+						goto out;
+					}
+				}
+				if (store_commit(ob->store, error_r) < 0) {
+					store_rollback(ob->store);
+					goto out;
+				}
+				ret = 0;
+				goto out;
+			}
+		}
+		done += n;
+		store_outboxes_free(&list, n);
+		n = 0;
+	}
+	ret = 0;
+out:
+	store_outboxes_free(&list, n);
+	smtp_client_free(&client);
+	return ret;
+}
+
+int
+outbox_next_due(struct outbox *ob, int64_t now, int64_t *when_r, const char **error_r)
+{
+	struct store_outbox *list;
+	size_t n;
+	int found = 0;
+	int64_t when = 0;
+
+	if (store_outbox_list(ob->store, "sending", 1, &list, &n, error_r) < 0)
+		return -1;
+	if (n > 0) {
+		found = 1;
+		when = now;
+	}
+	store_outboxes_free(&list, n);
+	if (store_outbox_list(ob->store, "queued", 0, &list, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!found || list[i].next_attempt_at < when)
+			when = list[i].next_attempt_at;
+		found = 1;
+	}
+	store_outboxes_free(&list, n);
+	if (found && ob->relay_down_until > when)
+		when = ob->relay_down_until;
+	*when_r = when;
+	return found;
+}
+
+/* ---- operator actions ----------------------------------------------------- */
+
+static int
+change_status(struct store *store, int64_t id, const char *to, int64_t now, const char **error_r)
+{
+	struct store_outbox *o;
+	int r = store_outbox_get(store, id, &o, error_r);
+	if (r <= 0) {
+		if (r == 0)
+			*error_r = errf("no outbox message %lld", (long long)id);
+		return -1;
+	}
+	int retry = strcmp(to, "queued") == 0;
+	int ok = strcmp(o->status, "queued") == 0 || strcmp(o->status, "failed") == 0 ||
+		 (retry && strcmp(o->status, "cancelled") == 0);
+	if (!ok) {
+		*error_r = errf("outbox message %lld is %s%s", (long long)id, o->status,
+				strcmp(o->status, "sending") == 0 ? " (in flight)" : "");
+		store_outbox_free(&o);
+		return -1;
+	}
+	int ret = -1;
+	char *detail = xasprintf("outbox message %lld to %s: %s by the operator", (long long)id,
+				 o->recipients, retry ? "retry requested" : "cancelled");
+	if (store_begin(store, error_r) < 0)
+		goto out;
+	if (store_outbox_update(store, id, to, o->attempts, retry ? now : o->next_attempt_at,
+				o->last_error, o->last_code, error_r) < 0 ||
+	    (o->ticket_id > 0 &&
+	     store_event_add(store, o->ticket_id, retry ? "mail-retry" : "mail-cancelled", detail,
+			     error_r) < 0) ||
+	    store_commit(store, error_r) < 0) {
+		store_rollback(store);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(detail);
+	store_outbox_free(&o);
+	return ret;
+}
+
+int
+outbox_retry(struct store *store, int64_t id, int64_t now, const char **error_r)
+{
+	return change_status(store, id, "queued", now, error_r);
+}
+
+int
+outbox_cancel(struct store *store, int64_t id, const char **error_r)
+{
+	return change_status(store, id, "cancelled", 0, error_r);
+}
+
+/* ---- reports (bounces and friends) ---------------------------------------- */
+
+static const char *const report_events[] = {
+	[DSN_NONE] = NULL,
+	[DSN_FAILED] = "mail-bounced",
+	[DSN_DELAYED] = "mail-delayed",
+	[DSN_DELIVERED] = "mail-delivered",
+	[DSN_FEEDBACK] = "mail-feedback",
+	[DSN_AUTO_REPLY] = "mail-auto-reply",
+};
+
+int
+outbox_apply_report(struct outbox *ob, const struct dsn_report *report, int64_t now,
+		    int64_t *outbox_id_r, const char **error_r)
+{
+	struct store_outbox *o = NULL;
+	int64_t id = 0;
+	const char *how = NULL;
+	(void)now;
+
+	if (report == NULL || report->kind == DSN_NONE)
+		return 0;
+	for (size_t i = 0; i < report->n_envelope_to && how == NULL; i++)
+		if (outbox_verp_match(ob, report->envelope_to[i], &id))
+			how = "verp";
+	if (how != NULL) {
+		int r = store_outbox_get(ob->store, id, &o, error_r);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			how = NULL;
+	}
+	if (how == NULL && report->original_message_id != NULL) {
+		int r = store_outbox_find_by_message_id(ob->store, report->original_message_id, &o,
+							error_r);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			how = "message-id";
+	}
+	if (how == NULL)
+		return 0;
+
+	/* What to record: the failed recipients for a bounce, else the first. */
+	struct buf detail;
+	buf_init(&detail, 4096);
+	buf_printf(&detail, "%s for outbox message %lld (%s, matched by %s)",
+		   dsn_kind_name(report->kind), (long long)o->id, report->format, how);
+	const struct dsn_recipient *first_failed = NULL;
+	for (size_t i = 0; i < report->n_recipients; i++) {
+		const struct dsn_recipient *r = &report->recipients[i];
+		int failed = r->action == NULL || strcmp(r->action, "failed") == 0;
+		if (report->kind == DSN_FAILED && !failed)
+			continue;
+		if (first_failed == NULL)
+			first_failed = r;
+		buf_printf(&detail, "; %s%s%s%s%s%s%s", r->address != NULL ? r->address : "?",
+			   r->reply_code[0] != '\0' ? " " : "", r->reply_code,
+			   r->status[0] != '\0' ? " " : "", r->status,
+			   r->diagnostic != NULL ? ": " : "",
+			   r->diagnostic != NULL ? r->diagnostic : "");
+	}
+	if (report->feedback_type != NULL)
+		buf_printf(&detail, "; feedback type %s", report->feedback_type);
+
+	int ret = -1;
+	if (report->kind == DSN_FAILED && strcmp(o->status, "cancelled") != 0) {
+		char code[32] = "";
+		const char *error = "bounced";
+		if (first_failed != NULL) {
+			snprintf(code, sizeof(code), "%s%s%s", first_failed->reply_code,
+				 first_failed->reply_code[0] != '\0' && first_failed->status[0] != '\0'
+					 ? " "
+					 : "",
+				 first_failed->status);
+			if (first_failed->diagnostic != NULL)
+				error = first_failed->diagnostic;
+		}
+		char *error_copy = xstrdup(errf("bounced: %s", error));
+		int r = store_outbox_update(ob->store, o->id, "failed", o->attempts,
+					    o->next_attempt_at, error_copy,
+					    code[0] != '\0' ? code : NULL, error_r);
+		free(error_copy);
+		if (r < 0)
+			goto out;
+	}
+	if (o->ticket_id > 0 &&
+	    store_event_add(ob->store, o->ticket_id, report_events[report->kind], buf_cstr(&detail),
+			    error_r) < 0)
+		goto out;
+	log_info("outbox: %s", log_safe(buf_cstr(&detail), 1000));
+	*outbox_id_r = o->id;
+	ret = 1;
+out:
+	buf_free(&detail);
+	store_outbox_free(&o);
+	return ret;
+}

@@ -1,0 +1,111 @@
+/*
+ * outbox: the one module that owns delivery policy for the mail deskgate
+ * sends. Callers queue a finished message (compose.c) in the same store
+ * transaction as the event that causes it; the daemon calls
+ * outbox_run_due() to hand due messages to the relay (smtp.c) and records
+ * every outcome on the outbox row and as an event on the ticket.
+ *
+ * Policy:
+ * - sent: the relay accepted the message (250 after DATA).
+ * - a temporary failure (4xx, connection or TLS failure, time-out) is
+ *   retried after [smtp] retry_initial, doubling each time; the last
+ *   attempt is made retry_max_age after queueing, and a temporary failure
+ *   then fails the message for good.
+ * - a permanent refusal (5xx to MAIL, RCPT or DATA) fails it at once.
+ * - a failure of the relay session itself (cannot connect, TLS, AUTH)
+ *   defers that message and pauses the whole queue with the same backoff
+ *   (like Postfix's dead-destination cache): the next messages would fail
+ *   the same way.
+ * - Crash safety: rows are marked "sending" (committed) before they go to
+ *   the relay. A row still "sending" at the next run was in flight when the
+ *   gateway stopped: it is sent again, byte for byte, so the Message-ID is
+ *   the same and the duplicate (if the relay had accepted the first copy)
+ *   is recognisable. A row queued but never sent is sent exactly once.
+ * - Bounces: outbox_apply_report() marks the row a DSN reports on failed
+ *   (matched by VERP envelope or by the quoted Message-ID).
+ *
+ * VERP: when [smtp] envelope_from contains "{verp}", e.g.
+ * "support+{verp}@example.test", each message is sent with its own
+ * envelope sender, "{verp}" replaced by "bounce-<outbox id>-<tag>", where
+ * tag is 10 base32 characters of HMAC-SHA-256(key, "bounce-<id>") and the
+ * key is 32 random bytes kept in <state_dir>/verp.key (created on first
+ * use, mode 0600). The mailbox must deliver support+anything@ to support@
+ * (recipient_delimiter = + in Postfix and Dovecot). A bounce to such an
+ * address names its outbox row even when the bounce quotes nothing of the
+ * message, and the tag stops anyone from failing rows by forging bounces.
+ * The outbox row keeps the template; the address is derived when sending.
+ *
+ * Event kinds written on the ticket: "mail-sent", "mail-deferred",
+ * "mail-failed", "mail-bounced", "mail-delayed", "mail-delivered",
+ * "mail-auto-reply", "mail-feedback", "mail-retry", "mail-cancelled".
+ *
+ * Ownership: struct outbox borrows the store and the configuration, which
+ * must outlive it.
+ */
+#ifndef DG_OUTBOX_H
+#define DG_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct store;
+struct dsn_report;
+struct outbox;
+
+/* Queue raw[0..len) for recipients (bare addresses). Does not begin or
+   commit a transaction: call it inside the caller's. message_id is the
+   message's Message-ID without angle brackets (unique in the outbox);
+   kind: "ack", "notify", "relay", "notice" or "error"; ticket_id 0 for
+   none. now: seconds since the epoch (created_at and first attempt). */
+int outbox_queue(struct store *store, const struct config *config, int64_t ticket_id,
+		 const char *kind, const char *message_id, const unsigned char *raw, size_t len,
+		 const char *const *recipients, size_t n_recipients, int64_t now, int64_t *id_r,
+		 const char **error_r);
+
+int outbox_new(struct store *store, const struct config *config, struct outbox **outbox_r,
+	       const char **error_r);
+void outbox_free(struct outbox **outboxp);
+
+struct outbox_run_stats {
+	size_t sent;
+	size_t deferred;   /* temporary failure, will be retried */
+	size_t failed;	   /* permanent failure or given up */
+	int relay_down;	   /* the run stopped on a relay session failure */
+	int more;	   /* the run stopped at its size limit with more due */
+};
+
+/* Send what is due at `now` (at most max_messages, 0: no limit). -1 with
+   error_r only when the store or the configuration is broken; SMTP trouble
+   is recorded, not returned. */
+int outbox_run_due(struct outbox *outbox, int64_t now, size_t max_messages,
+		   struct outbox_run_stats *stats_r, const char **error_r);
+
+/* When the next attempt is due: 1 with *when_r (may be <= now: due now),
+   0 when nothing is waiting, -1 on a store error. */
+int outbox_next_due(struct outbox *outbox, int64_t now, int64_t *when_r, const char **error_r);
+
+/* The envelope sender for outbox row id (VERP applied); caller frees. */
+char *outbox_envelope_from(struct outbox *outbox, const char *template_from, int64_t id);
+/* 1 with *id_r when address is one of our VERP envelope senders with a
+   valid tag, 0 otherwise. */
+int outbox_verp_match(struct outbox *outbox, const char *address, int64_t *id_r);
+
+/* Operator actions (deskgate outbox retry|cancel): retry makes a queued,
+   failed or cancelled message due now; cancel stops a queued or failed one.
+   -1 with error_r when the row does not exist or is in the wrong state. */
+int outbox_retry(struct store *store, int64_t id, int64_t now, const char **error_r);
+int outbox_cancel(struct store *store, int64_t id, const char **error_r);
+
+/* A bounce, delay or success notice, auto-reply or feedback report that
+   arrived as mail (dsn_analyze()). Matches it to the outbox row it reports
+   on, by VERP (report->envelope_to) or by the original Message-ID; a
+   failure report marks the row failed with the status code; every matched
+   report adds an event to the row's ticket. Does not begin or commit: call
+   it inside the caller's transaction (the one that also records that the
+   incoming mail was handled). 1 when matched (*outbox_id_r), 0 when not,
+   -1 on a store error. */
+int outbox_apply_report(struct outbox *outbox, const struct dsn_report *report, int64_t now,
+			int64_t *outbox_id_r, const char **error_r);
+
+#endif

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""smtpfault.py: a small scripted SMTP server for fault injection in tests.
+
+It speaks enough ESMTP for libcurl (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT;
+no TLS, no AUTH) and misbehaves on purpose, as told by --fault options:
+
+  --fault greet=421        reply 421 to the greeting and close
+  --fault mail=451[:N]     reply 451 4.3.0 to MAIL FROM (the first N times, default always)
+  --fault rcpt=550[:N]     reply 550 5.1.1 to RCPT TO (the first N times)
+  --fault data=452[:N]     reply 452 4.3.1 after the message data (the first N times)
+  --fault stall=data[:N]   take the message (it is written to the spool) but never
+                           answer the end of the data, as if the reply were lost
+                           (the first N times)
+  --fault drop=mail        close the connection on MAIL FROM
+  --xoauth2 TOKEN          offer AUTH XOAUTH2 and require it, accepting only TOKEN
+Codes may be any 4xx/5xx. Messages accepted are written to --spool DIR as
+NNNN.eml (the bytes after dot-unstuffing) with NNNN.env holding the envelope.
+--ready FILE is written once the port listens. Stop it with SIGTERM.
+"""
+import argparse
+import base64
+import os
+import signal
+import socketserver
+import sys
+import threading
+
+ENHANCED = {"421": "4.3.2", "450": "4.2.1", "451": "4.3.0", "452": "4.3.1",
+            "550": "5.1.1", "552": "5.3.4", "553": "5.1.3", "554": "5.7.1"}
+
+
+class State:
+    def __init__(self, faults, spool, token=None):
+        self.faults = faults  # stage -> [code, remaining or None]
+        self.spool = spool
+        self.token = token
+        self.auth_ok = 0
+        self.auth_bad = 0
+        self.lock = threading.Lock()
+        self.count = 0
+        self.log = []
+
+    def fault(self, stage):
+        """The fault code for this stage now, or None (counts down)."""
+        with self.lock:
+            f = self.faults.get(stage)
+            if f is None:
+                return None
+            code, left = f
+            if left is not None:
+                if left <= 0:
+                    return None
+                f[1] = left - 1
+            return code
+
+    def store(self, env_from, rcpts, data):
+        with self.lock:
+            self.count += 1
+            n = self.count
+        if self.spool:
+            base = os.path.join(self.spool, "%04d" % n)
+            with open(base + ".tmp", "wb") as f:
+                f.write(data)
+            os.rename(base + ".tmp", base + ".eml")
+            with open(base + ".env", "w") as f:
+                f.write("from=%s\n" % env_from)
+                for r in rcpts:
+                    f.write("rcpt=%s\n" % r)
+        return n
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def reply(self, line):
+        self.wfile.write((line + "\r\n").encode())
+        self.wfile.flush()
+
+    def fail(self, code, what):
+        enh = ENHANCED.get(code, code[0] + ".0.0")
+        self.reply("%s %s smtpfault: injected %s failure" % (code, enh, what))
+
+    def handle(self):
+        st = self.server.state
+        code = st.fault("greet")
+        if code:
+            self.reply("%s smtpfault.test closing: injected greeting failure" % code)
+            return
+        self.reply("220 smtpfault.test ESMTP ready")
+        env_from, rcpts = None, []
+        authed = st.token is None
+        while True:
+            raw = self.rfile.readline(4096)
+            if not raw:
+                return
+            line = raw.decode("latin-1").rstrip("\r\n")
+            verb = line.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                if verb == "EHLO":
+                    self.reply("250-smtpfault.test")
+                    self.reply("250-PIPELINING")
+                    self.reply("250-SIZE 52428800")
+                    self.reply("250-8BITMIME")
+                    if st.token is not None:
+                        self.reply("250-AUTH XOAUTH2")
+                    self.reply("250 ENHANCEDSTATUSCODES")
+                else:
+                    self.reply("250 smtpfault.test")
+            elif verb == "AUTH" and st.token is not None:
+                parts = line.split()
+                if len(parts) < 2 or parts[1].upper() != "XOAUTH2":
+                    self.reply("504 5.5.4 mechanism not supported")
+                    continue
+                if len(parts) >= 3:
+                    resp = parts[2]
+                else:
+                    self.reply("334 ")
+                    resp = self.rfile.readline(8192).decode("latin-1").strip()
+                try:
+                    fields = base64.b64decode(resp).decode("latin-1").split("\x01")
+                except Exception:
+                    fields = []
+                bearer = [f[len("auth=Bearer "):] for f in fields if f.startswith("auth=Bearer ")]
+                if bearer and bearer[0] == st.token:
+                    st.auth_ok += 1
+                    authed = True
+                    self.reply("235 2.7.0 Accepted")
+                else:
+                    st.auth_bad += 1
+                    self.reply("535 5.7.8 Username and Password not accepted")
+            elif verb == "MAIL" and not authed:
+                self.reply("530 5.7.0 Authentication required")
+            elif verb == "MAIL":
+                if st.faults.get("drop") == ["mail", None]:
+                    return
+                code = st.fault("mail")
+                if code:
+                    self.fail(code, "MAIL")
+                    continue
+                env_from = line[10:].strip() if len(line) > 10 else ""
+                rcpts = []
+                self.reply("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                code = st.fault("rcpt")
+                if code:
+                    self.fail(code, "RCPT")
+                    continue
+                rcpts.append(line[8:].strip())
+                self.reply("250 2.1.5 Ok")
+            elif verb == "DATA":
+                if env_from is None or not rcpts:
+                    self.reply("503 5.5.1 Error: need RCPT command")
+                    continue
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                data = bytearray()
+                while True:
+                    l = self.rfile.readline(1 << 20)
+                    if not l:
+                        return
+                    if l in (b".\r\n", b".\n"):
+                        break
+                    if l.startswith(b".."):
+                        l = l[1:]
+                    data += l
+                if st.fault("stall"):
+                    # the message is taken, but the reply never comes
+                    st.store(env_from, rcpts, bytes(data))
+                    while self.rfile.readline(4096):
+                        pass
+                    return
+                code = st.fault("data")
+                if code:
+                    self.fail(code, "DATA")
+                else:
+                    n = st.store(env_from, rcpts, bytes(data))
+                    self.reply("250 2.0.0 Ok: queued as F%04d" % n)
+                env_from, rcpts = None, []
+            elif verb == "RSET":
+                env_from, rcpts = None, []
+                self.reply("250 2.0.0 Ok")
+            elif verb == "NOOP":
+                self.reply("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("502 5.5.2 Error: command not recognized")
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--spool")
+    ap.add_argument("--ready")
+    ap.add_argument("--fault", action="append", default=[])
+    ap.add_argument("--xoauth2")
+    a = ap.parse_args()
+    faults = {}
+    for f in a.fault:
+        stage, _, spec = f.partition("=")
+        if stage == "drop":
+            faults[stage] = [spec, None]
+            continue
+        code, _, n = spec.partition(":")
+        faults[stage] = [code, int(n) if n else None]
+    if a.spool:
+        os.makedirs(a.spool, exist_ok=True)
+    srv = Server(("127.0.0.1", a.port), Handler)
+    srv.state = State(faults, a.spool, a.xoauth2)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if a.ready:
+        with open(a.ready, "w") as f:
+            f.write("%d\n" % os.getpid())
+    try:
+        srv.serve_forever()
+    finally:
+        srv.server_close()
+
+
+if __name__ == "__main__":
+    main()
