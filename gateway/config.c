@@ -101,8 +101,9 @@ static const struct config_key limits_keys[] = {
 static const struct config_key smtp_keys[] = {
 	{ "host", CONFIG_STRING, "127.0.0.1", 1, 253, S(host), NULL, "SMTP relay host." },
 	{ "port", CONFIG_UINT, "25", 1, 65535, S(port), NULL, "SMTP relay port." },
-	{ "security", CONFIG_ENUM, "starttls", 0, 0, S(security), "smtps|starttls|none",
-	  "TLS mode; \"none\" is refused unless host is a loopback address." },
+	{ "security", CONFIG_ENUM, "auto", 0, 0, S(security), "auto|smtps|starttls|none",
+	  "TLS mode: auto requires STARTTLS (verified) unless host is a loopback address, where "
+	  "it speaks plain SMTP; \"none\" is refused unless host is a loopback address." },
 	{ "ca_file", CONFIG_PATH, NULL, 0, 0, S(ca_file), NULL,
 	  "CA bundle for verifying the relay; default: the system's." },
 	{ "tls_verify", CONFIG_BOOL, "yes", 0, 0, S(tls_verify), NULL,
@@ -119,7 +120,8 @@ static const struct config_key smtp_keys[] = {
 	{ "token_file", CONFIG_PATH, NULL, 0, 0, S(token_file), NULL,
 	  "File holding an OAuth2 access token (for auth = xoauth2)." },
 	{ "envelope_from", CONFIG_STRING, NULL, 0, 254, S(envelope_from), NULL,
-	  "Envelope sender (MAIL FROM); default: support_address." },
+	  "Envelope sender (MAIL FROM); default: support_address. With {verp} in it "
+	  "(support+{verp}@example.test) each message gets a signed bounce address." },
 	{ "helo", CONFIG_STRING, NULL, 0, 253, S(helo), NULL,
 	  "Name sent in EHLO; default: hostname." },
 	{ "timeout", CONFIG_DURATION, "60s", 1, 3600, S(timeout), NULL,
@@ -703,6 +705,10 @@ config_validate(struct config *config)
 	if (strcmp(config->smtp.auth, "xoauth2") == 0 && config->smtp.token_command == NULL &&
 	    config->smtp.token_file == NULL)
 		return "[smtp]: auth = xoauth2 needs token_command or token_file";
+	if (strcmp(config->smtp.security, "none") == 0 && strcmp(config->smtp.host, "127.0.0.1") != 0 &&
+	    strcmp(config->smtp.host, "::1") != 0 && strcmp(config->smtp.host, "localhost") != 0 &&
+	    strncmp(config->smtp.host, "127.", 4) != 0)
+		return "[smtp]: security = none is only allowed for a loopback relay";
 	if (strchr(config->support_address, '@') == NULL)
 		return "[general]: support_address must be an address (local@domain)";
 	return NULL;

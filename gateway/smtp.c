@@ -332,7 +332,12 @@ smtp_client_new(const struct config *config, struct smtp_client **client_r, cons
 	}
 
 	struct smtp_client *client = xcalloc(1, sizeof(*client));
-	client->security = xstrdup(cs->security);
+	/* auto: STARTTLS required (and verified) off this machine; a relay on
+	   loopback is spoken to in clear, as mail to it never leaves the host. */
+	if (strcmp(cs->security, "auto") == 0)
+		client->security = xstrdup(smtp_host_is_loopback(cs->host) ? "none" : "starttls");
+	else
+		client->security = xstrdup(cs->security);
 	client->ca_file = dup_or_null(cs->ca_file);
 	client->tls_verify = cs->tls_verify;
 	client->auth = xstrdup(cs->auth);

@@ -159,6 +159,7 @@ test_errors(void)
 		{ "[mailbox a]\nhost = h\nusername = u\npassword = p\nidle = maybe\n",
 		  ":5: idle: not a boolean" },
 		{ "[general]\nsupport_address = nobody\n", "support_address must be an address" },
+		{ "[smtp]\nhost = mail.example.test\nsecurity = none\n", "only allowed for a loopback relay" },
 		{ "[general]\nsupport_name = a\x01" "b\n", ":2: support_name: control characters" },
 	};
 	test_begin("errors name file:line");
@@ -233,7 +234,7 @@ test_template(void)
 	config = config_defaults("/srv/dg");
 	test_assert_str(config->database, "/srv/dg/deskgate.db");
 	test_assert(config->limits.max_attachments == 100);
-	test_assert_str(config->smtp.security, "starttls");
+	test_assert_str(config->smtp.security, "auto");
 	config_free(&config);
 }
 
