@@ -48,6 +48,7 @@ ticket_json(const struct store_ticket *t)
 	jsonout_set_str(o, "category", t->category);
 	jsonout_set_str(o, "priority", t->priority);
 	jsonout_set_str(o, "queue", t->queue);
+	jsonout_set_str(o, "assignee", t->assignee);
 	jsonout_set_str(o, "language", t->language);
 	jsonout_set_str(o, "customer_address", t->customer_address);
 	jsonout_set_str(o, "customer_name", t->customer_name);
@@ -121,9 +122,10 @@ ticket_show(struct store *store, int64_t id, int json)
 	struct jsonout *root = json ? ticket_json(t) : NULL;
 	if (!json) {
 		printf("Ticket %lld: %s\n", (long long)t->id, log_safe(t->subject, 500));
-		printf("  status %s, category %s, priority %s, queue %s, language %s\n", t->status,
-		       t->category, t->priority, t->queue ? t->queue : "-",
-		       t->language ? t->language : "-");
+		printf("  status %s, category %s, priority %s, queue %s, language %s, assignee %s\n",
+		       t->status, t->category, t->priority, t->queue ? t->queue : "-",
+		       t->language ? t->language : "-",
+		       t->assignee ? log_safe(t->assignee, 300) : "-");
 		printf("  customer %s%s%s%s\n", t->customer_name ? log_safe(t->customer_name, 200) : "",
 		       t->customer_name ? " <" : "", log_safe(t->customer_address, 300),
 		       t->customer_name ? ">" : "");

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "gateway/ack.h"
+#include "gateway/agent.h"
 #include "gateway/config.h"
 #include "gateway/crypto.h"
 #include "gateway/hours.h"
@@ -54,6 +55,7 @@ struct ingest {
 	struct ack_templates *templates;
 	struct hours *hours;
 	struct outbox *outbox;
+	struct agent *agent; /* notifications, agents' replies */
 	const char **own_addresses; /* support address and agents */
 	size_t n_own_addresses;
 };
@@ -108,7 +110,8 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	if (thread_config_new(config, &ingest->tc, error_r) < 0 ||
 	    rules_load_config(config, &ingest->rules, error_r) < 0 ||
 	    ack_hours_from_config(config, &ingest->hours, error_r) < 0 ||
-	    outbox_new(store, config, &ingest->outbox, error_r) < 0) {
+	    outbox_new(store, config, &ingest->outbox, error_r) < 0 ||
+	    agent_new(config, ingest->tc, store, ingest->hours, &ingest->agent, error_r) < 0) {
 		ingest_free(&ingest);
 		return -1;
 	}
@@ -144,6 +147,7 @@ ingest_free(struct ingest **ingestp)
 	ack_templates_free(&ingest->templates);
 	hours_free(&ingest->hours);
 	outbox_free(&ingest->outbox);
+	agent_free(&ingest->agent);
 	free(ingest->own_addresses);
 	free(ingest);
 	*ingestp = NULL;
@@ -760,6 +764,8 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	struct thread_decision *d = &im->decision;
 	int64_t ticket_id = d->ticket_id, row;
 	int followup = ticket_id != 0;
+	struct agent_reply *reply = NULL;
+	int ret = -1;
 
 	if (!followup) {
 		if (open_ticket(ingest, im, &ticket_id, error_r) < 0)
@@ -776,17 +782,30 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	result->ticket_id = ticket_id;
 
 	const char *role = thread_role_name(d->role);
-	const char *direction = d->role == THREAD_ROLE_AGENT && d->agent_trusted ? "agent" : "in";
-	if (store_message_row(ingest, im, ticket_id, direction, &row, error_r) < 0)
-		return -1;
+	const char *direction = "in";
+	char *full_text = im->msg->text;
+	if (d->role == THREAD_ROLE_AGENT && d->agent_trusted) {
+		/* A trusted agent's mail is stored as what it says: the new
+		   text without quoted history, signature and commands, as
+		   "agent" when it goes to the customer, else as a "note". */
+		if (agent_reply_prepare(ingest->agent, ticket_id, msg,
+					im->report_kind == DSN_AUTO_REPLY, &reply, error_r) < 0)
+			return -1;
+		direction = agent_reply_direction(reply);
+		im->msg->text = (char *)agent_reply_text(reply);
+	}
+	int stored = store_message_row(ingest, im, ticket_id, direction, &row, error_r);
+	im->msg->text = full_text;
+	if (stored < 0)
+		goto out;
 	result->message_id = row;
 	if ((!followup || d->add_participant) &&
 	    add_participants(ingest, msg, ticket_id, role, error_r) < 0)
-		return -1;
+		goto out;
 	if (store_attachments(ingest, msg, row, error_r) < 0 ||
 	    store_classification(ingest, im, ticket_id, row, followup, error_r) < 0 ||
 	    record_thread_event(ingest, d, ticket_id, error_r) < 0)
-		return -1;
+		goto out;
 	if (event(ingest, ticket_id, followup ? "message" : "created", error_r,
 		  "%s from %s (%s, %zu attachments)%s%s",
 		  followup ? (im->report_kind == DSN_AUTO_REPLY ? "automatic reply" : "reply")
@@ -794,11 +813,34 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		  msg->from.address != NULL ? msg->from.address : "(no sender)", d->reason,
 		  msg->n_attachments, im->rules != NULL && !followup ? ", category " : "",
 		  im->rules != NULL && !followup ? im->rules->category : "") < 0)
-		return -1;
+		goto out;
 	for (size_t i = 0; i < msg->n_warnings; i++)
 		if (store_event_add(ingest->store, ticket_id, "warning", msg->warnings[i], error_r) < 0)
-			return -1;
-	return maybe_ack(ingest, im, ticket_id, followup, result, error_r);
+			goto out;
+	/* The acknowledgement first: it sets the promised time the agents'
+	   notification shows. */
+	if (maybe_ack(ingest, im, ticket_id, followup, result, error_r) < 0)
+		goto out;
+	struct agent_inbound in = {
+		.ticket_id = ticket_id,
+		.message_row_id = row,
+		.msg = msg,
+		.role = d->role,
+		.rules = im->rules,
+		.auto_reply = im->report_kind == DSN_AUTO_REPLY,
+		.duplicate = d->suppress_ack,
+		.reopened = d->reopen,
+		.now = ingest_now(ingest),
+	};
+	if (reply != NULL)
+		ret = agent_reply_apply(ingest->agent, &in, reply, error_r);
+	else if (!followup)
+		ret = agent_notify_new_ticket(ingest->agent, &in, error_r);
+	else
+		ret = agent_notify_update(ingest->agent, &in, error_r);
+out:
+	agent_reply_free(&reply);
+	return ret;
 }
 
 /* store_message_unit() as one savepoint: when the store refuses this

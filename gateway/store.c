@@ -166,6 +166,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);\n"
 	"CREATE INDEX outbox_ticket ON outbox (ticket_id);\n"
 	"CREATE INDEX outbox_created ON outbox (created_at);\n",
+	/* 2: the agent a ticket is assigned to (#assign, or the first agent
+	   to answer), an agent address. */
+	"ALTER TABLE tickets ADD COLUMN assignee TEXT COLLATE NOCASE;\n",
 };
 #define STORE_SCHEMA_VERSION ((int)N_ELEMENTS(migrations))
 
@@ -189,6 +192,7 @@ enum stmt_id {
 	STMT_TICKET_SET_PRIORITY,
 	STMT_TICKET_SET_QUEUE,
 	STMT_TICKET_SET_LANGUAGE,
+	STMT_TICKET_SET_ASSIGNEE,
 	STMT_TICKET_SET_FIRST_RESPONSE,
 	STMT_TICKET_SET_DUE,
 	STMT_TICKET_TOUCH,
@@ -239,7 +243,7 @@ enum stmt_id {
 	"t.id, t.subject, t.status, t.category, t.priority, t.queue, t.language, "            \
 	"t.customer_address, t.customer_name, t.created_at, t.updated_at, "                 \
 	"t.first_response_at, t.due_at, "                                                   \
-	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id)"
+	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), t.assignee"
 #define MESSAGE_COLS                                                                          \
 	"id, ticket_id, direction, message_id, in_reply_to, refs, from_address, from_name, " \
 	"to_addrs, cc_addrs, subject, date, text, raw_sha256, raw_size, dedupe_key, "        \
@@ -268,8 +272,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
 	[STMT_TICKET_INSERT] =
 		"INSERT INTO tickets (subject, status, category, priority, queue, language, "
-		"customer_address, customer_name, created_at, updated_at, first_response_at, due_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		"customer_address, customer_name, created_at, updated_at, first_response_at, due_at, "
+		"assignee) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[STMT_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets t WHERE t.id = ?1",
 	[STMT_TICKET_LIST] = "SELECT " TICKET_COLS " FROM tickets t ORDER BY t.id DESC LIMIT ?1",
 	[STMT_TICKET_COUNT] = "SELECT count(*) FROM tickets",
@@ -278,6 +283,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_TICKET_SET_PRIORITY] = TICKET_SET("priority"),
 	[STMT_TICKET_SET_QUEUE] = TICKET_SET("queue"),
 	[STMT_TICKET_SET_LANGUAGE] = TICKET_SET("language"),
+	[STMT_TICKET_SET_ASSIGNEE] = TICKET_SET("assignee"),
 	[STMT_TICKET_SET_FIRST_RESPONSE] = TICKET_SET("first_response_at"),
 	[STMT_TICKET_SET_DUE] = TICKET_SET("due_at"),
 	[STMT_TICKET_TOUCH] = "UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1",
@@ -1228,6 +1234,7 @@ ticket_row(sqlite3_stmt *st, void *item)
 	t->first_response_at = sqlite3_column_int64(st, 11);
 	t->due_at = sqlite3_column_int64(st, 12);
 	t->n_messages = sqlite3_column_int64(st, 13);
+	t->assignee = col_str(st, 14);
 }
 
 static void
@@ -1242,6 +1249,7 @@ ticket_clear(void *item)
 	free(t->language);
 	free(t->customer_address);
 	free(t->customer_name);
+	free(t->assignee);
 }
 
 int
@@ -1258,7 +1266,8 @@ store_ticket_insert(struct store *store, const struct store_ticket *ticket, int6
 		 bind_text(st, 7, ticket->customer_address) |
 		 bind_text(st, 8, ticket->customer_name) | bind_int(st, 9, created) |
 		 bind_int(st, 10, ticket->updated_at != 0 ? ticket->updated_at : created) |
-		 bind_int(st, 11, ticket->first_response_at) | bind_int(st, 12, ticket->due_at);
+		 bind_int(st, 11, ticket->first_response_at) | bind_int(st, 12, ticket->due_at) |
+		 bind_text(st, 13, ticket->assignee);
 	if (bind_ok(store, st, rc, "insert ticket", error_r) < 0 ||
 	    stmt_exec(store, st, "insert ticket", error_r) < 0)
 		return -1;
@@ -1294,7 +1303,7 @@ store_ticket_set(struct store *store, int64_t ticket_id, const char *field, cons
 	} fields[] = {
 		{ "status", STMT_TICKET_SET_STATUS },	  { "category", STMT_TICKET_SET_CATEGORY },
 		{ "priority", STMT_TICKET_SET_PRIORITY }, { "queue", STMT_TICKET_SET_QUEUE },
-		{ "language", STMT_TICKET_SET_LANGUAGE },
+		{ "language", STMT_TICKET_SET_LANGUAGE }, { "assignee", STMT_TICKET_SET_ASSIGNEE },
 	};
 	for (size_t i = 0; field != NULL && i < N_ELEMENTS(fields); i++) {
 		if (strcmp(field, fields[i].name) == 0)

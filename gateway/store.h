@@ -59,6 +59,7 @@ struct store_ticket {
 	int64_t first_response_at; /* 0: none yet */
 	int64_t due_at;		   /* first response promised by; 0: none */
 	int64_t n_messages;	   /* filled by getters */
+	char *assignee;		   /* the agent address it is assigned to, or NULL */
 };
 
 struct store_message {
@@ -163,8 +164,9 @@ int store_message_find_dedupe(struct store *store, const char *dedupe_key, int64
    "other", "normal", a NULL subject "". updated_at 0: created_at. */
 int store_ticket_insert(struct store *store, const struct store_ticket *ticket, int64_t *id_r,
 			const char **error_r);
-/* Set one of: status, category, priority, queue, language (others refused;
-   queue and language may be NULL). Bumps updated_at. No such ticket: -1. */
+/* Set one of: status, category, priority, queue, language, assignee (others
+   refused; queue, language and assignee may be NULL). Bumps updated_at. No
+   such ticket: -1. */
 int store_ticket_set(struct store *store, int64_t ticket_id, const char *field, const char *value,
 		     const char **error_r);
 /* 1 found, 0 no such ticket, -1 error. */

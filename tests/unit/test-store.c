@@ -284,6 +284,45 @@ new_message(struct store *store, int64_t ticket_id, const char *dedupe, const ch
 	return id;
 }
 
+/* Migration 2 (tickets.assignee) on a database made by version 1 that
+   holds a ticket: the ticket survives, unassigned, and can be assigned. */
+static void
+test_migrate_assignee(void)
+{
+	char *dir = path_in("migrate");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	int64_t id = 0;
+
+	test_begin("migration 2: assignee");
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	int version = store != NULL ? store_schema_version(store) : 0;
+	test_assert(version >= 2);
+	if (store != NULL)
+		id = new_ticket(store, "before the migration");
+	store_close(&store);
+	/* Back to version 1: the column did not exist then. */
+	test_assert_int(sql_exec(db, "ALTER TABLE tickets DROP COLUMN assignee; "
+				     "PRAGMA user_version = 1"), 0);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	test_assert(store != NULL && store_schema_version(store) == version);
+	struct store_ticket *t = NULL;
+	if (store != NULL) {
+		test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+		test_assert(t != NULL && t->assignee == NULL);
+		test_assert_str(t != NULL ? t->subject : NULL, "before the migration");
+		store_ticket_free(&t);
+		test_assert_int(store_ticket_set(store, id, "assignee", "alice@example.test", &error), 0);
+		test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+		test_assert_str(t != NULL ? t->assignee : NULL, "alice@example.test");
+		store_ticket_free(&t);
+	}
+	store_close(&store);
+	free(db);
+	free(dir);
+}
+
 static void
 test_tickets(struct store *store)
 {
@@ -340,6 +379,7 @@ test_tickets(struct store *store)
 		{ "priority", "whenever", -1 },
 		{ "queue", "vip", 0 },
 		{ "language", NULL, 0 },
+		{ "assignee", "Bob@Example.test", 0 },
 		{ "subject", "x", -1 },	     /* not settable */
 		{ "id", "5", -1 },
 		{ "status; DROP TABLE tickets", "x", -1 },
@@ -364,7 +404,12 @@ test_tickets(struct store *store)
 		test_assert_str(t->queue, "vip");
 		test_assert_str(t->language, NULL);
 		test_assert_int(t->first_response_at, 1700000100);
+		test_assert_str(t->assignee, "Bob@Example.test");
 	}
+	store_ticket_free(&t);
+	test_assert_int(store_ticket_set(store, id, "assignee", NULL, &error), 0);
+	test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+	test_assert(t != NULL && t->assignee == NULL);
 	store_ticket_free(&t);
 
 	test_begin("ticket list/count");
@@ -1316,6 +1361,7 @@ main(void)
 		return 1;
 	}
 	test_open();
+	test_migrate_assignee();
 	test_open_errors();
 	store = open_fresh("blobs");
 	test_assert(store != NULL);

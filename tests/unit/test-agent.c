@@ -1,0 +1,950 @@
+/*
+ * test-agent: the agents' side of a ticket through the whole ingest
+ * pipeline, against a real SQLite store in a temporary directory with a
+ * deskgate.conf that has [agent] and [queue] sections: notification of a
+ * new ticket (headers, signed agent Reply-To, summary block, attachment),
+ * queues and the VIP queue, an agent's reply relayed to the customer
+ * (quoted history and signature stripped, threaded, no agent address
+ * anywhere, attachment kept, first response recorded, notice to the other
+ * agents), #note, the other commands, errors mailed back, a forged agent
+ * From and a stranger at the agent address (never relayed), an agent's
+ * automatic reply, and every generated message parsed by Python's email
+ * package.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/config.h"
+#include "gateway/ingest.h"
+#include "gateway/store.h"
+#include "gateway/thread.h"
+#include "parsers/mime.h"
+#include "parsers/util.h"
+#include "tests/unit/test.h"
+
+/* Tuesday 2025-03-11 10:00 in Shanghai (02:00 UTC). */
+#define NOW 1741658400
+
+static char tmpdir[] = "/tmp/dg-test-agent.XXXXXX";
+static struct config *config;
+static struct store *store;
+static struct ingest *ingest;
+static struct thread_config *tc;
+static int64_t outbox_seen; /* highest outbox id looked at so far */
+static int mail_counter;
+
+/* A 1x1 PNG (the customer's "screenshot") and a small PDF-ish file. */
+static const char png_b64[] =
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
+	"rkJggg==";
+static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		printf("cannot write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+contains(const void *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	const unsigned char *h = hay;
+	for (size_t i = 0; n <= len && i + n <= len; i++)
+		if (strncasecmp((const char *)h + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+scontains(const char *hay, const char *needle)
+{
+	return hay != NULL && contains(hay, strlen(hay), needle);
+}
+
+/* ---- mail in ---------------------------------------------------------------------- */
+
+static int
+ingest_text(const char *raw, struct ingest_result *res)
+{
+	const char *error = NULL;
+	struct ingest_source src = { .label = "test" };
+	if (ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, res, &error) < 0) {
+		printf("ingest_message: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+/* A mail: headers (each ending in \n, may be "") and a UTF-8 text body;
+   with_png adds the screenshot, with_pdf a file. */
+static char *
+make_mail(const char *from, const char *to, const char *extra_headers, const char *subject,
+	  const char *text, int with_png, const char *attach_name)
+{
+	mail_counter++;
+	char *msgid = xasprintf("<m%d.%d@client.example>", mail_counter, (int)getpid());
+	char *head = xasprintf("From: %s\nTo: %s\n%sSubject: %s\nDate: Tue, 11 Mar 2025 10:0%d:00 +0800\n"
+			       "Message-ID: %s\nMIME-Version: 1.0\n",
+			       from, to, extra_headers, subject, mail_counter % 10, msgid);
+	char *mail;
+	if (!with_png && attach_name == NULL) {
+		mail = xasprintf("%sContent-Type: text/plain; charset=utf-8\n"
+				 "Content-Transfer-Encoding: 8bit\n\n%s",
+				 head, text);
+	} else {
+		char *att = with_png
+				    ? xasprintf("--b1\nContent-Type: image/png\nContent-Disposition: "
+						"attachment; filename=\"screenshot.png\"\n"
+						"Content-Transfer-Encoding: base64\n\n%s\n",
+						png_b64)
+				    : xasprintf("--b1\nContent-Type: application/pdf\nContent-Disposition: "
+						"attachment; filename=\"%s\"\n"
+						"Content-Transfer-Encoding: base64\n\nJVBERi0xLjQKJcfsj6IK\n",
+						attach_name);
+		mail = xasprintf("%sContent-Type: multipart/mixed; boundary=\"b1\"\n\n"
+				 "--b1\nContent-Type: text/plain; charset=utf-8\n"
+				 "Content-Transfer-Encoding: 8bit\n\n%s\n%s--b1--\n",
+				 head, text, att);
+		free(att);
+	}
+	free(head);
+	free(msgid);
+	return mail;
+}
+
+/* ---- mail out ---------------------------------------------------------------------- */
+
+struct out {
+	struct store_outbox *o;
+	struct mime_message *m;
+};
+
+static void
+out_clear(struct out *o)
+{
+	store_outbox_free(&o->o);
+	mime_message_free(&o->m);
+}
+
+/* The outbox rows queued since the last call, oldest first. */
+static size_t
+new_outbox(struct out *outs, size_t max)
+{
+	struct store_outbox *list = NULL;
+	size_t n = 0, k = 0;
+	const char *error;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0) {
+		printf("outbox list: %s\n", error);
+		return 0;
+	}
+	int64_t top = outbox_seen;
+	for (size_t i = n; i-- > 0;) {
+		if (list[i].id <= outbox_seen || k >= max)
+			continue;
+		struct out *o = &outs[k++];
+		memset(o, 0, sizeof(*o));
+		if (store_outbox_get(store, list[i].id, &o->o, &error) != 1) {
+			printf("outbox get: %s\n", error);
+			k--;
+			continue;
+		}
+		if (mime_parse(o->o->raw, o->o->raw_size, &limits, &o->m, &error) < 0)
+			printf("outbox #%lld does not parse: %s\n", (long long)list[i].id, error);
+		if (list[i].id > top)
+			top = list[i].id;
+	}
+	outbox_seen = top;
+	store_outboxes_free(&list, n);
+	return k;
+}
+
+static struct out *
+find_out(struct out *outs, size_t n, const char *kind, const char *rcpt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(outs[i].o->kind, kind) == 0 &&
+		    (rcpt == NULL || scontains(outs[i].o->recipients, rcpt)))
+			return &outs[i];
+	return NULL;
+}
+
+static size_t
+count_kind(struct out *outs, size_t n, const char *kind)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += strcmp(outs[i].o->kind, kind) == 0;
+	return c;
+}
+
+static void
+outs_clear(struct out *outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out_clear(&outs[i]);
+}
+
+static const char *
+header(const struct out *o, const char *name)
+{
+	return o != NULL && o->m != NULL ? mime_header_get(o->m, name) : NULL;
+}
+
+static const char *
+reply_to(const struct out *o)
+{
+	return o != NULL && o->m != NULL && o->m->reply_to.count == 1
+		       ? o->m->reply_to.items[0].address
+		       : NULL;
+}
+
+/* 1 when addr is the signed reply address of ticket for role. */
+static int
+signed_for(const char *addr, int64_t ticket, enum thread_role role)
+{
+	int64_t t = 0;
+	enum thread_role r;
+	const char *error;
+	return addr != NULL && thread_reply_address_parse(tc, addr, &t, &r, &error) == 1 &&
+	       t == ticket && r == role;
+}
+
+static struct store_ticket *
+ticket(int64_t id)
+{
+	struct store_ticket *t = NULL;
+	const char *error;
+	if (store_ticket_get(store, id, &t, &error) != 1)
+		printf("no ticket %lld\n", (long long)id);
+	return t;
+}
+
+/* The newest message row of a ticket (caller frees the list). */
+static struct store_message *
+last_message(int64_t id, struct store_message **list_r, size_t *n_r)
+{
+	const char *error;
+	*list_r = NULL;
+	*n_r = 0;
+	if (store_message_list(store, id, list_r, n_r, &error) < 0 || *n_r == 0)
+		return NULL;
+	return &(*list_r)[*n_r - 1];
+}
+
+static int
+has_event(int64_t id, const char *kind, const char *needle)
+{
+	struct store_event *ev = NULL;
+	size_t n = 0;
+	const char *error;
+	int found = 0;
+	if (store_event_list(store, id, &ev, &n, &error) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(ev[i].kind, kind) == 0 && (needle == NULL || scontains(ev[i].detail, needle));
+	store_events_free(&ev, n);
+	return found;
+}
+
+/* An agent's reply to a notification as a mail client writes it: to the
+   notification's Reply-To, In-Reply-To and References, "Re:" subject. */
+static char *
+agent_reply(const char *from, const struct out *notification, const char *text,
+	    const char *extra_headers, const char *attach_name)
+{
+	const char *msgid = notification->o->message_id;
+	const char *refs = header(notification, "References");
+	char *hdrs = xasprintf("%sIn-Reply-To: <%s>\nReferences: %s <%s>\n", extra_headers,
+			       msgid, refs != NULL ? refs : "", msgid);
+	char *subject = xasprintf("Re: %s", notification->m->subject);
+	char *mail = make_mail(from, reply_to(notification), hdrs, subject, text, 0, attach_name);
+	free(hdrs);
+	free(subject);
+	return mail;
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+static const char rules_text[] =
+	"rule order-id {\n"
+	"\tsubject, body ~ /(?:order|订单号)\\s*[:：#]?\\s*(?<order_id>[A-Z0-9]{6,})/\n"
+	"\textract order_id\n"
+	"}\n"
+	"rule deposit {\n"
+	"\tsubject, body ~ /充值|deposit/\n"
+	"\tcategory delayed_payment 3\n"
+	"}\n"
+	"rule vip {\n"
+	"\tvip\n"
+	"\tpriority +1\n"
+	"}\n";
+
+static int
+setup(void)
+{
+	const char *error;
+	char *path;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	path = xasprintf("%s/secret", tmpdir);
+	write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	chmod(path, 0600);
+	free(path);
+	path = xasprintf("%s/rules", tmpdir);
+	mkdir(path, 0700);
+	free(path);
+	path = xasprintf("%s/rules/test.rules", tmpdir);
+	write_file(path, rules_text);
+	free(path);
+	char *conf = xasprintf(
+		"[general]\nstate_dir = %s\nhostname = desk.example.test\n"
+		"support_address = support@example.test\nsupport_name = Example Support\n"
+		"[rules]\ndir = %s/rules\nvip_senders = vip.example\n"
+		"[hours]\ntimezone = Asia/Shanghai\nweek = mon-fri 09:00-18:00\n"
+		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = payments\n"
+		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\nqueues = payments, general\n"
+		"[agent carol]\naddress = carol@staff.example\nname = Carol Agent\n"
+		"[queue payments]\ncategories = delayed_payment, failed_trade\n"
+		"[queue general]\ncategories = other\n"
+		"[queue vip]\nagents = carol\nvip = yes\n",
+		tmpdir, tmpdir);
+	path = xasprintf("%s/deskgate.conf", tmpdir);
+	write_file(path, conf);
+	free(conf);
+	if (config_load(path, &config, &error) < 0) {
+		printf("config: %s\n", error);
+		free(path);
+		return -1;
+	}
+	free(path);
+	path = xasprintf("%s/deskgate.db", tmpdir);
+	int ret = store_open(path, tmpdir, &store, &error);
+	free(path);
+	if (ret < 0) {
+		printf("store_open: %s\n", error);
+		return -1;
+	}
+	if (ingest_init(config, store, &ingest, &error) < 0) {
+		printf("ingest_init: %s\n", error);
+		return -1;
+	}
+	ingest_set_now(ingest, NOW);
+	if (thread_config_new(config, &tc, &error) < 0) {
+		printf("thread_config_new: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the tests ------------------------------------------------------------------------ */
+
+#define MAXOUT 32
+
+static struct out n_alice; /* the notification of ticket 1 to Alice, kept */
+static char *customer_msgid;
+
+static int64_t
+test_new_ticket(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+
+	test_begin("new ticket: acknowledgement and notifications");
+	char *mail = make_mail("王小明 <wang@customer.example>",
+			       "support@example.test", "Cc: 李雷 <li@customer.example>\n",
+			       "充值未到账", "你好，我昨天充值的USDT还没有到账，订单号: ORD123456。\n截图见附件。\n",
+			       1, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	customer_msgid = xstrndup(strstr(mail, "Message-ID: <") + 13,
+				  strcspn(strstr(mail, "Message-ID: <") + 13, ">"));
+	free(mail);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	test_assert(res.ack_outbox_id != 0);
+	int64_t id = res.ticket_id;
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "ack"), 1);
+	/* delayed_payment -> [queue payments]: alice and bob, not carol. */
+	test_assert_int(count_kind(outs, n, "notify"), 2);
+	test_assert(find_out(outs, n, "notify", "carol@") == NULL);
+	struct out *a = find_out(outs, n, "notify", "alice@staff.example");
+	test_assert(a != NULL && find_out(outs, n, "notify", "bob@staff.example") != NULL);
+	if (a == NULL || a->m == NULL) {
+		outs_clear(outs, n);
+		return id;
+	}
+	test_assert_str(a->m->from.address, "support@example.test");
+	test_assert_str(a->m->from.name, "Example Support");
+	test_assert(a->m->to.count == 1 && strcmp(a->m->to.items[0].address,
+						  "alice@staff.example") == 0);
+	test_assert(signed_for(reply_to(a), id, THREAD_ROLE_AGENT));
+	test_assert(!signed_for(reply_to(a), id, THREAD_ROLE_CUSTOMER));
+	char tag[64];
+	snprintf(tag, sizeof(tag), "[Support #%lld]", (long long)id);
+	test_assert(scontains(a->m->subject, tag));
+	test_assert(scontains(a->m->subject, "充值未到账"));
+	test_assert_str(header(a, "Auto-Submitted"), "auto-generated");
+	test_assert(header(a, "X-Deskgate-Loop") != NULL);
+	test_assert_str(a->m->in_reply_to, customer_msgid);
+	/* The summary block first, then the customer's text. */
+	const char *text = a->m->text != NULL ? a->m->text : "";
+	char want[128];
+	snprintf(want, sizeof(want), "Ticket:       #%lld %s", (long long)id, tag);
+	test_assert(scontains(text, want));
+	test_assert(scontains(text, "Category:     delayed_payment"));
+	test_assert(scontains(text, "Priority:     normal"));
+	test_assert(scontains(text, "Queue:        payments (category)"));
+	test_assert(scontains(text, "order_id: ORD123456"));
+	test_assert(scontains(text, "Rules fired:  order-id, deposit"));
+	test_assert(scontains(text, "History:      no earlier tickets"));
+	test_assert(scontains(text, "Respond by:   ") && scontains(text, "+0800 (Asia/Shanghai)"));
+	test_assert(scontains(text, "Attachments:  screenshot.png (image/png"));
+	test_assert(scontains(text, "王小明 <wang@customer.example>"));
+	const char *summary = strstr(text, "Ticket:");
+	const char *body = strstr(text, "我昨天充值的USDT");
+	test_assert(summary != NULL && body != NULL && summary < body);
+	/* The screenshot, read back from the store, byte for byte. */
+	test_assert_int(a->m->n_attachments, 1);
+	if (a->m->n_attachments == 1) {
+		test_assert_str(a->m->attachments[0].filename, "screenshot.png");
+		test_assert_str(a->m->attachments[0].content_type, "image/png");
+		test_assert(a->m->attachments[0].size > sizeof(png_head) &&
+			    memcmp(a->m->attachments[0].data, png_head, sizeof(png_head)) == 0);
+	}
+	test_assert(has_event(id, "notify", "alice@staff.example"));
+	struct store_ticket *t = ticket(id);
+	test_assert(t != NULL && t->queue != NULL && strcmp(t->queue, "payments") == 0);
+	test_assert(t != NULL && t->due_at > NOW);
+	test_assert(t != NULL && t->first_response_at == 0 && t->assignee == NULL);
+	store_ticket_free(&t);
+
+	n_alice = *a;
+	a->o = NULL;
+	a->m = NULL;
+	outs_clear(outs, n);
+
+	test_begin("new ticket: history, VIP queue, all agents");
+	mail = make_mail("wang@customer.example", "support@example.test", "", "Another question",
+			 "How do I change my password?\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	a = find_out(outs, n, "notify", "bob@staff.example"); /* other -> general: bob */
+	test_assert(a != NULL && count_kind(outs, n, "notify") == 1);
+	snprintf(want, sizeof(want), "1 earlier ticket: #%lld (", (long long)id);
+	test_assert(a != NULL && scontains(a->m->text, want));
+	outs_clear(outs, n);
+
+	mail = make_mail("Boss <boss@vip.example>", "support@example.test", "", "Deposit question",
+			 "My deposit is late.\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	/* The rules' category says payments, the VIP sender goes to vip: carol. */
+	test_assert_int(count_kind(outs, n, "notify"), 1);
+	a = find_out(outs, n, "notify", "carol@staff.example");
+	test_assert(a != NULL && scontains(a->m->text, "Queue:        vip (VIP sender)"));
+	test_assert(a != NULL && scontains(a->m->text, "Priority:     high"));
+	outs_clear(outs, n);
+	return id;
+}
+
+static void
+test_relay(int64_t id)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+
+	test_begin("agent reply: relayed to the customer");
+	if (n_alice.m == NULL)
+		return;
+	char *mail = agent_reply(
+		"Alice Agent <alice@staff.example>", &n_alice,
+		"您好，我们已经查到您的充值，预计一小时内到账。\n\nBest regards,\nAlice\n\n"
+		"-- \nAlice Agent | alice@staff.example | +1 555 0100\n\n"
+		"On Tue, Mar 11, 2025 at 10:00 AM Example Support <support@example.test> wrote:\n"
+		"> New ticket #1 from 王小明 <wang@customer.example>\n> \n"
+		"> Ticket:       #1 [Support #1]\n> 你好，我昨天充值的USDT还没有到账\n",
+		"", "receipt.pdf");
+	test_assert_int(ingest_text(mail, &res), 0);
+	char *agent_msgid = xstrndup(strstr(mail, "Message-ID: <") + 13,
+				     strcspn(strstr(mail, "Message-ID: <") + 13, ">"));
+	free(mail);
+	test_assert_int(res.outcome, INGEST_APPENDED);
+	test_assert_int(res.ticket_id, id);
+	test_assert_int(res.ack_outbox_id, 0);
+
+	struct store_message *msgs;
+	size_t nm;
+	struct store_message *m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "agent") == 0);
+	test_assert(m != NULL && scontains(m->text, "预计一小时内到账") && scontains(m->text, "Alice"));
+	test_assert(m != NULL && !scontains(m->text, "wrote:") && !scontains(m->text, "> ") &&
+		    !scontains(m->text, "+1 555"));
+	store_messages_free(&msgs, nm);
+
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "relay"), 1);
+	struct out *r = find_out(outs, n, "relay", "wang@customer.example");
+	test_assert(r != NULL && r->m != NULL);
+	if (r != NULL && r->m != NULL) {
+		test_assert(scontains(r->o->recipients, "li@customer.example"));
+		test_assert_str(r->m->from.address, "support@example.test");
+		test_assert_str(r->m->from.name, "Example Support");
+		test_assert(r->m->to.count == 1 &&
+			    strcmp(r->m->to.items[0].address, "wang@customer.example") == 0);
+		test_assert(r->m->cc.count == 1 &&
+			    strcmp(r->m->cc.items[0].address, "li@customer.example") == 0);
+		test_assert(signed_for(reply_to(r), id, THREAD_ROLE_CUSTOMER));
+		char want[128];
+		snprintf(want, sizeof(want), "Re: [Support #%lld] 充值未到账", (long long)id);
+		test_assert_str(r->m->subject, want);
+		test_assert_str(r->m->in_reply_to, customer_msgid);
+		test_assert(r->m->n_references >= 1 &&
+			    strcmp(r->m->references[r->m->n_references - 1], customer_msgid) == 0);
+		test_assert(header(r, "Auto-Submitted") == NULL);
+		/* Only the new text; no quoted notification, no signature. */
+		test_assert(scontains(r->m->text, "预计一小时内到账"));
+		test_assert(!scontains(r->m->text, "New ticket") && !scontains(r->m->text, "wrote:") &&
+			    !scontains(r->m->text, "Ticket:"));
+		/* The agent's address appears nowhere in the bytes sent. */
+		test_assert(!contains(r->o->raw, r->o->raw_size, "alice@"));
+		test_assert(!contains(r->o->raw, r->o->raw_size, "staff.example"));
+		test_assert(!contains(r->o->raw, r->o->raw_size, agent_msgid));
+		test_assert_int(r->m->n_attachments, 1);
+		if (r->m->n_attachments == 1)
+			test_assert_str(r->m->attachments[0].filename, "receipt.pdf");
+	}
+	/* The other agents of the queue learn it was answered; not Alice. */
+	struct out *nb = find_out(outs, n, "notice", "bob@staff.example");
+	test_assert(nb != NULL && scontains(nb->m->text, "answered by Alice Agent"));
+	test_assert(find_out(outs, n, "notice", "alice@") == NULL);
+	test_assert(find_out(outs, n, "notice", "carol@") == NULL);
+	test_assert(nb != NULL && signed_for(reply_to(nb), id, THREAD_ROLE_AGENT));
+	test_assert_int(count_kind(outs, n, "error"), 0);
+
+	struct store_ticket *t = ticket(id);
+	test_assert(t != NULL && t->first_response_at == NOW);
+	test_assert(t != NULL && t->assignee != NULL &&
+		    strcmp(t->assignee, "alice@staff.example") == 0);
+	test_assert(t != NULL && strcmp(t->status, "open") == 0);
+	store_ticket_free(&t);
+	test_assert(has_event(id, "relay", "alice@staff.example"));
+	test_assert(has_event(id, "notice", "bob@staff.example"));
+
+	test_begin("customer replies to the relay: assignee notified");
+	char *relay_id = r != NULL ? xstrdup(r->o->message_id) : xstrdup("none@x");
+	char *reply_addr = r != NULL ? xstrdup(reply_to(r)) : xstrdup("support@example.test");
+	outs_clear(outs, n);
+	char *hdrs = xasprintf("In-Reply-To: <%s>\nReferences: <%s> <%s>\n", relay_id,
+			       customer_msgid, relay_id);
+	mail = make_mail("王小明 <wang@customer.example>", reply_addr, hdrs,
+			 "Re: [Support #1] 充值未到账", "谢谢，已经收到了。\n\n> 预计一小时内到账\n", 0,
+			 NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	free(hdrs);
+	test_assert_int(res.outcome, INGEST_APPENDED);
+	test_assert_int(res.ticket_id, id);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "notify"), 1);
+	struct out *f = find_out(outs, n, "notify", "alice@staff.example");
+	test_assert(f != NULL && scontains(f->m->text, "谢谢，已经收到了") &&
+		    !scontains(f->m->text, "> 预计"));
+	test_assert(f != NULL && signed_for(reply_to(f), id, THREAD_ROLE_AGENT));
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	outs_clear(outs, n);
+	free(relay_id);
+	free(reply_addr);
+	free(agent_msgid);
+
+	test_begin("second relay continues the customer's newest message");
+	mail = agent_reply("alice@staff.example", &n_alice, "Glad to hear it.\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	r = find_out(outs, n, "relay", NULL);
+	test_assert(r != NULL && r->m->in_reply_to != NULL &&
+		    strcmp(r->m->in_reply_to, customer_msgid) != 0);
+	test_assert(r != NULL && r->m->n_references >= 2);
+	t = ticket(id);
+	test_assert(t != NULL && t->first_response_at == NOW); /* kept: the first one */
+	store_ticket_free(&t);
+	outs_clear(outs, n);
+}
+
+static void
+test_commands(int64_t id)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	struct store_message *msgs;
+	size_t nm;
+	struct store_message *m;
+	struct store_ticket *t;
+
+	test_begin("#note: stored, not relayed");
+	char *mail = agent_reply("Bob Agent <bob@staff.example>", &n_alice,
+				 "#note customer called us too\nCheck the chain later.\n\n"
+				 "On Tue, Alice wrote:\n> quoted\n",
+				 "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.ticket_id, id);
+	m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "note") == 0);
+	test_assert(m != NULL && scontains(m->text, "customer called us too") &&
+		    scontains(m->text, "Check the chain later.") && !scontains(m->text, "quoted"));
+	store_messages_free(&msgs, nm);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(n, 0);
+	outs_clear(outs, n);
+	test_assert(has_event(id, "note", "internal note by bob@staff.example"));
+
+	test_begin("commands: priority, category, assign, queue; relayed");
+	mail = agent_reply("alice@staff.example", &n_alice,
+			   "#priority high\n#category failed_trade\n#assign bob@staff.example\n"
+			   "#queue general\n\nWe have escalated your case.\n",
+			   "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	t = ticket(id);
+	test_assert(t != NULL && strcmp(t->priority, "high") == 0);
+	test_assert(t != NULL && strcmp(t->category, "failed_trade") == 0);
+	test_assert(t != NULL && t->assignee != NULL && strcmp(t->assignee, "bob@staff.example") == 0);
+	test_assert(t != NULL && t->queue != NULL && strcmp(t->queue, "general") == 0);
+	test_assert(t != NULL && strcmp(t->status, "open") == 0);
+	store_ticket_free(&t);
+	m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "agent") == 0);
+	test_assert_str(m != NULL ? m->text : NULL, "We have escalated your case.");
+	store_messages_free(&msgs, nm);
+	n = new_outbox(outs, MAXOUT);
+	struct out *r = find_out(outs, n, "relay", NULL);
+	test_assert(r != NULL && scontains(r->m->text, "We have escalated your case.") &&
+		    !scontains(r->m->text, "#priority") && !scontains(r->m->text, "#assign"));
+	test_assert(r != NULL && !contains(r->o->raw, r->o->raw_size, "staff.example"));
+	/* Bob was assigned: told so (and, as the new assignee, noticed). */
+	struct out *as = find_out(outs, n, "notify", "bob@staff.example");
+	test_assert(as != NULL && scontains(as->m->text, "assigned to you by Alice Agent"));
+	test_assert(as != NULL && scontains(as->m->subject, "Assigned: "));
+	/* The deposit rule fired on two messages: listed once. */
+	test_assert(as != NULL && scontains(as->m->text, "Rules fired:  order-id, deposit\n"));
+	test_assert(find_out(outs, n, "notice", "bob@staff.example") != NULL);
+	outs_clear(outs, n);
+	test_assert(has_event(id, "agent", "#priority by alice@staff.example: priority normal -> high"));
+	test_assert(has_event(id, "agent", "#assign"));
+
+	test_begin("unknown command: error mailed back, nothing applied or relayed");
+	static const struct {
+		const char *text;
+		const char *error;
+	} bad[] = {
+		{ "#clsoe\nThanks for waiting, all done.\n", "unknown command" },
+		{ "#priority high\n#queue nosuch\n\nHello.\n", "#queue nosuch: no such queue" },
+		{ "#category nosuch\nHello.\n", "no such category" },
+		{ "#assign mallory@evil.example\nHello.\n", "not a configured agent" },
+		{ "#priority whenever\nHello.\n", "#priority" },
+		{ "\n\nOn Tue, Bob wrote:\n> only a quote\n", "empty" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		mail = agent_reply("alice@staff.example", &n_alice, bad[i].text, "", NULL);
+		test_assert_int(ingest_text(mail, &res), 0);
+		free(mail);
+		n = new_outbox(outs, MAXOUT);
+		test_assert_int(count_kind(outs, n, "relay"), 0);
+		test_assert_int(count_kind(outs, n, "notice"), 0);
+		test_assert_int(n, 1);
+		struct out *e = find_out(outs, n, "error", "alice@staff.example");
+		test_assert(e != NULL && scontains(e->m->text, bad[i].error));
+		test_assert(e != NULL && scontains(e->m->text, "NOT applied"));
+		test_assert(e != NULL && signed_for(reply_to(e), id, THREAD_ROLE_AGENT));
+		test_assert(e != NULL && header(e, "Auto-Submitted") != NULL);
+		if (e == NULL)
+			printf("  case %zu: %s\n", i, bad[i].text);
+		outs_clear(outs, n);
+		m = last_message(id, &msgs, &nm);
+		test_assert(m != NULL && strcmp(m->direction, "note") == 0);
+		store_messages_free(&msgs, nm);
+		t = ticket(id);
+		test_assert(t != NULL && strcmp(t->priority, "high") == 0 &&
+			    strcmp(t->queue, "general") == 0 && strcmp(t->status, "open") == 0);
+		store_ticket_free(&t);
+	}
+
+	test_begin("#close alone: closed, nothing relayed");
+	mail = agent_reply("bob@staff.example", &n_alice, "#close\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	t = ticket(id);
+	test_assert(t != NULL && strcmp(t->status, "closed") == 0);
+	store_ticket_free(&t);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(n, 0);
+	outs_clear(outs, n);
+	m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "note") == 0 && scontains(m->text, "#close"));
+	store_messages_free(&msgs, nm);
+
+	test_begin("#reopen, then #close with a last word: relayed and closed");
+	mail = agent_reply("bob@staff.example", &n_alice, "#reopen\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	t = ticket(id);
+	test_assert(t != NULL && strcmp(t->status, "open") == 0);
+	store_ticket_free(&t);
+	mail = agent_reply("bob@staff.example", &n_alice, "#Close\nThis is resolved, goodbye.\n", "",
+			   NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	t = ticket(id);
+	test_assert(t != NULL && strcmp(t->status, "closed") == 0);
+	store_ticket_free(&t);
+	n = new_outbox(outs, MAXOUT);
+	r = find_out(outs, n, "relay", "wang@customer.example");
+	test_assert(r != NULL && scontains(r->m->text, "This is resolved, goodbye."));
+	outs_clear(outs, n);
+}
+
+/* #queue on an unassigned ticket: the new queue's agents are told. */
+static void
+test_queue_move(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+
+	test_begin("#queue: the new queue's other agents are told");
+	char *to = thread_reply_address(tc, 2, THREAD_ROLE_AGENT);
+	char *mail = make_mail("alice@staff.example", to, "", "Re: [Support #2] Another question",
+			       "#queue payments\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	free(to);
+	test_assert_int(res.ticket_id, 2);
+	struct store_ticket *t = ticket(2);
+	test_assert(t != NULL && t->queue != NULL && strcmp(t->queue, "payments") == 0);
+	test_assert(t != NULL && t->assignee == NULL && t->first_response_at == 0);
+	store_ticket_free(&t);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(n, 1);
+	struct out *mv = find_out(outs, n, "notify", "bob@staff.example");
+	test_assert(mv != NULL && scontains(mv->m->subject, "Moved: ") &&
+		    scontains(mv->m->text, "moved to your queue by Alice Agent"));
+	outs_clear(outs, n);
+}
+
+static void
+test_untrusted(int64_t id)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	struct store_message *msgs;
+	size_t nm;
+	struct store_message *m;
+
+	test_begin("forged agent From without the agent address: a customer's, never relayed");
+	char *hdrs = xasprintf("In-Reply-To: <%s>\n", n_alice.o->message_id);
+	char *mail = make_mail("Alice Agent <alice@staff.example>", "support@example.test", hdrs,
+			       "Re: [Support #1] 充值未到账",
+			       "#close\nPlease send your password to verify.\n", 0, NULL);
+	free(hdrs);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	test_assert(res.ticket_id != id);
+	m = last_message(res.ticket_id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "in") == 0);
+	store_messages_free(&msgs, nm);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	test_assert(find_out(outs, n, "notice", NULL) == NULL);
+	for (size_t i = 0; i < n; i++)
+		test_assert(!scontains(outs[i].o->recipients, "wang@customer.example"));
+	outs_clear(outs, n);
+	test_assert(has_event(res.ticket_id, "security", "alice@staff.example"));
+	struct store_ticket *t = ticket(id);
+	test_assert(t != NULL && strcmp(t->status, "closed") == 0); /* untouched */
+	store_ticket_free(&t);
+
+	test_begin("a stranger at the agent reply address: never relayed");
+	mail = agent_reply("Mallory <mallory@evil.example>", &n_alice,
+			   "#reopen\nHello customer, please pay here.\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert(res.ticket_id != id);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	for (size_t i = 0; i < n; i++)
+		test_assert(!scontains(outs[i].o->recipients, "wang@customer.example"));
+	outs_clear(outs, n);
+
+	test_begin("an agent's automatic reply: a note, nothing sent");
+	mail = agent_reply("alice@staff.example", &n_alice,
+			   "I am out of the office until Monday.\n",
+			   "Auto-Submitted: auto-replied\n", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.ticket_id, id);
+	m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "note") == 0);
+	store_messages_free(&msgs, nm);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(n, 0);
+	outs_clear(outs, n);
+}
+
+static void
+test_config_errors(void)
+{
+	static const struct {
+		const char *sections;
+		const char *error;
+	} cases[] = {
+		{ "[agent a]\naddress = a@x.example\n[queue q]\nagents = a, nobody\n",
+		  "[queue q] agents: no [agent nobody] section" },
+	};
+	test_begin("configuration errors");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		char *path = xasprintf("%s/bad%zu.conf", tmpdir, i);
+		char *conf = xasprintf("[general]\nstate_dir = %s\nsupport_address = s@x.example\n"
+				       "[rules]\ndir = %s/rules\n%s",
+				       tmpdir, tmpdir, cases[i].sections);
+		write_file(path, conf);
+		struct config *c = NULL;
+		struct ingest *ing = NULL;
+		const char *error = NULL;
+		test_assert_int(config_load(path, &c, &error), 0);
+		if (c != NULL) {
+			test_assert_int(ingest_init(c, store, &ing, &error), -1);
+			test_assert(error != NULL && strstr(error, cases[i].error) != NULL);
+			if (error != NULL && strstr(error, cases[i].error) == NULL)
+				printf("  got: %s\n", error);
+		}
+		ingest_free(&ing);
+		config_free(&c);
+		free(conf);
+		free(path);
+	}
+}
+
+/* Every message queued, parsed by Python's email package: no defects. */
+static void
+test_python_parse(void)
+{
+	struct store_outbox *list = NULL;
+	size_t n = 0;
+	const char *error;
+	test_begin("python email parses every message without defects");
+	if (system("python3 -c 'import email' >/dev/null 2>&1") != 0) {
+		printf("python3 not available: check skipped\n");
+		return;
+	}
+	char *dir = xasprintf("%s/out", tmpdir);
+	mkdir(dir, 0700);
+	test_assert_int(store_outbox_list(store, NULL, 0, &list, &n, &error), 0);
+	test_assert(n > 10);
+	for (size_t i = 0; i < n; i++) {
+		struct store_outbox *o = NULL;
+		if (store_outbox_get(store, list[i].id, &o, &error) != 1)
+			continue;
+		char *path = xasprintf("%s/%lld-%s.eml", dir, (long long)o->id, o->kind);
+		FILE *fp = fopen(path, "wb");
+		if (fp != NULL) {
+			fwrite(o->raw, 1, o->raw_size, fp);
+			fclose(fp);
+		}
+		free(path);
+		store_outbox_free(&o);
+	}
+	store_outboxes_free(&list, n);
+	char *cmd = xasprintf(
+		"python3 - '%s' <<'EOF'\n"
+		"import email, email.policy, glob, sys\n"
+		"bad = 0\n"
+		"files = sorted(glob.glob(sys.argv[1] + '/*.eml'))\n"
+		"for f in files:\n"
+		"    m = email.message_from_bytes(open(f, 'rb').read(), policy=email.policy.default)\n"
+		"    defects = list(m.defects)\n"
+		"    for part in m.walk():\n"
+		"        defects += list(part.defects)\n"
+		"        if not part.is_multipart(): part.get_content()\n"
+		"    for h in ('From', 'To', 'Subject', 'Message-ID', 'Date'):\n"
+		"        if m[h] is None: defects.append('no ' + h)\n"
+		"        else:\n"
+		"            v = m[h]\n"
+		"            defects += list(getattr(v, 'defects', []))\n"
+		"    if defects:\n"
+		"        bad += 1\n"
+		"        print(f, defects)\n"
+		"print(len(files), 'messages,', bad, 'with defects')\n"
+		"sys.exit(1 if bad or not files else 0)\n"
+		"EOF\n",
+		dir);
+	test_assert_int(system(cmd), 0);
+	free(cmd);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const char *top = getenv("top_srcdir");
+	if (getenv("DESKGATE_DATADIR") == NULL && top != NULL) {
+		char *dd = xasprintf("%s:%s/contrib", top, top);
+		setenv("DESKGATE_DATADIR", dd, 1);
+		free(dd);
+	}
+	if (setup() < 0)
+		return 1;
+	int64_t id = test_new_ticket();
+	test_relay(id);
+	test_commands(id);
+	test_queue_move();
+	test_untrusted(id);
+	test_config_errors();
+	test_python_parse();
+
+	out_clear(&n_alice);
+	free(customer_msgid);
+	thread_config_free(&tc);
+	ingest_free(&ingest);
+	store_close(&store);
+	config_free(&config);
+	if (getenv("KEEP_TMP") == NULL)
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return test_exit();
+}
