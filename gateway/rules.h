@@ -2,7 +2,8 @@
  * rules: the classification rules engine. Reads rule files written in the
  * rules language of deskgate-rules(5), compiles every pattern once with
  * PCRE2 (the only module that includes it: UTF-8, Unicode properties,
- * caseless by default, JIT where available) and classifies one message:
+ * caseless by default; JIT-compiled on first use where available) and
+ * classifies one message:
  * category, priority, queue, tags, extracted fields, "no acknowledgement"
  * and "spam" flags, and which rules fired with what they matched.
  *
@@ -14,11 +15,12 @@
  *     1, may be negative) to NAME's score. The highest positive score
  *     wins; on a tie the category named by the earlier rule wins; with no
  *     positive score the result is the default category ("other").
- *   - priority: the highest level set by a fired `priority LEVEL` (or
- *     "normal"), then raised one step per fired `priority +N` step,
- *     capped at "urgent".
- *   - queue: the first fired rule with `queue` whose rule names no
- *     category or names the winning one.
+ *   - priority and queue are taken only from fired rules that name no
+ *     category or name the winning one ("category X; priority high"
+ *     means "high when it is X"). priority: the highest level set by such
+ *     a `priority LEVEL` (or "normal"), then raised one step per
+ *     `priority +N` step, capped at "urgent". queue: the first such
+ *     rule's `queue`.
  *   - tags: the union, in order; fields: the first value extracted under
  *     each name; no-ack and spam: set when any fired rule sets them.
  *
@@ -27,8 +29,13 @@
  * as "no match" and is listed in rules_result.limit_hits with the rule's
  * name so that the caller logs it; it never stalls the caller.
  *
- * Not thread-safe: a struct rules holds one scratch match block; use one
- * per thread. Pure otherwise: no logging, no I/O but reading rule files.
+ * Speed: a prefilter (parsers/strset.h) finds in one pass which words of
+ * all patterns occur in the subject and body, and a pattern whose required
+ * words are absent is not run (see rules.c and deskgate-rules(5)).
+ *
+ * Not thread-safe: a struct rules holds one scratch match block and JIT-
+ * compiles patterns as they are first used; use one per thread. Pure
+ * otherwise: no logging, no I/O but reading rule files.
  *
  * Ownership: rules_load() returns a struct rules freed with rules_free();
  * rules_classify() returns a struct rules_result freed with
@@ -41,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct config;
 struct mime_message;
 struct rules;
 
@@ -50,6 +58,7 @@ struct rules_options {
 	int exclude_quotes;	/* `body` leaves out quoted replies */
 	const char *vip_senders; /* "addr@example.com, example.org ..." or NULL */
 	const char *default_category; /* NULL: "other" */
+	int no_prefilter;	/* run every pattern (for tests of the prefilter) */
 	/* When set, rules_load() reports every error it finds through this
 	   callback (one "FILE:LINE: why" each) instead of only the first. */
 	void (*on_error)(void *context, const char *error);
@@ -58,6 +67,12 @@ struct rules_options {
 
 /* The defaults documented in deskgate.conf(5) ([rules] section). */
 void rules_options_default(struct rules_options *options);
+
+/* The options of a configuration's [rules] section (vip_senders is
+   borrowed from config). */
+void rules_options_from_config(struct rules_options *options, const struct config *config);
+/* rules_load() of the configured directory ([rules] dir). */
+int rules_load_config(const struct config *config, struct rules **rules_r, const char **error_r);
 
 /* Load and compile rules from paths: each is a rule file or a directory
    whose "*.rules" files (not starting with '.') are read in byte order of
@@ -78,7 +93,9 @@ int rules_reload(struct rules **rulesp, const char *const *paths, size_t n_paths
 void rules_free(struct rules **rulesp);
 
 size_t rules_count(const struct rules *rules);
-/* 1 when PCRE2's JIT compiled every pattern, 0 when some use the interpreter. */
+/* 1 when PCRE2 has a JIT compiler: each pattern is JIT-compiled the first
+   time it runs (the interpreter serves where that fails); 0 when every
+   pattern uses the interpreter. */
 int rules_jit(const struct rules *rules);
 /* Name of the n-th rule (n < rules_count()), for listings. */
 const char *rules_name(const struct rules *rules, size_t n);
@@ -99,6 +116,11 @@ struct rules_input {
 	const char *subject;  /* NULL counts as "" */
 	const char *body;     /* decoded UTF-8 text; NULL counts as "" */
 	size_t body_len;
+	/* Optional: body without its quoted history, when the caller has
+	   already run quote_strip() on it (saves doing it again); NULL:
+	   rules_classify() strips body itself when exclude_quotes is on. */
+	const char *body_new;
+	size_t body_new_len;
 	const char *from;     /* the From address (local@domain), or NULL */
 	const char *const *to;
 	size_t n_to;

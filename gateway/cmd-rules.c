@@ -1,0 +1,1434 @@
+/*
+ * deskgate rules check|test|eval|replay|reload: the admin's tools for the
+ * classification rules (deskgate-rules(5)).
+ *
+ *   check [FILES]        compile the configured rules (or FILES); every
+ *                        error names file:line (and the PCRE2 offset)
+ *   test MESSAGE.eml     which rules fire on one message, what they
+ *                        matched, and the result; --json
+ *   eval DATA            precision/recall/F1 per category, macro-F1 and the
+ *                        confusion matrix over a labelled set; --json
+ *   replay [--since D]   re-classify stored tickets without writing and
+ *                        list what would change
+ *   reload               check the rules, then send SIGHUP to the daemon
+ *
+ * JSON is written by hand here (a few flat objects): jansson belongs to
+ * another module, and these writers need only string escaping.
+ */
+#include "build-config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway/cli.h"
+#include "gateway/config.h"
+#include "gateway/log.h"
+#include "gateway/rules.h"
+#include "gateway/store.h"
+#include "parsers/mime.h"
+#include "parsers/util.h"
+
+#define EVAL_MAX_FILE (512 * 1024 * 1024)
+#define EVAL_MAX_CATEGORIES 256
+
+static void
+rules_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: deskgate [-c FILE] rules COMMAND [OPTIONS]\n\n"
+		"Commands (`deskgate rules COMMAND --help` for each):\n"
+		"  check [FILES]          compile the rules; errors name file:line\n"
+		"  test MESSAGE.eml       show the rules that fire on a message and the result\n"
+		"  eval DATA              precision, recall and F1 over a labelled set\n"
+		"  replay [--since DATE]  re-classify stored tickets, list what would change\n"
+		"  reload                 check the rules, then make the daemon reload them\n\n"
+		"Every command but reload takes --rules PATH (a file or directory, repeatable)\n"
+		"instead of the configured [rules] dir. See deskgate-rules(5).\n");
+}
+
+/* ---- common -------------------------------------------------------------- */
+
+struct rules_opts {
+	const char **paths; /* --rules */
+	size_t n_paths;
+	int json;
+};
+
+/* The configuration: the one named by -c, else the default file when it
+   exists, else NULL: built-in defaults (so that `rules check FILE` and
+   `rules eval` work without a configured gateway). */
+static struct config *
+load_config_optional(void)
+{
+	if (cli_global.config_path != NULL || access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return cli_config();
+	return NULL;
+}
+
+static void
+print_error_line(void *context, const char *error)
+{
+	(void)context;
+	fprintf(stderr, "%s\n", error);
+}
+
+/* Load the rules: --rules paths, else the configured directory. On error,
+   print every error and return -1. */
+static int
+load_rules(const struct config *config, const struct rules_opts *o, struct rules **rules_r,
+	   int print_all)
+{
+	struct rules_options options;
+	const char *error;
+	if (config != NULL)
+		rules_options_from_config(&options, config);
+	else
+		rules_options_default(&options);
+	if (print_all)
+		options.on_error = print_error_line;
+	/* Without a configuration: the installed rules (or the first of
+	   $DESKGATE_DATADIR that has them). */
+	char *data = config != NULL ? NULL : config_data_path("rules.d");
+	const char *dir = config != NULL ? config->rules.dir : data;
+	const char *const *paths = o->n_paths > 0 ? o->paths : &dir;
+	size_t n = o->n_paths > 0 ? o->n_paths : 1;
+	int ret = rules_load(paths, n, &options, rules_r, &error);
+	free(data);
+	if (ret < 0) {
+		if (!print_all)
+			fprintf(stderr, "deskgate: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+opts_add_path(struct rules_opts *o, const char *path)
+{
+	o->paths = xreallocarray(o->paths, o->n_paths + 1, sizeof(*o->paths));
+	o->paths[o->n_paths++] = path;
+}
+
+/* Read a whole file into memory, at most max bytes. */
+static unsigned char *
+read_file(const char *path, size_t max, size_t *len_r, const char **error_r)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (fp == NULL) {
+		*error_r = errf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct buf b;
+	buf_init(&b, max);
+	unsigned char chunk[65536];
+	size_t n;
+	int too_big = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
+		if (buf_append(&b, chunk, n) < 0) {
+			too_big = 1;
+			break;
+		}
+	}
+	int failed = ferror(fp);
+	if (fp != stdin)
+		fclose(fp);
+	if (too_big || failed) {
+		*error_r = too_big ? errf("%s: larger than %zu bytes", path, max)
+				   : errf("%s: read error", path);
+		buf_free(&b);
+		return NULL;
+	}
+	return (unsigned char *)buf_steal(&b, len_r);
+}
+
+/* The configured limits, or mime's defaults without a configuration. */
+static void
+mime_limits_from_config(struct mime_limits *l, const struct config *config)
+{
+	if (config == NULL) {
+		mime_limits_default(l);
+		return;
+	}
+	const struct config_limits *c = &config->limits;
+	l->max_message_size = (size_t)c->max_message_size;
+	l->max_header_size = (size_t)c->max_header_size;
+	l->max_header_count = (size_t)c->max_header_count;
+	l->max_line_length = (size_t)c->max_line_length;
+	l->max_depth = (size_t)c->max_mime_depth;
+	l->max_parts = (size_t)c->max_mime_parts;
+	l->max_attachments = (size_t)c->max_attachments;
+	l->max_attachment_size = (size_t)c->max_attachment_size;
+	l->max_decoded_size = (size_t)c->max_decoded_size;
+	l->max_text_size = (size_t)c->max_text_size;
+}
+
+/* ---- JSON and text output -------------------------------------------------- */
+
+static void
+json_str(FILE *out, const char *s)
+{
+	if (s == NULL) {
+		fputs("null", out);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', out);
+	while (*p != '\0') {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(out, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			fputc(c, out);
+			p++;
+		} else {
+			size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			size_t avail = strnlen((const char *)p, n);
+			if (avail == n && utf8_valid(p, n)) {
+				fwrite(p, 1, n, out);
+				p += n;
+			} else {
+				fputs("\\ufffd", out);
+				p++;
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+/* Text for a terminal: control characters shown as spaces, cut to max. */
+static void
+print_clean(FILE *out, const char *s, size_t max)
+{
+	fputs(log_safe(s, max), out);
+}
+
+/* ---- check --------------------------------------------------------------- */
+
+static int
+rules_check(int argc, char **argv)
+{
+	struct rules_opts o = { 0 };
+	int list = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: deskgate rules check [--list] [FILE|DIR...]\n\n"
+			       "Compile the rules: the configured [rules] dir, or the files and\n"
+			       "directories given. Every error is printed as FILE:LINE: why (with the\n"
+			       "PCRE2 error offset for a bad pattern). --list prints each rule's name.\n"
+			       "Exit 0 when everything compiles, 78 otherwise.\n");
+			free(o.paths);
+			return 0;
+		}
+		if (strcmp(argv[i], "--list") == 0)
+			list = 1;
+		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
+			opts_add_path(&o, argv[++i]);
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "deskgate rules check: unknown option %s\n", argv[i]);
+			free(o.paths);
+			return EXIT_USAGE;
+		} else
+			opts_add_path(&o, argv[i]);
+	}
+	struct config *config = load_config_optional();
+	struct rules *rules;
+	int ret = 0;
+	if (load_rules(config, &o, &rules, 1) < 0) {
+		fprintf(stderr, "deskgate: rules check: failed\n");
+		ret = EXIT_CONFIG;
+	} else {
+		if (list)
+			for (size_t i = 0; i < rules_count(rules); i++)
+				printf("%s\n", rules_name(rules, i));
+		printf("%zu rules ok (PCRE2 JIT: %s)\n", rules_count(rules),
+		       rules_jit(rules) ? "yes, on first use" : "no, interpreter");
+		rules_free(&rules);
+	}
+	config_free(&config);
+	free(o.paths);
+	return ret;
+}
+
+/* ---- test ---------------------------------------------------------------- */
+
+static void
+print_result_json(FILE *out, const char *source, const struct rules_result *res)
+{
+	fputs("{\"source\": ", out);
+	json_str(out, source);
+	fputs(", \"category\": ", out);
+	json_str(out, res->category);
+	fputs(", \"priority\": ", out);
+	json_str(out, res->priority);
+	fputs(", \"queue\": ", out);
+	json_str(out, res->queue);
+	fputs(", \"tags\": [", out);
+	for (size_t i = 0; i < res->n_tags; i++) {
+		fputs(i > 0 ? ", " : "", out);
+		json_str(out, res->tags[i]);
+	}
+	fputs("], \"fields\": {", out);
+	for (size_t i = 0; i < res->n_fields; i++) {
+		fputs(i > 0 ? ", " : "", out);
+		json_str(out, res->fields[i].name);
+		fputs(": ", out);
+		json_str(out, res->fields[i].value);
+	}
+	fprintf(out, "}, \"no_ack\": %s, \"spam\": %s, \"stopped_by\": ", res->no_ack ? "true" : "false",
+		res->spam ? "true" : "false");
+	json_str(out, res->stopped_by);
+	fputs(", \"scores\": {", out);
+	for (size_t i = 0; i < res->n_scores; i++) {
+		fputs(i > 0 ? ", " : "", out);
+		json_str(out, res->scores[i].category);
+		fprintf(out, ": %d", res->scores[i].score);
+	}
+	fputs("}, \"hits\": [", out);
+	for (size_t i = 0; i < res->n_hits; i++) {
+		const struct rules_hit *h = &res->hits[i];
+		fputs(i > 0 ? ", " : "", out);
+		fputs("{\"rule\": ", out);
+		json_str(out, h->rule);
+		fputs(", \"file\": ", out);
+		json_str(out, h->file);
+		fprintf(out, ", \"line\": %u, \"category\": ", h->line);
+		json_str(out, h->category);
+		fprintf(out, ", \"weight\": %d, \"matches\": [", h->weight);
+		for (size_t k = 0; k < h->n_matches; k++) {
+			const struct rules_match *m = &h->matches[k];
+			fputs(k > 0 ? ", " : "", out);
+			fputs("{\"target\": ", out);
+			json_str(out, m->target);
+			fputs(", \"text\": ", out);
+			json_str(out, m->text);
+			fputs(", \"before\": ", out);
+			json_str(out, m->before);
+			fputs(", \"after\": ", out);
+			json_str(out, m->after);
+			fputs(", \"captures\": {", out);
+			for (size_t c = 0; c < m->n_captures; c++) {
+				fputs(c > 0 ? ", " : "", out);
+				json_str(out, m->captures[c].name);
+				fputs(": ", out);
+				json_str(out, m->captures[c].value);
+			}
+			fputs("}}", out);
+		}
+		fputs("]}", out);
+	}
+	fputs("], \"limit_hits\": [", out);
+	for (size_t i = 0; i < res->n_limit_hits; i++) {
+		fputs(i > 0 ? ", " : "", out);
+		fputs("{\"rule\": ", out);
+		json_str(out, res->limit_hits[i].rule);
+		fputs(", \"target\": ", out);
+		json_str(out, res->limit_hits[i].target);
+		fputs(", \"why\": ", out);
+		json_str(out, res->limit_hits[i].why);
+		fputs("}", out);
+	}
+	fputs("]}\n", out);
+}
+
+static void
+print_result_text(FILE *out, const struct rules_result *res)
+{
+	fprintf(out, "rules fired: %zu\n", res->n_hits);
+	for (size_t i = 0; i < res->n_hits; i++) {
+		const struct rules_hit *h = &res->hits[i];
+		fprintf(out, "  %s (%s:%u)", h->rule, h->file, h->line);
+		if (h->category != NULL)
+			fprintf(out, " => %s %+d", h->category, h->weight);
+		fputc('\n', out);
+		for (size_t k = 0; k < h->n_matches; k++) {
+			const struct rules_match *m = &h->matches[k];
+			fprintf(out, "      %s: ...", m->target);
+			print_clean(out, m->before, 120);
+			fputs("[[", out);
+			print_clean(out, m->text, 240);
+			fputs("]]", out);
+			print_clean(out, m->after, 120);
+			fputs("...\n", out);
+			for (size_t c = 0; c < m->n_captures; c++) {
+				fprintf(out, "        capture %s = ", m->captures[c].name);
+				print_clean(out, m->captures[c].value, 240);
+				fputc('\n', out);
+			}
+		}
+	}
+	for (size_t i = 0; i < res->n_limit_hits; i++)
+		fprintf(out, "  LIMIT: rule %s on %s: %s (counted as no match)\n", res->limit_hits[i].rule,
+			res->limit_hits[i].target, res->limit_hits[i].why);
+	if (res->n_scores > 0) {
+		fputs("scores:", out);
+		for (size_t i = 0; i < res->n_scores; i++)
+			fprintf(out, " %s=%d", res->scores[i].category, res->scores[i].score);
+		fputc('\n', out);
+	}
+	if (res->stopped_by != NULL)
+		fprintf(out, "stopped by: %s\n", res->stopped_by);
+	fprintf(out, "category: %s\npriority: %s\nqueue: %s\n", res->category, res->priority,
+		res->queue != NULL ? res->queue : "(default)");
+	fputs("tags:", out);
+	for (size_t i = 0; i < res->n_tags; i++)
+		fprintf(out, " %s", res->tags[i]);
+	fputs("\nfields:\n", out);
+	for (size_t i = 0; i < res->n_fields; i++) {
+		fprintf(out, "  %s = ", res->fields[i].name);
+		print_clean(out, res->fields[i].value, 240);
+		fprintf(out, "  (rule %s)\n", res->fields[i].rule);
+	}
+	fprintf(out, "acknowledgement: %s\nspam: %s\n", res->no_ack ? "suppressed" : "yes",
+		res->spam ? "yes (quarantine)" : "no");
+}
+
+static int
+rules_test(int argc, char **argv)
+{
+	struct rules_opts o = { 0 };
+	const char *file = NULL, *text = NULL, *subject = NULL, *mailbox = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: deskgate rules test [--rules PATH] [--mailbox NAME] [--json] MESSAGE.eml|-\n"
+			       "       deskgate rules test [--rules PATH] [--json] [--subject S] --text TEXT\n\n"
+			       "Classify one message (or a text) and show each rule that fired, the\n"
+			       "text it matched with context ([[...]]), the named captures, limits hit,\n"
+			       "the category scores and the final category, priority, queue, tags,\n"
+			       "fields and flags. Nothing is written.\n");
+			free(o.paths);
+			return 0;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = 1;
+		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
+			opts_add_path(&o, argv[++i]);
+		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
+			mailbox = argv[++i];
+		else if (strcmp(argv[i], "--text") == 0 && i + 1 < argc)
+			text = argv[++i];
+		else if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc)
+			subject = argv[++i];
+		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "deskgate rules test: unknown option %s\n", argv[i]);
+			free(o.paths);
+			return EXIT_USAGE;
+		} else if (file == NULL)
+			file = argv[i];
+		else {
+			fprintf(stderr, "deskgate rules test: one message at a time\n");
+			free(o.paths);
+			return EXIT_USAGE;
+		}
+	}
+	if ((file == NULL) == (text == NULL)) {
+		fprintf(stderr, "usage: deskgate rules test [OPTIONS] MESSAGE.eml|- (or --text TEXT)\n");
+		free(o.paths);
+		return EXIT_USAGE;
+	}
+	struct config *config = load_config_optional();
+	struct rules *rules;
+	if (load_rules(config, &o, &rules, 0) < 0) {
+		config_free(&config);
+		free(o.paths);
+		return EXIT_CONFIG;
+	}
+	int ret = 0;
+	struct rules_result *res = NULL;
+	if (text != NULL) {
+		struct rules_input in;
+		rules_input_text(&in, subject, text);
+		in.mailbox = mailbox;
+		rules_classify(rules, &in, &res);
+	} else {
+		const char *error;
+		size_t len;
+		struct mime_limits limits;
+		struct mime_message *msg = NULL;
+		mime_limits_from_config(&limits, config);
+		unsigned char *raw = read_file(file, limits.max_message_size, &len, &error);
+		if (raw == NULL) {
+			fprintf(stderr, "deskgate: %s\n", error);
+			ret = EXIT_NOINPUT;
+			goto out;
+		}
+		if (mime_parse(raw, len, &limits, &msg, &error) < 0) {
+			fprintf(stderr, "deskgate: %s: would be quarantined: %s\n", file, error);
+			if (msg == NULL) {
+				free(raw);
+				ret = EXIT_DATAERR;
+				goto out;
+			}
+		}
+		struct rules_input *in = rules_input_from_mime(msg, mailbox);
+		rules_classify(rules, in, &res);
+		rules_input_free(&in);
+		if (!o.json) {
+			printf("message: %s\nsubject: ", file);
+			print_clean(stdout, msg->subject != NULL ? msg->subject : "", 200);
+			printf("\nfrom: %s\n", msg->from.address != NULL ? msg->from.address : "(none)");
+		}
+		mime_message_free(&msg);
+		free(raw);
+	}
+	if (o.json)
+		print_result_json(stdout, file != NULL ? file : "--text", res);
+	else
+		print_result_text(stdout, res);
+	rules_result_free(&res);
+out:
+	rules_free(&rules);
+	config_free(&config);
+	free(o.paths);
+	return ret;
+}
+
+/* ---- eval ---------------------------------------------------------------- */
+
+struct eval_stats {
+	char *names[EVAL_MAX_CATEGORIES];
+	size_t n_names;
+	/* confusion[gold][predicted] */
+	size_t confusion[EVAL_MAX_CATEGORIES][EVAL_MAX_CATEGORIES];
+	size_t rows;
+	size_t skipped;
+	size_t limit_hits;
+	size_t errors_to_show;
+	size_t errors_shown;
+};
+
+static int
+stats_index(struct eval_stats *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_names; i++)
+		if (strcmp(st->names[i], name) == 0)
+			return (int)i;
+	if (st->n_names >= EVAL_MAX_CATEGORIES)
+		return -1;
+	st->names[st->n_names] = xstrdup(name);
+	return (int)st->n_names++;
+}
+
+static int
+eval_one(struct eval_stats *st, struct rules *rules, const struct rules_input *in,
+	 const char *gold, const char *shown)
+{
+	struct rules_result *res;
+	rules_classify(rules, in, &res);
+	int g = stats_index(st, gold), p = stats_index(st, res->category);
+	if (g < 0 || p < 0) {
+		fprintf(stderr, "deskgate: more than %d categories\n", EVAL_MAX_CATEGORIES);
+		rules_result_free(&res);
+		return -1;
+	}
+	st->confusion[g][p]++;
+	st->rows++;
+	st->limit_hits += res->n_limit_hits;
+	if (g != p && st->errors_shown < st->errors_to_show) {
+		st->errors_shown++;
+		printf("MISS %s -> %s:", gold, res->category);
+		for (size_t i = 0; i < res->n_hits; i++)
+			printf(" %s", res->hits[i].rule);
+		printf(" | ");
+		print_clean(stdout, shown, 300);
+		putchar('\n');
+	}
+	rules_result_free(&res);
+	return 0;
+}
+
+/* One CSV record (RFC 4180: "" inside quotes, newlines allowed in quotes)
+   from *pp; fields are allocated. 0 at the end of input. */
+static size_t
+csv_record(const char **pp, const char *end, char ***fields_r, int *error_r)
+{
+	const char *p = *pp;
+	char **fields = NULL;
+	size_t n = 0;
+	*error_r = 0;
+	if (p >= end) {
+		*fields_r = NULL;
+		return 0;
+	}
+	for (;;) {
+		struct buf b;
+		buf_init(&b, EVAL_MAX_FILE);
+		if (p < end && *p == '"') {
+			p++;
+			for (;;) {
+				if (p >= end) {
+					*error_r = 1;
+					break;
+				}
+				if (*p == '"') {
+					if (p + 1 < end && p[1] == '"') {
+						buf_putc(&b, '"');
+						p += 2;
+						continue;
+					}
+					p++;
+					break;
+				}
+				buf_putc(&b, (unsigned char)*p++);
+			}
+			while (p < end && *p != ',' && *p != '\n')
+				p++; /* junk after a closing quote is ignored */
+		} else {
+			while (p < end && *p != ',' && *p != '\n')
+				buf_putc(&b, (unsigned char)*p++);
+		}
+		fields = xreallocarray(fields, n + 1, sizeof(*fields));
+		char *f = buf_steal(&b, NULL);
+		size_t flen = strlen(f);
+		if (flen > 0 && f[flen - 1] == '\r')
+			f[flen - 1] = '\0';
+		fields[n++] = f;
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '\n')
+			p++;
+		break;
+	}
+	*pp = p;
+	*fields_r = fields;
+	return n;
+}
+
+struct mapping {
+	char **from;
+	char **to;
+	size_t n;
+};
+
+static void
+mapping_free(struct mapping *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->from[i]);
+		free(m->to[i]);
+	}
+	free(m->from);
+	free(m->to);
+}
+
+/* Fields of a TSV line (or CSV when the line has no tab), in place. */
+static size_t
+split_line(char *line, char **fields, size_t max)
+{
+	char sep = strchr(line, '\t') != NULL ? '\t' : ',';
+	size_t n = 0;
+	char *p = line;
+	while (n < max) {
+		fields[n++] = p;
+		char *s = strchr(p, sep);
+		if (s == NULL)
+			break;
+		*s = '\0';
+		p = s + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		str_trim(fields[i]);
+	return n;
+}
+
+/* A mapping file: "label<TAB>category[<TAB>...]" per line; '#' comments;
+   a first line naming a "gateway_category" or "category" column is a
+   header that says which column holds the category. */
+static int
+mapping_load(const char *path, struct mapping *m)
+{
+	const char *error;
+	size_t len;
+	char *data = (char *)read_file(path, 16 * 1024 * 1024, &len, &error);
+	if (data == NULL) {
+		fprintf(stderr, "deskgate: %s\n", error);
+		return -1;
+	}
+	size_t col = 1;
+	unsigned int lineno = 0;
+	char *save = data;
+	while (save != NULL && *save != '\0') {
+		char *line = save;
+		char *nl = strchr(line, '\n');
+		if (nl != NULL) {
+			*nl = '\0';
+			save = nl + 1;
+		} else {
+			save = NULL;
+		}
+		lineno++;
+		size_t ll = strlen(line);
+		if (ll > 0 && line[ll - 1] == '\r')
+			line[ll - 1] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		char *f[64];
+		size_t nf = split_line(line, f, N_ELEMENTS(f));
+		if (lineno == 1) {
+			int header = 0;
+			for (size_t i = 1; i < nf; i++) {
+				if (strcmp(f[i], "gateway_category") == 0 || strcmp(f[i], "category") == 0) {
+					col = i;
+					header = 1;
+					break;
+				}
+			}
+			if (header)
+				continue;
+		}
+		if (nf <= col || f[col][0] == '\0') {
+			fprintf(stderr, "deskgate: %s:%u: expected LABEL<TAB>CATEGORY\n", path, lineno);
+			free(data);
+			return -1;
+		}
+		m->from = xreallocarray(m->from, m->n + 1, sizeof(*m->from));
+		m->to = xreallocarray(m->to, m->n + 1, sizeof(*m->to));
+		m->from[m->n] = xstrdup(f[0]);
+		m->to[m->n] = xstrdup(f[col]);
+		m->n++;
+	}
+	free(data);
+	return 0;
+}
+
+static const char *
+mapping_get(const struct mapping *m, const char *label)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->from[i], label) == 0)
+			return m->to[i];
+	return NULL;
+}
+
+static int
+eval_csv(struct eval_stats *st, struct rules *rules, const char *path, const struct mapping *map)
+{
+	const char *error;
+	size_t len;
+	char *data = (char *)read_file(path, EVAL_MAX_FILE, &len, &error);
+	if (data == NULL) {
+		fprintf(stderr, "deskgate: %s\n", error);
+		return EXIT_NOINPUT;
+	}
+	const char *p = data, *end = data + len;
+	char **fields;
+	int bad;
+	size_t n = csv_record(&p, end, &fields, &bad);
+	size_t text_col = 0, label_col = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(fields[i], "text") == 0)
+			text_col = i;
+		else if (strcmp(fields[i], "label") == 0 || strcmp(fields[i], "category") == 0 ||
+			 strcmp(fields[i], "intent") == 0)
+			label_col = i;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(fields[i]);
+	free(fields);
+	int ret = 0;
+	unsigned int record = 1;
+	while ((n = csv_record(&p, end, &fields, &bad)) > 0) {
+		record++;
+		if (bad) {
+			fprintf(stderr, "deskgate: %s: record %u: unterminated quoted field\n", path, record);
+			ret = EXIT_DATAERR;
+		} else if (n == 1 && fields[0][0] == '\0') {
+			/* blank line */
+		} else if (n <= text_col || n <= label_col) {
+			fprintf(stderr, "deskgate: %s: record %u: expected text,label\n", path, record);
+			ret = EXIT_DATAERR;
+		} else {
+			const char *gold = fields[label_col];
+			if (map->n > 0) {
+				gold = mapping_get(map, fields[label_col]);
+				if (gold == NULL) {
+					fprintf(stderr, "deskgate: %s: record %u: label \"%s\" is not in the mapping\n",
+						path, record, log_safe(fields[label_col], 80));
+					ret = EXIT_DATAERR;
+				}
+			}
+			if (ret == 0) {
+				struct rules_input in;
+				rules_input_text(&in, NULL, fields[text_col]);
+				if (eval_one(st, rules, &in, gold, fields[text_col]) < 0)
+					ret = EXIT_DATAERR;
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			free(fields[i]);
+		free(fields);
+		if (ret != 0)
+			break;
+	}
+	free(data);
+	return ret;
+}
+
+static int
+eval_dir(struct eval_stats *st, struct rules *rules, const char *path, const struct mapping *map,
+	 const struct config *config)
+{
+	struct mime_limits limits;
+	mime_limits_from_config(&limits, config);
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		fprintf(stderr, "deskgate: %s: %s\n", path, strerror(errno));
+		return EXIT_NOINPUT;
+	}
+	struct dirent *de;
+	int ret = 0;
+	while (ret == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", path, de->d_name);
+		struct stat sst;
+		if (stat(sub, &sst) < 0 || !S_ISDIR(sst.st_mode)) {
+			free(sub);
+			continue;
+		}
+		const char *gold = de->d_name;
+		if (map->n > 0 && (gold = mapping_get(map, de->d_name)) == NULL) {
+			fprintf(stderr, "deskgate: %s: label \"%s\" is not in the mapping\n", path,
+				log_safe(de->d_name, 80));
+			free(sub);
+			ret = EXIT_DATAERR;
+			break;
+		}
+		DIR *sd = opendir(sub);
+		struct dirent *fe;
+		while (sd != NULL && ret == 0 && (fe = readdir(sd)) != NULL) {
+			if (fe->d_name[0] == '.')
+				continue;
+			char *file = xasprintf("%s/%s", sub, fe->d_name);
+			struct stat fst;
+			const char *error;
+			size_t len;
+			unsigned char *raw;
+			if (stat(file, &fst) < 0 || !S_ISREG(fst.st_mode) ||
+			    (raw = read_file(file, limits.max_message_size, &len, &error)) == NULL) {
+				st->skipped++;
+				free(file);
+				continue;
+			}
+			struct mime_message *msg = NULL;
+			if (mime_parse(raw, len, &limits, &msg, &error) < 0 && msg == NULL) {
+				st->skipped++;
+			} else {
+				struct rules_input *in = rules_input_from_mime(msg, NULL);
+				if (eval_one(st, rules, in, gold, file) < 0)
+					ret = EXIT_DATAERR;
+				rules_input_free(&in);
+			}
+			mime_message_free(&msg);
+			free(raw);
+			free(file);
+		}
+		if (sd != NULL)
+			closedir(sd);
+		free(sub);
+	}
+	closedir(d);
+	return ret;
+}
+
+struct category_metrics {
+	double precision, recall, f1;
+	size_t support, predicted, tp;
+};
+
+static void
+metrics(const struct eval_stats *st, size_t k, struct category_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->tp = st->confusion[k][k];
+	for (size_t j = 0; j < st->n_names; j++) {
+		m->support += st->confusion[k][j];
+		m->predicted += st->confusion[j][k];
+	}
+	m->precision = m->predicted > 0 ? (double)m->tp / (double)m->predicted : 0.0;
+	m->recall = m->support > 0 ? (double)m->tp / (double)m->support : 0.0;
+	m->f1 = m->precision + m->recall > 0
+			? 2 * m->precision * m->recall / (m->precision + m->recall)
+			: 0.0;
+}
+
+/* Category indices in name order (a few categories: insertion sort). */
+static void
+sort_indices(const struct eval_stats *st, size_t *order)
+{
+	for (size_t i = 0; i < st->n_names; i++) {
+		size_t v = i, j = i;
+		while (j > 0 && strcmp(st->names[order[j - 1]], st->names[v]) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = v;
+	}
+}
+
+static void
+eval_report(const struct eval_stats *st, int json, double seconds, size_t n_rules)
+{
+	size_t order[EVAL_MAX_CATEGORIES];
+	sort_indices(st, order);
+	double macro = 0;
+	size_t labelled = 0;
+	for (size_t i = 0; i < st->n_names; i++) {
+		struct category_metrics m;
+		metrics(st, i, &m);
+		if (m.support > 0) {
+			macro += m.f1;
+			labelled++;
+		}
+	}
+	macro = labelled > 0 ? macro / (double)labelled : 0.0;
+	if (json) {
+		fputs("{\"per_category\": {", stdout);
+		for (size_t i = 0; i < st->n_names; i++) {
+			struct category_metrics m;
+			metrics(st, order[i], &m);
+			fputs(i > 0 ? ", " : "", stdout);
+			json_str(stdout, st->names[order[i]]);
+			printf(": {\"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"support\": %zu}",
+			       m.precision, m.recall, m.f1, m.support);
+		}
+		printf("}, \"macro_f1\": %.4f, \"confusion\": {", macro);
+		for (size_t i = 0; i < st->n_names; i++) {
+			fputs(i > 0 ? ", " : "", stdout);
+			json_str(stdout, st->names[order[i]]);
+			fputs(": {", stdout);
+			for (size_t j = 0; j < st->n_names; j++) {
+				fputs(j > 0 ? ", " : "", stdout);
+				json_str(stdout, st->names[order[j]]);
+				printf(": %zu", st->confusion[order[i]][order[j]]);
+			}
+			fputs("}", stdout);
+		}
+		fputs("}}\n", stdout);
+		return;
+	}
+	printf("%zu rows, %zu rules, %.2f s (%.0f rows/s)", st->rows, n_rules, seconds,
+	       seconds > 0 ? (double)st->rows / seconds : 0.0);
+	if (st->skipped > 0)
+		printf(", %zu unreadable skipped", st->skipped);
+	if (st->limit_hits > 0)
+		printf(", %zu pattern limit hits", st->limit_hits);
+	printf("\n\n%-20s %9s %9s %9s %9s %9s\n", "category", "precision", "recall", "f1", "support",
+	       "predicted");
+	size_t correct = 0;
+	for (size_t i = 0; i < st->n_names; i++) {
+		struct category_metrics m;
+		size_t k = order[i];
+		metrics(st, k, &m);
+		correct += m.tp;
+		printf("%-20s %9.3f %9.3f %9.3f %9zu %9zu%s\n", st->names[k], m.precision, m.recall, m.f1,
+		       m.support, m.predicted, m.support == 0 ? "  (not a label: left out of macro-F1)" : "");
+	}
+	printf("\nmacro-F1 over %zu labelled categories: %.3f\naccuracy: %.3f\n", labelled, macro,
+	       st->rows > 0 ? (double)correct / (double)st->rows : 0.0);
+	printf("\nconfusion matrix (rows: label, columns: predicted)\n%-20s", "");
+	for (size_t j = 0; j < st->n_names; j++)
+		printf(" %10.10s", st->names[order[j]]);
+	putchar('\n');
+	for (size_t i = 0; i < st->n_names; i++) {
+		printf("%-20.20s", st->names[order[i]]);
+		for (size_t j = 0; j < st->n_names; j++)
+			printf(" %10zu", st->confusion[order[i]][order[j]]);
+		putchar('\n');
+	}
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+rules_eval(int argc, char **argv)
+{
+	struct rules_opts o = { 0 };
+	const char *data = NULL, *mapping = NULL;
+	uint64_t show = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: deskgate rules eval [--rules PATH] [--mapping FILE] [--json]\n"
+			       "                           [--errors N] DATA\n\n"
+			       "Run the rules over a labelled set and print precision, recall, F1 and\n"
+			       "support per category, the macro-F1 (the mean F1 of the categories that\n"
+			       "occur as labels) and the confusion matrix (rows: label, columns:\n"
+			       "predicted). DATA is either a directory with one sub-directory of\n"
+			       "messages (.eml) per label, or a CSV file with a header line and the\n"
+			       "columns text and label (or category, intent; else the first two).\n"
+			       "--mapping FILE maps the data's labels onto categories: one\n"
+			       "LABEL<TAB>CATEGORY per line; a header line naming a gateway_category\n"
+			       "(or category) column picks that column. --errors N prints the first N\n"
+			       "misclassified rows with the rules that fired. --json prints\n"
+			       "{\"per_category\": {NAME: {\"precision\", \"recall\", \"f1\", \"support\"}},\n"
+			       " \"macro_f1\", \"confusion\": {LABEL: {PREDICTED: COUNT}}}.\n");
+			free(o.paths);
+			return 0;
+		}
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = 1;
+		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
+			opts_add_path(&o, argv[++i]);
+		else if (strcmp(argv[i], "--mapping") == 0 && i + 1 < argc)
+			mapping = argv[++i];
+		else if (strcmp(argv[i], "--errors") == 0 && i + 1 < argc) {
+			if (str_to_u64(argv[++i], 1000000, &show) < 0) {
+				fprintf(stderr, "deskgate rules eval: --errors takes a number\n");
+				free(o.paths);
+				return EXIT_USAGE;
+			}
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "deskgate rules eval: unknown option %s\n", argv[i]);
+			free(o.paths);
+			return EXIT_USAGE;
+		} else if (data == NULL)
+			data = argv[i];
+		else {
+			fprintf(stderr, "deskgate rules eval: one DATA at a time\n");
+			free(o.paths);
+			return EXIT_USAGE;
+		}
+	}
+	if (data == NULL) {
+		fprintf(stderr, "usage: deskgate rules eval [OPTIONS] DATA\n");
+		free(o.paths);
+		return EXIT_USAGE;
+	}
+	struct config *config = load_config_optional();
+	struct mapping map = { 0 };
+	struct rules *rules = NULL;
+	struct eval_stats *st = xcalloc(1, sizeof(*st));
+	st->errors_to_show = (size_t)show;
+	int ret;
+	if (mapping != NULL && mapping_load(mapping, &map) < 0) {
+		ret = EXIT_NOINPUT;
+		goto out;
+	}
+	if (load_rules(config, &o, &rules, 0) < 0) {
+		ret = EXIT_CONFIG;
+		goto out;
+	}
+	struct stat sst;
+	if (stat(data, &sst) < 0) {
+		fprintf(stderr, "deskgate: %s: %s\n", data, strerror(errno));
+		ret = EXIT_NOINPUT;
+		goto out;
+	}
+	double t0 = now_seconds();
+	ret = S_ISDIR(sst.st_mode) ? eval_dir(st, rules, data, &map, config)
+				   : eval_csv(st, rules, data, &map);
+	double t1 = now_seconds();
+	if (ret == 0) {
+		if (st->rows == 0) {
+			fprintf(stderr, "deskgate: %s: no labelled rows\n", data);
+			ret = EXIT_DATAERR;
+		} else {
+			eval_report(st, o.json, t1 - t0, rules_count(rules));
+		}
+	}
+out:
+	for (size_t i = 0; i < st->n_names; i++)
+		free(st->names[i]);
+	free(st);
+	mapping_free(&map);
+	rules_free(&rules);
+	config_free(&config);
+	free(o.paths);
+	return ret;
+}
+
+/* ---- replay --------------------------------------------------------------- */
+
+static int
+parse_digits(const char **pp, size_t n, int *value_r)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = (*pp)[i];
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (c - '0');
+	}
+	*pp += n;
+	*value_r = v;
+	return 0;
+}
+
+/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or "...THH:MM[:SS]" (UTC), or an
+   age such as "7d", "12h" (config_parse_duration units). */
+static int
+parse_since(const char *s, int64_t *since_r)
+{
+	uint64_t age;
+	if (config_parse_duration(s, &age) == 0 && strchr(s, '-') == NULL) {
+		*since_r = (int64_t)time(NULL) - (int64_t)age;
+		return 0;
+	}
+	struct tm tm = { 0 };
+	const char *p = s;
+	int y, mo, d, h = 0, mi = 0, se = 0;
+	if (parse_digits(&p, 4, &y) < 0 || *p++ != '-' || parse_digits(&p, 2, &mo) < 0 ||
+	    *p++ != '-' || parse_digits(&p, 2, &d) < 0)
+		return -1;
+	if (*p == ' ' || *p == 'T') {
+		p++;
+		if (parse_digits(&p, 2, &h) < 0 || *p++ != ':' || parse_digits(&p, 2, &mi) < 0)
+			return -1;
+		if (*p == ':' && (p++, parse_digits(&p, 2, &se) < 0))
+			return -1;
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*since_r = (int64_t)timegm(&tm);
+	return 0;
+}
+
+/* Split "Name <a@b>, c@d" into addresses (borrowed pointers into a copy). */
+static size_t
+split_addresses(char *list, const char **out, size_t max)
+{
+	size_t n = 0;
+	char *p = list;
+	int quoted = 0;
+	char *start = p;
+	for (;; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		if ((*p == ',' && !quoted) || *p == '\0') {
+			int last = *p == '\0';
+			*p = '\0';
+			char *lt = strrchr(start, '<');
+			char *addr = start;
+			if (lt != NULL) {
+				addr = lt + 1;
+				char *gt = strchr(addr, '>');
+				if (gt != NULL)
+					*gt = '\0';
+			}
+			addr = str_trim(addr);
+			if (*addr != '\0' && strchr(addr, '@') != NULL && n < max)
+				out[n++] = addr;
+			if (last)
+				break;
+			start = p + 1;
+		}
+	}
+	return n;
+}
+
+struct transition {
+	char *what;
+	size_t count;
+};
+
+static void
+count_transition(struct transition **t, size_t *n, const char *what)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*t)[i].what, what) == 0) {
+			(*t)[i].count++;
+			return;
+		}
+	}
+	*t = xreallocarray(*t, *n + 1, sizeof(**t));
+	(*t)[*n].what = xstrdup(what);
+	(*t)[*n].count = 1;
+	(*n)++;
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Classify the first inbound message of a ticket: from its raw mail when
+   the blob is there, else from the stored fields. */
+static int
+replay_ticket(struct store *store, struct rules *rules, const struct mime_limits *limits,
+	      const struct store_ticket *t, struct rules_result **res_r, const char **error_r)
+{
+	struct store_message *msgs;
+	size_t n;
+	*res_r = NULL;
+	if (store_message_list(store, t->id, &msgs, &n, error_r) < 0)
+		return -1;
+	const struct store_message *m = NULL;
+	for (size_t i = 0; i < n && m == NULL; i++)
+		if (msgs[i].direction != NULL && strcmp(msgs[i].direction, "in") == 0)
+			m = &msgs[i];
+	if (m == NULL) {
+		store_messages_free(&msgs, n);
+		return 0;
+	}
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	struct mime_message *mime = NULL;
+	const char *ignored;
+	if (m->raw_sha256 != NULL &&
+	    store_blob_get(store, STORE_BLOB_RAW, m->raw_sha256, &raw, &len, &ignored) == 0)
+		mime_parse(raw, len, limits, &mime, &ignored);
+	if (mime != NULL) {
+		struct rules_input *in = rules_input_from_mime(mime, m->mailbox);
+		rules_classify(rules, in, res_r);
+		rules_input_free(&in);
+	} else {
+		char *to = xstrdup(m->to != NULL ? m->to : "");
+		char *cc = xstrdup(m->cc != NULL ? m->cc : "");
+		const char *tov[256], *ccv[256];
+		struct rules_input in;
+		rules_input_text(&in, m->subject, m->text);
+		in.from = m->from_address;
+		in.n_to = split_addresses(to, tov, N_ELEMENTS(tov));
+		in.to = tov;
+		in.n_cc = split_addresses(cc, ccv, N_ELEMENTS(ccv));
+		in.cc = ccv;
+		in.mailbox = m->mailbox;
+		rules_classify(rules, &in, res_r);
+		free(to);
+		free(cc);
+	}
+	mime_message_free(&mime);
+	free(raw);
+	store_messages_free(&msgs, n);
+	return 0;
+}
+
+static int
+rules_replay(int argc, char **argv)
+{
+	struct rules_opts o = { 0 };
+	int64_t since = 0;
+	uint64_t limit = 0;
+	int all = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: deskgate rules replay [--rules PATH] [--since DATE] [--limit N] [--all]\n\n"
+			       "Re-classify the first customer message of each stored ticket with the\n"
+			       "candidate rules (--rules, else the configured ones), write nothing, and\n"
+			       "list each ticket whose category, priority or queue would change, then\n"
+			       "the counts per change. DATE: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or an age\n"
+			       "such as 7d or 12h; tickets created before it are left out. --limit N\n"
+			       "looks at the newest N tickets; --all lists unchanged tickets too.\n");
+			free(o.paths);
+			return 0;
+		}
+		if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
+			opts_add_path(&o, argv[++i]);
+		else if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
+			if (parse_since(argv[++i], &since) < 0) {
+				fprintf(stderr, "deskgate rules replay: bad date \"%s\" (YYYY-MM-DD or 7d)\n",
+					log_safe(argv[i], 40));
+				free(o.paths);
+				return EXIT_USAGE;
+			}
+		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+			if (str_to_u64(argv[++i], 100000000, &limit) < 0) {
+				fprintf(stderr, "deskgate rules replay: --limit takes a number\n");
+				free(o.paths);
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "deskgate rules replay: unknown argument %s\n", log_safe(argv[i], 40));
+			free(o.paths);
+			return EXIT_USAGE;
+		}
+	}
+	struct config *config;
+	struct store *store;
+	cli_open(&config, &store);
+	struct rules *rules;
+	if (load_rules(config, &o, &rules, 0) < 0) {
+		store_close(&store);
+		config_free(&config);
+		free(o.paths);
+		return EXIT_CONFIG;
+	}
+	struct mime_limits limits;
+	mime_limits_from_config(&limits, config);
+	struct store_ticket *tickets = NULL;
+	size_t n = 0;
+	const char *error;
+	int ret = 0;
+	if (store_ticket_list(store, (size_t)limit, &tickets, &n, &error) < 0) {
+		log_error("cannot list tickets: %s", error);
+		ret = EXIT_TEMPFAIL;
+		n = 0;
+	}
+	size_t seen = 0, changed = 0;
+	struct transition *trans = NULL;
+	size_t n_trans = 0;
+	/* Oldest first reads better; the store lists newest first. */
+	for (size_t k = n; k-- > 0;) {
+		const struct store_ticket *t = &tickets[k];
+		if (t->created_at < since)
+			continue;
+		struct rules_result *res;
+		if (replay_ticket(store, rules, &limits, t, &res, &error) < 0) {
+			log_error("ticket %lld: %s", (long long)t->id, error);
+			ret = EXIT_TEMPFAIL;
+			break;
+		}
+		if (res == NULL)
+			continue;
+		seen++;
+		int cat = !str_eq(t->category, res->category);
+		int pri = !str_eq(t->priority, res->priority);
+		int que = !str_eq(t->queue, res->queue);
+		if (cat || pri || que || all) {
+			printf("ticket %lld:", (long long)t->id);
+			if (cat)
+				printf(" category %s -> %s", t->category ? t->category : "-", res->category);
+			if (pri)
+				printf(" priority %s -> %s", t->priority ? t->priority : "-", res->priority);
+			if (que)
+				printf(" queue %s -> %s", t->queue ? t->queue : "(default)",
+				       res->queue ? res->queue : "(default)");
+			if (!cat && !pri && !que)
+				printf(" unchanged (%s, %s)", res->category, res->priority);
+			printf("  [");
+			for (size_t i = 0; i < res->n_hits; i++)
+				printf("%s%s", i > 0 ? " " : "", res->hits[i].rule);
+			printf("]\n");
+			for (size_t i = 0; i < res->n_limit_hits; i++)
+				printf("  LIMIT: rule %s on %s: %s\n", res->limit_hits[i].rule,
+				       res->limit_hits[i].target, res->limit_hits[i].why);
+		}
+		if (cat || pri || que) {
+			changed++;
+			char *what;
+			if (cat)
+				what = xasprintf("category %s -> %s", t->category ? t->category : "-",
+						 res->category);
+			else if (pri)
+				what = xasprintf("priority %s -> %s", t->priority ? t->priority : "-",
+						 res->priority);
+			else
+				what = xasprintf("queue %s -> %s", t->queue ? t->queue : "(default)",
+						 res->queue ? res->queue : "(default)");
+			count_transition(&trans, &n_trans, what);
+			free(what);
+		}
+		rules_result_free(&res);
+	}
+	printf("\n%zu tickets re-classified, %zu would change, nothing written\n", seen, changed);
+	for (size_t i = 0; i < n_trans; i++) {
+		printf("  %6zu  %s\n", trans[i].count, trans[i].what);
+		free(trans[i].what);
+	}
+	free(trans);
+	store_tickets_free(&tickets, n);
+	rules_free(&rules);
+	store_close(&store);
+	config_free(&config);
+	free(o.paths);
+	return ret;
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+static int
+rules_reload_cmd(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		printf("usage: deskgate [-c FILE] rules reload\n\n"
+		       "Compile the configured rules; when they compile, send SIGHUP to the\n"
+		       "running daemon (the pid in state_dir/deskgate.pid), which loads them\n"
+		       "again and swaps them in between two messages. A file that does not\n"
+		       "compile is reported here and nothing is signalled; the daemon would\n"
+		       "keep its old rules anyway and log why. Exit 0 when signalled, 78 on a\n"
+		       "rules error, 69 when no daemon runs.\n");
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "usage: deskgate [-c FILE] rules reload\n");
+		return EXIT_USAGE;
+	}
+	struct config *config = cli_config();
+	struct rules_opts o = { 0 };
+	struct rules *rules;
+	if (load_rules(config, &o, &rules, 1) < 0) {
+		fprintf(stderr, "deskgate: rules reload: the rules do not compile; nothing signalled\n");
+		config_free(&config);
+		return EXIT_CONFIG;
+	}
+	size_t count = rules_count(rules);
+	rules_free(&rules);
+	char *pidfile = xasprintf("%s/deskgate.pid", config->state_dir);
+	const char *error;
+	size_t len;
+	char *data = (char *)read_file(pidfile, 64, &len, &error);
+	int ret = 0;
+	uint64_t pid = 0;
+	if (data == NULL) {
+		fprintf(stderr, "deskgate: no running daemon: %s\n", error);
+		ret = EXIT_UNAVAILABLE;
+	} else if (str_to_u64(str_trim(data), 4194304, &pid) < 0 || pid < 2) {
+		fprintf(stderr, "deskgate: %s: not a process id\n", pidfile);
+		ret = EXIT_UNAVAILABLE;
+	} else if (kill((pid_t)pid, SIGHUP) < 0) {
+		fprintf(stderr, "deskgate: cannot signal pid %llu (%s): %s\n", (unsigned long long)pid,
+			pidfile, errno == ESRCH ? "no such process (stale pid file)" : strerror(errno));
+		ret = EXIT_UNAVAILABLE;
+	} else {
+		printf("%zu rules ok; sent SIGHUP to deskgate (pid %llu), which reloads them and logs the result\n",
+		       count, (unsigned long long)pid);
+	}
+	free(data);
+	free(pidfile);
+	config_free(&config);
+	return ret;
+}
+
+int
+cmd_rules(int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		rules_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "check") == 0)
+		return rules_check(argc - 1, argv + 1);
+	if (strcmp(sub, "test") == 0)
+		return rules_test(argc - 1, argv + 1);
+	if (strcmp(sub, "eval") == 0)
+		return rules_eval(argc - 1, argv + 1);
+	if (strcmp(sub, "replay") == 0)
+		return rules_replay(argc - 1, argv + 1);
+	if (strcmp(sub, "reload") == 0)
+		return rules_reload_cmd(argc - 1, argv + 1);
+	fprintf(stderr, "deskgate rules: unknown command \"%s\"\n", log_safe(sub, 40));
+	rules_usage(stderr);
+	return EXIT_USAGE;
+}
