@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "gateway/cli.h"
+#include "gateway/jsonout.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/rules.h"
@@ -172,41 +173,6 @@ mime_limits_from_config(struct mime_limits *l, const struct config *config)
 
 /* ---- JSON and text output -------------------------------------------------- */
 
-static void
-json_str(FILE *out, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", out);
-		return;
-	}
-	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', out);
-	while (*p != '\0') {
-		unsigned char c = *p;
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-			p++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			fputc(c, out);
-			p++;
-		} else {
-			size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-			size_t avail = strnlen((const char *)p, n);
-			if (avail == n && utf8_valid(p, n)) {
-				fwrite(p, 1, n, out);
-				p += n;
-			} else {
-				fputs("\\ufffd", out);
-				p++;
-			}
-		}
-	}
-	fputc('"', out);
-}
 
 /* Text for a terminal: control characters shown as spaces, cut to max. */
 static void
@@ -267,80 +233,62 @@ rules_check(int argc, char **argv)
 static void
 print_result_json(FILE *out, const char *source, const struct rules_result *res)
 {
-	fputs("{\"source\": ", out);
-	json_str(out, source);
-	fputs(", \"category\": ", out);
-	json_str(out, res->category);
-	fputs(", \"priority\": ", out);
-	json_str(out, res->priority);
-	fputs(", \"queue\": ", out);
-	json_str(out, res->queue);
-	fputs(", \"tags\": [", out);
-	for (size_t i = 0; i < res->n_tags; i++) {
-		fputs(i > 0 ? ", " : "", out);
-		json_str(out, res->tags[i]);
-	}
-	fputs("], \"fields\": {", out);
-	for (size_t i = 0; i < res->n_fields; i++) {
-		fputs(i > 0 ? ", " : "", out);
-		json_str(out, res->fields[i].name);
-		fputs(": ", out);
-		json_str(out, res->fields[i].value);
-	}
-	fprintf(out, "}, \"no_ack\": %s, \"spam\": %s, \"stopped_by\": ", res->no_ack ? "true" : "false",
-		res->spam ? "true" : "false");
-	json_str(out, res->stopped_by);
-	fputs(", \"scores\": {", out);
-	for (size_t i = 0; i < res->n_scores; i++) {
-		fputs(i > 0 ? ", " : "", out);
-		json_str(out, res->scores[i].category);
-		fprintf(out, ": %d", res->scores[i].score);
-	}
-	fputs("}, \"hits\": [", out);
+	struct jsonout *o = jsonout_object(), *a, *m;
+	jsonout_set_str(o, "source", source);
+	jsonout_set_str(o, "category", res->category);
+	jsonout_set_str(o, "priority", res->priority);
+	jsonout_set_str(o, "queue", res->queue);
+	a = jsonout_array();
+	for (size_t i = 0; i < res->n_tags; i++)
+		jsonout_append(a, jsonout_str(res->tags[i]));
+	jsonout_set(o, "tags", a);
+	m = jsonout_object();
+	for (size_t i = 0; i < res->n_fields; i++)
+		jsonout_set_str(m, res->fields[i].name, res->fields[i].value);
+	jsonout_set(o, "fields", m);
+	jsonout_set_bool(o, "no_ack", res->no_ack);
+	jsonout_set_bool(o, "spam", res->spam);
+	jsonout_set_str(o, "stopped_by", res->stopped_by);
+	m = jsonout_object();
+	for (size_t i = 0; i < res->n_scores; i++)
+		jsonout_set_int(m, res->scores[i].category, res->scores[i].score);
+	jsonout_set(o, "scores", m);
+	a = jsonout_array();
 	for (size_t i = 0; i < res->n_hits; i++) {
 		const struct rules_hit *h = &res->hits[i];
-		fputs(i > 0 ? ", " : "", out);
-		fputs("{\"rule\": ", out);
-		json_str(out, h->rule);
-		fputs(", \"file\": ", out);
-		json_str(out, h->file);
-		fprintf(out, ", \"line\": %u, \"category\": ", h->line);
-		json_str(out, h->category);
-		fprintf(out, ", \"weight\": %d, \"matches\": [", h->weight);
+		struct jsonout *jh = jsonout_object(), *jm = jsonout_array();
+		jsonout_set_str(jh, "rule", h->rule);
+		jsonout_set_str(jh, "file", h->file);
+		jsonout_set_int(jh, "line", h->line);
+		jsonout_set_str(jh, "category", h->category);
+		jsonout_set_int(jh, "weight", h->weight);
 		for (size_t k = 0; k < h->n_matches; k++) {
-			const struct rules_match *m = &h->matches[k];
-			fputs(k > 0 ? ", " : "", out);
-			fputs("{\"target\": ", out);
-			json_str(out, m->target);
-			fputs(", \"text\": ", out);
-			json_str(out, m->text);
-			fputs(", \"before\": ", out);
-			json_str(out, m->before);
-			fputs(", \"after\": ", out);
-			json_str(out, m->after);
-			fputs(", \"captures\": {", out);
-			for (size_t c = 0; c < m->n_captures; c++) {
-				fputs(c > 0 ? ", " : "", out);
-				json_str(out, m->captures[c].name);
-				fputs(": ", out);
-				json_str(out, m->captures[c].value);
-			}
-			fputs("}}", out);
+			const struct rules_match *mt = &h->matches[k];
+			struct jsonout *x = jsonout_object(), *caps = jsonout_object();
+			jsonout_set_str(x, "target", mt->target);
+			jsonout_set_str(x, "text", mt->text);
+			jsonout_set_str(x, "before", mt->before);
+			jsonout_set_str(x, "after", mt->after);
+			for (size_t c = 0; c < mt->n_captures; c++)
+				jsonout_set_str(caps, mt->captures[c].name, mt->captures[c].value);
+			jsonout_set(x, "captures", caps);
+			jsonout_append(jm, x);
 		}
-		fputs("]}", out);
+		jsonout_set(jh, "matches", jm);
+		jsonout_append(a, jh);
 	}
-	fputs("], \"limit_hits\": [", out);
+	jsonout_set(o, "hits", a);
+	a = jsonout_array();
 	for (size_t i = 0; i < res->n_limit_hits; i++) {
-		fputs(i > 0 ? ", " : "", out);
-		fputs("{\"rule\": ", out);
-		json_str(out, res->limit_hits[i].rule);
-		fputs(", \"target\": ", out);
-		json_str(out, res->limit_hits[i].target);
-		fputs(", \"why\": ", out);
-		json_str(out, res->limit_hits[i].why);
-		fputs("}", out);
+		struct jsonout *x = jsonout_object();
+		jsonout_set_str(x, "rule", res->limit_hits[i].rule);
+		jsonout_set_str(x, "target", res->limit_hits[i].target);
+		jsonout_set_str(x, "why", res->limit_hits[i].why);
+		jsonout_append(a, x);
 	}
-	fputs("]}\n", out);
+	jsonout_set(o, "limit_hits", a);
+	jsonout_print(o, out);
+	jsonout_free(&o);
 }
 
 static void
@@ -897,28 +845,26 @@ eval_report(const struct eval_stats *st, int json, double seconds, size_t n_rule
 	}
 	macro = labelled > 0 ? macro / (double)labelled : 0.0;
 	if (json) {
-		fputs("{\"per_category\": {", stdout);
+		struct jsonout *o = jsonout_object(), *per = jsonout_object(), *conf = jsonout_object();
 		for (size_t i = 0; i < st->n_names; i++) {
 			struct category_metrics m;
+			struct jsonout *c = jsonout_object(), *row = jsonout_object();
 			metrics(st, order[i], &m);
-			fputs(i > 0 ? ", " : "", stdout);
-			json_str(stdout, st->names[order[i]]);
-			printf(": {\"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"support\": %zu}",
-			       m.precision, m.recall, m.f1, m.support);
+			jsonout_set_real(c, "precision", m.precision);
+			jsonout_set_real(c, "recall", m.recall);
+			jsonout_set_real(c, "f1", m.f1);
+			jsonout_set_int(c, "support", (int64_t)m.support);
+			jsonout_set(per, st->names[order[i]], c);
+			for (size_t j = 0; j < st->n_names; j++)
+				jsonout_set_int(row, st->names[order[j]],
+						(int64_t)st->confusion[order[i]][order[j]]);
+			jsonout_set(conf, st->names[order[i]], row);
 		}
-		printf("}, \"macro_f1\": %.4f, \"confusion\": {", macro);
-		for (size_t i = 0; i < st->n_names; i++) {
-			fputs(i > 0 ? ", " : "", stdout);
-			json_str(stdout, st->names[order[i]]);
-			fputs(": {", stdout);
-			for (size_t j = 0; j < st->n_names; j++) {
-				fputs(j > 0 ? ", " : "", stdout);
-				json_str(stdout, st->names[order[j]]);
-				printf(": %zu", st->confusion[order[i]][order[j]]);
-			}
-			fputs("}", stdout);
-		}
-		fputs("}}\n", stdout);
+		jsonout_set(o, "per_category", per);
+		jsonout_set_real(o, "macro_f1", macro);
+		jsonout_set(o, "confusion", conf);
+		jsonout_print(o, stdout);
+		jsonout_free(&o);
 		return;
 	}
 	printf("%zu rows, %zu rules, %.2f s (%.0f rows/s)", st->rows, n_rules, seconds,
