@@ -76,6 +76,10 @@ typedef int imap_message_fn(void *context, uint32_t uid, const unsigned char *da
 int imap_security_parse(const char *s, enum imap_security *security_r);
 int imap_auth_parse(const char *s, enum imap_auth *auth_r);
 
+/* A folder name (UTF-8) in IMAP's modified UTF-7 (RFC 3501 5.1.3), as sent
+   on the wire; NULL when name is not valid UTF-8. The caller frees it. */
+char *imap_mutf7_encode(const char *name);
+
 /* A new, unconnected client; settings are copied. */
 struct imap_conn *imap_new(const struct imap_settings *settings);
 void imap_free(struct imap_conn **connp);
@@ -91,7 +95,7 @@ int imap_login(struct imap_conn *conn, enum imap_auth auth, const char *user, co
 /* 1 when the server announced the capability (e.g. "IDLE", "MOVE",
    "UIDPLUS", "AUTH=PLAIN"), case-insensitive. */
 int imap_has_capability(struct imap_conn *conn, const char *name);
-/* "user@host:port security" for log lines; static storage. */
+/* "host:port security=S user=U" for log lines; static storage. */
 const char *imap_describe(const struct imap_conn *conn);
 
 /* SELECT a folder (UTF-8 name; encoded to modified UTF-7 here). */
@@ -102,9 +106,10 @@ int imap_select(struct imap_conn *conn, const char *folder, struct imap_mailbox_
 int imap_uid_search(struct imap_conn *conn, uint32_t first, uint32_t last, int unseen_only,
 		    uint32_t **uids_r, size_t *count_r, const char **error_r);
 /* Fetch the messages with these UIDs (ascending), at most max_size + 1
-   bytes of each (max_size 0: whole messages), calling fn for each one the
-   server returns. A message longer than max_size arrives cut to
-   max_size + 1 bytes, which is how the caller tells it is too large. */
+   bytes of each (max_size 0: whole messages), calling fn once for each one
+   the server returns (UIDs not asked for, and repeats, are ignored). A
+   message longer than max_size arrives cut to max_size + 1 bytes, which is
+   how the caller tells it is too large. */
 int imap_fetch(struct imap_conn *conn, const uint32_t *uids, size_t count, size_t max_size,
 	       imap_message_fn *fn, void *context, const char **error_r);
 /* UID STORE +FLAGS.SILENT: \Seen when seen, and keyword when not NULL. */

@@ -12,7 +12,8 @@
 #                             "server", SAN localhost + 127.0.0.1).
 #   dg_dovecot_stop           stop it (TERM to the master, wait for it)
 #   dg_dovecot_restart        stop + start with the same ports and config
-#   dg_dovecot_adduser U P    add a user (address form user@domain)
+#   dg_dovecot_adduser U P    add a user (address form user@domain); best
+#                             before dg_dovecot_start (else it waits 1.1 s)
 #   dg_maildir U              print U's Maildir path (created on first use)
 #   dg_doveadm ARGS...        doveadm against this instance
 #   dg_uid_flags U [BOX]      "uid flags" lines of a folder (default INBOX)
@@ -37,10 +38,13 @@ dg_dovecot_write_config() {
 	DG_IMAPS_PORT=${DG_IMAPS_PORT:-$(dg_free_port)}
 	DG_LMTP_PORT=${DG_LMTP_PORT:-$(dg_free_port)}
 	local cert=${DG_DOVECOT_CERT:-server}
-	local extra=""
+	local extra="" chroot=""
 	if [ "$(id -u)" != 0 ]; then
+		# no chroot without root
+		chroot="chroot ="
 		extra="default_login_user = $DG_MAIL_USER
-default_internal_user = $DG_MAIL_USER"
+default_internal_user = $DG_MAIL_USER
+default_internal_group = $(id -gn)"
 	fi
 	touch "$d/users"
 	cat >"$d/dovecot.conf" <<CONF
@@ -83,6 +87,7 @@ namespace inbox {
   }
 }
 service imap-login {
+  $chroot
   inet_listener imap {
     address = 127.0.0.1
     port = $DG_IMAP_PORT
@@ -102,6 +107,13 @@ service lmtp {
 service auth {
   unix_listener auth-client {
     mode = 0666
+  }
+}
+# no growing delay after failed logins: tests fail logins on purpose
+service anvil {
+  $chroot
+  unix_listener anvil-auth-penalty {
+    mode = 0
   }
 }
 CONF
@@ -132,10 +144,27 @@ dg_pid_alive() {
 	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
 }
 
+# Child processes of PID, from /proc.
+dg_children() {
+	local f st
+	for f in /proc/[0-9]*/stat; do
+		{ read -r st <"$f"; } 2>/dev/null || continue
+		# fields after the command name: state ppid ...
+		set -- ${st##*) }
+		if [ "${2:-}" = "$DG_PARENT" ]; then
+			f=${f#/proc/}
+			echo "${f%/stat}"
+		fi
+	done
+}
+
 dg_dovecot_stop() {
-	local pidfile=$DG_ROOT/dovecot/run/master.pid pid i
+	local pidfile=$DG_ROOT/dovecot/run/master.pid pid i kids k
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
+	# imap processes may outlive the master; a stop must end the sessions
+	# too, like a machine going down
+	kids=$(DG_PARENT=$pid dg_children)
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for ((i = 0; i < 200; i++)); do
 		dg_pid_alive "$pid" || break
@@ -144,6 +173,9 @@ dg_dovecot_stop() {
 	if dg_pid_alive "$pid"; then
 		kill -KILL "$pid" 2>/dev/null
 	fi
+	for k in $kids; do
+		dg_pid_alive "$k" && kill -KILL "$k" 2>/dev/null
+	done
 	rm -f "$pidfile"
 	# children (imap, lmtp) exit when the master goes; wait for the ports
 	for ((i = 0; i < 100; i++)); do
@@ -161,6 +193,10 @@ dg_dovecot_restart() {
 dg_dovecot_adduser() {
 	[ -f "$DG_ROOT/dovecot/dovecot.conf" ] || dg_dovecot_write_config
 	printf '%s:{PLAIN}%s::::::\n' "$1" "$2" >>"$DG_ROOT/dovecot/users"
+	# a running Dovecot looks at the file at most once a second
+	if [ -f "$DG_ROOT/dovecot/run/master.pid" ]; then
+		sleep 1.1
+	fi
 }
 
 dg_maildir() {

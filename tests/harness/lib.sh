@@ -6,6 +6,9 @@
 #                          cleanup registered with dg_on_exit, then removes
 #                          DG_ROOT (kept when DG_KEEP=1, for debugging)
 #   dg_on_exit CMD...      register a cleanup command (run last-in first-out)
+#   dg_exit_check CMD...   register a check run at exit; its failure fails
+#                          the test (dg_root_init registers one that looks
+#                          for sanitizer reports in every log under DG_ROOT)
 #   dg_free_port           print a random free TCP port on 127.0.0.1 (>= 20000)
 #   dg_wait_port PORT [S]  wait until 127.0.0.1:PORT accepts (default 10 s)
 #   dg_make_ca DIR         throwaway CA: DIR/ca.pem, DIR/ca.key
@@ -25,7 +28,9 @@
 # dg_fail, skips with 77. Everything a test starts is registered with
 # dg_on_exit so it is torn down even when the test fails.
 
+DG_HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DG_CLEANUPS=()
+DG_CHECKS=()
 
 dg_log() {
 	printf '%s: %s\n' "${DG_TEST_NAME:-test}" "$*"
@@ -52,9 +57,35 @@ dg_on_exit() {
 	DG_CLEANUPS+=("$*")
 }
 
+# A last check run at exit (before the cleanups); when it fails, a test
+# that would have passed fails.
+dg_exit_check() {
+	DG_CHECKS+=("$*")
+}
+
+# No sanitizer report in any log under DG_ROOT (the programs a test starts
+# in the background write their stderr there).
+dg_no_sanitizer_reports() {
+	local hits
+	hits=$(grep -rlE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$DG_ROOT" 2>/dev/null)
+	[ -z "$hits" ] && return 0
+	for f in $hits; do
+		echo "sanitizer report in $f:" >&2
+		grep -A 20 -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$f" | head -40 >&2
+	done
+	return 1
+}
+
 dg_run_cleanups() {
 	local rc=$? i
 	trap - EXIT INT TERM
+	# the checks first, while everything is still there
+	for ((i = 0; i < ${#DG_CHECKS[@]}; i++)); do
+		if ! eval "${DG_CHECKS[$i]}"; then
+			[ "$rc" = 0 ] || [ "$rc" = 77 ] && rc=1
+		fi
+	done
+	printf '%s: exit %d after %d s\n' "${DG_TEST_NAME:-test}" "$rc" "$SECONDS"
 	for ((i = ${#DG_CLEANUPS[@]} - 1; i >= 0; i--)); do
 		eval "${DG_CLEANUPS[$i]}" >/dev/null 2>&1 || true
 	done
@@ -75,6 +106,10 @@ dg_root_init() {
 	# mktemp makes 0700; the servers' unprivileged users must get in.
 	chmod 755 "$DG_ROOT"
 	export DG_ROOT DG_TEST_NAME
+	# libetpan leaks a few bytes when a server greets with BYE; that is
+	# theirs, not ours
+	export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$DG_HARNESS_DIR/lsan.supp:print_suppressions=0}"
+	dg_exit_check dg_no_sanitizer_reports
 	trap dg_run_cleanups EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

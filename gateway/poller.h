@@ -1,0 +1,59 @@
+/*
+ * poller: the daemon's one event loop. It serves every [mailbox NAME] of the
+ * configuration, each with its own connection and state machine:
+ *
+ *   connect -> login -> SELECT -> sync -> IDLE (or wait poll_interval) -> sync ...
+ *
+ * sync = read the checkpoint (store_mailbox_get), mark what an earlier run
+ * committed but could not mark (a crash between commit and flag), then
+ * fetch the UIDs above the checkpoint in batches of batch_size; each batch
+ * is one ingest transaction, and only after its commit are its messages
+ * flagged \Seen or moved (quarantined ones too, with the $Quarantined
+ * keyword where the server allows keywords). So a crash anywhere loses
+ * nothing and duplicates nothing: what is committed is above the
+ * checkpoint, what is not is fetched again. A changed UIDVALIDITY resets
+ * the checkpoint to 0; the full refetch relies on ingest's dedupe.
+ *
+ * Failures are graded by imap.h: network trouble, BYE, timeouts and
+ * stalls reconnect with exponential backoff and jitter (1 s doubling to
+ * 5 min); rejected credentials are logged as errors, the OAuth2 token is
+ * obtained again, and retried with the same backoff; a store failure rolls
+ * the batch back, marks nothing and retries later.
+ *
+ * Signals: SIGTERM and SIGINT finish the current batch, log out and
+ * return; SIGHUP reloads the configuration file: mailboxes whose section is
+ * unchanged keep their connection (and IDLE), changed ones reconnect, new
+ * ones start, removed ones log out.
+ *
+ * Ownership: the poller takes the configuration (and frees it, or its
+ * replacement after a reload); the store is borrowed.
+ */
+#ifndef DG_POLLER_H
+#define DG_POLLER_H
+
+struct config;
+struct store;
+struct poller;
+
+struct poller_options {
+	int once;	     /* process what is there, then return */
+	int progress_bar;    /* draw a progress bar on stderr (a terminal) */
+	int keep_log_level;  /* -v/-q given: a reload leaves the log level alone */
+};
+
+/* Takes ownership of config. config->path is re-read on SIGHUP. */
+struct poller *poller_new(struct config *config, struct store *store,
+			  const struct poller_options *options);
+void poller_free(struct poller **pollerp);
+
+/* Run until SIGTERM/SIGINT, or with once until every mailbox is done.
+   0: all well; 1: with once, some mailbox could not be processed (the
+   reason is logged). */
+int poller_run(struct poller *poller);
+
+/* Another job for the same loop (the outbox sender, for instance): fn is
+   called every interval seconds, between mailbox operations. */
+void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
+		      void *context);
+
+#endif

@@ -1,0 +1,176 @@
+# imap-lib.sh: shared set-up for the test-imap-*.sh integration tests
+# (sourced). Each test gets its own Dovecot, its own gateway home, and
+# everything is torn down by lib.sh's trap, pass or fail.
+#
+#   imap_setup NAME        temp root + Dovecot with support@example.test
+#                          and the users in IMAP_USERS (password "secret");
+#                          sets MAILDIR, PROBE
+#   gw_new DIR [KEY=VALUE...]
+#                          `deskgate init DIR` + a [mailbox support] section
+#                          for this Dovecot (plain text on the IMAP port
+#                          unless security=... is given); extra keys are
+#                          appended as given. Acknowledgements are off
+#                          unless GW_ACK=yes.
+#   gw DIR ARGS...         run deskgate with DIR's configuration
+#   gw_start DIR [ARGS]    start `deskgate run` in the background (GW_PID),
+#                          log in DIR/run.log; stopped by the trap
+#   gw_stop                SIGTERM and wait for it (its exit code in GW_RC)
+#   sql DIR QUERY          sqlite3 on DIR's store
+#   seed N [START]         N small messages straight into the Maildir
+#   deliver FILE [RCPT]    one message over LMTP
+#   seen_count [USER] [FOLDER] / msg_count [USER] [FOLDER]
+#   wait_rows DIR N SECS   wait until the store has N message rows
+
+: "${top_srcdir:?run through make check (top_srcdir)}"
+: "${top_builddir:?run through make check (top_builddir)}"
+: "${DESKGATE:=$top_builddir/deskgate}"
+. "$top_srcdir/tests/harness/lib.sh"
+. "$top_srcdir/tests/harness/dovecot.sh"
+
+PROBE=$top_builddir/tests/integration/imap-probe
+MKMAIL=$top_srcdir/tests/harness/mkmail.py
+FAKEIMAP=$top_srcdir/tests/harness/fakeimap.py
+USER1=support@example.test
+
+imap_setup() {
+	dg_root_init "$1"
+	dg_require_cmd dovecot doveadm sqlite3 python3 openssl
+	[ -x "$DESKGATE" ] || dg_fail "no deskgate binary at $DESKGATE"
+	dg_dovecot_adduser "$USER1" secret
+	for u in ${IMAP_USERS:-}; do
+		dg_dovecot_adduser "$u" secret
+	done
+	dg_dovecot_start
+	MAILDIR=$(dg_maildir "$USER1")
+	GW_PID=
+	dg_on_exit gw_kill
+}
+
+gw_new() {
+	local dir=$1 sec=none port
+	shift
+	"$DESKGATE" init "$dir" >/dev/null 2>&1 || dg_fail "deskgate init $dir"
+	# acknowledgements cost time and are not what these tests are about
+	if [ "${GW_ACK:-no}" = no ]; then
+		sed -i '/^\[ack\]/a enabled = no' "$dir/deskgate.conf"
+	fi
+	for kv in "$@"; do
+		case "$kv" in
+		security=*) sec=${kv#security=} ;;
+		esac
+	done
+	port=$DG_IMAP_PORT
+	[ "$sec" = imaps ] && port=$DG_IMAPS_PORT
+	{
+		printf '\n[mailbox support]\nhost = 127.0.0.1\nport = %s\nusername = %s\n' \
+			"$port" "$USER1"
+		printf 'password = secret\nca_file = %s\ntimeout = 5\n' "$DG_CA_FILE"
+		[ "$sec" = none ] && echo "security = none"
+		for kv in "$@"; do
+			echo "${kv%%=*} = ${kv#*=}"
+		done
+	} >>"$dir/deskgate.conf"
+}
+
+gw() {
+	local dir=$1
+	shift
+	"$DESKGATE" -c "$dir/deskgate.conf" "$@"
+}
+
+gw_start() {
+	local dir=$1
+	shift
+	"$DESKGATE" -c "$dir/deskgate.conf" run "$@" >>"$dir/run.log" 2>&1 &
+	GW_PID=$!
+}
+
+gw_kill() {
+	if [ -n "${GW_PID:-}" ]; then
+		kill -KILL "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+		GW_PID=
+	fi
+}
+
+gw_stop() {
+	GW_RC=
+	[ -n "${GW_PID:-}" ] || return 0
+	kill -TERM "$GW_PID" 2>/dev/null
+	local i
+	for ((i = 0; i < 200; i++)); do
+		dg_pid_alive "$GW_PID" || break
+		sleep 0.05
+	done
+	if dg_pid_alive "$GW_PID"; then
+		kill -KILL "$GW_PID"
+		wait "$GW_PID" 2>/dev/null
+		GW_PID=
+		dg_fail "deskgate did not stop within 10 s of SIGTERM"
+	fi
+	wait "$GW_PID"
+	GW_RC=$?
+	GW_PID=
+}
+
+sql() {
+	sqlite3 "$1/deskgate.db" "$2"
+}
+
+seed() {
+	python3 "$MKMAIL" --count "$1" --start "${2:-1}" --size "${SEED_SIZE:-tiny}" \
+		--maildir "$MAILDIR" --owner "$(id -u "$DG_MAIL_USER"):$(id -g "$DG_MAIL_USER")" \
+		>/dev/null || dg_fail "mkmail"
+}
+
+deliver() {
+	dg_lmtp_deliver "${2:-$USER1}" "$1" || dg_fail "LMTP delivery of $1 failed"
+}
+
+msg_count() {
+	dg_doveadm search -u "${1:-$USER1}" mailbox "${2:-INBOX}" all 2>/dev/null | wc -l
+}
+
+seen_count() {
+	dg_doveadm search -u "${1:-$USER1}" mailbox "${2:-INBOX}" seen 2>/dev/null | wc -l
+}
+
+rows() {
+	sql "$1" "select count(*) from messages where direction = 'in'"
+}
+
+# rows_gt DIR N: more than N message rows (for dg_wait_for)
+rows_gt() {
+	[ "$(rows "$1" 2>/dev/null || echo 0)" -gt "$2" ]
+}
+
+# seen_is N [USER] [FOLDER]
+seen_is() {
+	[ "$(seen_count "${2:-$USER1}" "${3:-INBOX}")" -eq "$1" ]
+}
+
+wait_rows() {
+	local dir=$1 want=$2 secs=$3
+	rows_are() { [ "$(rows "$dir" 2>/dev/null)" = "$want" ]; }
+	dg_wait_for "$secs" rows_are
+}
+
+# Exactly-once check: every Message-ID <mk-I@mkmail.example> for I in
+# [first, last] is exactly one message row, and no other row exists.
+check_exactly_once() {
+	local dir=$1 first=$2 last=$3 n dup
+	n=$(sql "$dir" "select count(*) from messages where direction = 'in'")
+	dg_assert_eq "$((last - first + 1))" "$n" "message rows"
+	dup=$(sql "$dir" "select count(*) from (select message_id from messages where direction = 'in' group by message_id having count(*) > 1)")
+	dg_assert_eq 0 "$dup" "duplicated Message-IDs"
+	local missing
+	missing=$(python3 - "$dir/deskgate.db" "$first" "$last" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+have = {r[0] for r in db.execute("select message_id from messages where direction = 'in'")}
+print(sum(1 for i in range(int(sys.argv[2]), int(sys.argv[3]) + 1)
+          if "mk-%d@mkmail.example" % i not in have))
+PY
+)
+	dg_assert_eq 0 "$missing" "messages missing from the store"
+}
