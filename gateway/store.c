@@ -169,6 +169,25 @@ static const char *const migrations[] = {
 	/* 2: the agent a ticket is assigned to (#assign, or the first agent
 	   to answer), an agent address. */
 	"ALTER TABLE tickets ADD COLUMN assignee TEXT COLLATE NOCASE;\n",
+	/* 3: one row per outgoing recipient, so that the per-sender rate
+	   limits are an index look-up instead of a scan over outbox rows that
+	   carry whole messages. */
+	"CREATE TABLE outbox_rcpt (\n"
+	"  outbox_id INTEGER NOT NULL REFERENCES outbox (id),\n"
+	"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> ''),\n"
+	"  kind TEXT NOT NULL,\n"
+	"  created_at INTEGER NOT NULL\n"
+	");\n"
+	"CREATE INDEX outbox_rcpt_recent ON outbox_rcpt (address, created_at);\n"
+	"WITH RECURSIVE split(id, kind, created_at, rest, addr) AS (\n"
+	"  SELECT id, kind, created_at,\n"
+	"         replace(replace(recipients, ' ', ''), char(9), '') || ',', '' FROM outbox\n"
+	"  UNION ALL\n"
+	"  SELECT id, kind, created_at, substr(rest, instr(rest, ',') + 1),\n"
+	"         substr(rest, 1, instr(rest, ',') - 1) FROM split WHERE rest <> ''\n"
+	")\n"
+	"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at)\n"
+	"  SELECT id, lower(addr), kind, created_at FROM split WHERE addr <> '';\n",
 };
 #define STORE_SCHEMA_VERSION ((int)N_ELEMENTS(migrations))
 
@@ -235,6 +254,7 @@ enum stmt_id {
 	STMT_OUTBOX_FIND_MSGID,
 	STMT_OUTBOX_LIST,
 	STMT_OUTBOX_COUNT_RECENT,
+	STMT_OUTBOX_RCPT_INSERT,
 
 	STMT_COUNT
 };
@@ -385,9 +405,11 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	   dropping spaces and folding ASCII case (instr(), unlike LIKE, has
 	   no wildcards that an address could contain). */
 	[STMT_OUTBOX_COUNT_RECENT] =
-		"SELECT count(*) FROM outbox WHERE created_at >= ?3 AND (?2 IS NULL OR kind = ?2) "
-		"AND instr(',' || lower(replace(replace(recipients, ' ', ''), char(9), '')) || ',', "
-		"',' || lower(trim(?1)) || ',') > 0",
+		"SELECT count(*) FROM outbox_rcpt WHERE address = lower(trim(?1)) "
+		"AND created_at >= ?3 AND (?2 IS NULL OR kind = ?2)",
+	[STMT_OUTBOX_RCPT_INSERT] =
+		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at) "
+		"VALUES (?1, lower(?2), ?3, ?4)",
 };
 
 struct store {
@@ -2132,11 +2154,31 @@ store_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *
 	     sqlite3_bind_blob64(st, 6, o->raw, o->raw_size, SQLITE_STATIC) |
 	     bind_int(st, 7, created) |
 	     bind_int(st, 8, o->next_attempt_at != 0 ? o->next_attempt_at : created);
-	if (bind_ok(store, st, rc, "queue mail", error_r) < 0 ||
-	    stmt_exec(store, st, "queue mail", error_r) < 0)
+	if (op_begin(store, "queue mail", error_r) < 0)
+		return -1;
+	int ok = bind_ok(store, st, rc, "queue mail", error_r) == 0 &&
+		 stmt_exec(store, st, "queue mail", error_r) == 0;
+	int64_t id = ok ? sqlite3_last_insert_rowid(store->db) : 0;
+	/* One row per recipient of the comma-separated list. */
+	for (const char *p = o->recipients; ok && p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		char *addr = xstrndup(p, len);
+		str_trim(addr);
+		if (*addr != '\0') {
+			sqlite3_stmt *rs = stmt(store, STMT_OUTBOX_RCPT_INSERT);
+			rc = bind_int(rs, 1, id) | bind_text(rs, 2, addr) | bind_text(rs, 3, o->kind) |
+			     bind_int(rs, 4, created);
+			ok = bind_ok(store, rs, rc, "queue mail", error_r) == 0 &&
+			     stmt_exec(store, rs, "queue mail", error_r) == 0;
+		}
+		free(addr);
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	if (op_end(store, ok, "queue mail", error_r) < 0)
 		return -1;
 	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(store->db);
+		*id_r = id;
 	return 0;
 }
 

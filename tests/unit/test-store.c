@@ -303,7 +303,8 @@ test_migrate_assignee(void)
 		id = new_ticket(store, "before the migration");
 	store_close(&store);
 	/* Back to version 1: the column did not exist then. */
-	test_assert_int(sql_exec(db, "ALTER TABLE tickets DROP COLUMN assignee; "
+	test_assert_int(sql_exec(db, "DROP TABLE outbox_rcpt; "
+				     "ALTER TABLE tickets DROP COLUMN assignee; "
 				     "PRAGMA user_version = 1"), 0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	test_assert(store != NULL && store_schema_version(store) == version);
@@ -317,6 +318,47 @@ test_migrate_assignee(void)
 		test_assert_int(store_ticket_get(store, id, &t, &error), 1);
 		test_assert_str(t != NULL ? t->assignee : NULL, "alice@example.test");
 		store_ticket_free(&t);
+	}
+	store_close(&store);
+	free(db);
+	free(dir);
+}
+
+/* Migration 3 (outbox_rcpt) on a version-2 database with queued mail: the
+   recipients of existing rows are back-filled, so the rate limits still
+   count them. */
+static void
+test_migrate_outbox_rcpt(void)
+{
+	char *dir = path_in("migrate3");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	int64_t n = -1;
+
+	test_begin("migration 3: outbox recipients");
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store != NULL) {
+		struct store_outbox o = {
+			.kind = (char *)"ack",
+			.message_id = (char *)"m3@example.test",
+			.envelope_from = (char *)"support@example.test",
+			.recipients = (char *)"A@Example.com, b@example.com",
+			.raw = (unsigned char *)"x",
+			.raw_size = 1,
+		};
+		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
+	}
+	store_close(&store);
+	test_assert_int(sql_exec(db, "DROP TABLE outbox_rcpt; PRAGMA user_version = 2"), 0);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store != NULL) {
+		test_assert_int(store_outbox_count_recent(store, "a@example.com", "ack", 0, &n, &error), 0);
+		test_assert_int(n, 1);
+		test_assert_int(store_outbox_count_recent(store, "B@EXAMPLE.COM", NULL, 0, &n, &error), 0);
+		test_assert_int(n, 1);
+		test_assert_int(store_outbox_count_recent(store, "c@example.com", NULL, 0, &n, &error), 0);
+		test_assert_int(n, 0);
 	}
 	store_close(&store);
 	free(db);
@@ -1362,6 +1404,7 @@ main(void)
 	}
 	test_open();
 	test_migrate_assignee();
+	test_migrate_outbox_rcpt();
 	test_open_errors();
 	store = open_fresh("blobs");
 	test_assert(store != NULL);
