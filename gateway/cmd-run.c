@@ -9,15 +9,82 @@
  */
 #include "build-config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/cli.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
+#include "gateway/outbox.h"
 #include "gateway/poller.h"
 #include "gateway/store.h"
+
+/* The outbox sender, run from the poller's loop. The outbox keeps a
+   pointer to the configuration, which a reload replaces: it is made anew
+   when the configuration changed. */
+struct run_outbox {
+	struct poller *poller;
+	struct store *store;
+	struct outbox *outbox;
+	const struct config *config; /* the one outbox was made with */
+	int broken;		     /* the last run failed on the store or config */
+};
+
+static int
+run_outbox_send(struct run_outbox *ro, size_t max)
+{
+	const char *error;
+	const struct config *config = poller_config(ro->poller);
+	struct outbox_run_stats stats;
+
+	if (ro->outbox == NULL || ro->config != config) {
+		outbox_free(&ro->outbox);
+		if (outbox_new(ro->store, config, &ro->outbox, &error) < 0) {
+			if (!ro->broken)
+				log_error("outbox: %s", error);
+			ro->broken = 1;
+			return -1;
+		}
+		ro->config = config;
+	}
+	if (outbox_run_due(ro->outbox, (int64_t)time(NULL), max, &stats, &error) < 0) {
+		if (!ro->broken)
+			log_error("outbox: %s", error);
+		ro->broken = 1;
+		return -1;
+	}
+	ro->broken = 0;
+	return stats.more && !stats.relay_down ? 1 : 0;
+}
+
+static void
+run_outbox_timer(void *context)
+{
+	(void)run_outbox_send(context, 100);
+}
+
+/* The pid file for `deskgate rules reload` (SIGHUP). */
+static char *
+pidfile_write(const struct config *config)
+{
+	char *path = xasprintf("%s/deskgate.pid", config->state_dir);
+	char *tmp = xasprintf("%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0 || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		log_warn("pid file %s", path);
+		free(tmp);
+		free(path);
+		return NULL;
+	}
+	free(tmp);
+	return path;
+}
 
 static void
 run_usage(FILE *out)
@@ -27,7 +94,8 @@ run_usage(FILE *out)
 		     "tickets: IMAP IDLE where the server offers it, else polling. Messages\n"
 		     "are flagged \\Seen (or moved, after = move) only once their ticket is\n"
 		     "committed. SIGTERM finishes the current batch and exits; SIGHUP\n"
-		     "reloads the configuration.\n\n"
+		     "reloads the configuration and the rules. Queued mail (acknowledgements,\n"
+		     "notifications, relayed replies) is sent through [smtp] every second.\n\n"
 		     "  --once    process what is there now, then exit (0 done, 75 a mailbox\n"
 		     "            failed); a progress bar on a terminal\n");
 }
@@ -59,8 +127,22 @@ cmd_run(int argc, char **argv)
 	if (opt.progress_bar && !cli_global.verbose && log_get_level() > LOG_LEVEL_WARN)
 		log_set_level(LOG_LEVEL_WARN);
 	struct poller *poller = poller_new(config, store, &opt);
+	struct run_outbox ro = { .poller = poller, .store = store };
+	char *pidfile = opt.once ? NULL : pidfile_write(config);
+	poller_add_timer(poller, 1, run_outbox_timer, &ro);
 	int r = poller_run(poller);
+	if (opt.once) {
+		/* Send what the run queued before exiting (while there is more
+		   due and the relay answers). */
+		while (run_outbox_send(&ro, 500) > 0)
+			;
+	}
+	if (pidfile != NULL) {
+		unlink(pidfile);
+		free(pidfile);
+	}
+	outbox_free(&ro.outbox);
 	poller_free(&poller);
 	store_close(&store);
-	return r == 0 ? 0 : EXIT_TEMPFAIL;
+	return r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
 }

@@ -928,6 +928,12 @@ poller_free(struct poller **pp)
 	*pp = NULL;
 }
 
+const struct config *
+poller_config(const struct poller *p)
+{
+	return p->config;
+}
+
 void
 poller_add_timer(struct poller *p, unsigned interval, void (*fn)(void *context), void *context)
 {

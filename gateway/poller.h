@@ -53,6 +53,8 @@ int poller_run(struct poller *poller);
 
 /* Another job for the same loop (the outbox sender, for instance): fn is
    called every interval seconds, between mailbox operations. */
+/* The configuration in force (it changes on SIGHUP: do not keep it). */
+const struct config *poller_config(const struct poller *poller);
 void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
 		      void *context);
 
