@@ -1,8 +1,10 @@
 #!/bin/sh
 # deskgate quick start for a fresh Debian 12 machine (run as root).
 #
-#   sh contrib/setup.sh demo   install the build dependencies, build, and run the
-#                              demo: sample mail becomes tickets in a fresh store
+#   sh contrib/setup.sh demo   install the build dependencies and a mail server,
+#                              build, and run the demo: sample mail sent to a
+#                              local support mailbox becomes tickets, and the
+#                              customers get their acknowledgements
 #   sh contrib/setup.sh test   install what the tests need, build, run the whole
 #                              suite, then again under ASan+UBSan
 #
@@ -25,9 +27,11 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 test_pkgs="dovecot-imapd dovecot-lmtpd dovecot-sieve postfix isync sqlite3
   python3 openssl s-nail procps"
 
+# The demo runs a throwaway Dovecot and Postfix too.
+demo_pkgs="dovecot-imapd dovecot-lmtpd postfix python3 openssl"
 need=""
-pkgs=$build_pkgs
-[ "$mode" = demo ] || pkgs="$build_pkgs $test_pkgs"
+pkgs="$build_pkgs $test_pkgs"
+[ "$mode" = demo ] && pkgs="$build_pkgs $demo_pkgs"
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || need="$need $p"
 done
@@ -41,7 +45,7 @@ if [ -n "$need" ]; then
 	apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 # Dovecot runs the test mailboxes as this user (it refuses root).
-if [ "$mode" != demo ] && ! id vmail >/dev/null 2>&1; then
+if ! id vmail >/dev/null 2>&1; then
 	useradd --system --user-group --no-create-home --home-dir /nonexistent \
 		--shell /usr/sbin/nologin vmail
 fi
@@ -82,7 +86,7 @@ check() { # check DIR LABEL
 if [ "$mode" = demo ]; then
 	echo "==> building"
 	build build
-	exec sh contrib/demo.sh "$top/build/deskgate"
+	exec bash contrib/demo.sh "$top/build/deskgate"
 fi
 
 echo "==> building"

@@ -71,8 +71,8 @@ d=[m['direction'] for m in t['messages']]
 assert d==['in','out','in'], d
 ack=t['messages'][1]
 assert ack['subject'].startswith('[Support #1] '), ack['subject']
-assert ack['in_reply_to']=='demo-0001@customer.example'
-assert t['messages'][2]['in_reply_to']=='demo-0001@customer.example'
+assert ack['in_reply_to']=='demo-0001@example.net'
+assert t['messages'][2]['in_reply_to']=='demo-0001@example.net'
 assert t['category']=='failed_trade', t['category']
 assert t['due_at']>0
 "
