@@ -49,7 +49,9 @@ struct mime_header {
 };
 
 /* One entry per MIME part in document order (a summary for tests and for
-   `quarantine show`). */
+   `quarantine show`), the parts of embedded messages included; a
+   uuencoded file found in a text part is listed as a child of that part
+   (encoding "x-uuencode"). */
 struct mime_part_info {
 	unsigned int depth;   /* 0 for the top-level part */
 	char *content_type;   /* lower case "type/subtype" */
@@ -57,7 +59,8 @@ struct mime_part_info {
 	char *encoding;	      /* "7bit", "base64", "quoted-printable"..., lower case */
 	char *filename;	      /* decoded file name, or NULL */
 	char *disposition;    /* "inline", "attachment", or NULL */
-	size_t decoded_size;  /* bytes after transfer decoding (leaf parts) */
+	size_t decoded_size;  /* bytes after transfer decoding (leaf parts; the
+				 embedded message for message/rfc822) */
 };
 
 struct mime_attachment {
@@ -67,7 +70,7 @@ struct mime_attachment {
 	char *filename;
 	char *content_type; /* lower case */
 	char *content_id;   /* without angle brackets, or NULL */
-	int is_inline;	    /* Content-Disposition inline, or a cid: image */
+	int is_inline;	    /* Content-Disposition inline, or none and a cid: image */
 	int damaged;	    /* the transfer encoding had errors; bytes are best effort */
 	unsigned char *data;
 	size_t size;
@@ -78,7 +81,7 @@ struct mime_message {
 	size_t n_headers;
 	size_t header_size; /* raw bytes of the top-level header block */
 
-	char *subject;	   /* decoded, "" when absent */
+	char *subject;	   /* decoded, "" when absent; a fold counts as one space */
 	char *message_id;  /* without angle brackets, or NULL */
 	char *in_reply_to; /* first msg-id, without angle brackets, or NULL */
 	char **references; /* msg-ids without angle brackets */
@@ -93,13 +96,23 @@ struct mime_message {
 	int has_date;
 	char *content_language; /* top-level Content-Language, or NULL */
 
-	char *text;	   /* the body text in UTF-8: text/plain preferred, else HTML made text */
+	/* The body text in UTF-8, never NULL ("" when there is none), LF line
+	   ends, no control characters but TAB and LF: the unnamed inline
+	   text/plain parts outside embedded messages, joined in order (one
+	   branch of a multipart/alternative only), else a named but inline
+	   one; HTML made text when there is no plain text or only white
+	   space. */
+	char *text;
 	size_t text_len;
 	int text_from_html;
 	int text_truncated; /* cut at max_text_size */
-	char *html;	   /* the first text/html part in UTF-8, or NULL */
+	char *html;	   /* the text/html parts chosen the same way, in UTF-8, or NULL */
 	size_t html_len;
 
+	/* Every other leaf part outside embedded messages (empty unnamed ones
+	   and other forms of the body in a multipart/alternative excepted),
+	   each message/rfc822 part ("<its subject>.eml"), and uuencoded files
+	   found in the text. */
 	struct mime_attachment *attachments;
 	size_t n_attachments;
 
@@ -117,7 +130,11 @@ struct mime_message {
    limit exceeded ("limit: max_mime_depth 20 exceeded"), no header at all,
    unparseable structure, or body text in an undecodable charset. On -1,
    *msg_r may still hold what was parsed (NULL when nothing was), for
-   display; the caller frees it either way. */
+   display; the caller frees it either way. limits NULL: the defaults.
+   A UTF-8 BOM, an mbox "From " line and blank lines before the header are
+   skipped. Malformed structure that libetpan would lose data on (an empty
+   body part, a missing close delimiter, ";;" in Content-Type) is repaired
+   in a private copy, with a warning. */
 int mime_parse(const unsigned char *raw, size_t len, const struct mime_limits *limits,
 	       struct mime_message **msg_r, const char **error_r);
 void mime_message_free(struct mime_message **msgp);
