@@ -1,0 +1,87 @@
+/*
+ * fuzz-agentcmd: agent command lines at the top of a reply. Checks what
+ * agentcmd.h promises: never fails, at most AGENTCMD_MAX_COMMANDS
+ * commands, arguments of the documented shape, error lines cut to 200
+ * bytes without control characters, and the remaining text a suffix of the
+ * input (from its first non-blank line) or, after "#note words", those
+ * words and what follows.
+ */
+#include "build-config.h"
+
+#include <string.h>
+
+#include "parsers/agentcmd.h"
+#include "tests/fuzz/fuzz.h"
+
+#define MAX_INPUT 16384
+
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+FUZZ_TARGET(agentcmd)
+{
+	if (size > MAX_INPUT)
+		return 0;
+	/* An exact-size copy without a NUL: the parser must honour len. */
+	char *text = malloc(size > 0 ? size : 1);
+	FUZZ_CHECK(text != NULL);
+	if (size > 0)
+		memcpy(text, data, size);
+
+	struct agentcmd_list *list = agentcmd_parse(text, size);
+	FUZZ_CHECK(list != NULL);
+	FUZZ_CHECK(list->n_cmds <= AGENTCMD_MAX_COMMANDS);
+	FUZZ_CHECK(list->text != NULL);
+	FUZZ_CHECK(list->text[list->text_len] == '\0');
+	FUZZ_CHECK(list->text_len <= size);
+	for (size_t i = 0; i < list->n_cmds; i++) {
+		const struct agentcmd *c = &list->cmds[i];
+		FUZZ_CHECK(agentcmd_name(c->kind) != NULL);
+		FUZZ_CHECK(c->line >= 1);
+		switch (c->kind) {
+		case AGENTCMD_NOTE:
+		case AGENTCMD_CLOSE:
+		case AGENTCMD_REOPEN:
+			FUZZ_CHECK(c->arg == NULL);
+			break;
+		case AGENTCMD_PRIORITY:
+			FUZZ_CHECK(c->arg != NULL &&
+				   (strcmp(c->arg, "high") == 0 || strcmp(c->arg, "normal") == 0 ||
+				    strcmp(c->arg, "low") == 0));
+			break;
+		case AGENTCMD_CATEGORY:
+		case AGENTCMD_QUEUE:
+			FUZZ_CHECK(c->arg != NULL && name_ok(c->arg));
+			break;
+		case AGENTCMD_ASSIGN:
+			FUZZ_CHECK(c->arg != NULL && c->arg[0] != '\0');
+			FUZZ_CHECK(strchr(c->arg, '<') == NULL && strchr(c->arg, '>') == NULL);
+			FUZZ_CHECK(!fuzz_has_control(c->arg, strlen(c->arg), 0));
+			break;
+		}
+		if (c->kind == AGENTCMD_NOTE)
+			FUZZ_CHECK(list->is_note);
+	}
+	for (size_t i = 0; i < list->n_errors; i++) {
+		const struct agentcmd_error *e = &list->errors[i];
+		FUZZ_CHECK(e->command != NULL && e->reason != NULL);
+		FUZZ_CHECK(strlen(e->command) <= 200);
+		FUZZ_CHECK(!fuzz_has_control(e->command, strlen(e->command), 0));
+	}
+	agentcmd_list_free(&list);
+	FUZZ_CHECK(list == NULL);
+	free(text);
+	return 0;
+}
