@@ -289,22 +289,9 @@ is_vip(struct agent *agent, const char *address)
 
 /* ---- small helpers -------------------------------------------------------------- */
 
-static int
-event(struct agent *agent, int64_t ticket_id, const char *kind, const char **error_r,
-      const char *fmt, ...) DG_ATTR_PRINTF(5, 6);
-
-static int
-event(struct agent *agent, int64_t ticket_id, const char *kind, const char **error_r,
-      const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *detail = xvasprintf(fmt, ap);
-	va_end(ap);
-	int ret = store_event_add(agent->store, ticket_id, kind, detail, error_r);
-	free(detail);
-	return ret;
-}
+/* An event on a ticket (printf-style detail). */
+#define event(ctx, ticket_id, kind, error_r, ...) \
+	store_event_addf((ctx)->store, ticket_id, kind, error_r, __VA_ARGS__)
 
 static void
 format_size(char *out, size_t size, uint64_t n)

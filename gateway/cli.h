@@ -7,6 +7,7 @@
 #ifndef DG_CLI_H
 #define DG_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_USAGE 64
@@ -37,6 +38,10 @@ struct config *cli_config(void);
 /* Load the configuration and open the store; exits 78 on a configuration
    error and 75 when the store cannot be opened. */
 void cli_open(struct config **config_r, struct store **store_r);
+
+/* A time for people: "2026-11-23 09:12:00Z", "-" for 0. Points into a
+   small ring of static buffers (valid for the next few calls). */
+const char *cli_time(int64_t t);
 
 /* For commands' option parsing: 1 when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

@@ -32,21 +32,6 @@ outbox_usage(FILE *out)
 		"  cancel   never send a queued or failed message\n");
 }
 
-static const char *
-fmt_time(int64_t t)
-{
-	static char ring[4][32];
-	static unsigned int next;
-	char *b = ring[next++ % 4];
-	if (t <= 0)
-		return "-";
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(b, sizeof(ring[0]), "%Y-%m-%d %H:%M:%SZ", &tm);
-	return b;
-}
-
 static struct jsonout *
 outbox_json(const struct store_outbox *o)
 {
@@ -101,7 +86,7 @@ outbox_list(struct store *store, int json, const char *status, size_t limit)
 			else
 				snprintf(ticket, sizeof(ticket), "-");
 			printf("%-6lld %-9s %-6s %-6s %3lld %-20s %-10s %s\n", (long long)o->id,
-			       o->status, o->kind, ticket, (long long)o->attempts, fmt_time(when),
+			       o->status, o->kind, ticket, (long long)o->attempts, cli_time(when),
 			       o->last_code != NULL ? log_safe(o->last_code, 10) : "-",
 			       log_safe(o->recipients, 200));
 		}
@@ -157,9 +142,9 @@ outbox_show(struct store *store, const struct config *config, int64_t id, int ra
 		       log_safe(o->recipients, 1000));
 		free(from);
 		printf("  queued %s, attempts %lld, next attempt %s, sent %s\n",
-		       fmt_time(o->created_at), (long long)o->attempts,
-		       strcmp(o->status, "queued") == 0 ? fmt_time(o->next_attempt_at) : "-",
-		       fmt_time(o->sent_at));
+		       cli_time(o->created_at), (long long)o->attempts,
+		       strcmp(o->status, "queued") == 0 ? cli_time(o->next_attempt_at) : "-",
+		       cli_time(o->sent_at));
 		if (o->last_code != NULL || o->last_error != NULL)
 			printf("  last result %s %s\n", o->last_code ? log_safe(o->last_code, 40) : "",
 			       o->last_error ? log_safe(o->last_error, 1000) : "");

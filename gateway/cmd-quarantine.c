@@ -32,17 +32,6 @@ quarantine_usage(FILE *out)
 		     "  retry   run held mail through the pipeline again (current limits)\n");
 }
 
-static const char *
-fmt_time(int64_t t)
-{
-	static char b[32];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%SZ", &tm);
-	return b;
-}
-
 static int
 quarantine_list(struct store *store, int all, int json)
 {
@@ -72,7 +61,7 @@ quarantine_list(struct store *store, int all, int json)
 	} else {
 		for (size_t i = 0; i < count; i++)
 			printf("%-5lld %-8s %s %9lld  %s  (%s)\n", (long long)qs[i].id, qs[i].status,
-			       fmt_time(qs[i].created_at), (long long)qs[i].raw_size,
+			       cli_time(qs[i].created_at), (long long)qs[i].raw_size,
 			       log_safe(qs[i].reason, 200), log_safe(qs[i].source, 200));
 		if (count == 0)
 			printf("(quarantine is empty)\n");
@@ -107,7 +96,7 @@ quarantine_show(struct store *store, const struct config *config, int64_t id, in
 		printf("Quarantine %lld (%s)\n  reason: %s\n  source: %s\n  received: %s\n"
 		       "  size: %lld bytes, sha256 %s\n",
 		       (long long)q->id, q->status, log_safe(q->reason, 500), log_safe(q->source, 300),
-		       fmt_time(q->created_at), (long long)q->raw_size, q->raw_sha256);
+		       cli_time(q->created_at), (long long)q->raw_size, q->raw_sha256);
 		if (q->ticket_id > 0)
 			printf("  released into ticket %lld\n", (long long)q->ticket_id);
 		/* What can be read of it, parsed with the configured limits. */

@@ -23,21 +23,6 @@ ticket_usage(FILE *out)
 		     "         and event log\n");
 }
 
-static const char *
-fmt_time(int64_t t)
-{
-	static char ring[4][32];
-	static unsigned int next;
-	char *b = ring[next++ % 4];
-	if (t <= 0)
-		return "-";
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(b, sizeof(ring[0]), "%Y-%m-%d %H:%M:%SZ", &tm);
-	return b;
-}
-
 static struct jsonout *
 ticket_json(const struct store_ticket *t)
 {
@@ -130,8 +115,8 @@ ticket_show(struct store *store, int64_t id, int json)
 		       t->customer_name ? " <" : "", log_safe(t->customer_address, 300),
 		       t->customer_name ? ">" : "");
 		printf("  created %s, updated %s, first response %s, due %s\n",
-		       fmt_time(t->created_at), fmt_time(t->updated_at),
-		       fmt_time(t->first_response_at), fmt_time(t->due_at));
+		       cli_time(t->created_at), cli_time(t->updated_at),
+		       cli_time(t->first_response_at), cli_time(t->due_at));
 		for (size_t i = 0; i < n_fields; i++)
 			printf("  field %s = %s\n", fields[i].name, log_safe(fields[i].value, 300));
 		for (size_t i = 0; i < n_hits; i++)
@@ -206,7 +191,7 @@ ticket_show(struct store *store, int64_t id, int json)
 			jsonout_append(jmsgs, o);
 		} else {
 			printf("\n--- message %lld (%s) %s\n", (long long)m->id, m->direction,
-			       fmt_time(m->date > 0 ? m->date : m->created_at));
+			       cli_time(m->date > 0 ? m->date : m->created_at));
 			printf("From: %s%s%s%s\n", m->from_name ? log_safe(m->from_name, 200) : "",
 			       m->from_name ? " <" : "", log_safe(m->from_address, 300),
 			       m->from_name ? ">" : "");
@@ -241,7 +226,7 @@ ticket_show(struct store *store, int64_t id, int json)
 	} else {
 		printf("\n--- events\n");
 		for (size_t i = 0; i < n_events; i++)
-			printf("%s %-12s %s\n", fmt_time(events[i].at), events[i].kind,
+			printf("%s %-12s %s\n", cli_time(events[i].at), events[i].kind,
 			       log_safe(events[i].detail, 500));
 	}
 out:

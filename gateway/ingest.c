@@ -284,22 +284,9 @@ is_own_address(const struct ingest *ingest, const char *address)
 	return thread_reply_address_parse(ingest->tc, address, &ticket, &role, &ignored) != 0;
 }
 
-static int
-event(struct ingest *ingest, int64_t ticket_id, const char *kind, const char **error_r,
-      const char *fmt, ...) DG_ATTR_PRINTF(5, 6);
-
-static int
-event(struct ingest *ingest, int64_t ticket_id, const char *kind, const char **error_r,
-      const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *detail = xvasprintf(fmt, ap);
-	va_end(ap);
-	int ret = store_event_add(ingest->store, ticket_id, kind, detail, error_r);
-	free(detail);
-	return ret;
-}
+/* An event on a ticket (printf-style detail). */
+#define event(ctx, ticket_id, kind, error_r, ...) \
+	store_event_addf((ctx)->store, ticket_id, kind, error_r, __VA_ARGS__)
 
 static int
 quarantine(struct ingest *ingest, const unsigned char *raw, size_t len,

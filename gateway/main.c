@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <time.h>
 
 #include "gateway/cli.h"
 #include "gateway/config.h"
@@ -48,6 +49,21 @@ usage(FILE *out)
 	for (size_t i = 0; i < N_ELEMENTS(commands); i++)
 		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nSee deskgate(8), deskgate.conf(5).\n");
+}
+
+const char *
+cli_time(int64_t t)
+{
+	static char ring[8][32];
+	static unsigned int next;
+	char *b = ring[next++ % N_ELEMENTS(ring)];
+	if (t <= 0)
+		return "-";
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(b, sizeof(ring[0]), "%Y-%m-%d %H:%M:%SZ", &tm);
+	return b;
 }
 
 int

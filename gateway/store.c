@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -1800,6 +1801,19 @@ store_event_add(struct store *store, int64_t ticket_id, const char *kind, const 
 	if (bind_ok(store, st, rc, "add event", error_r) < 0)
 		return -1;
 	return stmt_exec(store, st, "add event", error_r);
+}
+
+int
+store_event_addf(struct store *store, int64_t ticket_id, const char *kind, const char **error_r,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = xvasprintf(fmt, ap);
+	va_end(ap);
+	int ret = store_event_add(store, ticket_id, kind, detail, error_r);
+	free(detail);
+	return ret;
 }
 
 int

@@ -211,6 +211,9 @@ void store_participants_free(struct store_participant **partsp, size_t count);
 
 int store_event_add(struct store *store, int64_t ticket_id, const char *kind, const char *detail,
 		    const char **error_r);
+/* store_event_add() with a printf-style detail. */
+int store_event_addf(struct store *store, int64_t ticket_id, const char *kind,
+		     const char **error_r, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A ticket's events, oldest first; ticket_id 0: the events about no ticket. */
 int store_event_list(struct store *store, int64_t ticket_id, struct store_event **events_r,
 		     size_t *count_r, const char **error_r);

@@ -99,18 +99,6 @@ is_base32(const char *s, size_t len)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Read the key: hex digits on the first line. */
 static int
 secret_load(const char *path, struct thread_config *tc, const char **error_r)
@@ -132,7 +120,7 @@ secret_load(const char *path, struct thread_config *tc, const char **error_r)
 		return -1;
 	}
 	size_t len = (size_t)n, digits = 0;
-	while (digits < len && hexval((unsigned char)buf[digits]) >= 0)
+	while (digits < len && hex_digit_value((unsigned char)buf[digits]) >= 0)
 		digits++;
 	int bad = digits < len && buf[digits] != '\n' && buf[digits] != '\r';
 	if (bad || digits % 2 != 0 || digits / 2 < THREAD_SECRET_MIN || digits / 2 > SECRET_MAX) {
@@ -143,8 +131,8 @@ secret_load(const char *path, struct thread_config *tc, const char **error_r)
 		return -1;
 	}
 	for (size_t i = 0; i < digits / 2; i++)
-		tc->secret[i] = (unsigned char)(hexval((unsigned char)buf[2 * i]) << 4 |
-						hexval((unsigned char)buf[2 * i + 1]));
+		tc->secret[i] = (unsigned char)(hex_digit_value((unsigned char)buf[2 * i]) << 4 |
+						hex_digit_value((unsigned char)buf[2 * i + 1]));
 	tc->secret_len = digits / 2;
 	wipe(buf, sizeof(buf));
 	return 0;

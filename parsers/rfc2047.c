@@ -177,18 +177,6 @@ b_decode(const char *s, size_t len, struct buf *out)
 	return 0;
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Q: '_' is a space, =XX a byte; a '=' without two hex digits stays. */
 static void
 q_decode(const char *s, size_t len, struct buf *out)
@@ -198,8 +186,8 @@ q_decode(const char *s, size_t len, struct buf *out)
 		int hi, lo;
 		if (c == '_') {
 			buf_putc(out, ' ');
-		} else if (c == '=' && i + 2 < len && (hi = hex_value((unsigned char)s[i + 1])) >= 0 &&
-			   (lo = hex_value((unsigned char)s[i + 2])) >= 0) {
+		} else if (c == '=' && i + 2 < len && (hi = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
+			   (lo = hex_digit_value((unsigned char)s[i + 2])) >= 0) {
 			buf_putc(out, (unsigned char)(hi << 4 | lo));
 			i += 2;
 		} else {
@@ -483,8 +471,8 @@ rfc2231_decode(const char *value, size_t max_out)
 	buf_init(&bytes, plen);
 	for (size_t i = 0; i < plen; i++) {
 		int hi, lo;
-		if (p[i] == '%' && i + 2 < plen && (hi = hex_value((unsigned char)p[i + 1])) >= 0 &&
-		    (lo = hex_value((unsigned char)p[i + 2])) >= 0) {
+		if (p[i] == '%' && i + 2 < plen && (hi = hex_digit_value((unsigned char)p[i + 1])) >= 0 &&
+		    (lo = hex_digit_value((unsigned char)p[i + 2])) >= 0) {
 			buf_putc(&bytes, (unsigned char)(hi << 4 | lo));
 			i += 2;
 		} else {

@@ -260,6 +260,18 @@ str_trim(char *s)
 }
 
 int
+hex_digit_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 utf8_valid(const unsigned char *s, size_t len)
 {
 	size_t i = 0;

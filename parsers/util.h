@@ -65,6 +65,8 @@ int str_case_starts_with(const char *s, const char *prefix);
 int str_to_u64(const char *s, uint64_t max, uint64_t *value_r);
 /* Trim ASCII white space in place; returns s. */
 char *str_trim(char *s);
+/* The value of a hex digit (either case), or -1. */
+int hex_digit_value(unsigned char c);
 /* 1 when [s, s+len) is valid UTF-8 (no overlongs, no surrogates). */
 int utf8_valid(const unsigned char *s, size_t len);
 /* Length of the longest prefix of s (at most len bytes) that ends on a UTF-8
