@@ -72,7 +72,33 @@ struct ingest_msg {
 	struct dsn_report *report;
 	struct thread_decision decision;
 	struct rules_result *rules;
+	char *visible;	      /* the text without quoted history and signature */
+	size_t visible_len;
+	int have_visible;
 };
+
+/* The new text of the mail, stripped once (quote_strip() is the costliest
+   step of classification) for both the rules and the language. A text
+   quote_strip() refuses is used whole. */
+static const char *
+visible_text(struct ingest_msg *im, size_t *len_r)
+{
+	if (!im->have_visible) {
+		struct quote_result q;
+		const char *ignored;
+		const char *text = im->msg->text != NULL ? im->msg->text : "";
+		if (quote_strip(text, im->msg->text_len, 0, &q, &ignored) == 0) {
+			im->visible = q.text;
+			im->visible_len = q.len;
+		} else {
+			im->visible = xstrndup(text, im->msg->text_len);
+			im->visible_len = im->msg->text_len;
+		}
+		im->have_visible = 1;
+	}
+	*len_r = im->visible_len;
+	return im->visible;
+}
 
 static int64_t
 ingest_now(const struct ingest *ingest)
@@ -621,20 +647,12 @@ store_classification(struct ingest *ingest, struct ingest_msg *im, int64_t ticke
 /* The language to answer in: Content-Language, else the new text of the
    mail (quoted history left out), else the configured default. */
 static const char *
-reply_language(struct ingest *ingest, const struct mime_message *msg)
+reply_language(struct ingest *ingest, struct ingest_msg *im)
 {
-	struct quote_result q;
-	const char *ignored;
-	const char *text = msg->text != NULL ? msg->text : "";
-	size_t len = msg->text_len;
-	const char *lang;
-	if (quote_strip(text, len, QUOTE_KEEP_SIGNATURE, &q, &ignored) == 0) {
-		lang = lang_detect(msg->content_language, q.text, q.len, NULL, NULL);
-		free(q.text);
-	} else {
-		lang = lang_detect(msg->content_language, text, len, NULL, NULL);
-	}
-	return ack_language(ingest->config, lang);
+	size_t len;
+	const char *text = visible_text(im, &len);
+	return ack_language(ingest->config,
+			    lang_detect(im->msg->content_language, text, len, NULL, NULL));
 }
 
 static int
@@ -729,7 +747,7 @@ open_ticket(struct ingest *ingest, struct ingest_msg *im, int64_t *ticket_id_r,
 		.queue = rr != NULL ? rr->queue : NULL,
 		.customer_address = has_address(msg->from.address) ? msg->from.address : NULL,
 		.customer_name = msg->from.name,
-		.language = (char *)reply_language(ingest, msg),
+		.language = (char *)reply_language(ingest, im),
 	};
 	if (store_ticket_insert(ingest->store, &t, ticket_id_r, error_r) < 0)
 		return -1;
@@ -861,6 +879,7 @@ classify(struct ingest *ingest, struct ingest_msg *im)
 	if (ingest->rules == NULL)
 		return 0;
 	struct rules_input *in = rules_input_from_mime(im->msg, im->source->mailbox);
+	in->body_new = visible_text(im, &in->body_new_len);
 	rules_classify(ingest->rules, in, &im->rules);
 	rules_input_free(&in);
 	return 0;
@@ -938,6 +957,7 @@ ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
 	ret = ingest_parsed(ingest, &im, result, error_r);
 	thread_decision_clear(&im.decision);
 	rules_result_free(&im.rules);
+	free(im.visible);
 	dsn_report_free(&im.report);
 	mime_message_free(&im.msg);
 	return ret;
