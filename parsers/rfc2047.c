@@ -428,7 +428,26 @@ rfc2047_decode(const char *value, size_t max_out)
 	run_flush(&d);
 	buf_free(&d.run);
 	free(text);
-	return buf_steal(&d.out.b, NULL);
+	size_t out_len;
+	char *out = buf_steal(&d.out.b, &out_len);
+	if (!utf8_valid((const unsigned char *)out, out_len)) {
+		/* A malformed word kept literally can carry raw 8-bit bytes:
+		   the result must still be valid UTF-8. */
+		char *clean;
+		size_t clean_len;
+		int lossy;
+		const char *ignored;
+		if (charset_to_utf8("UTF-8", (const unsigned char *)out, out_len, max_out, &clean,
+				    &clean_len, &lossy, NULL, &ignored) == 0) {
+			free(out);
+			out = clean;
+		} else {
+			for (size_t i = 0; i < out_len; i++)
+				if ((unsigned char)out[i] >= 0x80)
+					out[i] = '?';
+		}
+	}
+	return out;
 }
 
 /* ------------------------------------------------------------------ */

@@ -366,10 +366,29 @@ test_encode_random(void)
 	test_assert_int(bad, 0);
 }
 
+/* Malformed words are kept literally; raw 8-bit bytes in them (found by
+   fuzzing mime) must not make the result invalid UTF-8. */
+static void
+test_decode_malformed_8bit(void)
+{
+	static const char *const cases[] = {
+		"=?qtf-8?q?Patrik_+EC3=A4ltstr=C3=B\xd1\x92\xc0\xc2\xdf\xc3\x8f\x9e?=",
+		"=?qtf-8?q?\xc0\xc2\xdf?= x",
+		"=?utf-8?q?ok?= \xff\xfe =?bogus",
+	};
+	test_begin("decode: malformed words with 8-bit bytes");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		char *d = rfc2047_decode(cases[i], 1000);
+		test_assert(d != NULL && utf8_valid((const unsigned char *)d, strlen(d)));
+		free(d);
+	}
+}
+
 int
 main(void)
 {
 	test_decode();
+	test_decode_malformed_8bit();
 	test_decode_huge();
 	test_rfc2231();
 	test_encode();
