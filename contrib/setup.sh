@@ -61,7 +61,7 @@ build() { # build DIR [configure args]
 
 # Run `make check`, print the harness summary as one plain line, and
 # show the logs of failed tests.
-check() { # check DIR LABEL
+check() { # check DIR LABEL (one word: it starts the summary line)
 	dir=$1; label=$2
 	echo "==> make check ($label)"
 	rc=0
@@ -79,6 +79,9 @@ check() { # check DIR LABEL
 		pass=$(sed -n 's/^# PASS: *//p' "$log"); fail=$(sed -n 's/^# FAIL: *//p' "$log")
 		err=$(sed -n 's/^# ERROR: *//p' "$log"); skip=$(sed -n 's/^# SKIP: *//p' "$log")
 		echo "$label: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed, ${skip:-0} skipped"
+		total_pass=$(( total_pass + ${pass:-0} ))
+		total_fail=$(( total_fail + ${fail:-0} + ${err:-0} ))
+		total_skip=$(( total_skip + ${skip:-0} ))
 	fi
 	return $rc
 }
@@ -89,12 +92,15 @@ if [ "$mode" = demo ]; then
 	exec bash contrib/demo.sh "$top/build/deskgate"
 fi
 
+total_pass=0 total_fail=0 total_skip=0
 echo "==> building"
 build build
 status=0
-check build "tests" || status=1
+check build tests || status=1
 echo "==> building with ASan+UBSan"
 build build-san --enable-sanitizers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	check build-san "tests under ASan+UBSan" || status=1
+	check build-san sanitizers || status=1
+[ $status -eq 0 ] || echo "FAILED: see the test logs above"
+echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

@@ -1,0 +1,225 @@
+#!/bin/bash
+# test-ack-vacation: issue 6 ("Never a loop") end to end with a real
+# vacation responder. A real Postfix delivers into a real Dovecot whose
+# LMTP runs Pigeonhole Sieve (Debian dovecot-sieve); the customer's mailbox
+# has an active script with `vacation`, which sends its replies through
+# Postfix (submission_host). deskgate reads the support mailbox over IMAP
+# (`deskgate run --once`) and sends its outbox through Postfix. The story:
+#   1. the customer writes to support; deskgate opens ticket 1 and sends
+#      the acknowledgement (Auto-Submitted: auto-replied);
+#   2. the customer's vacation must not answer the acknowledgement (RFC
+#      3834 5.2; Pigeonhole honours Auto-Submitted) -- and if it did,
+#      deskgate must not answer that;
+#   3. a plain mail from the support address in the ticket's thread (what
+#      an agent's answer looks like to the customer) does trigger the
+#      vacation reply, which arrives in the support mailbox;
+#   4. deskgate reads it and stays silent: no second acknowledgement, no
+#      new ticket, nothing more to the customer;
+#   5. two more rounds and drained queues later, both mailboxes are
+#      unchanged: the exchange stops there.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${top_srcdir:-$here/../..}
+builddir=${top_builddir:-.}
+. "$srcdir/tests/harness/lib.sh"
+. "$srcdir/tests/harness/dovecot.sh"
+. "$srcdir/tests/harness/postfix.sh"
+DG_TEST_NAME=test-ack-vacation
+dg_root_init test-ack-vacation
+dg_require_cmd python3 postfix dovecot doveadm openssl sqlite3
+[ "$(id -u)" = 0 ] || dg_skip "needs root to run Postfix"
+moddir=$(dovecot --build-options 2>/dev/null | sed -n 's/^Module dir: //p')
+[ -f "${moddir:-/usr/lib/dovecot/modules}/lib90_sieve_plugin.so" ] ||
+	dg_skip "Pigeonhole Sieve plugin not found (install dovecot-sieve)"
+deskgate=${DESKGATE:-$builddir/deskgate}
+helper="python3 $srcdir/tests/integration/agent-e2e.py"
+[ -x "$deskgate" ] || dg_fail "no deskgate binary at $deskgate"
+export DESKGATE_DATADIR=${DESKGATE_DATADIR:-$srcdir:$srcdir/contrib}
+
+support=support@example.test
+customer=wang@example.net
+# dg_postfix_adduser writes both configurations (Postfix's picks its ports
+# and Dovecot's): from here on DG_SMTP_PORT is known, Dovecot not started.
+for u in $support $customer; do
+	dg_postfix_adduser "$u" secret
+done
+[ -n "${DG_SMTP_PORT:-}" ] && [ -f "$DG_DOVECOT_CONF" ] || dg_fail "harness did not write the configs"
+
+# Pigeonhole for LMTP deliveries; vacation replies go to our Postfix.
+cat >>"$DG_DOVECOT_CONF" <<CONF
+
+# test-ack-vacation: Pigeonhole Sieve on delivery
+submission_host = 127.0.0.1:$DG_SMTP_PORT
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_vacation_min_period = 1d
+}
+CONF
+
+# The customer is away: an active script in the home directory.
+chome=$(dirname "$(dg_maildir $customer)")
+cat >"$chome/.dovecot.sieve" <<'SIEVE'
+require "vacation";
+vacation :days 1 :addresses ["wang@example.net"]
+  "I am away until Monday and will read your mail then.";
+SIEVE
+mkdir -p "$chome/sieve"
+chown -R "$DG_MAIL_USER:" "$chome"
+
+dg_dovecot_start
+dg_postfix_start
+
+gw=$DG_ROOT/gw
+"$deskgate" init --address $support --hostname gw.example.test "$gw" >/dev/null ||
+	dg_fail "deskgate init"
+conf=$gw/deskgate.conf
+sed -i -e '/^\[general\]/a support_name = Example Support' \
+	-e "/^\[smtp\]/a host = 127.0.0.1\nport = $DG_SMTP_PORT\nsecurity = none\ntimeout = 10s" \
+	"$conf"
+cat >>"$conf" <<CONF
+
+[mailbox support]
+host = 127.0.0.1
+port = $DG_IMAP_PORT
+security = none
+username = $support
+password = secret
+timeout = 10
+CONF
+"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 ||
+	dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+
+count() { $helper count "$(dg_maildir "$1")" "${2:-}" "${3:-}"; }
+# wait_count USER N [HEADER SUBSTRING]: until USER's INBOX has N such messages
+wait_count() {
+	local user=$1 want=$2
+	shift 2
+	is_n() { [ "$(count "$user" "$@")" -ge "$want" ]; }
+	dg_wait_for 20 is_n "$@" || dg_fail "$user: $(count "$user" "$@") message(s) $*, want $want"
+}
+sql() { sqlite3 "$gw/deskgate.db" "$1"; }
+acks() { sql "select count(*) from outbox where kind = 'ack'"; }
+tickets() { sql 'select count(*) from tickets'; }
+outbox() { sql 'select count(*) from outbox'; }
+
+# process: deskgate reads the support mailbox once and sends what it queued
+process() {
+	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 ||
+		dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
+	local left
+	left=$(sql "select count(*) from outbox where status <> 'sent'")
+	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
+}
+# drain: wait until Postfix has delivered everything (vacation replies
+# are submitted during LMTP delivery, so loop until nothing new comes)
+drain() {
+	local i
+	for i in 1 2 3; do
+		dg_postfix_flush
+		dg_wait_for 20 dg_postfix_queue_empty || dg_fail "Postfix queue did not drain"
+		sleep 1
+	done
+}
+# send FROM TO SUBJECT TEXT [EXTRA HEADER LINES]: a plain mail through Postfix
+send() {
+	python3 - "$DG_SMTP_PORT" "$@" <<'PY' || dg_fail "sending $3 failed"
+import smtplib, sys
+from email.message import EmailMessage
+from email.utils import make_msgid, formatdate
+port, frm, to, subject, text = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+m = EmailMessage()
+m["From"] = frm
+m["To"] = to
+m["Subject"] = subject
+m["Date"] = formatdate(localtime=False)
+m["Message-ID"] = make_msgid(domain=frm.split("@")[1].rstrip(">"))
+for line in sys.argv[6:]:
+    name, value = line.split(":", 1)
+    m[name] = value.strip()
+m.set_content(text)
+with smtplib.SMTP("127.0.0.1", port) as s:
+    s.send_message(m)
+PY
+}
+sieve_log() { grep -i "sieve\|vacation" "$DG_ROOT/dovecot/dovecot.log" 2>/dev/null | tail -5; }
+
+dg_log "1. the customer writes to support"
+send "Wang Xiaoming <$customer>" $support "Deposit not credited" \
+	"Hello, my deposit of 500 USDT from yesterday has not arrived (order ORD20250311001)."
+wait_count $support 1
+process
+dg_assert_eq 1 "$(tickets)" "tickets after the customer's mail"
+dg_assert_eq 1 "$(acks)" "acknowledgements after the customer's mail"
+wait_count $customer 1 From support@
+cm=$(dg_maildir $customer)
+dg_assert_eq auto-replied "$($helper get "$cm" From support@ Auto-Submitted)" \
+	"the acknowledgement's Auto-Submitted"
+ack_subject=$($helper get "$cm" From support@ Subject)
+case $ack_subject in *"[Support #1]"*) ;; *) dg_fail "acknowledgement subject: $ack_subject" ;; esac
+
+dg_log "2. the customer's vacation and the acknowledgement"
+drain
+# Did Pigeonhole see the acknowledgement at all? Its log says what it did.
+grep -q "sieve" "$DG_ROOT/dovecot/dovecot.log" 2>/dev/null ||
+	dg_fail "Pigeonhole did not run on delivery: $(tail -5 "$DG_ROOT/dovecot/dovecot.log")"
+vac_for_ack=$(count $support Auto-Submitted auto-replied)
+ack_id=$($helper get "$cm" From support@ Message-ID)
+if [ "$vac_for_ack" = 0 ]; then
+	dg_log "Pigeonhole did not answer the acknowledgement (it carries Auto-Submitted):"
+	grep -F "msgid=$ack_id" "$DG_ROOT/dovecot/dovecot.log" | grep -i vacation | sed 's/.*Info: /  /'
+else
+	dg_log "Pigeonhole answered the acknowledgement ($vac_for_ack); deskgate must stay silent"
+	process
+	dg_assert_eq 1 "$(acks)" "acknowledgements after a vacation reply to the acknowledgement"
+	dg_assert_eq 1 "$(tickets)" "tickets after a vacation reply to the acknowledgement"
+fi
+
+dg_log "3. a plain mail from the support address triggers the vacation reply"
+# What an agent's answer looks like to the customer: from the support
+# address, in the ticket's thread, no Auto-Submitted.
+send "Example Support <$support>" "$customer" "Re: $ack_subject" \
+	"Dear customer, we are looking into your deposit." \
+	"In-Reply-To: $ack_id"
+wait_count $customer 2
+has_vacation() { [ "$(count $support Auto-Submitted auto-replied)" -gt "$vac_for_ack" ]; }
+dg_wait_for 20 has_vacation || dg_fail "no vacation reply in the support mailbox; log: $(sieve_log)"
+vac_from=$($helper get "$(dg_maildir $support)" Auto-Submitted auto-replied From)
+case $vac_from in *"$customer"*) ;; *) dg_fail "vacation reply From: $vac_from" ;; esac
+dg_log "vacation reply: $($helper get "$(dg_maildir $support)" Auto-Submitted auto-replied Subject)"
+
+dg_log "4. deskgate reads the vacation reply and stays silent"
+cust_before=$(count $customer)
+outbox_before=$(outbox)
+process
+dg_assert_eq 1 "$(acks)" "acknowledgements after the vacation reply"
+dg_assert_eq 1 "$(tickets)" "tickets after the vacation reply"
+dg_assert_eq "$outbox_before" "$(outbox)" "outbox rows queued for the vacation reply"
+# It threads to ticket 1 (the "[Support #1]" tag in "Auto: Re: ..."), is
+# kept there as the customer's automatic reply, and is not acknowledged.
+dg_assert_eq 2 "$(sql "select count(*) from messages where ticket_id = 1 and direction = 'in'")" \
+	"inbound messages on ticket 1 (the mail and the vacation reply)"
+dg_assert_eq 1 "$(sql "select count(*) from events where ticket_id = 1 and kind = 'ack' and detail like '%automatic reply%'")" \
+	"ack refusal event for the vacation reply"
+drain
+dg_assert_eq "$cust_before" "$(count $customer)" "the customer's mailbox after the vacation reply"
+
+dg_log "5. two more rounds: the exchange stops there"
+sup_n=$(count $support)
+cust_n=$(count $customer)
+process
+drain
+process
+drain
+dg_assert_eq "$sup_n" "$(count $support)" "the support mailbox after two more rounds"
+dg_assert_eq "$cust_n" "$(count $customer)" "the customer's mailbox after two more rounds"
+dg_assert_eq 1 "$(acks)" "acknowledgements at the end"
+dg_assert_eq 1 "$(tickets)" "tickets at the end"
+dg_log "the customer's mailbox (headers only):"
+$helper thread "$cm"
+dg_log "the support mailbox (headers only):"
+$helper thread "$(dg_maildir $support)"
+dg_log "ticket 1 events: $(sql "select kind || ': ' || substr(detail, 1, 80) from events where ticket_id = 1 or kind = 'report'" 2>/dev/null | tr '\n' ';')"
+dg_log "all steps passed"
