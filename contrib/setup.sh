@@ -101,6 +101,14 @@ echo "==> building with ASan+UBSan"
 build build-san --enable-sanitizers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	check build-san sanitizers || status=1
+echo "==> make distcheck (the release tarball builds and passes its tests)"
+if (cd build && make -s -j"$jobs" distcheck >distcheck.log 2>&1); then
+	total_pass=$((total_pass + 1))
+	echo "distcheck: ok"
+else
+	total_fail=$((total_fail + 1)); status=1
+	echo "distcheck: FAILED"; tail -n 40 build/distcheck.log
+fi
 [ $status -eq 0 ] || echo "FAILED: see the test logs above"
 echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status
