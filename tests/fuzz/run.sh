@@ -46,9 +46,10 @@ mkdir -p "$work/crashes" || exit 2
 if [ $# -eq 0 ]; then
 	set --
 	for bin in "$build"/tests/fuzz/fuzz-*; do
-		[ -x "$bin" ] && [ -f "$bin" ] || continue
 		case $bin in *.o) continue ;; esac
-		set -- "$@" "${bin##*/fuzz-}"
+		if [ -f "$bin" ] && [ -x "$bin" ]; then
+			set -- "$@" "${bin##*/fuzz-}"
+		fi
 	done
 	if [ $# -eq 0 ]; then
 		echo "run.sh: no fuzz targets in $build/tests/fuzz: build with" \
@@ -72,7 +73,8 @@ for t in "$@"; do
 		continue
 	fi
 	mkdir -p "$work/corpus/$t"
-	before=$(ls "$work/crashes" | grep -c "^$t-")
+	stamp=$work/.started-$t
+	: >"$stamp"
 	dict=
 	[ -f "$src/tests/fuzz/dict/$t.dict" ] && dict=-dict=$src/tests/fuzz/dict/$t.dict
 	extra=
@@ -88,13 +90,13 @@ for t in "$@"; do
 	[ -n "$execs" ] || execs=0
 	elapsed=$((end - start))
 	rate=$((execs / (elapsed > 0 ? elapsed : 1)))
-	ncorpus=$(ls "$work/corpus/$t" | wc -l)
-	after=$(ls "$work/crashes" | grep -c "^$t-")
-	new=$((after - before))
+	ncorpus=$(find "$work/corpus/$t" -type f | wc -l)
+	crashes=$(find "$work/crashes" -type f -name "$t-*" -newer "$stamp" | sort)
+	new=$(printf '%s' "$crashes" | grep -c .)
 	printf '%-10s %8d %12d %9d %7d  %d\n' "$t" "$elapsed" "$execs" "$rate" "$ncorpus" "$new"
 	if [ "$new" -gt 0 ]; then
 		status=1
-		ls "$work/crashes" | grep "^$t-" | sed "s|^|           $work/crashes/|"
+		printf '%s\n' "$crashes" | sed 's/^/           /'
 		grep -m 1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|fuzz check failed' \
 			"$work/$t.log" | sed 's/^/           /'
 	fi
