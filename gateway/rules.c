@@ -1728,8 +1728,17 @@ take_name(struct parser *ps, const char *what, char **name_r)
 			     tok_describe(ps));
 		return -1;
 	}
-	*name_r = xstrdup(ps->text);
-	return lex_next(ps);
+	/* *name_r changes only on success (a second `queue` replaces the
+	   first; a lexer error after the name leaks nothing). */
+	char *name = xstrdup(ps->text);
+	int ret = lex_next(ps);
+	if (ret < 0) {
+		free(name);
+		return ret;
+	}
+	free(*name_r);
+	*name_r = name;
+	return ret;
 }
 
 static int
@@ -1804,7 +1813,7 @@ parse_action(struct parser *ps, struct rule *r)
 			return -1;
 		}
 		while (!at_statement_end(ps)) {
-			char *tag;
+			char *tag = NULL;
 			if (take_name(ps, "tag", &tag) < 0)
 				return -1;
 			r->tags = xreallocarray(r->tags, r->n_tags + 1, sizeof(*r->tags));
