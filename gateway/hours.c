@@ -281,17 +281,17 @@ parse_holidays(struct hours *h, const char *s)
 }
 
 int
-hours_new(const char *timezone, const char *week, const char *holidays, struct hours **hours_r,
+hours_new(const char *tz_name, const char *week, const char *holidays, struct hours **hours_r,
 	  const char **error_r)
 {
 	*hours_r = NULL;
-	const char *why = check_timezone(timezone != NULL ? timezone : "");
+	const char *why = check_timezone(tz_name != NULL ? tz_name : "");
 	if (why != NULL) {
 		*error_r = why;
 		return -1;
 	}
 	struct hours *h = xcalloc(1, sizeof(*h));
-	h->tz = xstrdup(timezone);
+	h->tz = xstrdup(tz_name);
 	h->target[0] = 3600;
 	h->target[1] = 4 * 3600;
 	h->target[2] = 24 * 3600;

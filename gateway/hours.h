@@ -35,7 +35,7 @@ struct hours;
 /* Parse and validate. timezone must name a zone file in the tz database
    ($TZDIR or /usr/share/zoneinfo). holidays may be NULL or "". -1 with
    *error_r naming the bad part. */
-int hours_new(const char *timezone, const char *week, const char *holidays,
+int hours_new(const char *tz_name, const char *week, const char *holidays,
 	      struct hours **hours_r, const char **error_r);
 void hours_free(struct hours **hoursp);
 

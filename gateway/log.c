@@ -45,6 +45,9 @@ log_level_parse(const char *s, enum log_level *level_r)
 	return -1;
 }
 
+static void log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap,
+		       int with_errno) DG_ATTR_PRINTF(3, 0);
+
 static void
 log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap, int with_errno)
 {
