@@ -31,10 +31,14 @@ for round in 1 2 3 4 5 6; do
 	before=$(rows "$G" 2>/dev/null || echo 0)
 	[ "$before" -ge $TOTAL ] && break
 	gw_start "$G"
-	# wait until this run has started storing, then a random extra delay
-	progressed() { [ "$(rows "$G" 2>/dev/null || echo 0)" -gt "$before" ]; }
-	dg_wait_for 15 progressed || { tail "$G/run.log"; dg_fail "round $round: no progress"; }
-	sleep "0.$((RANDOM % 6))$((RANDOM % 10))"
+	# Kill at a random point of this round's share of what is left, chosen
+	# by progress rather than by time, so that the kill lands mid-backlog
+	# however fast the machine is.
+	share=$(( (TOTAL - before) / (7 - round) ))
+	[ "$share" -ge 1 ] || share=1
+	target=$(( before + 1 + RANDOM % share ))
+	progressed() { [ "$(rows "$G" 2>/dev/null || echo 0)" -ge "$target" ]; }
+	dg_wait_for 30 progressed || { tail "$G/run.log"; dg_fail "round $round: no progress"; }
 	kill -KILL "$GW_PID"
 	wait "$GW_PID" 2>/dev/null
 	GW_PID=
