@@ -631,6 +631,18 @@ op_end(struct store *store, int ok, const char *what, const char **error_r)
 	return -1;
 }
 
+/* Free an array of count rows of size bytes, each released with clear
+   (shared by the *s_free functions of every record type). */
+static void
+rows_free(void *items, size_t count, size_t size, void (*clear)(void *item))
+{
+	if (items == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		clear((unsigned char *)items + i * size);
+	free(items);
+}
+
 /* ---- files ----------------------------------------------------------- */
 
 static int
@@ -1409,11 +1421,7 @@ store_ticket_free(struct store_ticket **ticketp)
 void
 store_tickets_free(struct store_ticket **ticketsp, size_t count)
 {
-	if (*ticketsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		ticket_clear(&(*ticketsp)[i]);
-	free(*ticketsp);
+	rows_free(*ticketsp, count, sizeof(**ticketsp), ticket_clear);
 	*ticketsp = NULL;
 }
 
@@ -1533,11 +1541,7 @@ store_message_count(struct store *store, int64_t *count_r, const char **error_r)
 void
 store_messages_free(struct store_message **msgsp, size_t count)
 {
-	if (*msgsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		message_clear(&(*msgsp)[i]);
-	free(*msgsp);
+	rows_free(*msgsp, count, sizeof(**msgsp), message_clear);
 	*msgsp = NULL;
 }
 
@@ -1667,11 +1671,7 @@ store_attachment_list(struct store *store, int64_t message_row_id,
 void
 store_attachments_free(struct store_attachment **attsp, size_t count)
 {
-	if (*attsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		attachment_clear(&(*attsp)[i]);
-	free(*attsp);
+	rows_free(*attsp, count, sizeof(**attsp), attachment_clear);
 	*attsp = NULL;
 }
 
@@ -1729,11 +1729,7 @@ store_participant_list(struct store *store, int64_t ticket_id,
 void
 store_participants_free(struct store_participant **partsp, size_t count)
 {
-	if (*partsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		participant_clear(&(*partsp)[i]);
-	free(*partsp);
+	rows_free(*partsp, count, sizeof(**partsp), participant_clear);
 	*partsp = NULL;
 }
 
@@ -1837,11 +1833,7 @@ store_event_list(struct store *store, int64_t ticket_id, struct store_event **ev
 void
 store_events_free(struct store_event **eventsp, size_t count)
 {
-	if (*eventsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		event_clear(&(*eventsp)[i]);
-	free(*eventsp);
+	rows_free(*eventsp, count, sizeof(**eventsp), event_clear);
 	*eventsp = NULL;
 }
 
@@ -1971,11 +1963,7 @@ store_quarantine_free(struct store_quarantine **qp)
 void
 store_quarantines_free(struct store_quarantine **qsp, size_t count)
 {
-	if (*qsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		quarantine_clear(&(*qsp)[i]);
-	free(*qsp);
+	rows_free(*qsp, count, sizeof(**qsp), quarantine_clear);
 	*qsp = NULL;
 }
 
@@ -2076,11 +2064,7 @@ store_ticket_field_list(struct store *store, int64_t ticket_id, struct store_fie
 void
 store_fields_free(struct store_field **fieldsp, size_t count)
 {
-	if (*fieldsp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		field_clear(&(*fieldsp)[i]);
-	free(*fieldsp);
+	rows_free(*fieldsp, count, sizeof(**fieldsp), field_clear);
 	*fieldsp = NULL;
 }
 
@@ -2314,10 +2298,6 @@ store_outbox_free(struct store_outbox **op)
 void
 store_outboxes_free(struct store_outbox **listp, size_t count)
 {
-	if (*listp == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		outbox_clear(&(*listp)[i]);
-	free(*listp);
+	rows_free(*listp, count, sizeof(**listp), outbox_clear);
 	*listp = NULL;
 }
