@@ -19,4 +19,10 @@ missing=""
 done > "${TMPDIR:-/tmp}/dg-missing-keys.$$"
 missing=$(cat "${TMPDIR:-/tmp}/dg-missing-keys.$$"); rm -f "${TMPDIR:-/tmp}/dg-missing-keys.$$"
 tl_assert_eq "every key documented in deskgate.conf(5)" "$missing" ""
+# The page is generated from the key table: types, defaults and texts must
+# be current too (after a change: python3 man/gen-conf-page.py DESKGATE > man/deskgate.conf.5).
+if command -v python3 >/dev/null; then
+	stale=$(python3 "$top_srcdir/man/gen-conf-page.py" "$DESKGATE" | diff "$page" - | head -n 20)
+	tl_assert_eq "deskgate.conf(5) matches the key table" "$stale" ""
+fi
 tl_done
