@@ -180,7 +180,7 @@ static const struct config_key mailbox_keys[] = {
 static const struct config_key rules_keys[] = {
 	{ "dir", CONFIG_PATH, NULL, 0, 0, R(dir), NULL,
 	  "Directory of classification rule files (*.rules, read in name order); see "
-	  "deskgate-rules(5). Default: the installed rules, " PKGDATADIR "/rules.d." },
+	  "deskgate-rules(5). Default: the installed DATADIR/deskgate/rules.d." },
 	{ "match_limit", CONFIG_UINT, "1000000", 1000, UINT32_MAX, R(match_limit), NULL,
 	  "PCRE2 match limit per pattern match; a pattern that hits it counts as no match and is logged." },
 	{ "depth_limit", CONFIG_UINT, "100000", 100, UINT32_MAX, R(depth_limit), NULL,
