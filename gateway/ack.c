@@ -21,7 +21,8 @@
 #include "gateway/hours.h"
 #include "gateway/template.h"
 #include "parsers/lang.h"
-#include "parsers/util.h"
+#include "base/file.h"
+#include "base/util.h"
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/share/deskgate"
@@ -554,43 +555,6 @@ safe_name(const char *s)
 	return 1;
 }
 
-/* Read a whole file of at most max bytes. 1 read, 0 absent, -1 error. */
-static int
-read_file(const char *path, size_t max, char **data_r, size_t *len_r, const char **error_r)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		*error_r = errf("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	struct buf b;
-	buf_init(&b, max);
-	char chunk[8192];
-	size_t n;
-	int ret = 1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-		if (buf_append(&b, chunk, n) < 0) {
-			*error_r = errf("%s: larger than %zu bytes", path, max);
-			ret = -1;
-			break;
-		}
-	}
-	if (ret == 1 && ferror(fp)) {
-		*error_r = errf("%s: read error", path);
-		ret = -1;
-	}
-	fclose(fp);
-	if (ret < 0) {
-		buf_free(&b);
-		return -1;
-	}
-	*data_r = buf_steal(&b, len_r);
-	buf_free(&b);
-	return 1;
-}
-
 /* Find rel (e.g. "ack/other.en.txt") in the directories. 1 with the
    content and its path, 0 absent, -1 error. */
 static int
@@ -599,7 +563,7 @@ find_file(const struct ack_templates *t, const char *rel, char **data_r, size_t 
 {
 	for (size_t i = 0; i < t->n_dirs; i++) {
 		char *path = xasprintf("%s/%s", t->dirs[i], rel);
-		int ret = read_file(path, t->limits.max_source, data_r, len_r, error_r);
+		int ret = file_read(path, t->limits.max_source, data_r, len_r, error_r);
 		if (ret != 0) {
 			if (ret > 0)
 				*path_r = path;
@@ -983,7 +947,7 @@ check_file(const struct ack_templates *t, const char *dir, const char *sub, cons
 		free(path);
 		return 1;
 	}
-	int r = read_file(path, t->limits.max_source, &src, &len, &error);
+	int r = file_read(path, t->limits.max_source, &src, &len, &error);
 	if (r <= 0) {
 		fprintf(out, "%s\n", r < 0 ? error : errf("%s: cannot read", path));
 		free(path);

@@ -24,7 +24,7 @@
 #include "parsers/agentcmd.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Earlier tickets of a customer are counted among this many newest
    tickets (the store has no index by customer). */

@@ -25,38 +25,10 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "parsers/mbox.h"
-#include "parsers/util.h"
+#include "base/file.h"
+#include "base/util.h"
 
 #define IMPORT_BATCH 200
-
-/* Read a whole stream, bounded by max (a larger input is an error: the
-   MTA's own size limit is the real bound, see deskgate(8)). */
-static int
-read_all(int fd, size_t max, unsigned char **data_r, size_t *len_r, const char **error_r)
-{
-	struct buf b;
-	buf_init(&b, max);
-	unsigned char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			*error_r = errf("read: %s", strerror(errno));
-			buf_free(&b);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (buf_append(&b, chunk, (size_t)n) < 0) {
-			*error_r = errf("input larger than %zu bytes", max);
-			buf_free(&b);
-			return -1;
-		}
-	}
-	*data_r = (unsigned char *)buf_steal(&b, len_r);
-	return 0;
-}
 
 /* Whatever the configured limit, keep at most this much in memory for a
    message that will be quarantined as oversized. */
@@ -109,7 +81,7 @@ cmd_ingest(int argc, char **argv)
 	}
 	unsigned char *raw;
 	size_t len;
-	int ret = read_all(fd, read_ceiling(config), &raw, &len, &error);
+	int ret = file_read_fd(fd, read_ceiling(config), (char **)&raw, &len, &error);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (ret < 0) {
@@ -260,7 +232,7 @@ import_file(struct import *im, const char *path)
 	}
 	unsigned char *raw;
 	size_t len;
-	int ret = read_all(fd, read_ceiling(im->config), &raw, &len, &error);
+	int ret = file_read_fd(fd, read_ceiling(im->config), (char **)&raw, &len, &error);
 	close(fd);
 	if (ret < 0) {
 		log_warnx("import: %s: %s", path, error);

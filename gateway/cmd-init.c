@@ -21,7 +21,7 @@
 #include "gateway/crypto.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static void
 init_usage(FILE *out)

@@ -13,7 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static void
 outbox_usage(FILE *out)

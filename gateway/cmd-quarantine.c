@@ -18,7 +18,7 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static void
 quarantine_usage(FILE *out)

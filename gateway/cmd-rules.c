@@ -35,7 +35,8 @@
 #include "gateway/rules.h"
 #include "gateway/store.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/file.h"
+#include "base/util.h"
 
 #define EVAL_MAX_FILE (512 * 1024 * 1024)
 #define EVAL_MAX_CATEGORIES 256
@@ -118,36 +119,15 @@ opts_add_path(struct rules_opts *o, const char *path)
 	o->paths[o->n_paths++] = path;
 }
 
-/* Read a whole file into memory, at most max bytes. */
+/* Read a whole file into memory, at most max bytes ("-" is standard input). */
 static unsigned char *
 read_file(const char *path, size_t max, size_t *len_r, const char **error_r)
 {
-	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (fp == NULL) {
-		*error_r = errf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct buf b;
-	buf_init(&b, max);
-	unsigned char chunk[65536];
-	size_t n;
-	int too_big = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
-		if (buf_append(&b, chunk, n) < 0) {
-			too_big = 1;
-			break;
-		}
-	}
-	int failed = ferror(fp);
-	if (fp != stdin)
-		fclose(fp);
-	if (too_big || failed) {
-		*error_r = too_big ? errf("%s: larger than %zu bytes", path, max)
-				   : errf("%s: read error", path);
-		buf_free(&b);
-		return NULL;
-	}
-	return (unsigned char *)buf_steal(&b, len_r);
+	char *data = NULL;
+	int ret = file_read(path, max, &data, len_r, error_r);
+	if (ret == 0)
+		*error_r = errf("%s: %s", path, strerror(ENOENT));
+	return ret > 0 ? (unsigned char *)data : NULL;
 }
 
 /* The configured limits, or mime's defaults without a configuration. */

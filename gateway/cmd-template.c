@@ -33,7 +33,7 @@
 #include "parsers/autoreply.h"
 #include "parsers/lang.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static void
 template_usage(FILE *out)

@@ -11,7 +11,7 @@
 #include "gateway/jsonout.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static void
 ticket_usage(FILE *out)

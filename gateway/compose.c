@@ -18,7 +18,8 @@
 #include "gateway/compose.h"
 #include "gateway/crypto.h"
 #include "parsers/rfc2047.h"
-#include "parsers/util.h"
+#include "base/base32.h"
+#include "base/util.h"
 
 #define COMPOSE_FOLD 78		/* fold header lines at this column */
 #define COMPOSE_BODY_LINE 76	/* longest encoded body line */
@@ -494,25 +495,6 @@ compose_set_max_size(struct compose *c, size_t max)
 
 /* ---- Message-IDs ---------------------------------------------------------- */
 
-static void
-base32(const unsigned char *in, size_t len, char *out)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-	size_t o = 0;
-	unsigned int acc = 0, bits = 0;
-	for (size_t i = 0; i < len; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 5) {
-			out[o++] = alphabet[(acc >> (bits - 5)) & 31];
-			bits -= 5;
-		}
-	}
-	if (bits > 0)
-		out[o++] = alphabet[(acc << (5 - bits)) & 31];
-	out[o] = '\0';
-}
-
 /* 16 random bytes as 26 base32 characters. */
 static int
 random_token(char out[27], const char **error_r)
@@ -520,7 +502,7 @@ random_token(char out[27], const char **error_r)
 	unsigned char rnd[16];
 	if (crypto_random(rnd, sizeof(rnd), error_r) < 0)
 		return -1;
-	base32(rnd, sizeof(rnd), out);
+	base32_encode(rnd, sizeof(rnd), out);
 	return 0;
 }
 

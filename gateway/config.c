@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "gateway/config.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 enum config_type {
 	CONFIG_STRING,	 /* char * */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "gateway/crypto.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 struct crypto_sha256 {
 	EVP_MD_CTX *md;

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "gateway/hours.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define MAX_RANGES 8	    /* opening ranges per weekday */
 #define MAX_HOLIDAYS 1000   /* holiday entries */

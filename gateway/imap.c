@@ -25,7 +25,7 @@
 #include "gateway/crypto.h"
 #include "gateway/imap.h"
 #include "gateway/log.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* A UID set longer than this many ranges is sent in several commands, to
    stay well under servers' command line limits (Dovecot: 64 KiB). */

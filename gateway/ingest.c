@@ -39,7 +39,7 @@
 #include "parsers/lang.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define LOOP_HEADER "X-Deskgate-Loop"
 

@@ -9,7 +9,7 @@
 #ifndef DG_LOG_H
 #define DG_LOG_H
 
-#include "parsers/util.h"
+#include "base/util.h"
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 

@@ -17,7 +17,7 @@
 #include "gateway/smtp.h"
 #include "gateway/store.h"
 #include "parsers/dsn.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define OUTBOX_BATCH 50		 /* rows fetched per store query */
 #define OUTBOX_RELAY_BACKOFF_MAX 3600 /* longest pause of the queue for a dead relay */

@@ -26,7 +26,7 @@
 #include "gateway/log.h"
 #include "gateway/poller.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define BACKOFF_INITIAL 1.0
 #define BACKOFF_MAX 300.0

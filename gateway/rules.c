@@ -25,8 +25,8 @@
 #include "gateway/rules.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
-#include "parsers/strset.h"
-#include "parsers/util.h"
+#include "base/strset.h"
+#include "base/util.h"
 
 /* Limits on what an admin's files can make us do at load time. */
 #define RULES_MAX_FILE_SIZE (4 * 1024 * 1024)

@@ -29,7 +29,7 @@
  * as "no match" and is listed in rules_result.limit_hits with the rule's
  * name so that the caller logs it; it never stalls the caller.
  *
- * Speed: a prefilter (parsers/strset.h) finds in one pass which words of
+ * Speed: a prefilter (base/strset.h) finds in one pass which words of
  * all patterns occur in the subject and body, and a pattern whose required
  * words are absent is not run (see rules.c and deskgate-rules(5)).
  *

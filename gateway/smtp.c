@@ -22,7 +22,7 @@
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/smtp.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define SMTP_SECRET_MAX 8192
 

@@ -23,7 +23,7 @@
 
 #include "gateway/crypto.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* PRAGMA application_id: "DSKG", so that another program's SQLite file is
    refused instead of being migrated. */

@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "gateway/template.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* ---- data ------------------------------------------------------------- */
 

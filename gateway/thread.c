@@ -21,7 +21,8 @@
 #include "gateway/store.h"
 #include "gateway/thread.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/base32.h"
+#include "base/util.h"
 
 #define SECRET_MAX 64
 #define MSGID_RANDOM_BYTES 15 /* 120 bits, 24 base32 characters */
@@ -71,32 +72,6 @@ wipe(void *p, size_t len)
 	while (len-- > 0)
 		*v++ = 0;
 #endif
-}
-
-static void
-base32(const unsigned char *in, size_t len, char *out)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-	size_t o = 0;
-	for (size_t i = 0; i + 5 <= len; i += 5) {
-		uint64_t v = 0;
-		for (int k = 0; k < 5; k++)
-			v = v << 8 | in[i + (size_t)k];
-		for (int k = 7; k >= 0; k--)
-			out[o++] = alphabet[(v >> (5 * k)) & 31];
-	}
-	out[o] = '\0';
-}
-
-static int
-is_base32(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7')))
-			return 0;
-	}
-	return 1;
 }
 
 /* Read the key: hex digits on the first line. */
@@ -292,7 +267,7 @@ make_tag(const struct thread_config *tc, int64_t ticket_id, char side,
 	unsigned char mac[32];
 	int n = snprintf(data, sizeof(data), "deskgate-reply-v1:%lld:%c", (long long)ticket_id, side);
 	crypto_hmac_sha256(tc->secret, tc->secret_len, data, (size_t)n, mac);
-	base32(mac, THREAD_TAG_LEN * 5 / 8, out);
+	base32_encode(mac, THREAD_TAG_LEN * 5 / 8, out);
 	wipe(mac, sizeof(mac));
 }
 
@@ -360,7 +335,7 @@ thread_reply_address_parse(const struct thread_config *tc, const char *address,
 		num[digits] = '\0';
 		if (str_to_u64(num, INT64_MAX, &ticket) < 0 || ticket == 0)
 			why = "bad ticket number";
-		else if (tlen != THREAD_TAG_LEN || !is_base32(tag, tlen))
+		else if (tlen != THREAD_TAG_LEN || !base32_valid(tag, tlen))
 			why = "malformed tag";
 	}
 	if (why == NULL) {
@@ -488,7 +463,7 @@ thread_message_id_new(const struct thread_config *tc, int64_t ticket_id, char **
 	char enc[MSGID_RANDOM_LEN + 1];
 	if (crypto_random(rnd, sizeof(rnd), error_r) < 0)
 		return -1;
-	base32(rnd, sizeof(rnd), enc);
+	base32_encode(rnd, sizeof(rnd), enc);
 	*msgid_r = xasprintf("dg.%lld.%s@%s", (long long)(ticket_id > 0 ? ticket_id : 0), enc,
 			     tc->hostname);
 	return 0;
@@ -518,7 +493,7 @@ thread_message_id_is_ours(const struct thread_config *tc, const char *msgid, int
 	memcpy(num, p + i, digits);
 	num[digits] = '\0';
 	i += digits + 1;
-	if (i + MSGID_RANDOM_LEN >= len || !is_base32(p + i, MSGID_RANDOM_LEN) ||
+	if (i + MSGID_RANDOM_LEN >= len || !base32_valid(p + i, MSGID_RANDOM_LEN) ||
 	    p[i + MSGID_RANDOM_LEN] != '@')
 		return 0;
 	i += MSGID_RANDOM_LEN + 1;

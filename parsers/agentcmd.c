@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "parsers/agentcmd.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_ADDRESS };
 

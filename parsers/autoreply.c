@@ -11,7 +11,7 @@
 
 #include "parsers/autoreply.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static int
 ci_contains(const char *hay, const char *needle)

@@ -33,7 +33,7 @@
 #include <uchardet/uchardet.h>
 
 #include "parsers/charset.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Our decoder names that are not plain iconv codecs. */
 #define CS_UTF8 "UTF-8"

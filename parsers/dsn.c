@@ -19,7 +19,7 @@
 
 #include "parsers/dsn.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 #define DSN_MAX_RECIPIENTS 100
 #define DSN_MAX_DIAG 1000	/* bytes of diagnostic text kept per recipient */

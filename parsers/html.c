@@ -17,7 +17,7 @@
 #include <libxml/xmlerror.h>
 
 #include "parsers/html.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Links longer than this are not written out. */
 #define HREF_MAX 2048

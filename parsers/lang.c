@@ -10,7 +10,7 @@
 #include <uchar.h>
 
 #include "parsers/lang.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Pairs of (simplified, traditional) characters that differ, frequent in
    support mail; each form is evidence for its script. */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "parsers/mbox.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 int
 mbox_detect(const unsigned char *data, size_t len)

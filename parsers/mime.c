@@ -48,7 +48,7 @@
 #include "parsers/html.h"
 #include "parsers/mime.h"
 #include "parsers/rfc2047.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Decoded header values are cut at this many bytes (OpenSMTPD's cap). */
 #define HEADER_VALUE_MAX 65536

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "parsers/quote.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 enum line_kind {
 	L_BLANK,

@@ -19,7 +19,7 @@
 
 #include "parsers/charset.h"
 #include "parsers/rfc2047.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 /* Longest charset (with language) and encoded text accepted in one word.
    RFC 2047 allows 75 characters for the whole word; real mail exceeds

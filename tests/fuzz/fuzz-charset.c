@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "parsers/charset.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_INPUT 16384

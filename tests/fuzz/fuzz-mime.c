@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_INPUT 65536

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "parsers/rfc2047.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_INPUT 4096

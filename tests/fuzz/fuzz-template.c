@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "gateway/template.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_INPUT 8192

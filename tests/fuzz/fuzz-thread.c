@@ -16,7 +16,7 @@
 
 #include "gateway/config.h"
 #include "gateway/thread.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_INPUT 8192

@@ -35,7 +35,7 @@
 #include "gateway/store.h"
 #include "parsers/dsn.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 
 static unsigned char *
 read_file(const char *path, size_t *len_r)

@@ -18,7 +18,7 @@
 #include "gateway/config.h"
 #include "gateway/hours.h"
 #include "gateway/template.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static char *templates_dir;

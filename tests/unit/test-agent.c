@@ -28,7 +28,7 @@
 #include "gateway/store.h"
 #include "gateway/thread.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* Tuesday 2025-03-11 10:00 in Shanghai (02:00 UTC). */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "parsers/agentcmd.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* cmds: the commands as "name[=arg]" joined by spaces; errors: the line

@@ -14,7 +14,7 @@
 
 #include "parsers/autoreply.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static const char *const own[] = { "support@example.test", "help@example.test" };

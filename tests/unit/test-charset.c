@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "parsers/charset.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 #define FFFD "\xef\xbf\xbd"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "gateway/compose.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* ---- independent decoders --------------------------------------------------- */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "gateway/config.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static char tmpdir[] = "/tmp/dg-test-config.XXXXXX";

@@ -13,7 +13,7 @@
 
 #include "parsers/dsn.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* Measured rates must not fall below these (raise them when they improve). */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "gateway/hours.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* "2024-05-14T08:00Z" -> epoch seconds. */

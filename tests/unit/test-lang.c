@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "parsers/lang.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static void

@@ -2,7 +2,7 @@
 #include "build-config.h"
 
 #include "parsers/mbox.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static const char box[] =

@@ -17,7 +17,7 @@
 #include "gateway/outbox.h"
 #include "gateway/store.h"
 #include "parsers/dsn.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 #define T0 1700000000

@@ -27,7 +27,7 @@
 #include "parsers/html.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* The exact-match rates achieved (percent); a regression fails the test. */

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "parsers/rfc2047.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 #define FFFD "\xef\xbf\xbd"

@@ -15,7 +15,7 @@
 
 #include "gateway/rules.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static struct rules_options opts;

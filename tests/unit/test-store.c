@@ -18,7 +18,7 @@
 
 #include "gateway/crypto.h"
 #include "gateway/store.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static char tmpdir[] = "/tmp/dg-test-store-XXXXXX";

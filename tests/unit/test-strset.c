@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers/strset.h"
-#include "parsers/util.h"
+#include "base/strset.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static int

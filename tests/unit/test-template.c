@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "gateway/template.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 /* ---- the spec ----------------------------------------------------------- */

@@ -20,7 +20,7 @@
 #include "gateway/store.h"
 #include "gateway/thread.h"
 #include "parsers/mime.h"
-#include "parsers/util.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 #define SUPPORT "support@example.test"

@@ -1,7 +1,12 @@
-/* Unit tests for parsers/util.c. */
+/* Unit tests for the base layer: util, base32, file. */
 #include "build-config.h"
 
-#include "parsers/util.h"
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base32.h"
+#include "base/file.h"
+#include "base/util.h"
 #include "tests/unit/test.h"
 
 static void
@@ -120,11 +125,73 @@ test_errf(void)
 	x_free(&p);
 	test_assert(p == NULL);
 	x_free(&p);
+
+	/* A message over the buffer says it was cut, on a character boundary. */
+	char big[3000];
+	for (size_t i = 0; i + 3 < sizeof(big); i += 3)
+		memcpy(big + i, "\xe4\xb8\xad", 3); /* 中 */
+	big[sizeof(big) - 3] = '\0';
+	const char *t = errf("%s", big);
+	test_assert(strlen(t) < ERRF_MAX);
+	test_assert(strstr(t, "... [truncated]") != NULL);
+	test_assert(utf8_valid((const unsigned char *)t, strlen(t)));
+	/* The ring keeps ERRF_RING - 1 earlier results intact. */
+	const char *first = errf("first");
+	for (int i = 0; i < ERRF_RING - 1; i++)
+		(void)errf("n%d", i);
+	test_assert_str(first, "first");
+}
+
+static void
+test_base32(void)
+{
+	test_begin("base32");
+	char out[BASE32_LEN(10) + 1];
+	/* RFC 4648 vectors, lower case, no padding. */
+	base32_encode((const unsigned char *)"foobar", 6, out);
+	test_assert_str(out, "mzxw6ytboi");
+	base32_encode((const unsigned char *)"fooba", 5, out);
+	test_assert_str(out, "mzxw6ytb");
+	base32_encode((const unsigned char *)"f", 1, out);
+	test_assert_str(out, "my");
+	base32_encode((const unsigned char *)"", 0, out);
+	test_assert_str(out, "");
+	test_assert_int(BASE32_LEN(15), 24);
+	test_assert_int(base32_valid("abcXYZ27", 8), 1);
+	test_assert_int(base32_valid("abc1", 4), 0);
+	test_assert_int(base32_valid("ab=", 3), 0);
+}
+
+static void
+test_file(void)
+{
+	test_begin("file");
+	char path[] = "/tmp/dg-test-file-XXXXXX";
+	int fd = mkstemp(path);
+	test_assert(fd >= 0);
+	test_assert(write(fd, "hello\n", 6) == 6);
+	close(fd);
+	char *data = NULL;
+	size_t len = 0;
+	const char *error = NULL;
+	test_assert_int(file_read(path, 6, &data, &len, &error), 1);
+	test_assert_int((int)len, 6);
+	test_assert_str(data, "hello\n");
+	x_free(&data);
+	/* One byte over the bound is an error naming the file, never a cut. */
+	test_assert_int(file_read(path, 5, &data, &len, &error), -1);
+	test_assert(strstr(error, path) != NULL && strstr(error, "larger than 5") != NULL);
+	test_assert(data == NULL);
+	unlink(path);
+	test_assert_int(file_read(path, 5, &data, &len, &error), 0);
+	test_assert_int(file_read("/nonexistent-dir/x", 5, &data, &len, &error), 0);
 }
 
 int
 main(void)
 {
+	test_base32();
+	test_file();
 	test_buf();
 	test_str();
 	test_utf8();

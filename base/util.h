@@ -9,9 +9,10 @@
  * - struct buf: a growing byte buffer that cannot be created without a
  *   maximum size (after curl's dynbuf). Appending past the maximum fails and
  *   leaves the buffer as it was; it never truncates silently.
- * - errf(): formats an error message into one of a small ring of static
- *   buffers. The result is valid until eight further errf() calls: copy it
- *   (xstrdup) to keep it. deskgate is single-threaded.
+ * - errf(): formats an error message into one of a ring of ERRF_RING
+ *   buffers of the calling thread. The result is valid until ERRF_RING
+ *   further errf() calls in the same thread: copy it (xstrdup) to keep it.
+ *   A message longer than ERRF_MAX - 1 bytes ends in "... [truncated]".
  */
 #ifndef DG_UTIL_H
 #define DG_UTIL_H
@@ -36,6 +37,8 @@ char *xvasprintf(const char *fmt, va_list ap) DG_ATTR_PRINTF(1, 0);
 /* free(*p) and set *p = NULL. */
 void x_free(void *pp);
 
+#define ERRF_RING 16
+#define ERRF_MAX 1024
 const char *errf(const char *fmt, ...) DG_ATTR_PRINTF(1, 2);
 
 struct buf {

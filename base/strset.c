@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers/strset.h"
-#include "parsers/util.h"
+#include "base/strset.h"
+#include "base/util.h"
 
 #define NO_STATE UINT32_MAX
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers/util.h"
+#include "base/util.h"
 
 static DG_ATTR_NORETURN void
 out_of_memory(size_t size)
@@ -106,13 +106,22 @@ x_free(void *pp)
 const char *
 errf(const char *fmt, ...)
 {
-	static char ring[8][512];
-	static unsigned int next;
-	char *b = ring[next++ % N_ELEMENTS(ring)];
+	/* Per thread, so the outbox or any other thread cannot overwrite the
+	   message a caller is about to log. */
+	static _Thread_local char ring[ERRF_RING][ERRF_MAX];
+	static _Thread_local unsigned int next;
+	char *b = ring[next++ % ERRF_RING];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(b, sizeof(ring[0]), fmt, ap);
+	int n = vsnprintf(b, ERRF_MAX, fmt, ap);
 	va_end(ap);
+	if (n >= ERRF_MAX) {
+		/* Say so rather than cut silently; keep the end on a UTF-8
+		   character boundary. */
+		static const char mark[] = "... [truncated]";
+		size_t keep = utf8_truncate_len(b, ERRF_MAX - sizeof(mark));
+		memcpy(b + keep, mark, sizeof(mark));
+	}
 	return b;
 }
 
