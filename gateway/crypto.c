@@ -63,6 +63,14 @@ crypto_sha256_final(struct crypto_sha256 **ctxp, char hex_r[CRYPTO_SHA256_HEX_LE
 }
 
 void
+crypto_sha256(const void *data, size_t len, unsigned char digest_r[32])
+{
+	unsigned int n = 0;
+	if (EVP_Digest(data, len, digest_r, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		abort();
+}
+
+void
 crypto_sha256_hex(const void *data, size_t len, char hex_r[CRYPTO_SHA256_HEX_LEN + 1])
 {
 	struct crypto_sha256 *ctx = crypto_sha256_new();

@@ -15,6 +15,10 @@
 /* hex_r receives 64 lower-case hex digits and a NUL. */
 void crypto_sha256_hex(const void *data, size_t len, char hex_r[CRYPTO_SHA256_HEX_LEN + 1]);
 
+/* digest_r receives the 32 bytes of SHA-256(data[0..len)): the hash
+   function the pure detectors of parsers/ take (secrets_sha256_fn). */
+void crypto_sha256(const void *data, size_t len, unsigned char digest_r[32]);
+
 /* Incremental SHA-256, for hashing several pieces. */
 struct crypto_sha256;
 struct crypto_sha256 *crypto_sha256_new(void);
