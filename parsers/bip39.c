@@ -504,24 +504,60 @@ try_window(struct scan *sc, enum bip39_lang lang, size_t st, size_t k, int final
 
 static const size_t phrase_lengths[] = { 24, 21, 18, 15, 12 };
 
-/* Windows starting at most BIP39_SLACK words after p; the end of the last
-   phrase found, or p. */
+/* Windows of the run reported by this evaluation: one inside another is
+   not tried again. */
+struct reported {
+	size_t start[16], end[16];
+	size_t n;
+};
+
+static int
+inside_reported(const struct reported *r, size_t st, size_t k)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (st >= r->start[i] && st + k <= r->end[i])
+			return 1;
+	return 0;
+}
+
+/* Try the window run[st..st+k) unless it is inside one already reported;
+   1 when it is a phrase. */
+static int
+try_new_window(struct scan *sc, enum bip39_lang lang, struct reported *r, size_t st, size_t k,
+	       int final)
+{
+	if (inside_reported(r, st, k) || !try_window(sc, lang, st, k, final))
+		return 0;
+	if (r->n < N_ELEMENTS(r->start)) {
+		r->start[r->n] = st;
+		r->end[r->n] = st + k;
+		r->n++;
+	}
+	return 1;
+}
+
+/* Every phrase starting at most BIP39_SLACK words after p, then again
+   after the furthest one found: which window of a run is the phrase is
+   not known (the words around it may be list words too, and a wrong
+   window passes the checksum 1 time in 16), so all that pass are
+   reported and the caller redacts their union. Returns the end of the
+   last phrase found, or p. */
 static size_t
-scan_forward(struct scan *sc, enum bip39_lang lang, size_t p, int final)
+scan_forward(struct scan *sc, enum bip39_lang lang, struct reported *r, size_t p, int final)
 {
 	struct run *run = &sc->runs[lang];
 	while (!sc->stop && run->n - p >= BIP39_MIN_WORDS) {
-		int found = 0;
-		for (size_t s = 0; s <= BIP39_SLACK && !found; s++)
-			for (size_t j = 0; j < N_ELEMENTS(phrase_lengths) && !found; j++) {
+		size_t furthest = p;
+		for (size_t s = 0; s <= BIP39_SLACK && !sc->stop; s++)
+			for (size_t j = 0; j < N_ELEMENTS(phrase_lengths) && !sc->stop; j++) {
 				size_t k = phrase_lengths[j];
-				if (p + s + k <= run->n && try_window(sc, lang, p + s, k, final)) {
-					p += s + k;
-					found = 1;
-				}
+				if (p + s + k <= run->n && try_new_window(sc, lang, r, p + s, k, final) &&
+				    p + s + k > furthest)
+					furthest = p + s + k;
 			}
-		if (!found)
+		if (furthest == p)
 			break;
+		p = furthest;
 	}
 	return p;
 }
@@ -532,24 +568,24 @@ static void
 run_evaluate(struct scan *sc, enum bip39_lang lang, int final)
 {
 	struct run *run = &sc->runs[lang];
+	struct reported r;
 
+	r.n = 0;
 	if (final && run->pending) {
 		run->n--;
 		run->bridges--;
 		run->pending = 0;
 	}
-	size_t p = scan_forward(sc, lang, 0, final);
+	size_t p = scan_forward(sc, lang, &r, 0, final);
 	if (final) {
-		for (size_t s = 0; s <= BIP39_SLACK && !sc->stop; s++) {
-			int found = 0;
-			for (size_t j = 0; j < N_ELEMENTS(phrase_lengths) && !found; j++) {
+		/* And the phrases ending at most BIP39_SLACK words before the
+		   end of the run. */
+		for (size_t s = 0; s <= BIP39_SLACK && !sc->stop; s++)
+			for (size_t j = 0; j < N_ELEMENTS(phrase_lengths) && !sc->stop; j++) {
 				size_t k = phrase_lengths[j];
 				if (run->n >= s + k && run->n - s - k >= p)
-					found = try_window(sc, lang, run->n - s - k, k, final);
+					try_new_window(sc, lang, &r, run->n - s - k, k, final);
 			}
-			if (found)
-				break;
-		}
 		run->n = 0;
 		run->bridges = 0;
 		run->pending = 0;

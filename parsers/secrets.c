@@ -310,58 +310,32 @@ card_network(const unsigned char *d, size_t n)
 	return NULL;
 }
 
-/* Digits (and separators) from text[off]; the end of the candidate. */
-static size_t
-check_card(struct collect *c, size_t off)
+/* Groups of digits a card number may be written in: one group, groups of
+   4 with a shorter last one, 4-6-5 (American Express) or 4-6-4 (Diners). */
+static int
+card_layout_ok(const size_t *len, size_t n)
+{
+	if (n == 1)
+		return 1;
+	if (n == 3 && len[0] == 4 && len[1] == 6 && (len[2] == 5 || len[2] == 4))
+		return 1;
+	for (size_t g = 0; g + 1 < n; g++)
+		if (len[g] != 4)
+			return 0;
+	return len[n - 1] >= 1 && len[n - 1] <= 4;
+}
+
+/* The card number text[off..end) of digits d[0..n), if it is one. */
+static void
+card_candidate(struct collect *c, size_t off, size_t end, const unsigned char *d, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)c->text;
-	unsigned char digits[20];
-	size_t groups[20], n_groups = 0, group = 0, n = 0, i = off;
-	unsigned char sep = 0;
-
-	while (i < c->len) {
-		if (is_digit(s[i])) {
-			if (n == sizeof(digits))
-				return i; /* too long to be a card: skip the whole run */
-			digits[n++] = (unsigned char)(s[i] - '0');
-			group++;
-			i++;
-			continue;
-		}
-		if ((s[i] == ' ' || s[i] == '-') && i + 1 < c->len && is_digit(s[i + 1]) &&
-		    (sep == 0 || sep == s[i]) && n_groups < N_ELEMENTS(groups)) {
-			sep = s[i];
-			groups[n_groups++] = group;
-			group = 0;
-			i++;
-			continue;
-		}
-		break;
-	}
-	size_t end = i;
-	groups[n_groups++] = group;
-	if (n < 13 || n > 19 || n == sizeof(digits))
-		return end;
-	if (end < c->len && (is_alnum(s[end]) ||
-			     (s[end] == '.' && end + 1 < c->len && is_digit(s[end + 1]))))
-		return end;
-	if (n_groups > 1) {
-		/* 4-4-4-4(-3), 4-6-5 (American Express), 4-6-4 (Diners). */
-		int fours = 1;
-		for (size_t g = 0; g + 1 < n_groups; g++)
-			fours &= groups[g] == 4;
-		fours &= groups[n_groups - 1] >= 1 && groups[n_groups - 1] <= 4;
-		int amex = n_groups == 3 && groups[0] == 4 && groups[1] == 6 &&
-			   (groups[2] == 5 || groups[2] == 4);
-		if (!fours && !amex)
-			return end;
-	}
 	int same = 1;
 	for (size_t k = 1; k < n; k++)
-		same &= digits[k] == digits[0];
-	const char *network = card_network(digits, n);
-	if (same || network == NULL || !luhn_ok(digits, n))
-		return end;
+		same &= d[k] == d[0];
+	const char *network = card_network(d, n);
+	if (same || network == NULL || !luhn_ok(d, n))
+		return;
 	/* Keep the first 6 and the last 4 digits visible. */
 	size_t head = 0, tail = 0, seen = 0;
 	for (size_t k = off; k < end; k++)
@@ -376,6 +350,58 @@ check_card(struct collect *c, size_t off)
 			break;
 		}
 	add_span(c, off, end - off, SECRET_CARD, 90, network, head, tail);
+}
+
+/* The digits from text[off], in groups separated by single spaces or
+   dashes (the same separator throughout); each run of consecutive groups
+   that holds 13 to 19 digits in a card layout is a candidate ("4111 1111
+   1111 1111 4111 1111 1111 1111" is two). Returns the end of the digits. */
+static size_t
+check_card(struct collect *c, size_t off)
+{
+	const unsigned char *s = (const unsigned char *)c->text;
+	size_t g_off[24], g_len[24], m = 0, i = off;
+	unsigned char sep = 0;
+
+	while (i < c->len && m < N_ELEMENTS(g_off)) {
+		size_t st = i;
+		while (i < c->len && is_digit(s[i]))
+			i++;
+		g_off[m] = st;
+		g_len[m++] = i - st;
+		if (i + 1 < c->len && (s[i] == ' ' || s[i] == '-') && (sep == 0 || sep == s[i]) &&
+		    is_digit(s[i + 1])) {
+			sep = s[i];
+			i++;
+			continue;
+		}
+		break;
+	}
+	size_t end = i;
+	/* After '+' it is a phone number; glued to a letter or a decimal
+	   point, something else. */
+	if (off > 0 && s[off - 1] == '+')
+		return end;
+	int bad_end = end < c->len && (is_alnum(s[end]) || (s[end] == '.' && end + 1 < c->len &&
+							       is_digit(s[end + 1])));
+	for (size_t a = 0; a < m; a++) {
+		unsigned char d[19];
+		size_t n = 0;
+		for (size_t b = a; b < m; b++) {
+			if (n + g_len[b] > sizeof(d))
+				break;
+			for (size_t k = 0; k < g_len[b]; k++)
+				d[n++] = (unsigned char)(s[g_off[b] + k] - '0');
+			if (n < 13 || (b == m - 1 && bad_end) || !card_layout_ok(g_len + a, b - a + 1))
+				continue;
+			size_t before = c->n;
+			card_candidate(c, g_off[a], g_off[b] + g_len[b], d, n);
+			if (c->n > before) {
+				a = b;
+				break;
+			}
+		}
+	}
 	return end;
 }
 
@@ -397,7 +423,7 @@ static const struct cue {
 #define PIN(p) { p, SECRET_PASSWORD, V_DIGITS, "value given as a PIN" }
 #define OTP(p) { p, SECRET_OTP, V_DIGITS, "value given as a 2FA or verification code" }
 #define API(p) { p, SECRET_API_SECRET, V_TOKEN, "value given as an API key or secret" }
-	PW("password"), PW("passwd"), PW("pwd"), PW("pass word"), PW("passcode"),
+	PW("password"), PW("passwd"), PW("pwd"), PW("pw"), PW("pass word"), PW("passcode"),
 	PW("passphrase"), PW("pass phrase"), PW("mot de passe"), PW("mdp"), PW("passwort"),
 	PW("kennwort"), PW("\345\257\206\347\240\201" /* 密码 */),
 	PW("\345\257\206\347\242\274" /* 密碼 */), PW("\345\217\243\344\273\244" /* 口令 */),
@@ -710,7 +736,7 @@ check_cue(struct collect *c, size_t i)
 	if (vlen == 0)
 		return i + best_len;
 	add_span(c, v, vlen, best->kind, explicit ? 80 : 65, best->detail, 0, 0);
-	return v + vlen;
+	return v; /* the value may be a key or a card number too */
 }
 
 /* ------------------------------------------------------------------ */
@@ -749,9 +775,8 @@ scan_text(struct collect *c)
 		if (c->kinds & want_keys)
 			check_key(c, i, j - i);
 		if (is_digit(ch) && (c->kinds & SECRET_KIND_BIT(SECRET_CARD)) &&
-		    !(i > 0 && (s[i - 1] == '+' || s[i - 1] == '.' || s[i - 1] == ',' ||
-				s[i - 1] == '/' || s[i - 1] == '_' ||
-				((s[i - 1] == '-' || s[i - 1] == ' ') && i > 1 && is_digit(s[i - 2]))))) {
+		    !(i > 0 && (s[i - 1] == '.' || s[i - 1] == ',' || s[i - 1] == '/' ||
+				s[i - 1] == '_'))) {
 			size_t end = check_card(c, i);
 			if (end > j)
 				j = end;
