@@ -504,10 +504,12 @@ is_ascii_value(unsigned char c)
 
 /* Skip what connects a context word to its value: spaces, ':' '=' and
    quotes, "is", "est", "ist", 是... Returns the offset of the value;
-   *explicit_r: a ':' '=' or quote was seen; *quote_r: the closing quote
-   (1 byte, or the UTF-8 bytes) the value ends at, or NULL. */
+   *explicit_r: a ':' '=' or quote was seen; *linked_r: that, or a word
+   such as "is" or 是; *quote_r: the closing quote (1 byte, or the UTF-8
+   bytes) the value ends at, or NULL. */
 static size_t
-skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char **quote_r)
+skip_connectors(const struct collect *c, size_t i, int *explicit_r, int *linked_r,
+		const char **quote_r)
 {
 	static const char *const words[] = { "is", "was", "est", "ist", "lautet", "war", "c'est" };
 	static const struct {
@@ -529,6 +531,7 @@ skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char *
 	unsigned int n_words = 0, newlines = 0;
 
 	*explicit_r = 0;
+	*linked_r = 0;
 	*quote_r = NULL;
 	while (i < limit) {
 		unsigned char ch = s[i];
@@ -545,6 +548,7 @@ skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char *
 		}
 		if (ch == ':' || ch == '=') {
 			*explicit_r = 1;
+			*linked_r = 1;
 			i++;
 			continue;
 		}
@@ -561,6 +565,7 @@ skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char *
 			size_t ql = strlen(quotes[q].open);
 			if (i + ql <= c->len && memcmp(s + i, quotes[q].open, ql) == 0) {
 				*explicit_r = 1;
+				*linked_r = 1;
 				*quote_r = quotes[q].close;
 				return i + ql;
 			}
@@ -569,6 +574,7 @@ skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char *
 			size_t ml = strlen(marks[m]);
 			if (i + ml <= c->len && memcmp(s + i, marks[m], ml) == 0) {
 				*explicit_r |= m < 2;
+				*linked_r |= m < 2 || (m >= 4 && m <= 7);
 				i += ml;
 				matched = 1;
 			}
@@ -580,6 +586,7 @@ skip_connectors(const struct collect *c, size_t i, int *explicit_r, const char *
 			if (k == wl && (i + k == c->len || !is_alnum(s[i + k]))) {
 				i += wl;
 				n_words++;
+				*linked_r = 1;
 				matched = 1;
 			}
 		}
@@ -629,7 +636,11 @@ password_value(const struct collect *c, size_t i, int explicit, const char *quot
 	while (j < c->len && is_ascii_value(s[j]) && j - i <= 64)
 		j++;
 	size_t len = j - i;
-	if (len < 4 || len > 64 || is_not_password(c->text + i, len) ||
+	size_t alnum = 0;
+	for (size_t k = 0; k < len; k++)
+		alnum += is_alnum(s[i + k]);
+	/* Mostly letters and digits: a run of symbols is no password. */
+	if (len < 4 || len > 64 || alnum * 2 < len || is_not_password(c->text + i, len) ||
 	    (lower(s[i]) == 'h' && lower(s[i + 1]) == 't' && lower(s[i + 2]) == 't' &&
 	     lower(s[i + 3]) == 'p') ||
 	    (lower(s[i]) == 'w' && lower(s[i + 1]) == 'w' && lower(s[i + 2]) == 'w' && s[i + 3] == '.'))
@@ -718,13 +729,16 @@ check_cue(struct collect *c, size_t i)
 	}
 	if (best == NULL)
 		return i + 1;
-	int explicit;
+	int explicit, linked;
 	const char *quote;
-	size_t v = skip_connectors(c, i + best_len, &explicit, &quote);
+	size_t v = skip_connectors(c, i + best_len, &explicit, &linked, &quote);
 	size_t vlen = 0;
 	switch (best->value) {
 	case V_PASSWORD:
-		vlen = password_value(c, v, explicit, quote);
+		/* "password doesn't work": after a Latin word, a password is
+		   announced by ':' '=' a quote or "is" (Chinese omits them). */
+		if (linked || (unsigned char)best->pattern[0] >= 0x80)
+			vlen = password_value(c, v, explicit, quote);
 		break;
 	case V_DIGITS:
 		vlen = digits_value(c, v);

@@ -212,6 +212,10 @@ static const struct row {
 	  "my password is wrong and my password is not accepted", 0 },
 	{ "password is a word", 0, "The password is incorrect. Password is required.",
 	  "The password is incorrect. Password is required.", 0 },
+	/* From banking77: a verb right after the word is not a password. */
+	{ "password doesn't work", 0, "My password doesn't work. The passcode isn't working.",
+	  "My password doesn't work. The passcode isn't working.", 0 },
+	{ "password, symbols", 0, "pwd: })=~ pwd: !!b?", "pwd: })=~ pwd: !!b?", 0 },
 	{ "password masked", 0, "Password: ********", "Password: ********", 0 },
 	{ "password reset link", 0, "password: https://example.test/reset?t=1",
 	  "password: https://example.test/reset?t=1", 0 },
