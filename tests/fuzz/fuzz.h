@@ -88,7 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(template)                                                                          \
 	X(agentcmd)                                                                          \
 	X(quote)                                                                             \
-	X(thread)
+	X(thread)                                                                            \
+	X(secrets)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
