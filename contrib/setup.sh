@@ -23,7 +23,8 @@ cd "$top"
 # Build dependencies, and for the tests the real mail servers they run.
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libetpan-dev libcurl4-gnutls-dev libssl-dev libsqlite3-dev libpcre2-dev
-  libuchardet-dev libxml2-dev libinih-dev libjansson-dev ca-certificates"
+  libuchardet-dev libxml2-dev libinih-dev libjansson-dev libmagic-dev libarchive-dev
+  ca-certificates"
 test_pkgs="dovecot-imapd dovecot-lmtpd dovecot-sieve postfix isync sqlite3
   python3 openssl s-nail procps"
 

@@ -43,5 +43,7 @@ adapter 'jansson\.h' gateway/jsonout.c
 adapter 'ini\.h' gateway/config.c
 adapter 'libetpan/(mailimap|libetpan)' gateway/imap.c
 adapter 'libetpan/mailmime' parsers/mime.c
+adapter 'magic\.h' gateway/sniff.c
+adapter 'archive(_entry)?\.h' gateway/arclist.c
 
 tl_done
