@@ -340,6 +340,15 @@ look_into(struct sniff *s, const unsigned char *data, size_t len, const char *na
 		flag(v, SNIFF_ARCHIVE, "archive cannot be checked: %s", error);
 }
 
+/* libmagic's description of data[0..len), in buf. */
+static const char *
+describe(struct sniff *s, const unsigned char *data, size_t len, char *buf, size_t size)
+{
+	const char *t = magic_buffer(s->desc, data, len);
+	copy_str(buf, size, t != NULL ? t : "data");
+	return buf;
+}
+
 static int
 has_vba_project(const unsigned char *data, size_t len)
 {
@@ -357,32 +366,38 @@ classify(struct sniff *s, const unsigned char *data, size_t len, const char *nam
 {
 	size_t mlen = len < s->limits.max_magic_bytes ? len : s->limits.max_magic_bytes;
 	const char *t = magic_buffer(s->mime, data, mlen);
-	char type[96], desc[200], ext[16];
+	char type[96], descbuf[200], ext[16];
+	/* The description costs a second pass of libmagic: it is asked only
+	   for a reason to give, or where the MIME type says too little. */
+	const char *desc = NULL;
+#define DESC() (desc != NULL ? desc : (desc = describe(s, data, mlen, descbuf, sizeof(descbuf))))
 
 	copy_str(type, sizeof(type), t != NULL ? t : "application/octet-stream");
-	t = magic_buffer(s->desc, data, mlen);
-	copy_str(desc, sizeof(desc), t != NULL ? t : "data");
 	if (top)
 		copy_str(v->type, sizeof(v->type), type);
 	extension(name != NULL ? name : "", ext, sizeof(ext));
+	int unknown = strcmp(type, "application/octet-stream") == 0;
+	int vhdx = len >= 8 && memcmp(data, "vhdxfile", 8) == 0;
 
-	if (IN(type, exec_types) || str_starts_with(desc, "PE32") ||
-	    str_starts_with(desc, "ELF ") || str_starts_with(desc, "Mach-O") ||
-	    str_starts_with(desc, "MS-DOS executable"))
-		flag(v, SNIFF_EXECUTABLE, "executable: %s", desc);
+	if (IN(type, exec_types) ||
+	    (unknown && (str_starts_with(DESC(), "PE32") || str_starts_with(DESC(), "ELF ") ||
+			 str_starts_with(DESC(), "Mach-O") ||
+			 str_starts_with(DESC(), "MS-DOS executable"))))
+		flag(v, SNIFF_EXECUTABLE, "executable: %s", DESC());
 	else if (IN(type, script_types))
-		flag(v, SNIFF_SCRIPT, "script: %s", desc);
+		flag(v, SNIFF_SCRIPT, "script: %s", DESC());
 	else if (IN(type, shortcut_types))
-		flag(v, SNIFF_SHORTCUT, "shortcut: %s", desc);
-	else if (IN(type, image_types) || strstr(desc, "boot sector") != NULL ||
-		 strstr(desc, "filesystem data") != NULL || strstr(desc, "Disk Image") != NULL ||
-		 (len >= 8 && memcmp(data, "vhdxfile", 8) == 0))
-		flag(v, SNIFF_DISK_IMAGE, "disk image: %s",
-		     len >= 8 && memcmp(data, "vhdxfile", 8) == 0 ? "VHDX disk image" : desc);
+		flag(v, SNIFF_SHORTCUT, "shortcut: %s", DESC());
+	else if (IN(type, image_types) || vhdx ||
+		 /* Raw disk and file-system images are whole sectors. */
+		 (unknown && len % 512 == 0 &&
+		  (strstr(DESC(), "boot sector") != NULL || strstr(DESC(), "filesystem data") != NULL ||
+		   strstr(DESC(), "Disk Image") != NULL)))
+		flag(v, SNIFF_DISK_IMAGE, "disk image: %s", vhdx ? "VHDX disk image" : DESC());
 	else if (IN(type, ole_types) && has_vba_project(data, len))
-		flag(v, SNIFF_MACROS, "macros: %s with a VBA project", desc);
+		flag(v, SNIFF_MACROS, "macros: %s with a VBA project", DESC());
 	else if (IN(type, html_types))
-		flag(v, SNIFF_HTML, "HTML: %s", desc);
+		flag(v, SNIFF_HTML, "HTML: %s", DESC());
 	else if (IN(type, archive_types) ||
 		 str_starts_with(type, "application/vnd.openxmlformats-officedocument") ||
 		 str_starts_with(type, "application/vnd.oasis.opendocument") ||
@@ -403,7 +418,7 @@ classify(struct sniff *s, const unsigned char *data, size_t len, const char *nam
 	for (size_t i = 0; i < N_ELEMENTS(danger_ext) && ext[0] != '\0'; i++)
 		if (strcmp(ext, danger_ext[i].ext) == 0)
 			flag(v, danger_ext[i].kind, "%s: named %s (%s)", kind_names[danger_ext[i].kind],
-			     name, desc);
+			     name, DESC());
 
 	if (!top)
 		return;
@@ -422,15 +437,16 @@ classify(struct sniff *s, const unsigned char *data, size_t len, const char *nam
 			}
 			if (!ok)
 				flag(v, SNIFF_MISMATCH, "type mismatch: named %s but the bytes are %s",
-				     name, desc);
+				     name, DESC());
 		}
 	}
 	if (v->kind == SNIFF_OK) {
-		copy_str(v->reason, sizeof(v->reason), desc);
+		copy_str(v->reason, sizeof(v->reason), type);
 	} else if (name != NULL && name[0] != '\0' && strstr(v->reason, name) == NULL) {
 		size_t n = strlen(v->reason);
 		snprintf(v->reason + n, sizeof(v->reason) - n, " (named %s)", name);
 	}
+#undef DESC
 }
 
 int

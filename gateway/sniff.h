@@ -56,8 +56,9 @@ void sniff_limits_default(struct sniff_limits *limits);
 struct sniff_verdict {
 	enum sniff_kind kind;
 	char type[96];	  /* the MIME type of the bytes, e.g. "application/pdf" */
-	char reason[320]; /* English, for agents and logs: why it is flagged, or
-			     what it is ("PDF document, version 1.4") */
+	char reason[320]; /* English, for agents and logs: why it is flagged
+			     ("executable: PE32 executable ... (named
+			     invoice.pdf)"), or the type when it is not */
 };
 
 struct sniff;

@@ -371,6 +371,9 @@ struct slot {
 	int idx;	     /* word index; -1 for a bridge */
 	unsigned char how;   /* enum how */
 	unsigned char sep;   /* separated from the previous word */
+	/* Running counts over the run up to this slot, so that a window's
+	   typos and missing separators are two subtractions. */
+	unsigned int typos, unseps;
 };
 
 struct run {
@@ -389,6 +392,8 @@ struct scan {
 	void *ctx;
 	int count;
 	int stop;
+	size_t cue_off; /* the last offset cue_before() answered for, + 1 */
+	int cue_val;
 	struct run runs[BIP39_LANG_COUNT];
 };
 
@@ -401,32 +406,25 @@ static const char *const cues[] = {
 };
 
 /* 1 when a word announcing a phrase is in the CUE_WINDOW bytes before off
-   (ASCII without regard to case). */
+   (ASCII without regard to case). The windows of a run share their first
+   word: the last answer is kept. */
 static int
-cue_before(const struct scan *sc, size_t off)
+cue_before(struct scan *sc, size_t off)
 {
+	char w[CUE_WINDOW];
 	size_t start = off > CUE_WINDOW ? off - CUE_WINDOW : 0;
-	const unsigned char *w = (const unsigned char *)sc->text + start;
-	size_t wlen = off - start;
 
-	for (size_t c = 0; c < N_ELEMENTS(cues); c++) {
-		const unsigned char *cue = (const unsigned char *)cues[c];
-		size_t clen = strlen(cues[c]);
-		for (size_t i = 0; i + clen <= wlen; i++) {
-			size_t k = 0;
-			while (k < clen) {
-				unsigned char t = w[i + k];
-				if (t >= 'A' && t <= 'Z')
-					t = (unsigned char)(t | 0x20);
-				if (t != cue[k])
-					break;
-				k++;
-			}
-			if (k == clen)
-				return 1;
-		}
+	if (sc->cue_off == off + 1)
+		return sc->cue_val;
+	for (size_t i = start; i < off; i++) {
+		unsigned char t = (unsigned char)sc->text[i];
+		w[i - start] = (char)((t >= 'A' && t <= 'Z') ? (t | 0x20) : t);
 	}
-	return 0;
+	sc->cue_off = off + 1;
+	sc->cue_val = 0;
+	for (size_t c = 0; c < N_ELEMENTS(cues) && !sc->cue_val; c++)
+		sc->cue_val = memmem(w, off - start, cues[c], strlen(cues[c])) != NULL;
+	return sc->cue_val;
 }
 
 static void
@@ -456,12 +454,8 @@ try_window(struct scan *sc, enum bip39_lang lang, size_t st, size_t k, int final
 	unsigned int typos = 0;
 	int unseparated = 0;
 
-	for (size_t i = 0; i < k; i++) {
-		if (s[i].how != HOW_EXACT)
-			typos++;
-		if (i > 0 && !s[i].sep)
-			unseparated = 1;
-	}
+	typos = s[k - 1].typos - s[0].typos + (s[0].how != HOW_EXACT);
+	unseparated = s[k - 1].unseps != s[0].unseps;
 	if (typos > 0 && (!whole || typos > (k <= 15 ? 1u : 2u) || s[0].how == HOW_BRIDGE ||
 			  s[k - 1].how == HOW_BRIDGE))
 		return 0;
@@ -612,7 +606,13 @@ run_add(struct scan *sc, enum bip39_lang lang, const struct slot *slot)
 	struct run *run = &sc->runs[lang];
 	if (run->n == RUN_MAX)
 		run_evaluate(sc, lang, 0);
-	run->slots[run->n++] = *slot;
+	struct slot *new = &run->slots[run->n];
+	*new = *slot;
+	new->typos = run->n > 0 ? run->slots[run->n - 1].typos : 0;
+	new->unseps = run->n > 0 ? run->slots[run->n - 1].unseps : 0;
+	new->typos += slot->how != HOW_EXACT;
+	new->unseps += run->n > 0 && !slot->sep;
+	run->n++;
 }
 
 static void
@@ -643,7 +643,7 @@ token(struct scan *sc, enum cp_class cls, size_t off, size_t len, size_t gap, in
 	for (int l = 0; l < BIP39_LANG_COUNT && !sc->stop; l++) {
 		enum bip39_lang lang = (enum bip39_lang)l;
 		struct run *run = &sc->runs[l];
-		struct slot slot = { off, len, -1, HOW_EXACT, (unsigned char)(separated != 0) };
+		struct slot slot = { off, len, -1, HOW_EXACT, (unsigned char)(separated != 0), 0, 0 };
 		int bridgeable = 0;
 
 		if (IS_LATIN(lang) && cls == CP_LATIN && n_letters > 0) {
@@ -696,10 +696,21 @@ bip39_scan(const char *text, size_t len, unsigned int flags, bip39_sha256_fn *sh
 	   bip39_found_fn *found, void *ctx)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct scan *sc = xcalloc(1, sizeof(*sc));
+	/* Not zeroed: the run slots are written before they are read. */
+	struct scan *sc = xmalloc(sizeof(*sc));
 	size_t i = 0, gap = 0;
 	int separated = 0;
 
+	for (int l = 0; l < BIP39_LANG_COUNT; l++) {
+		sc->runs[l].n = 0;
+		sc->runs[l].pending = 0;
+		sc->runs[l].bridges = 0;
+		sc->runs[l].truncated = 0;
+	}
+	sc->count = 0;
+	sc->stop = 0;
+	sc->cue_off = 0;
+	sc->cue_val = 0;
 	sc->text = text;
 	sc->len = len;
 	sc->sha256 = sha256;

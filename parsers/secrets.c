@@ -140,20 +140,28 @@ phrase_found(void *ctx, const struct bip39_match *m)
 /* ------------------------------------------------------------------ */
 /* Keys: WIF, BIP32 extended private keys, 64 hex digits with context  */
 
-/* Case-insensitive (ASCII) search of needle in hay[0..len); the offset of
-   the last match, or -1. */
+/* The offset of the last needle in hay[0..len) (hay in lower case), or -1. */
 static long
-find_last_ci(const char *hay, size_t len, const char *needle)
+find_last(const char *hay, size_t len, const char *needle)
 {
 	size_t nlen = strlen(needle);
-	for (size_t i = len >= nlen ? len - nlen + 1 : 0; i-- > 0;) {
-		size_t k = 0;
-		while (k < nlen && lower((unsigned char)hay[i + k]) == (unsigned char)needle[k])
-			k++;
-		if (k == nlen)
-			return (long)i;
+	long last = -1;
+	for (const char *p = hay, *end = hay + len; p < end;) {
+		const char *m = memmem(p, (size_t)(end - p), needle, nlen);
+		if (m == NULL)
+			break;
+		last = (long)(m - hay);
+		p = m + 1;
 	}
-	return -1;
+	return last;
+}
+
+/* text[from..to) with ASCII in lower case, in buf (room for to - from). */
+static void
+lower_copy(const struct collect *c, size_t from, size_t to, char *buf)
+{
+	for (size_t i = from; i < to; i++)
+		buf[i - from] = (char)lower((unsigned char)c->text[i]);
 }
 
 /* Words that make 64 hex digits a private key, and words that make them
@@ -176,16 +184,16 @@ static const char *const public_cues[] = {
 #define KEY_CUE_BEFORE 100
 #define KEY_CUE_AFTER 60
 
-/* Distance from the end of the nearest cue of the list in text[start..off)
-   to off, or -1. */
+/* Distance from the end of the nearest cue of the list in w[0..len) (a
+   lower-case copy of the text before the digits) to its end, or -1. */
 static long
-nearest_cue(const struct collect *c, size_t start, size_t off, const char *const *list, size_t n)
+nearest_cue(const char *w, size_t len, const char *const *list, size_t n)
 {
 	long best = -1;
 	for (size_t i = 0; i < n; i++) {
-		long at = find_last_ci(c->text + start, off - start, list[i]);
+		long at = find_last(w, len, list[i]);
 		if (at >= 0) {
-			long dist = (long)(off - start) - at - (long)strlen(list[i]);
+			long dist = (long)len - at - (long)strlen(list[i]);
 			if (best < 0 || dist < best)
 				best = dist;
 		}
@@ -196,17 +204,19 @@ nearest_cue(const struct collect *c, size_t start, size_t off, const char *const
 static void
 hex_key(struct collect *c, size_t off, size_t len)
 {
+	char w[KEY_CUE_BEFORE > KEY_CUE_AFTER ? KEY_CUE_BEFORE : KEY_CUE_AFTER];
 	size_t start = off > KEY_CUE_BEFORE ? off - KEY_CUE_BEFORE : 0;
-	long pos = nearest_cue(c, start, off, key_cues, N_ELEMENTS(key_cues));
-	long neg = nearest_cue(c, start, off, public_cues, N_ELEMENTS(public_cues));
+	lower_copy(c, start, off, w);
+	long pos = nearest_cue(w, off - start, key_cues, N_ELEMENTS(key_cues));
+	long neg = nearest_cue(w, off - start, public_cues, N_ELEMENTS(public_cues));
 	if (pos < 0 && neg < 0) {
 		/* "<hex> is my private key" on the same line. */
 		size_t end = off + len, stop = end;
 		while (stop < c->len && stop - end < KEY_CUE_AFTER && c->text[stop] != '\n')
 			stop++;
-		for (size_t i = 0; i < N_ELEMENTS(key_cues) && pos < 0; i++)
-			if (find_last_ci(c->text + end, stop - end, key_cues[i]) >= 0)
-				pos = 0;
+		lower_copy(c, end, stop, w);
+		if (nearest_cue(w, stop - end, key_cues, N_ELEMENTS(key_cues)) >= 0)
+			pos = 0;
 	}
 	if (pos >= 0 && (neg < 0 || pos <= neg))
 		add_span(c, off, len, SECRET_PRIVATE_KEY, 80, "64 hex digits with a private key word",
