@@ -31,7 +31,7 @@
  *
  * Speed: a prefilter (base/strset.h) finds in one pass which words of
  * all patterns occur in the subject and body, and a pattern whose required
- * words are absent is not run (see rules.c and deskgate-rules(5)).
+ * words are absent is not run (see rules-prefilter.c and deskgate-rules(5)).
  *
  * Not thread-safe: a struct rules holds one scratch match block and JIT-
  * compiles patterns as they are first used; use one per thread. Pure
