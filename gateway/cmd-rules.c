@@ -29,17 +29,18 @@
 #include <unistd.h>
 
 #include "gateway/cli.h"
+#include "gateway/confusion.h"
 #include "gateway/jsonout.h"
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
+#include "parsers/csv.h"
 #include "parsers/mime.h"
 #include "base/file.h"
 #include "base/util.h"
 
 #define EVAL_MAX_FILE (512 * 1024 * 1024)
-#define EVAL_MAX_CATEGORIES 256
 
 static void
 rules_usage(FILE *out)
@@ -58,11 +59,111 @@ rules_usage(FILE *out)
 
 /* ---- common -------------------------------------------------------------- */
 
+/* Options of one subcommand: --json and --rules PATH where the command
+   takes them, its own options (a flag, or a string argument), and its
+   positional arguments. */
+struct rules_opt {
+	const char *name;
+	int *flag;	   /* set to 1, or */
+	const char **arg;  /* takes the next argument */
+};
+
+struct rules_cmd {
+	const char *name;	   /* "test" */
+	const char *help;	   /* printed for --help */
+	int json, rules;	   /* takes --json, --rules PATH */
+	int args_are_rules;	   /* positional arguments are rules paths */
+	size_t max_args;	   /* positional arguments otherwise */
+	const char *usage;	   /* printed when they are wrong */
+	const struct rules_opt *opts; /* { NULL } terminated, or NULL */
+};
+
 struct rules_opts {
 	const char **paths; /* --rules */
 	size_t n_paths;
 	int json;
+	const char *args[2];
+	size_t n_args;
 };
+
+static void
+opts_add_path(struct rules_opts *o, const char *path)
+{
+	o->paths = xreallocarray(o->paths, o->n_paths + 1, sizeof(*o->paths));
+	o->paths[o->n_paths++] = path;
+}
+
+static void
+opts_clear(struct rules_opts *o)
+{
+	free(o->paths);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Parse argv (argv[0] is the subcommand) into *o: -1 to go on, else the
+   exit status to return (0 after --help, EXIT_USAGE). */
+static int
+opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is_help(a)) {
+			fputs(cmd->help, stdout);
+			opts_clear(o);
+			return 0;
+		}
+		if (cmd->json && strcmp(a, "--json") == 0) {
+			o->json = 1;
+			continue;
+		}
+		if (cmd->rules && strcmp(a, "--rules") == 0 && i + 1 < argc) {
+			opts_add_path(o, argv[++i]);
+			continue;
+		}
+		const struct rules_opt *opt = cmd->opts;
+		while (opt != NULL && opt->name != NULL &&
+		       (strcmp(a, opt->name) != 0 || (opt->arg != NULL && i + 1 >= argc)))
+			opt++;
+		if (opt != NULL && opt->name != NULL) {
+			if (opt->flag != NULL)
+				*opt->flag = 1;
+			else
+				*opt->arg = argv[++i];
+			continue;
+		}
+		if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "deskgate rules %s: unknown option %s\n", cmd->name,
+				log_safe(a, 40));
+			opts_clear(o);
+			return EXIT_USAGE;
+		}
+		if (cmd->args_are_rules) {
+			opts_add_path(o, a);
+		} else if (o->n_args < cmd->max_args && o->n_args < N_ELEMENTS(o->args)) {
+			o->args[o->n_args++] = a;
+		} else {
+			fprintf(stderr, "%s", cmd->usage);
+			opts_clear(o);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
+}
+
+/* A number option (--errors N); -1 after printing why. */
+static int
+opt_number(const struct rules_cmd *cmd, const char *name, const char *value, uint64_t max,
+	   uint64_t *value_r)
+{
+	if (value == NULL)
+		return 0;
+	if (str_to_u64(value, max, value_r) < 0) {
+		fprintf(stderr, "deskgate rules %s: %s takes a number\n", cmd->name, name);
+		return -1;
+	}
+	return 0;
+}
 
 /* The configuration: the one named by -c, else the default file when it
    exists, else NULL: built-in defaults (so that `rules check FILE` and
@@ -112,13 +213,6 @@ load_rules(const struct config *config, const struct rules_opts *o, struct rules
 	return 0;
 }
 
-static void
-opts_add_path(struct rules_opts *o, const char *path)
-{
-	o->paths = xreallocarray(o->paths, o->n_paths + 1, sizeof(*o->paths));
-	o->paths[o->n_paths++] = path;
-}
-
 /* Read a whole file into memory, at most max bytes ("-" is standard input). */
 static unsigned char *
 read_file(const char *path, size_t max, size_t *len_r, const char **error_r)
@@ -166,29 +260,23 @@ print_clean(FILE *out, const char *s, size_t max)
 static int
 rules_check(int argc, char **argv)
 {
-	struct rules_opts o = { 0 };
 	int list = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: deskgate rules check [--list] [FILE|DIR...]\n\n"
-			       "Compile the rules: the configured [rules] dir, or the files and\n"
-			       "directories given. Every error is printed as FILE:LINE: why (with the\n"
-			       "PCRE2 error offset for a bad pattern). --list prints each rule's name.\n"
-			       "Exit 0 when everything compiles, 78 otherwise.\n");
-			free(o.paths);
-			return 0;
-		}
-		if (strcmp(argv[i], "--list") == 0)
-			list = 1;
-		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			opts_add_path(&o, argv[++i]);
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "deskgate rules check: unknown option %s\n", argv[i]);
-			free(o.paths);
-			return EXIT_USAGE;
-		} else
-			opts_add_path(&o, argv[i]);
-	}
+	const struct rules_opt opts[] = { { "--list", &list, NULL }, { NULL, NULL, NULL } };
+	const struct rules_cmd cmd = {
+		.name = "check",
+		.help = "usage: deskgate rules check [--list] [FILE|DIR...]\n\n"
+			"Compile the rules: the configured [rules] dir, or the files and\n"
+			"directories given. Every error is printed as FILE:LINE: why (with the\n"
+			"PCRE2 error offset for a bad pattern). --list prints each rule's name.\n"
+			"Exit 0 when everything compiles, 78 otherwise.\n",
+		.rules = 1,
+		.args_are_rules = 1,
+		.opts = opts,
+	};
+	struct rules_opts o;
+	int r = opts_parse(&cmd, argc, argv, &o);
+	if (r >= 0)
+		return r;
 	struct config *config = load_config_optional();
 	struct rules *rules;
 	int ret = 0;
@@ -204,7 +292,7 @@ rules_check(int argc, char **argv)
 		rules_free(&rules);
 	}
 	config_free(&config);
-	free(o.paths);
+	opts_clear(&o);
 	return ret;
 }
 
@@ -326,51 +414,42 @@ print_result_text(FILE *out, const struct rules_result *res)
 static int
 rules_test(int argc, char **argv)
 {
-	struct rules_opts o = { 0 };
-	const char *file = NULL, *text = NULL, *subject = NULL, *mailbox = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: deskgate rules test [--rules PATH] [--mailbox NAME] [--json] MESSAGE.eml|-\n"
-			       "       deskgate rules test [--rules PATH] [--json] [--subject S] --text TEXT\n\n"
-			       "Classify one message (or a text) and show each rule that fired, the\n"
-			       "text it matched with context ([[...]]), the named captures, limits hit,\n"
-			       "the category scores and the final category, priority, queue, tags,\n"
-			       "fields and flags. Nothing is written.\n");
-			free(o.paths);
-			return 0;
-		}
-		if (strcmp(argv[i], "--json") == 0)
-			o.json = 1;
-		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			opts_add_path(&o, argv[++i]);
-		else if (strcmp(argv[i], "--mailbox") == 0 && i + 1 < argc)
-			mailbox = argv[++i];
-		else if (strcmp(argv[i], "--text") == 0 && i + 1 < argc)
-			text = argv[++i];
-		else if (strcmp(argv[i], "--subject") == 0 && i + 1 < argc)
-			subject = argv[++i];
-		else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "deskgate rules test: unknown option %s\n", argv[i]);
-			free(o.paths);
-			return EXIT_USAGE;
-		} else if (file == NULL)
-			file = argv[i];
-		else {
-			fprintf(stderr, "deskgate rules test: one message at a time\n");
-			free(o.paths);
-			return EXIT_USAGE;
-		}
-	}
+	const char *text = NULL, *subject = NULL, *mailbox = NULL;
+	const struct rules_opt opts[] = {
+		{ "--mailbox", NULL, &mailbox },
+		{ "--text", NULL, &text },
+		{ "--subject", NULL, &subject },
+		{ NULL, NULL, NULL },
+	};
+	const struct rules_cmd cmd = {
+		.name = "test",
+		.help = "usage: deskgate rules test [--rules PATH] [--mailbox NAME] [--json] MESSAGE.eml|-\n"
+			"       deskgate rules test [--rules PATH] [--json] [--subject S] --text TEXT\n\n"
+			"Classify one message (or a text) and show each rule that fired, the\n"
+			"text it matched with context ([[...]]), the named captures, limits hit,\n"
+			"the category scores and the final category, priority, queue, tags,\n"
+			"fields and flags. Nothing is written.\n",
+		.json = 1,
+		.rules = 1,
+		.max_args = 1,
+		.usage = "deskgate rules test: one message at a time\n",
+		.opts = opts,
+	};
+	struct rules_opts o;
+	int r = opts_parse(&cmd, argc, argv, &o);
+	if (r >= 0)
+		return r;
+	const char *file = o.n_args > 0 ? o.args[0] : NULL;
 	if ((file == NULL) == (text == NULL)) {
 		fprintf(stderr, "usage: deskgate rules test [OPTIONS] MESSAGE.eml|- (or --text TEXT)\n");
-		free(o.paths);
+		opts_clear(&o);
 		return EXIT_USAGE;
 	}
 	struct config *config = load_config_optional();
 	struct rules *rules;
 	if (load_rules(config, &o, &rules, 0) < 0) {
 		config_free(&config);
-		free(o.paths);
+		opts_clear(&o);
 		return EXIT_CONFIG;
 	}
 	int ret = 0;
@@ -419,18 +498,14 @@ rules_test(int argc, char **argv)
 out:
 	rules_free(&rules);
 	config_free(&config);
-	free(o.paths);
+	opts_clear(&o);
 	return ret;
 }
 
 /* ---- eval ---------------------------------------------------------------- */
 
 struct eval_stats {
-	char *names[EVAL_MAX_CATEGORIES];
-	size_t n_names;
-	/* confusion[gold][predicted] */
-	size_t confusion[EVAL_MAX_CATEGORIES][EVAL_MAX_CATEGORIES];
-	size_t rows;
+	struct confusion *confusion;
 	size_t skipped;
 	size_t limit_hits;
 	size_t errors_to_show;
@@ -438,33 +513,18 @@ struct eval_stats {
 };
 
 static int
-stats_index(struct eval_stats *st, const char *name)
-{
-	for (size_t i = 0; i < st->n_names; i++)
-		if (strcmp(st->names[i], name) == 0)
-			return (int)i;
-	if (st->n_names >= EVAL_MAX_CATEGORIES)
-		return -1;
-	st->names[st->n_names] = xstrdup(name);
-	return (int)st->n_names++;
-}
-
-static int
 eval_one(struct eval_stats *st, struct rules *rules, const struct rules_input *in,
 	 const char *gold, const char *shown)
 {
 	struct rules_result *res;
 	rules_classify(rules, in, &res);
-	int g = stats_index(st, gold), p = stats_index(st, res->category);
-	if (g < 0 || p < 0) {
-		fprintf(stderr, "deskgate: more than %d categories\n", EVAL_MAX_CATEGORIES);
+	if (confusion_add(st->confusion, gold, res->category) < 0) {
+		fprintf(stderr, "deskgate: more than %d categories\n", CONFUSION_MAX_CATEGORIES);
 		rules_result_free(&res);
 		return -1;
 	}
-	st->confusion[g][p]++;
-	st->rows++;
 	st->limit_hits += res->n_limit_hits;
-	if (g != p && st->errors_shown < st->errors_to_show) {
+	if (strcmp(gold, res->category) != 0 && st->errors_shown < st->errors_to_show) {
 		st->errors_shown++;
 		printf("MISS %s -> %s:", gold, res->category);
 		for (size_t i = 0; i < res->n_hits; i++)
@@ -475,65 +535,6 @@ eval_one(struct eval_stats *st, struct rules *rules, const struct rules_input *i
 	}
 	rules_result_free(&res);
 	return 0;
-}
-
-/* One CSV record (RFC 4180: "" inside quotes, newlines allowed in quotes)
-   from *pp; fields are allocated. 0 at the end of input. */
-static size_t
-csv_record(const char **pp, const char *end, char ***fields_r, int *error_r)
-{
-	const char *p = *pp;
-	char **fields = NULL;
-	size_t n = 0;
-	*error_r = 0;
-	if (p >= end) {
-		*fields_r = NULL;
-		return 0;
-	}
-	for (;;) {
-		struct buf b;
-		buf_init(&b, EVAL_MAX_FILE);
-		if (p < end && *p == '"') {
-			p++;
-			for (;;) {
-				if (p >= end) {
-					*error_r = 1;
-					break;
-				}
-				if (*p == '"') {
-					if (p + 1 < end && p[1] == '"') {
-						buf_putc(&b, '"');
-						p += 2;
-						continue;
-					}
-					p++;
-					break;
-				}
-				buf_putc(&b, (unsigned char)*p++);
-			}
-			while (p < end && *p != ',' && *p != '\n')
-				p++; /* junk after a closing quote is ignored */
-		} else {
-			while (p < end && *p != ',' && *p != '\n')
-				buf_putc(&b, (unsigned char)*p++);
-		}
-		fields = xreallocarray(fields, n + 1, sizeof(*fields));
-		char *f = buf_steal(&b, NULL);
-		size_t flen = strlen(f);
-		if (flen > 0 && f[flen - 1] == '\r')
-			f[flen - 1] = '\0';
-		fields[n++] = f;
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '\n')
-			p++;
-		break;
-	}
-	*pp = p;
-	*fields_r = fields;
-	return n;
 }
 
 struct mapping {
@@ -645,6 +646,8 @@ mapping_get(const struct mapping *m, const char *label)
 static int
 eval_csv(struct eval_stats *st, struct rules *rules, const char *path, const struct mapping *map)
 {
+	static const char *const text_names[] = { "text", NULL };
+	static const char *const label_names[] = { "label", "category", "intent", NULL };
 	const char *error;
 	size_t len;
 	char *data = (char *)read_file(path, EVAL_MAX_FILE, &len, &error);
@@ -652,56 +655,41 @@ eval_csv(struct eval_stats *st, struct rules *rules, const char *path, const str
 		fprintf(stderr, "deskgate: %s\n", error);
 		return EXIT_NOINPUT;
 	}
-	const char *p = data, *end = data + len;
-	char **fields;
-	int bad;
-	size_t n = csv_record(&p, end, &fields, &bad);
-	size_t text_col = 0, label_col = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(fields[i], "text") == 0)
-			text_col = i;
-		else if (strcmp(fields[i], "label") == 0 || strcmp(fields[i], "category") == 0 ||
-			 strcmp(fields[i], "intent") == 0)
-			label_col = i;
-	}
-	for (size_t i = 0; i < n; i++)
-		free(fields[i]);
-	free(fields);
+	struct csv_reader rd;
+	struct csv_record rec = { 0 };
+	csv_reader_init(&rd, data, len, EVAL_MAX_FILE);
+	int r = csv_next(&rd, &rec, &error);
+	int text_col = r != 0 ? csv_column(&rec, text_names) : -1;
+	int label_col = r != 0 ? csv_column(&rec, label_names) : -1;
+	if (text_col < 0)
+		text_col = 0;
+	if (label_col < 0)
+		label_col = 1;
 	int ret = 0;
-	unsigned int record = 1;
-	while ((n = csv_record(&p, end, &fields, &bad)) > 0) {
-		record++;
-		if (bad) {
-			fprintf(stderr, "deskgate: %s: record %u: unterminated quoted field\n", path, record);
+	while (ret == 0 && (r = csv_next(&rd, &rec, &error)) != 0) {
+		if (r < 0) {
+			fprintf(stderr, "deskgate: %s: record %u: %s\n", path, rd.record, error);
 			ret = EXIT_DATAERR;
-		} else if (n == 1 && fields[0][0] == '\0') {
+		} else if (csv_record_blank(&rec)) {
 			/* blank line */
-		} else if (n <= text_col || n <= label_col) {
-			fprintf(stderr, "deskgate: %s: record %u: expected text,label\n", path, record);
+		} else if (rec.n <= (size_t)text_col || rec.n <= (size_t)label_col) {
+			fprintf(stderr, "deskgate: %s: record %u: expected text,label\n", path, rd.record);
 			ret = EXIT_DATAERR;
 		} else {
-			const char *gold = fields[label_col];
-			if (map->n > 0) {
-				gold = mapping_get(map, fields[label_col]);
-				if (gold == NULL) {
-					fprintf(stderr, "deskgate: %s: record %u: label \"%s\" is not in the mapping\n",
-						path, record, log_safe(fields[label_col], 80));
-					ret = EXIT_DATAERR;
-				}
-			}
-			if (ret == 0) {
+			const char *label = rec.fields[label_col], *gold = label;
+			if (map->n > 0 && (gold = mapping_get(map, label)) == NULL) {
+				fprintf(stderr, "deskgate: %s: record %u: label \"%s\" is not in the mapping\n",
+					path, rd.record, log_safe(label, 80));
+				ret = EXIT_DATAERR;
+			} else {
 				struct rules_input in;
-				rules_input_text(&in, NULL, fields[text_col]);
-				if (eval_one(st, rules, &in, gold, fields[text_col]) < 0)
+				rules_input_text(&in, NULL, rec.fields[text_col]);
+				if (eval_one(st, rules, &in, gold, rec.fields[text_col]) < 0)
 					ret = EXIT_DATAERR;
 			}
 		}
-		for (size_t i = 0; i < n; i++)
-			free(fields[i]);
-		free(fields);
-		if (ret != 0)
-			break;
 	}
+	csv_record_clear(&rec);
 	free(data);
 	return ret;
 }
@@ -773,107 +761,43 @@ eval_dir(struct eval_stats *st, struct rules *rules, const char *path, const str
 	return ret;
 }
 
-struct category_metrics {
-	double precision, recall, f1;
-	size_t support, predicted, tp;
-};
-
-static void
-metrics(const struct eval_stats *st, size_t k, struct category_metrics *m)
-{
-	memset(m, 0, sizeof(*m));
-	m->tp = st->confusion[k][k];
-	for (size_t j = 0; j < st->n_names; j++) {
-		m->support += st->confusion[k][j];
-		m->predicted += st->confusion[j][k];
-	}
-	m->precision = m->predicted > 0 ? (double)m->tp / (double)m->predicted : 0.0;
-	m->recall = m->support > 0 ? (double)m->tp / (double)m->support : 0.0;
-	m->f1 = m->precision + m->recall > 0
-			? 2 * m->precision * m->recall / (m->precision + m->recall)
-			: 0.0;
-}
-
-/* Category indices in name order (a few categories: insertion sort). */
-static void
-sort_indices(const struct eval_stats *st, size_t *order)
-{
-	for (size_t i = 0; i < st->n_names; i++) {
-		size_t v = i, j = i;
-		while (j > 0 && strcmp(st->names[order[j - 1]], st->names[v]) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = v;
-	}
-}
-
 static void
 eval_report(const struct eval_stats *st, int json, double seconds, size_t n_rules)
 {
-	size_t order[EVAL_MAX_CATEGORIES];
-	sort_indices(st, order);
-	double macro = 0;
-	size_t labelled = 0;
-	for (size_t i = 0; i < st->n_names; i++) {
-		struct category_metrics m;
-		metrics(st, i, &m);
-		if (m.support > 0) {
-			macro += m.f1;
-			labelled++;
-		}
-	}
-	macro = labelled > 0 ? macro / (double)labelled : 0.0;
+	const struct confusion *c = st->confusion;
+	size_t n = confusion_size(c), rows = confusion_rows(c), labelled;
+	double macro = confusion_macro_f1(c, &labelled);
 	if (json) {
-		struct jsonout *o = jsonout_object(), *per = jsonout_object(), *conf = jsonout_object();
-		for (size_t i = 0; i < st->n_names; i++) {
-			struct category_metrics m;
-			struct jsonout *c = jsonout_object(), *row = jsonout_object();
-			metrics(st, order[i], &m);
-			jsonout_set_real(c, "precision", m.precision);
-			jsonout_set_real(c, "recall", m.recall);
-			jsonout_set_real(c, "f1", m.f1);
-			jsonout_set_int(c, "support", (int64_t)m.support);
-			jsonout_set(per, st->names[order[i]], c);
-			for (size_t j = 0; j < st->n_names; j++)
-				jsonout_set_int(row, st->names[order[j]],
-						(int64_t)st->confusion[order[i]][order[j]]);
-			jsonout_set(conf, st->names[order[i]], row);
-		}
-		jsonout_set(o, "per_category", per);
-		jsonout_set_real(o, "macro_f1", macro);
-		jsonout_set(o, "confusion", conf);
+		struct jsonout *o = confusion_json(c);
 		jsonout_print(o, stdout);
 		jsonout_free(&o);
 		return;
 	}
-	printf("%zu rows, %zu rules, %.2f s (%.0f rows/s)", st->rows, n_rules, seconds,
-	       seconds > 0 ? (double)st->rows / seconds : 0.0);
+	printf("%zu rows, %zu rules, %.2f s (%.0f rows/s)", rows, n_rules, seconds,
+	       seconds > 0 ? (double)rows / seconds : 0.0);
 	if (st->skipped > 0)
 		printf(", %zu unreadable skipped", st->skipped);
 	if (st->limit_hits > 0)
 		printf(", %zu pattern limit hits", st->limit_hits);
 	printf("\n\n%-20s %9s %9s %9s %9s %9s\n", "category", "precision", "recall", "f1", "support",
 	       "predicted");
-	size_t correct = 0;
-	for (size_t i = 0; i < st->n_names; i++) {
-		struct category_metrics m;
-		size_t k = order[i];
-		metrics(st, k, &m);
-		correct += m.tp;
-		printf("%-20s %9.3f %9.3f %9.3f %9zu %9zu%s\n", st->names[k], m.precision, m.recall, m.f1,
-		       m.support, m.predicted, m.support == 0 ? "  (not a label: left out of macro-F1)" : "");
+	for (size_t i = 0; i < n; i++) {
+		struct confusion_metrics m;
+		confusion_metrics(c, i, &m);
+		printf("%-20s %9.3f %9.3f %9.3f %9zu %9zu%s\n", confusion_name(c, i), m.precision,
+		       m.recall, m.f1, m.support, m.predicted,
+		       m.support == 0 ? "  (not a label: left out of macro-F1)" : "");
 	}
 	printf("\nmacro-F1 over %zu labelled categories: %.3f\naccuracy: %.3f\n", labelled, macro,
-	       st->rows > 0 ? (double)correct / (double)st->rows : 0.0);
+	       confusion_accuracy(c));
 	printf("\nconfusion matrix (rows: label, columns: predicted)\n%-20s", "");
-	for (size_t j = 0; j < st->n_names; j++)
-		printf(" %10.10s", st->names[order[j]]);
+	for (size_t j = 0; j < n; j++)
+		printf(" %10.10s", confusion_name(c, j));
 	putchar('\n');
-	for (size_t i = 0; i < st->n_names; i++) {
-		printf("%-20.20s", st->names[order[i]]);
-		for (size_t j = 0; j < st->n_names; j++)
-			printf(" %10zu", st->confusion[order[i]][order[j]]);
+	for (size_t i = 0; i < n; i++) {
+		printf("%-20.20s", confusion_name(c, i));
+		for (size_t j = 0; j < n; j++)
+			printf(" %10zu", confusion_count(c, i, j));
 		putchar('\n');
 	}
 }
@@ -889,61 +813,54 @@ now_seconds(void)
 static int
 rules_eval(int argc, char **argv)
 {
-	struct rules_opts o = { 0 };
-	const char *data = NULL, *mapping = NULL;
+	const char *mapping = NULL, *errors = NULL;
+	const struct rules_opt opts[] = {
+		{ "--mapping", NULL, &mapping },
+		{ "--errors", NULL, &errors },
+		{ NULL, NULL, NULL },
+	};
+	const struct rules_cmd cmd = {
+		.name = "eval",
+		.help = "usage: deskgate rules eval [--rules PATH] [--mapping FILE] [--json]\n"
+			"                           [--errors N] DATA\n\n"
+			"Run the rules over a labelled set and print precision, recall, F1 and\n"
+			"support per category, the macro-F1 (the mean F1 of the categories that\n"
+			"occur as labels) and the confusion matrix (rows: label, columns:\n"
+			"predicted). DATA is either a directory with one sub-directory of\n"
+			"messages (.eml) per label, or a CSV file with a header line and the\n"
+			"columns text and label (or category, intent; else the first two).\n"
+			"--mapping FILE maps the data's labels onto categories: one\n"
+			"LABEL<TAB>CATEGORY per line; a header line naming a gateway_category\n"
+			"(or category) column picks that column. --errors N prints the first N\n"
+			"misclassified rows with the rules that fired. --json prints\n"
+			"{\"per_category\": {NAME: {\"precision\", \"recall\", \"f1\", \"support\"}},\n"
+			" \"macro_f1\", \"confusion\": {LABEL: {PREDICTED: COUNT}}}.\n",
+		.json = 1,
+		.rules = 1,
+		.max_args = 1,
+		.usage = "deskgate rules eval: one DATA at a time\n",
+		.opts = opts,
+	};
+	struct rules_opts o;
 	uint64_t show = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: deskgate rules eval [--rules PATH] [--mapping FILE] [--json]\n"
-			       "                           [--errors N] DATA\n\n"
-			       "Run the rules over a labelled set and print precision, recall, F1 and\n"
-			       "support per category, the macro-F1 (the mean F1 of the categories that\n"
-			       "occur as labels) and the confusion matrix (rows: label, columns:\n"
-			       "predicted). DATA is either a directory with one sub-directory of\n"
-			       "messages (.eml) per label, or a CSV file with a header line and the\n"
-			       "columns text and label (or category, intent; else the first two).\n"
-			       "--mapping FILE maps the data's labels onto categories: one\n"
-			       "LABEL<TAB>CATEGORY per line; a header line naming a gateway_category\n"
-			       "(or category) column picks that column. --errors N prints the first N\n"
-			       "misclassified rows with the rules that fired. --json prints\n"
-			       "{\"per_category\": {NAME: {\"precision\", \"recall\", \"f1\", \"support\"}},\n"
-			       " \"macro_f1\", \"confusion\": {LABEL: {PREDICTED: COUNT}}}.\n");
-			free(o.paths);
-			return 0;
-		}
-		if (strcmp(argv[i], "--json") == 0)
-			o.json = 1;
-		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			opts_add_path(&o, argv[++i]);
-		else if (strcmp(argv[i], "--mapping") == 0 && i + 1 < argc)
-			mapping = argv[++i];
-		else if (strcmp(argv[i], "--errors") == 0 && i + 1 < argc) {
-			if (str_to_u64(argv[++i], 1000000, &show) < 0) {
-				fprintf(stderr, "deskgate rules eval: --errors takes a number\n");
-				free(o.paths);
-				return EXIT_USAGE;
-			}
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "deskgate rules eval: unknown option %s\n", argv[i]);
-			free(o.paths);
-			return EXIT_USAGE;
-		} else if (data == NULL)
-			data = argv[i];
-		else {
-			fprintf(stderr, "deskgate rules eval: one DATA at a time\n");
-			free(o.paths);
-			return EXIT_USAGE;
-		}
+	int r = opts_parse(&cmd, argc, argv, &o);
+	if (r >= 0)
+		return r;
+	if (opt_number(&cmd, "--errors", errors, 1000000, &show) < 0) {
+		opts_clear(&o);
+		return EXIT_USAGE;
 	}
+	const char *data = o.n_args > 0 ? o.args[0] : NULL;
 	if (data == NULL) {
 		fprintf(stderr, "usage: deskgate rules eval [OPTIONS] DATA\n");
-		free(o.paths);
+		opts_clear(&o);
 		return EXIT_USAGE;
 	}
 	struct config *config = load_config_optional();
 	struct mapping map = { 0 };
 	struct rules *rules = NULL;
 	struct eval_stats *st = xcalloc(1, sizeof(*st));
+	st->confusion = confusion_new();
 	st->errors_to_show = (size_t)show;
 	int ret;
 	if (mapping != NULL && mapping_load(mapping, &map) < 0) {
@@ -965,7 +882,7 @@ rules_eval(int argc, char **argv)
 				   : eval_csv(st, rules, data, &map);
 	double t1 = now_seconds();
 	if (ret == 0) {
-		if (st->rows == 0) {
+		if (confusion_rows(st->confusion) == 0) {
 			fprintf(stderr, "deskgate: %s: no labelled rows\n", data);
 			ret = EXIT_DATAERR;
 		} else {
@@ -973,13 +890,12 @@ rules_eval(int argc, char **argv)
 		}
 	}
 out:
-	for (size_t i = 0; i < st->n_names; i++)
-		free(st->names[i]);
+	confusion_free(&st->confusion);
 	free(st);
 	mapping_free(&map);
 	rules_free(&rules);
 	config_free(&config);
-	free(o.paths);
+	opts_clear(&o);
 	return ret;
 }
 
@@ -1151,44 +1067,42 @@ replay_ticket(struct store *store, struct rules *rules, const struct mime_limits
 static int
 rules_replay(int argc, char **argv)
 {
-	struct rules_opts o = { 0 };
+	const char *since_arg = NULL, *limit_arg = NULL;
+	int all = 0;
+	const struct rules_opt opts[] = {
+		{ "--since", NULL, &since_arg },
+		{ "--limit", NULL, &limit_arg },
+		{ "--all", &all, NULL },
+		{ NULL, NULL, NULL },
+	};
+	const struct rules_cmd cmd = {
+		.name = "replay",
+		.help = "usage: deskgate rules replay [--rules PATH] [--since DATE] [--limit N] [--all]\n\n"
+			"Re-classify the first customer message of each stored ticket with the\n"
+			"candidate rules (--rules, else the configured ones), write nothing, and\n"
+			"list each ticket whose category, priority or queue would change, then\n"
+			"the counts per change. DATE: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or an age\n"
+			"such as 7d or 12h; tickets created before it are left out. --limit N\n"
+			"looks at the newest N tickets; --all lists unchanged tickets too.\n",
+		.rules = 1,
+		.usage = "deskgate rules replay: no arguments but options\n",
+		.opts = opts,
+	};
+	struct rules_opts o;
 	int64_t since = 0;
 	uint64_t limit = 0;
-	int all = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: deskgate rules replay [--rules PATH] [--since DATE] [--limit N] [--all]\n\n"
-			       "Re-classify the first customer message of each stored ticket with the\n"
-			       "candidate rules (--rules, else the configured ones), write nothing, and\n"
-			       "list each ticket whose category, priority or queue would change, then\n"
-			       "the counts per change. DATE: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or an age\n"
-			       "such as 7d or 12h; tickets created before it are left out. --limit N\n"
-			       "looks at the newest N tickets; --all lists unchanged tickets too.\n");
-			free(o.paths);
-			return 0;
-		}
-		if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			opts_add_path(&o, argv[++i]);
-		else if (strcmp(argv[i], "--all") == 0)
-			all = 1;
-		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			if (parse_since(argv[++i], &since) < 0) {
-				fprintf(stderr, "deskgate rules replay: bad date \"%s\" (YYYY-MM-DD or 7d)\n",
-					log_safe(argv[i], 40));
-				free(o.paths);
-				return EXIT_USAGE;
-			}
-		} else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
-			if (str_to_u64(argv[++i], 100000000, &limit) < 0) {
-				fprintf(stderr, "deskgate rules replay: --limit takes a number\n");
-				free(o.paths);
-				return EXIT_USAGE;
-			}
-		} else {
-			fprintf(stderr, "deskgate rules replay: unknown argument %s\n", log_safe(argv[i], 40));
-			free(o.paths);
-			return EXIT_USAGE;
-		}
+	int r = opts_parse(&cmd, argc, argv, &o);
+	if (r >= 0)
+		return r;
+	if (since_arg != NULL && parse_since(since_arg, &since) < 0) {
+		fprintf(stderr, "deskgate rules replay: bad date \"%s\" (YYYY-MM-DD or 7d)\n",
+			log_safe(since_arg, 40));
+		opts_clear(&o);
+		return EXIT_USAGE;
+	}
+	if (opt_number(&cmd, "--limit", limit_arg, 100000000, &limit) < 0) {
+		opts_clear(&o);
+		return EXIT_USAGE;
 	}
 	struct config *config;
 	struct store *store;
@@ -1197,7 +1111,7 @@ rules_replay(int argc, char **argv)
 	if (load_rules(config, &o, &rules, 0) < 0) {
 		store_close(&store);
 		config_free(&config);
-		free(o.paths);
+		opts_clear(&o);
 		return EXIT_CONFIG;
 	}
 	struct mime_limits limits;
@@ -1277,7 +1191,7 @@ rules_replay(int argc, char **argv)
 	rules_free(&rules);
 	store_close(&store);
 	config_free(&config);
-	free(o.paths);
+	opts_clear(&o);
 	return ret;
 }
 

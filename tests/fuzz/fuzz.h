@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(agentcmd)                                                                          \
 	X(quote)                                                                             \
 	X(thread)                                                                            \
-	X(secrets)
+	X(secrets)                                                                           \
+	X(csv)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
