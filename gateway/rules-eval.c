@@ -113,6 +113,9 @@ struct eval {
 	size_t n_matches, cap_matches;
 	/* prefilter strings found in subject, body, body-full, text */
 	unsigned char *found[4];
+	/* while a context block is evaluated: the value and the match */
+	const char *ctx_s;
+	size_t ctx_len, ctx_start, ctx_end;
 };
 
 static void
@@ -201,9 +204,26 @@ target_count(const struct eval *ev, const struct target *t)
 	case T_ATTACHMENT_NAME:
 	case T_ATTACHMENT_TYPE:
 		return ev->in->n_attachments;
+	case T_AROUND:
+		return 2; /* the window before, then the one after */
 	default:
 		return 1;
 	}
+}
+
+/* The width characters of s before byte offset at (backward) or from it
+   (forward): the window's other end. */
+static size_t
+window_end(const char *s, size_t len, size_t at, unsigned int width, int backward)
+{
+	for (unsigned int n = 0; n < width; n++) {
+		if (backward ? at == 0 : at >= len)
+			break;
+		do
+			at += backward ? (size_t)-1 : 1;
+		while ((backward ? at > 0 : at < len) && ((unsigned char)s[at] & 0xc0) == 0x80);
+	}
+	return at;
 }
 
 /* The i-th value of a target, or NULL when absent. */
@@ -244,6 +264,22 @@ target_value(struct eval *ev, const struct target *t, size_t i, size_t *len_r)
 	case T_MAILBOX:
 		s = ev->in->mailbox;
 		break;
+	case T_BEFORE:
+	case T_AFTER:
+	case T_AROUND: {
+		/* A window of the value whose match is being judged; it is
+		   matched as a string of its own. */
+		size_t from, to;
+		if (t->kind == T_BEFORE || (t->kind == T_AROUND && i == 0)) {
+			to = ev->ctx_start;
+			from = window_end(ev->ctx_s, ev->ctx_len, to, t->width, 1);
+		} else {
+			from = ev->ctx_end;
+			to = window_end(ev->ctx_s, ev->ctx_len, from, t->width, 0);
+		}
+		*len_r = to - from;
+		return ev->ctx_s + from;
+	}
 	}
 	if (s != NULL)
 		*len_r = strlen(s);
@@ -358,6 +394,30 @@ prefilter_pass(struct eval *ev, const struct pattern *pat, const struct target *
 	return prefilter_admits(pat, ev->found[slot]);
 }
 
+static int eval_cond(struct eval *ev, struct cond *c);
+
+/* Whether the context block of c holds around the match s[start..end). */
+static int
+context_holds(struct eval *ev, struct cond *c, const char *s, size_t len, size_t start, size_t end)
+{
+	const char *saved_s = ev->ctx_s;
+	size_t saved[3] = { ev->ctx_len, ev->ctx_start, ev->ctx_end };
+	size_t mark = ev->n_matches;
+	ev->ctx_s = s;
+	ev->ctx_len = len;
+	ev->ctx_start = start;
+	ev->ctx_end = end;
+	int ok = 1;
+	for (size_t k = 0; k < c->n_kids && ok; k++)
+		ok = eval_cond(ev, c->kids[k]);
+	matches_truncate(ev, mark); /* what the context matched is not recorded */
+	ev->ctx_s = saved_s;
+	ev->ctx_len = saved[0];
+	ev->ctx_start = saved[1];
+	ev->ctx_end = saved[2];
+	return ok;
+}
+
 static int
 eval_match(struct eval *ev, struct cond *c)
 {
@@ -369,14 +429,25 @@ eval_match(struct eval *ev, struct cond *c)
 			const char *s = target_value(ev, t, i, &len);
 			if (s == NULL || !prefilter_pass(ev, &c->pat, t, s, len))
 				continue;
-			const char *why;
-			int rc = rx_match(ev->rules->matcher, c->pat.rx, s, len, 0, &why);
-			if (rc > 0) {
+			/* Every match in turn until one whose context holds. */
+			size_t from = 0;
+			for (;;) {
+				const char *why;
+				int rc = rx_match(ev->rules->matcher, c->pat.rx, s, len, from, &why);
+				if (rc < 0)
+					limit_hit(ev, t, why);
+				if (rc <= 0)
+					break;
+				size_t start, end;
+				rx_span(ev->rules->matcher, &start, &end);
 				record_match(ev, t, &c->pat, s, len);
-				return 1;
+				if (c->n_kids == 0 || context_holds(ev, c, s, len, start, end))
+					return 1;
+				matches_truncate(ev, ev->n_matches - 1);
+				from = end > start ? end : window_end(s, len, start, 1, 0);
+				if (end == start && start >= len)
+					break;
 			}
-			if (rc < 0)
-				limit_hit(ev, t, why);
 		}
 	}
 	return 0;

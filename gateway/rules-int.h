@@ -5,14 +5,16 @@
  *   rules.c            options, loading files and directories, the rule
  *                      table's life cycle, listings
  *   rules-lex.c        the lexer of the rules language (tokens, /patterns/)
- *   rules-parse.c      the parser: rules, conditions, actions
+ *   rules-parse.c      the parser: rules, conditions, context blocks, actions
  *   rules-prefilter.c  the literal extractor and the one-pass prefilter
  *   rules-eval.c       inputs, evaluation, how fired rules combine, results
  *   rules-regex.c      the PCRE2 adapter: the only file that includes pcre2.h
  *
  * A rule is a tree of conditions (struct cond) and a list of actions. A
  * match condition (C_MATCH) holds one compiled pattern and the targets it
- * looks at. Evaluation walks
+ * looks at; its context block (its kids) is evaluated on the text around
+ * each match of the pattern, and the first match whose context holds is
+ * the one that counts. Evaluation walks
  * the tree once per message (struct eval); nothing in a struct rules
  * changes during evaluation but the JIT state of patterns, the prefilter's
  * scratch and the matcher's match data.
@@ -33,6 +35,9 @@
 #define RULES_MAX_PATTERN 65536
 #define RULES_MAX_NESTING 16
 #define RULES_MAX_WEIGHT 1000
+/* Context windows: characters before or after a match (default, most). */
+#define RULES_WINDOW_DEFAULT 40
+#define RULES_WINDOW_MAX 1000
 /* What a result keeps of a match. */
 #define RULES_SNIPPET_MAX 200
 #define RULES_CONTEXT_MAX 40
@@ -90,15 +95,20 @@ enum target_kind {
 	T_ATTACHMENT_NAME,
 	T_ATTACHMENT_TYPE,
 	T_MAILBOX,
+	/* the text around a match: only in a context block */
+	T_BEFORE,
+	T_AFTER,
+	T_AROUND,
 };
 
-#define RULES_N_TARGETS (T_MAILBOX + 1)
+#define RULES_N_TARGETS (T_AROUND + 1)
 extern const char *const rules_target_names[RULES_N_TARGETS];
 
 struct target {
 	enum target_kind kind;
 	char *header;	   /* T_HEADER */
-	char *label;  /* for results: "subject", "header X-Foo" */
+	char *label;  /* for results: "subject", "header X-Foo", "before 40" */
+	unsigned int width; /* T_BEFORE, T_AFTER, T_AROUND: characters */
 };
 
 struct pf_set {
@@ -127,7 +137,9 @@ enum cond_kind { C_ALL, C_ANY, C_NOT, C_MATCH, C_EXISTS, C_VIP, C_ALWAYS };
 struct cond {
 	enum cond_kind kind;
 	unsigned int line;
-	struct cond **kids; /* C_ALL, C_ANY, C_NOT */
+	/* C_ALL, C_ANY, C_NOT; C_MATCH: its context block, all of which must
+	   hold on the text around a match for the match to count */
+	struct cond **kids;
 	size_t n_kids;
 	struct target *targets; /* C_MATCH, C_EXISTS */
 	size_t n_targets;
@@ -196,6 +208,7 @@ struct parser {
 	enum tok_kind tok;
 	char *text; /* TOK_WORD, TOK_STRING */
 	unsigned int tok_line;
+	int in_context; /* parsing a context block */
 	/* errors */
 	char *first_error;
 	size_t n_errors;

@@ -78,11 +78,18 @@ parse_target(struct parser *ps, struct cond *c)
 	for (k = 0; k < RULES_N_TARGETS; k++)
 		if (strcmp(ps->text, rules_target_names[k]) == 0)
 			break;
-	if (k == RULES_N_TARGETS) {
-		parser_error(ps, ps->tok_line,
-			     "unknown condition or target %s (targets: subject body body-full text "
-			     "from to cc header attachment-name attachment-type mailbox)",
-			     tok_describe(ps));
+	int window = k == T_BEFORE || k == T_AFTER || k == T_AROUND;
+	if (k == RULES_N_TARGETS || window != ps->in_context) {
+		if (ps->in_context)
+			parser_error(ps, ps->tok_line,
+				     "in a context block, conditions look at before, after or around "
+				     "[N], got %s", tok_describe(ps));
+		else
+			parser_error(ps, ps->tok_line,
+				     "unknown condition or target %s (targets: subject body body-full "
+				     "text from to cc header attachment-name attachment-type mailbox%s)",
+				     tok_describe(ps),
+				     window ? "; before, after and around only in a context block" : "");
 		return -1;
 	}
 	struct target t = { .kind = (enum target_kind)k };
@@ -107,6 +114,19 @@ parse_target(struct parser *ps, struct cond *c)
 			free(t.label);
 			return -1;
 		}
+	} else if (window) {
+		uint64_t width = RULES_WINDOW_DEFAULT;
+		if (ps->tok == TOK_WORD && isdigit((unsigned char)ps->text[0])) {
+			if (str_to_u64(ps->text, RULES_WINDOW_MAX, &width) < 0 || width == 0) {
+				parser_error(ps, ps->tok_line, "%s N: N must be 1 to %d characters",
+					     rules_target_names[k], RULES_WINDOW_MAX);
+				return -1;
+			}
+			if (lex_next(ps) < 0)
+				return -1;
+		}
+		t.width = (unsigned int)width;
+		t.label = xasprintf("%s %u", rules_target_names[k], t.width);
 	} else {
 		t.label = xstrdup(rules_target_names[k]);
 	}
@@ -153,12 +173,14 @@ compile_pattern(struct parser *ps, struct pattern *pat, const char *source, unsi
 	uint32_t groups = rx_groups(pat->rx);
 	if (groups > ps->rules->max_groups)
 		ps->rules->max_groups = groups;
-	if (!ps->rules->no_prefilter)
+	/* A window is short: no prefilter for context patterns. */
+	if (!ps->rules->no_prefilter && !ps->in_context)
 		pattern_prefilter(ps->rules, pat, source, flags);
 	return 0;
 }
 
 static struct cond *parse_condition(struct parser *ps, const char *rule_name, int depth);
+static int parse_context(struct parser *ps, struct cond *c, const char *rule_name, int depth);
 
 /* "all { ... }" / "any { ... }": the current token is "{". */
 static int
@@ -191,6 +213,48 @@ parse_block(struct parser *ps, struct cond *c, const char *rule_name, int depth)
 		return -1;
 	}
 	return lex_next(ps); /* past "}" */
+}
+
+/* The optional context block after a pattern: "{" (the current token)
+   opens conditions on the text around each match; they become c's kids. */
+static int
+parse_context(struct parser *ps, struct cond *c, const char *rule_name, int depth)
+{
+	if (ps->tok != TOK_LBRACE)
+		return 0;
+	if (ps->in_context) {
+		parser_error(ps, ps->tok_line, "a context block cannot hold another");
+		return -1;
+	}
+	unsigned int open_line = ps->tok_line;
+	if (lex_next(ps) < 0)
+		return -1;
+	ps->in_context = 1;
+	int ret = -1;
+	for (;;) {
+		if (skip_separators(ps) < 0)
+			goto out;
+		if (ps->tok == TOK_RBRACE)
+			break;
+		if (ps->tok == TOK_EOF) {
+			parser_error(ps, open_line, "missing \"}\" for the context block opened here");
+			goto out;
+		}
+		struct cond *kid = parse_condition(ps, rule_name, depth + 1);
+		if (kid == NULL)
+			goto out;
+		cond_add_kid(c, kid);
+		if (expect_end(ps) < 0)
+			goto out;
+	}
+	if (c->n_kids == 0) {
+		parser_error(ps, open_line, "empty context block");
+		goto out;
+	}
+	ret = lex_next(ps); /* past "}" */
+out:
+	ps->in_context = 0;
+	return ret;
 }
 
 static struct cond *
@@ -246,7 +310,7 @@ parse_condition(struct parser *ps, const char *rule_name, int depth)
 			c->pat.source = NULL;
 		free(joins.at);
 		free(source);
-		if (lex_next(ps) < 0)
+		if (lex_next(ps) < 0 || parse_context(ps, c, rule_name, depth) < 0)
 			goto fail;
 		return c;
 	}
@@ -261,9 +325,13 @@ parse_condition(struct parser *ps, const char *rule_name, int depth)
 		int r = compile_pattern(ps, &c->pat, source, RX_CASELESS, ps->tok_line, NULL,
 					 rule_name);
 		free(source);
-		if (r < 0 || lex_next(ps) < 0)
+		if (r < 0 || lex_next(ps) < 0 || parse_context(ps, c, rule_name, depth) < 0)
 			goto fail;
 		return c;
+	}
+	if (tok_is(ps, "exists") && ps->in_context) {
+		parser_error(ps, ps->tok_line, "exists has no meaning in a context block");
+		goto fail;
 	}
 	if (tok_is(ps, "exists")) {
 		c->kind = C_EXISTS;
@@ -431,8 +499,10 @@ parse_action(struct parser *ps, struct rule *r)
 static int
 cond_has_group(const struct cond *c, const char *name)
 {
-	if (c->kind == C_MATCH && c->pat.rx != NULL && rx_has_name(c->pat.rx, name))
-		return 1;
+	/* The kids of a match are its context block: their groups are not
+	   extracted. */
+	if (c->kind == C_MATCH)
+		return c->pat.rx != NULL && rx_has_name(c->pat.rx, name);
 	for (size_t i = 0; i < c->n_kids; i++)
 		if (c->kids[i]->kind != C_NOT && cond_has_group(c->kids[i], name))
 			return 1;

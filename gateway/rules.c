@@ -24,7 +24,7 @@ const char *const rules_priority_names[PRIORITY_MAX + 1] = { "low", "normal", "h
 
 const char *const rules_target_names[RULES_N_TARGETS] = {
 	"subject", "body", "body-full", "text", "from", "to", "cc", "header",
-	"attachment-name", "attachment-type", "mailbox",
+	"attachment-name", "attachment-type", "mailbox", "before", "after", "around",
 };
 
 void

@@ -1112,6 +1112,197 @@ test_prefilter(void)
 	free(corpora);
 }
 
+/* ---- context blocks ------------------------------------------------------- */
+
+static void
+test_context(void)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* substring of the error */
+	} errors[] = {
+		{ "rule a {\n  body ~ /x/ {\n  }\n  tag t\n}\n", "t.rules:2: empty context block" },
+		{ "rule a {\n  body ~ /x/ {\n    body ~ /y/\n  }\n  tag t\n}\n",
+		  "t.rules:3: in a context block, conditions look at before, after or around" },
+		{ "rule a {\n  before ~ /y/\n  tag t\n}\n",
+		  "t.rules:2: unknown condition or target \"before\"" },
+		{ "rule a {\n  body ~ /x/ { before 0 ~ /y/ }\n  tag t\n}\n", "t.rules:2: before N: N must be 1 to 1000" },
+		{ "rule a {\n  body ~ /x/ { after 1001 ~ /y/ }\n  tag t\n}\n", "t.rules:2: after N: N must be 1 to 1000" },
+		{ "rule a {\n  body ~ /x/ { before ~ /y/ { after ~ /z/ } }\n  tag t\n}\n",
+		  "t.rules:2: a context block cannot hold another" },
+		{ "rule a {\n  body ~ /x/ { before exists }\n  tag t\n}\n", "t.rules:2: exists has no meaning" },
+		{ "rule a {\n  body ~ /x/ {\n    before ~ /y/\n", "t.rules:2: missing \"}\" for the context block" },
+		{ "rule a {\n  body ~ /x/ {\n    before ~ /y/\n  tag t\n}\n",
+		  "t.rules:4: in a context block, conditions look at before, after or around" },
+		{ "rule a {\n  body ~ /(?<v>x)/ { before ~ /(?<w>y)/ }\n  extract w\n}\n",
+		  "t.rules:1: rule a: extract w, but no pattern has a group (?<w>...)" },
+	};
+	test_begin("context blocks: errors name file:line");
+	for (size_t i = 0; i < N_ELEMENTS(errors); i++) {
+		const char *error = NULL;
+		struct rules *rules = load(errors[i].text, &error);
+		test_assert(rules == NULL);
+		if (error == NULL || strstr(error, errors[i].want) == NULL) {
+			test_failures++;
+			printf("FAIL context error case %zu: got \"%s\", want \"%s\"\n", i,
+			       error != NULL ? error : "(none)", errors[i].want);
+		}
+		test_checks++;
+		rules_free(&rules);
+	}
+
+	test_begin("context blocks: the first match whose context holds counts");
+	const char *text =
+		"rule id {\n"
+		"  body ~ /(?<id>\\d{4})/ {\n"
+		"    before 12 ~ /ref/\n"
+		"    not around 10 ~ /pin|密码/\n"
+		"  }\n"
+		"  extract id\n"
+		"}\n"
+		"rule near-window {\n"
+		"  body ~ /X/ { after 4 ~ /abc/ }\n"
+		"  tag near\n"
+		"}\n"
+		"rule any-side {\n"
+		"  body contains \"Q\" { any { before 2 ~ /L/; after 2 ~ /R/ } }\n"
+		"  tag side\n"
+		"}\n";
+	struct rules *rules = load(text, NULL);
+	test_assert(rules != NULL);
+	if (rules == NULL)
+		return;
+	static const struct {
+		const char *body, *id;
+	} cases[] = {
+		{ "ref 1234", "1234" },
+		{ "1234 ref", NULL },			  /* the context is before */
+		{ "pin 1111, ref 2222", "2222" },	  /* the first match fails, the second holds */
+		{ "ref 3333 is my pin", NULL },		  /* "pin" after it */
+		{ "ref 4444 and the other ref 5555", "4444" },
+		{ "reference number is 6666", NULL },	  /* "ref" more than 12 characters before */
+		{ "密码 ref 7777", NULL },		  /* characters, not bytes: 密码 is in the window */
+		{ "ref\n8888", "8888" },		  /* windows cross lines */
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct rules_result *res = classify(rules, NULL, cases[i].body);
+		const char *got = field(res, "id");
+		if ((got == NULL) != (cases[i].id == NULL) ||
+		    (got != NULL && strcmp(got, cases[i].id) != 0)) {
+			test_failures++;
+			printf("FAIL context case %zu \"%s\": got %s, want %s\n", i, cases[i].body,
+			       got != NULL ? got : "(none)", cases[i].id != NULL ? cases[i].id : "(none)");
+		}
+		test_checks++;
+		/* The hit records the match that counted, not the context's. */
+		if (got != NULL && fired(res, "id")) {
+			test_assert_int(res->hits[0].n_matches, 1);
+			test_assert_str(res->hits[0].matches[0].text, got);
+		}
+		rules_result_free(&res);
+	}
+	struct rules_result *res = classify(rules, NULL, "X abc");
+	test_assert(has_tag(res, "near"));
+	rules_result_free(&res);
+	res = classify(rules, NULL, "X  abc"); /* abc ends 5 characters after */
+	test_assert(!has_tag(res, "near"));
+	rules_result_free(&res);
+	res = classify(rules, NULL, "Q R");
+	test_assert(has_tag(res, "side"));
+	rules_result_free(&res);
+	res = classify(rules, NULL, "L Q");
+	test_assert(has_tag(res, "side"));
+	rules_result_free(&res);
+	res = classify(rules, NULL, "L  Q  R");
+	test_assert(!has_tag(res, "side"));
+	rules_result_free(&res);
+	rules_free(&rules);
+}
+
+/* ---- secrets are never extracted (issue 10, item 11) ------------------------- */
+
+static void
+test_default_secrets(void)
+{
+	static const char key[] = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+	static const char tx[] = "5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060";
+	static const struct {
+		const char *fmt; /* "@": the key (or hash) */
+		int is_tx;	 /* 1: the hash must be extracted; 0: nothing */
+	} cases[] = {
+		/* English */
+		{ "My withdrawal is missing. private key: 0x@", 0 },
+		{ "Here is my wallet's private key 0x@, the transaction never arrived", 0 },
+		{ "transaction 0x@ (that is my secret key, sorry)", 0 },
+		{ "My seed is @", 0 },
+		{ "0x@", 0 },
+		{ "The withdrawal 0x@ is missing", 0 }, /* no word says what it is */
+		{ "TxID: 0x@", 1 },
+		{ "The transaction hash is @", 1 },
+		{ "tx 0x@", 1 },
+		/* Chinese */
+		{ "提现没到账，我的私钥是0x@", 0 },
+		{ "密钥：@", 0 },
+		{ "助记词 @", 0 },
+		{ "我的私鑰：0x@", 0 },
+		{ "交易哈希：0x@", 1 },
+		{ "哈希 @", 1 },
+		{ "交易雜湊值：@", 1 },
+		/* French */
+		{ "Ma clé privée : 0x@", 0 },
+		{ "Voici la phrase de récupération @", 0 },
+		{ "Le hachage de la transaction : 0x@", 1 },
+		{ "ID de transaction @", 1 },
+		/* German */
+		{ "Mein privater Schlüssel: 0x@", 0 },
+		{ "Der geheime Wiederherstellungscode lautet @", 0 },
+		{ "Transaktions-Hash: 0x@", 1 },
+		{ "Die Transaktions-ID ist @", 1 },
+	};
+	test_begin("default rules: a key, seed or secret is never extracted, in four languages");
+	char *dir = default_rules_dir();
+	if (dir == NULL) {
+		test_assert(0);
+		return;
+	}
+	const char *paths[] = { dir };
+	struct rules *rules;
+	const char *error = NULL;
+	test_assert(rules_load(paths, 1, &opts, &rules, &error) == 0);
+	free(dir);
+	if (rules == NULL)
+		return;
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		const char *at = strchr(cases[i].fmt, '@');
+		char *body = xasprintf("%.*s%s%s", (int)(at - cases[i].fmt), cases[i].fmt,
+				       cases[i].is_tx ? tx : key, at + 1);
+		struct rules_result *res = classify(rules, "Support", body);
+		const char *got = field(res, "tx_hash");
+		int ok = cases[i].is_tx ? got != NULL && strstr(got, tx) != NULL : got == NULL;
+		/* Nothing extracted may hold the key, under any name. */
+		for (size_t k = 0; k < res->n_fields; k++)
+			if (strstr(res->fields[k].value, key) != NULL)
+				ok = 0;
+		if (!ok) {
+			test_failures++;
+			printf("FAIL secrets case %zu \"%s\": tx_hash %s\n", i, body,
+			       got != NULL ? got : "(none)");
+		}
+		test_checks++;
+		rules_result_free(&res);
+		free(body);
+	}
+	/* An address is not taken near a key either. */
+	struct rules_result *res = classify(rules, "x", "send to 0x52908400098527886E0F7030069857D2E4169EE7 please");
+	test_assert_str(field(res, "wallet_address"), "0x52908400098527886E0F7030069857D2E4169EE7");
+	rules_result_free(&res);
+	res = classify(rules, "x", "my private key 0x52908400098527886E0F7030069857D2E4169EE7");
+	test_assert(field(res, "wallet_address") == NULL);
+	rules_result_free(&res);
+	rules_free(&rules);
+}
+
 int
 main(void)
 {
@@ -1129,5 +1320,7 @@ main(void)
 	test_limits();
 	test_default_rules();
 	test_prefilter();
+	test_context();
+	test_default_secrets();
 	return test_exit();
 }
