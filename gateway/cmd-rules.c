@@ -405,7 +405,10 @@ print_result_text(FILE *out, const struct rules_result *res)
 	for (size_t i = 0; i < res->n_fields; i++) {
 		fprintf(out, "  %s = ", res->fields[i].name);
 		print_clean(out, res->fields[i].value, 240);
-		fprintf(out, "  (rule %s)\n", res->fields[i].rule);
+		fprintf(out, "  (rule %s", res->fields[i].rule);
+		if (res->fields[i].normal != NULL)
+			fprintf(out, "; read as %s", res->fields[i].normal);
+		fputs(")\n", out);
 	}
 	fprintf(out, "acknowledgement: %s\nspam: %s\n", res->no_ack ? "suppressed" : "yes",
 		res->spam ? "yes (quarantine)" : "no");

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "gateway/rules-int.h"
+#include "parsers/amount.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
 
@@ -563,7 +564,8 @@ add_tag(struct rules_result *res, const char *tag)
 }
 
 static void
-add_field(struct rules_result *res, const char *name, const char *value, const char *rule)
+add_field(struct rules_result *res, const char *name, const char *value, const char *normal,
+	  const char *rule)
 {
 	for (size_t i = 0; i < res->n_fields; i++)
 		if (strcmp(res->fields[i].name, name) == 0)
@@ -572,18 +574,55 @@ add_field(struct rules_result *res, const char *name, const char *value, const c
 	struct rules_field *f = &res->fields[res->n_fields++];
 	f->name = xstrdup(name);
 	f->value = xstrdup(value);
+	f->normal = normal != NULL ? xstrdup(normal) : NULL;
 	f->rule = xstrdup(rule);
 }
 
+/* Whether the rule extracts the group name, and how (*type_r). */
 static int
-extract_wanted(const struct rule *r, const char *name)
+extract_wanted(const struct rule *r, const char *name, enum extract_type *type_r)
 {
+	*type_r = EXTRACT_TEXT;
 	if (r->n_extract_names == 0)
 		return 1;
-	for (size_t i = 0; i < r->n_extract_names; i++)
-		if (strcmp(r->extract_names[i], name) == 0)
+	for (size_t i = 0; i < r->n_extract_names; i++) {
+		if (strcmp(r->extract_names[i].name, name) == 0) {
+			*type_r = r->extract_names[i].type;
 			return 1;
+		}
+	}
 	return 0;
+}
+
+/* Whether a captured value is of its type (an amount that is no amount
+   gives nothing rather than a wrong number). */
+static int
+extract_ok(const struct rules_capture *cap, enum extract_type type)
+{
+	struct amount a;
+	return type == EXTRACT_TEXT ||
+	       amount_parse(cap->value, strlen(cap->value), AMOUNT_ANY, &a) != AMOUNT_NONE;
+}
+
+/* A captured value (extract_ok()) as a field of its type. */
+static void
+extract_one(struct rules_result *res, const struct rule *r, const struct rules_capture *cap,
+	    enum extract_type type)
+{
+	if (type == EXTRACT_TEXT) {
+		add_field(res, cap->name, cap->value, NULL, r->name);
+		return;
+	}
+	struct amount a;
+	enum amount_status st = amount_parse(cap->value, strlen(cap->value), AMOUNT_ANY, &a);
+	/* The number as the customer wrote it; its value when unambiguous. */
+	char *number = xstrndup(cap->value + a.number_start, a.number_len);
+	char *normal = st == AMOUNT_OK ? xasprintf("%s%s%s", a.value, a.currency[0] ? " " : "",
+						   a.currency)
+				       : NULL;
+	add_field(res, cap->name, number, normal, r->name);
+	free(number);
+	free(normal);
 }
 
 /* A fired rule: record the hit and apply the actions that do not depend
@@ -595,9 +634,19 @@ rule_fired(struct eval *ev, const struct rule *r)
 	if (r->extract) {
 		for (size_t i = 0; i < ev->n_matches; i++) {
 			const struct rules_match *m = &ev->matches[i];
-			for (size_t k = 0; k < m->n_captures; k++)
-				if (extract_wanted(r, m->captures[k].name))
-					add_field(res, m->captures[k].name, m->captures[k].value, r->name);
+			/* A typed group that is not of its type voids the whole
+			   match: no currency without its amount. */
+			int bad = 0;
+			for (size_t k = 0; k < m->n_captures && !bad; k++) {
+				enum extract_type type;
+				if (extract_wanted(r, m->captures[k].name, &type))
+					bad = !extract_ok(&m->captures[k], type);
+			}
+			for (size_t k = 0; k < m->n_captures && !bad; k++) {
+				enum extract_type type;
+				if (extract_wanted(r, m->captures[k].name, &type))
+					extract_one(res, r, &m->captures[k], type);
+			}
 		}
 	}
 	res->hits = xreallocarray(res->hits, res->n_hits + 1, sizeof(*res->hits));
@@ -701,6 +750,7 @@ rules_result_free(struct rules_result **resultp)
 	for (size_t i = 0; i < res->n_fields; i++) {
 		free(res->fields[i].name);
 		free(res->fields[i].value);
+		free(res->fields[i].normal);
 		free(res->fields[i].rule);
 	}
 	free(res->fields);

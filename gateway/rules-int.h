@@ -146,6 +146,17 @@ struct cond {
 	struct pattern pat; /* C_MATCH */
 };
 
+/* A group of `extract`, and how its value is read. */
+enum extract_type {
+	EXTRACT_TEXT,	/* as matched */
+	EXTRACT_AMOUNT, /* an amount (parsers/amount.h): kept only when it is one */
+};
+
+struct extract_name {
+	char *name;
+	enum extract_type type;
+};
+
 struct rule {
 	char *name;
 	const char *file; /* points into rules->files */
@@ -159,7 +170,7 @@ struct rule {
 	char **tags;
 	size_t n_tags;
 	int extract;	   /* extract named captures */
-	char **extract_names; /* empty: all */
+	struct extract_name *extract_names; /* empty: all, as text */
 	size_t n_extract_names;
 	int no_ack, spam, stop;
 };

@@ -474,9 +474,23 @@ parse_action(struct parser *ps, struct rule *r)
 					     tok_describe(ps));
 				return -1;
 			}
+			/* GROUP or GROUP:TYPE */
+			const char *colon = strchr(ps->text, ':');
+			enum extract_type type = EXTRACT_TEXT;
+			if (colon != NULL && strcmp(colon + 1, "amount") == 0) {
+				type = EXTRACT_AMOUNT;
+			} else if (colon != NULL) {
+				parser_error(ps, ps->tok_line,
+					     "extract %s: unknown type \"%s\" (types: amount)", ps->text,
+					     colon + 1);
+				return -1;
+			}
 			r->extract_names = xreallocarray(r->extract_names, r->n_extract_names + 1,
 							 sizeof(*r->extract_names));
-			r->extract_names[r->n_extract_names++] = xstrdup(ps->text);
+			struct extract_name *en = &r->extract_names[r->n_extract_names++];
+			en->name = colon != NULL ? xstrndup(ps->text, (size_t)(colon - ps->text))
+						 : xstrdup(ps->text);
+			en->type = type;
 			if (lex_next(ps) < 0)
 				return -1;
 		}
@@ -583,9 +597,10 @@ parse_rule(struct parser *ps, struct rule *r)
 			return -1;
 		}
 		for (size_t i = 0; i < r->n_extract_names; i++) {
-			if (!cond_has_group(r->cond, r->extract_names[i])) {
+			const char *name = r->extract_names[i].name;
+			if (!cond_has_group(r->cond, name)) {
 				parser_error(ps, r->line, "rule %s: extract %s, but no pattern has a group (?<%s>...)",
-					     r->name, r->extract_names[i], r->extract_names[i]);
+					     r->name, name, name);
 				return -1;
 			}
 		}

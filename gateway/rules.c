@@ -73,7 +73,9 @@ rules_rule_clear(struct rule *r)
 	free(r->category);
 	free(r->queue);
 	rules_strv_free(r->tags, r->n_tags);
-	rules_strv_free(r->extract_names, r->n_extract_names);
+	for (size_t i = 0; i < r->n_extract_names; i++)
+		free(r->extract_names[i].name);
+	free(r->extract_names);
 	memset(r, 0, sizeof(*r));
 }
 

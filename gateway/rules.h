@@ -171,8 +171,10 @@ struct rules_hit {
 
 struct rules_field {
 	char *name;
-	char *value;
-	char *rule; /* the rule that extracted it */
+	char *value;  /* as it was written in the message */
+	char *normal; /* typed groups: the value read, e.g. "3200 EUR" for an
+			 amount (NULL when ambiguous); else NULL */
+	char *rule;   /* the rule that extracted it */
 };
 
 struct rules_score {

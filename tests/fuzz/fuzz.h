@@ -90,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(quote)                                                                             \
 	X(thread)                                                                            \
 	X(secrets)                                                                           \
-	X(csv)
+	X(csv)                                                                               \
+	X(amount)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

@@ -61,6 +61,15 @@ field(const struct rules_result *res, const char *name)
 	return NULL;
 }
 
+static const char *
+field_normal(const struct rules_result *res, const char *name)
+{
+	for (size_t i = 0; i < res->n_fields; i++)
+		if (strcmp(res->fields[i].name, name) == 0)
+			return res->fields[i].normal;
+	return NULL;
+}
+
 static int
 has_tag(const struct rules_result *res, const char *tag)
 {
@@ -1303,6 +1312,82 @@ test_default_secrets(void)
 	rules_free(&rules);
 }
 
+/* ---- typed extraction: amounts (issue 10, item 13) ------------------------- */
+
+static void
+test_amounts(void)
+{
+	test_begin("extract GROUP:amount: errors");
+	const char *error = NULL;
+	struct rules *rules = load("rule a {\n  body ~ /(?<n>\\d+)/\n  extract n:money\n}\n", &error);
+	test_assert(rules == NULL);
+	test_assert(error != NULL && strstr(error, "t.rules:3: extract n:money: unknown type \"money\"") != NULL);
+	rules_free(&rules);
+
+	test_begin("extract GROUP:amount: a run that is no amount gives no field");
+	rules = load("rule a {\n  body ~ /(?<n>\\d[\\d\\h.,]*) (?<c>EUR)/\n  extract n:amount c\n}\n", NULL);
+	test_assert(rules != NULL);
+	if (rules == NULL)
+		return;
+	struct rules_result *res = classify(rules, NULL, "paid 1.234,56 EUR");
+	test_assert_str(field(res, "n"), "1.234,56");
+	test_assert_str(field_normal(res, "n"), "1234.56");
+	rules_result_free(&res);
+	res = classify(rules, NULL, "paid 1,500 EUR"); /* ambiguous: kept as written, no reading */
+	test_assert_str(field(res, "n"), "1,500");
+	test_assert(field_normal(res, "n") == NULL);
+	rules_result_free(&res);
+	res = classify(rules, NULL, "in 2024 200 EUR");
+	test_assert(field(res, "n") == NULL);
+	test_assert(field(res, "c") == NULL); /* no currency without its amount */
+	test_assert(fired(res, "a"));	      /* the rule still fired */
+	rules_result_free(&res);
+	rules_free(&rules);
+
+	test_begin("default rules: amounts in the customer's conventions");
+	static const struct {
+		const char *body, *amount, *coin;
+	} cases[] = {
+		{ "J'ai envoy\xc3\xa9 3\xc2\xa0" "200 EUR hier, rien re\xc3\xa7u.", "3\xc2\xa0" "200", "EUR" },
+		{ "Virement de 3\xe2\x80\xaf" "200,50 EUR", "3\xe2\x80\xaf" "200,50", "EUR" },
+		{ "I sent 3 200 EUR", "3 200", "EUR" },
+		{ "Betrag: 1.234,56 \xe2\x82\xac", "1.234,56", "\xe2\x82\xac" },
+		{ "Withdrawal of 1,250.5 USDT", "1,250.5", "USDT" },
+		{ "\xe6\x8f\x90\xe7\x8e\xb0" "0.5 BTC", "0.5", "BTC" },
+		{ "\xe5\x85\x85\xe5\x80\xbc" "3\xe4\xb8\x87\xe5\x85\x83", "3\xe4\xb8\x87", "\xe5\x85\x83" },
+		{ "I paid $1,500.00 for it", "1,500.00", "$" },
+		{ "CHF 1'234.50 fehlen", "1'234.50", "CHF" },
+		{ "in 2024 200 EUR", NULL, NULL },
+		{ "ref 12 3 200 EUR", NULL, NULL },
+	};
+	char *dir = default_rules_dir();
+	if (dir == NULL) {
+		test_assert(0);
+		return;
+	}
+	const char *paths[] = { dir };
+	test_assert(rules_load(paths, 1, &opts, &rules, &error) == 0);
+	free(dir);
+	if (rules == NULL)
+		return;
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		res = classify(rules, "Support", cases[i].body);
+		const char *amount = field(res, "amount"), *coin = field(res, "coin");
+		int ok = cases[i].amount == NULL
+				 ? amount == NULL && coin == NULL
+				 : amount != NULL && coin != NULL && strcmp(amount, cases[i].amount) == 0 &&
+					   strcmp(coin, cases[i].coin) == 0;
+		if (!ok) {
+			test_failures++;
+			printf("FAIL amount case %zu \"%s\": got %s %s\n", i, cases[i].body,
+			       amount != NULL ? amount : "(none)", coin != NULL ? coin : "(none)");
+		}
+		test_checks++;
+		rules_result_free(&res);
+	}
+	rules_free(&rules);
+}
+
 int
 main(void)
 {
@@ -1322,5 +1407,6 @@ main(void)
 	test_prefilter();
 	test_context();
 	test_default_secrets();
+	test_amounts();
 	return test_exit();
 }
