@@ -22,6 +22,7 @@ enum config_type {
 	CONFIG_PATH,	 /* char *, resolved against the config directory */
 	CONFIG_STATEPATH, /* char *, resolved against state_dir */
 	CONFIG_ENUM,	 /* char *, one of enum_values */
+	CONFIG_LIST,	 /* char *, items; given again, the items add up (joined by enum_values) */
 	CONFIG_UINT,	 /* uint64_t */
 	CONFIG_SIZE,	 /* uint64_t, bytes, "25M" */
 	CONFIG_DURATION, /* uint64_t, seconds, "5m" */
@@ -29,7 +30,7 @@ enum config_type {
 };
 
 static const char *const config_type_names[] = {
-	"string", "secret", "path", "path", "enum", "integer", "size", "duration", "boolean",
+	"string", "secret", "path", "path", "enum", "list", "integer", "size", "duration", "boolean",
 };
 
 struct config_key {
@@ -38,7 +39,7 @@ struct config_key {
 	const char *def; /* NULL: no default (unset) */
 	uint64_t min, max;
 	size_t offset;
-	const char *enum_values; /* "a|b|c" for CONFIG_ENUM */
+	const char *enum_values; /* "a|b|c" for CONFIG_ENUM; the joiner for CONFIG_LIST */
 	const char *doc;
 };
 
@@ -185,7 +186,7 @@ static const struct config_key rules_keys[] = {
 	  "PCRE2 match limit per pattern match; a pattern that hits it counts as no match and is logged." },
 	{ "depth_limit", CONFIG_UINT, "100000", 100, UINT32_MAX, R(depth_limit), NULL,
 	  "PCRE2 backtracking depth limit per pattern match (same treatment as match_limit)." },
-	{ "vip_senders", CONFIG_STRING, NULL, 0, 65535, R(vip_senders), NULL,
+	{ "vip_senders", CONFIG_LIST, NULL, 0, 65535, R(vip_senders), ", ",
 	  "Addresses (a@b.example) and domains (b.example, with subdomains) whose mail the `vip` condition selects." },
 	{ "exclude_quotes", CONFIG_BOOL, "yes", 0, 0, R(exclude_quotes), NULL,
 	  "The `body` target leaves out quoted replies (`body-full` keeps them)." },
@@ -223,16 +224,16 @@ static const struct config_key agent_keys[] = {
 	  "The agent's mail address (required); mail from it is trusted only through the agent "
 	  "reply address." },
 	{ "name", CONFIG_STRING, NULL, 0, 200, A(name), NULL, "The agent's display name." },
-	{ "queues", CONFIG_STRING, NULL, 0, 4096, A(queues), NULL,
+	{ "queues", CONFIG_LIST, NULL, 0, 4096, A(queues), ", ",
 	  "Queues the agent serves, comma separated." },
 };
 #undef A
 
 #define Q(f) offsetof(struct config_queue, f)
 static const struct config_key queue_keys[] = {
-	{ "categories", CONFIG_STRING, NULL, 0, 4096, Q(categories), NULL,
+	{ "categories", CONFIG_LIST, NULL, 0, 4096, Q(categories), ", ",
 	  "Ticket categories routed to this queue, comma separated." },
-	{ "agents", CONFIG_STRING, NULL, 0, 4096, Q(agents), NULL,
+	{ "agents", CONFIG_LIST, NULL, 0, 4096, Q(agents), ", ",
 	  "Agents (the NAME of [agent NAME] sections) notified of its tickets, comma separated." },
 	{ "vip", CONFIG_BOOL, "no", 0, 0, Q(vip), NULL, "The queue of VIP customers." },
 };
@@ -262,9 +263,9 @@ static const struct config_key ack_keys[] = {
 static const struct config_key hours_keys[] = {
 	{ "timezone", CONFIG_STRING, "UTC", 1, 64, H(timezone), NULL,
 	  "The desk's time zone, an IANA name such as Asia/Shanghai." },
-	{ "week", CONFIG_STRING, "mon-fri 08:00-20:00", 1, 1000, H(week), NULL,
+	{ "week", CONFIG_LIST, "mon-fri 08:00-20:00", 1, 1000, H(week), ", ",
 	  "Opening hours, e.g. \"mon-fri 09:00-12:30 13:30-18:00, sat 10:00-14:00\"." },
-	{ "holidays", CONFIG_STRING, "", 0, 4000, H(holidays), NULL,
+	{ "holidays", CONFIG_LIST, "", 0, 4000, H(holidays), " ",
 	  "Closed days in the desk's zone: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, space separated." },
 	{ "target_urgent", CONFIG_DURATION, "1h", 60, 30 * 86400, H(target_urgent), NULL,
 	  "First-response target for urgent tickets, in business time." },
@@ -400,14 +401,16 @@ key_set(const struct config_key *key, void *base, const char *value)
 	case CONFIG_SECRET:
 	case CONFIG_PATH:
 	case CONFIG_STATEPATH:
-	case CONFIG_ENUM: {
+	case CONFIG_ENUM:
+	case CONFIG_LIST: {
 		size_t len = strlen(value);
 		for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
 			if (*p < 0x20 || *p == 0x7f)
 				return "control characters are not allowed";
 		if (key->type == CONFIG_ENUM && !enum_allows(key->enum_values, value))
 			return errf("must be one of %s", key->enum_values);
-		if ((key->type == CONFIG_STRING || key->type == CONFIG_SECRET) && key->max != 0 &&
+		if ((key->type == CONFIG_STRING || key->type == CONFIG_SECRET ||
+		     key->type == CONFIG_LIST) && key->max != 0 &&
 		    (len < key->min || len > key->max))
 			return errf("length must be %llu to %llu characters",
 				    (unsigned long long)key->min, (unsigned long long)key->max);
@@ -464,7 +467,7 @@ section_free_strings(const struct config_section *sec, void *base)
 {
 	for (size_t i = 0; i < sec->n_keys; i++) {
 		const struct config_key *key = &sec->keys[i];
-		if (key->type <= CONFIG_ENUM)
+		if (key->type <= CONFIG_LIST)
 			x_free((char *)base + key->offset);
 	}
 }
@@ -477,40 +480,100 @@ section_base(struct config *config, const struct config_section *sec)
 
 /* ------------------------------------------------------------------------ */
 
+/* Longest physical line read (a list may be given on one line or on many:
+   each key's own maximum still applies to the whole value). */
+#define CONFIG_MAX_LINE (128 * 1024)
+/* What the reader hands inih in place of a value too long for its line
+   buffer (Debian's libinih reads at most 200 bytes a line and ignores the
+   run-time ini_max_line): the handler takes the value from the stash. A
+   control character, so no real value can be it (key_set() refuses
+   them). */
+#define LONG_VALUE_MARK "\x1f"
+
 struct parse_ctx {
 	struct config *config;
 	FILE *fp;
 	int line;
-	int line_too_long;
 	int error_line;
 	char *error;
+	char *stash; /* the value of the current line, when it was too long */
 	/* the repeatable section currently open: index into sections, item */
 	char *cur_section_raw;
 	const struct config_section *cur_sec;
 	void *cur_base;
+	/* keys set so far (for lists: the first replaces the default, the
+	   others add items) */
+	struct seen_key {
+		const struct config_key *key;
+		size_t item; /* which [section NAME] (0 for a fixed section) */
+	} *seen;
+	size_t n_seen;
 };
 
+static void
+ctx_error(struct parse_ctx *ctx, const char *why);
+
+/* One physical line of ctx->fp into b (without the limit), 0 at the end. */
+static int
+read_line(struct parse_ctx *ctx, struct buf *b)
+{
+	char chunk[4096];
+	int got = 0, too_long = 0;
+	while (fgets(chunk, sizeof(chunk), ctx->fp) != NULL) {
+		size_t n = strlen(chunk);
+		got = 1;
+		if (!too_long && buf_append(b, chunk, n) < 0)
+			too_long = 1;
+		if (n > 0 && chunk[n - 1] == '\n')
+			break;
+	}
+	if (got) {
+		ctx->line++;
+		if (too_long) {
+			ctx_error(ctx, errf("line longer than %d bytes", CONFIG_MAX_LINE));
+			buf_reset(b);
+		}
+	}
+	return got;
+}
+
+/* inih's line reader: each physical line once (so inih's line numbers stay
+   right), and a key line too long for inih's buffer as "name=MARK" with
+   the value kept in ctx->stash. */
 static char *
 reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
-	char *r = fgets(str, num, ctx->fp);
-	if (r == NULL)
+	struct buf b;
+	buf_init(&b, CONFIG_MAX_LINE);
+	x_free(&ctx->stash);
+	if (!read_line(ctx, &b)) {
+		buf_free(&b);
 		return NULL;
-	size_t len = strlen(r);
-	if (len > 0 && r[len - 1] == '\n') {
-		ctx->line++;
-	} else if (!feof(ctx->fp)) {
-		/* Longer than the line buffer: record it; inih will see pieces. */
-		ctx->line_too_long = 1;
-		if (ctx->error == NULL) {
-			ctx->error_line = ctx->line + 1;
-			ctx->error = xstrdup("line too long");
-		}
-	} else {
-		ctx->line++;
 	}
-	return r;
+	const char *line = buf_cstr(&b);
+	if (b.len + 1 < (size_t)num) {
+		memcpy(str, line, b.len + 1);
+		buf_free(&b);
+		return str;
+	}
+	const char *p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	const char *sep = strpbrk(p, "=:");
+	if (*p == '#' || *p == ';') {
+		snprintf(str, (size_t)num, "#\n"); /* a long comment */
+	} else if (*p != '[' && sep != NULL && (size_t)(sep - line) + 4 < (size_t)num) {
+		snprintf(str, (size_t)num, "%.*s=" LONG_VALUE_MARK "\n", (int)(sep - line), line);
+		char *value = xstrdup(sep + 1);
+		ctx->stash = xstrdup(str_trim(value));
+		free(value);
+	} else {
+		ctx_error(ctx, errf("line too long (%zu bytes) and not a key = value line", b.len));
+		snprintf(str, (size_t)num, "#\n");
+	}
+	buf_free(&b);
+	return str;
 }
 
 static void
@@ -573,12 +636,29 @@ open_section(struct parse_ctx *ctx, const char *section)
 	return -1;
 }
 
+/* Whether key was already set in the current section (and note it). */
+static int
+key_seen(struct parse_ctx *ctx, const struct config_key *key)
+{
+	size_t item = 0;
+	if (ctx->cur_sec->repeatable)
+		item = *(size_t *)((char *)ctx->config + ctx->cur_sec->count_offset);
+	for (size_t i = 0; i < ctx->n_seen; i++)
+		if (ctx->seen[i].key == key && ctx->seen[i].item == item)
+			return 1;
+	ctx->seen = xreallocarray(ctx->seen, ctx->n_seen + 1, sizeof(*ctx->seen));
+	ctx->seen[ctx->n_seen].key = key;
+	ctx->seen[ctx->n_seen].item = item;
+	ctx->n_seen++;
+	return 0;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *ctx = user;
-	if (ctx->line_too_long)
-		return 0;
+	if (strcmp(value, LONG_VALUE_MARK) == 0 && ctx->stash != NULL)
+		value = ctx->stash;
 	if (ctx->cur_section_raw == NULL || strcmp(ctx->cur_section_raw, section) != 0) {
 		free(ctx->cur_section_raw);
 		ctx->cur_section_raw = xstrdup(section);
@@ -596,9 +676,21 @@ handler(void *user, const char *section, const char *name, const char *value)
 		const struct config_key *key = &ctx->cur_sec->keys[i];
 		if (strcmp(key->name, name) != 0)
 			continue;
-		const char *why = key_set(key, ctx->cur_base, value);
+		const char *why;
+		if (key->type == CONFIG_LIST && key_seen(ctx, key)) {
+			/* A list given again: its items add up. */
+			char **cur = (char **)((char *)ctx->cur_base + key->offset);
+			char *joined = *cur != NULL && **cur != '\0'
+					       ? xasprintf("%s%s%s", *cur, key->enum_values, value)
+					       : xstrdup(value);
+			why = key_set(key, ctx->cur_base, joined);
+			free(joined);
+		} else {
+			why = key_set(key, ctx->cur_base, value);
+		}
 		if (why != NULL) {
-			ctx_error(ctx, errf("%s: %s", name, why));
+			ctx_error(ctx, errf("%s%s: %s", value == ctx->stash ? "line too long: " : "", name,
+					    why));
 			return 0;
 		}
 		return 1;
@@ -737,7 +829,9 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	ctx.fp = fp;
 	free(dir);
 
-	/* Debian's libinih exposes these as run-time settings. */
+	/* Debian's libinih exposes these as run-time settings, but reads at
+	   most 200 bytes a line whatever ini_max_line says: reader() hands
+	   longer values over itself. */
 	ini_max_line = 4096;
 	ini_use_stack = false;
 	ini_allow_multiline = false;
@@ -746,6 +840,8 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	int ret = ini_parse_stream(reader, &ctx, handler, &ctx);
 	fclose(fp);
 	free(ctx.cur_section_raw);
+	free(ctx.stash);
+	free(ctx.seen);
 	if (ret != 0 || ctx.error != NULL) {
 		if (ctx.error != NULL)
 			*error_r = errf("%s:%d: %s", path, ctx.error_line, ctx.error);
@@ -830,6 +926,7 @@ print_section(const struct config_section *sec, const void *base, const char *la
 		case CONFIG_PATH:
 		case CONFIG_STATEPATH:
 		case CONFIG_ENUM:
+		case CONFIG_LIST:
 			if (*(char *const *)field != NULL)
 				fprintf(out, "%s = %s\n", key->name, *(char *const *)field);
 			break;

@@ -51,6 +51,12 @@ def main():
     print(".PP\nSizes take a k, M or G suffix (powers of 1024); durations s, m, h, d or w "
           "(seconds by default); booleans yes or no. Relative paths are relative to the directory of "
           "the configuration file, except where a key says \"relative to state_dir\".")
+    print(".PP\nA line may be up to 128 KiB long. A key of type \\fBlist\\fR may be given several "
+          "times in its section: the items add up, so a long list can be written one line per item "
+          "or on one line, as in")
+    print(".RS\n.nf\n[rules]\nvip_senders = ceo@big.example, fund.example\nvip_senders = "
+          "partner.example\n.fi\n.RE\nAny other key given twice keeps the last value. Each key's "
+          "length limit applies to the whole list.")
     cur = None
     for name, typ, default, doc in rows:
         sec, key = name.split(".", 1)

@@ -238,6 +238,107 @@ test_template(void)
 	config_free(&config);
 }
 
+/* ---- long lines and lists (issue 10, item 16) ------------------------------ */
+
+static void
+test_lists(void)
+{
+	test_begin("a 10,000-character vip_senders on one line");
+	struct buf b;
+	buf_init(&b, 1000000);
+	buf_puts(&b, "# a comment line longer than libinih's 200-byte buffer: ");
+	for (int i = 0; i < 300; i++)
+		buf_putc(&b, 'c');
+	buf_puts(&b, "\n[rules]\nvip_senders = ");
+	int n = 0;
+	size_t start = b.len;
+	while (b.len - start < 10000) {
+		n++;
+		buf_printf(&b, "%strader%04d@vip%d.example", n > 1 ? ", " : "", n, n % 7);
+	}
+	buf_puts(&b, "\n[hours]\nweek = mon-fri 09:00-18:00\n");
+	char *path = write_conf(buf_cstr(&b));
+	struct config *config = NULL;
+	const char *error = NULL;
+	test_assert_int(config_load(path, &config, &error), 0);
+	if (error != NULL && config == NULL)
+		printf("error: %s\n", error);
+	if (config != NULL) {
+		const char *v = config->rules.vip_senders;
+		test_assert(v != NULL && strlen(v) >= 10000);
+		char *last = xasprintf("trader%04d@vip%d.example", n, n % 7);
+		test_assert(v != NULL && strlen(v) > strlen(last) &&
+			    strcmp(v + strlen(v) - strlen(last), last) == 0);
+		free(last);
+		test_assert_str(config->hours.week, "mon-fri 09:00-18:00");
+	}
+	config_free(&config);
+	free(path);
+
+	test_begin("list keys given again add up; other keys are replaced");
+	path = write_conf("[rules]\n"
+			  "vip_senders = a@one.example\n"
+			  "vip_senders = two.example, b@three.example\n"
+			  "[hours]\n"
+			  "week = mon-fri 09:00-12:00\n"
+			  "week = sat 10:00-14:00\n"
+			  "holidays = 2026-01-01\n"
+			  "holidays = 2026-12-25\n"
+			  "timezone = UTC\n"
+			  "timezone = Europe/Paris\n"
+			  "[queue wallet]\n"
+			  "categories = delayed_payment\n"
+			  "categories = failed_trade\n"
+			  "[queue kyc]\n"
+			  "categories = registration\n");
+	test_assert_int(config_load(path, &config, &error), 0);
+	if (config != NULL) {
+		test_assert_str(config->rules.vip_senders, "a@one.example, two.example, b@three.example");
+		test_assert_str(config->hours.week, "mon-fri 09:00-12:00, sat 10:00-14:00");
+		test_assert_str(config->hours.holidays, "2026-01-01 2026-12-25");
+		test_assert_str(config->hours.timezone, "Europe/Paris");
+		test_assert_int(config->n_queues, 2);
+		if (config->n_queues == 2) {
+			test_assert_str(config->queues[0].categories, "delayed_payment, failed_trade");
+			test_assert_str(config->queues[1].categories, "registration");
+		}
+	}
+	config_free(&config);
+	free(path);
+
+	test_begin("errors after a long line name the right line");
+	buf_reset(&b);
+	buf_puts(&b, "[rules]\nvip_senders = ");
+	for (int i = 0; i < 500; i++)
+		buf_printf(&b, "u%d@x.example, ", i);
+	buf_puts(&b, "last@x.example\nmatch_limit = lots\n");
+	path = write_conf(buf_cstr(&b));
+	test_assert_int(config_load(path, &config, &error), -1);
+	test_assert(error != NULL && strstr(error, "deskgate.conf:3: match_limit: not a non-negative integer") != NULL);
+	free(path);
+
+	test_begin("a list longer than its key allows, and a line longer than 128 KiB");
+	buf_reset(&b);
+	buf_puts(&b, "[agent ann]\naddress = ann@desk.example\nqueues = ");
+	for (int i = 0; i < 600; i++)
+		buf_printf(&b, "queue%d, ", i);
+	buf_puts(&b, "x\n");
+	path = write_conf(buf_cstr(&b));
+	test_assert_int(config_load(path, &config, &error), -1);
+	test_assert(error != NULL && strstr(error, ":3: line too long: queues: length must be 0 to 4096") != NULL);
+	free(path);
+	buf_reset(&b);
+	buf_puts(&b, "[rules]\n\nvip_senders = ");
+	while (b.len < 140000)
+		buf_puts(&b, "someone@example.org, ");
+	buf_puts(&b, "x@y.example\n");
+	path = write_conf(buf_cstr(&b));
+	test_assert_int(config_load(path, &config, &error), -1);
+	test_assert(error != NULL && strstr(error, ":3: line longer than 131072 bytes") != NULL);
+	free(path);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -247,6 +348,7 @@ main(void)
 	test_good();
 	test_errors();
 	test_template();
+	test_lists();
 	char *conf = xasprintf("%s/deskgate.conf", tmpdir);
 	unlink(conf);
 	free(conf);
