@@ -37,8 +37,8 @@ enum amount_convention {
 struct amount {
 	/* The value as a plain decimal number: no group separators, '.' as
 	   the decimal mark, no leading or trailing zeros ("3200", "0.5",
-	   "1234.56"); "" when ambiguous. */
-	char value[AMOUNT_MAX_DIGITS + 3];
+	   "1234.56"); "" when ambiguous. Room for a multiplier's zeros. */
+	char value[AMOUNT_MAX_DIGITS + 8 + 3];
 	/* An ISO 4217 code or a coin ticker, upper case ("EUR", "CNY",
 	   "USDT"); "" when the text names none. */
 	char currency[8];

@@ -112,7 +112,10 @@ csv_column(const struct csv_record *header, const char *const *names)
 int
 csv_put_field(struct buf *b, const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0')
+	/* Quoted: separators, quotes, line breaks, a leading space, and a
+	   leading byte order mark (a reader would skip it at the start). */
+	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' && s[0] != '\0' &&
+	    strncmp(s, "\xef\xbb\xbf", 3) != 0)
 		return buf_puts(b, s);
 	if (s[0] == '\0')
 		return 0;

@@ -90,8 +90,8 @@ test_columns(void)
 static void
 test_write(void)
 {
-	static const char *const fields[] = { "plain", "a,b", "say \"hi\"", "two\nlines", " lead", "",
-					      "\xe5\x8d\x87" };
+	static const char *const fields[] = { "\xef\xbb\xbf" "bom", "plain", "a,b", "say \"hi\"",
+					      "two\nlines", " lead", "", "\xe5\x8d\x87" };
 	test_begin("csv: quoting on output reads back");
 	struct buf b;
 	buf_init(&b, 4096);
@@ -101,7 +101,7 @@ test_write(void)
 		test_assert(csv_put_field(&b, fields[i]) == 0);
 	}
 	buf_putc(&b, '\n');
-	test_assert_str(buf_cstr(&b), "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" lead\",,\xe5\x8d\x87\n");
+	test_assert_str(buf_cstr(&b), "\"\xef\xbb\xbf" "bom\",plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" lead\",,\xe5\x8d\x87\n");
 	struct csv_reader r;
 	struct csv_record rec = { 0 };
 	const char *error;
