@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "gateway/config.h"
@@ -501,13 +502,15 @@ struct parse_ctx {
 	char *cur_section_raw;
 	const struct config_section *cur_sec;
 	void *cur_base;
-	/* keys set so far (for lists: the first replaces the default, the
-	   others add items) */
-	struct seen_key {
-		const struct config_key *key;
-		size_t item; /* which [section NAME] (0 for a fixed section) */
-	} *seen;
-	size_t n_seen;
+};
+
+/* A key set in the file: which, in which section, on which line (for
+   lists: the first replaces the default, the others add items). */
+struct config_key_line {
+	const struct config_section *sec;
+	size_t item; /* which [section NAME] (0 for a fixed section) */
+	const struct config_key *key;
+	unsigned int line;
 };
 
 static void
@@ -636,20 +639,45 @@ open_section(struct parse_ctx *ctx, const char *section)
 	return -1;
 }
 
-/* Whether key was already set in the current section (and note it). */
+/* Whether key was already set in the current section; notes where it is
+   set the first time. */
 static int
 key_seen(struct parse_ctx *ctx, const struct config_key *key)
 {
+	struct config *config = ctx->config;
 	size_t item = 0;
 	if (ctx->cur_sec->repeatable)
-		item = *(size_t *)((char *)ctx->config + ctx->cur_sec->count_offset);
-	for (size_t i = 0; i < ctx->n_seen; i++)
-		if (ctx->seen[i].key == key && ctx->seen[i].item == item)
+		item = *(size_t *)((char *)config + ctx->cur_sec->count_offset) - 1;
+	for (size_t i = 0; i < config->n_key_lines; i++)
+		if (config->key_lines[i].key == key && config->key_lines[i].item == item)
 			return 1;
-	ctx->seen = xreallocarray(ctx->seen, ctx->n_seen + 1, sizeof(*ctx->seen));
-	ctx->seen[ctx->n_seen].key = key;
-	ctx->seen[ctx->n_seen].item = item;
-	ctx->n_seen++;
+	config->key_lines = xreallocarray(config->key_lines, config->n_key_lines + 1,
+					  sizeof(*config->key_lines));
+	struct config_key_line *kl = &config->key_lines[config->n_key_lines++];
+	kl->sec = ctx->cur_sec;
+	kl->item = item;
+	kl->key = key;
+	kl->line = (unsigned int)ctx->line;
+	return 0;
+}
+
+unsigned int
+config_line(const struct config *config, const char *section, const char *label, const char *key)
+{
+	for (size_t i = 0; i < config->n_key_lines; i++) {
+		const struct config_key_line *kl = &config->key_lines[i];
+		if (strcmp(kl->sec->name, section) != 0 || strcmp(kl->key->name, key) != 0)
+			continue;
+		if (kl->sec->repeatable) {
+			const void *array = *(void *const *)((const char *)config + kl->sec->array_offset);
+			const char *const *lbl =
+				(const char *const *)((const char *)array + kl->item * kl->sec->item_size +
+						      kl->sec->label_offset);
+			if (label == NULL || strcmp(*lbl, label) != 0)
+				continue;
+		}
+		return kl->line;
+	}
 	return 0;
 }
 
@@ -677,7 +705,7 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(key->name, name) != 0)
 			continue;
 		const char *why;
-		if (key->type == CONFIG_LIST && key_seen(ctx, key)) {
+		if (key_seen(ctx, key) && key->type == CONFIG_LIST) {
 			/* A list given again: its items add up. */
 			char **cur = (char **)((char *)ctx->cur_base + key->offset);
 			char *joined = *cur != NULL && **cur != '\0'
@@ -806,6 +834,48 @@ config_validate(struct config *config)
 	return NULL;
 }
 
+/* The next item of a list ("a, b; c d"): 1 with *start_r and *len_r. */
+static int
+list_item(const char **pp, const char **start_r, size_t *len_r)
+{
+	const char *p = *pp;
+	p += strspn(p, ",; \t");
+	if (*p == '\0')
+		return 0;
+	*start_r = p;
+	*len_r = strcspn(p, ",; \t");
+	*pp = p + *len_r;
+	return 1;
+}
+
+/* References between sections, named by the line of the key that makes
+   them: "FILE:LINE: why", or NULL. */
+static const char *
+config_validate_refs(const struct config *config)
+{
+	for (size_t q = 0; q < config->n_queues; q++) {
+		const struct config_queue *cq = &config->queues[q];
+		const char *p = cq->agents, *s;
+		size_t n;
+		while (p != NULL && list_item(&p, &s, &n)) {
+			/* An agent by its section's NAME or its address (any case). */
+			size_t a;
+			for (a = 0; a < config->n_agents; a++) {
+				const struct config_agent *ag = &config->agents[a];
+				if ((strlen(ag->label) == n && strncasecmp(ag->label, s, n) == 0) ||
+				    (ag->address != NULL && strlen(ag->address) == n &&
+				     strncasecmp(ag->address, s, n) == 0))
+					break;
+			}
+			if (a == config->n_agents)
+				return errf("%s:%u: [queue %s] agents: no [agent %.*s] section", config->path,
+					    config_line(config, "queue", cq->name, "agents"), cq->name,
+					    (int)(n > 64 ? 64 : n), s);
+		}
+	}
+	return NULL;
+}
+
 int
 config_load(const char *path, struct config **config_r, const char **error_r)
 {
@@ -841,7 +911,6 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 	fclose(fp);
 	free(ctx.cur_section_raw);
 	free(ctx.stash);
-	free(ctx.seen);
 	if (ret != 0 || ctx.error != NULL) {
 		if (ctx.error != NULL)
 			*error_r = errf("%s:%d: %s", path, ctx.error_line, ctx.error);
@@ -854,7 +923,13 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 		config_free(&ctx.config);
 		return -1;
 	}
-	const char *why = config_validate(ctx.config);
+	const char *why = config_validate_refs(ctx.config);
+	if (why != NULL) {
+		*error_r = why;
+		config_free(&ctx.config);
+		return -1;
+	}
+	why = config_validate(ctx.config);
 	if (why != NULL) {
 		*error_r = errf("%s: %s", path, why);
 		config_free(&ctx.config);
@@ -886,6 +961,7 @@ config_free(struct config **configp)
 		}
 		x_free(arrayp);
 	}
+	free(config->key_lines);
 	free(config->path);
 	free(config->dir);
 	free(config);

@@ -145,6 +145,10 @@ struct config {
 		char *holidays;	 /* "2025-01-01 2025-01-28..2025-02-04" */
 		uint64_t target_urgent, target_high, target_normal, target_low; /* business seconds */
 	} hours;
+	/* Where each key was set (config_line()); owned. */
+	struct config_key_line *key_lines;
+	size_t n_key_lines;
+
 	struct config_selfhelp {
 		/* space-separated URLs per category */
 		char *registration, *failed_trade, *delayed_payment, *account_security, *complaint,
@@ -158,6 +162,12 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 /* A configuration with every default, for tests; dir is used for paths. */
 struct config *config_defaults(const char *dir);
 void config_free(struct config **configp);
+
+/* The line of the configuration file that set key in [section] (label:
+   the NAME of a repeatable [section NAME], else NULL); 0 when the key was
+   not set in the file. */
+unsigned int config_line(const struct config *config, const char *section, const char *label,
+			 const char *key);
 
 /* Print every key: "section.key<TAB>type<TAB>default<TAB>doc" (for the man
    page check and `deskgate config keys`). */

@@ -120,6 +120,20 @@ rules_name(const struct rules *rules, size_t n)
 	return n < rules->n_rules ? rules->rules[n].name : NULL;
 }
 
+void
+rules_info(const struct rules *rules, size_t n, struct rules_rule_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (n >= rules->n_rules)
+		return;
+	const struct rule *r = &rules->rules[n];
+	info->name = r->name;
+	info->file = r->file;
+	info->line = r->line;
+	info->category = r->category;
+	info->queue = r->queue;
+}
+
 
 /* ---- loading ------------------------------------------------------------ */
 

@@ -99,6 +99,15 @@ size_t rules_count(const struct rules *rules);
 int rules_jit(const struct rules *rules);
 /* Name of the n-th rule (n < rules_count()), for listings. */
 const char *rules_name(const struct rules *rules, size_t n);
+/* What the n-th rule sets, for cross-checks with the configuration
+   (`deskgate config check`); the strings belong to rules. */
+struct rules_rule_info {
+	const char *name, *file;
+	unsigned int line;
+	const char *category; /* NULL: none */
+	const char *queue;    /* NULL: none */
+};
+void rules_info(const struct rules *rules, size_t n, struct rules_rule_info *info);
 
 /* ---- input ----------------------------------------------------------- */
 

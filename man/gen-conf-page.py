@@ -45,7 +45,9 @@ def main():
     print("An INI file read with libinih. Lines starting with \\fB#\\fR or \\fB;\\fR are comments; "
           "sections are \\fB[name]\\fR or, for repeatable sections, \\fB[name\\fR \\fILABEL\\fR\\fB]\\fR; "
           "settings are \\fIkey\\fR = \\fIvalue\\fR. Unknown sections, unknown keys and bad values are "
-          "errors that name file:line. \\fBdeskgate config check\\fR validates a file, "
+          "errors that name file:line. \\fBdeskgate config check\\fR loads a file and everything "
+          "it names (rules, templates, the threading secret, business hours, agents and queues) as the "
+          "daemon does, "
           "\\fBdeskgate config keys\\fR lists every key, \\fBdeskgate init\\fR writes a file with all of "
           "them commented out.")
     print(".PP\nSizes take a k, M or G suffix (powers of 1024); durations s, m, h, d or w "
