@@ -1010,10 +1010,100 @@ count_transition(struct transition **t, size_t *n, const char *what)
 }
 
 static int
-str_eq(const char *a, const char *b)
+ends_with(const char *s, const char *suffix)
 {
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
+
+/* Copy s[0..n) into out[size] when it fits. */
+static int
+copy_word(char *out, size_t size, const char *s, size_t n)
+{
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* An agent's change, "#priority by ann@x: priority high -> normal": the
+   field and the value before it. */
+static int
+agent_change(const char *detail, char *field, size_t fsize, char *old, size_t osize)
+{
+	const char *p = strstr(detail, ": ");
+	if (detail[0] != '#' || p == NULL)
+		return -1;
+	p += 2;
+	size_t n = strcspn(p, " ");
+	if (copy_word(field, fsize, p, n) < 0 || p[n] != ' ')
+		return -1;
+	p += n + 1;
+	const char *arrow = strstr(p, " -> ");
+	if (arrow == NULL || copy_word(old, osize, p, (size_t)(arrow - p)) < 0)
+		return -1;
+	if (strcmp(old, "(none)") == 0)
+		old[0] = '\0';
+	return 0;
+}
+
+/* What the rules decided when ticket t was classified: 1 from the
+   "classified" event ingest records; 0 for a ticket stored before that
+   event existed, rebuilt from its events: each field as it was before
+   the first agent's change to it, the category of the "created" event,
+   and no queue when the queue came from [queue] routing; -1 on a store
+   error. */
+static int
+old_verdict(struct store *store, const struct store_ticket *t, struct rules_verdict *v,
+	    const char **error_r)
+{
+	struct store_event *ev;
+	size_t n;
+	if (store_event_list(store, t->id, &ev, &n, error_r) < 0)
+		return -1;
+	int ret = 0;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (strcmp(ev[i].kind, "classified") == 0 && ev[i].detail != NULL &&
+		    rules_verdict_parse(ev[i].detail, v) == 0)
+			ret = 1;
+	if (ret == 0) {
+		snprintf(v->category, sizeof(v->category), "%s", t->category ? t->category : "");
+		snprintf(v->priority, sizeof(v->priority), "%s", t->priority ? t->priority : "");
+		snprintf(v->queue, sizeof(v->queue), "%s", t->queue ? t->queue : "");
+		int undone[3] = { 0, 0, 0 };
+		for (size_t i = 0; i < n; i++) {
+			const char *d = ev[i].detail != NULL ? ev[i].detail : "";
+			char field[32], old[RULES_VERDICT_NAME];
+			const char *c;
+			if (strcmp(ev[i].kind, "created") == 0 && (c = strstr(d, ", category ")) != NULL &&
+			    !undone[0]) {
+				snprintf(v->category, sizeof(v->category), "%s", c + 11);
+				undone[0] = 1;
+			} else if (strcmp(ev[i].kind, "notify") == 0 && strstr(d, "; queue ") != NULL &&
+				   (ends_with(d, " (category)") || ends_with(d, " (VIP sender)")) &&
+				   !undone[2]) {
+				v->queue[0] = '\0'; /* routed by the configuration, not the rules */
+				undone[2] = 1;
+			} else if (strcmp(ev[i].kind, "agent") == 0 &&
+				   agent_change(d, field, sizeof(field), old, sizeof(old)) == 0) {
+				static const char *const fields[3] = { "category", "priority", "queue" };
+				char *const dest[3] = { v->category, v->priority, v->queue };
+				const size_t size[3] = { sizeof(v->category), sizeof(v->priority),
+							 sizeof(v->queue) };
+				for (int k = 0; k < 3; k++) {
+					if (strcmp(field, fields[k]) == 0 && !undone[k]) {
+						snprintf(dest[k], size[k], "%s", old);
+						undone[k] = 1;
+					}
+				}
+			}
+		}
+	}
+	store_events_free(&ev, n);
+	return ret;
+}
+
 
 /* Classify the first inbound message of a ticket: from its raw mail when
    the blob is there, else from the stored fields. */
@@ -1084,7 +1174,9 @@ rules_replay(int argc, char **argv)
 			"Re-classify the first customer message of each stored ticket with the\n"
 			"candidate rules (--rules, else the configured ones), write nothing, and\n"
 			"list each ticket whose category, priority or queue would change, then\n"
-			"the counts per change. DATE: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or an age\n"
+			"the counts per change. The comparison is with what the rules decided\n"
+			"when the ticket was classified, not with the ticket as agents have\n"
+			"changed it since. DATE: YYYY-MM-DD[ HH:MM[:SS]] (UTC) or an age\n"
 			"such as 7d or 12h; tickets created before it are left out. --limit N\n"
 			"looks at the newest N tickets; --all lists unchanged tickets too.\n",
 		.rules = 1,
@@ -1145,18 +1237,29 @@ rules_replay(int argc, char **argv)
 		if (res == NULL)
 			continue;
 		seen++;
-		int cat = !str_eq(t->category, res->category);
-		int pri = !str_eq(t->priority, res->priority);
-		int que = !str_eq(t->queue, res->queue);
+		/* The rules' verdict then against theirs now: what agents
+		   changed since is not a change of the rules. */
+		struct rules_verdict was;
+		if (old_verdict(store, t, &was, &error) < 0) {
+			log_error("ticket %lld: %s", (long long)t->id, error);
+			rules_result_free(&res);
+			ret = EXIT_TEMPFAIL;
+			break;
+		}
+		const char *now_queue = res->queue != NULL ? res->queue : "";
+		int cat = strcmp(was.category, res->category) != 0;
+		int pri = strcmp(was.priority, res->priority) != 0;
+		int que = strcmp(was.queue, now_queue) != 0;
+		const char *was_queue = was.queue[0] != '\0' ? was.queue : "(default)";
+		const char *res_queue = res->queue != NULL ? res->queue : "(default)";
 		if (cat || pri || que || all) {
 			printf("ticket %lld:", (long long)t->id);
 			if (cat)
-				printf(" category %s -> %s", t->category ? t->category : "-", res->category);
+				printf(" category %s -> %s", was.category[0] ? was.category : "-", res->category);
 			if (pri)
-				printf(" priority %s -> %s", t->priority ? t->priority : "-", res->priority);
+				printf(" priority %s -> %s", was.priority[0] ? was.priority : "-", res->priority);
 			if (que)
-				printf(" queue %s -> %s", t->queue ? t->queue : "(default)",
-				       res->queue ? res->queue : "(default)");
+				printf(" queue %s -> %s", was_queue, res_queue);
 			if (!cat && !pri && !que)
 				printf(" unchanged (%s, %s)", res->category, res->priority);
 			printf("  [");
@@ -1171,14 +1274,13 @@ rules_replay(int argc, char **argv)
 			changed++;
 			char *what;
 			if (cat)
-				what = xasprintf("category %s -> %s", t->category ? t->category : "-",
+				what = xasprintf("category %s -> %s", was.category[0] ? was.category : "-",
 						 res->category);
 			else if (pri)
-				what = xasprintf("priority %s -> %s", t->priority ? t->priority : "-",
+				what = xasprintf("priority %s -> %s", was.priority[0] ? was.priority : "-",
 						 res->priority);
 			else
-				what = xasprintf("queue %s -> %s", t->queue ? t->queue : "(default)",
-						 res->queue ? res->queue : "(default)");
+				what = xasprintf("queue %s -> %s", was_queue, res_queue);
 			count_transition(&trans, &n_trans, what);
 			free(what);
 		}

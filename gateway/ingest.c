@@ -626,6 +626,13 @@ store_classification(struct ingest *ingest, struct ingest_msg *im, int64_t ticke
 		ret = store_ticket_field_set(ingest->store, ticket_id, "tags", buf_cstr(&b), error_r);
 		buf_free(&b);
 	}
+	if (ret == 0 && !followup) {
+		/* What the rules decided, for `rules replay` (agents change
+		   the ticket afterwards). */
+		char *verdict = rules_verdict_format(rr);
+		ret = store_event_add(ingest->store, ticket_id, "classified", verdict, error_r);
+		free(verdict);
+	}
 	for (size_t i = 0; i < rr->n_hits && ret == 0; i++) {
 		char *summary = rules_hit_summary(&rr->hits[i]);
 		ret = store_rule_hit_add(ingest->store, ticket_id, message_row_id, rr->hits[i].rule,

@@ -792,6 +792,48 @@ put_clean(struct buf *b, const char *s, size_t max)
 }
 
 char *
+rules_verdict_format(const struct rules_result *res)
+{
+	return xasprintf("category %s, priority %s, queue %s", res->category, res->priority,
+			 res->queue != NULL ? res->queue : "(default)");
+}
+
+/* "WORD VALUE" at *pp, up to ", " or the end, into out[size]. */
+static int
+verdict_item(const char **pp, const char *word, char *out, size_t size)
+{
+	size_t wl = strlen(word);
+	const char *p = *pp;
+	if (strncmp(p, word, wl) != 0 || p[wl] != ' ')
+		return -1;
+	p += wl + 1;
+	size_t n = strcspn(p, ",");
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	p += n;
+	if (*p == ',' && p[1] == ' ')
+		p += 2;
+	*pp = p;
+	return 0;
+}
+
+int
+rules_verdict_parse(const char *text, struct rules_verdict *v)
+{
+	const char *p = text;
+	memset(v, 0, sizeof(*v));
+	if (verdict_item(&p, "category", v->category, sizeof(v->category)) < 0 ||
+	    verdict_item(&p, "priority", v->priority, sizeof(v->priority)) < 0 ||
+	    verdict_item(&p, "queue", v->queue, sizeof(v->queue)) < 0 || *p != '\0')
+		return -1;
+	if (strcmp(v->queue, "(default)") == 0)
+		v->queue[0] = '\0';
+	return 0;
+}
+
+char *
 rules_hit_summary(const struct rules_hit *hit)
 {
 	struct buf b;

@@ -52,6 +52,8 @@ struct config;
 struct mime_message;
 struct rules;
 
+#define RULES_VERDICT_NAME 129 /* a category or queue name (128 bytes) and NUL */
+
 struct rules_options {
 	uint32_t match_limit;	/* PCRE2 match limit per pattern match */
 	uint32_t depth_limit;	/* PCRE2 backtracking depth limit (interpreter) */
@@ -222,6 +224,19 @@ struct rules_result {
 int rules_classify(struct rules *rules, const struct rules_input *input,
 		   struct rules_result **result_r);
 void rules_result_free(struct rules_result **resultp);
+
+/* What the rules decided, as the store records it (an event "classified"
+   on a new ticket) so that `rules replay` compares verdicts, not what
+   agents changed since: "category C, priority P, queue Q" (queue
+   "(default)" when the rules named none). Caller frees. */
+char *rules_verdict_format(const struct rules_result *result);
+struct rules_verdict {
+	char category[RULES_VERDICT_NAME];
+	char priority[16];
+	char queue[RULES_VERDICT_NAME]; /* "" for the default queue */
+};
+/* Read rules_verdict_format()'s text back: 0, or -1 when it is not one. */
+int rules_verdict_parse(const char *text, struct rules_verdict *verdict);
 
 /* A one-line summary of a hit for the ticket history and logs, e.g.
    `body: "withdrawal still pending" => delayed_payment +2`; control
