@@ -274,8 +274,6 @@ amount_parse(const char *s, size_t len, enum amount_convention conv, struct amou
 			p++;
 		if (p == d)
 			return AMOUNT_NONE;
-		if (r.n == MAX_RUNS)
-			return AMOUNT_NONE;
 		digits += (size_t)(p - d);
 		if (digits > AMOUNT_MAX_DIGITS)
 			return AMOUNT_NONE;
@@ -285,6 +283,8 @@ amount_parse(const char *s, size_t len, enum amount_convention conv, struct amou
 		char id = sep_at(p, end, &sl);
 		if (id == 0 || p + sl >= end || p[sl] < '0' || p[sl] > '9')
 			break;
+		if (r.n == MAX_RUNS)
+			return AMOUNT_NONE; /* more groups than any real amount has */
 		r.sep[r.n] = id;
 		p += sl;
 	}

@@ -80,6 +80,8 @@ test_table(void)
 		{ ",5", AMOUNT_ANY, AMOUNT_NONE, NULL, NULL, NULL },
 		{ "-5", AMOUNT_ANY, AMOUNT_NONE, NULL, NULL, NULL },
 		{ "1234567890123456789012345678901", AMOUNT_ANY, AMOUNT_NONE, NULL, NULL, NULL },
+		/* twelve groups and more (found by fuzzing) */
+		{ "1.1.1.1.1.1.1.1.1.1.1.1.1", AMOUNT_ANY, AMOUNT_NONE, NULL, NULL, NULL },
 		/* 30 digits and a multiplier: 38 digits of value (found by fuzzing) */
 		{ "444444440001247594175626920482\xe4\xba\xbf\xc2\xa3", AMOUNT_ANY, AMOUNT_OK,
 		  "44444444000124759417562692048200000000", "GBP", NULL },
