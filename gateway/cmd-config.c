@@ -109,8 +109,13 @@ config_check(void)
 	size_t problems = 0, warnings = 0, files = 0;
 	const char *error;
 	struct ingest *ingest = NULL;
-	/* The daemon's own initialisation, without a store. */
-	if (ingest_init(config, NULL, &ingest, &error) < 0) {
+	/* References first: they name the line that makes them. */
+	const char *refs = config_check_references(config);
+	if (refs != NULL) {
+		printf("%s\n", refs);
+		problems++;
+	} else if (ingest_init(config, NULL, &ingest, &error) < 0) {
+		/* The daemon's own initialisation, without a store. */
 		printf("%s\n", error);
 		problems++;
 	}

@@ -848,10 +848,8 @@ list_item(const char **pp, const char **start_r, size_t *len_r)
 	return 1;
 }
 
-/* References between sections, named by the line of the key that makes
-   them: "FILE:LINE: why", or NULL. */
-static const char *
-config_validate_refs(const struct config *config)
+const char *
+config_check_references(const struct config *config)
 {
 	for (size_t q = 0; q < config->n_queues; q++) {
 		const struct config_queue *cq = &config->queues[q];
@@ -923,13 +921,7 @@ config_load(const char *path, struct config **config_r, const char **error_r)
 		config_free(&ctx.config);
 		return -1;
 	}
-	const char *why = config_validate_refs(ctx.config);
-	if (why != NULL) {
-		*error_r = why;
-		config_free(&ctx.config);
-		return -1;
-	}
-	why = config_validate(ctx.config);
+	const char *why = config_validate(ctx.config);
 	if (why != NULL) {
 		*error_r = errf("%s: %s", path, why);
 		config_free(&ctx.config);

@@ -163,6 +163,11 @@ int config_load(const char *path, struct config **config_r, const char **error_r
 struct config *config_defaults(const char *dir);
 void config_free(struct config **configp);
 
+/* References between sections that the daemon's start-up refuses (a
+   [queue] naming an agent that has no [agent] section), named by the line
+   of the key that makes them: "FILE:LINE: why", or NULL. */
+const char *config_check_references(const struct config *config);
+
 /* The line of the configuration file that set key in [section] (label:
    the NAME of a repeatable [section NAME], else NULL); 0 when the key was
    not set in the file. */
