@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "gateway/crypto.h"
-#include "gateway/store.h"
+#include "gateway/store/store.h"
 #include "base/util.h"
 
 /* PRAGMA application_id: "DSKG", so that another program's SQLite file is

@@ -1,0 +1,335 @@
+/*
+ * store: the ticket store. One SQLite file in WAL mode (the only module that
+ * includes sqlite3) plus content-addressed files on disk for raw mail and
+ * attachments (state_dir/raw/ab/<sha256>, state_dir/att/ab/<sha256>).
+ * Schema changes are numbered migrations applied at open (PRAGMA
+ * user_version); a database newer than the code is refused. The schema is
+ * described in docs/schema.md.
+ *
+ * Durability: a blob is written to a temporary file in state_dir/tmp
+ * (O_EXCL, mode 0600) and renamed into place; an existing blob of the same
+ * hash is kept. Outside a transaction the file and its directory are
+ * fsync()ed before store_blob_put() returns, so a row written afterwards
+ * never points at a missing file. Inside a transaction (store_begin()) the
+ * flush is deferred: store_commit() calls syncfs() on the state directory
+ * once for the whole batch and only then COMMITs the rows, so a batch of
+ * many messages costs one flush, and a committed row still never points at
+ * a lost blob. A crash before the commit leaves unreferenced blobs, which
+ * are harmless (and a rolled-back transaction leaves its blobs in place).
+ *
+ * Transactions: store_begin() (BEGIN IMMEDIATE) ... store_commit()
+ * (synchronous=FULL in WAL: a committed transaction survives power loss).
+ * Nesting is an error. When store_commit() fails the transaction has been
+ * rolled back; store_rollback() is a no-op without a transaction. Every
+ * write function may be called inside or outside an explicit transaction;
+ * each one is atomic on its own.
+ *
+ * Errors are "store: <what>: <reason>" (reason from SQLite or strerror);
+ * errors about a file name the file.
+ *
+ * Ownership: struct store_* records returned by the getters and listers are
+ * allocated and owned by the caller, with every string they point to, and
+ * freed with the matching *_free() (which accepts NULL and sets the pointer
+ * to NULL). A list with no rows is NULL with count 0. Input records are
+ * borrowed: the store copies what it keeps. Times are seconds since the
+ * epoch, UTC; a created_at/updated_at of 0 in an input record means now.
+ */
+#ifndef DG_STORE_H
+#define DG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_blob_kind { STORE_BLOB_RAW, STORE_BLOB_ATTACHMENT };
+
+struct store_ticket {
+	int64_t id;
+	char *subject;
+	char *status;	/* "new", "open", "pending", "closed" */
+	char *category; /* "other" until classified */
+	char *priority; /* "low", "normal", "high", "urgent" */
+	char *queue;	/* NULL: default queue */
+	char *language; /* BCP 47 tag, or NULL */
+	char *customer_address;
+	char *customer_name;
+	int64_t created_at;
+	int64_t updated_at;
+	int64_t first_response_at; /* 0: none yet */
+	int64_t due_at;		   /* first response promised by; 0: none */
+	int64_t n_messages;	   /* filled by getters */
+	char *assignee;		   /* the agent address it is assigned to, or NULL */
+};
+
+struct store_message {
+	int64_t id;
+	int64_t ticket_id;
+	char *direction;   /* "in" (customer), "agent", "out" (sent by us), "note" */
+	char *message_id;  /* without angle brackets, or NULL */
+	char *in_reply_to;
+	char *references;  /* space separated msg-ids */
+	char *from_address;
+	char *from_name;
+	char *to;	   /* "Name <a@b>, c@d" as decoded */
+	char *cc;
+	char *subject;
+	int64_t date;	   /* Date header, 0 when absent */
+	char *text;	   /* UTF-8 body text */
+	char *raw_sha256;  /* blob of the raw message */
+	int64_t raw_size;
+	char *dedupe_key;  /* unique: the same message is stored once */
+	char *text_sha256; /* SHA-256 of text, computed by the store on insert */
+	char *mailbox;	   /* where it came from ("ingest", a mailbox name...) */
+	int64_t uid;	   /* IMAP UID, 0 when none */
+	int64_t created_at;
+};
+
+struct store_attachment {
+	int64_t id;
+	int64_t message_row_id; /* store_message.id */
+	char *filename;		/* display name only, never a path */
+	char *content_type;
+	char *content_id;
+	char *sha256; /* blob of the decoded bytes */
+	int64_t size;
+	int is_inline;
+};
+
+struct store_participant {
+	int64_t ticket_id;
+	char *address;
+	char *name;
+	char *role; /* "customer", "cc", "agent" */
+};
+
+struct store_event {
+	int64_t id;
+	int64_t ticket_id; /* 0: not about a ticket */
+	int64_t at;
+	char *kind;	   /* "created", "message", "warning", "quarantined", ... */
+	char *detail;
+};
+
+struct store_quarantine {
+	int64_t id;
+	char *raw_sha256;
+	int64_t raw_size;
+	char *reason;
+	char *source;	  /* "ingest", "import:PATH", "mailbox:NAME uid:N" */
+	int64_t created_at;
+	char *status;	  /* "held", "released" (retried into a ticket), "dropped" */
+	int64_t ticket_id; /* after a successful retry */
+};
+
+int store_open(const char *db_path, const char *state_dir, struct store **store_r,
+	       const char **error_r);
+void store_close(struct store **storep);
+/* The schema version after migrations. */
+int store_schema_version(struct store *store);
+
+int store_begin(struct store *store, const char **error_r);
+int store_commit(struct store *store, const char **error_r);
+void store_rollback(struct store *store);
+/* A unit inside a transaction (an SQL savepoint, one level): undo() discards
+   the unit's writes and keeps the transaction, so that one message whose
+   data the store refuses can be quarantined without losing its batch. */
+int store_unit_begin(struct store *store, const char **error_r);
+int store_unit_end(struct store *store, const char **error_r);
+int store_unit_undo(struct store *store, const char **error_r);
+/* 1 when the last failed call failed because of the data given (a
+   constraint, a value too big), not because the store is unavailable:
+   such a message is quarantined instead of retried forever. Reading it
+   clears it. */
+int store_error_is_data(struct store *store);
+
+/* Write a blob (idempotent: an existing blob of the same hash and size is
+   kept). Fills hex_r with its SHA-256. Durability: see the top of this file. */
+int store_blob_put(struct store *store, enum store_blob_kind kind, const void *data, size_t len,
+		   char hex_r[65], const char **error_r);
+/* Read a blob whole and check its SHA-256 (a mismatch is an error);
+   caller frees *data_r (NUL-terminated after len bytes). */
+int store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
+		   unsigned char **data_r, size_t *len_r, const char **error_r);
+/* Path of a blob file (caller frees); the path is made only of the kind's
+   directory and the hex digest. NULL unless hex is exactly 64 lower-case
+   hex digits (so no caller-supplied name can reach outside the store). */
+char *store_blob_path(struct store *store, enum store_blob_kind kind, const char *hex);
+
+/* 1 when a message with this dedupe key exists (ids filled), 0 when not, -1 on error. */
+int store_message_find_dedupe(struct store *store, const char *dedupe_key, int64_t *message_id_r,
+			      int64_t *ticket_id_r, const char **error_r);
+
+/* id, n_messages are ignored; NULL status/category/priority become "new",
+   "other", "normal", a NULL subject "". updated_at 0: created_at. */
+int store_ticket_insert(struct store *store, const struct store_ticket *ticket, int64_t *id_r,
+			const char **error_r);
+/* Set one of: status, category, priority, queue, language, assignee (others
+   refused; queue, language and assignee may be NULL). Bumps updated_at. No
+   such ticket: -1. */
+int store_ticket_set(struct store *store, int64_t ticket_id, const char *field, const char *value,
+		     const char **error_r);
+/* 1 found, 0 no such ticket, -1 error. */
+int store_ticket_get(struct store *store, int64_t id, struct store_ticket **ticket_r,
+		     const char **error_r);
+/* Newest (highest id) first; limit 0 means all. */
+int store_ticket_list(struct store *store, size_t limit, struct store_ticket **tickets_r,
+		      size_t *count_r, const char **error_r);
+int store_ticket_count(struct store *store, int64_t *count_r, const char **error_r);
+/* Set first_response_at or due_at (others refused). Bumps updated_at. */
+int store_ticket_set_time(struct store *store, int64_t ticket_id, const char *field, int64_t value,
+			  const char **error_r);
+void store_ticket_free(struct store_ticket **ticketp);
+void store_tickets_free(struct store_ticket **ticketsp, size_t count);
+
+/* id and text_sha256 are ignored: the store computes text_sha256 from text
+   (NULL text is stored as ""). Raises the ticket's updated_at to the
+   message's created_at. A second message with the same dedupe_key fails
+   (use store_message_find_dedupe() first); NULL dedupe keys never clash. */
+int store_message_insert(struct store *store, const struct store_message *msg, int64_t *id_r,
+			 const char **error_r);
+/* A ticket's messages, oldest first. */
+int store_message_list(struct store *store, int64_t ticket_id, struct store_message **msgs_r,
+		       size_t *count_r, const char **error_r);
+int store_message_count(struct store *store, int64_t *count_r, const char **error_r);
+void store_messages_free(struct store_message **msgsp, size_t count);
+
+int store_attachment_insert(struct store *store, const struct store_attachment *att,
+			    int64_t *id_r, const char **error_r);
+int store_attachment_list(struct store *store, int64_t message_row_id,
+			  struct store_attachment **atts_r, size_t *count_r, const char **error_r);
+void store_attachments_free(struct store_attachment **attsp, size_t count);
+
+/* Insert or keep (ticket_id, address) unique, address compared
+   case-insensitively; a known participant keeps its role (and its name,
+   unless it had none). */
+int store_participant_add(struct store *store, int64_t ticket_id, const char *address,
+			  const char *name, const char *role, const char **error_r);
+int store_participant_list(struct store *store, int64_t ticket_id,
+			   struct store_participant **parts_r, size_t *count_r, const char **error_r);
+void store_participants_free(struct store_participant **partsp, size_t count);
+
+int store_event_add(struct store *store, int64_t ticket_id, const char *kind, const char *detail,
+		    const char **error_r);
+/* store_event_add() with a printf-style detail. */
+int store_event_addf(struct store *store, int64_t ticket_id, const char *kind,
+		     const char **error_r, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A ticket's events, oldest first; ticket_id 0: the events about no ticket. */
+int store_event_list(struct store *store, int64_t ticket_id, struct store_event **events_r,
+		     size_t *count_r, const char **error_r);
+void store_events_free(struct store_event **eventsp, size_t count);
+
+/* Quarantine: a raw blob held with a reason. Inserting a blob that is
+   already held returns the existing id (the same mail fetched twice is held
+   once) and *existed_r = 1. */
+int store_quarantine_insert(struct store *store, const struct store_quarantine *q, int64_t *id_r,
+			    int *existed_r, const char **error_r);
+/* 1 found, 0 none, -1 error. */
+int store_quarantine_get(struct store *store, int64_t id, struct store_quarantine **q_r,
+			 const char **error_r);
+/* status NULL: all; newest first. */
+int store_quarantine_list(struct store *store, const char *status, struct store_quarantine **qs_r,
+			  size_t *count_r, const char **error_r);
+/* ticket_id 0 keeps the recorded ticket. No such entry: -1. */
+int store_quarantine_set_status(struct store *store, int64_t id, const char *status,
+				int64_t ticket_id, const char **error_r);
+void store_quarantine_free(struct store_quarantine **qp);
+void store_quarantines_free(struct store_quarantine **qsp, size_t count);
+
+/* IMAP checkpoint per mailbox: UIDVALIDITY and the highest UID whose
+   message is durably committed (ticket or quarantine). 0 / 0 when unknown. */
+int store_mailbox_get(struct store *store, const char *mailbox, uint32_t *uidvalidity_r,
+		      uint32_t *last_uid_r, const char **error_r);
+int store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity,
+		      uint32_t last_uid, const char **error_r);
+
+/* ---- classification results (rules) ---------------------------------- */
+
+struct store_field {
+	char *name;
+	char *value;
+};
+
+/* Extracted ticket fields (order_id, tx_hash, amount...): one value per
+   name and ticket; setting again replaces it. */
+int store_ticket_field_set(struct store *store, int64_t ticket_id, const char *name,
+			   const char *value, const char **error_r);
+/* Ordered by name. */
+int store_ticket_field_list(struct store *store, int64_t ticket_id, struct store_field **fields_r,
+			    size_t *count_r, const char **error_r);
+void store_fields_free(struct store_field **fieldsp, size_t count);
+
+/* Which rule fired on which message, with a short detail (what matched). */
+int store_rule_hit_add(struct store *store, int64_t ticket_id, int64_t message_row_id,
+		       const char *rule, const char *detail, const char **error_r);
+/* As store_field: name = rule, value = detail, oldest first. */
+int store_rule_hit_list(struct store *store, int64_t ticket_id, struct store_field **hits_r,
+			size_t *count_r, const char **error_r);
+
+/* ---- threading look-ups ------------------------------------------------ */
+
+/* The ticket a Message-ID (without angle brackets) belongs to, looking at
+   stored messages and sent outbox mail: 1 found, 0 not, -1 error. */
+int store_ticket_find_by_message_id(struct store *store, const char *message_id,
+				    int64_t *ticket_id_r, const char **error_r);
+/* 1 when address (case-insensitive) is a participant of the ticket, filling
+   *role_r (static string) when role_r is not NULL; 0 when not. */
+int store_participant_find(struct store *store, int64_t ticket_id, const char *address,
+			   const char **role_r, const char **error_r);
+/* The newest message on any ticket from this address whose text has this
+   SHA-256 (store_message.text_sha256), received after `since`: 1 found. */
+int store_message_find_same_text(struct store *store, const char *from_address,
+				 const char *text_sha256, int64_t since, int64_t *ticket_id_r,
+				 const char **error_r);
+
+/* ---- outbox --------------------------------------------------------------- */
+
+struct store_outbox {
+	int64_t id;
+	int64_t ticket_id;     /* 0: not about a ticket */
+	char *kind;	       /* "ack", "notify", "relay", "notice", "error" */
+	char *message_id;      /* without angle brackets; unique */
+	char *envelope_from;
+	char *recipients;      /* comma separated addresses */
+	unsigned char *raw;    /* the exact RFC 5322 bytes to send */
+	size_t raw_size;
+	char *status;	       /* "queued", "sending", "sent", "failed", "cancelled" */
+	int64_t attempts;
+	int64_t created_at;
+	int64_t next_attempt_at;
+	int64_t sent_at;
+	char *last_error;      /* NULL or the last failure */
+	char *last_code;       /* SMTP reply / enhanced status code, e.g. "550 5.1.1" */
+};
+
+/* Queue a message (status "queued", attempts 0; o->status and o->attempts
+   are ignored; created_at 0 means now, next_attempt_at 0 means created_at).
+   Call inside the transaction that records the cause, so that the mail is
+   queued exactly when the cause is committed. */
+int store_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *id_r,
+			const char **error_r);
+/* Messages to send now: status "queued" with next_attempt_at <= now, and
+   "sending" ones (in flight when the gateway stopped), oldest first. */
+int store_outbox_due(struct store *store, int64_t now, size_t limit, struct store_outbox **list_r,
+		     size_t *count_r, const char **error_r);
+/* Record an attempt's outcome; status "sent" also sets sent_at to now.
+   No such message: -1. */
+int store_outbox_update(struct store *store, int64_t id, const char *status, int64_t attempts,
+			int64_t next_attempt_at, const char *last_error, const char *last_code,
+			const char **error_r);
+/* 1 found, 0 none. */
+int store_outbox_get(struct store *store, int64_t id, struct store_outbox **o_r,
+		     const char **error_r);
+int store_outbox_find_by_message_id(struct store *store, const char *message_id,
+				    struct store_outbox **o_r, const char **error_r);
+/* status NULL: all; newest first; limit 0: all. raw is not loaded (NULL). */
+int store_outbox_list(struct store *store, const char *status, size_t limit,
+		      struct store_outbox **list_r, size_t *count_r, const char **error_r);
+/* How many messages of this kind (NULL: any) were queued to recipient
+   (case-insensitive, one of the recipients) since `since` (for rate limits). */
+int store_outbox_count_recent(struct store *store, const char *recipient, const char *kind,
+			      int64_t since, int64_t *count_r, const char **error_r);
+void store_outbox_free(struct store_outbox **op);
+void store_outboxes_free(struct store_outbox **listp, size_t count);
+
+#endif
