@@ -574,9 +574,10 @@ store_attachments(struct ingest *ingest, const struct mime_message *msg, int64_t
 	for (size_t i = 0; i < msg->n_attachments; i++) {
 		const struct mime_attachment *a = &msg->attachments[i];
 		char hex[CRYPTO_SHA256_HEX_LEN + 1];
-		if (store_blob_put(ingest->store, STORE_BLOB_ATTACHMENT, a->data, a->size, hex,
-				   error_r) < 0)
-			return -1;
+		int ret = store_blob_put(ingest->store, STORE_BLOB_ATTACHMENT, a->data, a->size, hex,
+					 error_r);
+		if (ret < 0)
+			return ret;
 		struct store_attachment att = {
 			.message_row_id = message_row_id,
 			.filename = a->filename,
@@ -586,8 +587,9 @@ store_attachments(struct ingest *ingest, const struct mime_message *msg, int64_t
 			.size = (int64_t)a->size,
 			.is_inline = a->is_inline,
 		};
-		if (store_attachment_insert(ingest->store, &att, NULL, error_r) < 0)
-			return -1;
+		ret = store_attachment_insert(ingest->store, &att, NULL, error_r);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
@@ -605,9 +607,9 @@ store_classification(struct ingest *ingest, struct ingest_msg *im, int64_t ticke
 
 	if (rr == NULL)
 		return 0;
-	if (followup && store_ticket_field_list(ingest->store, ticket_id, &known, &n_known,
-						error_r) < 0)
-		return -1;
+	if (followup && (ret = store_ticket_field_list(ingest->store, ticket_id, &known, &n_known,
+						       error_r)) < 0)
+		return ret;
 	for (size_t i = 0; i < rr->n_fields && ret == 0; i++) {
 		int have = 0;
 		for (size_t k = 0; k < n_known; k++)
@@ -666,10 +668,11 @@ static int
 add_participants(struct ingest *ingest, const struct mime_message *msg, int64_t ticket_id,
 		 const char *sender_role, const char **error_r)
 {
+	int ret;
 	if (has_address(msg->from.address) &&
-	    store_participant_add(ingest->store, ticket_id, msg->from.address, msg->from.name,
-				  sender_role, error_r) < 0)
-		return -1;
+	    (ret = store_participant_add(ingest->store, ticket_id, msg->from.address,
+					 msg->from.name, sender_role, error_r)) < 0)
+		return ret;
 	/* Colleagues the customer copied in take part too (not our own
 	   addresses, and only on the customer's own mail). */
 	if (strcmp(sender_role, "customer") != 0)
@@ -681,9 +684,10 @@ add_participants(struct ingest *ingest, const struct mime_message *msg, int64_t 
 			if (!has_address(a->address) || is_own_address(ingest, a->address) ||
 			    (msg->from.address != NULL && strcasecmp(a->address, msg->from.address) == 0))
 				continue;
-			if (store_participant_add(ingest->store, ticket_id, a->address, a->name, "cc",
-						  error_r) < 0)
-				return -1;
+			ret = store_participant_add(ingest->store, ticket_id, a->address, a->name,
+						    "cc", error_r);
+			if (ret < 0)
+				return ret;
 		}
 	}
 	return 0;
@@ -730,13 +734,11 @@ record_thread_event(struct ingest *ingest, const struct thread_decision *d, int6
 {
 	if (d->event_kind == NULL)
 		return 0;
-	if (store_event_add(ingest->store, ticket_id, d->event_kind, d->event_detail, error_r) < 0)
-		return -1;
-	if (d->event_ticket != 0 && d->event_ticket != ticket_id &&
-	    store_event_add(ingest->store, d->event_ticket, d->event_kind, d->event_detail,
-			    error_r) < 0)
-		return -1;
-	return 0;
+	int ret = store_event_add(ingest->store, ticket_id, d->event_kind, d->event_detail, error_r);
+	if (ret == 0 && d->event_ticket != 0 && d->event_ticket != ticket_id)
+		ret = store_event_add(ingest->store, d->event_ticket, d->event_kind, d->event_detail,
+				      error_r);
+	return ret;
 }
 
 static int
@@ -756,16 +758,13 @@ open_ticket(struct ingest *ingest, struct ingest_msg *im, int64_t *ticket_id_r,
 		.customer_name = msg->from.name,
 		.language = (char *)reply_language(ingest, im),
 	};
-	if (store_ticket_insert(ingest->store, &t, ticket_id_r, error_r) < 0)
-		return -1;
-	if (im->decision.linked_ticket != 0) {
-		if (event(ingest, *ticket_id_r, "linked", error_r,
-			  "follows closed ticket %lld", (long long)im->decision.linked_ticket) < 0 ||
-		    event(ingest, im->decision.linked_ticket, "linked", error_r,
-			  "continued in ticket %lld", (long long)*ticket_id_r) < 0)
-			return -1;
-	}
-	return 0;
+	int ret = store_ticket_insert(ingest->store, &t, ticket_id_r, error_r);
+	if (ret == 0 && im->decision.linked_ticket != 0 &&
+	    (ret = event(ingest, *ticket_id_r, "linked", error_r, "follows closed ticket %lld",
+			 (long long)im->decision.linked_ticket)) == 0)
+		ret = event(ingest, im->decision.linked_ticket, "linked", error_r,
+			    "continued in ticket %lld", (long long)*ticket_id_r);
+	return ret;
 }
 
 static int
@@ -780,16 +779,16 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	int ret = -1;
 
 	if (!followup) {
-		if (open_ticket(ingest, im, &ticket_id, error_r) < 0)
-			return -1;
+		if ((ret = open_ticket(ingest, im, &ticket_id, error_r)) < 0)
+			return ret;
 		result->outcome = INGEST_NEW_TICKET;
 	} else {
 		result->outcome = INGEST_APPENDED;
 		if (d->reopen &&
-		    (store_ticket_set(ingest->store, ticket_id, "status", "open", error_r) < 0 ||
-		     event(ingest, ticket_id, "reopened", error_r, "by a reply from %s",
-			   msg->from.address != NULL ? msg->from.address : "?") < 0))
-			return -1;
+		    ((ret = store_ticket_set(ingest->store, ticket_id, "status", "open", error_r)) < 0 ||
+		     (ret = event(ingest, ticket_id, "reopened", error_r, "by a reply from %s",
+				  msg->from.address != NULL ? msg->from.address : "?")) < 0))
+			return ret;
 	}
 	result->ticket_id = ticket_id;
 
@@ -806,32 +805,32 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		direction = agent_reply_direction(reply);
 		im->msg->text = (char *)agent_reply_text(reply);
 	}
-	int stored = store_message_row(ingest, im, ticket_id, direction, &row, error_r);
+	ret = store_message_row(ingest, im, ticket_id, direction, &row, error_r);
 	im->msg->text = full_text;
-	if (stored < 0)
+	if (ret < 0)
 		goto out;
 	result->message_id = row;
 	if ((!followup || d->add_participant) &&
-	    add_participants(ingest, msg, ticket_id, role, error_r) < 0)
+	    (ret = add_participants(ingest, msg, ticket_id, role, error_r)) < 0)
 		goto out;
-	if (store_attachments(ingest, msg, row, error_r) < 0 ||
-	    store_classification(ingest, im, ticket_id, row, followup, error_r) < 0 ||
-	    record_thread_event(ingest, d, ticket_id, error_r) < 0)
+	if ((ret = store_attachments(ingest, msg, row, error_r)) < 0 ||
+	    (ret = store_classification(ingest, im, ticket_id, row, followup, error_r)) < 0 ||
+	    (ret = record_thread_event(ingest, d, ticket_id, error_r)) < 0)
 		goto out;
-	if (event(ingest, ticket_id, followup ? "message" : "created", error_r,
-		  "%s from %s (%s, %zu attachments)%s%s",
-		  followup ? (im->report_kind == DSN_AUTO_REPLY ? "automatic reply" : "reply")
-			   : "opened",
-		  msg->from.address != NULL ? msg->from.address : "(no sender)", d->reason,
-		  msg->n_attachments, im->rules != NULL && !followup ? ", category " : "",
-		  im->rules != NULL && !followup ? im->rules->category : "") < 0)
+	ret = event(ingest, ticket_id, followup ? "message" : "created", error_r,
+		    "%s from %s (%s, %zu attachments)%s%s",
+		    followup ? (im->report_kind == DSN_AUTO_REPLY ? "automatic reply" : "reply")
+			     : "opened",
+		    msg->from.address != NULL ? msg->from.address : "(no sender)", d->reason,
+		    msg->n_attachments, im->rules != NULL && !followup ? ", category " : "",
+		    im->rules != NULL && !followup ? im->rules->category : "");
+	for (size_t i = 0; i < msg->n_warnings && ret == 0; i++)
+		ret = store_event_add(ingest->store, ticket_id, "warning", msg->warnings[i], error_r);
+	if (ret < 0)
 		goto out;
-	for (size_t i = 0; i < msg->n_warnings; i++)
-		if (store_event_add(ingest->store, ticket_id, "warning", msg->warnings[i], error_r) < 0)
-			goto out;
 	/* The acknowledgement first: it sets the promised time the agents'
 	   notification shows. */
-	if (maybe_ack(ingest, im, ticket_id, followup, result, error_r) < 0)
+	if ((ret = maybe_ack(ingest, im, ticket_id, followup, result, error_r)) < 0)
 		goto out;
 	struct agent_inbound in = {
 		.ticket_id = ticket_id,
@@ -856,19 +855,20 @@ out:
 }
 
 /* store_message_unit() as one savepoint: when the store refuses this
-   message's data (a constraint on hostile input) rather than failing as a
-   store, the unit is undone and the message quarantined, so that it cannot
-   block the mailbox by being retried forever. */
+   message's data (STORE_DATA_BAD: a constraint on hostile input, a value
+   too large) rather than failing as a store, the unit is undone and the
+   message quarantined, so that it cannot block the mailbox by being
+   retried forever. */
 static int
 store_message_guarded(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *result,
 		      const char **error_r)
 {
 	if (store_unit_begin(ingest->store, error_r) < 0)
 		return -1;
-	(void)store_error_is_data(ingest->store);
-	if (store_message_unit(ingest, im, result, error_r) == 0)
+	int ret = store_message_unit(ingest, im, result, error_r);
+	if (ret == 0)
 		return store_unit_end(ingest->store, error_r);
-	if (!store_error_is_data(ingest->store)) {
+	if (ret != STORE_DATA_BAD) {
 		const char *ignored;
 		(void)store_unit_undo(ingest->store, &ignored);
 		return -1;

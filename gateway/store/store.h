@@ -1,10 +1,22 @@
 /*
- * store: the ticket store. One SQLite file in WAL mode (the only module that
- * includes sqlite3) plus content-addressed files on disk for raw mail and
- * attachments (state_dir/raw/ab/<sha256>, state_dir/att/ab/<sha256>).
- * Schema changes are numbered migrations applied at open (PRAGMA
- * user_version); a database newer than the code is refused. The schema is
- * described in docs/schema.md.
+ * store: the ticket store, behind a driver table (gateway/store/: this
+ * interface, store.c the dispatcher, one file per driver). The SQLite
+ * driver (store-sqlite.c, the only file that includes sqlite3) keeps one
+ * database file in WAL mode plus content-addressed files on disk for raw
+ * mail and attachments (state_dir/raw/ab/<sha256>, state_dir/att/ab/<sha256>).
+ * Callers never learn which driver runs. Schema changes are numbered
+ * migrations applied at open; a database newer than the code is refused.
+ * The schema is described in docs/schema.md, the contract a driver keeps
+ * in docs/internals/store.md.
+ *
+ * Results: every function returns STORE_OK (0) or, where it says so, 1
+ * for "found", and on failure a negative, graded result (so `< 0` is
+ * failure): STORE_DATA_BAD when the store refused the data of this call
+ * (a constraint, a value too large, an unknown field or missing row the
+ * call named): the same call fails again, so the message it came from is
+ * quarantined, not retried; STORE_UNAVAILABLE when the store could not do
+ * it now (locked, disk full, I/O error, no transaction): retry later.
+ * store_open() returns -1 on any failure (the caller cannot run).
  *
  * Durability: a blob is written to a temporary file in state_dir/tmp
  * (O_EXCL, mode 0600) and renamed into place; an existing blob of the same
@@ -17,15 +29,17 @@
  * a lost blob. A crash before the commit leaves unreferenced blobs, which
  * are harmless (and a rolled-back transaction leaves its blobs in place).
  *
- * Transactions: store_begin() (BEGIN IMMEDIATE) ... store_commit()
- * (synchronous=FULL in WAL: a committed transaction survives power loss).
- * Nesting is an error. When store_commit() fails the transaction has been
- * rolled back; store_rollback() is a no-op without a transaction. Every
- * write function may be called inside or outside an explicit transaction;
- * each one is atomic on its own.
+ * Transactions: store_begin() ... store_commit() (a committed transaction
+ * survives power loss). store_begin() takes the write lock at once (SQLite:
+ * BEGIN IMMEDIATE), so a batch never fails half-way on a lock upgrade and
+ * a look-up made inside it (store_message_find_dedupe()) stays true until
+ * the commit. Nesting is an error. When store_commit() fails the
+ * transaction has been rolled back; store_rollback() is a no-op without a
+ * transaction. Every write function may be called inside or outside an
+ * explicit transaction; each one is atomic on its own.
  *
- * Errors are "store: <what>: <reason>" (reason from SQLite or strerror);
- * errors about a file name the file.
+ * Errors are "store: <what>: <reason>" (reason from the database or
+ * strerror); errors about a file name the file.
  *
  * Ownership: struct store_* records returned by the getters and listers are
  * allocated and owned by the caller, with every string they point to, and
@@ -41,6 +55,13 @@
 #include <stdint.h>
 
 struct store;
+
+/* Graded results; see the top of this file. */
+enum store_result {
+	STORE_OK = 0,
+	STORE_UNAVAILABLE = -1, /* retry later */
+	STORE_DATA_BAD = -2,	/* this call's data was refused: do not retry it */
+};
 
 enum store_blob_kind { STORE_BLOB_RAW, STORE_BLOB_ATTACHMENT };
 
@@ -137,11 +158,6 @@ void store_rollback(struct store *store);
 int store_unit_begin(struct store *store, const char **error_r);
 int store_unit_end(struct store *store, const char **error_r);
 int store_unit_undo(struct store *store, const char **error_r);
-/* 1 when the last failed call failed because of the data given (a
-   constraint, a value too big), not because the store is unavailable:
-   such a message is quarantined instead of retried forever. Reading it
-   clears it. */
-int store_error_is_data(struct store *store);
 
 /* Write a blob (idempotent: an existing blob of the same hash and size is
    kept). Fills hex_r with its SHA-256. Durability: see the top of this file. */
@@ -156,7 +172,7 @@ int store_blob_get(struct store *store, enum store_blob_kind kind, const char *h
    hex digits (so no caller-supplied name can reach outside the store). */
 char *store_blob_path(struct store *store, enum store_blob_kind kind, const char *hex);
 
-/* 1 when a message with this dedupe key exists (ids filled), 0 when not, -1 on error. */
+/* 1 when a message with this dedupe key exists (ids filled), 0 when not, < 0 on failure. */
 int store_message_find_dedupe(struct store *store, const char *dedupe_key, int64_t *message_id_r,
 			      int64_t *ticket_id_r, const char **error_r);
 
@@ -166,10 +182,10 @@ int store_ticket_insert(struct store *store, const struct store_ticket *ticket, 
 			const char **error_r);
 /* Set one of: status, category, priority, queue, language, assignee (others
    refused; queue, language and assignee may be NULL). Bumps updated_at. No
-   such ticket: -1. */
+   such ticket: STORE_DATA_BAD. */
 int store_ticket_set(struct store *store, int64_t ticket_id, const char *field, const char *value,
 		     const char **error_r);
-/* 1 found, 0 no such ticket, -1 error. */
+/* 1 found, 0 no such ticket, < 0 failure. */
 int store_ticket_get(struct store *store, int64_t id, struct store_ticket **ticket_r,
 		     const char **error_r);
 /* Newest (highest id) first; limit 0 means all. */
@@ -224,13 +240,13 @@ void store_events_free(struct store_event **eventsp, size_t count);
    once) and *existed_r = 1. */
 int store_quarantine_insert(struct store *store, const struct store_quarantine *q, int64_t *id_r,
 			    int *existed_r, const char **error_r);
-/* 1 found, 0 none, -1 error. */
+/* 1 found, 0 none, < 0 failure. */
 int store_quarantine_get(struct store *store, int64_t id, struct store_quarantine **q_r,
 			 const char **error_r);
 /* status NULL: all; newest first. */
 int store_quarantine_list(struct store *store, const char *status, struct store_quarantine **qs_r,
 			  size_t *count_r, const char **error_r);
-/* ticket_id 0 keeps the recorded ticket. No such entry: -1. */
+/* ticket_id 0 keeps the recorded ticket. No such entry: STORE_DATA_BAD. */
 int store_quarantine_set_status(struct store *store, int64_t id, const char *status,
 				int64_t ticket_id, const char **error_r);
 void store_quarantine_free(struct store_quarantine **qp);
@@ -269,7 +285,7 @@ int store_rule_hit_list(struct store *store, int64_t ticket_id, struct store_fie
 /* ---- threading look-ups ------------------------------------------------ */
 
 /* The ticket a Message-ID (without angle brackets) belongs to, looking at
-   stored messages and sent outbox mail: 1 found, 0 not, -1 error. */
+   stored messages and sent outbox mail: 1 found, 0 not, < 0 failure. */
 int store_ticket_find_by_message_id(struct store *store, const char *message_id,
 				    int64_t *ticket_id_r, const char **error_r);
 /* 1 when address (case-insensitive) is a participant of the ticket, filling
@@ -313,7 +329,7 @@ int store_outbox_insert(struct store *store, const struct store_outbox *o, int64
 int store_outbox_due(struct store *store, int64_t now, size_t limit, struct store_outbox **list_r,
 		     size_t *count_r, const char **error_r);
 /* Record an attempt's outcome; status "sent" also sets sent_at to now.
-   No such message: -1. */
+   No such message: STORE_DATA_BAD. */
 int store_outbox_update(struct store *store, int64_t id, const char *status, int64_t attempts,
 			int64_t next_attempt_at, const char *last_error, const char *last_code,
 			const char **error_r);

@@ -151,7 +151,7 @@ test_queue(struct store *store, struct config *config)
 	const char *rcpt[] = { "alice@example.net" };
 	test_assert_int(outbox_queue(store, config, 0, "ack", "q1@example.test",
 				     (const unsigned char *)"x", 1, rcpt, 1, T0, &id, &error),
-			-1);
+			STORE_DATA_BAD);
 	test_assert_int(outbox_cancel(store, qid, &error), 0);
 }
 

@@ -413,19 +413,19 @@ test_tickets(struct store *store)
 	} sets[] = {
 		{ "status", "open", 0 },
 		{ "status", "closed", 0 },
-		{ "status", "bogus", -1 },   /* CHECK constraint */
-		{ "status", NULL, -1 },	     /* NOT NULL */
+		{ "status", "bogus", STORE_DATA_BAD },   /* CHECK constraint */
+		{ "status", NULL, STORE_DATA_BAD },	     /* NOT NULL */
 		{ "category", "withdrawal", 0 },
-		{ "category", "", -1 },
+		{ "category", "", STORE_DATA_BAD },
 		{ "priority", "urgent", 0 },
-		{ "priority", "whenever", -1 },
+		{ "priority", "whenever", STORE_DATA_BAD },
 		{ "queue", "vip", 0 },
 		{ "language", NULL, 0 },
 		{ "assignee", "Bob@Example.test", 0 },
-		{ "subject", "x", -1 },	     /* not settable */
-		{ "id", "5", -1 },
-		{ "status; DROP TABLE tickets", "x", -1 },
-		{ NULL, "x", -1 },
+		{ "subject", "x", STORE_DATA_BAD },	     /* not settable */
+		{ "id", "5", STORE_DATA_BAD },
+		{ "status; DROP TABLE tickets", "x", STORE_DATA_BAD },
+		{ NULL, "x", STORE_DATA_BAD },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(sets); i++) {
 		error = NULL;
@@ -434,10 +434,10 @@ test_tickets(struct store *store)
 		if (ret < 0)
 			test_assert(str_starts_with(error, "store: "));
 	}
-	test_assert_int(store_ticket_set(store, 999999, "status", "open", &error), -1);
+	test_assert_int(store_ticket_set(store, 999999, "status", "open", &error), STORE_DATA_BAD);
 	test_assert(contains(error, "no ticket"));
 	test_assert_int(store_ticket_set_time(store, id, "first_response_at", 1700000100, &error), 0);
-	test_assert_int(store_ticket_set_time(store, id, "created_at", 1, &error), -1);
+	test_assert_int(store_ticket_set_time(store, id, "created_at", 1, &error), STORE_DATA_BAD);
 	test_assert_int(store_ticket_get(store, id, &t, &error), 1);
 	if (t != NULL) {
 		test_assert_str(t->status, "closed");
@@ -563,7 +563,7 @@ test_messages(struct store *store)
 	int64_t before_count = count;
 	m.ticket_id = other;
 	error = NULL;
-	test_assert_int(store_message_insert(store, &m, &mid, &error), -1);
+	test_assert_int(store_message_insert(store, &m, &mid, &error), STORE_DATA_BAD);
 	test_assert(contains(error, "store: insert message: "));
 	test_assert(contains(error, "dedupe_key"));
 	test_assert_int(store_message_count(store, &count, &error), 0);
@@ -592,7 +592,7 @@ test_messages(struct store *store)
 					   .raw_sha256 = (char *)bad[i].raw_sha256,
 					   .dedupe_key = (char *)bad[i].dedupe };
 		error = NULL;
-		test_assert_int(store_message_insert(store, &b, NULL, &error), -1);
+		test_assert_int(store_message_insert(store, &b, NULL, &error), STORE_DATA_BAD);
 		test_assert(str_starts_with(error != NULL ? error : "", "store: insert message: "));
 	}
 	test_assert_int(store_message_count(store, &count, &error), 0);
@@ -684,10 +684,10 @@ test_attachments_participants(struct store *store)
 	store_attachments_free(&atts, n);
 	test_assert(atts == NULL);
 	a.sha256 = (char *)"nothex";
-	test_assert_int(store_attachment_insert(store, &a, NULL, &error), -1);
+	test_assert_int(store_attachment_insert(store, &a, NULL, &error), STORE_DATA_BAD);
 	a.sha256 = hex;
 	a.message_row_id = 999999;
-	test_assert_int(store_attachment_insert(store, &a, NULL, &error), -1);
+	test_assert_int(store_attachment_insert(store, &a, NULL, &error), STORE_DATA_BAD);
 	test_assert_int(store_attachment_list(store, 999999, &atts, &n, &error), 0);
 	test_assert_int(n, 0);
 	test_assert(atts == NULL);
@@ -702,16 +702,17 @@ test_attachments_participants(struct store *store)
 		{ "alice@example.com", "Other", "agent", 0 }, /* keeps name now */
 		{ "bob@example.com", "Bob", "cc", 0 },
 		{ "carol@example.com", "Carol", "agent", 0 },
-		{ "dave@example.com", NULL, "boss", -1 },
-		{ "dave@example.com", NULL, NULL, -1 },
-		{ "", NULL, "cc", -1 },
-		{ NULL, NULL, "cc", -1 },
+		{ "dave@example.com", NULL, "boss", STORE_DATA_BAD },
+		{ "dave@example.com", NULL, NULL, STORE_DATA_BAD },
+		{ "", NULL, "cc", STORE_DATA_BAD },
+		{ NULL, NULL, "cc", STORE_DATA_BAD },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(adds); i++)
 		test_assert_int(store_participant_add(store, tid, adds[i].address, adds[i].name,
 						      adds[i].role, &error),
 				adds[i].ret);
-	test_assert_int(store_participant_add(store, 999999, "x@y", NULL, "cc", &error), -1);
+	test_assert_int(store_participant_add(store, 999999, "x@y", NULL, "cc", &error),
+			STORE_DATA_BAD);
 	test_assert_int(store_participant_list(store, tid, &parts, &n, &error), 0);
 	test_assert_int(n, 3);
 	if (n == 3) {
@@ -761,9 +762,9 @@ test_events_fields(struct store *store)
 	test_assert_int(store_event_add(store, tid, "created", "from wang@example.cn", &error), 0);
 	test_assert_int(store_event_add(store, tid, "warning", ZH_TEXT, &error), 0);
 	test_assert_int(store_event_add(store, 0, "startup", NULL, &error), 0);
-	test_assert_int(store_event_add(store, tid, "", "x", &error), -1);
-	test_assert_int(store_event_add(store, tid, NULL, "x", &error), -1);
-	test_assert_int(store_event_add(store, 999999, "created", "x", &error), -1);
+	test_assert_int(store_event_add(store, tid, "", "x", &error), STORE_DATA_BAD);
+	test_assert_int(store_event_add(store, tid, NULL, "x", &error), STORE_DATA_BAD);
+	test_assert_int(store_event_add(store, 999999, "created", "x", &error), STORE_DATA_BAD);
 	test_assert_int(store_event_list(store, tid, &events, &n, &error), 0);
 	test_assert_int(n, 2);
 	if (n == 2) {
@@ -790,9 +791,9 @@ test_events_fields(struct store *store)
 	test_assert_int(store_ticket_field_set(store, tid, "tx_hash", "0xdeadbeef", &error), 0);
 	test_assert_int(store_ticket_field_set(store, tid, "order_id", "67890", &error), 0);
 	test_assert_int(store_ticket_field_set(store, tid, "amount", "1.5 BTC", &error), 0);
-	test_assert_int(store_ticket_field_set(store, tid, "", "x", &error), -1);
-	test_assert_int(store_ticket_field_set(store, tid, "x", NULL, &error), -1);
-	test_assert_int(store_ticket_field_set(store, 999999, "x", "y", &error), -1);
+	test_assert_int(store_ticket_field_set(store, tid, "", "x", &error), STORE_DATA_BAD);
+	test_assert_int(store_ticket_field_set(store, tid, "x", NULL, &error), STORE_DATA_BAD);
+	test_assert_int(store_ticket_field_set(store, 999999, "x", "y", &error), STORE_DATA_BAD);
 	test_assert_int(store_ticket_field_list(store, tid, &fields, &n, &error), 0);
 	test_assert_int(n, 3);
 	if (n == 3) {
@@ -809,8 +810,8 @@ test_events_fields(struct store *store)
 					   &error),
 			0);
 	test_assert_int(store_rule_hit_add(store, tid, 0, "vip-sender", NULL, &error), 0);
-	test_assert_int(store_rule_hit_add(store, tid, mid, "", "x", &error), -1);
-	test_assert_int(store_rule_hit_add(store, tid, 999999, "r", "x", &error), -1);
+	test_assert_int(store_rule_hit_add(store, tid, mid, "", "x", &error), STORE_DATA_BAD);
+	test_assert_int(store_rule_hit_add(store, tid, 999999, "r", "x", &error), STORE_DATA_BAD);
 	test_assert_int(store_rule_hit_list(store, tid, &fields, &n, &error), 0);
 	test_assert_int(n, 2);
 	if (n == 2) {
@@ -851,10 +852,10 @@ test_quarantine(struct store *store)
 	test_assert(id3 != id);
 	test_assert_int(existed, 0);
 	in.raw_sha256 = (char *)"../../etc/passwd";
-	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), -1);
+	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), STORE_DATA_BAD);
 	in.raw_sha256 = hex;
 	in.reason = NULL;
-	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), -1);
+	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), STORE_DATA_BAD);
 
 	test_begin("quarantine get/status");
 	test_assert_int(store_quarantine_get(store, id, &q, &error), 1);
@@ -871,9 +872,11 @@ test_quarantine(struct store *store)
 	test_assert(q == NULL);
 	test_assert_int(store_quarantine_get(store, 999999, &q, &error), 0);
 	test_assert_int(store_quarantine_set_status(store, id, "released", tid, &error), 0);
-	test_assert_int(store_quarantine_set_status(store, id, "limbo", 0, &error), -1);
-	test_assert_int(store_quarantine_set_status(store, 999999, "dropped", 0, &error), -1);
-	test_assert_int(store_quarantine_set_status(store, id3, "dropped", 999999, &error), -1);
+	test_assert_int(store_quarantine_set_status(store, id, "limbo", 0, &error), STORE_DATA_BAD);
+	test_assert_int(store_quarantine_set_status(store, 999999, "dropped", 0, &error),
+			STORE_DATA_BAD);
+	test_assert_int(store_quarantine_set_status(store, id3, "dropped", 999999, &error),
+			STORE_DATA_BAD);
 	test_assert_int(store_quarantine_get(store, id, &q, &error), 1);
 	test_assert(q != NULL && strcmp(q->status, "released") == 0 && q->ticket_id == tid);
 	store_quarantine_free(&q);
@@ -885,7 +888,7 @@ test_quarantine(struct store *store)
 	test_assert(id4 != id && id4 > 0);
 	test_assert_int(existed, 0);
 	/* Holding two entries of the same blob is refused. */
-	test_assert_int(store_quarantine_set_status(store, id, "held", 0, &error), -1);
+	test_assert_int(store_quarantine_set_status(store, id, "held", 0, &error), STORE_DATA_BAD);
 
 	test_begin("quarantine list");
 	const struct {
@@ -986,7 +989,7 @@ test_outbox(struct store *store)
 		if (!bad[i].raw)
 			b.raw = NULL;
 		error = NULL;
-		test_assert_int(store_outbox_insert(store, &b, NULL, &error), -1);
+		test_assert_int(store_outbox_insert(store, &b, NULL, &error), STORE_DATA_BAD);
 		test_assert(str_starts_with(error != NULL ? error : "", "store: "));
 	}
 
@@ -1057,8 +1060,10 @@ test_outbox(struct store *store)
 	test_assert_int(store_outbox_update(store, id3, "failed", 5, 0, "user unknown", "550 5.1.1",
 					    &error),
 			0);
-	test_assert_int(store_outbox_update(store, id3, "lost", 5, 0, NULL, NULL, &error), -1);
-	test_assert_int(store_outbox_update(store, 999999, "sent", 1, 0, NULL, NULL, &error), -1);
+	test_assert_int(store_outbox_update(store, id3, "lost", 5, 0, NULL, NULL, &error),
+			STORE_DATA_BAD);
+	test_assert_int(store_outbox_update(store, 999999, "sent", 1, 0, NULL, NULL, &error),
+			STORE_DATA_BAD);
 	test_assert_int(store_outbox_get(store, id2, &o, &error), 1);
 	test_assert(o != NULL && strcmp(o->status, "sent") == 0 && o->sent_at >= now &&
 		    o->attempts == 2);
@@ -1161,7 +1166,7 @@ test_transactions(struct store *store)
 	test_assert_int(store_begin(store, &error), 0);
 	tid = new_ticket(store, "committed");
 	/* A failing statement inside a transaction does not end it. */
-	test_assert_int(store_ticket_set(store, tid, "status", "bogus", &error), -1);
+	test_assert_int(store_ticket_set(store, tid, "status", "bogus", &error), STORE_DATA_BAD);
 	new_message(store, tid, "c-1", "kept", NULL);
 	test_assert_int(store_commit(store, &error), 0);
 	test_assert_int(store_message_find_dedupe(store, "c-1", NULL, NULL, &error), 1);
@@ -1182,10 +1187,8 @@ test_transactions(struct store *store)
 	test_assert_int(store_unit_begin(store, &error), 0);
 	int64_t undone = new_ticket(store, "unit undone");
 	/* Hostile data the schema refuses is reported as a data error. */
-	(void)store_error_is_data(store);
-	test_assert_int(store_participant_add(store, undone, "", NULL, "customer", &error), -1);
-	test_assert_int(store_error_is_data(store), 1);
-	test_assert_int(store_error_is_data(store), 0); /* reading clears it */
+	test_assert_int(store_participant_add(store, undone, "", NULL, "customer", &error),
+			STORE_DATA_BAD);
 	test_assert_int(store_unit_undo(store, &error), 0);
 	test_assert_int(store_commit(store, &error), 0);
 	test_assert_int(store_ticket_get(store, kept, &t, &error), 1);
@@ -1281,7 +1284,7 @@ test_blobs(struct store *store)
 		if (!names[i].ok) {
 			test_assert_int(store_blob_get(store, STORE_BLOB_RAW, names[i].hex, &data, &len,
 						       &error),
-					-1);
+					STORE_DATA_BAD);
 			test_assert(data == NULL);
 		}
 	}

@@ -1,0 +1,169 @@
+/*
+ * store-driver: the table a store driver fills (after isync's driver.h),
+ * private to gateway/store/. The callers see only store.h; store.c checks
+ * the arguments, fills in the defaults of input records and calls the
+ * driver through this table, so that every driver gets the same validated
+ * input and gives the same answers. docs/internals/store.md is the
+ * contract a driver implements (results, transactions, concurrency).
+ *
+ * A driver is one file (store-sqlite.c; a PostgreSQL driver would be
+ * store-pg.c) that defines a `const struct store_driver` and a struct
+ * whose first member is `struct store`, the part store.c reads.
+ *
+ * Every operation returns STORE_OK (or the positive value store.h names)
+ * or a graded failure (STORE_DATA_BAD, STORE_UNAVAILABLE) with *error_r
+ * set to "store: <what>: <reason>". Records a driver returns are built
+ * with the helpers of store-record.h and owned by the caller.
+ */
+#ifndef DG_STORE_DRIVER_H
+#define DG_STORE_DRIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/store/store.h"
+
+struct store_driver;
+
+/* The part of every store that the dispatcher (store.c) owns. */
+struct store {
+	const struct store_driver *driver;
+	int version; /* schema version after migrations */
+	int in_txn;  /* store_begin() is active */
+};
+
+/* Ticket columns that can be changed after insert (store_ticket_set(),
+   store_ticket_set_time()). */
+enum store_ticket_col {
+	STORE_TICKET_STATUS,
+	STORE_TICKET_CATEGORY,
+	STORE_TICKET_PRIORITY,
+	STORE_TICKET_QUEUE,
+	STORE_TICKET_LANGUAGE,
+	STORE_TICKET_ASSIGNEE,
+	STORE_TICKET_FIRST_RESPONSE_AT,
+	STORE_TICKET_DUE_AT,
+	STORE_TICKET_COL_COUNT
+};
+
+/* Every read that returns records: one driver operation, one row type
+   each (store_select_records[] in store-record.c). The argument each one
+   uses is named; the others are 0 / NULL. */
+enum store_select {
+	STORE_SELECT_TICKET,	      /* id: the ticket */
+	STORE_SELECT_TICKETS,	      /* limit; newest first */
+	STORE_SELECT_MESSAGES,	      /* id: ticket; oldest first */
+	STORE_SELECT_ATTACHMENTS,     /* id: message row */
+	STORE_SELECT_PARTICIPANTS,    /* id: ticket */
+	STORE_SELECT_EVENTS,	      /* id: ticket, 0 for the events about none */
+	STORE_SELECT_FIELDS,	      /* id: ticket; by name */
+	STORE_SELECT_RULE_HITS,	      /* id: ticket; oldest first */
+	STORE_SELECT_QUARANTINE,      /* id */
+	STORE_SELECT_QUARANTINES,     /* text: status, NULL for all; newest first */
+	STORE_SELECT_OUTBOX,	      /* id */
+	STORE_SELECT_OUTBOX_BY_MSGID, /* text: Message-ID */
+	STORE_SELECT_OUTBOXES,	      /* text: status or NULL, limit; newest first, no raw */
+	STORE_SELECT_OUTBOX_DUE,      /* id: now, limit; oldest first */
+	STORE_SELECT_COUNT
+};
+
+struct store_select_arg {
+	int64_t id;
+	const char *text;
+	size_t limit; /* 0: no limit */
+};
+
+/* Counters (store_ticket_count(), store_message_count()). */
+enum store_count { STORE_COUNT_TICKETS, STORE_COUNT_MESSAGES, STORE_COUNT_KINDS };
+
+struct store_driver {
+	const char *name; /* "sqlite": the scheme of a store location */
+
+	/* Open the store at location (the part after "name:"), creating and
+	   migrating it; blobs live under state_dir unless the driver keeps
+	   them itself. Fills *store_r with a store whose driver and version
+	   are set. */
+	int (*open)(const char *location, const char *state_dir, struct store **store_r,
+		    const char **error_r);
+	void (*close)(struct store *store);
+
+	/* Transactions. The dispatcher keeps in_txn and refuses nesting and
+	   a commit without a transaction, so the driver sees them in order.
+	   commit() makes the pending blobs durable before the rows; when it
+	   fails the transaction is rolled back. rollback() cannot fail. */
+	int (*begin)(struct store *store, const char **error_r);
+	int (*commit)(struct store *store, const char **error_r);
+	void (*rollback)(struct store *store);
+	int (*unit_begin)(struct store *store, const char **error_r);
+	int (*unit_end)(struct store *store, const char **error_r);
+	int (*unit_undo)(struct store *store, const char **error_r);
+
+	/* Blobs; kind and hex are validated by the dispatcher. path() may be
+	   NULL when the driver keeps no blob files. */
+	int (*blob_put)(struct store *store, enum store_blob_kind kind, const void *data,
+			size_t len, char hex_r[65], const char **error_r);
+	int (*blob_get)(struct store *store, enum store_blob_kind kind, const char *hex,
+			unsigned char **data_r, size_t *len_r, const char **error_r);
+	char *(*blob_path)(struct store *store, enum store_blob_kind kind, const char *hex);
+
+	/* Reads of records: *rows_r is an array of *count_r records of the
+	   select's type (store_select_records[what]), NULL when empty. */
+	int (*select)(struct store *store, enum store_select what,
+		      const struct store_select_arg *arg, void **rows_r, size_t *count_r,
+		      const char **error_r);
+	int (*count)(struct store *store, enum store_count what, int64_t *count_r,
+		     const char **error_r);
+
+	/* Writes. Input records have their defaults filled in (no NULL
+	   status, created_at set, text and text_sha256 set for messages). */
+	int (*ticket_insert)(struct store *store, const struct store_ticket *t, int64_t *id_r,
+			     const char **error_r);
+	/* A text column (value may be NULL) or a time column (ivalue);
+	   raises updated_at to now. No such ticket: STORE_DATA_BAD. */
+	int (*ticket_update)(struct store *store, int64_t ticket_id, enum store_ticket_col col,
+			     const char *value, int64_t ivalue, int64_t now, const char **error_r);
+	int (*message_insert)(struct store *store, const struct store_message *m, int64_t *id_r,
+			      const char **error_r);
+	int (*attachment_insert)(struct store *store, const struct store_attachment *a,
+				 int64_t *id_r, const char **error_r);
+	int (*participant_add)(struct store *store, const struct store_participant *p,
+			       int64_t now, const char **error_r);
+	int (*event_add)(struct store *store, const struct store_event *e, const char **error_r);
+	int (*quarantine_insert)(struct store *store, const struct store_quarantine *q,
+				 int64_t *id_r, int *existed_r, const char **error_r);
+	int (*quarantine_set_status)(struct store *store, int64_t id, const char *status,
+				     int64_t ticket_id, const char **error_r);
+	int (*mailbox_get)(struct store *store, const char *mailbox, uint32_t *uidvalidity_r,
+			   uint32_t *last_uid_r, const char **error_r);
+	int (*mailbox_set)(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			   uint32_t last_uid, int64_t now, const char **error_r);
+	int (*field_set)(struct store *store, int64_t ticket_id, const char *name,
+			 const char *value, int64_t now, const char **error_r);
+	int (*rule_hit_add)(struct store *store, int64_t ticket_id, int64_t message_row_id,
+			    const char *rule, const char *detail, int64_t now, const char **error_r);
+	int (*outbox_insert)(struct store *store, const struct store_outbox *o, int64_t *id_r,
+			     const char **error_r);
+	/* No such message: STORE_DATA_BAD. */
+	int (*outbox_update)(struct store *store, int64_t id, const char *status,
+			     int64_t attempts, int64_t next_attempt_at, const char *last_error,
+			     const char *last_code, int64_t now, const char **error_r);
+
+	/* Look-ups: 1 found, 0 not, < 0 failure. */
+	int (*message_find_dedupe)(struct store *store, const char *dedupe_key,
+				   int64_t *message_id_r, int64_t *ticket_id_r,
+				   const char **error_r);
+	int (*message_find_same_text)(struct store *store, const char *from_address,
+				      const char *text_sha256, int64_t since, int64_t *ticket_id_r,
+				      const char **error_r);
+	int (*ticket_find_by_message_id)(struct store *store, const char *message_id,
+					 int64_t *ticket_id_r, const char **error_r);
+	/* *role_r is one of store_participant_roles[]. */
+	int (*participant_find)(struct store *store, int64_t ticket_id, const char *address,
+				const char **role_r, const char **error_r);
+	int (*outbox_count_recent)(struct store *store, const char *recipient, const char *kind,
+				   int64_t since, int64_t *count_r, const char **error_r);
+};
+
+extern const struct store_driver store_sqlite_driver;
+
+#endif

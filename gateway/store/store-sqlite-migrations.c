@@ -1,0 +1,186 @@
+/*
+ * store-sqlite-migrations: the schema history of the SQLite driver (see
+ * store-migrations.h and docs/schema.md). PRAGMA user_version is the
+ * version; PRAGMA application_id marks the file as deskgate's.
+ */
+#include "build-config.h"
+
+#include "base/util.h"
+#include "gateway/store/store-migrations.h"
+
+/* A column that holds a SHA-256 in lower-case hex, or NULL. */
+#define HEX_CHECK(col) \
+	"CHECK (" col " IS NULL OR (length(" col ") = 64 AND " col " NOT GLOB '*[^0-9a-f]*'))"
+
+/* store_sqlite_migrations[i] takes the schema from version i to i + 1.
+   Append only; never edit a released one. */
+const struct store_migration store_sqlite_migrations[] = {
+	/* 1: the initial schema. */
+	{
+		.summary = "the initial schema",
+		.sql =
+		"PRAGMA application_id = 1146309447;\n" /* STORE_APPLICATION_ID */
+		"CREATE TABLE tickets (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  subject TEXT NOT NULL DEFAULT '',\n"
+		"  status TEXT NOT NULL DEFAULT 'new'\n"
+		"    CHECK (status IN ('new', 'open', 'pending', 'closed')),\n"
+		"  category TEXT NOT NULL DEFAULT 'other' CHECK (category <> ''),\n"
+		"  priority TEXT NOT NULL DEFAULT 'normal'\n"
+		"    CHECK (priority IN ('low', 'normal', 'high', 'urgent')),\n"
+		"  queue TEXT,\n"
+		"  language TEXT,\n"
+		"  customer_address TEXT COLLATE NOCASE,\n"
+		"  customer_name TEXT,\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  updated_at INTEGER NOT NULL,\n"
+		"  first_response_at INTEGER NOT NULL DEFAULT 0,\n"
+		"  due_at INTEGER NOT NULL DEFAULT 0\n"
+		");\n"
+		"CREATE INDEX tickets_status ON tickets (status, updated_at);\n"
+		"CREATE TABLE messages (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  direction TEXT NOT NULL CHECK (direction IN ('in', 'agent', 'out', 'note')),\n"
+		"  message_id TEXT,\n"
+		"  in_reply_to TEXT,\n"
+		"  refs TEXT,\n"
+		"  from_address TEXT COLLATE NOCASE,\n"
+		"  from_name TEXT,\n"
+		"  to_addrs TEXT,\n"
+		"  cc_addrs TEXT,\n"
+		"  subject TEXT,\n"
+		"  date INTEGER NOT NULL DEFAULT 0,\n"
+		"  text TEXT NOT NULL DEFAULT '',\n"
+		"  text_sha256 TEXT NOT NULL " HEX_CHECK("text_sha256") ",\n"
+		"  raw_sha256 TEXT " HEX_CHECK("raw_sha256") ",\n"
+		"  raw_size INTEGER NOT NULL DEFAULT 0 CHECK (raw_size >= 0),\n"
+		"  dedupe_key TEXT UNIQUE,\n"
+		"  mailbox TEXT,\n"
+		"  uid INTEGER NOT NULL DEFAULT 0 CHECK (uid BETWEEN 0 AND 4294967295),\n"
+		"  created_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX messages_ticket ON messages (ticket_id, id);\n"
+		"CREATE INDEX messages_message_id ON messages (message_id);\n"
+		"CREATE INDEX messages_same_text ON messages "
+		"(from_address, text_sha256, created_at);\n"
+		"CREATE TABLE participants (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> ''),\n"
+		"  name TEXT,\n"
+		"  role TEXT NOT NULL CHECK (role IN ('customer', 'cc', 'agent')),\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  UNIQUE (ticket_id, address)\n"
+		");\n"
+		"CREATE TABLE attachments (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  message_row_id INTEGER NOT NULL REFERENCES messages (id),\n"
+		"  filename TEXT,\n"
+		"  content_type TEXT,\n"
+		"  content_id TEXT,\n"
+		"  sha256 TEXT NOT NULL " HEX_CHECK("sha256") ",\n"
+		"  size INTEGER NOT NULL CHECK (size >= 0),\n"
+		"  is_inline INTEGER NOT NULL DEFAULT 0 CHECK (is_inline IN (0, 1))\n"
+		");\n"
+		"CREATE INDEX attachments_message ON attachments (message_row_id);\n"
+		"CREATE TABLE events (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER REFERENCES tickets (id),\n"
+		"  at INTEGER NOT NULL,\n"
+		"  kind TEXT NOT NULL CHECK (kind <> ''),\n"
+		"  detail TEXT\n"
+		");\n"
+		"CREATE INDEX events_ticket ON events (ticket_id, id);\n"
+		"CREATE TABLE quarantine (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  raw_sha256 TEXT NOT NULL " HEX_CHECK("raw_sha256") ",\n"
+		"  raw_size INTEGER NOT NULL DEFAULT 0 CHECK (raw_size >= 0),\n"
+		"  reason TEXT NOT NULL,\n"
+		"  source TEXT NOT NULL DEFAULT '',\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  status TEXT NOT NULL DEFAULT 'held'\n"
+		"    CHECK (status IN ('held', 'released', 'dropped')),\n"
+		"  ticket_id INTEGER REFERENCES tickets (id)\n"
+		");\n"
+		"CREATE UNIQUE INDEX quarantine_held ON quarantine (raw_sha256) "
+		"WHERE status = 'held';\n"
+		"CREATE INDEX quarantine_status ON quarantine (status, id);\n"
+		"CREATE TABLE mailboxes (\n"
+		"  name TEXT PRIMARY KEY,\n"
+		"  uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 0 AND 4294967295),\n"
+		"  last_uid INTEGER NOT NULL CHECK (last_uid BETWEEN 0 AND 4294967295),\n"
+		"  updated_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE TABLE ticket_fields (\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  name TEXT NOT NULL CHECK (name <> ''),\n"
+		"  value TEXT NOT NULL,\n"
+		"  updated_at INTEGER NOT NULL,\n"
+		"  PRIMARY KEY (ticket_id, name)\n"
+		");\n"
+		"CREATE TABLE rule_hits (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  message_row_id INTEGER REFERENCES messages (id),\n"
+		"  rule TEXT NOT NULL CHECK (rule <> ''),\n"
+		"  detail TEXT,\n"
+		"  at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX rule_hits_ticket ON rule_hits (ticket_id, id);\n"
+		"CREATE TABLE outbox (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER REFERENCES tickets (id),\n"
+		"  kind TEXT NOT NULL "
+		"CHECK (kind IN ('ack', 'notify', 'relay', 'notice', 'error')),\n"
+		"  message_id TEXT NOT NULL UNIQUE CHECK (message_id <> ''),\n"
+		"  envelope_from TEXT NOT NULL,\n"
+		"  recipients TEXT NOT NULL CHECK (recipients <> ''),\n"
+		"  raw BLOB NOT NULL,\n"
+		"  status TEXT NOT NULL DEFAULT 'queued'\n"
+		"    CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),\n"
+		"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  next_attempt_at INTEGER NOT NULL,\n"
+		"  sent_at INTEGER NOT NULL DEFAULT 0,\n"
+		"  last_error TEXT,\n"
+		"  last_code TEXT\n"
+		");\n"
+		"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);\n"
+		"CREATE INDEX outbox_ticket ON outbox (ticket_id);\n"
+		"CREATE INDEX outbox_created ON outbox (created_at);\n",
+	},
+	/* 2: the agent a ticket is assigned to (#assign, or the first agent
+	   to answer), an agent address. */
+	{
+		.summary = "tickets.assignee",
+		.sql =
+		"ALTER TABLE tickets ADD COLUMN assignee TEXT COLLATE NOCASE;\n",
+	},
+	/* 3: one row per outgoing recipient, so that the per-sender rate
+	   limits are an index look-up instead of a scan over outbox rows that
+	   carry whole messages. */
+	{
+		.summary = "outbox_rcpt: one row per outgoing recipient",
+		.sql =
+		"CREATE TABLE outbox_rcpt (\n"
+		"  outbox_id INTEGER NOT NULL REFERENCES outbox (id),\n"
+		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> ''),\n"
+		"  kind TEXT NOT NULL,\n"
+		"  created_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX outbox_rcpt_recent ON outbox_rcpt (address, created_at);\n"
+		"WITH RECURSIVE split(id, kind, created_at, rest, addr) AS (\n"
+		"  SELECT id, kind, created_at,\n"
+		"         replace(replace(recipients, ' ', ''), char(9), '') || ',', '' "
+		"FROM outbox\n"
+		"  UNION ALL\n"
+		"  SELECT id, kind, created_at, substr(rest, instr(rest, ',') + 1),\n"
+		"         substr(rest, 1, instr(rest, ',') - 1) FROM split WHERE rest <> ''\n"
+		")\n"
+		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at)\n"
+		"  SELECT id, lower(addr), kind, created_at FROM split WHERE addr <> '';\n",
+	},
+};
+
+const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);
