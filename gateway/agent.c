@@ -788,8 +788,7 @@ agent_notify_new_ticket(struct agent *agent, const struct agent_inbound *in, con
 			store_ticket_free(&t);
 			return -1;
 		}
-		free(t->queue);
-		t->queue = xstrdup(queue);
+		store_string_replace(&t->queue, queue);
 	} else if (t->queue != NULL && known_queue(agent, t->queue) == NULL &&
 		   event(agent, t->id, "warning", error_r,
 			 "queue %s is not configured: every agent is notified", t->queue) < 0) {
@@ -1072,7 +1071,7 @@ mail_errors(struct agent *agent, const struct store_ticket *t, const struct agen
 }
 
 static int
-set_field(struct agent *agent, struct store_ticket *t, const char *field, char **current,
+set_field(struct agent *agent, struct store_ticket *t, const char *field, const char **current,
 	  const char *value, const struct agent_reply *r, const char *command,
 	  const char **error_r)
 {
@@ -1084,8 +1083,7 @@ set_field(struct agent *agent, struct store_ticket *t, const char *field, char *
 	int ret = event(agent, t->id, "agent", error_r, "#%s by %s: %s %s -> %s", command,
 			r->from_address, field, *current != NULL ? *current : "(none)",
 			value != NULL ? value : "(none)");
-	free(*current);
-	*current = value != NULL ? xstrdup(value) : NULL;
+	store_string_replace(current, value);
 	return ret;
 }
 
@@ -1355,10 +1353,8 @@ agent_reply_apply(struct agent *agent, const struct agent_inbound *in,
 		}
 		if (ret == 0 && strcmp(t->status, "new") == 0) {
 			ret = store_ticket_set(agent->store, t->id, "status", "open", error_r);
-			if (ret == 0) {
-				free(t->status);
-				t->status = xstrdup("open");
-			}
+			if (ret == 0)
+				store_string_replace(&t->status, "open");
 		}
 		if (ret == 0)
 			ret = notice_others(agent, t, in, r, error_r);

@@ -325,9 +325,9 @@ quarantine(struct ingest *ingest, const unsigned char *raw, size_t len,
 	struct store_quarantine q = {
 		.raw_sha256 = hex,
 		.raw_size = (int64_t)len,
-		.reason = (char *)reason,
-		.source = (char *)source->label,
-		.status = (char *)"held",
+		.reason = reason,
+		.source = source->label,
+		.status = "held",
 	};
 	int existed = 0;
 	memset(result, 0, sizeof(*result));
@@ -506,7 +506,7 @@ queue_ack(struct ingest *ingest, struct ingest_msg *im, const struct store_ticke
 	char *to = xstrdup(msg->from.address);
 	struct store_message m = {
 		.ticket_id = t->id,
-		.direction = (char *)"out",
+		.direction = "out",
 		.message_id = msgid,
 		.in_reply_to = msg->message_id,
 		.from_address = ingest->config->support_address,
@@ -516,7 +516,7 @@ queue_ack(struct ingest *ingest, struct ingest_msg *im, const struct store_ticke
 		.date = ingest_now(ingest),
 		.text = mail.text,
 		.dedupe_key = key,
-		.mailbox = (char *)"outbox",
+		.mailbox = "outbox",
 	};
 	/* No raw blob: the outbox row holds the exact bytes. */
 	m.raw_size = (int64_t)raw_len;
@@ -703,7 +703,7 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 	char *refs = references_string(msg);
 	struct store_message m = {
 		.ticket_id = ticket_id,
-		.direction = (char *)direction,
+		.direction = direction,
 		.message_id = msg->message_id,
 		.in_reply_to = msg->in_reply_to,
 		.references = refs,
@@ -713,12 +713,11 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 		.cc = cc,
 		.subject = msg->subject,
 		.date = msg->has_date ? msg->date : 0,
-		.text = msg->text != NULL ? msg->text : (char *)"",
+		.text = msg->text != NULL ? msg->text : "",
 		.raw_sha256 = im->raw_hex,
 		.raw_size = (int64_t)im->len,
 		.dedupe_key = im->key,
-		.mailbox = (char *)(im->source->mailbox != NULL ? im->source->mailbox
-								: im->source->label),
+		.mailbox = im->source->mailbox != NULL ? im->source->mailbox : im->source->label,
 		.uid = im->source->uid,
 	};
 	int ret = store_message_insert(ingest->store, &m, row_r, error_r);
@@ -749,14 +748,14 @@ open_ticket(struct ingest *ingest, struct ingest_msg *im, int64_t *ticket_id_r,
 	const struct rules_result *rr = im->rules;
 	struct store_ticket t = {
 		.subject = (msg->subject != NULL && *msg->subject != '\0') ? msg->subject
-									   : (char *)"(no subject)",
-		.status = (char *)"new",
-		.category = rr != NULL ? rr->category : (char *)"other",
-		.priority = rr != NULL ? rr->priority : (char *)"normal",
+									   : "(no subject)",
+		.status = "new",
+		.category = rr != NULL ? rr->category : "other",
+		.priority = rr != NULL ? rr->priority : "normal",
 		.queue = rr != NULL ? rr->queue : NULL,
 		.customer_address = has_address(msg->from.address) ? msg->from.address : NULL,
 		.customer_name = msg->from.name,
-		.language = (char *)reply_language(ingest, im),
+		.language = reply_language(ingest, im),
 	};
 	int ret = store_ticket_insert(ingest->store, &t, ticket_id_r, error_r);
 	if (ret == 0 && im->decision.linked_ticket != 0 &&

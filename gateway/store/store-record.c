@@ -172,7 +172,7 @@ store_record_fill(const struct store_record *rec, void *item,
 		switch (col->type) {
 		case STORE_COL_TEXT: {
 			const char *s = reader->text(row, i);
-			*(char **)field = s != NULL ? xstrdup(s) : NULL;
+			*(const char **)field = s != NULL ? xstrdup(s) : NULL;
 			break;
 		}
 		case STORE_COL_INT64:
@@ -198,7 +198,7 @@ store_record_fill(const struct store_record *rec, void *item,
 					memcpy(copy, p, len);
 				copy[len] = '\0';
 			}
-			*(unsigned char **)field = copy;
+			*(const unsigned char **)field = copy;
 			break;
 		}
 		}
@@ -210,13 +210,16 @@ store_record_clear(const struct store_record *rec, void *item)
 {
 	for (size_t i = 0; i < rec->n_cols; i++) {
 		const struct store_col *col = &rec->cols[i];
+		/* The fields are const for the callers' sake (an input record
+		   points at whatever they have); in a record the store returned,
+		   they point at copies it made in store_record_fill(). */
 		if (col->type == STORE_COL_TEXT) {
-			char **field = field_at(item, col);
-			free(*field);
+			const char **field = field_at(item, col);
+			free((char *)*field);
 			*field = NULL;
 		} else if (col->type == STORE_COL_BYTES) {
-			unsigned char **field = field_at(item, col);
-			free(*field);
+			const unsigned char **field = field_at(item, col);
+			free((unsigned char *)*field);
 			*field = NULL;
 		}
 	}
@@ -243,6 +246,13 @@ store_rows_add(const struct store_record *rec, void **items, size_t *n, size_t *
 	memset(slot, 0, rec->size);
 	(*n)++;
 	return slot;
+}
+
+void
+store_string_replace(const char **fieldp, const char *value)
+{
+	free((char *)*fieldp); /* a copy the store made: see store_record_clear() */
+	*fieldp = value != NULL ? xstrdup(value) : NULL;
 }
 
 /* ---- the *_free() functions of store.h ------------------------------------ */

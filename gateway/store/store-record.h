@@ -19,11 +19,11 @@
 #include "gateway/store/store-driver.h"
 
 enum store_col_type {
-	STORE_COL_TEXT,	 /* char *: a copy, NULL for SQL NULL */
+	STORE_COL_TEXT,	 /* const char *: a copy, NULL for SQL NULL */
 	STORE_COL_INT64, /* int64_t: 0 for SQL NULL */
 	STORE_COL_INT,	 /* int */
 	STORE_COL_SIZE,	 /* size_t (from a non-negative integer column) */
-	STORE_COL_BYTES, /* unsigned char *: a copy, NUL-terminated; NULL for SQL NULL */
+	STORE_COL_BYTES, /* const unsigned char *: a copy, NUL-terminated; NULL for SQL NULL */
 };
 
 struct store_col {

@@ -529,9 +529,9 @@ store_participant_add(struct store *store, int64_t ticket_id, const char *addres
 {
 	struct store_participant p = {
 		.ticket_id = ticket_id,
-		.address = (char *)address,
-		.name = (char *)name,
-		.role = (char *)role,
+		.address = address,
+		.name = name,
+		.role = role,
 	};
 	return store->driver->participant_add(store, &p, clock_now(), error_r);
 }
@@ -554,8 +554,8 @@ store_event_add(struct store *store, int64_t ticket_id, const char *kind, const 
 	struct store_event e = {
 		.ticket_id = ticket_id,
 		.at = clock_now(),
-		.kind = (char *)kind,
-		.detail = (char *)detail,
+		.kind = kind,
+		.detail = detail,
 	};
 	return store->driver->event_add(store, &e, error_r);
 }

@@ -45,7 +45,10 @@
  * allocated and owned by the caller, with every string they point to, and
  * freed with the matching *_free() (which accepts NULL and sets the pointer
  * to NULL). A list with no rows is NULL with count 0. Input records are
- * borrowed: the store copies what it keeps. Times are seconds since the
+ * borrowed: the store copies what it keeps. The string fields are const,
+ * so an input record points at whatever the caller has (a literal, the
+ * parsed message) without a cast; the strings of a record the store
+ * returned are freed only by its *_free(). Times are seconds since the
  * epoch, UTC; a created_at/updated_at of 0 in an input record means now.
  */
 #ifndef DG_STORE_H
@@ -67,81 +70,86 @@ enum store_blob_kind { STORE_BLOB_RAW, STORE_BLOB_ATTACHMENT };
 
 struct store_ticket {
 	int64_t id;
-	char *subject;
-	char *status;	/* "new", "open", "pending", "closed" */
-	char *category; /* "other" until classified */
-	char *priority; /* "low", "normal", "high", "urgent" */
-	char *queue;	/* NULL: default queue */
-	char *language; /* BCP 47 tag, or NULL */
-	char *customer_address;
-	char *customer_name;
+	const char *subject;
+	const char *status;		/* "new", "open", "pending", "closed" */
+	const char *category;		/* "other" until classified */
+	const char *priority;		/* "low", "normal", "high", "urgent" */
+	const char *queue;		/* NULL: default queue */
+	const char *language;		/* BCP 47 tag, or NULL */
+	const char *customer_address;
+	const char *customer_name;
 	int64_t created_at;
 	int64_t updated_at;
-	int64_t first_response_at; /* 0: none yet */
-	int64_t due_at;		   /* first response promised by; 0: none */
-	int64_t n_messages;	   /* filled by getters */
-	char *assignee;		   /* the agent address it is assigned to, or NULL */
+	int64_t first_response_at;	/* 0: none yet */
+	int64_t due_at;			/* first response promised by; 0: none */
+	int64_t n_messages;		/* filled by getters */
+	const char *assignee;		/* the agent address it is assigned to, or NULL */
 };
 
 struct store_message {
 	int64_t id;
 	int64_t ticket_id;
-	char *direction;   /* "in" (customer), "agent", "out" (sent by us), "note" */
-	char *message_id;  /* without angle brackets, or NULL */
-	char *in_reply_to;
-	char *references;  /* space separated msg-ids */
-	char *from_address;
-	char *from_name;
-	char *to;	   /* "Name <a@b>, c@d" as decoded */
-	char *cc;
-	char *subject;
-	int64_t date;	   /* Date header, 0 when absent */
-	char *text;	   /* UTF-8 body text */
-	char *raw_sha256;  /* blob of the raw message */
+	const char *direction;		/* "in" (customer), "agent", "out" (sent by us), "note" */
+	const char *message_id;		/* without angle brackets, or NULL */
+	const char *in_reply_to;
+	const char *references;		/* space separated msg-ids */
+	const char *from_address;
+	const char *from_name;
+	const char *to;			/* "Name <a@b>, c@d" as decoded */
+	const char *cc;
+	const char *subject;
+	int64_t date;			/* Date header, 0 when absent */
+	const char *text;		/* UTF-8 body text */
+	const char *raw_sha256;		/* blob of the raw message */
 	int64_t raw_size;
-	char *dedupe_key;  /* unique: the same message is stored once */
-	char *text_sha256; /* SHA-256 of text, computed by the store on insert */
-	char *mailbox;	   /* where it came from ("ingest", a mailbox name...) */
-	int64_t uid;	   /* IMAP UID, 0 when none */
+	const char *dedupe_key;		/* unique: the same message is stored once */
+	const char *text_sha256;	/* SHA-256 of text, computed by the store on insert */
+	const char *mailbox;		/* where it came from ("ingest", a mailbox name...) */
+	int64_t uid;			/* IMAP UID, 0 when none */
 	int64_t created_at;
 };
 
 struct store_attachment {
 	int64_t id;
-	int64_t message_row_id; /* store_message.id */
-	char *filename;		/* display name only, never a path */
-	char *content_type;
-	char *content_id;
-	char *sha256; /* blob of the decoded bytes */
+	int64_t message_row_id;	/* store_message.id */
+	const char *filename;	/* display name only, never a path */
+	const char *content_type;
+	const char *content_id;
+	const char *sha256;	/* blob of the decoded bytes */
 	int64_t size;
 	int is_inline;
 };
 
 struct store_participant {
 	int64_t ticket_id;
-	char *address;
-	char *name;
-	char *role; /* "customer", "cc", "agent" */
+	const char *address;
+	const char *name;
+	const char *role;	/* "customer", "cc", "agent" */
 };
 
 struct store_event {
 	int64_t id;
-	int64_t ticket_id; /* 0: not about a ticket */
+	int64_t ticket_id;	/* 0: not about a ticket */
 	int64_t at;
-	char *kind;	   /* "created", "message", "warning", "quarantined", ... */
-	char *detail;
+	const char *kind;	/* "created", "message", "warning", "quarantined", ... */
+	const char *detail;
 };
 
 struct store_quarantine {
 	int64_t id;
-	char *raw_sha256;
+	const char *raw_sha256;
 	int64_t raw_size;
-	char *reason;
-	char *source;	  /* "ingest", "import:PATH", "mailbox:NAME uid:N" */
+	const char *reason;
+	const char *source;	/* "ingest", "import:PATH", "mailbox:NAME uid:N" */
 	int64_t created_at;
-	char *status;	  /* "held", "released" (retried into a ticket), "dropped" */
-	int64_t ticket_id; /* after a successful retry */
+	const char *status;	/* "held", "released" (retried into a ticket), "dropped" */
+	int64_t ticket_id;	/* after a successful retry */
 };
+
+/* Replace a string field of a record the store returned with a copy of
+   value (NULL allowed), freeing the old string: for a caller that keeps a
+   record in step with what it just wrote. */
+void store_string_replace(const char **fieldp, const char *value);
 
 int store_open(const char *db_path, const char *state_dir, struct store **store_r,
 	       const char **error_r);
@@ -262,8 +270,8 @@ int store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvali
 /* ---- classification results (rules) ---------------------------------- */
 
 struct store_field {
-	char *name;
-	char *value;
+	const char *name;
+	const char *value;
 };
 
 /* Extracted ticket fields (order_id, tx_hash, amount...): one value per
@@ -302,20 +310,20 @@ int store_message_find_same_text(struct store *store, const char *from_address,
 
 struct store_outbox {
 	int64_t id;
-	int64_t ticket_id;     /* 0: not about a ticket */
-	char *kind;	       /* "ack", "notify", "relay", "notice", "error" */
-	char *message_id;      /* without angle brackets; unique */
-	char *envelope_from;
-	char *recipients;      /* comma separated addresses */
-	unsigned char *raw;    /* the exact RFC 5322 bytes to send */
+	int64_t ticket_id;		/* 0: not about a ticket */
+	const char *kind;		/* "ack", "notify", "relay", "notice", "error" */
+	const char *message_id;		/* without angle brackets; unique */
+	const char *envelope_from;
+	const char *recipients;		/* comma separated addresses */
+	const unsigned char *raw;	/* the exact RFC 5322 bytes to send */
 	size_t raw_size;
-	char *status;	       /* "queued", "sending", "sent", "failed", "cancelled" */
+	const char *status;		/* "queued", "sending", "sent", "failed", "cancelled" */
 	int64_t attempts;
 	int64_t created_at;
 	int64_t next_attempt_at;
 	int64_t sent_at;
-	char *last_error;      /* NULL or the last failure */
-	char *last_code;       /* SMTP reply / enhanced status code, e.g. "550 5.1.1" */
+	const char *last_error;		/* NULL or the last failure */
+	const char *last_code;		/* SMTP reply / enhanced status code, e.g. "550 5.1.1" */
 };
 
 /* Queue a message (status "queued", attempts 0; o->status and o->attempts

@@ -256,8 +256,8 @@ test_open_errors(void)
 static int64_t
 new_ticket(struct store *store, const char *subject)
 {
-	struct store_ticket t = { .subject = (char *)subject,
-				  .customer_address = (char *)"alice@example.com" };
+	struct store_ticket t = { .subject = subject,
+				  .customer_address = "alice@example.com" };
 	int64_t id = 0;
 	const char *error;
 	if (store_ticket_insert(store, &t, &id, &error) < 0)
@@ -271,11 +271,11 @@ new_message(struct store *store, int64_t ticket_id, const char *dedupe, const ch
 {
 	struct store_message m = {
 		.ticket_id = ticket_id,
-		.direction = (char *)"in",
-		.message_id = (char *)msgid,
-		.from_address = (char *)"Alice@Example.com",
-		.text = (char *)text,
-		.dedupe_key = (char *)dedupe,
+		.direction = "in",
+		.message_id = msgid,
+		.from_address = "Alice@Example.com",
+		.text = text,
+		.dedupe_key = dedupe,
 	};
 	int64_t id = 0;
 	const char *error;
@@ -340,11 +340,11 @@ test_migrate_outbox_rcpt(void)
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	if (store != NULL) {
 		struct store_outbox o = {
-			.kind = (char *)"ack",
-			.message_id = (char *)"m3@example.test",
-			.envelope_from = (char *)"support@example.test",
-			.recipients = (char *)"A@Example.com, b@example.com",
-			.raw = (unsigned char *)"x",
+			.kind = "ack",
+			.message_id = "m3@example.test",
+			.envelope_from = "support@example.test",
+			.recipients = "A@Example.com, b@example.com",
+			.raw = (const unsigned char *)"x",
 			.raw_size = 1,
 		};
 		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
@@ -376,11 +376,11 @@ test_tickets(struct store *store)
 
 	test_begin("ticket insert/get");
 	struct store_ticket in = {
-		.subject = (char *)ZH_SUBJECT,
-		.priority = (char *)"high",
-		.language = (char *)"zh-Hans",
-		.customer_address = (char *)"wang@example.cn",
-		.customer_name = (char *)"\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e",
+		.subject = ZH_SUBJECT,
+		.priority = "high",
+		.language = "zh-Hans",
+		.customer_address = "wang@example.cn",
+		.customer_name = "\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e",
 		.due_at = 1700000000,
 	};
 	test_assert_int(store_ticket_insert(store, &in, &id, &error), 0);
@@ -492,28 +492,28 @@ test_messages(struct store *store)
 	char hex[65];
 
 	/* An old ticket: the message's time must raise updated_at. */
-	struct store_ticket old = { .subject = (char *)"old", .created_at = 1000 };
+	struct store_ticket old = { .subject = "old", .created_at = 1000 };
 	int64_t old_id = 0;
 	test_begin("message insert");
 	test_assert_int(store_ticket_insert(store, &old, &old_id, &error), 0);
 	struct store_message m = {
 		.ticket_id = old_id,
-		.direction = (char *)"in",
-		.message_id = (char *)"abc@example.cn",
-		.in_reply_to = (char *)"x@y",
-		.references = (char *)"w@y x@y",
-		.from_address = (char *)"wang@example.cn",
-		.from_name = (char *)"\xe7\x8e\x8b",
-		.to = (char *)"Support <support@example.test>",
-		.cc = (char *)"c@d",
-		.subject = (char *)ZH_SUBJECT,
+		.direction = "in",
+		.message_id = "abc@example.cn",
+		.in_reply_to = "x@y",
+		.references = "w@y x@y",
+		.from_address = "wang@example.cn",
+		.from_name = "\xe7\x8e\x8b",
+		.to = "Support <support@example.test>",
+		.cc = "c@d",
+		.subject = ZH_SUBJECT,
 		.date = 1699999999,
-		.text = (char *)ZH_TEXT,
-		.raw_sha256 = (char *)"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		.text = ZH_TEXT,
+		.raw_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		.raw_size = 1234,
-		.dedupe_key = (char *)"dedupe-1",
-		.text_sha256 = (char *)"ignored",
-		.mailbox = (char *)"INBOX",
+		.dedupe_key = "dedupe-1",
+		.text_sha256 = "ignored",
+		.mailbox = "INBOX",
 		.uid = 4294967295u,
 		.created_at = 5000,
 	};
@@ -588,9 +588,9 @@ test_messages(struct store *store)
 	};
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
 		struct store_message b = { .ticket_id = bad[i].ticket_id,
-					   .direction = (char *)bad[i].direction,
-					   .raw_sha256 = (char *)bad[i].raw_sha256,
-					   .dedupe_key = (char *)bad[i].dedupe };
+					   .direction = bad[i].direction,
+					   .raw_sha256 = bad[i].raw_sha256,
+					   .dedupe_key = bad[i].dedupe };
 		error = NULL;
 		test_assert_int(store_message_insert(store, &b, NULL, &error), STORE_DATA_BAD);
 		test_assert(str_starts_with(error != NULL ? error : "", "store: insert message: "));
@@ -598,7 +598,7 @@ test_messages(struct store *store)
 	test_assert_int(store_message_count(store, &count, &error), 0);
 	test_assert_int(count, before_count);
 	/* NULL dedupe keys never clash; NULL text is "". */
-	struct store_message note = { .ticket_id = tid, .direction = (char *)"note" };
+	struct store_message note = { .ticket_id = tid, .direction = "note" };
 	test_assert_int(store_message_insert(store, &note, NULL, &error), 0);
 	test_assert_int(store_message_insert(store, &note, NULL, &error), 0);
 	test_assert_int(store_message_list(store, tid, &msgs, &n, &error), 0);
@@ -655,9 +655,9 @@ test_attachments_participants(struct store *store)
 	crypto_sha256_hex("pdf", 3, hex);
 	struct store_attachment a = {
 		.message_row_id = mid,
-		.filename = (char *)"\xe6\x94\xb6\xe6\x8d\xae.pdf",
-		.content_type = (char *)"application/pdf",
-		.content_id = (char *)"cid1@x",
+		.filename = "\xe6\x94\xb6\xe6\x8d\xae.pdf",
+		.content_type = "application/pdf",
+		.content_id = "cid1@x",
 		.sha256 = hex,
 		.size = 3,
 		.is_inline = 1,
@@ -683,7 +683,7 @@ test_attachments_participants(struct store *store)
 	}
 	store_attachments_free(&atts, n);
 	test_assert(atts == NULL);
-	a.sha256 = (char *)"nothex";
+	a.sha256 = "nothex";
 	test_assert_int(store_attachment_insert(store, &a, NULL, &error), STORE_DATA_BAD);
 	a.sha256 = hex;
 	a.message_row_id = 999999;
@@ -838,12 +838,12 @@ test_quarantine(struct store *store)
 	crypto_sha256_hex("other bad mail", 14, hex2);
 	struct store_quarantine in = { .raw_sha256 = hex,
 				       .raw_size = 8,
-				       .reason = (char *)"header too large",
-				       .source = (char *)"mailbox:INBOX uid:7" };
+				       .reason = "header too large",
+				       .source = "mailbox:INBOX uid:7" };
 	test_assert_int(store_quarantine_insert(store, &in, &id, &existed, &error), 0);
 	test_assert(id > 0);
 	test_assert_int(existed, 0);
-	in.reason = (char *)"another reason";
+	in.reason = "another reason";
 	test_assert_int(store_quarantine_insert(store, &in, &id2, &existed, &error), 0);
 	test_assert_int(id2, id);
 	test_assert_int(existed, 1);
@@ -851,7 +851,7 @@ test_quarantine(struct store *store)
 	test_assert_int(store_quarantine_insert(store, &in, &id3, &existed, &error), 0);
 	test_assert(id3 != id);
 	test_assert_int(existed, 0);
-	in.raw_sha256 = (char *)"../../etc/passwd";
+	in.raw_sha256 = "../../etc/passwd";
 	test_assert_int(store_quarantine_insert(store, &in, NULL, NULL, &error), STORE_DATA_BAD);
 	in.raw_sha256 = hex;
 	in.reason = NULL;
@@ -882,7 +882,7 @@ test_quarantine(struct store *store)
 	store_quarantine_free(&q);
 
 	/* Released: the same mail quarantined again is a new entry. */
-	in.reason = (char *)"again";
+	in.reason = "again";
 	int64_t id4 = 0;
 	test_assert_int(store_quarantine_insert(store, &in, &id4, &existed, &error), 0);
 	test_assert(id4 != id && id4 > 0);
@@ -947,25 +947,25 @@ test_outbox(struct store *store)
 	test_begin("outbox insert");
 	struct store_outbox in = {
 		.ticket_id = tid,
-		.kind = (char *)"ack",
-		.message_id = (char *)"dg.1@example.test",
-		.envelope_from = (char *)"support@example.test",
-		.recipients = (char *)"Alice@Example.com, bob@example.com",
-		.raw = (unsigned char *)raw,
+		.kind = "ack",
+		.message_id = "dg.1@example.test",
+		.envelope_from = "support@example.test",
+		.recipients = "Alice@Example.com, bob@example.com",
+		.raw = raw,
 		.raw_size = sizeof(raw),
-		.status = (char *)"sent", /* ignored */
+		.status = "sent", /* ignored */
 		.attempts = 9,		  /* ignored */
 	};
 	test_assert_int(store_outbox_insert(store, &in, &id1, &error), 0);
-	in.message_id = (char *)"dg.2@example.test";
-	in.kind = (char *)"notify";
-	in.recipients = (char *)"carol@example.com";
+	in.message_id = "dg.2@example.test";
+	in.kind = "notify";
+	in.recipients = "carol@example.com";
 	in.next_attempt_at = now + 3600; /* not due yet */
 	test_assert_int(store_outbox_insert(store, &in, &id2, &error), 0);
-	in.message_id = (char *)"dg.3@example.test";
+	in.message_id = "dg.3@example.test";
 	in.ticket_id = 0;
-	in.kind = (char *)"error";
-	in.recipients = (char *)"alice@example.com";
+	in.kind = "error";
+	in.recipients = "alice@example.com";
 	in.next_attempt_at = 0;
 	in.created_at = now - 7200;
 	test_assert_int(store_outbox_insert(store, &in, &id3, &error), 0);
@@ -983,9 +983,9 @@ test_outbox(struct store *store)
 	};
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
 		struct store_outbox b = in;
-		b.kind = (char *)bad[i].kind;
-		b.message_id = (char *)bad[i].msgid;
-		b.recipients = (char *)bad[i].recipients;
+		b.kind = bad[i].kind;
+		b.message_id = bad[i].msgid;
+		b.recipients = bad[i].recipients;
 		if (!bad[i].raw)
 			b.raw = NULL;
 		error = NULL;
@@ -1299,10 +1299,10 @@ test_blobs(struct store *store)
 	char *path2 = store_blob_path(store, STORE_BLOB_RAW, hex2);
 	test_assert(access(path2, R_OK) == 0); /* in place before the commit */
 	struct store_message m = { .ticket_id = new_ticket(store, "blob"),
-				   .direction = (char *)"in",
+				   .direction = "in",
 				   .raw_sha256 = hex2,
 				   .raw_size = strlen(body2),
-				   .dedupe_key = (char *)"blob-1" };
+				   .dedupe_key = "blob-1" };
 	test_assert_int(store_message_insert(store, &m, NULL, &error), 0);
 	char *db_path = xasprintf("%s/blobs/deskgate.db", tmpdir);
 	syncfs_probe_db = db_path;
@@ -1354,15 +1354,15 @@ test_crash(void)
 		int64_t id;
 		if (store_open(db, dir, &s, &error) < 0)
 			_exit(2);
-		struct store_ticket t = { .subject = (char *)"committed" };
-		struct store_message m = { .direction = (char *)"in", .dedupe_key = (char *)"k1" };
+		struct store_ticket t = { .subject = "committed" };
+		struct store_message m = { .direction = "in", .dedupe_key = "k1" };
 		if (store_begin(s, &error) < 0 || store_ticket_insert(s, &t, &id, &error) < 0)
 			_exit(3);
 		m.ticket_id = id;
 		if (store_message_insert(s, &m, NULL, &error) < 0 || store_commit(s, &error) < 0)
 			_exit(4);
-		t.subject = (char *)"lost";
-		m.dedupe_key = (char *)"k2";
+		t.subject = "lost";
+		m.dedupe_key = "k2";
 		if (store_begin(s, &error) < 0 || store_ticket_insert(s, &t, &id, &error) < 0)
 			_exit(5);
 		m.ticket_id = id;
