@@ -202,6 +202,32 @@ store_blobs_path(struct store_blobs *blobs, enum store_blob_kind kind, const cha
 	return xasprintf("%s/%s/%.2s/%s", blobs->state_dir, kd, hex, hex);
 }
 
+/* 1 when the file at path holds exactly these bytes. A file renamed into
+   place whose data a crash kept from the disk has the right name and
+   size but other bytes (zeros on some file systems), so neither is proof:
+   compare (cheaper than hashing it, and the data is at hand). */
+static int
+same_bytes(const char *path, const unsigned char *data, size_t len)
+{
+	unsigned char chunk[64 * 1024];
+	size_t off = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), same = fd >= 0;
+
+	while (same && off < len) {
+		size_t want = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
+		ssize_t n = read(fd, chunk, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		same = n > 0 && memcmp(chunk, data + off, (size_t)n) == 0;
+		off += same ? (size_t)n : 0;
+	}
+	if (same && read(fd, chunk, 1) != 0)
+		same = 0; /* longer than len */
+	if (fd >= 0)
+		close(fd);
+	return same;
+}
+
 /* Make an existing blob as durable as a new one would be. */
 static int
 settle_existing(struct store_blobs *blobs, const char *path, const char *dir, int defer,
@@ -229,9 +255,11 @@ store_blobs_put(struct store_blobs *blobs, enum store_blob_kind kind, const void
 	kdir = xasprintf("%s/%s", blobs->state_dir, kd);
 	dir = xasprintf("%s/%.2s", kdir, hex_r);
 
-	/* Same name, same size: the same bytes (a short file would be a
-	   deferred write that a crash cut off; it is replaced below). */
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len) {
+	/* Keep a file in place only when it holds these bytes; anything else
+	   (cut short, or of the right size with the wrong bytes) is replaced
+	   below by a rename over it. */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == len &&
+	    same_bytes(path, data, len)) {
 		ret = settle_existing(blobs, path, dir, defer, error_r);
 		goto out;
 	}

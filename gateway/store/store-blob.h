@@ -10,8 +10,9 @@
  *
  * A blob is written to a temporary file in tmp/ (O_EXCL, mode 0600) and
  * renamed into place, so a file is never half-written under its final
- * name. A file already in place with the blob's size is kept; a shorter
- * one (a deferred write a crash cut off) is replaced.
+ * name. A file already in place is kept only when it holds the blob's
+ * bytes (a crash can leave a renamed file whose data never reached the
+ * disk: same name, same size, other bytes); otherwise it is replaced.
  *
  * Durability: without `defer`, the file and its directory are fsync()ed
  * before store_blobs_put() returns. With `defer` (inside a transaction)

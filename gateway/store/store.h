@@ -19,8 +19,8 @@
  * store_open() returns -1 on any failure (the caller cannot run).
  *
  * Durability: a blob is written to a temporary file in state_dir/tmp
- * (O_EXCL, mode 0600) and renamed into place; an existing blob of the same
- * hash is kept. Outside a transaction the file and its directory are
+ * (O_EXCL, mode 0600) and renamed into place; an existing blob file is
+ * kept only when it holds the same bytes (else it is replaced). Outside a transaction the file and its directory are
  * fsync()ed before store_blob_put() returns, so a row written afterwards
  * never points at a missing file. Inside a transaction (store_begin()) the
  * flush is deferred: store_commit() calls syncfs() on the state directory
@@ -167,8 +167,9 @@ int store_unit_begin(struct store *store, const char **error_r);
 int store_unit_end(struct store *store, const char **error_r);
 int store_unit_undo(struct store *store, const char **error_r);
 
-/* Write a blob (idempotent: an existing blob of the same hash and size is
-   kept). Fills hex_r with its SHA-256. Durability: see the top of this file. */
+/* Write a blob (idempotent: an existing blob with the same bytes is kept,
+   a damaged one replaced). Fills hex_r with its SHA-256. Durability: see
+   the top of this file. */
 int store_blob_put(struct store *store, enum store_blob_kind kind, const void *data, size_t len,
 		   char hex_r[65], const char **error_r);
 /* Read a blob whole and check its SHA-256 (a mismatch is an error);
