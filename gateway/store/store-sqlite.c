@@ -333,7 +333,24 @@ stmt(struct sqlite_store *s, enum stmt_id id)
 	return s->stmts[id];
 }
 
-/* rc is the OR of the bind results before it. */
+/* The first failure among the results of a statement's binds (the binds
+   all run; OR-ing their codes would mix two failures into a third). */
+static int
+first_failure(const int *rcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (rcs[i] != SQLITE_OK)
+			return rcs[i];
+	}
+	return SQLITE_OK;
+}
+
+#define BINDS(...) \
+	first_failure((const int[]){ __VA_ARGS__ }, N_ELEMENTS(((const int[]){ __VA_ARGS__ })))
+
+/* rc is the result of a statement's binds (BINDS()). A bind fails on the
+   value given (SQLITE_TOOBIG: longer than the database takes), so it is
+   graded like a failed step: a value too large is this call's data. */
 static int
 bind_ok(sqlite3_stmt *st, int rc, const char *what, const char **error_r)
 {
@@ -341,7 +358,7 @@ bind_ok(sqlite3_stmt *st, int rc, const char *what, const char **error_r)
 		return STORE_OK;
 	*error_r = errf("store: %s: %s", what, sqlite3_errstr(rc));
 	stmt_done(st);
-	return STORE_UNAVAILABLE;
+	return grade(rc);
 }
 
 /* Run a statement that returns no rows, then reset it. */
@@ -460,7 +477,7 @@ row_bytes(void *row, size_t col, size_t *len_r)
 
 static const struct store_row_reader row_reader = { row_text, row_int64, row_bytes };
 
-/* Which parameters a select binds, in this order from ?1 on. */
+/* Which arguments a select binds. */
 enum select_args { ARG_ID = 1, ARG_REF = 2, ARG_TEXT = 4, ARG_LIMIT = 8 };
 
 static const struct {
@@ -492,17 +509,26 @@ sqlite_select(struct store *store, enum store_select what, const struct store_se
 	const struct store_record *rec = store_select_records[what];
 	sqlite3_stmt *st = stmt(s, selects[what].stmt);
 	unsigned int args = selects[what].args;
-	int i = 1, rc = SQLITE_OK, ret;
+	int rcs[4], nb = 0, rc, ret;
 
-	if (args & ARG_ID)
-		rc |= bind_int(st, i++, arg->id);
-	if (args & ARG_REF)
-		rc |= bind_ref(st, i++, arg->id);
-	if (args & ARG_TEXT)
-		rc |= bind_text(st, i++, arg->text);
-	if (args & ARG_LIMIT)
-		rc |= bind_limit(st, i++, arg->limit);
-	ret = bind_ok(st, rc, selects[what].what, error_r);
+	/* The select's arguments are parameters ?1, ?2... in this order. */
+	if (args & ARG_ID) {
+		rcs[nb] = bind_int(st, nb + 1, arg->id);
+		nb++;
+	}
+	if (args & ARG_REF) {
+		rcs[nb] = bind_ref(st, nb + 1, arg->id);
+		nb++;
+	}
+	if (args & ARG_TEXT) {
+		rcs[nb] = bind_text(st, nb + 1, arg->text);
+		nb++;
+	}
+	if (args & ARG_LIMIT) {
+		rcs[nb] = bind_limit(st, nb + 1, arg->limit);
+		nb++;
+	}
+	ret = bind_ok(st, first_failure(rcs, (size_t)nb), selects[what].what, error_r);
 	if (ret < 0)
 		return ret;
 
@@ -844,13 +870,13 @@ sqlite_ticket_insert(struct store *store, const struct store_ticket *t, int64_t 
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_TICKET_INSERT);
-	int rc = bind_text(st, 1, t->subject) | bind_text(st, 2, t->status) |
-		 bind_text(st, 3, t->category) | bind_text(st, 4, t->priority) |
-		 bind_text(st, 5, t->queue) | bind_text(st, 6, t->language) |
-		 bind_text(st, 7, t->customer_address) | bind_text(st, 8, t->customer_name) |
-		 bind_int(st, 9, t->created_at) | bind_int(st, 10, t->updated_at) |
-		 bind_int(st, 11, t->first_response_at) | bind_int(st, 12, t->due_at) |
-		 bind_text(st, 13, t->assignee);
+	int rc = BINDS(bind_text(st, 1, t->subject), bind_text(st, 2, t->status),
+		       bind_text(st, 3, t->category), bind_text(st, 4, t->priority),
+		       bind_text(st, 5, t->queue), bind_text(st, 6, t->language),
+		       bind_text(st, 7, t->customer_address), bind_text(st, 8, t->customer_name),
+		       bind_int(st, 9, t->created_at), bind_int(st, 10, t->updated_at),
+		       bind_int(st, 11, t->first_response_at), bind_int(st, 12, t->due_at),
+		       bind_text(st, 13, t->assignee));
 	int ret = stmt_run(s, st, rc, "insert ticket", error_r);
 	if (ret == STORE_OK)
 		*id_r = sqlite3_last_insert_rowid(s->db);
@@ -876,9 +902,9 @@ sqlite_ticket_update(struct store *store, int64_t ticket_id, enum store_ticket_c
 	int is_time = col == STORE_TICKET_FIRST_RESPONSE_AT || col == STORE_TICKET_DUE_AT;
 	const char *what = is_time ? "set ticket time" : "set ticket field";
 	sqlite3_stmt *st = stmt(s, ticket_set_stmts[col]);
-	int rc = bind_int(st, 1, ticket_id) |
-		 (is_time ? bind_int(st, 2, ivalue) : bind_text(st, 2, value)) |
-		 bind_int(st, 3, now);
+	int rc = BINDS(bind_int(st, 1, ticket_id),
+		       is_time ? bind_int(st, 2, ivalue) : bind_text(st, 2, value),
+		       bind_int(st, 3, now));
 	return stmt_update(s, st, rc, what, "ticket", ticket_id, error_r);
 }
 
@@ -894,20 +920,20 @@ sqlite_message_insert(struct store *store, const struct store_message *m, int64_
 	ret = op_begin(s, "insert message", error_r);
 	if (ret < 0)
 		return ret;
-	rc = bind_int(st, 1, m->ticket_id) | bind_text(st, 2, m->direction) |
-	     bind_text(st, 3, m->message_id) | bind_text(st, 4, m->in_reply_to) |
-	     bind_text(st, 5, m->references) | bind_text(st, 6, m->from_address) |
-	     bind_text(st, 7, m->from_name) | bind_text(st, 8, m->to) | bind_text(st, 9, m->cc) |
-	     bind_text(st, 10, m->subject) | bind_int(st, 11, m->date) |
-	     bind_text(st, 12, m->text) | bind_text(st, 13, m->raw_sha256) |
-	     bind_int(st, 14, m->raw_size) | bind_text(st, 15, m->dedupe_key) |
-	     bind_text(st, 16, m->text_sha256) | bind_text(st, 17, m->mailbox) |
-	     bind_int(st, 18, m->uid) | bind_int(st, 19, m->created_at);
+	rc = BINDS(bind_int(st, 1, m->ticket_id), bind_text(st, 2, m->direction),
+		   bind_text(st, 3, m->message_id), bind_text(st, 4, m->in_reply_to),
+		   bind_text(st, 5, m->references), bind_text(st, 6, m->from_address),
+		   bind_text(st, 7, m->from_name), bind_text(st, 8, m->to), bind_text(st, 9, m->cc),
+		   bind_text(st, 10, m->subject), bind_int(st, 11, m->date),
+		   bind_text(st, 12, m->text), bind_text(st, 13, m->raw_sha256),
+		   bind_int(st, 14, m->raw_size), bind_text(st, 15, m->dedupe_key),
+		   bind_text(st, 16, m->text_sha256), bind_text(st, 17, m->mailbox),
+		   bind_int(st, 18, m->uid), bind_int(st, 19, m->created_at));
 	ret = stmt_run(s, st, rc, "insert message", error_r);
 	if (ret == STORE_OK) {
 		id = sqlite3_last_insert_rowid(s->db);
 		st = stmt(s, STMT_TICKET_TOUCH);
-		rc = bind_int(st, 1, m->ticket_id) | bind_int(st, 2, m->created_at);
+		rc = BINDS(bind_int(st, 1, m->ticket_id), bind_int(st, 2, m->created_at));
 		ret = stmt_run(s, st, rc, "insert message", error_r);
 	}
 	ret = op_end(s, ret, "insert message", error_r);
@@ -922,10 +948,10 @@ sqlite_attachment_insert(struct store *store, const struct store_attachment *a, 
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_ATTACHMENT_INSERT);
-	int rc = bind_int(st, 1, a->message_row_id) | bind_text(st, 2, a->filename) |
-		 bind_text(st, 3, a->content_type) | bind_text(st, 4, a->content_id) |
-		 bind_text(st, 5, a->sha256) | bind_int(st, 6, a->size) |
-		 bind_int(st, 7, a->is_inline ? 1 : 0);
+	int rc = BINDS(bind_int(st, 1, a->message_row_id), bind_text(st, 2, a->filename),
+		       bind_text(st, 3, a->content_type), bind_text(st, 4, a->content_id),
+		       bind_text(st, 5, a->sha256), bind_int(st, 6, a->size),
+		       bind_int(st, 7, a->is_inline ? 1 : 0));
 	int ret = stmt_run(s, st, rc, "insert attachment", error_r);
 	if (ret == STORE_OK)
 		*id_r = sqlite3_last_insert_rowid(s->db);
@@ -938,8 +964,8 @@ sqlite_participant_add(struct store *store, const struct store_participant *p, i
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_PARTICIPANT_ADD);
-	int rc = bind_int(st, 1, p->ticket_id) | bind_text(st, 2, p->address) |
-		 bind_text(st, 3, p->name) | bind_text(st, 4, p->role) | bind_int(st, 5, now);
+	int rc = BINDS(bind_int(st, 1, p->ticket_id), bind_text(st, 2, p->address),
+		       bind_text(st, 3, p->name), bind_text(st, 4, p->role), bind_int(st, 5, now));
 	return stmt_run(s, st, rc, "add participant", error_r);
 }
 
@@ -948,8 +974,8 @@ sqlite_event_add(struct store *store, const struct store_event *e, const char **
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_EVENT_ADD);
-	int rc = bind_ref(st, 1, e->ticket_id) | bind_int(st, 2, e->at) |
-		 bind_text(st, 3, e->kind) | bind_text(st, 4, e->detail);
+	int rc = BINDS(bind_ref(st, 1, e->ticket_id), bind_int(st, 2, e->at),
+		       bind_text(st, 3, e->kind), bind_text(st, 4, e->detail));
 	return stmt_run(s, st, rc, "add event", error_r);
 }
 
@@ -959,9 +985,9 @@ sqlite_quarantine_insert(struct store *store, const struct store_quarantine *q, 
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_QUARANTINE_INSERT);
-	int rc = bind_text(st, 1, q->raw_sha256) | bind_int(st, 2, q->raw_size) |
-		 bind_text(st, 3, q->reason) | bind_text(st, 4, q->source) |
-		 bind_int(st, 5, q->created_at);
+	int rc = BINDS(bind_text(st, 1, q->raw_sha256), bind_int(st, 2, q->raw_size),
+		       bind_text(st, 3, q->reason), bind_text(st, 4, q->source),
+		       bind_int(st, 5, q->created_at));
 	int ret = stmt_run(s, st, rc, "quarantine", error_r);
 
 	if (ret < 0)
@@ -993,7 +1019,7 @@ sqlite_quarantine_set_status(struct store *store, int64_t id, const char *status
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_QUARANTINE_SET_STATUS);
-	int rc = bind_int(st, 1, id) | bind_text(st, 2, status) | bind_ref(st, 3, ticket_id);
+	int rc = BINDS(bind_int(st, 1, id), bind_text(st, 2, status), bind_ref(st, 3, ticket_id));
 	return stmt_update(s, st, rc, "set quarantine status", "quarantine entry", id, error_r);
 }
 
@@ -1019,8 +1045,8 @@ sqlite_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidit
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_MAILBOX_SET);
-	int rc = bind_text(st, 1, mailbox) | bind_int(st, 2, uidvalidity) |
-		 bind_int(st, 3, last_uid) | bind_int(st, 4, now);
+	int rc = BINDS(bind_text(st, 1, mailbox), bind_int(st, 2, uidvalidity),
+		       bind_int(st, 3, last_uid), bind_int(st, 4, now));
 	return stmt_run(s, st, rc, "set mailbox", error_r);
 }
 
@@ -1030,8 +1056,8 @@ sqlite_field_set(struct store *store, int64_t ticket_id, const char *name, const
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_FIELD_SET);
-	int rc = bind_int(st, 1, ticket_id) | bind_text(st, 2, name) | bind_text(st, 3, value) |
-		 bind_int(st, 4, now);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_text(st, 2, name), bind_text(st, 3, value),
+		       bind_int(st, 4, now));
 	return stmt_run(s, st, rc, "set ticket field", error_r);
 }
 
@@ -1041,8 +1067,8 @@ sqlite_rule_hit_add(struct store *store, int64_t ticket_id, int64_t message_row_
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_RULE_HIT_ADD);
-	int rc = bind_int(st, 1, ticket_id) | bind_ref(st, 2, message_row_id) |
-		 bind_text(st, 3, rule) | bind_text(st, 4, detail) | bind_int(st, 5, now);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_ref(st, 2, message_row_id),
+		       bind_text(st, 3, rule), bind_text(st, 4, detail), bind_int(st, 5, now));
 	return stmt_run(s, st, rc, "add rule hit", error_r);
 }
 
@@ -1058,11 +1084,11 @@ sqlite_outbox_insert(struct store *store, const struct store_outbox *o, int64_t 
 	ret = op_begin(s, "queue mail", error_r);
 	if (ret < 0)
 		return ret;
-	rc = bind_ref(st, 1, o->ticket_id) | bind_text(st, 2, o->kind) |
-	     bind_text(st, 3, o->message_id) | bind_text(st, 4, o->envelope_from) |
-	     bind_text(st, 5, o->recipients) |
-	     sqlite3_bind_blob64(st, 6, o->raw, o->raw_size, SQLITE_STATIC) |
-	     bind_int(st, 7, o->created_at) | bind_int(st, 8, o->next_attempt_at);
+	rc = BINDS(bind_ref(st, 1, o->ticket_id), bind_text(st, 2, o->kind),
+		   bind_text(st, 3, o->message_id), bind_text(st, 4, o->envelope_from),
+		   bind_text(st, 5, o->recipients),
+		   sqlite3_bind_blob64(st, 6, o->raw, o->raw_size, SQLITE_STATIC),
+		   bind_int(st, 7, o->created_at), bind_int(st, 8, o->next_attempt_at));
 	ret = stmt_run(s, st, rc, "queue mail", error_r);
 	if (ret == STORE_OK)
 		id = sqlite3_last_insert_rowid(s->db);
@@ -1074,8 +1100,8 @@ sqlite_outbox_insert(struct store *store, const struct store_outbox *o, int64_t 
 		str_trim(addr);
 		if (*addr != '\0') {
 			sqlite3_stmt *rs = stmt(s, STMT_OUTBOX_RCPT_INSERT);
-			rc = bind_int(rs, 1, id) | bind_text(rs, 2, addr) | bind_text(rs, 3, o->kind) |
-			     bind_int(rs, 4, o->created_at);
+			rc = BINDS(bind_int(rs, 1, id), bind_text(rs, 2, addr),
+				   bind_text(rs, 3, o->kind), bind_int(rs, 4, o->created_at));
 			ret = stmt_run(s, rs, rc, "queue mail", error_r);
 		}
 		free(addr);
@@ -1094,9 +1120,9 @@ sqlite_outbox_update(struct store *store, int64_t id, const char *status, int64_
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_UPDATE);
-	int rc = bind_int(st, 1, id) | bind_text(st, 2, status) | bind_int(st, 3, attempts) |
-		 bind_int(st, 4, next_attempt_at) | bind_text(st, 5, last_error) |
-		 bind_text(st, 6, last_code) | bind_int(st, 7, now);
+	int rc = BINDS(bind_int(st, 1, id), bind_text(st, 2, status), bind_int(st, 3, attempts),
+		       bind_int(st, 4, next_attempt_at), bind_text(st, 5, last_error),
+		       bind_text(st, 6, last_code), bind_int(st, 7, now));
 	return stmt_update(s, st, rc, "update outbox", "outbox message", id, error_r);
 }
 
@@ -1125,8 +1151,8 @@ sqlite_message_find_same_text(struct store *store, const char *from_address,
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_MESSAGE_FIND_SAME_TEXT);
-	int rc = bind_text(st, 1, from_address) | bind_text(st, 2, text_sha256) |
-		 bind_int(st, 3, since);
+	int rc = BINDS(bind_text(st, 1, from_address), bind_text(st, 2, text_sha256),
+		       bind_int(st, 3, since));
 	int ret = bind_ok(st, rc, "find same text", error_r);
 	return ret < 0 ? ret : stmt_int(s, st, ticket_id_r, "find same text", error_r);
 }
@@ -1147,7 +1173,7 @@ sqlite_participant_find(struct store *store, int64_t ticket_id, const char *addr
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_PARTICIPANT_FIND);
-	int rc = bind_int(st, 1, ticket_id) | bind_text(st, 2, address);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_text(st, 2, address));
 	int ret = bind_ok(st, rc, "find participant", error_r);
 
 	if (ret < 0 || (ret = stmt_row(s, st, "find participant", error_r)) <= 0)
@@ -1163,7 +1189,7 @@ sqlite_outbox_count_recent(struct store *store, const char *recipient, const cha
 {
 	struct sqlite_store *s = sq(store);
 	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_RECENT);
-	int rc = bind_text(st, 1, recipient) | bind_text(st, 2, kind) | bind_int(st, 3, since);
+	int rc = BINDS(bind_text(st, 1, recipient), bind_text(st, 2, kind), bind_int(st, 3, since));
 	int ret = bind_ok(st, rc, "count outbox", error_r);
 	if (ret == STORE_OK)
 		ret = stmt_int(s, st, count_r, "count outbox", error_r);

@@ -20,9 +20,10 @@
  *
  * Durability: a blob is written to a temporary file in state_dir/tmp
  * (O_EXCL, mode 0600) and renamed into place; an existing blob file is
- * kept only when it holds the same bytes (else it is replaced). Outside a transaction the file and its directory are
- * fsync()ed before store_blob_put() returns, so a row written afterwards
- * never points at a missing file. Inside a transaction (store_begin()) the
+ * kept only when it holds the same bytes (else it is replaced). Outside a
+ * transaction the file and its directory are fsync()ed before
+ * store_blob_put() returns, so a row written afterwards never points at a
+ * missing file. Inside a transaction (store_begin()) the
  * flush is deferred: store_commit() calls syncfs() on the state directory
  * once for the whole batch and only then COMMITs the rows, so a batch of
  * many messages costs one flush, and a committed row still never points at

@@ -1,11 +1,15 @@
 /*
- * Unit tests for gateway/store.c against real SQLite files in a temporary
- * directory (removed at the end). sqlite3 is used directly only to tamper
- * with a database (newer schema version, foreign file).
+ * Unit tests for the store (gateway/store/) against real SQLite files in a
+ * temporary directory (removed at the end). sqlite3 is used directly only
+ * to tamper with a database (newer schema version, foreign file) and to
+ * lower SQLite's length limit on the store's connection (see
+ * sqlite3_open_v2() below), so that "too big" needs kilobytes, not a
+ * gigabyte.
  */
 #include "build-config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -16,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway/config.h"
 #include "gateway/crypto.h"
+#include "gateway/ingest.h"
 #include "gateway/store.h"
 #include "base/util.h"
 #include "tests/unit/test.h"
@@ -55,6 +61,28 @@ syncfs(int fd)
 		sqlite3_close(db);
 	}
 	return (int)syscall(SYS_syncfs, fd);
+}
+
+/* The test's sqlite3_open_v2() takes the place of SQLite's for the store
+   (the program's own definition wins at link time) and calls the real one;
+   when sqlite_length_limit is set, the connection gets that
+   SQLITE_LIMIT_LENGTH: real SQLite refusing a value too large, at a size a
+   test can afford. */
+static int sqlite_length_limit;
+
+int
+sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs)
+{
+	typedef int open_fn(const char *, sqlite3 **, int, const char *);
+	static open_fn *real;
+	if (real == NULL)
+		real = (open_fn *)dlsym(RTLD_NEXT, "sqlite3_open_v2");
+	if (real == NULL)
+		return SQLITE_ERROR;
+	int rc = real(filename, db, flags, vfs);
+	if (rc == SQLITE_OK && sqlite_length_limit > 0)
+		(void)sqlite3_limit(*db, SQLITE_LIMIT_LENGTH, sqlite_length_limit);
+	return rc;
 }
 
 static int
@@ -1352,6 +1380,185 @@ test_blobs(struct store *store)
 	free(path);
 }
 
+/* A value larger than the database takes is the data's fault, not the
+   store's: STORE_DATA_BAD (quarantine the message), never STORE_UNAVAILABLE
+   (which would retry it forever), whether SQLite refuses it when it is
+   bound or when the row is built; and the store goes on working. */
+static void
+test_too_big(void)
+{
+	const int limit = 4096;
+	char *big = xmalloc((size_t)limit + 2), *half = xmalloc((size_t)limit / 2 + 200);
+	const char *error = NULL;
+	int64_t count = -1, before = -1, id = 0;
+
+	test_begin("value too large: graded as data");
+	memset(big, 'b', (size_t)limit + 1);
+	big[limit + 1] = '\0';
+	memset(half, 'h', (size_t)limit / 2 + 199);
+	half[limit / 2 + 199] = '\0';
+	sqlite_length_limit = limit;
+	struct store *store = open_fresh("toobig");
+	sqlite_length_limit = 0;
+	test_assert(store != NULL);
+	if (store == NULL)
+		goto out;
+	int64_t tid = new_ticket(store, "small");
+	test_assert(tid > 0);
+
+	/* Refused when bound. */
+	struct store_ticket t = { .subject = big };
+	error = NULL;
+	test_assert_int(store_ticket_insert(store, &t, &id, &error), STORE_DATA_BAD);
+	test_assert(contains(error, "store: insert ticket: "));
+	test_assert(contains(error, "too big"));
+	test_assert_int(store_message_count(store, &before, &error), 0);
+	struct store_message m = { .ticket_id = tid, .direction = "in", .text = big,
+				   .dedupe_key = "big-1" };
+	test_assert_int(store_message_insert(store, &m, NULL, &error), STORE_DATA_BAD);
+	test_assert_int(store_event_add(store, tid, "warning", big, &error), STORE_DATA_BAD);
+	test_assert_int(store_participant_add(store, tid, "x@example.com", big, "cc", &error),
+			STORE_DATA_BAD);
+	test_assert_int(store_ticket_set(store, tid, "queue", big, &error), STORE_DATA_BAD);
+	test_assert_int(store_ticket_field_set(store, tid, "order_id", big, &error),
+			STORE_DATA_BAD);
+	struct store_outbox o = { .ticket_id = tid, .kind = "ack", .message_id = "big@x",
+				  .envelope_from = "support@example.test",
+				  .recipients = "a@example.com",
+				  .raw = (const unsigned char *)big, .raw_size = strlen(big) };
+	test_assert_int(store_outbox_insert(store, &o, NULL, &error), STORE_DATA_BAD);
+	struct store_quarantine q = { .raw_sha256 = NULL, .reason = big };
+	char hex[65];
+	crypto_sha256_hex("q", 1, hex);
+	q.raw_sha256 = hex;
+	test_assert_int(store_quarantine_insert(store, &q, NULL, NULL, &error), STORE_DATA_BAD);
+
+	/* Each value fits, the row does not: refused when the row is built. */
+	struct store_message m2 = { .ticket_id = tid, .direction = "in", .subject = half,
+				    .text = half, .dedupe_key = "big-2" };
+	error = NULL;
+	test_assert_int(store_message_insert(store, &m2, NULL, &error), STORE_DATA_BAD);
+	test_assert(contains(error, "store: insert message: "));
+	test_assert_int(store_message_count(store, &count, &error), 0);
+	test_assert_int(count, before);
+
+	/* Inside a batch, the unit is undone and the batch goes on. */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_unit_begin(store, &error), 0);
+	new_message(store, tid, "kept-before", "small", NULL);
+	test_assert_int(store_unit_end(store, &error), 0);
+	test_assert_int(store_unit_begin(store, &error), 0);
+	new_message(store, tid, "undone", "small", NULL);
+	test_assert_int(store_message_insert(store, &m, NULL, &error), STORE_DATA_BAD);
+	test_assert_int(store_unit_undo(store, &error), 0);
+	new_message(store, tid, "kept-after", "small", NULL);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(store_message_find_dedupe(store, "kept-before", NULL, NULL, &error), 1);
+	test_assert_int(store_message_find_dedupe(store, "undone", NULL, NULL, &error), 0);
+	test_assert_int(store_message_find_dedupe(store, "kept-after", NULL, NULL, &error), 1);
+	test_assert_int(store_message_find_dedupe(store, "big-1", NULL, NULL, &error), 0);
+	store_close(&store);
+out:
+	free(big);
+	free(half);
+}
+
+static void
+write_text(const char *path, const char *text, int mode)
+{
+	FILE *fp = fopen(path, "w");
+	test_assert(fp != NULL);
+	if (fp == NULL)
+		return;
+	fputs(text, fp);
+	fclose(fp);
+	chmod(path, (mode_t)mode);
+}
+
+/* The same through the pipeline: a message with a value the store takes
+   but cannot hold (a text longer than its limit) is quarantined whole,
+   with the store's reason, and the mailbox goes on; a store that is
+   unavailable would have made ingest_message() fail (retry forever). */
+static void
+test_ingest_refused(void)
+{
+	char *dir = path_in("ingest-refused");
+	char *conf = xasprintf("%s/deskgate.conf", dir);
+	char *secret = xasprintf("%s/secret", dir);
+	char *db = xasprintf("%s/deskgate.db", dir);
+	char *text = xasprintf("[general]\nstate_dir = %s\nhostname = desk.example.test\n"
+			       "support_address = support@example.test\n[ack]\nenabled = no\n",
+			       dir);
+	struct config *config = NULL;
+	struct store *store = NULL;
+	struct ingest *ingest = NULL;
+	const char *error = NULL;
+	struct ingest_result res;
+	int64_t count = -1;
+
+	test_begin("ingest: a value too large quarantines the message");
+	rm_tree(dir);
+	test_assert_int(mkdir(dir, 0700), 0);
+	write_text(conf, text, 0600);
+	write_text(secret, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n",
+		   0600);
+	test_assert_int(config_load(conf, &config, &error), 0);
+	sqlite_length_limit = 4096;
+	if (config != NULL)
+		test_assert_int(store_open(db, dir, &store, &error), 0);
+	sqlite_length_limit = 0;
+	if (store != NULL)
+		test_assert_int(ingest_init(config, store, &ingest, &error), 0);
+	if (ingest == NULL)
+		goto out;
+
+	struct buf mail;
+	buf_init(&mail, 1 << 20);
+	test_assert_int(buf_puts(&mail, "From: Wang <wang@example.cn>\r\nTo: support@example.test\r\n"
+					"Subject: long\r\nMessage-ID: <long@example.cn>\r\n"
+					"Date: Tue, 11 Mar 2025 10:00:00 +0800\r\n\r\n"),
+			0);
+	for (int i = 0; i < 200; i++)
+		test_assert_int(buf_puts(&mail, "a line of a long customer text, again\r\n"), 0);
+	struct ingest_source src = { .label = "test" };
+	memset(&res, 0, sizeof(res));
+	test_assert_int(ingest_message(ingest, mail.data, mail.len, &src, &res, &error), 0);
+	test_assert_int(res.outcome, INGEST_QUARANTINED);
+	test_assert(str_starts_with(res.reason, "store refused the message: store: insert "));
+	test_assert(contains(res.reason, "too big"));
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(count, 0); /* the unit was undone */
+	struct store_quarantine *q = NULL;
+	test_assert_int(store_quarantine_get(store, res.quarantine_id, &q, &error), 1);
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	if (q != NULL)
+		test_assert_int(store_blob_get(store, STORE_BLOB_RAW, q->raw_sha256, &raw, &len,
+					       &error),
+				0);
+	test_assert(raw != NULL && len == mail.len && memcmp(raw, mail.data, len) == 0);
+	free(raw);
+	store_quarantine_free(&q);
+	buf_free(&mail);
+
+	/* And the next message is stored as usual. */
+	static const char small[] = "From: li@example.cn\r\nTo: support@example.test\r\n"
+				    "Subject: short\r\nMessage-ID: <short@example.cn>\r\n\r\nhi\r\n";
+	test_assert_int(ingest_message(ingest, (const unsigned char *)small, strlen(small), &src,
+				       &res, &error),
+			0);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+out:
+	ingest_free(&ingest);
+	store_close(&store);
+	config_free(&config);
+	free(text);
+	free(db);
+	free(secret);
+	free(conf);
+	free(dir);
+}
+
 /* A process dies in the middle of a transaction: after reopening, what it
    committed is there and what it did not is not. */
 static void
@@ -1445,6 +1652,8 @@ main(void)
 		test_blobs(store);
 		store_close(&store);
 	}
+	test_too_big();
+	test_ingest_refused();
 	test_crash();
 	rm_tree(tmpdir);
 	return test_exit();
