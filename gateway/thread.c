@@ -527,84 +527,6 @@ decision_event(struct thread_decision *d, const char *kind, int64_t other_ticket
 		d->event_ticket = other_ticket;
 }
 
-/* Is addr one of the addresses in a stored list ("Name <a@b>, c@d")? */
-static int
-address_in_list(const char *list, const char *addr)
-{
-	if (list == NULL || addr == NULL)
-		return 0;
-	size_t alen = strlen(addr);
-	const char *p = list;
-	while (*p != '\0') {
-		/* one element, up to a ',' outside quotes and angle brackets */
-		const char *start = p, *angle = NULL, *angle_end = NULL;
-		int quoted = 0;
-		for (; *p != '\0'; p++) {
-			if (quoted) {
-				if (*p == '\\' && p[1] != '\0')
-					p++;
-				else if (*p == '"')
-					quoted = 0;
-			} else if (*p == '"') {
-				quoted = 1;
-			} else if (*p == '<' && angle == NULL) {
-				angle = p + 1;
-				angle_end = strchr(angle, '>');
-				if (angle_end == NULL)
-					break;
-				p = angle_end;
-			} else if (*p == ',' || *p == ';') {
-				break;
-			}
-		}
-		const char *a, *e;
-		if (angle != NULL && angle_end != NULL) {
-			a = angle;
-			e = angle_end;
-		} else {
-			a = start;
-			e = p;
-		}
-		while (a < e && (*a == ' ' || *a == '\t'))
-			a++;
-		while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if ((size_t)(e - a) == alen && strncasecmp(a, addr, alen) == 0)
-			return 1;
-		if (*p == '\0')
-			break;
-		p++;
-	}
-	return 0;
-}
-
-/* Was addr a recipient of the ticket's message msgid (if we sent it) or of
-   any message stored on the ticket? 1 yes, 0 no, -1 store error. */
-static int
-was_recipient(struct store *store, int64_t ticket_id, const char *msgid, const char *addr,
-	      const char **error_r)
-{
-	struct store_outbox *o = NULL;
-	int ret = store_outbox_find_by_message_id(store, msgid, &o, error_r);
-	if (ret < 0)
-		return -1;
-	if (ret > 0) {
-		int hit = o->ticket_id == ticket_id && address_in_list(o->recipients, addr);
-		store_outbox_free(&o);
-		if (hit)
-			return 1;
-	}
-	struct store_message *msgs = NULL;
-	size_t n = 0;
-	if (store_message_list(store, ticket_id, &msgs, &n, error_r) < 0)
-		return -1;
-	int hit = 0;
-	for (size_t i = 0; i < n && !hit; i++)
-		hit = address_in_list(msgs[i].to, addr) || address_in_list(msgs[i].cc, addr);
-	store_messages_free(&msgs, n);
-	return hit;
-}
-
 static enum thread_role
 role_from_name(const char *name)
 {
@@ -909,7 +831,9 @@ thread_resolve(struct store *store, const struct thread_config *tc,
 				return ret < 0 ? -1 : 0;
 			continue;
 		}
-		ret = was_recipient(store, ticket_id, id, from, error_r);
+		/* Was the sender a recipient of our mail with this Message-ID, or
+		   of any message stored on the ticket? */
+		ret = store_ticket_find_recipient(store, ticket_id, id, from, error_r);
 		if (ret < 0)
 			return -1;
 		if (ret > 0) {

@@ -157,6 +157,9 @@ struct store_driver {
 				      const char **error_r);
 	int (*ticket_find_by_message_id)(struct store *store, const char *message_id,
 					 int64_t *ticket_id_r, const char **error_r);
+	int (*ticket_find_recipient)(struct store *store, int64_t ticket_id,
+				     const char *message_id, const char *address,
+				     const char **error_r);
 	/* *role_r is one of store_participant_roles[]. */
 	int (*participant_find)(struct store *store, int64_t ticket_id, const char *address,
 				const char **role_r, const char **error_r);

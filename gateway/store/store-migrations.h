@@ -16,6 +16,7 @@
    (data that SQL alone cannot derive, such as parsed address lists). */
 enum store_backfill {
 	STORE_BACKFILL_NONE,
+	STORE_BACKFILL_MESSAGE_RCPT, /* message_rcpt from messages.to_addrs, cc_addrs */
 };
 
 struct store_migration {

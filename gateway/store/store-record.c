@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/util.h"
 #include "gateway/store/store-record.h"
@@ -154,6 +155,65 @@ store_participant_role(const char *text)
 			return store_participant_roles[i];
 	}
 	return store_participant_roles[0];
+}
+
+/* Written by hand: the lists are our own format (ingest joins decoded
+   addresses), not RFC 5322 that libetpan would parse. */
+int
+store_address_next(const char **listp, const char **addr_r, size_t *len_r)
+{
+	const char *p = *listp;
+	if (p == NULL || *p == '\0')
+		return 0;
+	/* one element, up to a ',' or ';' outside quotes and angle brackets */
+	const char *start = p, *angle = NULL, *angle_end = NULL;
+	int quoted = 0;
+	for (; *p != '\0'; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = 0;
+		} else if (*p == '"') {
+			quoted = 1;
+		} else if (*p == '<' && angle == NULL) {
+			angle = p + 1;
+			angle_end = strchr(angle, '>');
+			if (angle_end == NULL)
+				break;
+			p = angle_end;
+		} else if (*p == ',' || *p == ';') {
+			break;
+		}
+	}
+	const char *a = start, *e = p;
+	if (angle != NULL && angle_end != NULL) {
+		a = angle;
+		e = angle_end;
+	}
+	while (a < e && (*a == ' ' || *a == '\t'))
+		a++;
+	while (e > a && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*addr_r = a;
+	*len_r = (size_t)(e - a);
+	*listp = *p == '\0' ? p : p + 1;
+	return 1;
+}
+
+int
+store_address_list_has(const char *list, const char *address)
+{
+	const char *a;
+	size_t len;
+	if (address == NULL)
+		return 0;
+	size_t want = strlen(address);
+	while (store_address_next(&list, &a, &len)) {
+		if (len == want && strncasecmp(a, address, len) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static void *

@@ -73,4 +73,14 @@ void *store_rows_add(const struct store_record *rec, void **items, size_t *n, si
 extern const char *const store_participant_roles[3];
 const char *store_participant_role(const char *text);
 
+/* The stored address lists (store_message.to and .cc, store_outbox
+   .recipients) are "Name <a@b>, c@d": elements split at ',' or ';' outside
+   quotes and angle brackets; an element's address is what its first <...>
+   holds, else the element itself, trimmed of blanks. store_address_next()
+   gives the next element's address as a span of the list (maybe empty): 1,
+   or 0 at the end. */
+int store_address_next(const char **listp, const char **addr_r, size_t *len_r);
+/* 1 when address is one of the list's addresses (ASCII case folded). */
+int store_address_list_has(const char *list, const char *address);
+
 #endif

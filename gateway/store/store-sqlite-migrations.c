@@ -181,6 +181,22 @@ const struct store_migration store_sqlite_migrations[] = {
 		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at)\n"
 		"  SELECT id, lower(addr), kind, created_at FROM split WHERE addr <> '';\n",
 	},
+	/* 4: one row per address in the To and Cc of a stored message, so that
+	   threading asks whether a sender was a recipient of a ticket's mail
+	   with one index look-up instead of reading the ticket's messages.
+	   The rows of existing messages are filled in C (the lists need the
+	   parser of store-record.c). */
+	{
+		.summary = "message_rcpt: the recipients of stored messages",
+		.sql =
+		"CREATE TABLE message_rcpt (\n"
+		"  message_row_id INTEGER NOT NULL REFERENCES messages (id),\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> ''),\n"
+		"  UNIQUE (ticket_id, address, message_row_id)\n"
+		");\n",
+		.backfill = STORE_BACKFILL_MESSAGE_RCPT,
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -61,6 +61,8 @@ enum stmt_id {
 	STMT_MESSAGE_COUNT,
 	STMT_MESSAGE_FIND_DEDUPE,
 	STMT_MESSAGE_FIND_SAME_TEXT,
+	STMT_MESSAGE_RCPT_INSERT,
+	STMT_TICKET_FIND_RECIPIENT,
 
 	STMT_ATTACHMENT_INSERT,
 	STMT_ATTACHMENT_LIST,
@@ -115,6 +117,9 @@ enum stmt_id {
 	", length(raw), status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code"
 #define OUTBOX_COLS OUTBOX_COLS_HEAD "raw" OUTBOX_COLS_TAIL
 #define OUTBOX_COLS_NO_RAW OUTBOX_COLS_HEAD "NULL" OUTBOX_COLS_TAIL
+#define MESSAGE_RCPT_INSERT \
+	"INSERT INTO message_rcpt (message_row_id, ticket_id, address) VALUES (?1, ?2, ?3) " \
+	"ON CONFLICT DO NOTHING"
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
 
@@ -168,6 +173,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_MESSAGE_FIND_SAME_TEXT] =
 		"SELECT ticket_id FROM messages WHERE from_address = ?1 AND text_sha256 = ?2 "
 		"AND created_at > ?3 ORDER BY created_at DESC, id DESC LIMIT 1",
+
+	[STMT_MESSAGE_RCPT_INSERT] = MESSAGE_RCPT_INSERT,
+	/* Both look-ups are by index: (ticket_id, address) and the unique
+	   outbox.message_id; the outbox recipients are matched in C. */
+	[STMT_TICKET_FIND_RECIPIENT] =
+		"SELECT EXISTS (SELECT 1 FROM message_rcpt WHERE ticket_id = ?1 AND address = ?3), "
+		"(SELECT recipients FROM outbox WHERE message_id = ?2 AND ticket_id = ?1)",
 
 	[STMT_ATTACHMENT_INSERT] =
 		"INSERT INTO attachments (message_row_id, filename, content_type, content_id, "
@@ -625,12 +637,65 @@ set_pragmas(struct sqlite_store *s, const char **error_r)
 	return exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", error_r);
 }
 
+/* One message_rcpt row per address of a stored list (to, cc) with st, the
+   prepared MESSAGE_RCPT_INSERT. */
+static int
+insert_rcpts(struct sqlite_store *s, sqlite3_stmt *st, int64_t row_id, int64_t ticket_id,
+	     const char *list, const char *what, const char **error_r)
+{
+	const char *a;
+	size_t len;
+	int ret = STORE_OK;
+	while (ret == STORE_OK && store_address_next(&list, &a, &len)) {
+		if (len == 0)
+			continue;
+		int rc = BINDS(bind_int(st, 1, row_id), bind_int(st, 2, ticket_id),
+			       sqlite3_bind_text64(st, 3, a, len, SQLITE_STATIC, SQLITE_UTF8));
+		ret = stmt_run(s, st, rc, what, error_r);
+	}
+	return ret;
+}
+
+/* Migration 4: the recipients of the messages stored before it. */
+static int
+backfill_message_rcpt(struct sqlite_store *s, const char **error_r)
+{
+	sqlite3_stmt *sel = NULL, *ins = NULL;
+	int ret = STORE_OK, rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, ticket_id, to_addrs, cc_addrs FROM messages", -1,
+			       &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, MESSAGE_RCPT_INSERT, -1, &ins, NULL) != SQLITE_OK) {
+		ret = db_error(s, "migrate message recipients", error_r);
+		goto out;
+	}
+	while (ret == STORE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(sel, 0), ticket_id = sqlite3_column_int64(sel, 1);
+		for (int col = 2; col <= 3 && ret == STORE_OK; col++) {
+			/* Copied: binding into ins must not disturb sel's row. */
+			const unsigned char *list = sqlite3_column_text(sel, col);
+			char *copy = list != NULL ? xstrdup((const char *)list) : NULL;
+			ret = insert_rcpts(s, ins, id, ticket_id, copy, "migrate message recipients",
+					   error_r);
+			free(copy);
+		}
+	}
+	if (ret == STORE_OK && rc != SQLITE_DONE)
+		ret = db_error(s, "migrate message recipients", error_r);
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(ins);
+	return ret;
+}
+
 static int
 run_backfill(struct sqlite_store *s, enum store_backfill backfill, const char **error_r)
 {
 	switch (backfill) {
 	case STORE_BACKFILL_NONE:
 		return STORE_OK;
+	case STORE_BACKFILL_MESSAGE_RCPT:
+		return backfill_message_rcpt(s, error_r);
 	}
 	*error_r = errf("store: %s: unknown migration step %d", s->db_path, (int)backfill);
 	return STORE_UNAVAILABLE;
@@ -936,6 +1001,11 @@ sqlite_message_insert(struct store *store, const struct store_message *m, int64_
 		rc = BINDS(bind_int(st, 1, m->ticket_id), bind_int(st, 2, m->created_at));
 		ret = stmt_run(s, st, rc, "insert message", error_r);
 	}
+	st = stmt(s, STMT_MESSAGE_RCPT_INSERT);
+	if (ret == STORE_OK)
+		ret = insert_rcpts(s, st, id, m->ticket_id, m->to, "insert message", error_r);
+	if (ret == STORE_OK)
+		ret = insert_rcpts(s, st, id, m->ticket_id, m->cc, "insert message", error_r);
 	ret = op_end(s, ret, "insert message", error_r);
 	if (ret == STORE_OK)
 		*id_r = id;
@@ -1168,6 +1238,24 @@ sqlite_ticket_find_by_message_id(struct store *store, const char *message_id,
 }
 
 static int
+sqlite_ticket_find_recipient(struct store *store, int64_t ticket_id, const char *message_id,
+			     const char *address, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_TICKET_FIND_RECIPIENT);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_text(st, 2, message_id),
+		       bind_text(st, 3, address));
+	int ret = bind_ok(st, rc, "find recipient", error_r);
+
+	if (ret < 0 || (ret = stmt_row(s, st, "find recipient", error_r)) <= 0)
+		return ret;
+	ret = sqlite3_column_int(st, 0) != 0 ||
+	      store_address_list_has((const char *)sqlite3_column_text(st, 1), address);
+	stmt_done(st);
+	return ret;
+}
+
+static int
 sqlite_participant_find(struct store *store, int64_t ticket_id, const char *address,
 			const char **role_r, const char **error_r)
 {
@@ -1228,6 +1316,7 @@ const struct store_driver store_sqlite_driver = {
 	.message_find_dedupe = sqlite_message_find_dedupe,
 	.message_find_same_text = sqlite_message_find_same_text,
 	.ticket_find_by_message_id = sqlite_ticket_find_by_message_id,
+	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
 };

@@ -462,6 +462,16 @@ store_ticket_find_by_message_id(struct store *store, const char *message_id,
 	return ret;
 }
 
+int
+store_ticket_find_recipient(struct store *store, int64_t ticket_id, const char *message_id,
+			    const char *address, const char **error_r)
+{
+	if (address == NULL || *address == '\0')
+		return 0;
+	return store->driver->ticket_find_recipient(store, ticket_id, message_id, address,
+						    error_r);
+}
+
 /* ---- messages ------------------------------------------------------------------ */
 
 int

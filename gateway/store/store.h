@@ -298,6 +298,12 @@ int store_rule_hit_list(struct store *store, int64_t ticket_id, struct store_fie
    stored messages and sent outbox mail: 1 found, 0 not, < 0 failure. */
 int store_ticket_find_by_message_id(struct store *store, const char *message_id,
 				    int64_t *ticket_id_r, const char **error_r);
+/* 1 when address (ASCII case folded) was a recipient (To or Cc) of a
+   message stored on the ticket, or of our mail with this Message-ID
+   (message_id may be NULL) sent for the ticket; 0 when not. One indexed
+   look-up, whatever the size of the ticket. */
+int store_ticket_find_recipient(struct store *store, int64_t ticket_id, const char *message_id,
+				const char *address, const char **error_r);
 /* 1 when address (case-insensitive) is a participant of the ticket, filling
    *role_r (static string) when role_r is not NULL; 0 when not. */
 int store_participant_find(struct store *store, int64_t ticket_id, const char *address,

@@ -330,8 +330,9 @@ test_migrate_assignee(void)
 	if (store != NULL)
 		id = new_ticket(store, "before the migration");
 	store_close(&store);
-	/* Back to version 1: the column did not exist then. */
-	test_assert_int(sql_exec(db, "DROP TABLE outbox_rcpt; "
+	/* Back to version 1: the column (and the later tables) did not exist
+	   then. */
+	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; DROP TABLE outbox_rcpt; "
 				     "ALTER TABLE tickets DROP COLUMN assignee; "
 				     "PRAGMA user_version = 1"), 0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
@@ -378,7 +379,9 @@ test_migrate_outbox_rcpt(void)
 		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
 	}
 	store_close(&store);
-	test_assert_int(sql_exec(db, "DROP TABLE outbox_rcpt; PRAGMA user_version = 2"), 0);
+	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; DROP TABLE outbox_rcpt; "
+				     "PRAGMA user_version = 2"),
+			0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	if (store != NULL) {
 		test_assert_int(store_outbox_count_recent(store, "a@example.com", "ack", 0, &n, &error), 0);
@@ -389,6 +392,123 @@ test_migrate_outbox_rcpt(void)
 		test_assert_int(n, 0);
 	}
 	store_close(&store);
+	free(db);
+	free(dir);
+}
+
+/* The stored lists threading asks about: names with quotes, commas and
+   semicolons, upper case, and an address that is a suffix of another. */
+#define RCPT_TO \
+	"Support <support@example.test>, \"Doe, John\" <J.Doe@Example.com>; plain@example.com"
+#define RCPT_CC \
+	"bob@example.com, \"Ann <not-this@evil.test>\" <ann@example.com>, <angle@example.com>"
+
+static int64_t
+rcpt_message(struct store *store, int64_t ticket_id, const char *dedupe)
+{
+	struct store_message m = { .ticket_id = ticket_id, .direction = "in", .to = RCPT_TO,
+				   .cc = RCPT_CC, .dedupe_key = dedupe };
+	int64_t id = 0;
+	const char *error = NULL;
+	if (store_message_insert(store, &m, &id, &error) < 0)
+		printf("message insert: %s\n", error);
+	return id;
+}
+
+/* store_ticket_find_recipient() on tickets t (with RCPT_TO, RCPT_CC and
+   our mail "dg.r@example.test" to "cust@example.com, Dan <dan@example.com>")
+   and other (nothing). */
+static void
+check_recipients(struct store *store, int64_t t, int64_t other)
+{
+	const struct {
+		int64_t ticket;
+		const char *msgid, *address;
+		int ret;
+	} cases[] = {
+		{ t, NULL, "support@example.test", 1 },
+		{ t, NULL, "j.doe@example.com", 1 }, /* ASCII case folded */
+		{ t, NULL, "J.DOE@EXAMPLE.COM", 1 },
+		{ t, NULL, "plain@example.com", 1 }, /* after a ';' */
+		{ t, NULL, "bob@example.com", 1 },
+		{ t, NULL, "ann@example.com", 1 },
+		{ t, NULL, "angle@example.com", 1 },
+		{ t, NULL, "not-this@evil.test", 0 }, /* inside a quoted name */
+		{ t, NULL, "Doe", 0 },
+		{ t, NULL, "\"Doe", 0 },
+		{ t, NULL, "ob@example.com", 0 },     /* not a substring match */
+		{ t, NULL, "evilbob@example.com", 0 },
+		{ t, NULL, "", 0 },
+		{ t, NULL, NULL, 0 },
+		{ other, NULL, "bob@example.com", 0 }, /* another ticket's mail */
+		{ 999999, NULL, "bob@example.com", 0 },
+		{ t, NULL, "dan@example.com", 0 },	       /* our mail: only by its id */
+		{ t, "dg.r@example.test", "DAN@example.com", 1 }, /* "Dan <...>" */
+		{ t, "dg.r@example.test", "cust@example.com", 1 },
+		{ t, "dg.r@example.test", "bob@example.com", 1 },  /* the ticket's mail */
+		{ t, "dg.r@example.test", "eve@example.com", 0 },
+		{ t, "nope@example.test", "dan@example.com", 0 },
+		{ other, "dg.r@example.test", "dan@example.com", 0 }, /* sent for t */
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		const char *error = NULL;
+		int ret = store_ticket_find_recipient(store, cases[i].ticket, cases[i].msgid,
+						      cases[i].address, &error);
+		if (ret != cases[i].ret)
+			printf("case %zu: %s\n", i, cases[i].address != NULL ? cases[i].address : "NULL");
+		test_assert_int(ret, cases[i].ret);
+	}
+}
+
+static void
+add_recipients_fixture(struct store *store, int64_t *t_r, int64_t *other_r, const char *tag)
+{
+	const char *error = NULL;
+	*t_r = new_ticket(store, "recipients");
+	*other_r = new_ticket(store, "no recipients");
+	char *k1 = xasprintf("%s-1", tag), *k2 = xasprintf("%s-2", tag);
+	test_assert(rcpt_message(store, *t_r, k1) > 0);
+	test_assert(rcpt_message(store, *t_r, k2) > 0); /* the same lists twice */
+	free(k1);
+	free(k2);
+	struct store_outbox o = { .ticket_id = *t_r, .kind = "relay",
+				  .message_id = "dg.r@example.test",
+				  .envelope_from = "support@example.test",
+				  .recipients = "cust@example.com, Dan <dan@example.com>",
+				  .raw = (const unsigned char *)"x", .raw_size = 1 };
+	test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
+}
+
+static void
+test_recipients(void)
+{
+	char *dir = path_in("recipients");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	int64_t t = 0, other = 0;
+
+	test_begin("recipients of a ticket's mail");
+	rm_tree(dir);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store == NULL)
+		goto out;
+	add_recipients_fixture(store, &t, &other, "r");
+	check_recipients(store, t, other);
+	int version = store_schema_version(store);
+	store_close(&store);
+
+	/* Migration 4 on a version-3 database: the recipients of the messages
+	   stored before it are found the same way. */
+	test_begin("migration 4: message recipients");
+	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; PRAGMA user_version = 3"), 0);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store == NULL)
+		goto out;
+	test_assert_int(store_schema_version(store), version);
+	check_recipients(store, t, other);
+	store_close(&store);
+out:
 	free(db);
 	free(dir);
 }
@@ -1637,6 +1757,7 @@ main(void)
 	test_open();
 	test_migrate_assignee();
 	test_migrate_outbox_rcpt();
+	test_recipients();
 	test_open_errors();
 	store = open_fresh("blobs");
 	test_assert(store != NULL);

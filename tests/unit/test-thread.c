@@ -4,10 +4,14 @@
  * then every threading rule against a real SQLite store in a temporary
  * directory. Messages are built as struct mime_message by hand, so the
  * rules are tested apart from the MIME parser; the store is filled the way
- * ingest does it.
+ * ingest does it. The store's sqlite3_step() calls are counted (a
+ * definition of our own that calls SQLite's), so that a look-up whose cost
+ * grows with the size of a ticket shows.
  */
 #include "build-config.h"
 
+#include <dlfcn.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,19 @@
 #define AGENT "agent@desk.test"
 
 static char tmpdir[] = "/tmp/dg-thread-XXXXXX";
+
+static unsigned long sqlite_steps;
+
+int
+sqlite3_step(sqlite3_stmt *st)
+{
+	typedef int step_fn(sqlite3_stmt *);
+	static step_fn *real;
+	if (real == NULL)
+		real = (step_fn *)dlsym(RTLD_NEXT, "sqlite3_step");
+	sqlite_steps++;
+	return real != NULL ? real(st) : SQLITE_ERROR;
+}
 
 static void
 write_file(const char *path, const char *text)
@@ -775,6 +792,62 @@ test_rules(struct store *store, struct thread_config *tc, struct config *conf)
 	free(ack_id);
 }
 
+/* A reply that refers to a message of a long ticket is threaded with a
+   few indexed look-ups, not by reading every message of the ticket (and
+   its text) to see whether the sender was a recipient. */
+static void
+test_long_ticket(struct store *store, struct thread_config *tc)
+{
+	const int n_messages = 300;
+	const char *error;
+	struct thread_decision d;
+	char *text = xmalloc(2049);
+	memset(text, 't', 2048);
+	text[2048] = '\0';
+
+	test_begin("2: a recipient far back in a long ticket, in a few look-ups");
+	struct store_ticket t = { .subject = "long", .customer_address = "lee@customer.test" };
+	int64_t ticket = 0;
+	test_assert_int(store_ticket_insert(store, &t, &ticket, &error), 0);
+	test_assert_int(store_participant_add(store, ticket, "lee@customer.test", NULL, "customer",
+					      &error),
+			0);
+	for (int i = 0; i < n_messages; i++) {
+		char *msgid = xasprintf("long%d@customer.test", i);
+		char *cc = xasprintf("Colleague %d <c%d@customer.test>", i, i);
+		struct store_message sm = { .ticket_id = ticket, .direction = "in",
+					    .message_id = msgid, .from_address = "lee@customer.test",
+					    .to = SUPPORT, .cc = cc, .text = text };
+		test_assert_int(store_message_insert(store, &sm, NULL, &error), 0);
+		free(cc);
+		free(msgid);
+	}
+	struct msgspec c0 = { .from = "c0@customer.test", .references = "long299@customer.test",
+			      .text = "I was copied on the first one." };
+	unsigned long before = sqlite_steps;
+	resolve(store, tc, &c0, &d);
+	unsigned long steps = sqlite_steps - before;
+	expect(&d, ticket, THREAD_RULE_REFERENCES, THREAD_ROLE_CC, NULL);
+	test_assert_int(d.add_participant, 1);
+	thread_decision_clear(&d);
+	test_assert(steps < 40);
+	if (steps >= 40)
+		printf("%lu SQLite steps for one reply to a ticket of %d messages\n", steps,
+		       n_messages);
+
+	test_begin("2: a stranger's reference to a long ticket, in a few look-ups");
+	struct msgspec eve = { .from = "eve@evil.test", .references = "long150@customer.test",
+			       .text = "what is in it?" };
+	before = sqlite_steps;
+	resolve(store, tc, &eve, &d);
+	steps = sqlite_steps - before;
+	expect(&d, 0, THREAD_RULE_NEW, THREAD_ROLE_CUSTOMER, "security");
+	test_assert_int(d.event_ticket, ticket);
+	thread_decision_clear(&d);
+	test_assert(steps < 40);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -802,6 +875,7 @@ main(void)
 		return 99;
 	}
 	test_rules(store, tc, conf);
+	test_long_ticket(store, tc);
 	store_close(&store);
 
 	thread_config_free(&tc);
