@@ -69,6 +69,9 @@ syncfs(int fd)
    SQLITE_LIMIT_LENGTH: real SQLite refusing a value too large, at a size a
    test can afford. */
 static int sqlite_length_limit;
+/* > 0: the store's busy timeout is cut to this many ms (a locked database
+   fails fast instead of after the store's 5 s). */
+static int sqlite_busy_ms;
 
 int
 sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs)
@@ -83,6 +86,18 @@ sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, const char *vfs)
 	if (rc == SQLITE_OK && sqlite_length_limit > 0)
 		(void)sqlite3_limit(*db, SQLITE_LIMIT_LENGTH, sqlite_length_limit);
 	return rc;
+}
+
+int
+sqlite3_busy_timeout(sqlite3 *db, int ms)
+{
+	typedef int busy_fn(sqlite3 *, int);
+	static busy_fn *real;
+	if (real == NULL)
+		real = (busy_fn *)dlsym(RTLD_NEXT, "sqlite3_busy_timeout");
+	if (real == NULL)
+		return SQLITE_ERROR;
+	return real(db, sqlite_busy_ms > 0 ? sqlite_busy_ms : ms);
 }
 
 static int
@@ -1679,6 +1694,73 @@ out:
 	free(dir);
 }
 
+/* The other grade: the store cannot do it now (another process holds the
+   write lock, a directory of the state is gone). Such a failure is
+   STORE_UNAVAILABLE, never STORE_DATA_BAD (which would quarantine good
+   mail), and the same call succeeds once the cause is gone. */
+static void
+test_unavailable(void)
+{
+	char *dir = path_in("unavailable");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	char *tmp = xasprintf("%s/tmp", dir);
+	const char *error = NULL;
+	char hex[65];
+	sqlite3 *other = NULL;
+
+	test_begin("unavailable: locked database");
+	sqlite_busy_ms = 50;
+	struct store *store = open_fresh("unavailable");
+	sqlite_busy_ms = 0;
+	test_assert(store != NULL);
+	if (store == NULL)
+		goto out;
+	test_assert_int(sqlite3_open(db, &other), SQLITE_OK);
+	test_assert_int(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	error = NULL;
+	test_assert_int(store_begin(store, &error), STORE_UNAVAILABLE);
+	test_assert(contains(error, "locked"));
+	struct store_ticket t = { .subject = "waits for the lock" };
+	test_assert_int(store_ticket_insert(store, &t, NULL, &error), STORE_UNAVAILABLE);
+	test_assert_int(store_event_add(store, 0, "x", "y", &error), STORE_UNAVAILABLE);
+	test_assert_int(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_ticket_insert(store, &t, NULL, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+
+	test_begin("unavailable: state directory damaged");
+	rm_tree(tmp);
+	error = NULL;
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, "blob", 4, hex, &error),
+			STORE_UNAVAILABLE);
+	test_assert(contains(error, tmp));
+	test_assert_int(mkdir(tmp, 0700), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, "blob", 4, hex, &error), 0);
+	char *path = store_blob_path(store, STORE_BLOB_RAW, hex);
+	test_assert(path != NULL && unlink(path) == 0);
+	free(path);
+	unsigned char *data = NULL;
+	size_t len = 0;
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error),
+			STORE_UNAVAILABLE);
+	test_assert(data == NULL);
+
+	test_begin("unavailable: misuse of transactions");
+	test_assert_int(store_commit(store, &error), STORE_UNAVAILABLE);
+	test_assert_int(store_unit_begin(store, &error), STORE_UNAVAILABLE);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_begin(store, &error), STORE_UNAVAILABLE);
+	store_rollback(store);
+	test_assert_int(store_blob_put(store, (enum store_blob_kind)9, "x", 1, hex, &error),
+			STORE_DATA_BAD);
+out:
+	sqlite3_close(other);
+	store_close(&store);
+	free(tmp);
+	free(db);
+	free(dir);
+}
+
 /* A process dies in the middle of a transaction: after reopening, what it
    committed is there and what it did not is not. */
 static void
@@ -1775,6 +1857,7 @@ main(void)
 	}
 	test_too_big();
 	test_ingest_refused();
+	test_unavailable();
 	test_crash();
 	rm_tree(tmpdir);
 	return test_exit();
