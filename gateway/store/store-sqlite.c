@@ -634,7 +634,14 @@ set_pragmas(struct sqlite_store *s, const char **error_r)
 	sqlite3_finalize(st);
 	if (!ok)
 		return STORE_UNAVAILABLE;
-	return exec_sql(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;", error_r);
+	/* temp_store: the journals of the savepoints each message and each
+	   multi-statement write opens stay in memory instead of a temporary
+	   file (measured: 77 of the 86 pwrite() calls per imported message
+	   went to it). They only ever hold one transaction's undo pages. */
+	return exec_sql(s,
+			"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+			"PRAGMA temp_store = MEMORY;",
+			error_r);
 }
 
 /* One message_rcpt row per address of a stored list (to, cc) with st, the
