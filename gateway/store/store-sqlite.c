@@ -435,6 +435,22 @@ stmt_int(struct sqlite_store *s, sqlite3_stmt *st, int64_t *value_r, const char 
 	return ret;
 }
 
+/* Bind one text parameter and run a statement that returns at most one
+   row of two integers: 1 with *a_r and *b_r, 0 when no row, < 0 on
+   failure. */
+static int
+stmt_int2(struct sqlite_store *s, sqlite3_stmt *st, const char *key, int64_t *a_r,
+	  int64_t *b_r, const char *what, const char **error_r)
+{
+	int ret = bind_ok(st, bind_text(st, 1, key), what, error_r);
+	if (ret < 0 || (ret = stmt_row(s, st, what, error_r)) <= 0)
+		return ret;
+	*a_r = sqlite3_column_int64(st, 0);
+	*b_r = sqlite3_column_int64(st, 1);
+	stmt_done(st);
+	return 1;
+}
+
 /* A statement-level savepoint, so that a write made of several statements
    is all or nothing, inside store_begin() or not. */
 static int
@@ -1105,15 +1121,14 @@ sqlite_mailbox_get(struct store *store, const char *mailbox, uint32_t *uidvalidi
 		   uint32_t *last_uid_r, const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
-	sqlite3_stmt *st = stmt(s, STMT_MAILBOX_GET);
-	int ret = bind_ok(st, bind_text(st, 1, mailbox), "get mailbox", error_r);
-
-	if (ret < 0 || (ret = stmt_row(s, st, "get mailbox", error_r)) <= 0)
-		return ret;
-	*uidvalidity_r = (uint32_t)sqlite3_column_int64(st, 0);
-	*last_uid_r = (uint32_t)sqlite3_column_int64(st, 1);
-	stmt_done(st);
-	return STORE_OK;
+	int64_t uidvalidity, last_uid;
+	int ret = stmt_int2(s, stmt(s, STMT_MAILBOX_GET), mailbox, &uidvalidity, &last_uid,
+			    "get mailbox", error_r);
+	if (ret == 1) {
+		*uidvalidity_r = (uint32_t)uidvalidity;
+		*last_uid_r = (uint32_t)last_uid;
+	}
+	return ret < 0 ? ret : STORE_OK;
 }
 
 static int
@@ -1210,15 +1225,8 @@ sqlite_message_find_dedupe(struct store *store, const char *dedupe_key, int64_t 
 			   int64_t *ticket_id_r, const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
-	sqlite3_stmt *st = stmt(s, STMT_MESSAGE_FIND_DEDUPE);
-	int ret = bind_ok(st, bind_text(st, 1, dedupe_key), "find message", error_r);
-
-	if (ret < 0 || (ret = stmt_row(s, st, "find message", error_r)) <= 0)
-		return ret;
-	*message_id_r = sqlite3_column_int64(st, 0);
-	*ticket_id_r = sqlite3_column_int64(st, 1);
-	stmt_done(st);
-	return 1;
+	return stmt_int2(s, stmt(s, STMT_MESSAGE_FIND_DEDUPE), dedupe_key, message_id_r,
+			 ticket_id_r, "find message", error_r);
 }
 
 static int
