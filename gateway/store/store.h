@@ -23,11 +23,11 @@
  * kept only when it holds the same bytes (else it is replaced). Outside a
  * transaction the file and its directory are fsync()ed before
  * store_blob_put() returns, so a row written afterwards never points at a
- * missing file. Inside a transaction (store_begin()) the
- * flush is deferred: store_commit() calls syncfs() on the state directory
- * once for the whole batch and only then COMMITs the rows, so a batch of
- * many messages costs one flush, and a committed row still never points at
- * a lost blob. A crash before the commit leaves unreferenced blobs, which
+ * missing file. Inside a transaction (store_begin()) the flush is
+ * deferred: store_commit() calls syncfs() on the state directory once for
+ * the whole batch and only then COMMITs the rows, so a batch of many
+ * messages costs one flush, and a committed row still never points at a
+ * lost blob. A crash before the commit leaves unreferenced blobs, which
  * are harmless (and a rolled-back transaction leaves its blobs in place).
  *
  * Transactions: store_begin() ... store_commit() (a committed transaction
@@ -37,7 +37,8 @@
  * the commit. Nesting is an error. When store_commit() fails the
  * transaction has been rolled back; store_rollback() is a no-op without a
  * transaction. Every write function may be called inside or outside an
- * explicit transaction; each one is atomic on its own.
+ * explicit transaction; each one is atomic on its own, and one refused for
+ * its data (STORE_DATA_BAD) leaves the transaction usable.
  *
  * Errors are "store: <what>: <reason>" (reason from the database or
  * strerror); errors about a file name the file.
