@@ -281,7 +281,9 @@ sq(struct store *store)
 
 /* How a failed SQLite call is graded: the data of this call (a constraint,
    a type or a size the database refuses) or the database itself (busy,
-   full, I/O, corrupt). */
+   full, I/O, corrupt). SQLITE_RANGE (a parameter number our SQL does not
+   have) can only be a bug; retrying would not help, so it is not graded
+   as a retry either. */
 static int
 grade(int rc)
 {
