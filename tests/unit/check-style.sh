@@ -52,7 +52,7 @@ adapter '(iconv|uchardet)' parsers/charset.c
 adapter 'jansson\.h' gateway/jsonout.c
 adapter 'ini\.h' gateway/config.c
 adapter 'libetpan/(mailimap|libetpan)' gateway/imap.c
-adapter 'libetpan/mailmime' parsers/mime.c
+adapter 'libetpan/mailmime' parsers/mime-int.h
 adapter 'magic\.h' gateway/sniff.c
 adapter 'archive(_entry)?\.h' gateway/arclist.c
 

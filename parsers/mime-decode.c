@@ -1,0 +1,340 @@
+/*
+ * mime-decode: transfer decoding of one leaf. base64 and quoted-printable
+ * are libetpan's (mailmime_part_parse). Written here by hand, and why:
+ * - Damage checks: libetpan decodes bad base64/QP silently (skips junk,
+ *   turns "=XY" with non-hex digits into a byte), so damage is detected by
+ *   a separate scan of the encoded bytes.
+ * - uuencode (Content-Transfer-Encoding x-uuencode, "begin 644" blocks in
+ *   text): no maintained library decodes it.
+ */
+#include "build-config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parsers/mime-int.h"
+
+/* ------------------------------------------------------------------ */
+/* Damage checks                                                       */
+
+static int
+is_b64(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+	       c == '/';
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+static int
+base64_damaged(const unsigned char *p, size_t n)
+{
+	size_t chars = 0, pad = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if (is_b64(c)) {
+			if (pad > 0)
+				return 1;
+			chars++;
+		} else if (c == '=') {
+			pad++;
+		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			return 1;
+		}
+	}
+	return chars % 4 == 1 || pad > 2;
+}
+
+/* Bytes that cannot be in base64 text: not in the alphabet, '=' or a line
+   end, and blanks other than trailing ones. */
+static size_t
+base64_junk(const unsigned char *p, size_t n)
+{
+	size_t junk = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = p[i];
+		if (is_b64(c) || c == '=' || c == '\r' || c == '\n')
+			continue;
+		if (c == ' ' || c == '\t') {
+			size_t k = i;
+			while (k < n && (p[k] == ' ' || p[k] == '\t'))
+				k++;
+			if (k == n || p[k] == '\r' || p[k] == '\n') {
+				i = k - 1;
+				continue;
+			}
+		}
+		junk++;
+	}
+	return junk;
+}
+
+static int
+qp_damaged(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '=')
+			continue;
+		if (i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2])) {
+			i += 2;
+			continue;
+		}
+		if (i + 1 == n)
+			continue; /* soft line break at the end of the part */
+		if (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n'))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* uuencode                                                            */
+
+/*
+ * Content-Transfer-Encoding x-uuencode, and "begin 644 name" blocks in
+ * plain text (old clients; Outlook Express still offers it). Neither
+ * libetpan nor glibc decodes it, so it is done here.
+ */
+
+static const char *const uu_encodings[] = { "x-uuencode", "x-uue", "uuencode", "uue", NULL };
+
+static int
+is_uu_encoding(const char *token)
+{
+	for (size_t i = 0; token != NULL && uu_encodings[i] != NULL; i++)
+		if (strcasecmp(token, uu_encodings[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The line at p[pos..): its end without CR LF; *next_r the next line. */
+static size_t
+line_end(const unsigned char *p, size_t n, size_t pos, size_t *next_r)
+{
+	const unsigned char *nl = memchr(p + pos, '\n', n - pos);
+	size_t end = nl != NULL ? (size_t)(nl - p) : n;
+	*next_r = nl != NULL ? end + 1 : n;
+	if (end > pos && p[end - 1] == '\r')
+		end--;
+	return end;
+}
+
+/* "begin 644 name": 3 or 4 octal digits; *name_r is the offset of the name. */
+static int
+uu_begin(const unsigned char *l, size_t len, size_t *name_r)
+{
+	size_t i = 6, digits = 0;
+	if (len < 6 || memcmp(l, "begin ", 6) != 0)
+		return 0;
+	while (i < len && l[i] >= '0' && l[i] <= '7' && digits < 5) {
+		i++;
+		digits++;
+	}
+	if (digits < 3 || digits > 4 || i >= len || l[i] != ' ' || i + 1 >= len)
+		return 0;
+	*name_r = i + 1;
+	return 1;
+}
+
+/* Decode lines from p[*pos_r..n) up to an "end" line: 0 with *pos_r after
+   it, or -1 when there is none. */
+static int
+uu_decode(const unsigned char *p, size_t n, size_t *pos_r, struct buf *out, int *damaged_r)
+{
+	size_t pos = *pos_r, next;
+	while (pos < n) {
+		size_t end = line_end(p, n, pos, &next), len = end - pos;
+		const unsigned char *l = p + pos;
+		pos = next;
+		if (len >= 3 && memcmp(l, "end", 3) == 0) {
+			size_t k = 3;
+			while (k < len && (l[k] == ' ' || l[k] == '\t'))
+				k++;
+			if (k == len) {
+				*pos_r = pos;
+				return 0;
+			}
+		}
+		if (len == 0)
+			continue;
+		if (l[0] < 0x20 || l[0] > 0x60) {
+			*damaged_r = 1;
+			continue;
+		}
+		size_t count = (size_t)((l[0] - 0x20) & 0x3f), done = 0;
+		for (size_t g = 1; done < count; g += 4) {
+			unsigned int c[4];
+			for (size_t k = 0; k < 4; k++) {
+				/* missing characters: trailing spaces stripped in transit */
+				unsigned char ch = g + k < len ? l[g + k] : ' ';
+				if (ch < 0x20 || ch > 0x60)
+					*damaged_r = 1;
+				c[k] = (unsigned int)(ch - 0x20) & 0x3f;
+			}
+			unsigned char b[3] = { (unsigned char)(c[0] << 2 | c[1] >> 4),
+					       (unsigned char)(c[1] << 4 | c[2] >> 2),
+					       (unsigned char)(c[2] << 6 | c[3]) };
+			size_t take = count - done < 3 ? count - done : 3;
+			if (buf_append(out, b, take) < 0) {
+				*damaged_r = 1;
+				return -1;
+			}
+			done += take;
+		}
+	}
+	*pos_r = n;
+	return -1;
+}
+
+/* The body of a part in Content-Transfer-Encoding x-uuencode. */
+static void
+uu_decode_body(const unsigned char *p, size_t n, unsigned char **data_r, size_t *size_r,
+	       int *damaged_r)
+{
+	struct buf out;
+	size_t pos = 0, next, name;
+	buf_init(&out, n);
+	while (pos < n) {
+		size_t end = line_end(p, n, pos, &next);
+		if (uu_begin(p + pos, end - pos, &name))
+			break;
+		pos = next;
+	}
+	if (pos >= n) {
+		*damaged_r = 1; /* no "begin" line: decode it all */
+		pos = 0;
+	} else {
+		pos = next;
+	}
+	if (uu_decode(p, n, &pos, &out, damaged_r) < 0)
+		*damaged_r = 1;
+	*data_r = (unsigned char *)buf_steal(&out, size_r);
+}
+
+/* Cut complete "begin ... end" blocks out of a text leaf. */
+size_t
+mime_uu_extract(struct leaf *l, struct uu_block **blocks_r)
+{
+	const unsigned char *p = l->data;
+	size_t n = l->size, pos = 0, copied = 0, next, name, count = 0;
+	struct buf keep;
+	*blocks_r = NULL;
+	buf_init(&keep, n);
+	while (pos < n) {
+		size_t end = line_end(p, n, pos, &next);
+		if (!uu_begin(p + pos, end - pos, &name)) {
+			pos = next;
+			continue;
+		}
+		struct buf out;
+		size_t q = next;
+		int damaged = 0;
+		buf_init(&out, n);
+		if (uu_decode(p, n, &q, &out, &damaged) < 0) {
+			buf_free(&out);
+			pos = next;
+			continue;
+		}
+		*blocks_r = xreallocarray(*blocks_r, count + 1, sizeof(**blocks_r));
+		struct uu_block *b = &(*blocks_r)[count++];
+		b->name = xstrndup((const char *)p + pos + name, end - pos - name);
+		b->damaged = damaged;
+		b->data = (unsigned char *)buf_steal(&out, &b->size);
+		buf_append(&keep, p + copied, pos - copied);
+		copied = pos = q;
+	}
+	if (count == 0) {
+		buf_free(&keep);
+		return 0;
+	}
+	buf_append(&keep, p + copied, n - copied);
+	free(l->data);
+	l->data = (unsigned char *)buf_steal(&keep, &l->size);
+	return count;
+}
+
+/* Transfer-decode a leaf with libetpan. The decoded bytes are ours. */
+void
+mime_decode_leaf(const struct mailmime *m, int is_text, unsigned char **data_r, size_t *size_r,
+		 int *damaged_r)
+{
+	const struct mailmime_data *body = m->mm_body;
+	*data_r = NULL;
+	*size_r = 0;
+	*damaged_r = 0;
+	if (body == NULL || body->dt_type != MAILMIME_DATA_TEXT) {
+		*data_r = xmalloc(1);
+		return;
+	}
+	const unsigned char *p = (const unsigned char *)body->dt_data.dt_text.dt_data;
+	size_t n = body->dt_data.dt_text.dt_length;
+	const char *token;
+	int enc = mime_part_encoding(m, &token);
+
+	size_t b64_chars = 0;
+	if (enc == MAILMIME_MECHANISM_BASE64 && is_text && base64_junk(p, n) * 20 > n) {
+		/* text labelled base64 that is not: shown as it is */
+		*damaged_r = 2;
+		enc = MAILMIME_MECHANISM_BINARY;
+	} else if (enc == MAILMIME_MECHANISM_BASE64) {
+		*damaged_r = base64_damaged(p, n);
+		for (size_t i = 0; i < n; i++)
+			b64_chars += is_b64(p[i]);
+	} else if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+		*damaged_r = qp_damaged(p, n);
+		/* libetpan keeps a soft line break at the very end as "=" */
+		size_t k = n;
+		while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+			k--;
+		if (k > 0 && p[k - 1] == '=')
+			n = k - 1;
+	} else if (enc == MAILMIME_MECHANISM_TOKEN && is_uu_encoding(token)) {
+		uu_decode_body(p, n, data_r, size_r, damaged_r);
+		return;
+	} else {
+		enc = MAILMIME_MECHANISM_BINARY;
+	}
+
+	size_t idx = 0, out_len = 0;
+	char *out = NULL;
+	if (n == 0 || mailmime_part_parse((const char *)p, n, &idx, enc, &out, &out_len) !=
+			      MAILIMF_NO_ERROR) {
+		*data_r = xmalloc(n + 1);
+		if (n > 0)
+			memcpy(*data_r, p, n);
+		*size_r = n;
+		return;
+	}
+	unsigned char *d = xmalloc(out_len + 1);
+	if (out_len > 0)
+		memcpy(d, out, out_len);
+	mmap_string_unref(out);
+	/* a lone base64 character left over holds 6 bits, no byte, but
+	   libetpan writes one */
+	if (enc == MAILMIME_MECHANISM_BASE64 && b64_chars % 4 == 1 && out_len > 0)
+		out_len--;
+
+	/* libetpan's QP decoder writes every line end as CR LF; give back the
+	   line ends of the input when it had no CR at all. */
+	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE && memchr(p, '\r', n) == NULL) {
+		int encoded_cr = 0;
+		for (size_t i = 0; i + 2 < n && !encoded_cr; i++)
+			encoded_cr = p[i] == '=' && p[i + 1] == '0' && (p[i + 2] == 'D' || p[i + 2] == 'd');
+		if (!encoded_cr) {
+			size_t w = 0;
+			for (size_t i = 0; i < out_len; i++)
+				if (!(d[i] == '\r' && i + 1 < out_len && d[i + 1] == '\n'))
+					d[w++] = d[i];
+			out_len = w;
+		}
+	}
+	*data_r = d;
+	*size_r = out_len;
+}
+
