@@ -268,6 +268,51 @@ str_trim(char *s)
 	return s;
 }
 
+size_t
+str_ws_len(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (len == 0)
+		return 0;
+	if (u[0] == ' ' || u[0] == '\t' || u[0] == '\r' || u[0] == '\f' || u[0] == '\v')
+		return 1;
+	if (len >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
+		return 2;
+	if (len < 3)
+		return 0;
+	if (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
+		return 3;
+	if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] <= 0x8f || u[2] == 0xaf))
+		return 3;
+	if (u[0] == 0xe2 && u[1] == 0x81 && (u[2] == 0x9f || u[2] == 0xa0))
+		return 3;
+	if (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
+		return 3;
+	return 0;
+}
+
+size_t
+str_ws_len_back(const char *s, size_t len)
+{
+	/* every white-space character is 1 to 3 bytes long */
+	for (size_t n = 1; n <= 3 && n <= len; n++)
+		if (str_ws_len(s + len - n, n) == n)
+			return n;
+	return 0;
+}
+
+void
+str_ws_trim(const char **s, size_t *len)
+{
+	size_t n;
+	while ((n = str_ws_len(*s, *len)) > 0) {
+		*s += n;
+		*len -= n;
+	}
+	while ((n = str_ws_len_back(*s, *len)) > 0)
+		*len -= n;
+}
+
 int
 hex_digit_value(unsigned char c)
 {

@@ -68,6 +68,15 @@ int str_case_starts_with(const char *s, const char *prefix);
 int str_to_u64(const char *s, uint64_t max, uint64_t *value_r);
 /* Trim ASCII white space in place; returns s. */
 char *str_trim(char *s);
+/* Bytes of the white-space character at s[0..len) (ASCII blanks and CR,
+   NBSP, U+2000..U+200F spaces and zero-width/direction marks, U+202F,
+   U+205F, U+2060 word joiner, ideographic space U+3000, BOM U+FEFF: what
+   mail clients leave around words), or 0. */
+size_t str_ws_len(const char *s, size_t len);
+/* Bytes of the white-space character that s[0..len) ends with, or 0. */
+size_t str_ws_len_back(const char *s, size_t len);
+/* Step *s and *len over str_ws_len() white space at both ends. */
+void str_ws_trim(const char **s, size_t *len);
 /* The value of a hex digit (either case), or -1. */
 int hex_digit_value(unsigned char c);
 /* 1 when [s, s+len) is valid UTF-8 (no overlongs, no surrogates). */

@@ -37,46 +37,6 @@ agentcmd_name(enum agentcmd_kind kind)
 	return "?";
 }
 
-/* Bytes of the white space at s: ASCII blanks, NBSP, ideographic space,
-   zero-width characters and BOM (what mail clients leave around words). */
-static size_t
-ws_len(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (len == 0)
-		return 0;
-	if (u[0] == ' ' || u[0] == '\t' || u[0] == '\r' || u[0] == '\f' || u[0] == '\v')
-		return 1;
-	if (len >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
-		return 2;
-	if (len >= 3 && u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
-		return 3;
-	if (len >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] <= 0x8f || u[2] == 0xaf))
-		return 3;
-	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
-		return 3;
-	return 0;
-}
-
-static void
-trim(const char **s, size_t *len)
-{
-	size_t n;
-	while ((n = ws_len(*s, *len)) > 0) {
-		*s += n;
-		*len -= n;
-	}
-	for (;;) {
-		size_t w = 0;
-		for (size_t k = 1; k <= 3 && k <= *len && w == 0; k++)
-			if (ws_len(*s + *len - k, k) == k)
-				w = k;
-		if (w == 0)
-			break;
-		*len -= w;
-	}
-}
-
 static int
 is_alpha(int c)
 {
@@ -98,7 +58,7 @@ hash_len(const char *s, size_t len)
 static int
 is_command_line(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	size_t h = hash_len(s, len);
 	return h > 0 && h < len && is_alpha((unsigned char)s[h]);
 }
@@ -182,7 +142,7 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 {
 	const char *s = line;
 	size_t len = line_len;
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	if (line_len > AGENTCMD_MAX_LINE) {
 		add_error(list, lineno, s, len, errf("command line longer than %d bytes",
 						      AGENTCMD_MAX_LINE));
@@ -196,12 +156,12 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 	const char *name = s + h;
 	const char *arg = s + h + nlen;
 	size_t alen = len - h - nlen;
-	if (alen > 0 && ws_len(arg, alen) == 0) {
+	if (alen > 0 && str_ws_len(arg, alen) == 0) {
 		/* "#close." or "#priority:high": the word must end at a space */
 		add_error(list, lineno, s, len, errf("malformed command (known: %s)", KNOWN));
 		return;
 	}
-	trim(&arg, &alen);
+	str_ws_trim(&arg, &alen);
 
 	size_t c;
 	for (c = 0; c < N_ELEMENTS(commands); c++)
@@ -299,7 +259,7 @@ agentcmd_parse(const char *text, size_t len)
 		lineno++;
 		const char *t = s;
 		size_t tl = l;
-		trim(&t, &tl);
+		str_ws_trim(&t, &tl);
 		if (tl == 0) {
 			pos = next;
 			rest = next;
@@ -333,7 +293,7 @@ agentcmd_parse(const char *text, size_t len)
 		size_t end = nl != NULL ? (size_t)(nl - text) : len;
 		const char *t = text + rest;
 		size_t tl = end - rest;
-		trim(&t, &tl);
+		str_ws_trim(&t, &tl);
 		if (tl > 0)
 			break;
 		rest = nl != NULL ? end + 1 : len;

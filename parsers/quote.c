@@ -60,51 +60,6 @@ is_ascii_alpha(int c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Bytes of the white-space character at s (ASCII blanks, NBSP, the
-   Unicode spaces, zero-width and direction marks, BOM), or 0. */
-static size_t
-ws_len(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (len == 0)
-		return 0;
-	if (u[0] == ' ' || u[0] == '\t' || u[0] == '\f' || u[0] == '\v' || u[0] == '\r')
-		return 1;
-	if (len >= 2 && u[0] == 0xc2 && u[1] == 0xa0)
-		return 2;
-	if (len >= 3 && u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80)
-		return 3;
-	if (len >= 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] <= 0x8f || u[2] == 0xaf))
-		return 3;
-	if (len >= 3 && u[0] == 0xe2 && u[1] == 0x81 && u[2] == 0xa0)
-		return 3;
-	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
-		return 3;
-	return 0;
-}
-
-/* Bytes of the white space that s ends with (one character), or 0. */
-static size_t
-ws_len_back(const char *s, size_t len)
-{
-	for (size_t n = 1; n <= 3 && n <= len; n++)
-		if (ws_len(s + len - n, n) == n)
-			return n;
-	return 0;
-}
-
-static void
-trim(const char **s, size_t *len)
-{
-	size_t n;
-	while ((n = ws_len(*s, *len)) > 0) {
-		*s += n;
-		*len -= n;
-	}
-	while ((n = ws_len_back(*s, *len)) > 0)
-		*len -= n;
-}
-
 /* Length of lit when s starts with it (ASCII letters compared without
    case, other bytes exactly), else 0. */
 static size_t
@@ -175,7 +130,7 @@ is_quoted(const char *s, size_t len)
 static int
 is_blank(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	return len == 0;
 }
 
@@ -185,7 +140,7 @@ static int
 is_rule(const char *s, size_t len)
 {
 	size_t marks = 0;
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	for (size_t i = 0; i < len;) {
 		size_t n;
 		if (s[i] != '\0' && strchr("-_=*~", s[i]) != NULL) {
@@ -195,7 +150,7 @@ is_rule(const char *s, size_t len)
 			   prefix(s + i, len - i, "\xe2\x94\x80") > 0) {
 			marks++;
 			i += 3;
-		} else if ((n = ws_len(s + i, len - i)) > 0) {
+		} else if ((n = str_ws_len(s + i, len - i)) > 0) {
 			i += n;
 		} else {
 			return 0;
@@ -209,11 +164,11 @@ static int
 dashed_phrase(const char *s, size_t len, const char *const *phrases, size_t n_phrases)
 {
 	size_t lead = 0;
-	trim(&s, &len);
-	while (len > 0 && (*s == '-' || *s == '_' || *s == '=' || *s == '*' || ws_len(s, len) > 0)) {
+	str_ws_trim(&s, &len);
+	while (len > 0 && (*s == '-' || *s == '_' || *s == '=' || *s == '*' || str_ws_len(s, len) > 0)) {
 		if (*s == '-' || *s == '_' || *s == '=')
 			lead++;
-		size_t w = ws_len(s, len);
+		size_t w = str_ws_len(s, len);
 		s += w > 0 ? w : 1;
 		len -= w > 0 ? w : 1;
 	}
@@ -221,7 +176,7 @@ dashed_phrase(const char *s, size_t len, const char *const *phrases, size_t n_ph
 		return 0;
 	while (len > 0) {
 		char c = s[len - 1];
-		size_t w = ws_len_back(s, len);
+		size_t w = str_ws_len_back(s, len);
 		if (c == '-' || c == '_' || c == '=' || c == '*' || c == ':')
 			len--;
 		else if (w > 0)
@@ -265,7 +220,7 @@ is_forward_marker(const char *s, size_t len)
 {
 	if (dashed_phrase(s, len, forward_phrases, N_ELEMENTS(forward_phrases)))
 		return 1;
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	for (size_t i = 0; i < N_ELEMENTS(forward_starts); i++)
 		if (prefix(s, len, forward_starts[i]) > 0)
 			return 1;
@@ -325,7 +280,7 @@ header_key(const char *s, size_t len)
 {
 	if (len > MARKER_MAX_LEN * 4)
 		return HG_NONE;
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	while (len > 0 && *s == '*') {
 		s++;
 		len--;
@@ -340,7 +295,7 @@ header_key(const char *s, size_t len)
 			p++;
 			rest--;
 		}
-		while ((w = ws_len(p, rest)) > 0) {
+		while ((w = str_ws_len(p, rest)) > 0) {
 			p += w;
 			rest -= w;
 		}
@@ -411,7 +366,7 @@ static const char *const wrote_inner[] = {
 static int
 lead_score(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	for (size_t i = 0; i < N_ELEMENTS(lead_words); i++)
 		if (prefix(s, len, lead_words[i]) > 0)
 			return 2;
@@ -463,7 +418,7 @@ attribution_text(const char *s, size_t len, int relaxed)
 		return 0;
 	const char *body = s;
 	size_t blen = len - c;
-	trim(&body, &blen);
+	str_ws_trim(&body, &blen);
 
 	int digit = 0, at = 0;
 	for (size_t i = 0; i < blen; i++) {
@@ -510,7 +465,7 @@ attribution_text(const char *s, size_t len, int relaxed)
 static int
 ends_sentence(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	return len > 0 && (s[len - 1] == '.' || s[len - 1] == '!' || s[len - 1] == '?');
 }
 
@@ -526,7 +481,7 @@ attribution_at(const struct line *lines, size_t n, size_t i, int relaxed, int de
 			return 0;
 		const char *s = l->s;
 		size_t len = l->len;
-		trim(&s, &len);
+		str_ws_trim(&s, &len);
 		if (len > MARKER_MAX_LEN)
 			return 0;
 		if (blen > 0)
@@ -562,7 +517,7 @@ static int
 is_sig_delimiter(const char *s, size_t len)
 {
 	size_t w;
-	while ((w = ws_len_back(s, len)) > 0)
+	while ((w = str_ws_len_back(s, len)) > 0)
 		len -= w;
 	if (len == 2 && s[0] == '-' && s[1] == '-')
 		return 1;
@@ -596,7 +551,7 @@ static const char *const signoff_suffixes[] = {
 static int
 is_signoff(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	if (len == 0 || len > 80)
 		return 0;
 	size_t p = 0;
@@ -636,7 +591,7 @@ is_signoff(const char *s, size_t len)
 static int
 is_salutation(const char *s, size_t len)
 {
-	trim(&s, &len);
+	str_ws_trim(&s, &len);
 	if (len == 0 || len > 40)
 		return 0;
 	return s[len - 1] == ',' || s[len - 1] == '!' || suffix(s, len, "\xef\xbc\x8c") > 0 ||

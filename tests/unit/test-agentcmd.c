@@ -27,6 +27,9 @@ static const struct {
 	  "priority=high category=deposit queue=vip", "", 0, "Hi\n" },
 	{ "case and white space", "  #Close \xc2\xa0\r\n#PRIORITY   Low\r\nOk\r\n", "close priority=low",
 	  "", 0, "Ok\r\n" },
+	/* the same white space as quote.c (base/util's str_ws_len): a word
+	   joiner U+2060 some editors put before a line is not a word */
+	{ "word joiner before the mark", "\xe2\x81\xa0#close\nOk\n", "close", "", 0, "Ok\n" },
 	{ "full-width mark", "\xef\xbc\x83note\n内部备注\n", "note", "", 1, "内部备注\n" },
 	{ "note with text", "#note checked with finance\nthe rest\n", "note", "", 1,
 	  "checked with finance\nthe rest\n" },

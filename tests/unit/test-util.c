@@ -113,6 +113,51 @@ test_utf8(void)
 }
 
 static void
+test_ws(void)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+	} cases[] = {
+		{ " x", 1 },
+		{ "\tx", 1 },
+		{ "\rx", 1 },
+		{ "\xc2\xa0x", 2 },	  /* NBSP */
+		{ "\xe3\x80\x80x", 3 }, /* ideographic space */
+		{ "\xe2\x80\x8bx", 3 }, /* zero-width space */
+		{ "\xe2\x80\xafx", 3 }, /* narrow NBSP */
+		{ "\xe2\x81\x9fx", 3 }, /* medium mathematical space */
+		{ "\xe2\x81\xa0x", 3 }, /* word joiner */
+		{ "\xef\xbb\xbfx", 3 }, /* BOM */
+		{ "x ", 0 },
+		{ "\xe4\xb8\xad", 0 },	  /* 中 */
+		{ "\xe2\x82\xac", 0 },	  /* euro sign */
+		{ "\xc2", 0 },		  /* truncated NBSP */
+		{ "\xe3\x80", 0 },	  /* truncated ideographic space */
+		{ "", 0 },
+	};
+	test_begin("str_ws_len");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++)
+		test_assert_int(str_ws_len(cases[i].in, strlen(cases[i].in)), cases[i].len);
+	test_begin("str_ws_len_back");
+	test_assert_int(str_ws_len_back("x\xe2\x81\xa0", 4), 3);
+	test_assert_int(str_ws_len_back("x\xc2\xa0", 3), 2);
+	test_assert_int(str_ws_len_back("x ", 2), 1);
+	test_assert_int(str_ws_len_back("\xe4\xb8\xad", 3), 0);
+	test_assert_int(str_ws_len_back("", 0), 0);
+	test_begin("str_ws_trim");
+	const char *s = "\xef\xbb\xbf \xe3\x80\x80#close\xc2\xa0\t\xe2\x81\xa0";
+	size_t len = strlen(s);
+	str_ws_trim(&s, &len);
+	test_assert_int(len, 6);
+	test_assert(strncmp(s, "#close", 6) == 0);
+	const char *blank = " \xc2\xa0 ";
+	len = strlen(blank);
+	str_ws_trim(&blank, &len);
+	test_assert_int(len, 0);
+}
+
+static void
 test_errf(void)
 {
 	test_begin("errf");
@@ -195,6 +240,7 @@ main(void)
 	test_buf();
 	test_str();
 	test_utf8();
+	test_ws();
 	test_errf();
 	return test_exit();
 }
