@@ -34,6 +34,7 @@
 #include "gateway/rules.h"
 #include "gateway/store.h"
 #include "gateway/thread.h"
+#include "parsers/addr.h"
 #include "parsers/autoreply.h"
 #include "parsers/dsn.h"
 #include "parsers/lang.h"
@@ -291,10 +292,11 @@ references_string(const struct mime_message *msg)
 	return buf_steal(&b, NULL);
 }
 
+/* Only a valid addr-spec is ever answered or made a participant. */
 static int
 has_address(const char *address)
 {
-	return address != NULL && *address != '\0';
+	return address != NULL && addr_spec_valid(address);
 }
 
 static int

@@ -1,8 +1,9 @@
 /*
  * mime-header: the top-level header block. Every field decoded (RFC 2047)
- * for msg->headers; the structured fields from libetpan's typed parse
- * (addresses, message ids, the date), with lenient fallbacks
- * for what the typed parse refuses. The date-to-epoch conversion is a few
+ * for msg->headers; addresses from the raw values by addr.c (RFC 5322,
+ * never glued, never decoded first); message ids, the date and the return
+ * path from libetpan's typed parse, with lenient fallbacks for what it
+ * refuses. The date-to-epoch conversion is a few
  * lines of calendar arithmetic (no libc function converts a broken-down
  * time with an arbitrary zone offset without touching TZ).
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parsers/addr.h"
 #include "parsers/mime-int.h"
 
 /* ------------------------------------------------------------------ */
@@ -31,55 +33,66 @@ mime_decode_phrase(const char *s)
 	return d;
 }
 
-static void
-address_set(struct mime_address *a, const char *name, const char *addr)
+/* The entries of the raw address list value into l: a group's name as an
+   entry with address NULL (name "" when it has none), then its members;
+   a malformed element as its recovered address (or its name alone). */
+static size_t
+addresses_parse(struct ctx *ctx, const char *field, const char *value,
+		struct mime_address_list *l)
 {
-	a->name = mime_decode_phrase(name);
-	a->address = addr != NULL ? mime_strip_controls(addr, strlen(addr)) : NULL;
-}
-
-static void
-list_add(struct mime_address_list *l, const char *name, const char *addr, int is_group)
-{
-	l->items = xreallocarray(l->items, l->count + 1, sizeof(*l->items));
-	struct mime_address *a = &l->items[l->count++];
-	address_set(a, name, is_group ? NULL : addr);
-	if (is_group && a->name == NULL)
-		a->name = xstrdup("");
-}
-
-static void
-list_from_mailboxes(struct mime_address_list *l, struct mailimf_mailbox_list *mbl)
-{
-	if (mbl == NULL)
-		return;
-	for (clistiter *it = clist_begin(mbl->mb_list); it != NULL; it = clist_next(it)) {
-		struct mailimf_mailbox *mb = clist_content(it);
-		list_add(l, mb->mb_display_name, mb->mb_addr_spec, 0);
+	struct addr_list al = { NULL, 0 };
+	size_t bad = addr_list_parse(value, strlen(value), &al);
+	if (bad > 0)
+		mime_warn(ctx, "%s: malformed address list, read as mail clients do", field);
+	if (al.count > 0)
+		l->items = xreallocarray(l->items, l->count + al.count, sizeof(*l->items));
+	for (size_t i = 0; i < al.count; i++) {
+		struct mime_address *a = &l->items[l->count++];
+		a->name = mime_decode_phrase(al.items[i].phrase);
+		if (al.items[i].group && a->name == NULL)
+			a->name = xstrdup("");
+		/* canonical specs are valid UTF-8 without controls already */
+		a->address = al.items[i].spec;
+		al.items[i].spec = NULL;
+		a->recovered = al.items[i].recovered;
 	}
+	addr_list_clear(&al);
+	return bad;
 }
 
-/* Groups become an entry with address NULL followed by their members. */
+/* The first mailbox of a mailbox-list field (From, Sender): the first
+   entry with an address, else the first name of a malformed element;
+   recovered when the field was malformed and gave no address. */
 static void
-list_from_addresses(struct mime_address_list *l, struct mailimf_address_list *al)
+mailbox_parse(struct ctx *ctx, const char *field, const char *value, struct mime_address *a)
 {
-	if (al == NULL)
-		return;
-	for (clistiter *it = clist_begin(al->ad_list); it != NULL; it = clist_next(it)) {
-		struct mailimf_address *ad = clist_content(it);
-		if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX && ad->ad_data.ad_mailbox != NULL) {
-			list_add(l, ad->ad_data.ad_mailbox->mb_display_name,
-				 ad->ad_data.ad_mailbox->mb_addr_spec, 0);
-		} else if (ad->ad_type == MAILIMF_ADDRESS_GROUP && ad->ad_data.ad_group != NULL) {
-			list_add(l, ad->ad_data.ad_group->grp_display_name, NULL, 1);
-			list_from_mailboxes(l, ad->ad_data.ad_group->grp_mb_list);
+	struct mime_address_list l = { NULL, 0 };
+	size_t bad = addresses_parse(ctx, field, value, &l);
+	size_t pick = l.count;
+	for (size_t i = 0; i < l.count && pick == l.count; i++)
+		if (l.items[i].address != NULL)
+			pick = i;
+	for (size_t i = 0; i < l.count && pick == l.count; i++)
+		if (l.items[i].name != NULL && l.items[i].recovered)
+			pick = i;
+	for (size_t i = 0; i < l.count; i++) {
+		if (i == pick) {
+			*a = l.items[i];
+			continue;
 		}
+		free(l.items[i].name);
+		free(l.items[i].address);
 	}
+	free(l.items);
+	if (a->address == NULL && bad > 0)
+		a->recovered = 1;
 }
 
 /*
- * Lenient reading of one address that libetpan refused: "<addr>" anywhere
- * (the text before it is the name), else the first word with an '@'.
+ * Lenient reading of a Return-Path that libetpan refused: "<addr>" anywhere
+ * (the text before it is the name), else the first word with an '@'. Only
+ * the robot and null-sender checks read the return path, so it is kept as
+ * written ("MAILER-DAEMON" without a domain included).
  */
 static void
 address_lenient(const char *s, size_t len, char **name_r, char **addr_r)
@@ -114,32 +127,6 @@ address_lenient(const char *s, size_t len, char **name_r, char **addr_r)
 		}
 	}
 	free(v);
-}
-
-static void
-list_lenient(struct mime_address_list *l, const char *value)
-{
-	const char *p = value;
-	while (*p != '\0') {
-		size_t n = strcspn(p, ",");
-		char *name, *addr;
-		address_lenient(p, n, &name, &addr);
-		if (addr != NULL || name != NULL) {
-			l->items = xreallocarray(l->items, l->count + 1, sizeof(*l->items));
-			l->items[l->count].name = name;
-			l->items[l->count].address = addr;
-			l->count++;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-}
-
-static void
-mailbox_lenient(struct mime_address *a, const char *value)
-{
-	address_lenient(value, strlen(value), &a->name, &a->address);
 }
 
 /* Every "<...>" in s (or, with none, every word with an '@'). */
@@ -273,7 +260,11 @@ mime_parse_headers(struct ctx *ctx, const char *raw, size_t len)
 	struct mailimf_fields *opt = NULL, *typed = NULL;
 	size_t idx = 0;
 
-	char *raw_subject = NULL;
+	/* the first of each field, raw: addresses are read before any RFC
+	   2047 decoding, so that an encoded word is never an address */
+	static const char *const raw_names[] = { "Subject", "From", "Sender", "Reply-To", "To",
+						 "Cc" };
+	char *raw_values[N_ELEMENTS(raw_names)] = { NULL };
 	if (mailimf_optional_fields_parse(raw, len, &idx, &opt) == MAILIMF_NO_ERROR) {
 		for (clistiter *it = clist_begin(opt->fld_list); it != NULL; it = clist_next(it)) {
 			struct mailimf_field *f = clist_content(it);
@@ -281,17 +272,26 @@ mime_parse_headers(struct ctx *ctx, const char *raw, size_t len)
 				continue;
 			struct mailimf_optional_field *of = f->fld_data.fld_optional_field;
 			headers_add(ctx, of->fld_name, of->fld_value);
-			if (raw_subject == NULL && strcasecmp(of->fld_name, "Subject") == 0)
-				raw_subject = xstrdup(of->fld_value);
+			for (size_t i = 0; i < N_ELEMENTS(raw_names); i++)
+				if (raw_values[i] == NULL && strcasecmp(of->fld_name, raw_names[i]) == 0)
+					raw_values[i] = xstrdup(of->fld_value);
 		}
 		mailimf_fields_free(opt);
 	}
-	msg->subject = subject_decode(raw_subject);
-	free(raw_subject);
+	msg->subject = subject_decode(raw_values[0]);
+	if (raw_values[1] != NULL)
+		mailbox_parse(ctx, "From", raw_values[1], &msg->from);
+	if (raw_values[2] != NULL)
+		mailbox_parse(ctx, "Sender", raw_values[2], &msg->sender);
+	struct mime_address_list *lists[] = { &msg->reply_to, &msg->to, &msg->cc };
+	for (size_t i = 0; i < N_ELEMENTS(lists); i++)
+		if (raw_values[i + 3] != NULL)
+			addresses_parse(ctx, raw_names[i + 3], raw_values[i + 3], lists[i]);
+	for (size_t i = 0; i < N_ELEMENTS(raw_names); i++)
+		free(raw_values[i]);
 	const char *lang = mime_header_get(msg, "Content-Language");
 	msg->content_language = lang != NULL && *lang != '\0' ? xstrdup(lang) : NULL;
 
-	int have_from = 0, have_sender = 0, have_reply_to = 0, have_to = 0, have_cc = 0;
 	int have_msgid = 0, have_irt = 0, have_refs = 0, have_date = 0, have_rp = 0;
 	idx = 0;
 	if (mailimf_envelope_and_optional_fields_parse(raw, len, &idx, &typed) != MAILIMF_NO_ERROR)
@@ -300,32 +300,6 @@ mime_parse_headers(struct ctx *ctx, const char *raw, size_t len)
 	     it = clist_next(it)) {
 		struct mailimf_field *f = clist_content(it);
 		switch (f->fld_type) {
-		case MAILIMF_FIELD_FROM:
-			if (!have_from++ && f->fld_data.fld_from->frm_mb_list != NULL) {
-				clist *l = f->fld_data.fld_from->frm_mb_list->mb_list;
-				struct mailimf_mailbox *mb =
-					clist_begin(l) != NULL ? clist_content(clist_begin(l)) : NULL;
-				if (mb != NULL)
-					address_set(&msg->from, mb->mb_display_name, mb->mb_addr_spec);
-			}
-			break;
-		case MAILIMF_FIELD_SENDER:
-			if (!have_sender++ && f->fld_data.fld_sender->snd_mb != NULL)
-				address_set(&msg->sender, f->fld_data.fld_sender->snd_mb->mb_display_name,
-					    f->fld_data.fld_sender->snd_mb->mb_addr_spec);
-			break;
-		case MAILIMF_FIELD_REPLY_TO:
-			if (!have_reply_to++)
-				list_from_addresses(&msg->reply_to, f->fld_data.fld_reply_to->rt_addr_list);
-			break;
-		case MAILIMF_FIELD_TO:
-			if (!have_to++)
-				list_from_addresses(&msg->to, f->fld_data.fld_to->to_addr_list);
-			break;
-		case MAILIMF_FIELD_CC:
-			if (!have_cc++)
-				list_from_addresses(&msg->cc, f->fld_data.fld_cc->cc_addr_list);
-			break;
 		case MAILIMF_FIELD_MESSAGE_ID:
 			if (!have_msgid++)
 				msg->message_id = mime_msgid_clean(f->fld_data.fld_message_id->mid_value);
@@ -374,22 +348,7 @@ mime_parse_headers(struct ctx *ctx, const char *raw, size_t len)
 	   from the raw values. */
 	for (size_t i = 0; i < msg->n_headers; i++) {
 		const char *n = msg->headers[i].name, *v = msg->headers[i].value;
-		if (!have_from && strcasecmp(n, "From") == 0) {
-			have_from = 1;
-			mailbox_lenient(&msg->from, v);
-		} else if (!have_sender && strcasecmp(n, "Sender") == 0) {
-			have_sender = 1;
-			mailbox_lenient(&msg->sender, v);
-		} else if (!have_reply_to && strcasecmp(n, "Reply-To") == 0) {
-			have_reply_to = 1;
-			list_lenient(&msg->reply_to, v);
-		} else if (!have_to && strcasecmp(n, "To") == 0) {
-			have_to = 1;
-			list_lenient(&msg->to, v);
-		} else if (!have_cc && strcasecmp(n, "Cc") == 0) {
-			have_cc = 1;
-			list_lenient(&msg->cc, v);
-		} else if (!have_msgid && strcasecmp(n, "Message-ID") == 0) {
+		if (!have_msgid && strcasecmp(n, "Message-ID") == 0) {
 			have_msgid = 1;
 			char **ids = NULL;
 			size_t n_ids = 0;

@@ -33,9 +33,25 @@ struct mime_limits {
 /* The defaults documented in deskgate.conf(5). */
 void mime_limits_default(struct mime_limits *limits);
 
+/* Addresses are read as RFC 5322 says (parsers/addr.h): comments are
+   removed, a quoted local part is part of the address, a display name or
+   an encoded word is never an address, and a malformed field is never
+   glued into one address: the first valid addr-spec in it is taken, as
+   mail clients do, or none. So address, when set, is always a valid
+   addr-spec (addr_spec_valid() holds); callers that answer mail need no
+   other check, and must not answer one taken from elsewhere without
+   addr_spec_valid(). */
 struct mime_address {
 	char *name;    /* decoded display name, or NULL */
-	char *address; /* "local@domain" as written (no angle brackets), or NULL for a group */
+	/* "local@domain" in canonical form (no angle brackets; the local part
+	   quoted only when it is not a dot-atom: "<a@b>"@evil.example),
+	   or NULL: a group's name (then name is never NULL), or no valid
+	   address in the field or element */
+	char *address;
+	/* the field or element was malformed ("tim@a.com concierge@a.com",
+	   "Big Bug bb@bug.com"): address is the first valid addr-spec found
+	   in it (or NULL) and msg->warnings says so */
+	int recovered;
 };
 
 struct mime_address_list {

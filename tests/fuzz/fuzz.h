@@ -91,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(thread)                                                                            \
 	X(secrets)                                                                           \
 	X(csv)                                                                               \
-	X(amount)
+	X(amount)                                                                            \
+	X(addr)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

@@ -331,6 +331,49 @@ check_groups(const struct mime_message *m)
 	test_assert_str(m->reply_to.items[0].address, "reply@x.test");
 }
 
+/* Issue 10.9/10.10: the quoted local part is part of the address, and a
+   malformed field is never glued into one address. */
+static void
+check_addresses_rfc5322(const struct mime_message *m)
+{
+	test_assert_str(m->from.address, "\"<agent@example.test>\"@evil.example");
+	test_assert(m->from.name == NULL);
+	test_assert_int(m->from.recovered, 0);
+	test_assert_int(m->to.count, 2);
+	test_assert_str(m->to.items[0].address, "tim@a.com");
+	test_assert_int(m->to.items[0].recovered, 1);
+	test_assert_str(m->to.items[1].address, "li.wei@example.com");
+	test_assert_str(m->to.items[1].name, "Li Wei");
+	test_assert_int(m->to.items[1].recovered, 0);
+	test_assert_int(m->cc.count, 2);
+	test_assert_str(m->cc.items[0].name, "Big Bug");
+	test_assert_str(m->cc.items[0].address, "bb@bug.com");
+	test_assert_str(m->cc.items[1].address, "john.doe@example.com");
+	test_assert(m->cc.items[1].name == NULL); /* comments are not names */
+	test_assert_int(m->reply_to.count, 1);
+	test_assert_str(m->reply_to.items[0].name, "agent@example.test");
+	test_assert_str(m->reply_to.items[0].address, "x@evil.example");
+	test_assert_str(m->sender.address, "\"john doe\"@example.com");
+	test_assert(has_warning(m, "To: malformed address list"));
+	test_assert(has_warning(m, "Cc: malformed address list"));
+}
+
+static void
+check_from_glued(const struct mime_message *m)
+{
+	test_assert_str(m->from.name, "Big Bug");
+	test_assert_str(m->from.address, "bb@bug.com");
+	test_assert_int(m->from.recovered, 1);
+	test_assert(has_warning(m, "From: malformed"));
+}
+
+static void
+check_from_none(const struct mime_message *m)
+{
+	test_assert(m->from.address == NULL);
+	test_assert_int(m->from.recovered, 1);
+}
+
 static void
 check_junk_headers(const struct mime_message *m)
 {
@@ -697,6 +740,20 @@ static const struct mime_case cases[] = {
 	  "To: Team: a@x.test, Bee <c@x.test>;" CRLF "Cc: undisclosed-recipients:;" CRLF
 	  "Reply-To: <reply@x.test>" CRLF CRLF "x" CRLF,
 	  NULL, 0, NULL, check_groups },
+	{ "addresses as RFC 5322 reads them",
+	  "From: \"<agent@example.test>\"@evil.example" CRLF
+	  "Sender: \"john doe\"@example.com" CRLF
+	  "To: tim@a.com concierge@a.com, Li Wei <li.wei@example.com>" CRLF
+	  "Cc: Big Bug bb@bug.com, john (Johnny) . doe @ example . com (John Doe)" CRLF
+	  "Reply-To: =?utf-8?q?agent=40example.test?= <x@evil.example>" CRLF
+	  "Subject: spoof" CRLF CRLF "x" CRLF,
+	  NULL, 0, NULL, check_addresses_rfc5322 },
+	{ "From without brackets around the address",
+	  "From: Big Bug bb@bug.com" CRLF "Subject: x" CRLF CRLF "x" CRLF, NULL, 0, NULL,
+	  check_from_glued },
+	{ "From glued into one word",
+	  "From: tim@a.comconcierge@a.com" CRLF "Subject: x" CRLF CRLF "x" CRLF, NULL, 0, NULL,
+	  check_from_none },
 	{ "junk in structured headers",
 	  "From: Bob bob@x.test (((" CRLF "Subject: junk" CRLF "Date: yesterday at noon" CRLF
 	  "Message-ID: no-brackets@x.test" CRLF "References: <a@x.test> junk <b@x.test" CRLF
