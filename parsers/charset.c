@@ -44,8 +44,6 @@
 
 /* Longest label looked up in the table or handed to iconv_open(). */
 #define LABEL_MAX 40
-/* At most this many iconv names learnt from unlisted labels are kept. */
-#define INTERN_MAX 256
 
 /*
  * Label table. Compared case-insensitively, ignoring '-', '_' and ' ', so
@@ -69,7 +67,8 @@ static const struct charset_label {
 	{ "utf-7", "UTF-7" },
 	{ "unicode-1-1-utf-7", "UTF-7" },
 	{ "csunicode11utf7", "UTF-7" },
-	/* RFC 2781: UTF-16 honours a BOM and is big-endian without one. */
+	/* UTF-16 and UTF-32 honour a BOM; without one the byte order is read
+	   from the bytes (unicode_byte_order()). */
 	{ "utf-16", "UTF-16" },
 	{ "utf-16be", "UTF-16BE" },
 	{ "utf-16le", "UTF-16LE" },
@@ -346,32 +345,49 @@ label_clean(const char *label, char *clean)
 	return 0;
 }
 
-/* iconv names learnt from labels outside the table; kept for the life of
-   the process so that the returned names are static storage. Bounded by
-   what iconv accepts and by INTERN_MAX. */
-static char *interned[INTERN_MAX];
-static size_t interned_count;
+/*
+ * Charsets glibc decodes that the label table leaves out (DOS and IBM code
+ * pages, Vietnamese, Armenian, Georgian, the rarer CJK forms): a fixed
+ * table, so that no message can make the process keep names it sent (the
+ * old table learnt up to 256 names for the life of the process; one
+ * hostile message could fill it and leave every later message's unlisted
+ * labels to detection). A name is used only when iconv_open() accepts it.
+ */
+static const struct charset_label charset_extras[] = {
+	{ "cp437", "CP437" }, { "cp737", "CP737" }, { "cp775", "CP775" }, { "cp850", "CP850" },
+	{ "cp852", "CP852" }, { "cp855", "CP855" }, { "cp857", "CP857" }, { "cp858", "CP858" },
+	{ "cp860", "CP860" }, { "cp861", "CP861" }, { "cp862", "CP862" }, { "cp863", "CP863" },
+	{ "cp864", "CP864" }, { "cp865", "CP865" }, { "cp869", "CP869" }, { "cp922", "CP922" },
+	{ "cp1046", "CP1046" }, { "cp1124", "CP1124" }, { "cp1125", "CP1125" },
+	{ "cp1129", "CP1129" }, { "cp1133", "CP1133" }, { "cp1161", "CP1161" },
+	{ "cp1162", "CP1162" }, { "cp1163", "CP1163" }, { "ibm037", "IBM037" },
+	{ "ibm273", "IBM273" }, { "ibm437", "IBM437" }, { "ibm500", "IBM500" },
+	{ "ibm850", "IBM850" }, { "ibm852", "IBM852" }, { "ibm855", "IBM855" },
+	{ "ibm865", "IBM865" }, { "ibm1047", "IBM1047" },
+	{ "iso-2022-cn", "ISO-2022-CN" }, { "iso-2022-cn-ext", "ISO-2022-CN-EXT" },
+	{ "johab", "JOHAB" }, { "euc-tw", "EUC-TW" }, { "tcvn5712-1", "TCVN5712-1" },
+	{ "viscii", "VISCII" }, { "armscii-8", "ARMSCII-8" }, { "georgian-ps", "GEORGIAN-PS" },
+	{ "georgian-academy", "GEORGIAN-ACADEMY" }, { "koi8-t", "KOI8-T" },
+	{ "koi8-ru", "KOI8-RU" }, { "pt154", "PT154" }, { "rk1048", "RK1048" },
+	{ "iso-8859-11", "ISO-8859-11" }, { "hp-roman8", "HP-ROMAN8" },
+	{ "euc-jisx0213", "EUC-JISX0213" }, { "shift_jisx0213", "SHIFT_JISX0213" },
+	{ "euc-jp-ms", "EUC-JP-MS" }, { "mac-uk", "MAC-UK" }, { "mac-sami", "MAC-SAMI" },
+	{ "mac-is", "MAC-IS" }, { "mac-centraleurope", "MAC-CENTRALEUROPE" }, { "mik", "MIK" },
+};
 
 static const char *
-iconv_probe(const char *name)
+iconv_probe(const char *clean)
 {
-	for (size_t i = 0; i < interned_count; i++) {
-		if (strcasecmp(interned[i], name) == 0)
-			return interned[i];
+	for (size_t i = 0; i < N_ELEMENTS(charset_extras); i++) {
+		if (!label_equal(clean, charset_extras[i].label))
+			continue;
+		iconv_t cd = iconv_open("UTF-8", charset_extras[i].name);
+		if (cd == (iconv_t)-1)
+			return NULL;
+		iconv_close(cd);
+		return charset_extras[i].name;
 	}
-	if (interned_count == INTERN_MAX)
-		return NULL;
-	iconv_t cd = iconv_open("UTF-8", name);
-	if (cd == (iconv_t)-1)
-		return NULL;
-	iconv_close(cd);
-	char *copy = xstrdup(name);
-	for (char *p = copy; *p != '\0'; p++) {
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	}
-	interned[interned_count++] = copy;
-	return copy;
+	return NULL;
 }
 
 /* Labels that no table or iconv knows but that name a well-known family
@@ -956,21 +972,56 @@ convert_cp949(const unsigned char *in, size_t len, struct sink *s, const char **
 	return ret;
 }
 
-/* glibc reads UTF-16/32 without a BOM in the host's byte order; WHATWG
-   (and so Thunderbird) reads little-endian, which is also what Windows
-   writes. A BOM decides when there is one (glibc then drops it). */
+/* glibc reads UTF-16/32 without a BOM in the host's byte order. A BOM
+   decides when there is one (glibc then drops it). Without one, the byte
+   order is where the zero bytes stand (ASCII text in UTF-16BE has them
+   at even offsets, a code point in UTF-32BE always starts with one):
+   Java and RFC 2781 write big-endian, Windows and .NET little-endian
+   (WHATWG's default, and ours when the bytes do not tell). */
 static const char *
 unicode_byte_order(const char *cs, const unsigned char *in, size_t len)
 {
+	size_t be = 0, le = 0;
 	if (strcmp(cs, "UTF-16") == 0) {
 		if (len >= 2 && ((in[0] == 0xfe && in[1] == 0xff) || (in[0] == 0xff && in[1] == 0xfe)))
 			return cs;
-		return "UTF-16LE";
+		for (size_t i = 0; i + 1 < len; i += 2) {
+			be += in[i] == 0 && in[i + 1] != 0;
+			le += in[i] != 0 && in[i + 1] == 0;
+		}
+		return be > le ? "UTF-16BE" : "UTF-16LE";
 	}
 	if (len >= 4 && ((in[0] == 0 && in[1] == 0 && in[2] == 0xfe && in[3] == 0xff) ||
 			 (in[0] == 0xff && in[1] == 0xfe && in[2] == 0 && in[3] == 0)))
 		return cs;
-	return "UTF-32LE";
+	for (size_t i = 0; i + 3 < len; i += 4) {
+		be += in[i] == 0 && in[i + 3] != 0;
+		le += in[i] != 0 && in[i + 3] == 0;
+	}
+	return be > le ? "UTF-32BE" : "UTF-32LE";
+}
+
+/* The length of a byte order mark that in starts with when it matches the
+   explicit byte order of cs (UTF-16LE...), else 0: glibc would keep it as
+   U+FEFF, a character nobody wrote. */
+static size_t
+unicode_bom_len(const char *cs, const unsigned char *in, size_t len)
+{
+	static const struct {
+		const char *name;
+		const char *bom;
+		size_t len;
+	} boms[] = {
+		{ "UTF-16BE", "\xfe\xff", 2 },
+		{ "UTF-16LE", "\xff\xfe", 2 },
+		{ "UTF-32BE", "\0\0\xfe\xff", 4 },
+		{ "UTF-32LE", "\xff\xfe\0\0", 4 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(boms); i++)
+		if (strcmp(cs, boms[i].name) == 0 && len >= boms[i].len &&
+		    memcmp(in, boms[i].bom, boms[i].len) == 0)
+			return boms[i].len;
+	return 0;
 }
 
 /* Labels that promise 7-bit text: 8-bit bytes under them are usually
@@ -1020,6 +1071,184 @@ label_for_error(const char *label)
 	return errf("%s", safe);
 }
 
+/* Decode in[0..len) as cs into a fresh sink of at most max_out bytes;
+   -1 with *error_r when it does not fit (or a codec is missing). */
+static int
+convert_as(const char *cs, const unsigned char *in, size_t len, size_t max_out, struct sink *s,
+	   const char **error_r)
+{
+	int ret;
+	buf_init(&s->b, max_out);
+	s->lossy = 0;
+	s->overflow = 0;
+	if (strcmp(cs, CS_UTF8) == 0) {
+		ret = convert_utf8(in, len, s);
+		if (ret < 0)
+			*error_r = errf("decoded text exceeds %zu bytes", max_out);
+	} else if (strcmp(cs, CS_HZ) == 0) {
+		ret = convert_hz(in, len, s, error_r);
+	} else if (strcmp(cs, CS_ISO2022JP) == 0) {
+		ret = convert_iso2022jp(in, len, s, error_r);
+	} else if (strcmp(cs, CS_CP949) == 0) {
+		ret = convert_cp949(in, len, s, error_r);
+	} else if (strcmp(cs, "UTF-16") == 0 || strcmp(cs, "UTF-32") == 0) {
+		ret = convert_with(unicode_byte_order(cs, in, len), in, len, s, error_r);
+	} else if (unicode_bom_len(cs, in, len) > 0) {
+		size_t bom = unicode_bom_len(cs, in, len);
+		ret = convert_with(cs, in + bom, len - bom, s, error_r);
+	} else {
+		ret = convert_with(cs, in, len, s, error_r);
+	}
+	if (ret == 0 && !utf8_valid(s->b.data != NULL ? s->b.data : (const unsigned char *)"", s->b.len)) {
+		/* iconv only writes valid UTF-8; never hand out anything else. */
+		struct sink again;
+		buf_init(&again.b, max_out);
+		again.lossy = again.overflow = 0;
+		ret = convert_utf8(s->b.data, s->b.len, &again);
+		buf_free(&s->b);
+		s->b = again.b;
+		s->lossy = 1;
+		if (ret < 0)
+			*error_r = errf("decoded text exceeds %zu bytes", max_out);
+	}
+	if (ret < 0)
+		buf_free(&s->b);
+	return ret;
+}
+
+/* Multi-byte characters in in[0..len), valid ones only. */
+static size_t
+utf8_multibyte_count(const unsigned char *in, size_t len)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_char_len(in + i, len - i);
+		count += n > 1;
+		i += n > 0 ? n : 1;
+	}
+	return count;
+}
+
+static int
+is_ascii_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * Text under a UTF-8 label that is Windows-1252 ("Envoy\xe9 de mon
+ * iPhone"): not one valid multi-byte UTF-8 character, every byte that
+ * breaks UTF-8 is a character of Windows-1252 (not 0xFE/0xFF, which no
+ * Western text has), and one of them ends or continues a word (an ASCII
+ * letter before it, something after it). A few broken bytes in real
+ * UTF-8, a sequence cut at the end or binary junk stay UTF-8 with U+FFFD.
+ */
+static int
+broken_utf8_is_cp1252(const unsigned char *in, size_t len)
+{
+	int word = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_char_len(in + i, len - i);
+		if (n > 1)
+			return 0;
+		if (n == 1) {
+			i++;
+			continue;
+		}
+		unsigned char c = in[i];
+		if (c < 0x80 || c > 0xfd || c == 0x81 || c == 0x8d || c == 0x8f || c == 0x90 ||
+		    c == 0x9d)
+			return 0;
+		if (i > 0 && is_ascii_letter(in[i - 1]) && i + 1 < len)
+			word = 1;
+		i++;
+	}
+	return word;
+}
+
+/*
+ * Text under a Western single-byte label (Latin-1, Windows-1252,
+ * ISO-8859-x) that reads as another charset: Western text has its 8-bit
+ * letters one or two at a time between ASCII letters, text in a
+ * multi-byte charset (GB2312, Big5, Shift_JIS, UTF-8) or a Cyrillic or
+ * Greek one has long runs of them. At least 8 bytes with the high bit,
+ * four in five of them in runs of four or more.
+ */
+static int
+single_byte_implausible(const char *cs, const unsigned char *in, size_t len)
+{
+	if (strcmp(cs, CS_WIN1252) != 0 && strncmp(cs, "ISO-8859-", 9) != 0)
+		return 0;
+	size_t high = 0, in_runs = 0;
+	for (size_t i = 0; i < len;) {
+		size_t run = 0;
+		while (i + run < len && in[i + run] >= 0x80)
+			run++;
+		if (run == 0) {
+			i++;
+			continue;
+		}
+		high += run;
+		if (run >= 4)
+			in_runs += run;
+		i += run;
+	}
+	return high >= 8 && in_runs * 5 >= high * 4;
+}
+
+/* Latin-script single-byte charsets: what uchardet names for short or
+   ambiguous text, so never a better reading of text declared otherwise. */
+static int
+is_western(const char *cs)
+{
+	static const char *const names[] = {
+		CS_WIN1252,	 "WINDOWS-1250", "WINDOWS-1254", "WINDOWS-1257",
+		"MAC-CENTRALEUROPE", "MACINTOSH", "ISO-8859-1", "ISO-8859-2",
+		"ISO-8859-3",	 "ISO-8859-4",	 "ISO-8859-9",	 "ISO-8859-10",
+		"ISO-8859-13",	 "ISO-8859-14",	 "ISO-8859-15",	 "ISO-8859-16",
+	};
+	for (size_t i = 0; i < N_ELEMENTS(names); i++)
+		if (strcmp(cs, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * When the bytes do not fit the declared charset cs, what mail clients
+ * would read them as, or NULL to keep cs (with U+FFFD where they break):
+ * - UTF-8 when they are valid UTF-8 (a GB2312 or Latin-1 label on UTF-8);
+ * - what uchardet detects from at least eight 8-bit bytes, when it is not
+ *   a Western single-byte charset and the bytes decode in it without one
+ *   error (an ISO-8859-1 label on GB2312, a UTF-8 label on Big5);
+ * - under a UTF-8 label, Windows-1252 when the bytes are that.
+ */
+static const char *
+fallback_charset(const char *cs, const unsigned char *in, size_t len)
+{
+	if (strcmp(cs, CS_UTF8) != 0 && utf8_valid(in, len) && !has_iso2022_escape(in, len))
+		return CS_UTF8;
+	/* uchardet needs something to go on: a guess from fewer than eight
+	   8-bit bytes is noise */
+	size_t high = 0;
+	for (size_t i = 0; i < len; i++)
+		high += in[i] >= 0x80;
+	const char *guess = high >= 8 ? charset_detect(in, len) : NULL;
+	if (guess != NULL && strcmp(guess, cs) != 0 && strcmp(guess, CS_UTF8) != 0 &&
+	    !is_western(guess)) {
+		struct sink t;
+		const char *ignored;
+		if (convert_as(guess, in, len, len * 4 + 64, &t, &ignored) == 0) {
+			int clean = !t.lossy;
+			buf_free(&t.b);
+			if (clean)
+				return guess;
+		}
+	}
+	if (strcmp(cs, CS_UTF8) == 0 && broken_utf8_is_cp1252(in, len))
+		return CS_WIN1252;
+	return NULL;
+}
+
 int
 charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t max_out,
 		char **out_r, size_t *out_len_r, int *lossy_r,
@@ -1044,59 +1273,45 @@ charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t m
 		if (*p == '\0')
 			label = NULL;
 	}
-	if (label != NULL) {
-		cs = charset_resolve(label);
-		if (cs != NULL && label_is_ascii(label) && has_8bit(in, len) && utf8_valid(in, len))
+	int declared = 0;
+	if (label != NULL && (cs = charset_resolve(label)) != NULL) {
+		declared = 1;
+		/* 8-bit bytes under an ASCII label, and text with several
+		   multi-byte characters that is all valid UTF-8 under any other
+		   (GB2312, Latin-1), are UTF-8 from a client that did not say
+		   so: no text in those charsets is valid UTF-8 by chance */
+		if (has_8bit(in, len) && strncmp(cs, "UTF-", 4) != 0 && utf8_valid(in, len) &&
+		    (label_is_ascii(label) || utf8_multibyte_count(in, len) >= 4))
 			cs = CS_UTF8;
-		if (cs == NULL)
-			cs = charset_detect(in, len);
-		if (cs == NULL) {
-			*error_r = errf("unknown charset %s", label_for_error(label));
-			return -1;
-		}
 	} else if (utf8_valid(in, len) && !has_iso2022_escape(in, len)) {
+		/* no label, or one nobody knows (X-UNKNOWN): strict UTF-8 first,
+		   statistics only for what is not UTF-8 */
 		cs = CS_UTF8;
 	} else {
 		cs = charset_detect(in, len);
+		if (cs == NULL && label != NULL) {
+			*error_r = errf("unknown charset %s", label_for_error(label));
+			return -1;
+		}
 		/* Nothing better: keep the valid UTF-8, replace the rest. */
 		if (cs == NULL)
 			cs = CS_UTF8;
 	}
 
-	buf_init(&s.b, max_out);
-	s.lossy = 0;
-	s.overflow = 0;
-	if (strcmp(cs, CS_UTF8) == 0) {
-		ret = convert_utf8(in, len, &s);
-		if (ret < 0)
-			*error_r = errf("decoded text exceeds %zu bytes", max_out);
-	} else if (strcmp(cs, CS_HZ) == 0) {
-		ret = convert_hz(in, len, &s, error_r);
-	} else if (strcmp(cs, CS_ISO2022JP) == 0) {
-		ret = convert_iso2022jp(in, len, &s, error_r);
-	} else if (strcmp(cs, CS_CP949) == 0) {
-		ret = convert_cp949(in, len, &s, error_r);
-	} else if (strcmp(cs, "UTF-16") == 0 || strcmp(cs, "UTF-32") == 0) {
-		ret = convert_with(unicode_byte_order(cs, in, len), in, len, &s, error_r);
-	} else {
-		ret = convert_with(cs, in, len, &s, error_r);
+	ret = convert_as(cs, in, len, max_out, &s, error_r);
+	if (ret == 0 && declared && has_8bit(in, len) &&
+	    (s.lossy || single_byte_implausible(cs, in, len))) {
+		const char *alt = fallback_charset(cs, in, len);
+		struct sink t;
+		const char *ignored;
+		if (alt != NULL && convert_as(alt, in, len, max_out, &t, &ignored) == 0) {
+			buf_free(&s.b);
+			s = t;
+			cs = alt;
+		}
 	}
-	if (ret == 0 && !utf8_valid(s.b.data != NULL ? s.b.data : (const unsigned char *)"", s.b.len)) {
-		/* iconv only writes valid UTF-8; never hand out anything else. */
-		struct sink again;
-		buf_init(&again.b, max_out);
-		again.lossy = again.overflow = 0;
-		ret = convert_utf8(s.b.data, s.b.len, &again);
-		buf_free(&s.b);
-		s.b = again.b;
-		s.lossy = 1;
-		if (ret < 0)
-			*error_r = errf("decoded text exceeds %zu bytes", max_out);
-	}
-	if (ret < 0) {
-		buf_free(&s.b);
+	if (ret < 0)
 		return -1;
-	}
 	*out_r = buf_steal(&s.b, out_len_r);
 	*lossy_r = s.lossy;
 	if (charset_used_r != NULL)

@@ -19,7 +19,9 @@
 
 /* The iconv name to use for a MIME charset label (case-insensitive, quotes
    and white space ignored), or NULL when no decoder is known. "utf-8"
-   returns "UTF-8". */
+   returns "UTF-8". Names come from fixed tables (static storage): no
+   label, however many a message carries, changes what later labels
+   resolve to. */
 const char *charset_resolve(const char *label);
 
 /* uchardet's guess for 8-bit text, as an iconv name, or NULL. Pure ASCII
@@ -27,15 +29,24 @@ const char *charset_resolve(const char *label);
 const char *charset_detect(const unsigned char *in, size_t len);
 
 /* Convert in[0..len) to UTF-8.
-   label: the declared charset, or NULL when none was declared. An unknown
-   label, or no label on text that is not valid UTF-8, falls back to
-   detection.
-   Invalid byte sequences are replaced with U+FFFD and *lossy_r is set to 1
-   (0 otherwise); the output is always valid UTF-8 with no NUL bytes.
-   Returns 0 and *out_r (NUL-terminated, caller frees) / *out_len_r, or -1
-   with *error_r when the output would exceed max_out bytes or the text is
-   in an unknown charset that detection cannot identify. *charset_used_r
-   (may be NULL) receives the iconv name used (static storage). */
+   label: the declared charset, or NULL when none was declared. Text
+   without a label, or under one nobody knows (X-UNKNOWN), is read as
+   UTF-8 when it is valid UTF-8 and detected otherwise. Text that does not
+   fit its label is read the way mail clients read it: several multi-byte
+   UTF-8 characters and nothing invalid is UTF-8 whatever the label says;
+   bytes invalid in the declared charset (or, under a Western single-byte
+   label, long runs of 8-bit bytes) are read as what uchardet detects when
+   that is not a Western single-byte charset and decodes them without an
+   error; a broken UTF-8 that is Windows-1252 is Windows-1252. Otherwise
+   the declared charset stays, invalid byte sequences become U+FFFD and
+   *lossy_r is set to 1 (0 otherwise). *charset_used_r (may be NULL)
+   receives the name used (static storage): the caller warns when it is
+   not charset_resolve(label). UTF-16/32 honour a BOM and read the byte
+   order from the zero bytes without one.
+   The output is always valid UTF-8 with no NUL bytes. Returns 0 and
+   *out_r (NUL-terminated, caller frees) / *out_len_r, or -1 with *error_r
+   when the output would exceed max_out bytes or the text is in an unknown
+   charset that is neither UTF-8 nor detected. */
 int charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t max_out,
 		    char **out_r, size_t *out_len_r, int *lossy_r,
 		    const char **charset_used_r, const char **error_r);

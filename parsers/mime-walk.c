@@ -185,12 +185,16 @@ leaf_to_utf8(struct ctx *ctx, const struct leaf *l, char **out_r, size_t *len_r,
 	if (charset_to_utf8(pi->charset, l->data, l->size, max_out, &out, &len, &lossy, &used,
 			    error_r) < 0)
 		return -1;
-	if (pi->charset != NULL && charset_resolve(pi->charset) == NULL)
-		mime_warn(ctx, "part %zu: charset %s unknown, detected %s", l->part + 1, pi->charset,
-		     used != NULL ? used : "?");
+	const char *declared = pi->charset != NULL ? charset_resolve(pi->charset) : NULL;
+	if (pi->charset != NULL && declared == NULL)
+		mime_warn(ctx, "part %zu: charset %s unknown, read as %s", l->part + 1, pi->charset,
+			  used != NULL ? used : "?");
+	else if (declared != NULL && used != NULL && strcmp(declared, used) != 0)
+		mime_warn(ctx, "part %zu: text does not fit the declared charset %s, read as %s",
+			  l->part + 1, pi->charset, used);
 	if (lossy)
 		mime_warn(ctx, "part %zu: bytes invalid in %s replaced", l->part + 1,
-		     used != NULL ? used : pi->charset != NULL ? pi->charset : "the detected charset");
+			  used != NULL ? used : pi->charset != NULL ? pi->charset : "the detected charset");
 	*out_r = text_normalize(out, len, len_r);
 	free(out);
 	return 0;

@@ -136,7 +136,7 @@ struct mime_message {
 	size_t n_parts;
 
 	/* Non-fatal findings, human readable ("part 3: invalid base64",
-	   "charset x-foo unknown, detected GB18030"). */
+	   "part 1: charset x-foo unknown, read as GB18030"). */
 	char **warnings;
 	size_t n_warnings;
 };

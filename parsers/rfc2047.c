@@ -316,10 +316,24 @@ emit_raw(struct decoder *d, size_t start, size_t end)
 	free(s);
 }
 
+/* A UTF-16/32 word that starts with a byte order mark (Java writes one in
+   every word): it starts a run of its own, or the mark would be read as
+   U+FEFF in the middle of the joined bytes. */
+static int
+word_has_bom(const struct word *w)
+{
+	const unsigned char *b = w->bytes.data;
+	size_t n = w->bytes.len;
+	if (b == NULL || (strncasecmp(w->key, "UTF-16", 6) != 0 && strncasecmp(w->key, "UTF-32", 6) != 0))
+		return 0;
+	return (n >= 2 && ((b[0] == 0xfe && b[1] == 0xff) || (b[0] == 0xff && b[1] == 0xfe))) ||
+	       (n >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xfe && b[3] == 0xff);
+}
+
 static void
 emit_word(struct decoder *d, struct word *w)
 {
-	if (d->in_run && strcasecmp(d->run_key, w->key) != 0)
+	if (d->in_run && (strcasecmp(d->run_key, w->key) != 0 || word_has_bom(w)))
 		run_flush(d);
 	if (!d->in_run) {
 		d->in_run = 1;

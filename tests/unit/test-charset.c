@@ -115,6 +115,62 @@ test_resolve(void)
 	}
 }
 
+/* Names no table lists that iconv knows, and every name uchardet gives
+   (fed back as labels), resolve from a fixed table: a label never grows
+   what the process keeps. Before, 256 unlisted labels filled a table
+   that then stayed full, and every later unlisted label went to
+   detection. */
+static void
+test_resolve_fixed(void)
+{
+	static const char *const uchardet_names[] = {
+		"ASCII", "BIG5", "EUC-KR", "EUC-TW", "GB18030", "HZ-GB-2312", "IBM852", "IBM855",
+		"IBM866", "IBM865", "ISO-2022-CN", "ISO-2022-JP", "ISO-2022-KR", "ISO-8859-1",
+		"ISO-8859-10", "ISO-8859-13", "ISO-8859-15", "ISO-8859-16", "ISO-8859-2",
+		"ISO-8859-3", "ISO-8859-4", "ISO-8859-5", "ISO-8859-6", "ISO-8859-7",
+		"ISO-8859-8", "ISO-8859-9", "ISO-8859-11", "KOI8-R", "MAC-CENTRALEUROPE",
+		"MAC-CYRILLIC", "SHIFT_JIS", "TIS-620", "UTF-16BE", "UTF-16LE", "UTF-32",
+		"UTF-8", "VISCII", "WINDOWS-1250", "WINDOWS-1251", "WINDOWS-1252",
+		"WINDOWS-1253", "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258",
+		"EUC-JP", "GEORGIAN-ACADEMY", "GEORGIAN-PS",
+	};
+	test_begin("charset_resolve: uchardet's names");
+	for (size_t i = 0; i < N_ELEMENTS(uchardet_names); i++) {
+		const char *name = charset_resolve(uchardet_names[i]);
+		if (name == NULL)
+			printf("  %s does not resolve\n", uchardet_names[i]);
+		test_assert(name != NULL);
+	}
+	test_begin("charset_resolve: a hostile message's labels change nothing");
+	/* more glibc names than the old table had room for: ibmN, cpN and
+	   iso-ir-N, 300 of which glibc accepts */
+	char label[32];
+	for (int i = 0; i < 2000; i++) {
+		static const char *const forms[] = { "ibm%d", "cp%d", "iso-ir-%d", "x-made-up-%d" };
+		for (size_t f = 0; f < N_ELEMENTS(forms); f++) {
+			snprintf(label, sizeof(label), forms[f], i);
+			(void)charset_resolve(label);
+		}
+	}
+	test_assert(charset_resolve("x-made-up-1") == NULL);
+	/* labels first seen after the flood still resolve */
+	test_assert_str(charset_resolve("armscii-8"), "ARMSCII-8");
+	test_assert_str(charset_resolve("koi8-t"), "KOI8-T");
+	test_assert_str(charset_resolve("cp850"), "CP850");
+	test_assert_str(charset_resolve("IBM437"), "IBM437");
+	test_assert_str(charset_resolve("johab"), "JOHAB");
+	/* the same text decodes the same after the flood */
+	char *out;
+	size_t len;
+	int lossy;
+	const char *used, *error;
+	test_assert_int(charset_to_utf8("cp1125", (const unsigned char *)"\x82", 1, 16, &out, &len,
+					&lossy, &used, &error), 0);
+	test_assert_str(out, "\xd0\x92"); /* CP1125 0x82: CYRILLIC CAPITAL LETTER VE */
+	test_assert_str(used, "CP1125");
+	free(out);
+}
+
 static void
 test_detect(void)
 {
@@ -238,6 +294,42 @@ test_convert(void)
 		{ "utf-16le", "\x00\xd8" "a\0", 4, 100, 0, FFFD "a", 1, "UTF-16LE" },
 		{ "utf-7", "+ZeVnLIqe-", 10, 100, 0, "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", 0, "UTF-7" },
 		{ "utf-32be", "\0\0\0a\0\x11\0\0", 8, 100, 0, "a" FFFD, 1, "UTF-32BE" },
+		/* issue 10.20: valid UTF-8 under an unknown label is UTF-8 (it
+		   was read as MAC-CENTRALEUROPE: "Envoy\xe2\x88\x9a\xc2\xa9") */
+		{ "x-unknown", "Envoy\xc3\xa9 de mon iPhone", 21, 100, 0, "Envoy\xc3\xa9 de mon iPhone", 0,
+		  "UTF-8" },
+		/* bytes invalid in the declared charset: Windows-1252 for a
+		   broken UTF-8 that is Windows-1252, UTF-8 or detection else */
+		{ "utf-8", "Envoy\xe9 de mon iPhone", 20, 100, 0, "Envoy\xc3\xa9 de mon iPhone", 0,
+		  "WINDOWS-1252" },
+		{ "utf-8", "Gr\xfc\xdf" "e, J\xfcrgen", 13, 100, 0, "Gr\xc3\xbc\xc3\x9f" "e, J\xc3\xbcrgen", 0,
+		  "WINDOWS-1252" },
+		{ "iso-8859-1",
+		  "\xce\xd2\xb5\xc4\xb3\xe4\xd6\xb5\xc3\xbb\xd3\xd0\xb5\xbd\xd5\xcb\xa3\xac\xc7\xeb\xb0"
+		  "\xef\xce\xd2\xb2\xe9\xd2\xbb\xcf\xc2\xa1\xa3\xd0\xbb\xd0\xbb\xa3\xa1", 38, 200, 0,
+		  "\xe6\x88\x91\xe7\x9a\x84\xe5\x85\x85\xe5\x80\xbc\xe6\xb2\xa1\xe6\x9c\x89\xe5\x88\xb0"
+		  "\xe8\xb4\xa6\xef\xbc\x8c\xe8\xaf\xb7\xe5\xb8\xae\xe6\x88\x91\xe6\x9f\xa5\xe4\xb8\x80"
+		  "\xe4\xb8\x8b\xe3\x80\x82\xe8\xb0\xa2\xe8\xb0\xa2\xef\xbc\x81", 0, "GB18030" },
+		{ "utf-8",
+		  "\xa7\xda\xaa\xba\xa5\x52\xad\xc8\xa8\x53\xa6\xb3\xa8\xec\xb1\x62\xa1\x41\xbd\xd0\xc0"
+		  "\xb0\xa7\xda\xac\x64\xa4\x40\xa4\x55\xa1\x43\xc1\xc2\xc1\xc2\xa1\x49", 38, 200, 0,
+		  "\xe6\x88\x91\xe7\x9a\x84\xe5\x85\x85\xe5\x80\xbc\xe6\xb2\x92\xe6\x9c\x89\xe5\x88\xb0"
+		  "\xe5\xb8\xb3\xef\xbc\x8c\xe8\xab\x8b\xe5\xb9\xab\xe6\x88\x91\xe6\x9f\xa5\xe4\xb8\x80"
+		  "\xe4\xb8\x8b\xe3\x80\x82\xe8\xac\x9d\xe8\xac\x9d\xef\xbc\x81", 0, "BIG5-HKSCS" },
+		{ "gb2312", "\xe6\x88\x91\xe7\x9a\x84\xe5\x85\x85\xe5\x80\xbc\xe6\xb2\xa1\xe6\x9c\x89\xe5\x88"
+		  "\xb0\xe8\xb4\xa6", 24, 100, 0,
+		  "\xe6\x88\x91\xe7\x9a\x84\xe5\x85\x85\xe5\x80\xbc\xe6\xb2\xa1\xe6\x9c\x89\xe5\x88"
+		  "\xb0\xe8\xb4\xa6", 0, "UTF-8" },
+		{ "iso-8859-1", "Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbcnchen, sch\xc3\xb6n", 28, 100, 0,
+		  "Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbcnchen, sch\xc3\xb6n", 0, "UTF-8" },
+		/* ... but Latin-1 that looks like Latin-1 stays it */
+		{ "iso-8859-1", "Gr\xfc\xdf" "e aus M\xfcnchen, sch\xf6ne Gr\xfc\xdf" "e", 31, 100, 0,
+		  "Gr\xc3\xbc\xc3\x9f" "e aus M\xc3\xbcnchen, sch\xc3\xb6ne Gr\xc3\xbc\xc3\x9f" "e", 0,
+		  "WINDOWS-1252" },
+		/* UTF-16 without a BOM: the byte order from the zero bytes */
+		{ "utf-16", "\0H\0i", 4, 100, 0, "Hi", 0, "UTF-16" },
+		{ "utf-32", "\0\0\0H\0\0\0i", 8, 100, 0, "Hi", 0, "UTF-32" },
+		{ "utf-16le", "\xff\xfeH\0", 4, 100, 0, "H", 0, "UTF-16LE" },
 		/* no label */
 		{ NULL, "plain", 5, 100, 0, "plain", 0, "UTF-8" },
 		{ NULL, "\xe4\xbd\xa0", 3, 100, 0, "\xe4\xbd\xa0", 0, "UTF-8" },
@@ -455,6 +547,7 @@ int
 main(void)
 {
 	test_resolve();
+	test_resolve_fixed();
 	test_detect();
 	test_convert();
 	test_random();

@@ -374,6 +374,22 @@ check_from_none(const struct mime_message *m)
 	test_assert_int(m->from.recovered, 1);
 }
 
+/* Issue 10.20: valid UTF-8 under an unknown label is UTF-8, and text that
+   breaks its declared charset is read as mail clients read it. */
+static void
+check_charset_unknown_utf8(const struct mime_message *m)
+{
+	test_assert_str(m->text, "Envoy\xc3\xa9 de mon iPhone\n");
+	test_assert(has_warning(m, "charset X-UNKNOWN unknown, read as UTF-8"));
+}
+
+static void
+check_charset_broken_utf8(const struct mime_message *m)
+{
+	test_assert_str(m->text, "Envoy\xc3\xa9 de mon iPhone\n");
+	test_assert(has_warning(m, "does not fit the declared charset utf-8, read as WINDOWS-1252"));
+}
+
 static void
 check_junk_headers(const struct mime_message *m)
 {
@@ -748,6 +764,14 @@ static const struct mime_case cases[] = {
 	  "Reply-To: =?utf-8?q?agent=40example.test?= <x@evil.example>" CRLF
 	  "Subject: spoof" CRLF CRLF "x" CRLF,
 	  NULL, 0, NULL, check_addresses_rfc5322 },
+	{ "valid UTF-8 labelled X-UNKNOWN",
+	  "From: a@x.test" CRLF "Subject: x" CRLF "Content-Type: text/plain; charset=X-UNKNOWN" CRLF
+	  "Content-Transfer-Encoding: 8bit" CRLF CRLF "Envoy\xc3\xa9 de mon iPhone" CRLF,
+	  NULL, 0, NULL, check_charset_unknown_utf8 },
+	{ "Windows-1252 labelled UTF-8",
+	  "From: a@x.test" CRLF "Subject: x" CRLF "Content-Type: text/plain; charset=utf-8" CRLF
+	  "Content-Transfer-Encoding: 8bit" CRLF CRLF "Envoy\xe9 de mon iPhone" CRLF,
+	  NULL, 0, NULL, check_charset_broken_utf8 },
 	{ "From without brackets around the address",
 	  "From: Big Bug bb@bug.com" CRLF "Subject: x" CRLF CRLF "x" CRLF, NULL, 0, NULL,
 	  check_from_glued },

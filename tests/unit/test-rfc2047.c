@@ -59,6 +59,24 @@ test_decode(void)
 		{ "=?gb2312?B?xOO6ww==?=", 100, NI HAO },
 		{ "=?ks_c_5601-1987?B?x9Gx2w==?=", 100, "\xed\x95\x9c\xea\xb8\x80" },
 		{ "=?iso-2022-jp?B?GyRCJDMkcxsoQg==?=", 100, "\xe3\x81\x93\xe3\x82\x93" },
+		/* UTF-16 and UTF-32 (issue 10.10): Java writes a BOM in every
+		   word, .NET little-endian without one; RFC 2781 big-endian
+		   without one. The byte order is read from the BOM, else from
+		   where the zero bytes of ASCII text stand. */
+		{ "=?UTF-16?B?/v8ASA==?= =?UTF-16?B?/v8AaQ==?=", 100, "Hi" },
+		{ "=?UTF-16?B?/v9PYFl9?=", 100, NI HAO },
+		{ "=?utf-16?b?AEgAaQ==?=", 100, "Hi" },
+		{ "=?utf-16?b?SABpAA==?=", 100, "Hi" },
+		{ "=?utf-16?b?//5IAGkA?=", 100, "Hi" },
+		{ "=?utf-16?q?=FE=FF=00H=00i?=", 100, "Hi" },
+		{ "=?utf-16be?b?/v8ASA==?=", 100, "H" },
+		{ "=?utf-16le?b?//5IAA==?= =?utf-16le?b?//5pAA==?=", 100, "Hi" },
+		{ "=?utf-16be?b?AEg=?= =?utf-16be?b?AGk=?=", 100, "Hi" },
+		{ "=?utf-32?b?AAD+/wAAAEg=?= =?utf-32?b?AAD+/wAAAGk=?=", 100, "Hi" },
+		{ "=?utf-32?b?AAAASAAAAGk=?=", 100, "Hi" },
+		{ "=?utf-32?b?SAAAAGkAAAA=?=", 100, "Hi" },
+		{ "=?utf-32le?b?//4AAEgAAAA=?=", 100, "H" },
+		{ "Re: =?utf-16?b?/v8AQwBhAGYA6Q==?= ok", 100, "Re: Caf\xc3\xa9 ok" },
 		/* malformed words stay as they are */
 		{ "=?utf-8?q?unterminated", 100, "=?utf-8?q?unterminated" },
 		{ "=?utf-8?B?***?=", 100, "=?utf-8?B?***?=" },
