@@ -1318,3 +1318,19 @@ charset_to_utf8(const char *label, const unsigned char *in, size_t len, size_t m
 		*charset_used_r = cs;
 	return 0;
 }
+
+int
+charset_utf8_repair(const unsigned char *in, size_t len, size_t max_out, char **out_r,
+		    size_t *out_len_r, int *lossy_r, const char **error_r)
+{
+	struct sink s;
+	*out_r = NULL;
+	*out_len_r = 0;
+	*lossy_r = 0;
+	if (convert_as(CS_UTF8, in != NULL ? in : (const unsigned char *)"", len, max_out, &s,
+		       error_r) < 0)
+		return -1;
+	*out_r = buf_steal(&s.b, out_len_r);
+	*lossy_r = s.lossy;
+	return 0;
+}

@@ -51,4 +51,11 @@ int charset_to_utf8(const char *label, const unsigned char *in, size_t len, size
 		    char **out_r, size_t *out_len_r, int *lossy_r,
 		    const char **charset_used_r, const char **error_r);
 
+/* in[0..len) as UTF-8 without any guessing: invalid sequences become
+   U+FFFD (*lossy_r 1), a BOM and NUL bytes go. For text that is ours to
+   clean (a header value being built, text to encode), not for mail. 0 and
+   *out_r (caller frees), or -1 with *error_r when over max_out bytes. */
+int charset_utf8_repair(const unsigned char *in, size_t len, size_t max_out, char **out_r,
+			size_t *out_len_r, int *lossy_r, const char **error_r);
+
 #endif

@@ -308,8 +308,8 @@ emit_raw(struct decoder *d, size_t start, size_t end)
 	if (charset_to_utf8(d->raw_label, (const unsigned char *)d->text + start, end - start,
 			    convert_max(end - start), &s, &n, &lossy, NULL, &error) < 0) {
 		/* Cannot happen for UTF-8 or a detected charset; be safe. */
-		if (charset_to_utf8("UTF-8", (const unsigned char *)d->text + start, end - start,
-				    convert_max(end - start), &s, &n, &lossy, NULL, &error) < 0)
+		if (charset_utf8_repair((const unsigned char *)d->text + start, end - start,
+					convert_max(end - start), &s, &n, &lossy, &error) < 0)
 			return;
 	}
 	out_text(&d->out, (unsigned char *)s, n);
@@ -451,8 +451,8 @@ rfc2047_decode(const char *value, size_t max_out)
 		size_t clean_len;
 		int lossy;
 		const char *ignored;
-		if (charset_to_utf8("UTF-8", (const unsigned char *)out, out_len, max_out, &clean,
-				    &clean_len, &lossy, NULL, &ignored) == 0) {
+		if (charset_utf8_repair((const unsigned char *)out, out_len, max_out, &clean,
+					&clean_len, &lossy, &ignored) == 0) {
 			free(out);
 			out = clean;
 		} else {
@@ -660,8 +660,8 @@ rfc2047_encode(const char *utf8, size_t name_len)
 		return xstrdup("");
 	size_t len = strlen(utf8);
 	/* Only UTF-8 leaves here: invalid bytes become U+FFFD. */
-	if (charset_to_utf8("UTF-8", (const unsigned char *)utf8, len, len * 3 + 16, &valid, &vlen,
-			    &lossy, NULL, &error) < 0)
+	if (charset_utf8_repair((const unsigned char *)utf8, len, len * 3 + 16, &valid, &vlen, &lossy,
+				&error) < 0)
 		return xstrdup("");
 	/* No CR, LF or other control characters: header injection. */
 	struct out o;
