@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "parsers/autoreply.h"
 #include "parsers/dsn.h"
 #include "parsers/mime.h"
 #include "base/util.h"
@@ -1148,37 +1149,91 @@ out:
 	return ret;
 }
 
+/* RFC 3834 automatic replies, by their headers: autoreply.c decides. */
 static int
 is_auto_reply(const struct mime_message *msg)
 {
-	static const char *const subjects[] = {
-		"auto:", "automatic reply", "auto reply", "auto-reply", "autoreply", "auto response",
-		"autosvar", "out of office", "out of the office", "abwesenheit", "réponse automatique",
-		"respuesta automática", "risposta automatica", "自动回复", "自動回覆", "自動返信",
-		"自動応答", "away until", "on vacation", "vacation reply", NULL,
-	};
-	const char *as = mime_header_get(msg, "Auto-Submitted");
-	if (as != NULL && starts_ci(as, "auto-replied"))
-		return 1;
-	const char *v;
-	if ((v = mime_header_get(msg, "X-Autoreply")) != NULL && !starts_ci(v, "no"))
-		return 1;
-	if (mime_header_get(msg, "X-Autorespond") != NULL ||
-	    mime_header_get(msg, "X-Autoresponder") != NULL)
-		return 1;
-	if ((v = mime_header_get(msg, "Precedence")) != NULL && starts_ci(v, "auto_reply"))
-		return 1;
-	if ((v = mime_header_get(msg, "X-Apple-Action")) != NULL && has_ci(v, "vacation"))
-		return 1;
-	if ((v = mime_header_get(msg, "X-Auto-Response-Suppress")) != NULL &&
-	    has_any_ci(msg->subject, subjects))
-		return 1;
-	const char *s = msg->subject;
-	for (size_t i = 0; subjects[i] != NULL; i++)
-		if (starts_ci(s, subjects[i]))
-			return 1;
-	return 0;
+	const char *why;
+	return autoreply_judge(msg, NULL, &why) == AUTOREPLY_AUTO_REPLY;
 }
+
+/* ---- notices written by mailing-list managers ------------------------------ */
+
+static const char *const list_held[] = {
+	"awaits moderator approval", "awaiting moderator approval", "is being held",
+	"held for moderation", "held until the list moderator", "pending moderation",
+	"pending approval", "awaiting approval", "awaiting moderation", "requires approval",
+	"requires moderator approval", "forwarded to the moderator", "forwarded to the list's editor",
+	"forwarded to editor", "forwarded to the editor", "waiting for approval",
+	"submitted to the moderators", "needs to be approved", NULL,
+};
+static const char *const list_looped[] = {
+	"loop detected", "mail loop", "is looping", "appears to be looping", "looping message",
+	"implicit destination", "already been through this list", "already went through this list",
+	"already has my delivered-to", NULL,
+};
+static const char *const list_refused[] = {
+	"not a member", "non-member", "members-only", "not allowed to post",
+	"not authorized to send", "not authorised to send", "permission to post",
+	"has been rejected", "was rejected", "rejected posting", "was not distributed",
+	"has been discarded", NULL,
+};
+
+/* The posting address of the list whose manager wrote msg: its From
+   without the manager's suffix ("mylist-bounces@x" -> "mylist@x"), or
+   NULL (Sympa and LISTSERV write from one address for all lists). */
+static char *
+list_address(const struct mime_message *msg)
+{
+	static const char *const suffixes[] = { "-bounces", "-owner", "-request", "-admin",
+						"-approval", "+owners", "+owner", NULL };
+	const char *addr = from_address(msg);
+	const char *at = strchr(addr, '@');
+	if (at == NULL || at == addr)
+		return NULL;
+	size_t llen = (size_t)(at - addr);
+	for (size_t i = 0; suffixes[i] != NULL; i++) {
+		size_t n = strlen(suffixes[i]);
+		if (llen > n && strncasecmp(at - n, suffixes[i], n) == 0)
+			return xasprintf("%.*s%s", (int)(llen - n), addr, at);
+	}
+	if (starts_ci(addr, "owner-") && llen > 6)
+		return xstrdup(addr + 6);
+	return NULL;
+}
+
+/* A list manager's notice about a mail of ours: held for moderation (a
+   delay: a moderator may still let it through), refused, or stopped as a
+   loop. Only the manager's own words count (text before the original). */
+static struct dsn_report *
+list_notice(const struct mime_message *msg, const char *report_text)
+{
+	if (!autoreply_list_manager(msg))
+		return NULL;
+	const char *status, *format, *action;
+	enum dsn_kind kind;
+	if (has_any_ci(report_text, list_looped) || has_any_ci(msg->subject, list_looped)) {
+		kind = DSN_FAILED, status = "5.4.6", format = "list-loop", action = "failed";
+	} else if (has_any_ci(report_text, list_held) || has_any_ci(msg->subject, list_held)) {
+		kind = DSN_DELAYED, status = "4.7.0", format = "list-held", action = "delayed";
+	} else if (has_any_ci(report_text, list_refused) || has_any_ci(msg->subject, list_refused)) {
+		kind = DSN_FAILED, status = "5.7.1", format = "list-refusal", action = "failed";
+	} else {
+		return NULL;
+	}
+	struct dsn_report *r = report_new(kind, format);
+	char *list = list_address(msg);
+	struct dsn_recipient *d = recipient_add(r, list);
+	free(list);
+	if (d != NULL) {
+		d->action = xstrdup(action);
+		snprintf(d->status, sizeof(d->status), "%s", status);
+		d->diagnostic = diag_clean(report_text, strlen(report_text));
+	}
+	return r;
+}
+
+/* ---- error notices of mobile carriers (not RFC 3464) ----------------------- */
 
 static void
 envelope_add(struct dsn_report *r, const char *value)
@@ -1255,6 +1310,10 @@ static enum dsn_kind
 analyze(const struct mime_message *msg, const char *text, struct dsn_report **report_r)
 {
 	struct dsn_report *r = NULL;
+
+	/* a person forwarding a bounce or a notice asks about it: mail */
+	if (autoreply_person_forward(msg))
+		return DSN_NONE;
 
 	/* 1. ARF feedback reports, and the two common non-standard ones */
 	const struct mime_attachment *fb = top_attachment(msg, fb_types);
@@ -1333,16 +1392,31 @@ analyze(const struct mime_message *msg, const char *text, struct dsn_report **re
 	   the text is only searched when the sender looks automatic, so that
 	   ordinary mail costs next to nothing here */
 	int daemon = sender_is_daemon(msg), null_rp = null_sender(msg);
-	if (!daemon && !null_rp && !list_sender(msg))
-		goto auto_reply;
 	int subj = has_any_ci(msg->subject, bounce_subjects);
 	const char *orig = original_start(text);
 	size_t report_len = orig != NULL ? (size_t)(orig - text) : strlen(text);
 	char *report_text = xstrndup(text, report_len);
 	int body = has_any_ci(report_text, bounce_bodies);
-	if ((daemon && (subj || body)) || (null_rp && (subj || body) && !is_auto_reply(msg)) ||
+	int carrier = 0;
+	if (!daemon && !null_rp && !list_sender(msg)) {
+		carrier = autoreply_carrier_notice(msg, report_text);
+		if (!carrier && (r = list_notice(msg, report_text)) == NULL) {
+			free(report_text);
+			goto auto_reply;
+		}
+	}
+	if (r == NULL && !carrier && !(daemon && (subj || body)) &&
+	    !(null_rp && (subj || body) && !is_auto_reply(msg)) && !list_refusal(msg, report_text))
+		r = list_notice(msg, report_text);
+	if (r != NULL) {
+		report_finish(r, msg, text);
+		free(report_text);
+		*report_r = r;
+		return r->kind;
+	}
+	if (carrier || (daemon && (subj || body)) || (null_rp && (subj || body) && !is_auto_reply(msg)) ||
 	    list_refusal(msg, report_text)) {
-		r = report_new(DSN_FAILED, "text");
+		r = report_new(DSN_FAILED, carrier ? "carrier" : "text");
 		if (strcasestr(report_text, "Final-Recipient:") != NULL &&
 		    strcasestr(report_text, "Status:") != NULL) {
 			const char *f = strcasestr(report_text, "Final-Recipient:");

@@ -5,23 +5,36 @@
  *
  * Detection, in order (after sisimai's approach: the standard formats
  * first, then each known mail system's own format):
- * 1. RFC 3464: a message/delivery-status part (normally inside
+ * 0. A person forwarding a bounce or a notice (autoreply_person_forward():
+ *    "Fwd:" and the report parts Gmail attaches, an Outlook "FW:" with the
+ *    NDR quoted) is asking about it: DSN_NONE, a ticket.
+ * 1. RFC 5965 ARF: a message/feedback-report part (Feedback-Type).
+ * 2. RFC 3464: a message/delivery-status part (normally inside
  *    multipart/report; report-type=delivery-status): per-recipient
  *    Final-Recipient, Action, Status, Diagnostic-Code.
- * 2. RFC 5965 ARF: a message/feedback-report part (Feedback-Type).
  * 3. Non-standard bounces, recognised by who sent them and how they are
  *    written: an empty Return-Path or a MAILER-DAEMON / postmaster-like
- *    sender, or a subject such as "Undelivered Mail Returned to Sender",
+ *    sender, and a subject such as "Undelivered Mail Returned to Sender",
  *    "Mail delivery failed", "failure notice", "Delivery Status
- *    Notification (Failure)", "Undeliverable:", ... and a body in one of
+ *    Notification (Failure)", "Undeliverable:", ... or a body in one of
  *    the known shapes (qmail, Exim, Sendmail, Postfix, Exchange, Notes,
- *    Domino, Courier, Yahoo, Gmail, ...). The status code comes from an
- *    RFC 3463 code in the text, else from the SMTP reply code, else it is
- *    guessed from the wording (sisimai's reason table) as X.0.0-style
- *    codes where the text gives nothing better.
- * 4. RFC 3834 automatic replies: Auto-Submitted other than "no",
- *    X-Autoreply/X-Autorespond, Precedence: auto_reply, or an
- *    out-of-office subject.
+ *    Domino, Courier, Yahoo, Gmail, ...). Then the same for notices that
+ *    are not RFC 3464:
+ *    - mobile carriers' error notices (autoreply_carrier_notice(), format
+ *      "carrier");
+ *    - notices a mailing-list manager wrote itself
+ *      (autoreply_list_manager()) about a mail of ours: held for
+ *      moderation (DSN_DELAYED, status 4.7.0, format "list-held"),
+ *      stopped as a loop (DSN_FAILED, 5.4.6, "list-loop") or refused
+ *      (DSN_FAILED, 5.7.1, "list-refusal"); the recipient is the list's
+ *      posting address when the manager's address names it.
+ *    The status code comes from an RFC 3463 code in the text, else from
+ *    the SMTP reply code, else it is guessed from the wording (sisimai's
+ *    reason table) as X.0.0-style codes where the text gives nothing
+ *    better.
+ * 4. RFC 3834 automatic replies, by their headers: autoreply_judge()
+ *    says AUTOREPLY_AUTO_REPLY (one detector for both). A subject alone
+ *    ("Out of office", "On vacation") never makes one.
  *
  * The original Message-ID is taken from the attached message/rfc822 or
  * text/rfc822-headers part, or from a quoted header block in the text, so
@@ -56,7 +69,9 @@ struct dsn_recipient {
 
 struct dsn_report {
 	enum dsn_kind kind;
-	const char *format;  /* how it was recognised: "rfc3464", "arf", "qmail"... (static) */
+	const char *format;  /* how it was recognised: "rfc3464", "arf", "text", "carrier",
+				"list-held", "list-loop", "list-refusal", "amazonses",
+				"rfc3834" (static) */
 	struct dsn_recipient *recipients;
 	size_t n_recipients;
 	char *original_message_id; /* of the message reported on, without brackets, or NULL */

@@ -92,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(secrets)                                                                           \
 	X(csv)                                                                               \
 	X(amount)                                                                            \
-	X(addr)
+	X(addr)                                                                              \
+	X(dsn)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

@@ -189,23 +189,38 @@ test_table(void)
 		  "Final-Recipient: rfc822; li@example.com\nDisposition: manual-action/MDN-sent-manually; displayed\n--b--\n",
 		  NULL, "message/disposition-notification" },
 
-		/* Subjects. */
+		/* Subjects alone (issue 10.2): a person's subject is never enough
+		   to silence mail. These were suppressed by the subject until the
+		   audit found customers' mail lost that way; the body "x" is
+		   no automatic notice, so they are answered. */
 		{ "Undelivered Mail Returned to Sender",
 		  "From: robot@mx.example.com\nSubject: Undelivered Mail Returned to Sender\n\nx\n", NULL,
-		  "subject" },
+		  NULL },
 		{ "Automatic reply:", CUSTOMER_HEAD "Subject: Automatic reply: your ticket\n\nx\n", NULL,
-		  "subject" },
-		{ "Out of Office", CUSTOMER_HEAD "Subject: Out of Office: Re: [#5]\n\nx\n", NULL, "subject" },
+		  NULL },
+		{ "Out of Office", CUSTOMER_HEAD "Subject: Out of Office: Re: [#5]\n\nx\n", NULL, NULL },
 		{ "Abwesenheitsnotiz", CUSTOMER_HEAD "Subject: Abwesenheitsnotiz: Ihre Anfrage\n\nx\n", NULL,
-		  "subject" },
+		  NULL },
 		{ "Réponse automatique",
 		  CUSTOMER_HEAD "Subject: =?UTF-8?Q?R=C3=A9ponse_automatique_=3A_votre_demande?=\n\nx\n", NULL,
-		  "subject" },
+		  NULL },
 		{ "自动回复", CUSTOMER_HEAD "Subject: =?UTF-8?B?6Ieq5Yqo5Zue5aSNOiDmgqjnmoTlt6XljZU=?=\n\nx\n",
-		  NULL, "subject" },
-		{ "Read: receipt", CUSTOMER_HEAD "Subject: Read: your ticket\n\nx\n", NULL, "subject" },
+		  NULL, NULL },
+		{ "Read: receipt", CUSTOMER_HEAD "Subject: Read: your ticket\n\nx\n", NULL, NULL },
 		{ "'Read:' in the middle is fine", CUSTOMER_HEAD "Subject: Please read: my order\n\nx\n", NULL,
 		  NULL },
+		/* ... but with a body shaped like one, uncertain: no ack */
+		{ "Automatic reply: with an absence notice",
+		  CUSTOMER_HEAD "Subject: Automatic reply: your ticket\n\n"
+				"I am out of the office until 3 June with limited access to email.\n", NULL,
+		  "uncertain" },
+		{ "Undelivered with a report",
+		  "From: robot@mx.example.com\nSubject: Undelivered Mail Returned to Sender\n\n"
+		  "This message could not be delivered.\n<x@example.net>: host mx said: 550 5.1.1 User unknown\n",
+		  NULL, "uncertain" },
+		{ "Read: with its notice", CUSTOMER_HEAD "Subject: Read: your ticket\n\n"
+		  "Your message\n  To: support\n  Subject: your ticket\nwas read on Tuesday.\n", NULL,
+		  "uncertain" },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
 		test_begin(cases[i].name);
@@ -240,6 +255,136 @@ test_table(void)
 	if (msg != NULL)
 		test_assert_int(autoreply_suppress(msg, NULL, &why), 0);
 	mime_message_free(&msg);
+}
+
+/* The graded verdict (issue 10.2): headers and structure decide; text
+   alone is at most uncertain, and a person's forward is a person's. */
+static void
+test_judge(void)
+{
+	static const struct {
+		const char *name;
+		const char *raw;
+		enum autoreply_kind kind;
+	} cases[] = {
+		{ "a customer on vacation",
+		  CUSTOMER_HEAD "Subject: On vacation - card blocked\n\nMy card was blocked in Spain.\n",
+		  AUTOREPLY_NONE },
+		{ "delivery failed, in a customer's words",
+		  CUSTOMER_HEAD "Subject: Withdrawal delivery failed\n\n"
+				"My withdrawal delivery failed twice, error 500 in the app.\n",
+		  AUTOREPLY_NONE },
+		{ "an absence notice without headers", CUSTOMER_HEAD "Subject: Out of Office: Re: [#5]\n\n"
+		  "I am out of the office until 10 June with limited access to email.\n"
+		  "For urgent matters please contact my colleague.\n", AUTOREPLY_UNCERTAIN },
+		{ "Lotus Notes Auto:", CUSTOMER_HEAD "Subject: Auto: Re: [#6] Your request\n\n"
+		  "I will be out of the office starting 01.06.2024 and will not return until 10.06.2024.\n",
+		  AUTOREPLY_UNCERTAIN },
+		{ "German absence notice", CUSTOMER_HEAD "Subject: Abwesenheitsnotiz: Ihre Anfrage\n\n"
+		  "Ich bin bis 10. Juni nicht im B\xc3\xbcro.\n", AUTOREPLY_UNCERTAIN },
+		{ "Chinese absence notice",
+		  CUSTOMER_HEAD "Subject: =?UTF-8?B?6Ieq5Yqo5Zue5aSNOiDmgqjnmoTlt6XljZU=?=\n\n"
+				"\xe6\x88\x91\xe6\xad\xa3\xe5\x9c\xa8\xe4\xbc\x91\xe5\x81\x87\xef\xbc\x8c"
+				"6\xe6\x9c\x8810\xe6\x97\xa5\xe5\x9b\x9e\xe6\x9d\xa5\xe3\x80\x82\n",
+		  AUTOREPLY_UNCERTAIN },
+		{ "an absence notice that quotes a long mail is still short",
+		  CUSTOMER_HEAD "Subject: Automatic reply: [#7]\n\nI am on vacation until Monday.\n\n"
+				"> quoted line\n> quoted line\n", AUTOREPLY_UNCERTAIN },
+		{ "Auto-Submitted: auto-replied", CUSTOMER_HEAD "Subject: Re: x\nAuto-Submitted: auto-replied\n\nx\n",
+		  AUTOREPLY_AUTO_REPLY },
+		{ "Precedence: auto_reply", CUSTOMER_HEAD "Subject: Re: x\nPrecedence: auto_reply\n\nx\n",
+		  AUTOREPLY_AUTO_REPLY },
+		{ "Apple vacation", CUSTOMER_HEAD "Subject: Re: x\nX-Apple-Action: VACATION\n\nx\n",
+		  AUTOREPLY_AUTO_REPLY },
+		{ "Exchange OOF", CUSTOMER_HEAD "Subject: Automatic reply: x\nX-Auto-Response-Suppress: All\n\nx\n",
+		  AUTOREPLY_AUTO_REPLY },
+		{ "X-Autoreply: no", CUSTOMER_HEAD "Subject: x\nX-Autoreply: no\n\nx\n", AUTOREPLY_NONE },
+		{ "auto-generated", CUSTOMER_HEAD "Subject: x\nAuto-Submitted: auto-generated\n\nx\n",
+		  AUTOREPLY_AUTOMATIC },
+		{ "list mail", CUSTOMER_HEAD "Subject: x\nList-Id: <l.example.org>\n\nx\n", AUTOREPLY_AUTOMATIC },
+		{ "a list manager", "From: mylist-bounces@lists.example.org\nSubject: Your message awaits moderator "
+				    "approval\n\nheld\n", AUTOREPLY_AUTOMATIC },
+		{ "our loop header", CUSTOMER_HEAD "Subject: x\nX-Deskgate-Loop: gw.example.test\n"
+				     "Auto-Submitted: auto-replied\n\nx\n", AUTOREPLY_LOOP },
+		{ "our own From", "From: support@example.test\nSubject: x\n\nx\n", AUTOREPLY_LOOP },
+		{ "a forwarded bounce, quoted",
+		  CUSTOMER_HEAD "Subject: Fwd: Undelivered Mail Returned to Sender\n\nWhat is this?\n\n"
+				"---------- Forwarded message ---------\nFrom: MAILER-DAEMON@mx.example.net\n"
+				"This message could not be delivered.\n<x@example.net>: 550 5.1.1 User unknown\n",
+		  AUTOREPLY_NONE },
+		{ "a forwarded bounce with its report part",
+		  CUSTOMER_HEAD "Subject: Fwd: Delivery Status Notification (Failure)\nMIME-Version: 1.0\n"
+				"Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+				"see below\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+				"Final-Recipient: rfc822; x@y\nAction: failed\nStatus: 5.1.1\n--b--\n",
+		  AUTOREPLY_NONE },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		test_begin(cases[i].name);
+		struct mime_message *msg = parse(cases[i].raw, strlen(cases[i].raw));
+		test_assert(msg != NULL);
+		if (msg == NULL)
+			continue;
+		const char *why = NULL;
+		enum autoreply_kind kind = autoreply_judge(msg, &policy, &why);
+		if (kind != cases[i].kind)
+			printf("  got %s (%s)\n", autoreply_kind_name(kind), why != NULL ? why : "-");
+		test_assert_int(kind, cases[i].kind);
+		test_assert((kind == AUTOREPLY_NONE) == (why == NULL));
+		if (kind == AUTOREPLY_UNCERTAIN)
+			test_assert(why != NULL && strncmp(why, "uncertain:", 10) == 0);
+		test_assert_int(autoreply_suppress(msg, &policy, &why), kind != AUTOREPLY_NONE);
+		mime_message_free(&msg);
+	}
+	test_begin("kind names");
+	test_assert_str(autoreply_kind_name(AUTOREPLY_UNCERTAIN), "uncertain");
+	test_assert_str(autoreply_kind_name(AUTOREPLY_LOOP), "loop");
+	const char *why;
+	test_assert_int(autoreply_judge(NULL, NULL, &why), AUTOREPLY_AUTOMATIC);
+}
+
+/* tests/data/notices: list managers' and carriers' notices are never
+   answered; people's mail about bounces is. */
+static void
+test_notices(void)
+{
+	static const struct {
+		const char *file;
+		enum autoreply_kind kind;
+	} cases[] = {
+		{ "list-mailman2-held.eml", AUTOREPLY_AUTOMATIC },
+		{ "list-mailman3-held-bare.eml", AUTOREPLY_AUTOMATIC },
+		{ "list-sympa-moderation.eml", AUTOREPLY_AUTOMATIC },
+		{ "list-googlegroups-pending.eml", AUTOREPLY_AUTOMATIC },
+		{ "list-mailman-loop.eml", AUTOREPLY_AUTOMATIC },
+		{ "list-listserv-refused.eml", AUTOREPLY_AUTOMATIC },
+		{ "carrier-sprint-sms.eml", AUTOREPLY_AUTOMATIC },
+		{ "carrier-tmobile-mms.eml", AUTOREPLY_AUTOMATIC },
+		{ "carrier-docomo-jp.eml", AUTOREPLY_AUTOMATIC },
+		{ "person-forward-gmail.eml", AUTOREPLY_NONE },
+		{ "person-forward-outlook-inline.eml", AUTOREPLY_NONE },
+		{ "person-carrier-text.eml", AUTOREPLY_NONE },
+		{ "person-list-post.eml", AUTOREPLY_AUTOMATIC },
+	};
+	const char *top = getenv("top_srcdir");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		char *path = xasprintf("%s/tests/data/notices/%s", top != NULL ? top : ".", cases[i].file);
+		size_t len;
+		unsigned char *raw = test_read_file(path, &len);
+		free(path);
+		test_begin(cases[i].file);
+		test_assert(raw != NULL);
+		if (raw == NULL)
+			continue;
+		struct mime_message *msg = parse((const char *)raw, len);
+		const char *why = NULL;
+		enum autoreply_kind kind = msg != NULL ? autoreply_judge(msg, &policy, &why) : AUTOREPLY_NONE;
+		if (kind != cases[i].kind)
+			printf("  got %s (%s)\n", autoreply_kind_name(kind), why != NULL ? why : "-");
+		test_assert_int(kind, cases[i].kind);
+		mime_message_free(&msg);
+		free(raw);
+	}
 }
 
 static void
@@ -343,6 +488,8 @@ int
 main(void)
 {
 	test_table();
+	test_judge();
+	test_notices();
 	test_robot_address();
 	if (!test_corpus())
 		printf("corpus not found: table tests only\n");

@@ -201,6 +201,21 @@ static const char *const not_bounces[] = {
 	"Content-Type: text/plain; charset=utf-8\r\n"
 	"\r\n"
 	"\xe6\x82\xa8\xe5\xa5\xbd\r\n",
+	/* issue 10.2: customers' subjects that read like an automatic reply
+	   are not one without headers that say so (these were dropped:
+	   no ticket, no ack, the server copy flagged) */
+	"From: Li Wei <li.wei@example.com>\r\nTo: support@example.test\r\n"
+	"Subject: On vacation - card blocked abroad\r\n\r\n"
+	"I am on vacation in Spain and my card was blocked. Please unblock it.\r\n",
+	"From: Anna <anna@example.de>\r\nTo: support@example.test\r\n"
+	"Subject: Abwesenheit: Auszahlung fehlt\r\n\r\nMeine Auszahlung fehlt seit Montag.\r\n",
+	"From: Bob <bob@example.com>\r\nTo: support@example.test\r\n"
+	"Subject: Out of office until Monday, please answer by mail\r\n\r\nWhere is my BTC?\r\n",
+	"From: Bob <bob@example.com>\r\nTo: support@example.test\r\n"
+	"Subject: Auto: withdrawal question\r\n\r\nIs auto-withdrawal possible?\r\n",
+	"From: Bob <bob@example.com>\r\nTo: support@example.test\r\n"
+	"Subject: Away until 5 June, account locked\r\n\r\n"
+	"I am away until 5 June and my account got locked, please help.\r\n",
 	/* automatic, but not a reply: a notification is not an auto-reply */
 	"From: alerts@bank.example\r\n"
 	"To: support@example.test\r\n"
@@ -301,6 +316,73 @@ test_synthetic(void)
 	mime_message_free(&msg);
 	test_assert(dsn_analyze(NULL, &r) == DSN_NONE && r == NULL);
 	test_assert_str(dsn_kind_name(DSN_AUTO_REPLY), "auto-reply");
+}
+
+/* Notices written by list managers and mobile carriers, and people's mail
+   about bounces (tests/data/notices, issue 10.3): the notices are reports
+   (never tickets), the people's mail is mail. */
+static void
+test_notices(void)
+{
+	static const struct {
+		const char *file;
+		enum dsn_kind kind;
+		const char *format;
+		const char *rcpt; /* NULL: none named */
+		const char *status;
+	} cases[] = {
+		{ "list-mailman2-held.eml", DSN_DELAYED, "list-held", "mylist@lists.example.org", "4.7.0" },
+		{ "list-mailman3-held-bare.eml", DSN_DELAYED, "list-held", "mylist@lists.example.org",
+		  "4.7.0" },
+		{ "list-sympa-moderation.eml", DSN_DELAYED, "list-held", NULL, "4.7.0" },
+		{ "list-googlegroups-pending.eml", DSN_DELAYED, "list-held", "traders@googlegroups.com",
+		  "4.7.0" },
+		{ "list-mailman-loop.eml", DSN_FAILED, "list-loop", "desk@lists.example.com", "5.4.6" },
+		{ "list-listserv-refused.eml", DSN_FAILED, "list-refusal", NULL, "5.7.1" },
+		{ "carrier-sprint-sms.eml", DSN_FAILED, "carrier", "3125550142@messaging.sprintpcs.com",
+		  NULL },
+		{ "carrier-tmobile-mms.eml", DSN_FAILED, "carrier", NULL, NULL },
+		{ "carrier-docomo-jp.eml", DSN_FAILED, "carrier", "taro.yamada.1977@docomo.ne.jp", NULL },
+		{ "person-forward-gmail.eml", DSN_NONE, NULL, NULL, NULL },
+		{ "person-forward-outlook-inline.eml", DSN_NONE, NULL, NULL, NULL },
+		{ "person-carrier-text.eml", DSN_NONE, NULL, NULL, NULL },
+		{ "person-list-post.eml", DSN_NONE, NULL, NULL, NULL },
+	};
+	const char *top = getenv("top_srcdir");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		char path[4096];
+		size_t len;
+		snprintf(path, sizeof(path), "%s/tests/data/notices/%s", top != NULL ? top : ".",
+			 cases[i].file);
+		test_begin(cases[i].file);
+		unsigned char *raw = test_read_file(path, &len);
+		test_assert(raw != NULL);
+		if (raw == NULL)
+			continue;
+		struct mime_message *msg = NULL;
+		struct dsn_report *r = NULL;
+		const char *error;
+		mime_parse(raw, len, NULL, &msg, &error);
+		test_assert(msg != NULL);
+		enum dsn_kind kind = msg != NULL ? dsn_analyze(msg, &r) : DSN_NONE;
+		test_assert_int(kind, cases[i].kind);
+		if (cases[i].kind == DSN_NONE) {
+			test_assert(r == NULL);
+		} else if (r != NULL) {
+			test_assert_str(r->format, cases[i].format);
+			test_assert(r->n_recipients >= 1);
+			if (r->n_recipients >= 1) {
+				test_assert_str(r->recipients[0].address, cases[i].rcpt);
+				if (cases[i].status != NULL)
+					test_assert_str(r->recipients[0].status, cases[i].status);
+				test_assert(r->recipients[0].status[0] == '4' ||
+					    r->recipients[0].status[0] == '5');
+			}
+		}
+		dsn_report_free(&r);
+		mime_message_free(&msg);
+		free(raw);
+	}
 }
 
 struct tally {
@@ -523,6 +605,7 @@ int
 main(void)
 {
 	test_synthetic();
+	test_notices();
 	if (!test_corpus())
 		printf("corpus not found: synthetic cases only\n");
 	else
