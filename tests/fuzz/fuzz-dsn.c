@@ -67,16 +67,7 @@ FUZZ_TARGET(dsn)
 	};
 	data++;
 	size--;
-	mime_limits_default(&lim);
-	lim.max_message_size = MAX_INPUT;
-	lim.max_header_size = 16384;
-	lim.max_header_count = 200;
-	lim.max_depth = 8;
-	lim.max_parts = 64;
-	lim.max_attachments = 16;
-	lim.max_attachment_size = 32768;
-	lim.max_decoded_size = 131072;
-	lim.max_text_size = 16384;
+	fuzz_mime_limits(&lim, MAX_INPUT);
 	mime_parse(data, size, &lim, &msg, &error);
 	if (msg != NULL) {
 		struct dsn_report *r = NULL;

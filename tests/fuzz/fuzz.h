@@ -99,6 +99,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
 #undef FUZZ_DECLARE
 
+#ifdef DG_MIME_H
+/* Small MIME limits (for targets that include parsers/mime.h first), so
+   that every limit is reached often and a run stays fast. */
+static inline void
+fuzz_mime_limits(struct mime_limits *lim, size_t max_input)
+{
+	mime_limits_default(lim);
+	lim->max_message_size = max_input;
+	lim->max_header_size = 16384;
+	lim->max_header_count = 200;
+	lim->max_line_length = 8192;
+	lim->max_depth = 8;
+	lim->max_parts = 64;
+	lim->max_attachments = 16;
+	lim->max_attachment_size = 32768;
+	lim->max_decoded_size = 131072;
+	lim->max_text_size = 16384;
+}
+#endif
+
 /* A NUL-terminated copy of data[0..size) (the caller frees). */
 static inline char *
 fuzz_strndup(const uint8_t *data, size_t size)
