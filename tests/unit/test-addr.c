@@ -139,7 +139,7 @@ test_valid(void)
 	static const struct {
 		const char *spec;
 		int valid;
-	} cases[] = {
+	} specs[] = {
 		{ "a@x.test", 1 },
 		{ "first.last+tag@sub.example.com", 1 },
 		{ "\"john doe\"@example.com", 1 },
@@ -177,11 +177,11 @@ test_valid(void)
 		{ "a,b@x.test", 0 },
 	};
 	test_begin("addr_spec_valid");
-	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
-		int got = addr_spec_valid(cases[i].spec);
-		if (got != cases[i].valid)
-			printf("  %s: got %d\n", cases[i].spec, got);
-		test_assert_int(got, cases[i].valid);
+	for (size_t i = 0; i < N_ELEMENTS(specs); i++) {
+		int got = addr_spec_valid(specs[i].spec);
+		if (got != specs[i].valid)
+			printf("  %s: got %d\n", specs[i].spec, got);
+		test_assert_int(got, specs[i].valid);
 	}
 	test_assert_int(addr_spec_valid(NULL), 0);
 	/* RFC 5321 lengths: 64 before the '@', 254 in all */

@@ -285,7 +285,7 @@ test_judge(void)
 		{ "Chinese absence notice",
 		  CUSTOMER_HEAD "Subject: =?UTF-8?B?6Ieq5Yqo5Zue5aSNOiDmgqjnmoTlt6XljZU=?=\n\n"
 				"\xe6\x88\x91\xe6\xad\xa3\xe5\x9c\xa8\xe4\xbc\x91\xe5\x81\x87\xef\xbc\x8c"
-				"6\xe6\x9c\x8810\xe6\x97\xa5\xe5\x9b\x9e\xe6\x9d\xa5\xe3\x80\x82\n",
+				"6\xe6\x9c\x88" "10\xe6\x97\xa5\xe5\x9b\x9e\xe6\x9d\xa5\xe3\x80\x82\n",
 		  AUTOREPLY_UNCERTAIN },
 		{ "an absence notice that quotes a long mail is still short",
 		  CUSTOMER_HEAD "Subject: Automatic reply: [#7]\n\nI am on vacation until Monday.\n\n"

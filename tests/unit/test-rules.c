@@ -670,8 +670,8 @@ test_input_from_mime(void)
 	struct mime_message msg;
 	memset(&msg, 0, sizeof(msg));
 	struct mime_header headers[] = { { "Subject", "提现未到账" }, { "X-Tag", "gold" } };
-	struct mime_address to[] = { { NULL, NULL }, { "Desk", "support@desk.example" } };
-	struct mime_address cc[] = { { "Boss", "boss@desk.example" } };
+	struct mime_address to[] = { { .name = NULL }, { .name = "Desk", .address = "support@desk.example" } };
+	struct mime_address cc[] = { { .name = "Boss", .address = "boss@desk.example" } };
 	struct mime_attachment atts[1];
 	memset(atts, 0, sizeof(atts));
 	atts[0].filename = "screenshot.png";
