@@ -460,6 +460,20 @@ rfc2047_decode(const char *value, size_t max_out)
 				if ((unsigned char)out[i] >= 0x80)
 					out[i] = '?';
 		}
+		/* Removing a C1 pair from invalid bytes can join two others
+		   into a new one ("\xc2\xc2\x9d\x94"): the text is valid
+		   UTF-8 now, so removing whole C1 characters once more joins
+		   nothing. */
+		size_t w = 0;
+		for (size_t r = 0; out[r] != '\0'; r++) {
+			if ((unsigned char)out[r] == 0xc2 && (unsigned char)out[r + 1] >= 0x80 &&
+			    (unsigned char)out[r + 1] <= 0x9f) {
+				r++;
+				continue;
+			}
+			out[w++] = out[r];
+		}
+		out[w] = '\0';
 	}
 	return out;
 }
