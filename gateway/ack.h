@@ -107,29 +107,44 @@ int ack_render(const struct ack_templates *t, const char *category, const char *
 	       const struct tmpl_value *data, struct ack_mail *mail, const char **error_r);
 void ack_mail_clear(struct ack_mail *mail);
 
-struct thread_config;
+struct deskmail;
+struct deskmail_msg;
+struct hook_event;
+struct mime_message;
+struct store;
 
 /* The message that is sent for a rendered acknowledgement, the one place
-   that decides its headers: From the support address, Reply-To the
-   customer's signed reply address, the subject with the ticket's subject
-   tag, a fresh Message-ID, In-Reply-To/References continuing the
-   customer's thread, Auto-Submitted: auto-replied and the loop header.
-   tc NULL (no threading secret, e.g. `template render` without a
-   configuration): no tag, no Reply-To, a Message-ID from compose.
-   references: the customer's References (may be NULL). Caller frees
-   *message_id_r, *subject_r and *raw_r. */
-struct ack_envelope {
-	int64_t ticket_id;
-	const char *to_name;
-	const char *to_address;
-	const char *in_reply_to; /* the customer's Message-ID, or NULL */
-	const char *const *references;
-	size_t n_references;
-	int64_t date;
-};
-int ack_compose(const struct config *config, const struct thread_config *tc,
-		const struct ack_envelope *env, const struct ack_mail *mail, char **message_id_r,
-		char **subject_r, unsigned char **raw_r, size_t *len_r, const char **error_r);
+   that decides its content: To the customer, the rendered subject (with
+   the ticket's tag), threaded under answered (the customer's mail; NULL:
+   no thread), Auto-Submitted: auto-replied, the text and HTML bodies; the
+   rest is deskmail's (From, Reply-To the customer's signed address,
+   Message-ID, loop header). The caller queues or renders it. */
+struct deskmail_msg *ack_message(struct deskmail *dm, int64_t ticket_id, const char *to_name,
+				 const char *to_address, const struct mime_message *answered,
+				 const struct ack_mail *mail, int64_t now);
+
+/* ---- the acknowledgement policy ------------------------------------------ */
+
+struct ack;
+
+/* The policy with its templates. Borrows config, store, dm and hours
+   (NULL: no promised time), which must outlive it. */
+int ack_new(const struct config *config, struct store *store, struct deskmail *dm,
+	    const struct hours *hours, struct ack **ack_r, const char **error_r);
+void ack_free(struct ack **ackp);
+
+/* The HOOK_STORED step "ack" (context: a struct ack). Decides whether the
+   customer's message is acknowledged: never when [ack] enabled = no, for
+   mail without a sender, automatic replies, the same text again, mail of
+   anyone but the ticket's customer, a rule's no-ack, automatic or robot
+   mail and our own mail (autoreply_suppress()), nor beyond the rate
+   limits ([ack] max_per_sender_hour and max_per_sender_day; a follow-up
+   at most once per followup_period). Otherwise renders the template of
+   the ticket's category and language, queues it through deskmail, keeps
+   a message row of direction "out" (what was sent) and the promised time
+   as the ticket's due_at. Sets ev->ack_outbox_id, or ev->ack_refusal
+   (also an "ack" event); a template error is an event and a log line. */
+int ack_step(void *ack, struct hook_event *ev, const char **error_r);
 
 /* Check every template under dir/ack (and partials): syntax, the subject
    line, partials that do not exist, and a sample render of every

@@ -101,8 +101,7 @@ quarantine_show(struct store *store, const struct config *config, int64_t id, in
 			printf("  released into ticket %lld\n", (long long)q->ticket_id);
 		/* What can be read of it, parsed with the configured limits. */
 		struct mime_limits limits;
-		mime_limits_default(&limits);
-		limits.max_message_size = (size_t)config->limits.max_message_size;
+		ingest_mime_limits(config, &limits);
 		struct mime_message *msg = NULL;
 		const char *why;
 		int pret = mime_parse(raw, len, &limits, &msg, &why);

@@ -32,6 +32,7 @@
 #include "gateway/confusion.h"
 #include "gateway/jsonout.h"
 #include "gateway/config.h"
+#include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
@@ -228,21 +229,10 @@ read_file(const char *path, size_t max, size_t *len_r, const char **error_r)
 static void
 mime_limits_from_config(struct mime_limits *l, const struct config *config)
 {
-	if (config == NULL) {
+	if (config == NULL)
 		mime_limits_default(l);
-		return;
-	}
-	const struct config_limits *c = &config->limits;
-	l->max_message_size = (size_t)c->max_message_size;
-	l->max_header_size = (size_t)c->max_header_size;
-	l->max_header_count = (size_t)c->max_header_count;
-	l->max_line_length = (size_t)c->max_line_length;
-	l->max_depth = (size_t)c->max_mime_depth;
-	l->max_parts = (size_t)c->max_mime_parts;
-	l->max_attachments = (size_t)c->max_attachments;
-	l->max_attachment_size = (size_t)c->max_attachment_size;
-	l->max_decoded_size = (size_t)c->max_decoded_size;
-	l->max_text_size = (size_t)c->max_text_size;
+	else
+		ingest_mime_limits(config, l);
 }
 
 /* ---- JSON and text output -------------------------------------------------- */

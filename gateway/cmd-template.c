@@ -23,8 +23,8 @@
 #include "gateway/ack.h"
 #include "gateway/cli.h"
 #include "gateway/thread.h"
-#include "gateway/compose.h"
 #include "gateway/config.h"
+#include "gateway/deskmail.h"
 #include "gateway/hours.h"
 #include "gateway/log.h"
 #include "gateway/rules.h"
@@ -227,41 +227,42 @@ input_from_ticket(const struct config *config, const struct render_opts *o, stru
 }
 
 /* The subject and, with --mime, the whole message exactly as the gateway
-   would send it (ack_compose). The subject tag and Reply-To need the
-   threading secret of a configuration (-c); without one they are left out. */
+   would send it (ack_message(), deskmail). The subject tag and Reply-To
+   need the threading secret of a configuration (-c); without one they are
+   left out. */
 static int
 print_mail(const struct config *config, const struct ack_input *in, const struct ack_mail *mail,
 	   int mime)
 {
 	const char *error;
-	char *msgid = NULL, *subject = NULL;
-	unsigned char *raw = NULL;
-	size_t len;
 	struct thread_config *tc = NULL;
+	struct deskmail *dm = NULL;
+	struct deskmail_result res = { 0 };
 	if (thread_config_new(config, &tc, &error) < 0)
 		tc = NULL;
-	struct ack_envelope env = {
-		.ticket_id = in->ticket_id,
-		.to_name = in->customer_name,
-		.to_address = in->customer_address != NULL ? in->customer_address : "customer@example.com",
-	};
-	int ret = ack_compose(config, tc, &env, mail, &msgid, &subject, &raw, &len, &error);
+	int ret = deskmail_new(config, tc, NULL, &dm, &error);
+	if (ret == 0) {
+		struct deskmail_msg *m = ack_message(
+			dm, in->ticket_id, in->customer_name,
+			in->customer_address != NULL ? in->customer_address : "customer@example.com",
+			NULL, mail, 0);
+		ret = deskmail_render(dm, &m, &res, &error);
+	}
+	deskmail_free(&dm);
 	thread_config_free(&tc);
 	if (ret < 0) {
 		log_error("%s", error);
 		return EXIT_DATAERR;
 	}
 	if (mime) {
-		fwrite(raw, 1, len, stdout);
+		fwrite(res.raw, 1, res.len, stdout);
 	} else {
-		printf("Subject: %s\n", subject);
+		printf("Subject: %s\n", res.subject);
 		printf("X-Template: %s\n\n", mail->template);
 		printf("----- text/plain -----\n%s", mail->text);
 		printf("----- text/html -----\n%s", mail->html);
 	}
-	free(raw);
-	free(msgid);
-	free(subject);
+	deskmail_result_clear(&res);
 	return 0;
 }
 

@@ -1,19 +1,24 @@
 /*
- * ingest: see ingest.h. The order of work for one message (docs/pipeline.md):
- *   1. size check (an oversized message is quarantined unparsed);
- *   2. mime_parse(); a parse failure or a limit is a quarantine;
- *   3. the dedupe key (Message-ID + origin headers + body bytes): a message
+ * ingest: see ingest.h. The pipeline for one message (docs/pipeline.md):
+ *   1. parse: the size check (an oversized message is quarantined
+ *      unparsed), then mime_parse(); a parse failure or a limit is a
+ *      quarantine;
+ *   2. the dedupe key (Message-ID + origin headers + body bytes): a message
  *      already stored is a duplicate and writes nothing but the checkpoint;
- *   4. reports (bounces, delivery and feedback reports) never become
- *      tickets: they are matched to the outbox message they report on;
- *   5. threading (thread_resolve: signed reply address, references from a
+ *   3. recognise: reports (bounces, delivery and feedback reports) never
+ *      become tickets: they are matched to the outbox message they report
+ *      on; automatic replies are marked;
+ *   4. thread (thread_resolve: signed reply address, references from a
  *      participant, subject tag from a participant, else a new ticket);
- *   6. classification (rules) of a new ticket; spam is quarantined;
- *   7. one unit of the transaction: raw blob, ticket, message, participants,
- *      attachments, fields, rule hits, events, and the acknowledgement
- *      queued in the outbox unless the loop guard or a rate limit says no;
- *   8. the mailbox checkpoint.
- * Log lines about a message carry source= uid= msgid= ticket=.
+ *   5. classify (rules) a new ticket or a customer's follow-up; spam is
+ *      quarantined;
+ *   6. the HOOK_CLASSIFIED steps (they may hold the message);
+ *   7. store, as one unit of the transaction: raw blob, ticket, message,
+ *      participants, attachments, fields, rule hits, events; then the
+ *      HOOK_STORED steps (acknowledgement, notifications, agent replies);
+ *   8. the mailbox checkpoint, the commit, and the HOOK_COMMITTED steps.
+ * What the steps do is theirs (hook.h); this file only orders them.
+ * Log lines about a message carry source= mailbox= uid= msgid= ticket=.
  */
 #include "build-config.h"
 
@@ -21,28 +26,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "gateway/ack.h"
 #include "gateway/agent.h"
 #include "gateway/config.h"
 #include "gateway/crypto.h"
+#include "gateway/deskmail.h"
+#include "gateway/hook.h"
 #include "gateway/hours.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
+#include "gateway/reply.h"
+#include "gateway/route.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
 #include "gateway/thread.h"
 #include "parsers/addr.h"
-#include "parsers/autoreply.h"
 #include "parsers/dsn.h"
 #include "parsers/lang.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
 #include "base/util.h"
 
-#define LOOP_HEADER "X-Deskgate-Loop"
+/* What is kept of a message handled inside a batch until the batch is
+   committed, for the HOOK_COMMITTED steps. */
+struct pending {
+	char *source;
+	char *mailbox;
+	uint32_t uid;
+	char *message_id;
+	char *logctx;
+	int64_t now;
+	struct ingest_result result;
+};
 
 struct ingest {
 	const struct config *config;
@@ -53,12 +72,17 @@ struct ingest {
 
 	struct thread_config *tc;
 	struct rules *rules;
-	struct ack_templates *templates;
 	struct hours *hours;
 	struct outbox *outbox;
-	struct agent *agent; /* notifications, agents' replies */
-	const char **own_addresses; /* support address and agents */
-	size_t n_own_addresses;
+	struct deskmail *dm;
+	struct route *route;
+	struct ack *ack;
+	struct agent *agent;
+	struct reply_handler *replies;
+	struct hook_list *hooks;
+
+	struct pending *pending; /* messages of the open batch */
+	size_t n_pending;
 };
 
 /* What one message turned out to be, gathered before anything is written. */
@@ -76,7 +100,260 @@ struct ingest_msg {
 	char *visible;	      /* the text without quoted history and signature */
 	size_t visible_len;
 	int have_visible;
+	char *logctx;	      /* "source=... mailbox=... uid=... msgid=..." */
+	struct hook_event ev; /* what the steps see */
 };
+
+static int64_t
+ingest_now(const struct ingest *ingest)
+{
+	return ingest->fixed_now != 0 ? ingest->fixed_now : (int64_t)time(NULL);
+}
+
+void
+ingest_set_now(struct ingest *ingest, int64_t now)
+{
+	ingest->fixed_now = now;
+}
+
+void
+ingest_mime_limits(const struct config *config, struct mime_limits *limits)
+{
+	const struct config_limits *l = &config->limits;
+	mime_limits_default(limits);
+	limits->max_message_size = (size_t)l->max_message_size;
+	limits->max_header_size = (size_t)l->max_header_size;
+	limits->max_header_count = (size_t)l->max_header_count;
+	limits->max_line_length = (size_t)l->max_line_length;
+	limits->max_depth = (size_t)l->max_mime_depth;
+	limits->max_parts = (size_t)l->max_mime_parts;
+	limits->max_attachments = (size_t)l->max_attachments;
+	limits->max_attachment_size = (size_t)l->max_attachment_size;
+	limits->max_decoded_size = (size_t)l->max_decoded_size;
+	limits->max_text_size = (size_t)l->max_text_size;
+}
+
+/* ---- the log line of every message (a HOOK_COMMITTED step) ------------------------ */
+
+static int
+log_step(void *context, struct hook_event *ev, const char **error_r)
+{
+	(void)context;
+	(void)error_r;
+	switch ((enum ingest_outcome)ev->outcome) {
+	case INGEST_NEW_TICKET:
+	case INGEST_APPENDED:
+		log_info("%s ticket=%lld message=%lld: %s%s", ev->logctx, (long long)ev->ticket_id,
+			 (long long)ev->message_row_id,
+			 ev->outcome == INGEST_NEW_TICKET ? "new ticket" : "appended",
+			 ev->ack_outbox_id != 0 ? ", acknowledgement queued" : "");
+		break;
+	case INGEST_DUPLICATE:
+		log_info("%s ticket=%lld: duplicate of message %lld, skipped", ev->logctx,
+			 (long long)ev->ticket_id, (long long)ev->message_row_id);
+		break;
+	case INGEST_QUARANTINED:
+		log_warnx("%s quarantine=%lld: %s", ev->logctx, (long long)ev->quarantine_id,
+			  ev->reason);
+		break;
+	case INGEST_REPORT:
+		log_info("%s ticket=%lld: %s", ev->logctx, (long long)ev->ticket_id, ev->reason);
+		break;
+	}
+	return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+int
+ingest_init(const struct config *config, struct store *store, struct ingest **ingest_r,
+	    const char **error_r)
+{
+	struct ingest *ingest = xcalloc(1, sizeof(*ingest));
+
+	*ingest_r = NULL;
+	ingest->config = config;
+	ingest->store = store;
+	ingest_mime_limits(config, &ingest->limits);
+	ingest->hooks = hook_list_new();
+
+	if (thread_config_new(config, &ingest->tc, error_r) < 0 ||
+	    rules_load_config(config, &ingest->rules, error_r) < 0 ||
+	    ack_hours_from_config(config, &ingest->hours, error_r) < 0 ||
+	    outbox_new(store, config, &ingest->outbox, error_r) < 0 ||
+	    deskmail_new(config, ingest->tc, store, &ingest->dm, error_r) < 0 ||
+	    route_new(config, &ingest->route, error_r) < 0 ||
+	    ack_new(config, store, ingest->dm, ingest->hours, &ingest->ack, error_r) < 0) {
+		ingest_free(&ingest);
+		return -1;
+	}
+	ingest->agent = agent_new(config, store, ingest->dm, ingest->route, ingest->hours);
+	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
+
+	/* The built-in steps, in their documented order (hook.h). */
+	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
+	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
+	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
+	hook_add(ingest->hooks, HOOK_COMMITTED, "log", log_step, NULL);
+	*ingest_r = ingest;
+	return 0;
+}
+
+struct ingest *
+ingest_new(const struct config *config, struct store *store)
+{
+	struct ingest *ingest;
+	const char *error;
+	if (ingest_init(config, store, &ingest, &error) < 0)
+		fatal(78, "%s", error);
+	return ingest;
+}
+
+static void
+pending_clear(struct ingest *ingest)
+{
+	for (size_t i = 0; i < ingest->n_pending; i++) {
+		struct pending *p = &ingest->pending[i];
+		free(p->source);
+		free(p->mailbox);
+		free(p->message_id);
+		free(p->logctx);
+	}
+	free(ingest->pending);
+	ingest->pending = NULL;
+	ingest->n_pending = 0;
+}
+
+void
+ingest_free(struct ingest **ingestp)
+{
+	struct ingest *ingest = *ingestp;
+	if (ingest == NULL)
+		return;
+	if (ingest->in_batch)
+		store_rollback(ingest->store);
+	pending_clear(ingest);
+	hook_list_free(&ingest->hooks);
+	reply_handler_free(&ingest->replies);
+	agent_free(&ingest->agent);
+	ack_free(&ingest->ack);
+	route_free(&ingest->route);
+	deskmail_free(&ingest->dm);
+	thread_config_free(&ingest->tc);
+	rules_free(&ingest->rules);
+	hours_free(&ingest->hours);
+	outbox_free(&ingest->outbox);
+	free(ingest);
+	*ingestp = NULL;
+}
+
+void
+ingest_add_hook(struct ingest *ingest, enum hook_phase phase, const char *name, hook_fn *fn,
+		void *context)
+{
+	hook_add(ingest->hooks, phase, name, fn, context);
+}
+
+const struct hook_list *
+ingest_hooks(const struct ingest *ingest)
+{
+	return ingest->hooks;
+}
+
+int
+ingest_reload_rules(struct ingest *ingest, const char **error_r)
+{
+	struct rules *rules;
+	if (rules_load_config(ingest->config, &rules, error_r) < 0)
+		return -1;
+	rules_free(&ingest->rules);
+	ingest->rules = rules;
+	return 0;
+}
+
+/* ---- after the commit ------------------------------------------------------------- */
+
+static void
+run_committed(struct ingest *ingest, const struct pending *p)
+{
+	const char *ignored;
+	struct hook_event ev = {
+		.source = p->source,
+		.mailbox = p->mailbox,
+		.uid = p->uid,
+		.message_id = p->message_id,
+		.logctx = p->logctx,
+		.now = p->now,
+		.ticket_id = p->result.ticket_id,
+		.message_row_id = p->result.message_id,
+		.new_ticket = p->result.outcome == INGEST_NEW_TICKET,
+		.outcome = (int)p->result.outcome,
+		.quarantine_id = p->result.quarantine_id,
+		.reason = p->result.reason,
+		.ack_outbox_id = p->result.ack_outbox_id,
+	};
+	(void)hook_run(ingest->hooks, HOOK_COMMITTED, &ev, &ignored);
+}
+
+/* Remember a handled message for the COMMITTED steps (run now when it
+   had its own transaction, at the batch commit otherwise). */
+static void
+committed_later(struct ingest *ingest, const struct ingest_source *source, const char *msgid,
+		const char *logctx, const struct ingest_result *result)
+{
+	ingest->pending = xreallocarray(ingest->pending, ingest->n_pending + 1,
+					sizeof(*ingest->pending));
+	struct pending *p = &ingest->pending[ingest->n_pending++];
+	p->source = xstrdup(source->label != NULL ? source->label : "");
+	p->mailbox = source->mailbox != NULL ? xstrdup(source->mailbox) : NULL;
+	p->uid = source->uid;
+	p->message_id = msgid != NULL ? xstrdup(msgid) : NULL;
+	p->logctx = xstrdup(logctx);
+	p->now = ingest_now(ingest);
+	p->result = *result;
+}
+
+static void
+run_pending(struct ingest *ingest)
+{
+	for (size_t i = 0; i < ingest->n_pending; i++)
+		run_committed(ingest, &ingest->pending[i]);
+	pending_clear(ingest);
+}
+
+int
+ingest_batch_begin(struct ingest *ingest, const char **error_r)
+{
+	if (store_begin(ingest->store, error_r) < 0)
+		return -1;
+	ingest->in_batch = 1;
+	pending_clear(ingest);
+	return 0;
+}
+
+int
+ingest_batch_commit(struct ingest *ingest, const char **error_r)
+{
+	ingest->in_batch = 0;
+	if (store_commit(ingest->store, error_r) < 0) {
+		store_rollback(ingest->store);
+		pending_clear(ingest);
+		return -1;
+	}
+	run_pending(ingest);
+	return 0;
+}
+
+void
+ingest_batch_rollback(struct ingest *ingest)
+{
+	if (ingest->in_batch)
+		store_rollback(ingest->store);
+	ingest->in_batch = 0;
+	pending_clear(ingest);
+}
+
+/* ---- helpers -------------------------------------------------------------- */
 
 /* The new text of the mail, stripped once (quote_strip() is the costliest
    step of classification) for both the rules and the language. A text
@@ -100,126 +377,6 @@ visible_text(struct ingest_msg *im, size_t *len_r)
 	*len_r = im->visible_len;
 	return im->visible;
 }
-
-static int64_t
-ingest_now(const struct ingest *ingest)
-{
-	return ingest->fixed_now != 0 ? ingest->fixed_now : (int64_t)time(NULL);
-}
-
-void
-ingest_set_now(struct ingest *ingest, int64_t now)
-{
-	ingest->fixed_now = now;
-}
-
-int
-ingest_init(const struct config *config, struct store *store, struct ingest **ingest_r,
-	    const char **error_r)
-{
-	struct ingest *ingest = xcalloc(1, sizeof(*ingest));
-	const struct config_limits *l = &config->limits;
-
-	*ingest_r = NULL;
-	ingest->config = config;
-	ingest->store = store;
-	ingest->limits.max_message_size = (size_t)l->max_message_size;
-	ingest->limits.max_header_size = (size_t)l->max_header_size;
-	ingest->limits.max_header_count = (size_t)l->max_header_count;
-	ingest->limits.max_line_length = (size_t)l->max_line_length;
-	ingest->limits.max_depth = (size_t)l->max_mime_depth;
-	ingest->limits.max_parts = (size_t)l->max_mime_parts;
-	ingest->limits.max_attachments = (size_t)l->max_attachments;
-	ingest->limits.max_attachment_size = (size_t)l->max_attachment_size;
-	ingest->limits.max_decoded_size = (size_t)l->max_decoded_size;
-	ingest->limits.max_text_size = (size_t)l->max_text_size;
-
-	if (thread_config_new(config, &ingest->tc, error_r) < 0 ||
-	    rules_load_config(config, &ingest->rules, error_r) < 0 ||
-	    ack_hours_from_config(config, &ingest->hours, error_r) < 0 ||
-	    outbox_new(store, config, &ingest->outbox, error_r) < 0 ||
-	    agent_new(config, ingest->tc, store, ingest->hours, &ingest->agent, error_r) < 0) {
-		ingest_free(&ingest);
-		return -1;
-	}
-	ingest->templates = ack_templates_new(config, NULL);
-	ingest->own_addresses = xcalloc(config->n_agents + 1, sizeof(char *));
-	ingest->own_addresses[ingest->n_own_addresses++] = config->support_address;
-	for (size_t i = 0; i < config->n_agents; i++)
-		ingest->own_addresses[ingest->n_own_addresses++] = config->agents[i].address;
-	*ingest_r = ingest;
-	return 0;
-}
-
-struct ingest *
-ingest_new(const struct config *config, struct store *store)
-{
-	struct ingest *ingest;
-	const char *error;
-	if (ingest_init(config, store, &ingest, &error) < 0)
-		fatal(78, "%s", error);
-	return ingest;
-}
-
-void
-ingest_free(struct ingest **ingestp)
-{
-	struct ingest *ingest = *ingestp;
-	if (ingest == NULL)
-		return;
-	if (ingest->in_batch)
-		store_rollback(ingest->store);
-	thread_config_free(&ingest->tc);
-	rules_free(&ingest->rules);
-	ack_templates_free(&ingest->templates);
-	hours_free(&ingest->hours);
-	outbox_free(&ingest->outbox);
-	agent_free(&ingest->agent);
-	free(ingest->own_addresses);
-	free(ingest);
-	*ingestp = NULL;
-}
-
-int
-ingest_reload_rules(struct ingest *ingest, const char **error_r)
-{
-	struct rules *rules;
-	if (rules_load_config(ingest->config, &rules, error_r) < 0)
-		return -1;
-	rules_free(&ingest->rules);
-	ingest->rules = rules;
-	return 0;
-}
-
-int
-ingest_batch_begin(struct ingest *ingest, const char **error_r)
-{
-	if (store_begin(ingest->store, error_r) < 0)
-		return -1;
-	ingest->in_batch = 1;
-	return 0;
-}
-
-int
-ingest_batch_commit(struct ingest *ingest, const char **error_r)
-{
-	ingest->in_batch = 0;
-	if (store_commit(ingest->store, error_r) < 0) {
-		store_rollback(ingest->store);
-		return -1;
-	}
-	return 0;
-}
-
-void
-ingest_batch_rollback(struct ingest *ingest)
-{
-	if (ingest->in_batch)
-		store_rollback(ingest->store);
-	ingest->in_batch = 0;
-}
-
-/* ---- helpers -------------------------------------------------------------- */
 
 /* Where the body starts: after the first empty line (CRLF or LF). */
 static size_t
@@ -280,6 +437,8 @@ address_list_string(const struct mime_address_list *list)
 	return buf_steal(&b, NULL);
 }
 
+/* The References of a message as the store keeps them: ids separated by
+   blanks (deskmail_thread_string() reads them back). */
 static char *
 references_string(const struct mime_message *msg)
 {
@@ -299,17 +458,28 @@ has_address(const char *address)
 	return address != NULL && addr_spec_valid(address);
 }
 
+/* The support address, its sub-addresses, and the agents. */
 static int
 is_own_address(const struct ingest *ingest, const char *address)
 {
-	for (size_t i = 0; i < ingest->n_own_addresses; i++)
-		if (ingest->own_addresses[i] != NULL && strcasecmp(ingest->own_addresses[i], address) == 0)
-			return 1;
-	/* support+anything@domain is ours too. */
+	if (strcasecmp(ingest->config->support_address, address) == 0 ||
+	    route_find_agent(ingest->route, address) != NULL)
+		return 1;
+	/* support+TICKET-TAG@domain is ours too. */
 	int64_t ticket;
 	enum thread_role role;
 	const char *ignored;
 	return thread_reply_address_parse(ingest->tc, address, &ticket, &role, &ignored) != 0;
+}
+
+static char *
+make_logctx(const struct ingest_source *source, const struct mime_message *msg)
+{
+	return xasprintf("source=%s mailbox=%s uid=%u msgid=%s",
+			 log_safe(source->label != NULL ? source->label : "-", 200),
+			 log_safe(source->mailbox != NULL ? source->mailbox : "-", 200), source->uid,
+			 msg != NULL && msg->message_id != NULL ? log_safe(msg->message_id, 200)
+								 : "-");
 }
 
 /* An event on a ticket (printf-style detail). */
@@ -343,7 +513,7 @@ quarantine(struct ingest *ingest, const unsigned char *raw, size_t len,
 	return 0;
 }
 
-/* ---- reports -------------------------------------------------------------- */
+/* ---- recognise: reports ---------------------------------------------------------- */
 
 /* A bounce, delivery or feedback report: never a ticket, never answered.
    Matched to the outbox message it reports on (which the outbox marks
@@ -374,200 +544,31 @@ handle_report(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		     (long long)outbox_id, im->raw_hex);
 }
 
-/* ---- acknowledgement ------------------------------------------------------ */
+/* ---- classify ------------------------------------------------------------------------ */
 
-/* Why no acknowledgement may go out for this message, or NULL when one may.
-   The loop guard first (never answer a machine), then the rate limits. */
+static void
+classify(struct ingest *ingest, struct ingest_msg *im)
+{
+	if (ingest->rules == NULL)
+		return;
+	struct rules_input *in = rules_input_from_mime(im->msg, im->source->mailbox);
+	in->body_new = visible_text(im, &in->body_new_len);
+	rules_classify(ingest->rules, in, &im->rules);
+	rules_input_free(&in);
+}
+
+/* The language to answer in: Content-Language, else the new text of the
+   mail (quoted history left out), else the configured default. */
 static const char *
-ack_refusal(struct ingest *ingest, struct ingest_msg *im, int followup, const char **error_r,
-	    int *failed_r)
+reply_language(struct ingest *ingest, struct ingest_msg *im)
 {
-	const struct config_ack *cfg = &ingest->config->ack;
-	const struct mime_message *msg = im->msg;
-	const char *why = NULL;
-	int64_t now = ingest_now(ingest), n;
-
-	*failed_r = 0;
-	if (!cfg->enabled)
-		return "acknowledgements are off ([ack] enabled = no)";
-	if (!has_address(msg->from.address))
-		return "no sender address";
-	if (im->report_kind == DSN_AUTO_REPLY)
-		return "the mail is an automatic reply";
-	if (im->decision.suppress_ack)
-		return "the same text was received again";
-	if (im->decision.role != THREAD_ROLE_CUSTOMER)
-		return "the sender is not the customer";
-	if (im->rules != NULL && im->rules->no_ack)
-		return "a rule said no-ack";
-	struct autoreply_policy policy = {
-		.loop_header = LOOP_HEADER,
-		.loop_value = ingest->config->hostname,
-		.msgid_prefix = "dg.",
-		.msgid_domain = ingest->config->hostname,
-		.own_addresses = ingest->own_addresses,
-		.n_own_addresses = ingest->n_own_addresses,
-		.envelope_sender = im->source->envelope_sender != NULL ? im->source->envelope_sender
-								       : msg->return_path,
-	};
-	if (autoreply_suppress(msg, &policy, &why))
-		return why;
-
-	if (store_outbox_count_recent(ingest->store, msg->from.address, "ack", now - 3600, &n,
-				      error_r) < 0)
-		goto failed;
-	if ((uint64_t)n >= cfg->max_per_sender_hour)
-		return errf("rate limit: %lld acknowledgements to this sender in the last hour",
-			    (long long)n);
-	if (store_outbox_count_recent(ingest->store, msg->from.address, "ack", now - 86400, &n,
-				      error_r) < 0)
-		goto failed;
-	if ((uint64_t)n >= cfg->max_per_sender_day)
-		return errf("rate limit: %lld acknowledgements to this sender in the last day",
-			    (long long)n);
-	if (followup) {
-		/* A follow-up is acknowledged at most once per period: any
-		   acknowledgement to this customer within it counts. */
-		if (store_outbox_count_recent(ingest->store, msg->from.address, "ack",
-					      now - (int64_t)cfg->followup_period, &n, error_r) < 0)
-			goto failed;
-		if (n > 0)
-			return "follow-up: already acknowledged within [ack] followup_period";
-	}
-	return NULL;
-failed:
-	*failed_r = 1;
-	return NULL;
+	size_t len;
+	const char *text = visible_text(im, &len);
+	return ack_language(ingest->config,
+			    lang_detect(im->msg->content_language, text, len, NULL, NULL));
 }
 
-/* Render the acknowledgement for a ticket and queue it in the outbox, with
-   a message row of direction "out" so the ticket shows what was sent. */
-static int
-queue_ack(struct ingest *ingest, struct ingest_msg *im, const struct store_ticket *t,
-	  struct ingest_result *result, const char **error_r)
-{
-	const struct mime_message *msg = im->msg;
-	struct store_field *sf = NULL;
-	size_t n_sf = 0;
-	int ret = -1;
-
-	if (store_ticket_field_list(ingest->store, t->id, &sf, &n_sf, error_r) < 0)
-		return -1;
-	struct ack_field *fields = xcalloc(n_sf + 1, sizeof(*fields));
-	for (size_t i = 0; i < n_sf; i++) {
-		fields[i].name = sf[i].name;
-		fields[i].value = sf[i].value;
-	}
-	struct ack_input in = {
-		.ticket_id = t->id,
-		.subject = t->subject,
-		.customer_name = msg->from.name,
-		.customer_address = msg->from.address,
-		.category = t->category,
-		.priority = t->priority,
-		.language = ack_language(ingest->config, t->language),
-		.fields = fields,
-		.n_fields = n_sf,
-		.received_at = ingest_now(ingest),
-	};
-	int64_t due = 0;
-	struct tmpl_value *data = ack_data_build(ingest->config, ingest->hours, &in, &due);
-	struct ack_mail mail = { 0 };
-	char *msgid = NULL, *subject = NULL;
-	unsigned char *raw = NULL;
-	size_t raw_len = 0;
-
-	if (ack_render(ingest->templates, in.category, in.language, data, &mail, error_r) < 0) {
-		/* A broken template must not lose the customer's mail: the
-		   ticket is stored, the failure is an event and a log line. */
-		log_error("ticket=%lld: acknowledgement not sent: %s", (long long)t->id, *error_r);
-		ret = event(ingest, t->id, "ack", error_r, "not sent: template error: %s", *error_r);
-		goto out;
-	}
-	struct ack_envelope env = {
-		.ticket_id = t->id,
-		.to_name = msg->from.name,
-		.to_address = msg->from.address,
-		.in_reply_to = msg->message_id,
-		.references = (const char *const *)msg->references,
-		.n_references = msg->n_references,
-		.date = ingest_now(ingest),
-	};
-	if (ack_compose(ingest->config, ingest->tc, &env, &mail, &msgid, &subject, &raw, &raw_len,
-			error_r) < 0) {
-		log_error("ticket=%lld: acknowledgement not composed: %s", (long long)t->id, *error_r);
-		ret = event(ingest, t->id, "ack", error_r, "not sent: %s", *error_r);
-		goto out;
-	}
-	const char *rcpt[] = { msg->from.address };
-	if (outbox_queue(ingest->store, ingest->config, t->id, "ack", msgid, raw, raw_len, rcpt, 1,
-			 ingest_now(ingest), &result->ack_outbox_id, error_r) < 0)
-		goto out;
-
-	char *key = xasprintf("out:%s", msgid);
-	char *to = xstrdup(msg->from.address);
-	struct store_message m = {
-		.ticket_id = t->id,
-		.direction = "out",
-		.message_id = msgid,
-		.in_reply_to = msg->message_id,
-		.from_address = ingest->config->support_address,
-		.from_name = ingest->config->support_name,
-		.to = to,
-		.subject = subject,
-		.date = ingest_now(ingest),
-		.text = mail.text,
-		.dedupe_key = key,
-		.mailbox = "outbox",
-	};
-	/* No raw blob: the outbox row holds the exact bytes. */
-	m.raw_size = (int64_t)raw_len;
-	ret = store_message_insert(ingest->store, &m, NULL, error_r);
-	free(key);
-	free(to);
-	if (ret < 0)
-		goto out;
-	if (due > 0 && t->due_at == 0 &&
-	    store_ticket_set_time(ingest->store, t->id, "due_at", due, error_r) < 0) {
-		ret = -1;
-		goto out;
-	}
-	ret = event(ingest, t->id, "ack", error_r, "queued as outbox #%lld (%s, %s, template %s)",
-		    (long long)result->ack_outbox_id, in.category, in.language, mail.template);
-out:
-	free(raw);
-	free(msgid);
-	free(subject);
-	ack_mail_clear(&mail);
-	tmpl_value_free(&data);
-	free(fields);
-	store_fields_free(&sf, n_sf);
-	return ret;
-}
-
-static int
-maybe_ack(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_id, int followup,
-	  struct ingest_result *result, const char **error_r)
-{
-	int failed;
-	const char *why = ack_refusal(ingest, im, followup, error_r, &failed);
-	if (failed)
-		return -1;
-	if (why != NULL) {
-		snprintf(result->reason, sizeof(result->reason), "no acknowledgement: %s", why);
-		log_info("ticket=%lld msgid=%s: no acknowledgement: %s", (long long)ticket_id,
-			 log_safe(im->msg->message_id, 200), why);
-		return event(ingest, ticket_id, "ack", error_r, "not sent: %s", why);
-	}
-	struct store_ticket *t;
-	if (store_ticket_get(ingest->store, ticket_id, &t, error_r) <= 0)
-		return -1;
-	int ret = queue_ack(ingest, im, t, result, error_r);
-	store_ticket_free(&t);
-	return ret;
-}
-
-/* ---- storing a message ------------------------------------------------------ */
+/* ---- store ------------------------------------------------------------------------------ */
 
 static int
 store_attachments(struct ingest *ingest, const struct mime_message *msg, int64_t message_row_id,
@@ -645,25 +646,13 @@ store_classification(struct ingest *ingest, struct ingest_msg *im, int64_t ticke
 	}
 	for (size_t i = 0; i < rr->n_limit_hits && ret == 0; i++) {
 		const struct rules_limit_hit *lh = &rr->limit_hits[i];
-		log_warnx("ticket=%lld msgid=%s: rule %s on %s hit the %s: counted as no match",
-			  (long long)ticket_id, log_safe(im->msg->message_id, 200), lh->rule,
-			  lh->target, lh->why);
+		log_warnx("%s ticket=%lld: rule %s on %s hit the %s: counted as no match", im->logctx,
+			  (long long)ticket_id, lh->rule, lh->target, lh->why);
 		ret = event(ingest, ticket_id, "warning", error_r,
 			    "rule %s on %s hit the %s: counted as no match", lh->rule, lh->target,
 			    lh->why);
 	}
 	return ret;
-}
-
-/* The language to answer in: Content-Language, else the new text of the
-   mail (quoted history left out), else the configured default. */
-static const char *
-reply_language(struct ingest *ingest, struct ingest_msg *im)
-{
-	size_t len;
-	const char *text = visible_text(im, &len);
-	return ack_language(ingest->config,
-			    lang_detect(im->msg->content_language, text, len, NULL, NULL));
 }
 
 static int
@@ -697,7 +686,7 @@ add_participants(struct ingest *ingest, const struct mime_message *msg, int64_t 
 
 static int
 store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_id,
-		  const char *direction, int64_t *row_r, const char **error_r)
+		  const char *direction, const char *text, int64_t *row_r, const char **error_r)
 {
 	const struct mime_message *msg = im->msg;
 	char *to = address_list_string(&msg->to);
@@ -715,11 +704,12 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 		.cc = cc,
 		.subject = msg->subject,
 		.date = msg->has_date ? msg->date : 0,
-		.text = msg->text != NULL ? msg->text : "",
+		.text = text,
 		.raw_sha256 = im->raw_hex,
 		.raw_size = (int64_t)im->len,
 		.dedupe_key = im->key,
-		.mailbox = im->source->mailbox != NULL ? im->source->mailbox : im->source->label,
+		.mailbox = (im->source->mailbox != NULL ? im->source->mailbox
+								: im->source->label),
 		.uid = im->source->uid,
 	};
 	int ret = store_message_insert(ingest->store, &m, row_r, error_r);
@@ -735,10 +725,11 @@ record_thread_event(struct ingest *ingest, const struct thread_decision *d, int6
 {
 	if (d->event_kind == NULL)
 		return 0;
-	int ret = store_event_add(ingest->store, ticket_id, d->event_kind, d->event_detail, error_r);
+	int ret = store_event_add(ingest->store, ticket_id, d->event_kind, d->event_detail,
+				  error_r);
 	if (ret == 0 && d->event_ticket != 0 && d->event_ticket != ticket_id)
-		ret = store_event_add(ingest->store, d->event_ticket, d->event_kind, d->event_detail,
-				      error_r);
+		ret = store_event_add(ingest->store, d->event_ticket, d->event_kind,
+				      d->event_detail, error_r);
 	return ret;
 }
 
@@ -768,15 +759,17 @@ open_ticket(struct ingest *ingest, struct ingest_msg *im, int64_t *ticket_id_r,
 	return ret;
 }
 
+/* Everything of the message on its ticket, then the STORED steps. */
 static int
 store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *result,
 		   const char **error_r)
 {
 	const struct mime_message *msg = im->msg;
 	struct thread_decision *d = &im->decision;
+	struct hook_event *ev = &im->ev;
 	int64_t ticket_id = d->ticket_id, row;
 	int followup = ticket_id != 0;
-	struct agent_reply *reply = NULL;
+	struct reply *reply = NULL;
 	int ret = -1;
 
 	if (!followup) {
@@ -795,20 +788,18 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 
 	const char *role = thread_role_name(d->role);
 	const char *direction = "in";
-	char *full_text = im->msg->text;
+	const char *text = msg->text != NULL ? msg->text : "";
 	if (d->role == THREAD_ROLE_AGENT && d->agent_trusted) {
 		/* A trusted agent's mail is stored as what it says: the new
 		   text without quoted history, signature and commands, as
 		   "agent" when it goes to the customer, else as a "note". */
-		if (agent_reply_prepare(ingest->agent, ticket_id, msg,
-					im->report_kind == DSN_AUTO_REPLY, &reply, error_r) < 0)
-			return -1;
-		direction = agent_reply_direction(reply);
-		im->msg->text = (char *)agent_reply_text(reply);
+		if ((ret = reply_prepare(ingest->replies, ticket_id, msg,
+					 im->report_kind == DSN_AUTO_REPLY, &reply, error_r)) < 0)
+			return ret;
+		direction = reply_direction(reply);
+		text = reply_text(reply);
 	}
-	ret = store_message_row(ingest, im, ticket_id, direction, &row, error_r);
-	im->msg->text = full_text;
-	if (ret < 0)
+	if ((ret = store_message_row(ingest, im, ticket_id, direction, text, &row, error_r)) < 0)
 		goto out;
 	result->message_id = row;
 	if ((!followup || d->add_participant) &&
@@ -829,37 +820,27 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		ret = store_event_add(ingest->store, ticket_id, "warning", msg->warnings[i], error_r);
 	if (ret < 0)
 		goto out;
-	/* The acknowledgement first: it sets the promised time the agents'
-	   notification shows. */
-	if ((ret = maybe_ack(ingest, im, ticket_id, followup, result, error_r)) < 0)
-		goto out;
-	struct agent_inbound in = {
-		.ticket_id = ticket_id,
-		.message_row_id = row,
-		.msg = msg,
-		.role = d->role,
-		.rules = im->rules,
-		.auto_reply = im->report_kind == DSN_AUTO_REPLY,
-		.duplicate = d->suppress_ack,
-		.reopened = d->reopen,
-		.now = ingest_now(ingest),
-	};
-	if (reply != NULL)
-		ret = agent_reply_apply(ingest->agent, &in, reply, error_r);
-	else if (!followup)
-		ret = agent_notify_new_ticket(ingest->agent, &in, error_r);
-	else
-		ret = agent_notify_update(ingest->agent, &in, error_r);
+
+	ev->ticket_id = ticket_id;
+	ev->message_row_id = row;
+	ev->new_ticket = !followup;
+	ev->reply = reply;
+	ret = hook_run(ingest->hooks, HOOK_STORED, ev, error_r);
+	result->ack_outbox_id = ev->ack_outbox_id;
+	if (ev->ack_refusal[0] != '\0')
+		snprintf(result->reason, sizeof(result->reason), "no acknowledgement: %.200s",
+			 ev->ack_refusal);
 out:
-	agent_reply_free(&reply);
+	ev->reply = NULL;
+	reply_free(&reply);
 	return ret;
 }
 
 /* store_message_unit() as one savepoint: when the store refuses this
    message's data (STORE_DATA_BAD: a constraint on hostile input, a value
-   too large) rather than failing as a store, the unit is undone and the
-   message quarantined, so that it cannot block the mailbox by being
-   retried forever. */
+   too large; also from a step) rather than failing as a store, the unit is
+   undone and the message quarantined, so that it cannot block the mailbox
+   by being retried forever. */
 static int
 store_message_guarded(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *result,
 		      const char **error_r)
@@ -881,17 +862,7 @@ store_message_guarded(struct ingest *ingest, struct ingest_msg *im, struct inges
 	return quarantine(ingest, im->raw, im->len, im->source, reason, result, error_r);
 }
 
-static int
-classify(struct ingest *ingest, struct ingest_msg *im)
-{
-	if (ingest->rules == NULL)
-		return 0;
-	struct rules_input *in = rules_input_from_mime(im->msg, im->source->mailbox);
-	in->body_new = visible_text(im, &in->body_new_len);
-	rules_classify(ingest->rules, in, &im->rules);
-	rules_input_free(&in);
-	return 0;
-}
+/* ---- the pipeline ------------------------------------------------------------------------ */
 
 static int
 ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *result,
@@ -910,10 +881,12 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 	if (store_blob_put(ingest->store, STORE_BLOB_RAW, im->raw, im->len, im->raw_hex, error_r) < 0)
 		return -1;
 
+	/* Recognise. */
 	im->report_kind = dsn_analyze(im->msg, &im->report);
 	if (im->report_kind != DSN_NONE && im->report_kind != DSN_AUTO_REPLY)
 		return handle_report(ingest, im, result, error_r);
 
+	/* Thread. */
 	thread_config_set_now(ingest->tc, ingest_now(ingest));
 	if (thread_resolve(ingest->store, ingest->tc, im->msg, &im->decision, error_r) < 0)
 		return -1;
@@ -926,6 +899,8 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 			     im->msg->from.address != NULL ? im->msg->from.address : "<>",
 			     im->raw_hex);
 	}
+
+	/* Classify. */
 	if (im->decision.ticket_id == 0 || im->decision.role == THREAD_ROLE_CUSTOMER)
 		classify(ingest, im);
 	if (im->decision.ticket_id == 0 && im->rules != NULL && im->rules->spam) {
@@ -939,6 +914,22 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		buf_free(&b);
 		return quarantine(ingest, im->raw, im->len, im->source, reason, result, error_r);
 	}
+
+	/* The steps. */
+	struct hook_event *ev = &im->ev;
+	ev->msg = im->msg;
+	ev->envelope_sender = im->source->envelope_sender != NULL ? im->source->envelope_sender
+								  : im->msg->return_path;
+	ev->decision = &im->decision;
+	ev->rules = im->rules;
+	ev->auto_reply = im->report_kind == DSN_AUTO_REPLY;
+	if (hook_run(ingest->hooks, HOOK_CLASSIFIED, ev, error_r) < 0)
+		return -1;
+	if (ev->quarantine[0] != '\0') {
+		char reason[sizeof(ev->quarantine)];
+		snprintf(reason, sizeof(reason), "%s", ev->quarantine);
+		return quarantine(ingest, im->raw, im->len, im->source, reason, result, error_r);
+	}
 	return store_message_guarded(ingest, im, result, error_r);
 }
 
@@ -950,51 +941,39 @@ ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
 	const char *why;
 	int ret;
 
+	memset(result, 0, sizeof(*result));
 	if (len > ingest->limits.max_message_size) {
 		why = errf("limit: max_message_size %zu exceeded (%zu bytes)",
 			   ingest->limits.max_message_size, len);
-		return quarantine(ingest, raw, len, source, why, result, error_r);
-	}
-	if (mime_parse(raw, len, &ingest->limits, &im.msg, &why) < 0) {
+		ret = quarantine(ingest, raw, len, source, why, result, error_r);
+	} else if (mime_parse(raw, len, &ingest->limits, &im.msg, &why) < 0) {
 		char reason[256];
 		snprintf(reason, sizeof(reason), "%s", why);
-		mime_message_free(&im.msg);
-		return quarantine(ingest, raw, len, source, reason, result, error_r);
+		ret = quarantine(ingest, raw, len, source, reason, result, error_r);
+	} else {
+		dedupe_key(im.msg, raw, len, im.key);
+		im.logctx = make_logctx(source, im.msg);
+		im.ev.source = source->label;
+		im.ev.mailbox = source->mailbox;
+		im.ev.uid = source->uid;
+		im.ev.message_id = im.msg->message_id;
+		im.ev.logctx = im.logctx;
+		im.ev.now = ingest_now(ingest);
+		ret = ingest_parsed(ingest, &im, result, error_r);
 	}
-	dedupe_key(im.msg, raw, len, im.key);
-	ret = ingest_parsed(ingest, &im, result, error_r);
+	if (ret == 0) {
+		char *ctx = im.logctx != NULL ? NULL : make_logctx(source, im.msg);
+		committed_later(ingest, source, im.msg != NULL ? im.msg->message_id : NULL,
+				im.logctx != NULL ? im.logctx : ctx, result);
+		free(ctx);
+	}
 	thread_decision_clear(&im.decision);
 	rules_result_free(&im.rules);
 	free(im.visible);
+	free(im.logctx);
 	dsn_report_free(&im.report);
 	mime_message_free(&im.msg);
 	return ret;
-}
-
-static void
-log_result(const struct ingest_source *source, const struct ingest_result *result)
-{
-	switch (result->outcome) {
-	case INGEST_NEW_TICKET:
-	case INGEST_APPENDED:
-		log_info("source=%s uid=%u ticket=%lld message=%lld: %s%s", source->label,
-			 source->uid, (long long)result->ticket_id, (long long)result->message_id,
-			 result->outcome == INGEST_NEW_TICKET ? "new ticket" : "appended",
-			 result->ack_outbox_id != 0 ? ", acknowledgement queued" : "");
-		break;
-	case INGEST_DUPLICATE:
-		log_info("source=%s uid=%u ticket=%lld: duplicate of message %lld, skipped",
-			 source->label, source->uid, (long long)result->ticket_id,
-			 (long long)result->message_id);
-		break;
-	case INGEST_QUARANTINED:
-		log_warnx("source=%s uid=%u quarantine=%lld: %s", source->label, source->uid,
-			  (long long)result->quarantine_id, result->reason);
-		break;
-	case INGEST_REPORT:
-		log_info("source=%s uid=%u: %s", source->label, source->uid, result->reason);
-		break;
-	}
 }
 
 int
@@ -1005,23 +984,40 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 	int own_txn = !ingest->in_batch;
 
 	memset(result, 0, sizeof(*result));
-	if (own_txn && store_begin(ingest->store, error_r) < 0)
-		return -1;
+	if (own_txn) {
+		if (store_begin(ingest->store, error_r) < 0)
+			return -1;
+		pending_clear(ingest);
+	}
+	size_t n_pending = ingest->n_pending;
 	int ret = ingest_one(ingest, raw, len, source, result, error_r);
 	if (ret == 0 && source->mailbox != NULL && source->uid != 0)
 		ret = store_mailbox_set(ingest->store, source->mailbox, source->uidvalidity,
 					source->uid, error_r);
 	if (ret < 0) {
 		/* Inside a batch the caller rolls the whole batch back. */
-		if (own_txn)
+		if (own_txn) {
 			store_rollback(ingest->store);
+			pending_clear(ingest);
+		} else {
+			while (ingest->n_pending > n_pending) {
+				struct pending *p = &ingest->pending[--ingest->n_pending];
+				free(p->source);
+				free(p->mailbox);
+				free(p->message_id);
+				free(p->logctx);
+			}
+		}
 		return -1;
 	}
-	if (own_txn && store_commit(ingest->store, error_r) < 0) {
-		store_rollback(ingest->store);
-		return -1;
+	if (own_txn) {
+		if (store_commit(ingest->store, error_r) < 0) {
+			store_rollback(ingest->store);
+			pending_clear(ingest);
+			return -1;
+		}
+		run_pending(ingest);
 	}
-	log_result(source, result);
 	return 0;
 }
 
@@ -1050,16 +1046,19 @@ ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
 		store_quarantine_free(&q);
 		return -1;
 	}
+	pending_clear(ingest);
 	ret = ingest_one(ingest, raw, len, &source, result, error_r);
 	if (ret == 0 && result->outcome != INGEST_QUARANTINED)
 		ret = store_quarantine_set_status(ingest->store, quarantine_id, "released",
 						  result->ticket_id, error_r);
 	if (ret == 0)
 		ret = store_commit(ingest->store, error_r);
-	if (ret < 0)
+	if (ret < 0) {
 		store_rollback(ingest->store);
-	else
-		log_result(&source, result);
+		pending_clear(ingest);
+	} else {
+		run_pending(ingest);
+	}
 	free(raw);
 	store_quarantine_free(&q);
 	return ret;

@@ -3,10 +3,14 @@
  * recognises bounces and automatic replies (dsn), threads (thread),
  * classifies (rules), and writes everything for one message in one store
  * transaction: raw blob, ticket, message, participants, attachments, rule
- * hits and fields, events, the acknowledgement in the outbox, and, for mail
- * from an IMAP mailbox, the mailbox checkpoint. Bad input is quarantined
- * with its raw bytes and a reason; only an unavailable store is an error.
- * The whole decision order is in docs/pipeline.md.
+ * hits and fields, events, and, for mail from an IMAP mailbox, the mailbox
+ * checkpoint. What else happens to a message is done by steps (hook.h)
+ * that run at fixed points of the pipeline: the acknowledgement, the
+ * agents' notifications and an agent's reply are built in; later modules
+ * add theirs with ingest_add_hook(). Bad input is quarantined with its raw
+ * bytes and a reason; only an unavailable store is an error. The whole
+ * decision order is in docs/pipeline.md, the steps in
+ * docs/internals/hooks.md.
  *
  * Batches: between ingest_batch_begin() and ingest_batch_commit() messages
  * share one transaction (one flush for many messages). Nothing may be
@@ -20,7 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gateway/hook.h"
+
 struct config;
+struct mime_limits;
 struct store;
 struct ingest;
 
@@ -59,6 +66,18 @@ int ingest_init(const struct config *config, struct store *store, struct ingest 
 struct ingest *ingest_new(const struct config *config, struct store *store);
 void ingest_free(struct ingest **ingestp);
 
+/* Add a step to a phase of the pipeline, after those already there
+   (hook.h says what each phase may do). context is borrowed. */
+void ingest_add_hook(struct ingest *ingest, enum hook_phase phase, const char *name, hook_fn *fn,
+		     void *context);
+
+/* The steps registered so far, for listings and tests. */
+const struct hook_list *ingest_hooks(const struct ingest *ingest);
+
+/* The parser limits of the configuration's [limits] section (the ones
+   ingest applies; mime_limits_default() for the rest). */
+void ingest_mime_limits(const struct config *config, struct mime_limits *limits);
+
 /* Load the rules again ([rules] dir); a file that does not compile leaves
    the old rules in place and returns -1 with *error_r. */
 int ingest_reload_rules(struct ingest *ingest, const char **error_r);
@@ -71,8 +90,10 @@ int ingest_batch_commit(struct ingest *ingest, const char **error_r);
 void ingest_batch_rollback(struct ingest *ingest);
 
 /* Store one message. 0: durably handled (or, inside a batch, will be at
-   the batch commit) and *result filled; -1: the store failed, nothing of
-   this message is kept, retry later. */
+   the batch commit) and *result filled; -1 with *error_r: the store
+   failed, nothing of this message is kept, retry later. The HOOK_COMMITTED
+   steps run after the commit that covers the message (at
+   ingest_batch_commit() inside a batch; never for a batch rolled back). */
 int ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 		   const struct ingest_source *source, struct ingest_result *result,
 		   const char **error_r);

@@ -29,6 +29,7 @@
 #include "gateway/thread.h"
 #include "parsers/mime.h"
 #include "base/util.h"
+#include "tests/unit/desk-test.h"
 #include "tests/unit/test.h"
 
 /* Tuesday 2025-03-11 10:00 in Shanghai (02:00 UTC). */
@@ -48,26 +49,7 @@ static const char png_b64[] =
 	"rkJggg==";
 static const unsigned char png_head[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-	if (fp == NULL) {
-		printf("cannot write %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	fputs(text, fp);
-	fclose(fp);
-}
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 contains(const void *hay, size_t len, const char *needle)
@@ -258,20 +240,6 @@ last_message(int64_t id, struct store_message **list_r, size_t *n_r)
 	return &(*list_r)[*n_r - 1];
 }
 
-static int
-has_event(int64_t id, const char *kind, const char *needle)
-{
-	struct store_event *ev = NULL;
-	size_t n = 0;
-	const char *error;
-	int found = 0;
-	if (store_event_list(store, id, &ev, &n, &error) < 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		found |= strcmp(ev[i].kind, kind) == 0 && (needle == NULL || scontains(ev[i].detail, needle));
-	store_events_free(&ev, n);
-	return found;
-}
 
 /* An agent's reply to a notification as a mail client writes it: to the
    notification's Reply-To, In-Reply-To and References, "Re:" subject. */
@@ -317,14 +285,14 @@ setup(void)
 		return -1;
 	}
 	path = xasprintf("%s/secret", tmpdir);
-	write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	desk_write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
 	chmod(path, 0600);
 	free(path);
 	path = xasprintf("%s/rules", tmpdir);
 	mkdir(path, 0700);
 	free(path);
 	path = xasprintf("%s/rules/test.rules", tmpdir);
-	write_file(path, rules_text);
+	desk_write_file(path, rules_text);
 	free(path);
 	char *conf = xasprintf(
 		"[general]\nstate_dir = %s\nhostname = desk.example.test\n"
@@ -339,7 +307,7 @@ setup(void)
 		"[queue vip]\nagents = carol\nvip = yes\n",
 		tmpdir, tmpdir);
 	path = xasprintf("%s/deskgate.conf", tmpdir);
-	write_file(path, conf);
+	desk_write_file(path, conf);
 	free(conf);
 	if (config_load(path, &config, &error) < 0) {
 		printf("config: %s\n", error);
@@ -441,7 +409,7 @@ test_new_ticket(void)
 		test_assert(a->m->attachments[0].size > sizeof(png_head) &&
 			    memcmp(a->m->attachments[0].data, png_head, sizeof(png_head)) == 0);
 	}
-	test_assert(has_event(id, "notify", "alice@staff.example"));
+	test_assert(desk_has_event(store, id, "notify", "alice@staff.example"));
 	struct store_ticket *t = ticket(id);
 	test_assert(t != NULL && t->queue != NULL && strcmp(t->queue, "payments") == 0);
 	test_assert(t != NULL && t->due_at > NOW);
@@ -560,8 +528,8 @@ test_relay(int64_t id)
 		    strcmp(t->assignee, "alice@staff.example") == 0);
 	test_assert(t != NULL && strcmp(t->status, "open") == 0);
 	store_ticket_free(&t);
-	test_assert(has_event(id, "relay", "alice@staff.example"));
-	test_assert(has_event(id, "notice", "bob@staff.example"));
+	test_assert(desk_has_event(store, id, "relay", "alice@staff.example"));
+	test_assert(desk_has_event(store, id, "notice", "bob@staff.example"));
 
 	test_begin("customer replies to the relay: assignee notified");
 	char *relay_id = r != NULL ? xstrdup(r->o->message_id) : xstrdup("none@x");
@@ -631,7 +599,7 @@ test_commands(int64_t id)
 	n = new_outbox(outs, MAXOUT);
 	test_assert_int(n, 0);
 	outs_clear(outs, n);
-	test_assert(has_event(id, "note", "internal note by bob@staff.example"));
+	test_assert(desk_has_event(store, id, "note", "internal note by bob@staff.example"));
 
 	test_begin("commands: priority, category, assign, queue; relayed");
 	mail = agent_reply("alice@staff.example", &n_alice,
@@ -664,8 +632,8 @@ test_commands(int64_t id)
 	test_assert(as != NULL && scontains(as->m->text, "Rules fired:  order-id, deposit\n"));
 	test_assert(find_out(outs, n, "notice", "bob@staff.example") != NULL);
 	outs_clear(outs, n);
-	test_assert(has_event(id, "agent", "#priority by alice@staff.example: priority normal -> high"));
-	test_assert(has_event(id, "agent", "#assign"));
+	test_assert(desk_has_event(store, id, "agent", "#priority by alice@staff.example: priority normal -> high"));
+	test_assert(desk_has_event(store, id, "agent", "#assign"));
 
 	test_begin("unknown command: error mailed back, nothing applied or relayed");
 	static const struct {
@@ -795,7 +763,7 @@ test_untrusted(int64_t id)
 	for (size_t i = 0; i < n; i++)
 		test_assert(!scontains(outs[i].o->recipients, "wang@customer.example"));
 	outs_clear(outs, n);
-	test_assert(has_event(res.ticket_id, "security", "alice@staff.example"));
+	test_assert(desk_has_event(store, res.ticket_id, "security", "alice@staff.example"));
 	struct store_ticket *t = ticket(id);
 	test_assert(t != NULL && strcmp(t->status, "closed") == 0); /* untouched */
 	store_ticket_free(&t);
@@ -843,7 +811,7 @@ test_config_errors(void)
 		char *conf = xasprintf("[general]\nstate_dir = %s\nsupport_address = s@x.example\n"
 				       "[rules]\ndir = %s/rules\n%s",
 				       tmpdir, tmpdir, cases[i].sections);
-		write_file(path, conf);
+		desk_write_file(path, conf);
 		struct config *c = NULL;
 		struct ingest *ing = NULL;
 		const char *error = NULL;
@@ -922,12 +890,7 @@ test_python_parse(void)
 int
 main(void)
 {
-	const char *top = getenv("top_srcdir");
-	if (getenv("DESKGATE_DATADIR") == NULL && top != NULL) {
-		char *dd = xasprintf("%s:%s/contrib", top, top);
-		setenv("DESKGATE_DATADIR", dd, 1);
-		free(dd);
-	}
+	desk_datadir();
 	if (setup() < 0)
 		return 1;
 	int64_t id = test_new_ticket();
@@ -944,7 +907,6 @@ main(void)
 	ingest_free(&ingest);
 	store_close(&store);
 	config_free(&config);
-	if (getenv("KEEP_TMP") == NULL)
-		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	desk_rm_tree(tmpdir);
 	return test_exit();
 }

@@ -1,0 +1,574 @@
+/*
+ * ack-templates: the acknowledgement templates of ack.h: finding a
+ * template with its fallbacks, rendering the subject, the text and the
+ * HTML body, and `deskgate template check`. The mustache renderer itself
+ * is template.c; the data the templates see is ack.c's.
+ */
+#include "build-config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/ack.h"
+#include "gateway/config.h"
+#include "gateway/hours.h"
+#include "gateway/template.h"
+#include "base/file.h"
+#include "base/util.h"
+
+struct ack_templates {
+	char *dirs[2];
+	size_t n_dirs;
+	struct tmpl_limits limits;
+};
+
+struct ack_templates *
+ack_templates_new(const struct config *config, const char *dir)
+{
+	struct ack_templates *t = xcalloc(1, sizeof(*t));
+	tmpl_limits_default(&t->limits);
+	if (config != NULL && config->ack.max_output > 0)
+		t->limits.max_output = (size_t)config->ack.max_output;
+	if (dir != NULL) {
+		t->dirs[t->n_dirs++] = xstrdup(dir);
+	} else {
+		if (config != NULL && config->ack.templates_dir != NULL)
+			t->dirs[t->n_dirs++] = xstrdup(config->ack.templates_dir);
+		t->dirs[t->n_dirs++] = config_data_path("templates");
+	}
+	return t;
+}
+
+void
+ack_templates_free(struct ack_templates **tp)
+{
+	struct ack_templates *t = *tp;
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n_dirs; i++)
+		free(t->dirs[i]);
+	free(t);
+	*tp = NULL;
+}
+
+void
+ack_mail_clear(struct ack_mail *mail)
+{
+	x_free(&mail->subject);
+	x_free(&mail->text);
+	x_free(&mail->html);
+	x_free(&mail->template);
+}
+
+/* Names used in file names: [A-Za-z0-9_-], so never a path. */
+static int
+safe_name(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 64)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return 0;
+	return 1;
+}
+
+/* Find rel (e.g. "ack/other.en.txt") in the directories. 1 with the
+   content and its path, 0 absent, -1 error. */
+static int
+find_file(const struct ack_templates *t, const char *rel, char **data_r, size_t *len_r,
+	  char **path_r, const char **error_r)
+{
+	for (size_t i = 0; i < t->n_dirs; i++) {
+		char *path = xasprintf("%s/%s", t->dirs[i], rel);
+		int ret = file_read(path, t->limits.max_source, data_r, len_r, error_r);
+		if (ret != 0) {
+			if (ret > 0)
+				*path_r = path;
+			else
+				free(path);
+			return ret;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+struct partial_ctx {
+	const struct ack_templates *t;
+	const char *lang;
+	const char *ext; /* "txt" or "html" */
+};
+
+static int
+fetch_partial(void *vctx, const char *name, char **src_r, size_t *len_r, char **label_r,
+	      const char **error_r)
+{
+	const struct partial_ctx *ctx = vctx;
+	if (!safe_name(name))
+		return 0;
+	const char *langs[2] = { ctx->lang, "en" };
+	for (int i = 0; i < 2; i++) {
+		char *rel = xasprintf("ack/partials/%s.%s.%s", name, langs[i], ctx->ext);
+		int ret = find_file(ctx->t, rel, src_r, len_r, label_r, error_r);
+		free(rel);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Split "Subject: ...\n\n<body>". */
+static int
+split_subject(const char *path, const char *src, size_t len, size_t *subj_off, size_t *subj_len,
+	      size_t *body_off, const char **error_r)
+{
+	const char *nl = memchr(src, '\n', len);
+	size_t l1 = nl != NULL ? (size_t)(nl - src) : len;
+	if (l1 < 8 || strncmp(src, "Subject:", 8) != 0) {
+		*error_r = errf("%s:1: the first line must be \"Subject: ...\"", path);
+		return -1;
+	}
+	*subj_off = 8;
+	while (*subj_off < l1 && (src[*subj_off] == ' ' || src[*subj_off] == '\t'))
+		(*subj_off)++;
+	*subj_len = l1 - *subj_off;
+	while (*subj_len > 0 && (src[*subj_off + *subj_len - 1] == '\r' ||
+				 src[*subj_off + *subj_len - 1] == ' '))
+		(*subj_len)--;
+	size_t p = nl != NULL ? l1 + 1 : len;
+	if (p < len && src[p] == '\r')
+		p++;
+	if (p < len && src[p] != '\n') {
+		*error_r = errf("%s:2: expected an empty line after the subject", path);
+		return -1;
+	}
+	*body_off = p < len ? p + 1 : len;
+	return 0;
+}
+
+/* Collapse white space runs to one space and trim. */
+static void
+squeeze(char *s)
+{
+	char *o = s;
+	int space = 1;
+	for (char *p = s; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t') {
+			if (!space)
+				*o++ = ' ';
+			space = 1;
+		} else {
+			*o++ = *p;
+			space = 0;
+		}
+	}
+	if (o > s && o[-1] == ' ')
+		o--;
+	*o = '\0';
+}
+
+static int
+html_escape_put(struct buf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		const char *rep = NULL;
+		switch (s[i]) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		default: break;
+		}
+		if ((rep != NULL ? buf_puts(b, rep) : buf_putc(b, (unsigned char)s[i])) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+url_at(const char *s, size_t len)
+{
+	return (len > 8 && memcmp(s, "https://", 8) == 0) || (len > 7 && memcmp(s, "http://", 7) == 0);
+}
+
+/* One line of text as HTML, with http(s) links made clickable. */
+static int
+html_line(struct buf *b, const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		if (!url_at(s + i, len - i)) {
+			j++;
+			while (j < len && !url_at(s + j, len - j))
+				j++;
+			if (html_escape_put(b, s + i, j - i) < 0)
+				return -1;
+			i = j;
+			continue;
+		}
+		while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7f &&
+		       strchr("<>\"'", s[j]) == NULL)
+			j++;
+		while (j > i && strchr(".,;:!?)", s[j - 1]) != NULL)
+			j--;
+		if (buf_puts(b, "<a href=\"") < 0 || html_escape_put(b, s + i, j - i) < 0 ||
+		    buf_puts(b, "\">") < 0 || html_escape_put(b, s + i, j - i) < 0 ||
+		    buf_puts(b, "</a>") < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+/* The rendered text as a small HTML document: blank lines separate
+   paragraphs, "- " lines become a list, links become links. */
+static int
+text_to_html(const char *text, const char *lang, const char *title, size_t max, char **html_r)
+{
+	struct buf b;
+	buf_init(&b, max);
+	int err = buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+				 "<title>", lang) < 0;
+	err |= html_escape_put(&b, title, strlen(title)) < 0;
+	err |= buf_puts(&b, "</title>\n</head>\n<body style=\"font-family: sans-serif; line-height: 1.5;\">\n") < 0;
+	const char *p = text;
+	int in_p = 0, in_ul = 0;
+	while (*p != '\0' && !err) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		size_t k = 0;
+		while (k < len && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
+			k++;
+		int blank = k == len;
+		int item = len >= 2 && p[0] == '-' && p[1] == ' ';
+		if (blank || item) {
+			if (in_p)
+				err |= buf_puts(&b, "</p>\n") < 0;
+			in_p = 0;
+		}
+		if (!item && in_ul) {
+			err |= buf_puts(&b, "</ul>\n") < 0;
+			in_ul = 0;
+		}
+		if (item) {
+			if (!in_ul)
+				err |= buf_puts(&b, "<ul>\n") < 0;
+			in_ul = 1;
+			err |= buf_puts(&b, "<li>") < 0;
+			err |= html_line(&b, p + 2, len - 2) < 0;
+			err |= buf_puts(&b, "</li>\n") < 0;
+		} else if (!blank) {
+			err |= buf_puts(&b, in_p ? "<br>\n" : "<p>") < 0;
+			in_p = 1;
+			size_t l = len;
+			while (l > 0 && p[l - 1] == '\r')
+				l--;
+			err |= html_line(&b, p, l) < 0;
+		}
+		p = eol != NULL ? eol + 1 : p + len;
+	}
+	if (in_p)
+		err |= buf_puts(&b, "</p>\n") < 0;
+	if (in_ul)
+		err |= buf_puts(&b, "</ul>\n") < 0;
+	err |= buf_puts(&b, "</body>\n</html>\n") < 0;
+	if (err) {
+		buf_free(&b);
+		return -1;
+	}
+	*html_r = buf_steal(&b, NULL);
+	buf_free(&b);
+	return 0;
+}
+
+/* Compile and render src[off..off+len) of file path. */
+static int
+render_part(const struct ack_templates *t, const char *path, const char *src, size_t len,
+	    unsigned int first_line, const struct tmpl_value *data, enum tmpl_escape esc,
+	    struct partial_ctx *pctx, char **out_r, const char **error_r)
+{
+	struct tmpl *tm;
+	struct tmpl_partials partials = { fetch_partial, pctx };
+	if (tmpl_compile(src, len, path, first_line, &t->limits, &tm, error_r) < 0)
+		return -1;
+	int ret = tmpl_render(tm, data, esc, &partials, out_r, NULL, error_r);
+	tmpl_free(&tm);
+	return ret;
+}
+
+int
+ack_render(const struct ack_templates *t, const char *category, const char *language,
+	   const struct tmpl_value *data, struct ack_mail *mail, const char **error_r)
+{
+	memset(mail, 0, sizeof(*mail));
+	if (!safe_name(category))
+		category = "default";
+	if (!safe_name(language))
+		language = "en";
+	const char *cands[4][2] = { { category, language }, { "default", language },
+				    { category, "en" }, { "default", "en" } };
+	char *src = NULL, *path = NULL;
+	size_t len = 0;
+	const char *lang = NULL, *cat = NULL;
+	for (int i = 0; i < 4 && src == NULL; i++) {
+		char *rel = xasprintf("ack/%s.%s.txt", cands[i][0], cands[i][1]);
+		int ret = find_file(t, rel, &src, &len, &path, error_r);
+		free(rel);
+		if (ret < 0)
+			return -1;
+		if (ret > 0) {
+			cat = cands[i][0];
+			lang = cands[i][1];
+		}
+	}
+	if (src == NULL) {
+		*error_r = errf("no acknowledgement template for %s.%s (nor default.en) in %s%s%s",
+				category, language, t->dirs[0], t->n_dirs > 1 ? " or " : "",
+				t->n_dirs > 1 ? t->dirs[1] : "");
+		return -1;
+	}
+	size_t so, sl, bo;
+	struct partial_ctx pctx = { t, lang, "txt" };
+	int ret = split_subject(path, src, len, &so, &sl, &bo, error_r);
+	if (ret == 0)
+		ret = render_part(t, path, src + so, sl, 1, data, TMPL_ESCAPE_HEADER, &pctx,
+				  &mail->subject, error_r);
+	if (ret == 0)
+		ret = render_part(t, path, src + bo, len - bo, 3, data, TMPL_ESCAPE_TEXT, &pctx,
+				  &mail->text, error_r);
+	free(src);
+	if (ret < 0) {
+		free(path);
+		ack_mail_clear(mail);
+		return -1;
+	}
+	squeeze(mail->subject);
+	mail->template = path;
+
+	/* HTML: its own template when there is one, else made from the text. */
+	char *rel = xasprintf("ack/%s.%s.html", cat, lang);
+	char *hpath = NULL;
+	ret = find_file(t, rel, &src, &len, &hpath, error_r);
+	free(rel);
+	if (ret > 0) {
+		struct partial_ctx hctx = { t, lang, "html" };
+		ret = render_part(t, hpath, src, len, 1, data, TMPL_ESCAPE_HTML, &hctx, &mail->html,
+				  error_r);
+		free(src);
+		free(hpath);
+	} else if (ret == 0) {
+		ret = text_to_html(mail->text, lang, mail->subject, t->limits.max_output * 2 + 4096,
+				   &mail->html);
+		if (ret < 0)
+			*error_r = errf("HTML body larger than %zu bytes", t->limits.max_output * 2 + 4096);
+	}
+	if (ret < 0) {
+		ack_mail_clear(mail);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- check ------------------------------------------------------------------------ */
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of regular-looking entries in dir (NULL when absent). */
+static char **
+list_dir(const char *dir, size_t *n_r)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0;
+	*n_r = 0;
+	if (d == NULL)
+		return NULL;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "partials") == 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (names == NULL)
+		names = xcalloc(1, sizeof(*names)); /* an empty directory */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	*n_r = n;
+	return names;
+}
+
+/* "name.lang.ext" -> 0 with the parts, -1 when the name is not like that. */
+static int
+parse_name(const char *file, char *name, char *lang, char *ext, size_t size)
+{
+	const char *d1 = strchr(file, '.');
+	const char *d2 = strrchr(file, '.');
+	if (d1 == NULL || d2 == d1 || (size_t)(d1 - file) >= size || (size_t)(d2 - d1 - 1) >= size ||
+	    strlen(d2 + 1) >= size)
+		return -1;
+	memcpy(name, file, (size_t)(d1 - file));
+	name[d1 - file] = '\0';
+	memcpy(lang, d1 + 1, (size_t)(d2 - d1 - 1));
+	lang[d2 - d1 - 1] = '\0';
+	memcpy(ext, d2 + 1, strlen(d2 + 1) + 1);
+	if (!safe_name(name) || !safe_name(lang) || (strcmp(ext, "txt") != 0 && strcmp(ext, "html") != 0))
+		return -1;
+	return 0;
+}
+
+static size_t
+check_partial_refs(const struct ack_templates *t, const char *path, const struct tmpl *tm,
+		   const char *lang, const char *ext, FILE *out)
+{
+	size_t problems = 0;
+	struct partial_ctx pctx = { t, lang, ext };
+	for (size_t i = 0; i < tmpl_partial_count(tm); i++) {
+		char *src = NULL, *label = NULL;
+		size_t len;
+		const char *error = NULL;
+		int ret = fetch_partial(&pctx, tmpl_partial_name(tm, i), &src, &len, &label, &error);
+		if (ret == 0) {
+			fprintf(out, "%s: partial \"%s\" not found (ack/partials/%s.%s.%s or .en.%s)\n",
+				path, tmpl_partial_name(tm, i), tmpl_partial_name(tm, i), lang, ext, ext);
+			problems++;
+		} else if (ret < 0) {
+			fprintf(out, "%s\n", error);
+			problems++;
+		}
+		free(src);
+		free(label);
+	}
+	return problems;
+}
+
+static size_t
+check_file(const struct ack_templates *t, const char *dir, const char *sub, const char *file,
+	   int is_partial, FILE *out)
+{
+	char name[80], lang[80], ext[80];
+	char *path = xasprintf("%s/%s/%s", dir, sub, file);
+	size_t problems = 0;
+	char *src = NULL;
+	size_t len;
+	const char *error;
+	if (parse_name(file, name, lang, ext, sizeof(name)) < 0) {
+		fprintf(out, "%s: unexpected file name (want NAME.LANG.txt or NAME.LANG.html)\n", path);
+		free(path);
+		return 1;
+	}
+	int r = file_read(path, t->limits.max_source, &src, &len, &error);
+	if (r <= 0) {
+		fprintf(out, "%s\n", r < 0 ? error : errf("%s: cannot read", path));
+		free(path);
+		return 1;
+	}
+	if (!utf8_valid((const unsigned char *)src, len)) {
+		fprintf(out, "%s: not valid UTF-8\n", path);
+		problems++;
+	}
+	size_t so = 0, sl = 0, bo = 0;
+	int main_txt = !is_partial && strcmp(ext, "txt") == 0;
+	if (main_txt && split_subject(path, src, len, &so, &sl, &bo, &error) < 0) {
+		fprintf(out, "%s\n", error);
+		free(src);
+		free(path);
+		return problems + 1;
+	}
+	struct {
+		size_t off, len;
+		unsigned int line;
+	} pieces[2] = { { so, sl, 1 }, { bo, len - bo, 3 } };
+	if (!main_txt) {
+		pieces[0].off = 0;
+		pieces[0].len = len;
+		pieces[0].line = 1;
+	}
+	for (int i = 0; i < (main_txt ? 2 : 1); i++) {
+		struct tmpl *tm;
+		if (tmpl_compile(src + pieces[i].off, pieces[i].len, path, pieces[i].line, &t->limits,
+				 &tm, &error) < 0) {
+			fprintf(out, "%s\n", error);
+			problems++;
+			continue;
+		}
+		problems += check_partial_refs(t, path, tm, lang, ext, out);
+		tmpl_free(&tm);
+	}
+	free(src);
+	free(path);
+	return problems;
+}
+
+size_t
+ack_templates_check(const struct config *config, const char *dir, FILE *out, size_t *n_files_r)
+{
+	struct ack_templates *t = ack_templates_new(config, dir);
+	size_t problems = 0, files = 0;
+	for (size_t d = 0; d < t->n_dirs; d++) {
+		static const char *const subs[2] = { "ack", "ack/partials" };
+		for (int s = 0; s < 2; s++) {
+			char *sub = xasprintf("%s/%s", t->dirs[d], subs[s]);
+			size_t n;
+			char **names = list_dir(sub, &n);
+			if (names == NULL && s == 0 && (dir != NULL || d + 1 == t->n_dirs)) {
+				fprintf(out, "%s: no such directory\n", sub);
+				problems++;
+			}
+			for (size_t i = 0; i < n; i++) {
+				problems += check_file(t, t->dirs[d], subs[s], names[i], s == 1, out);
+				files++;
+				free(names[i]);
+			}
+			free(names);
+			free(sub);
+		}
+	}
+	/* A sample render of every category and language, so that runtime
+	   errors (a partial's syntax, a limit) show up now and not on a
+	   customer's mail. */
+	time_t now = time(NULL);
+	struct hours *hours = NULL;
+	const char *error;
+	if (config != NULL && ack_hours_from_config(config, &hours, &error) < 0) {
+		fprintf(out, "%s\n", error);
+		problems++;
+	}
+	for (size_t c = 0; ack_categories[c] != NULL; c++) {
+		for (size_t l = 0; ack_languages[l] != NULL; l++) {
+			struct ack_input *in = ack_sample_input(ack_categories[c], ack_languages[l], now);
+			struct tmpl_value *data = ack_data_build(config, hours, in, NULL);
+			struct ack_mail mail;
+			if (ack_render(t, ack_categories[c], ack_languages[l], data, &mail, &error) < 0) {
+				fprintf(out, "%s\n", error);
+				problems++;
+			} else {
+				char *want = xasprintf("/ack/%s.%s.txt", ack_categories[c], ack_languages[l]);
+				size_t wl = strlen(want), pl = strlen(mail.template);
+				if (pl < wl || strcmp(mail.template + pl - wl, want) != 0)
+					fprintf(out, "note: %s.%s falls back to %s\n", ack_categories[c],
+						ack_languages[l], mail.template);
+				free(want);
+				ack_mail_clear(&mail);
+			}
+			tmpl_value_free(&data);
+			ack_sample_input_free(&in);
+		}
+	}
+	hours_free(&hours);
+	ack_templates_free(&t);
+	if (n_files_r != NULL)
+		*n_files_r = files;
+	return problems;
+}

@@ -1,0 +1,347 @@
+/*
+ * deskmail: see deskmail.h. The headers are written by compose.c; this
+ * module decides which ones every message about a ticket carries, so that
+ * acknowledgements, notifications and relays cannot drift apart.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gateway/compose.h"
+#include "gateway/config.h"
+#include "gateway/deskmail.h"
+#include "gateway/log.h"
+#include "gateway/outbox.h"
+#include "gateway/store.h"
+#include "gateway/thread.h"
+#include "parsers/mime.h"
+#include "base/util.h"
+
+struct deskmail {
+	const struct config *config;
+	const struct thread_config *tc;
+	struct store *store;
+};
+
+struct deskmail_msg {
+	const struct deskmail *dm; /* outlives the message */
+	struct compose *c;
+	int64_t ticket_id;
+	char *kind;
+	char *subject;
+	char **rcpts;
+	size_t n_rcpts;
+	int64_t now;
+};
+
+int
+deskmail_new(const struct config *config, const struct thread_config *tc, struct store *store,
+	     struct deskmail **dm_r, const char **error_r)
+{
+	(void)error_r;
+	struct deskmail *dm = xcalloc(1, sizeof(*dm));
+	dm->config = config;
+	dm->tc = tc;
+	dm->store = store;
+	*dm_r = dm;
+	return 0;
+}
+
+void
+deskmail_free(struct deskmail **dmp)
+{
+	struct deskmail *dm = *dmp;
+	if (dm == NULL)
+		return;
+	free(dm);
+	*dmp = NULL;
+}
+
+struct deskmail_msg *
+deskmail_start(struct deskmail *dm, int64_t ticket_id, const char *kind,
+	       enum deskmail_reply reply_side, const char *auto_submitted, int64_t now)
+{
+	const struct config *config = dm->config;
+	struct deskmail_msg *m = xcalloc(1, sizeof(*m));
+	m->dm = dm;
+	m->c = compose_new();
+	m->ticket_id = ticket_id;
+	m->kind = xstrdup(kind);
+	m->now = now;
+	compose_set_from(m->c, config->support_name, config->support_address);
+	if (dm->tc != NULL && ticket_id > 0 && reply_side != DESKMAIL_REPLY_NONE) {
+		char *reply_to = thread_reply_address(dm->tc, ticket_id,
+						      reply_side == DESKMAIL_REPLY_AGENT
+							      ? THREAD_ROLE_AGENT
+							      : THREAD_ROLE_CUSTOMER);
+		compose_set_reply_to(m->c, config->support_name, reply_to);
+		free(reply_to);
+	}
+	if (now != 0)
+		compose_set_date(m->c, now);
+	if (auto_submitted != NULL)
+		compose_set_auto_submitted(m->c, auto_submitted);
+	compose_set_loop(m->c, config->hostname);
+	return m;
+}
+
+void
+deskmail_msg_free(struct deskmail_msg **msgp)
+{
+	struct deskmail_msg *m = *msgp;
+	if (m == NULL)
+		return;
+	compose_free(&m->c);
+	free(m->kind);
+	free(m->subject);
+	for (size_t i = 0; i < m->n_rcpts; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	free(m);
+	*msgp = NULL;
+}
+
+static void
+add_rcpt(struct deskmail_msg *m, const char *address)
+{
+	for (size_t i = 0; i < m->n_rcpts; i++)
+		if (strcasecmp(m->rcpts[i], address) == 0)
+			return;
+	m->rcpts = xreallocarray(m->rcpts, m->n_rcpts + 1, sizeof(*m->rcpts));
+	m->rcpts[m->n_rcpts++] = xstrdup(address);
+}
+
+void
+deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address)
+{
+	if (address == NULL)
+		return;
+	compose_add_to(m->c, name, address);
+	add_rcpt(m, address);
+}
+
+void
+deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address)
+{
+	if (address == NULL)
+		return;
+	compose_add_cc(m->c, name, address);
+	add_rcpt(m, address);
+}
+
+/* ---- subjects ------------------------------------------------------------- */
+
+const char *
+deskmail_subject_base(const char *subject)
+{
+	static const char *const prefixes[] = { "re:", "aw:", "sv:", "antw:", "回复:", "回复：",
+						"回覆:", "回覆：", "答复:", "答复：" };
+	const char *s = subject != NULL ? subject : "";
+	for (int again = 1; again;) {
+		again = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		for (size_t i = 0; i < N_ELEMENTS(prefixes); i++) {
+			if (str_case_starts_with(s, prefixes[i])) {
+				s += strlen(prefixes[i]);
+				again = 1;
+				break;
+			}
+		}
+	}
+	return *s != '\0' ? s : "(no subject)";
+}
+
+char *
+deskmail_ticket_tag(const struct deskmail *dm, int64_t ticket_id)
+{
+	if (dm->tc == NULL)
+		return xasprintf("#%lld", (long long)ticket_id);
+	return thread_subject_tag(dm->tc, ticket_id);
+}
+
+static char *
+with_tag(const struct deskmail *dm, int64_t ticket_id, const char *subject)
+{
+	if (dm->tc == NULL || ticket_id <= 0)
+		return xstrdup(subject);
+	return thread_subject_add_tag(dm->tc, subject, ticket_id);
+}
+
+static void
+set_subject(struct deskmail_msg *m, char *subject)
+{
+	free(m->subject);
+	m->subject = subject;
+	compose_set_subject(m->c, subject);
+}
+
+void
+deskmail_subject(struct deskmail_msg *m, const char *prefix, const char *subject)
+{
+	char *s = xasprintf("%s%s", prefix != NULL ? prefix : "", deskmail_subject_base(subject));
+	set_subject(m, with_tag(m->dm, m->ticket_id, s));
+	free(s);
+}
+
+void
+deskmail_subject_reply(struct deskmail_msg *m, const char *subject)
+{
+	char *tagged = with_tag(m->dm, m->ticket_id, deskmail_subject_base(subject));
+	set_subject(m, xasprintf("Re: %s", tagged));
+	free(tagged);
+}
+
+void
+deskmail_subject_as_is(struct deskmail_msg *m, const char *subject)
+{
+	set_subject(m, with_tag(m->dm, m->ticket_id, subject != NULL ? subject : ""));
+}
+
+/* ---- threading ------------------------------------------------------------- */
+
+void
+deskmail_thread(struct deskmail_msg *m, const char *in_reply_to, const char *const *references,
+		size_t n_references)
+{
+	if (in_reply_to == NULL || *in_reply_to == '\0')
+		return;
+	compose_set_in_reply_to(m->c, in_reply_to);
+	/* The root, then the newest: a long thread keeps its start and its
+	   end, as compose renders them. */
+	size_t keep = DESKMAIL_MAX_REFERENCES - 1; /* and in_reply_to */
+	for (size_t i = 0; i < n_references; i++)
+		if (i == 0 || n_references - i < keep)
+			compose_add_reference(m->c, references[i]);
+	compose_add_reference(m->c, in_reply_to);
+}
+
+void
+deskmail_thread_string(struct deskmail_msg *m, const char *in_reply_to, const char *references)
+{
+	const char **ids = NULL;
+	char *copy = xstrdup(references != NULL ? references : "");
+	size_t n = 0;
+	for (char *p = copy; *p != '\0';) {
+		while (*p == ' ' || *p == '\t' || *p == ',' || *p == '<' || *p == '>')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != ',' && *p != '<' && *p != '>')
+			p++;
+	}
+	deskmail_thread(m, in_reply_to, ids, n);
+	free(ids);
+	free(copy);
+}
+
+void
+deskmail_thread_msg(struct deskmail_msg *m, const struct mime_message *msg)
+{
+	deskmail_thread(m, msg->message_id, (const char *const *)msg->references,
+			msg->n_references);
+}
+
+struct compose *
+deskmail_compose(struct deskmail_msg *m)
+{
+	return m->c;
+}
+
+/* ---- rendering and queueing ------------------------------------------------------ */
+
+void
+deskmail_result_clear(struct deskmail_result *res)
+{
+	x_free(&res->message_id);
+	x_free(&res->subject);
+	x_free(&res->recipients);
+	x_free(&res->raw);
+	res->len = 0;
+	res->outbox_id = 0;
+}
+
+static char *
+rcpt_string(const struct deskmail_msg *m)
+{
+	struct buf b;
+	buf_init(&b, 1024 * 1024);
+	for (size_t i = 0; i < m->n_rcpts; i++)
+		(void)buf_printf(&b, "%s%s", i > 0 ? ", " : "", m->rcpts[i]);
+	char *s = buf_steal(&b, NULL);
+	buf_free(&b);
+	return s;
+}
+
+/* Message-ID and bytes: 0, or -1 with *why_r (not a store failure). */
+static int
+render(struct deskmail *dm, struct deskmail_msg *m, struct deskmail_result *res,
+       const char **why_r)
+{
+	int ret;
+	memset(res, 0, sizeof(*res));
+	if (dm->tc != NULL)
+		ret = thread_message_id_new(dm->tc, m->ticket_id, &res->message_id, why_r);
+	else
+		ret = compose_message_id(m->ticket_id, dm->config->hostname, &res->message_id,
+					 why_r);
+	if (ret == 0) {
+		compose_set_message_id(m->c, res->message_id);
+		ret = compose_render(m->c, &res->raw, &res->len, why_r);
+	}
+	res->recipients = rcpt_string(m);
+	res->subject = m->subject != NULL ? xstrdup(m->subject) : xstrdup("");
+	return ret;
+}
+
+int
+deskmail_render(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
+		const char **error_r)
+{
+	int ret = render(dm, *msgp, res, error_r);
+	deskmail_msg_free(msgp);
+	if (ret < 0)
+		deskmail_result_clear(res);
+	return ret;
+}
+
+int
+deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
+	       const char **why_r, const char **error_r)
+{
+	struct deskmail_msg *m = *msgp;
+	const char *why = NULL;
+	int ret;
+
+	*why_r = NULL;
+	if (m->n_rcpts == 0)
+		why = "no recipient";
+	else if (render(dm, m, res, &why) == 0)
+		why = NULL;
+	if (why != NULL) {
+		const char *to = m->n_rcpts > 0 ? m->rcpts[0] : "nobody";
+		log_error("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id, m->kind,
+			  log_safe(to, 200), why);
+		*why_r = why;
+		ret = store_event_addf(dm->store, m->ticket_id, "error", error_r,
+				       "%s to %s not sent: %s", m->kind, to, why);
+		deskmail_result_clear(res);
+		deskmail_msg_free(msgp);
+		return ret < 0 ? ret : 0;
+	}
+	ret = outbox_queue(dm->store, dm->config, m->ticket_id, m->kind, res->message_id, res->raw,
+			   res->len, (const char *const *)m->rcpts, m->n_rcpts, m->now,
+			   &res->outbox_id, error_r);
+	x_free(&res->raw); /* the outbox row holds the bytes; len stays */
+	deskmail_msg_free(msgp);
+	if (ret < 0) {
+		deskmail_result_clear(res);
+		return ret;
+	}
+	return 1;
+}

@@ -1,0 +1,118 @@
+/*
+ * hook: the steps other modules run on a message that ingest handles, so
+ * that a new capability (SLA due times, secret redaction, metrics, survey
+ * answers...) plugs into the pipeline instead of becoming another section
+ * of ingest.c. docs/internals/hooks.md is the guide.
+ *
+ * Three phases, each an ordered list of named steps:
+ *
+ * HOOK_CLASSIFIED  a message that will be stored on a ticket, after it was
+ *                  threaded and classified and before anything of it is
+ *                  written. A step may change what is stored (msg->text,
+ *                  as the owner of the new string), or hold the message:
+ *                  it sets ev->quarantine to the reason, the message is
+ *                  quarantined with its raw bytes and the later steps do
+ *                  not run.
+ * HOOK_STORED      inside the message's transaction, after its rows
+ *                  (ticket, message, participants, attachments, fields,
+ *                  events) are written. Steps write to the store and queue
+ *                  mail through deskmail, all committed with the message or
+ *                  not at all. Built in, in this order: "ack" (the
+ *                  customer's acknowledgement; it sets the promised time the
+ *                  others show), "agents" (notifications), "replies" (a
+ *                  trusted agent's mail: commands, relay).
+ * HOOK_COMMITTED   after the commit that covers the message (at the end of
+ *                  a batch, for each of its messages), for every outcome:
+ *                  a new ticket, a follow-up, a duplicate, a quarantine, a
+ *                  report. Nothing may be written; counters, log lines and
+ *                  wake-ups belong here. Built in: "log" (one line per
+ *                  message with mailbox= uid= msgid= ticket=).
+ *
+ * A step returns 0, or the store's graded result (< 0, store.h) with
+ * *error_r only when the store failed: STORE_UNAVAILABLE undoes the
+ * message's whole unit to be retried later, STORE_DATA_BAD quarantines
+ * the message. Everything else a step meets (a
+ * template error, an address compose refuses) is its own business: a log
+ * line and an event on the ticket, then 0, so that the customer's mail is
+ * never lost because a side effect failed. A COMMITTED step cannot fail.
+ *
+ * Ownership: the event and everything it points to belong to ingest and
+ * live for the call only; steps copy what they keep. hook_list_new()
+ * returns a list freed with hook_list_free(); contexts are borrowed.
+ */
+#ifndef DG_HOOK_H
+#define DG_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mime_message;
+struct reply;
+struct rules_result;
+struct thread_decision;
+
+enum hook_phase {
+	HOOK_CLASSIFIED,
+	HOOK_STORED,
+	HOOK_COMMITTED,
+};
+#define HOOK_PHASES 3
+
+struct hook_event {
+	enum hook_phase phase;
+
+	/* Every phase: where the message came from. */
+	const char *source;	  /* "mailbox:support", "ingest", "import:PATH" */
+	const char *mailbox;	  /* IMAP mailbox, or NULL */
+	uint32_t uid;		  /* IMAP UID, or 0 */
+	const char *message_id;	  /* its Message-ID (no brackets), or NULL */
+	const char *logctx;	  /* "mailbox=... uid=... msgid=..." for log lines */
+	int64_t now;
+
+	/* CLASSIFIED and STORED. */
+	struct mime_message *msg;
+	const char *envelope_sender; /* SMTP MAIL FROM, else Return-Path, or NULL */
+	const struct thread_decision *decision;
+	const struct rules_result *rules; /* NULL: not classified (agent mail...) */
+	int auto_reply;			  /* an automatic reply (out of office) */
+
+	/* STORED and COMMITTED. */
+	int64_t ticket_id;
+	int64_t message_row_id;
+	int new_ticket;			  /* this message opened the ticket */
+	const struct reply *reply;	  /* STORED: a trusted agent's mail, or NULL */
+
+	/* COMMITTED: what came of the message (enum ingest_outcome). */
+	int outcome;
+	int64_t quarantine_id;
+	const char *reason;		  /* quarantine or report reason, or "" */
+
+	/* Set by steps. */
+	int64_t ack_outbox_id;		  /* STORED "ack": the acknowledgement queued */
+	char ack_refusal[256];		  /* STORED "ack": why none was sent */
+	char quarantine[256];		  /* CLASSIFIED: hold the message, why */
+};
+
+typedef int hook_fn(void *context, struct hook_event *ev, const char **error_r);
+
+struct hook_list;
+
+struct hook_list *hook_list_new(void);
+void hook_list_free(struct hook_list **listp);
+
+/* Append a step to phase; name (static) appears in errors and logs. */
+void hook_add(struct hook_list *list, enum hook_phase phase, const char *name, hook_fn *fn,
+	      void *context);
+
+/* Run phase's steps in order with ev (ev->phase is set). CLASSIFIED stops
+   at the first step that sets ev->quarantine. The failing step's result
+   (< 0) with *error_r ("NAME: why") at the first step that fails;
+   COMMITTED runs every step and returns 0 (a failure there is logged). */
+int hook_run(const struct hook_list *list, enum hook_phase phase, struct hook_event *ev,
+	     const char **error_r);
+
+/* The steps of a phase, in order (for `deskgate config check -v` and tests). */
+size_t hook_count(const struct hook_list *list, enum hook_phase phase);
+const char *hook_name(const struct hook_list *list, enum hook_phase phase, size_t n);
+
+#endif

@@ -1,0 +1,565 @@
+/*
+ * reply: see reply.h. The texts mailed back to agents are English and
+ * written here: they go to the desk's own staff.
+ */
+#include "build-config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gateway/agent.h"
+#include "gateway/compose.h"
+#include "gateway/config.h"
+#include "gateway/deskmail.h"
+#include "gateway/hook.h"
+#include "gateway/log.h"
+#include "gateway/reply.h"
+#include "gateway/route.h"
+#include "gateway/store.h"
+#include "gateway/thread.h"
+#include "parsers/agentcmd.h"
+#include "parsers/mime.h"
+#include "parsers/quote.h"
+#include "base/util.h"
+
+/* Bound of the texts built here. */
+#define TEXT_MAX (64 * 1024 * 1024)
+
+struct reply_handler {
+	const struct config *config;
+	struct store *store;
+	struct deskmail *dm;
+	const struct route *route;
+	struct agent *agent;
+};
+
+enum reply_action {
+	REPLY_RELAY,	  /* commands applied, text relayed to the customer */
+	REPLY_NOTE,	  /* #note: commands applied, kept internal */
+	REPLY_COMMANDS,	  /* only commands, nothing to relay */
+	REPLY_ERROR,	  /* nothing applied, errors mailed back */
+	REPLY_AUTO,	  /* an automatic reply: kept as a note, nothing else */
+};
+
+static const char *const action_names[] = { "relay", "note", "commands", "error", "auto-reply" };
+
+struct reply {
+	enum reply_action action;
+	char *stripped;		    /* the new text, quotes and signature stripped */
+	struct agentcmd_list *cmds;
+	struct buf errors;	    /* one line per error, for the error mail */
+	const struct config_agent *from; /* the configured agent who wrote */
+	char *from_address;
+	char *store_text;	    /* what the message row keeps */
+};
+
+struct reply_handler *
+reply_handler_new(const struct config *config, struct store *store, struct deskmail *dm,
+		  const struct route *route, struct agent *agent)
+{
+	struct reply_handler *h = xcalloc(1, sizeof(*h));
+	h->config = config;
+	h->store = store;
+	h->dm = dm;
+	h->route = route;
+	h->agent = agent;
+	return h;
+}
+
+void
+reply_handler_free(struct reply_handler **hp)
+{
+	struct reply_handler *h = *hp;
+	if (h == NULL)
+		return;
+	free(h);
+	*hp = NULL;
+}
+
+/* An event on a ticket (printf-style detail). */
+#define event(ctx, ticket_id, kind, error_r, ...) \
+	store_event_addf((ctx)->store, ticket_id, kind, error_r, __VA_ARGS__)
+
+/* ---- reading the agent's mail ------------------------------------------------------ */
+
+static void
+reply_error(struct reply *r, const char *fmt, ...) DG_ATTR_PRINTF(2, 3);
+
+static void
+reply_error(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	(void)buf_printf(&r->errors, "  %s\n", line);
+	free(line);
+}
+
+/* What the configuration says about each command's argument. */
+static void
+check_commands(const struct reply_handler *h, struct reply *r)
+{
+	const struct agentcmd_list *l = r->cmds;
+	for (size_t i = 0; i < l->n_errors; i++)
+		reply_error(r, "line %u: %s: %s", l->errors[i].line, l->errors[i].command,
+			    l->errors[i].reason);
+	for (size_t i = 0; i < l->n_cmds; i++) {
+		const struct agentcmd *c = &l->cmds[i];
+		switch (c->kind) {
+		case AGENTCMD_CATEGORY:
+			if (!route_category_known(h->route, c->arg))
+				reply_error(r, "line %u: #category %s: no such category", c->line,
+					    c->arg);
+			break;
+		case AGENTCMD_QUEUE:
+			if (route_queue(h->route, c->arg) == NULL)
+				reply_error(r, "line %u: #queue %s: no such queue", c->line, c->arg);
+			break;
+		case AGENTCMD_ASSIGN:
+			if (route_find_agent(h->route, c->arg) == NULL || strchr(c->arg, '@') == NULL)
+				reply_error(r, "line %u: #assign %s: not a configured agent address",
+					    c->line, c->arg);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int
+text_blank(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+int
+reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
+	      int auto_reply, struct reply **reply_r, const char **error_r)
+{
+	struct reply *r = xcalloc(1, sizeof(*r));
+	struct store_ticket *t = NULL;
+	struct quote_result q;
+	const char *why;
+	const char *text = msg->text != NULL ? msg->text : "";
+
+	*reply_r = NULL;
+	buf_init(&r->errors, 64 * 1024);
+	r->from_address = xstrdup(msg->from.address != NULL ? msg->from.address : "");
+	r->from = route_find_agent(h->route, msg->from.address);
+	if (quote_strip(text, strlen(text), 0, &q, &why) == 0)
+		r->stripped = q.text;
+	else
+		r->stripped = xstrdup(text); /* too many lines to strip: kept whole */
+	r->cmds = agentcmd_parse(r->stripped, strlen(r->stripped));
+
+	int ret = store_ticket_get(h->store, ticket_id, &t, error_r);
+	if (ret <= 0) {
+		if (ret == 0) {
+			*error_r = errf("reply: no ticket %lld", (long long)ticket_id);
+			ret = STORE_DATA_BAD;
+		}
+		reply_free(&r);
+		return ret;
+	}
+	if (auto_reply) {
+		r->action = REPLY_AUTO;
+	} else {
+		check_commands(h, r);
+		int has_text = !text_blank(r->cmds->text);
+		if (r->errors.len == 0 && r->cmds->is_note)
+			r->action = REPLY_NOTE;
+		else if (r->errors.len == 0 && !has_text && msg->n_attachments == 0)
+			r->action = r->cmds->n_cmds > 0 ? REPLY_COMMANDS : REPLY_ERROR;
+		else
+			r->action = REPLY_RELAY;
+		if (r->action == REPLY_ERROR)
+			reply_error(r, "the reply is empty (after the quoted text): nothing to send");
+		if (r->action == REPLY_RELAY && t->customer_address == NULL)
+			reply_error(r, "the ticket has no customer address to send to");
+		if (r->errors.len > 0)
+			r->action = REPLY_ERROR;
+	}
+	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ? r->cmds->text
+										     : r->stripped);
+	store_ticket_free(&t);
+	*reply_r = r;
+	return 0;
+}
+
+const char *
+reply_direction(const struct reply *reply)
+{
+	return reply->action == REPLY_RELAY ? "agent" : "note";
+}
+
+const char *
+reply_text(const struct reply *reply)
+{
+	return reply->store_text;
+}
+
+const char *
+reply_action(const struct reply *reply)
+{
+	return action_names[reply->action];
+}
+
+void
+reply_free(struct reply **replyp)
+{
+	struct reply *r = *replyp;
+	if (r == NULL)
+		return;
+	free(r->stripped);
+	agentcmd_list_free(&r->cmds);
+	buf_free(&r->errors);
+	free(r->from_address);
+	free(r->store_text);
+	free(r);
+	*replyp = NULL;
+}
+
+static const char *
+reply_who(const struct reply *r)
+{
+	return r->from != NULL ? route_agent_name(r->from) : r->from_address;
+}
+
+/* ---- doing what it says ------------------------------------------------------------- */
+
+/* The errors back to the agent (with one more line, extra, when not
+   NULL), Reply-To the agent address so that the corrected reply can simply
+   be sent again. */
+static int
+mail_errors(struct reply_handler *h, const struct store_ticket *t, const struct hook_event *ev,
+	    const struct reply *r, const char *extra, const char **error_r)
+{
+	const struct mime_message *msg = ev->msg;
+	struct buf text;
+	buf_init(&text, TEXT_MAX);
+	(void)buf_printf(&text,
+			 "Your mail about ticket #%lld was NOT applied and nothing was sent to the\n"
+			 "customer:\n\n%s%s%s\n"
+			 "It is kept on the ticket as an internal note. Correct it and send it\n"
+			 "again (reply to this mail).\n\n%s",
+			 (long long)t->id, buf_cstr(&r->errors), extra != NULL ? "  " : "",
+			 extra != NULL ? extra : "", agent_rule_line);
+	(void)buf_puts(&text, r->stripped);
+	(void)buf_puts(&text, "\n");
+	const char *to = r->from != NULL ? r->from->address : r->from_address;
+	struct deskmail_msg *m = deskmail_start(h->dm, t->id, "error", DESKMAIL_REPLY_AGENT,
+						"auto-replied", ev->now);
+	deskmail_add_to(m, r->from != NULL ? r->from->name : NULL, to);
+	deskmail_subject(m, "Not applied: ", t->subject);
+	compose_set_text(deskmail_compose(m), buf_cstr(&text), text.len);
+	deskmail_thread_msg(m, msg);
+	buf_free(&text);
+	struct deskmail_result res;
+	const char *why;
+	int ret = deskmail_queue(h->dm, &m, &res, &why, error_r);
+	if (ret < 0)
+		return ret;
+	log_info("%s ticket=%lld: agent mail from %s not applied, errors mailed back", ev->logctx,
+		 (long long)t->id, log_safe(to, 200));
+	ret = event(h, t->id, "error", error_r,
+		    "mail from agent %s not applied, nothing relayed; errors mailed back as outbox "
+		    "#%lld:\n%s%s", to, (long long)res.outbox_id, buf_cstr(&r->errors),
+		    extra != NULL ? extra : "");
+	deskmail_result_clear(&res);
+	return ret;
+}
+
+static int
+set_field(struct reply_handler *h, struct store_ticket *t, const char *field,
+	  const char **current, const char *value, const struct reply *r, const char *command,
+	  const char **error_r)
+{
+	if (*current != NULL && value != NULL && strcasecmp(*current, value) == 0)
+		return event(h, t->id, "agent", error_r, "#%s by %s: already %s", command,
+			     r->from_address, value);
+	int ret = store_ticket_set(h->store, t->id, field, value, error_r);
+	if (ret < 0)
+		return ret;
+	ret = event(h, t->id, "agent", error_r, "#%s by %s: %s %s -> %s", command, r->from_address,
+		    field, *current != NULL ? *current : "(none)", value != NULL ? value : "(none)");
+	store_string_replace(current, value);
+	return ret;
+}
+
+/* A short notification to agents who were just given the ticket. */
+static int
+notify_handover(struct reply_handler *h, const struct store_ticket *t, unsigned char *sel,
+		const struct hook_event *ev, const struct reply *r, const char *prefix,
+		const char *what, const char **error_r)
+{
+	route_unselect(h->route, sel, r->from_address);
+	return agent_notify_handover(h->agent, t, sel, prefix, what, reply_who(r), r->cmds->text, ev,
+				     error_r);
+}
+
+static int
+apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+	       const struct reply *r, const char **error_r)
+{
+	const struct config *config = h->config;
+	for (size_t i = 0; i < r->cmds->n_cmds; i++) {
+		const struct agentcmd *c = &r->cmds->cmds[i];
+		const char *name = agentcmd_name(c->kind);
+		int ret = 0;
+		switch (c->kind) {
+		case AGENTCMD_NOTE:
+			break;
+		case AGENTCMD_CLOSE:
+			ret = set_field(h, t, "status", &t->status, "closed", r, name, error_r);
+			break;
+		case AGENTCMD_REOPEN:
+			ret = set_field(h, t, "status", &t->status,
+					strcmp(t->status, "closed") == 0 ? "open" : t->status, r, name,
+					error_r);
+			break;
+		case AGENTCMD_PRIORITY:
+			ret = set_field(h, t, "priority", &t->priority, c->arg, r, name, error_r);
+			break;
+		case AGENTCMD_CATEGORY:
+			ret = set_field(h, t, "category", &t->category, c->arg, r, name, error_r);
+			break;
+		case AGENTCMD_QUEUE: {
+			const char *q = route_queue(h->route, c->arg);
+			int moved = t->queue == NULL || strcasecmp(t->queue, q) != 0;
+			ret = set_field(h, t, "queue", &t->queue, q, r, name, error_r);
+			if (ret == 0 && moved && t->assignee == NULL && config->n_agents > 0) {
+				unsigned char *sel = xcalloc(config->n_agents, 1);
+				if (route_select_queue(h->route, q, sel) > 0)
+					ret = notify_handover(h, t, sel, ev, r, "Moved: ",
+							      "moved to your queue", error_r);
+				free(sel);
+			}
+			break;
+		}
+		case AGENTCMD_ASSIGN: {
+			const struct config_agent *a = route_find_agent(h->route, c->arg);
+			int changed = t->assignee == NULL || strcasecmp(t->assignee, a->address) != 0;
+			ret = set_field(h, t, "assignee", &t->assignee, a->address, r, name, error_r);
+			if (ret == 0 && changed && strcasecmp(a->address, r->from_address) != 0) {
+				unsigned char *sel = xcalloc(config->n_agents, 1);
+				sel[a - config->agents] = 1;
+				ret = notify_handover(h, t, sel, ev, r, "Assigned: ", "assigned to you",
+						      error_r);
+				free(sel);
+			}
+			break;
+		}
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The visible text to the customer, in the customer's thread. */
+static int
+relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+      const struct reply *r, int64_t *id_r, const char **error_r)
+{
+	const struct mime_message *msg = ev->msg;
+	struct store_message *msgs = NULL;
+	struct store_participant *parts = NULL;
+	size_t n_msgs = 0, n_parts = 0;
+	int ret = -1;
+
+	*id_r = 0;
+	if ((ret = store_message_list(h->store, t->id, &msgs, &n_msgs, error_r)) < 0 ||
+	    (ret = store_participant_list(h->store, t->id, &parts, &n_parts, error_r)) < 0)
+		goto out;
+	/* The customer side's newest message is the one answered. */
+	const struct store_message *last = NULL;
+	for (size_t i = 0; i < n_msgs; i++)
+		if (strcmp(msgs[i].direction, "in") == 0 && msgs[i].message_id != NULL)
+			last = &msgs[i];
+
+	struct deskmail_msg *m = deskmail_start(h->dm, t->id, "relay", DESKMAIL_REPLY_CUSTOMER,
+						NULL, ev->now);
+	deskmail_add_to(m, t->customer_name, t->customer_address);
+	deskmail_subject_reply(m, t->subject);
+	for (size_t i = 0; i < n_parts; i++) {
+		const struct store_participant *p = &parts[i];
+		if (strcmp(p->role, "cc") != 0 || strcasecmp(p->address, t->customer_address) == 0 ||
+		    route_find_agent(h->route, p->address) != NULL ||
+		    strcasecmp(p->address, h->config->support_address) == 0)
+			continue;
+		deskmail_add_cc(m, p->name, p->address);
+	}
+	if (last != NULL)
+		deskmail_thread_string(m, last->message_id, last->references);
+	const char *text = r->cmds->text;
+	struct compose *c = deskmail_compose(m);
+	compose_set_text(c, text, strlen(text));
+	for (size_t i = 0; i < msg->n_attachments; i++) {
+		const struct mime_attachment *a = &msg->attachments[i];
+		compose_add_attachment(c, a->filename, a->content_type, a->data, a->size);
+	}
+	struct deskmail_result res;
+	const char *why;
+	ret = deskmail_queue(h->dm, &m, &res, &why, error_r);
+	if (ret > 0)
+		*id_r = res.outbox_id;
+	deskmail_result_clear(&res);
+	ret = ret < 0 ? ret : 0;
+out:
+	store_messages_free(&msgs, n_msgs);
+	store_participants_free(&parts, n_parts);
+	return ret;
+}
+
+/* The other agents of the queue (and the assignee) learn that the ticket
+   was answered, so that two people do not answer at once. */
+static int
+notice_others(struct reply_handler *h, const struct store_ticket *t, const struct hook_event *ev,
+	      const struct reply *r, const char **error_r)
+{
+	const struct config *config = h->config;
+	if (config->n_agents == 0)
+		return 0;
+	unsigned char *sel = xcalloc(config->n_agents, 1);
+	(void)route_select_ticket(h->route, t->queue, sel);
+	const struct config_agent *assignee = route_find_agent(h->route, t->assignee);
+	if (assignee != NULL)
+		sel[assignee - config->agents] = 1;
+	route_unselect(h->route, sel, r->from_address);
+
+	char when[96];
+	agent_time_string(h->agent, ev->now, when, sizeof(when));
+	struct buf text, sent;
+	buf_init(&text, TEXT_MAX);
+	buf_init(&sent, 64 * 1024);
+	int ret = 0;
+	for (size_t i = 0; i < config->n_agents && ret == 0; i++) {
+		const struct config_agent *a = &config->agents[i];
+		if (!sel[i])
+			continue;
+		buf_reset(&text);
+		(void)buf_printf(&text,
+				 "Ticket #%lld was answered by %s <%s>\n"
+				 "on %s.\n"
+				 "Status %s, priority %s%s%s. No need to answer it too.\n\n"
+				 "The reply sent to the customer:\n%s",
+				 (long long)t->id, reply_who(r), r->from_address, when, t->status,
+				 t->priority, t->assignee != NULL ? ", assigned to " : "",
+				 t->assignee != NULL ? t->assignee : "", agent_rule_line);
+		(void)buf_puts(&text, r->cmds->text);
+		(void)buf_puts(&text, "\n");
+		struct deskmail_msg *m = deskmail_start(h->dm, t->id, "notice", DESKMAIL_REPLY_AGENT,
+							"auto-generated", ev->now);
+		deskmail_add_to(m, a->name, a->address);
+		deskmail_subject(m, "Answered: ", t->subject);
+		compose_set_text(deskmail_compose(m), buf_cstr(&text), text.len);
+		struct deskmail_result res;
+		const char *why;
+		ret = deskmail_queue(h->dm, &m, &res, &why, error_r);
+		if (ret > 0)
+			(void)buf_printf(&sent, "%s%s (outbox #%lld)", sent.len > 0 ? ", " : "",
+					 a->address, (long long)res.outbox_id);
+		deskmail_result_clear(&res);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (ret == 0 && sent.len > 0)
+		ret = event(h, t->id, "notice", error_r, "answered by %s: notice queued to %s",
+			    r->from_address, buf_cstr(&sent));
+	buf_free(&text);
+	buf_free(&sent);
+	free(sel);
+	return ret;
+}
+
+static int
+apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+	    const struct reply *r, const char **error_r)
+{
+	int64_t id = 0;
+	int ret = apply_commands(h, t, ev, r, error_r);
+	if (ret == 0)
+		ret = relay(h, t, ev, r, &id, error_r);
+	if (ret < 0)
+		return ret;
+	if (id == 0) {
+		/* Not queued (e.g. a customer address compose refuses): the
+		   agent must know it did not go out. */
+		return mail_errors(h, t, ev, r,
+				   "the reply could not be sent to the customer (see the ticket's "
+				   "events); nothing was sent\n",
+				   error_r);
+	}
+	const struct mime_message *msg = ev->msg;
+	log_info("%s ticket=%lld: reply by agent %s relayed as outbox #%lld", ev->logctx,
+		 (long long)t->id, log_safe(r->from_address, 200), (long long)id);
+	ret = event(h, t->id, "relay", error_r,
+		    "reply by agent %s relayed to the customer as outbox #%lld (%zu attachment%s)",
+		    r->from_address, (long long)id, msg->n_attachments,
+		    msg->n_attachments == 1 ? "" : "s");
+	if (ret == 0 && t->first_response_at == 0)
+		ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now, error_r);
+	if (ret == 0 && t->assignee == NULL && r->from != NULL) {
+		ret = store_ticket_set(h->store, t->id, "assignee", r->from->address, error_r);
+		if (ret == 0) {
+			store_string_replace(&t->assignee, r->from->address);
+			ret = event(h, t->id, "agent", error_r, "assigned to %s, who answered first",
+				    r->from->address);
+		}
+	}
+	if (ret == 0 && strcmp(t->status, "new") == 0) {
+		ret = store_ticket_set(h->store, t->id, "status", "open", error_r);
+		if (ret == 0)
+			store_string_replace(&t->status, "open");
+	}
+	if (ret == 0)
+		ret = notice_others(h, t, ev, r, error_r);
+	return ret;
+}
+
+int
+reply_step(void *handler, struct hook_event *ev, const char **error_r)
+{
+	struct reply_handler *h = handler;
+	const struct reply *r = ev->reply;
+	struct store_ticket *t = NULL;
+	if (r == NULL)
+		return 0;
+	int ret = store_ticket_get(h->store, ev->ticket_id, &t, error_r);
+	if (ret <= 0) {
+		if (ret == 0) {
+			*error_r = errf("reply: no ticket %lld", (long long)ev->ticket_id);
+			ret = STORE_DATA_BAD;
+		}
+		return ret;
+	}
+	switch (r->action) {
+	case REPLY_AUTO:
+		ret = event(h, t->id, "note", error_r,
+			    "automatic reply from agent %s kept as a note, not relayed",
+			    r->from_address);
+		break;
+	case REPLY_ERROR:
+		ret = mail_errors(h, t, ev, r, NULL, error_r);
+		break;
+	case REPLY_NOTE:
+	case REPLY_COMMANDS:
+		ret = apply_commands(h, t, ev, r, error_r);
+		if (ret == 0)
+			ret = event(h, t->id, "note", error_r, "%s by %s, not relayed",
+				    r->action == REPLY_NOTE ? "internal note" : "commands only",
+				    r->from_address);
+		break;
+	case REPLY_RELAY:
+		ret = apply_relay(h, t, ev, r, error_r);
+		break;
+	}
+	store_ticket_free(&t);
+	return ret;
+}

@@ -1,0 +1,119 @@
+/*
+ * desk-test: helpers the desk's unit tests share (test-agent, test-deskmail,
+ * test-ingest): a temporary state directory with a threading secret and a
+ * configuration, and questions to the store about what a test did.
+ */
+#ifndef DG_DESK_TEST_H
+#define DG_DESK_TEST_H
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gateway/config.h"
+#include "gateway/store.h"
+#include "base/util.h"
+
+static inline void
+desk_write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL) {
+		printf("cannot write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static inline int
+desk_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove dir and everything in it, unless KEEP_TMP is set. */
+static inline void
+desk_rm_tree(const char *dir)
+{
+	if (getenv("KEEP_TMP") == NULL)
+		nftw(dir, desk_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* dir/secret (a fixed threading key, mode 0600) and dir/deskgate.conf with
+   [general] state_dir = dir, then the sections given; returns the
+   configuration's path (caller frees). */
+static inline char *
+desk_write_config(const char *dir, const char *sections)
+{
+	char *path = xasprintf("%s/secret", dir);
+	desk_write_file(path, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+	chmod(path, 0600);
+	free(path);
+	char *conf = xasprintf("[general]\nstate_dir = %s\n%s", dir, sections);
+	path = xasprintf("%s/deskgate.conf", dir);
+	desk_write_file(path, conf);
+	free(conf);
+	return path;
+}
+
+/* desk_write_config(dir, sections), then load it and open the store
+   dir/deskgate.db. 0, or -1 after printing why. */
+static inline int
+desk_open(const char *dir, const char *sections, struct config **config_r,
+	  struct store **store_r)
+{
+	const char *error;
+	char *path = desk_write_config(dir, sections);
+	int ret = config_load(path, config_r, &error);
+	free(path);
+	if (ret < 0) {
+		printf("config: %s\n", error);
+		return -1;
+	}
+	path = xasprintf("%s/deskgate.db", dir);
+	ret = store_open(path, dir, store_r, &error);
+	free(path);
+	if (ret < 0)
+		printf("store_open: %s\n", error);
+	return ret;
+}
+
+/* Templates and rules from the source tree when the build runs the tests. */
+static inline void
+desk_datadir(void)
+{
+	const char *top = getenv("top_srcdir");
+	if (getenv("DESKGATE_DATADIR") == NULL && top != NULL) {
+		char *dd = xasprintf("%s:%s/contrib", top, top);
+		setenv("DESKGATE_DATADIR", dd, 1);
+		free(dd);
+	}
+}
+
+/* 1 when ticket id has an event of kind whose detail contains needle
+   (NULL: any). */
+static inline int
+desk_has_event(struct store *store, int64_t id, const char *kind, const char *needle)
+{
+	struct store_event *ev = NULL;
+	size_t n = 0;
+	const char *error;
+	int found = 0;
+	if (store_event_list(store, id, &ev, &n, &error) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(ev[i].kind, kind) == 0 &&
+			 (needle == NULL ||
+			  (ev[i].detail != NULL && strstr(ev[i].detail, needle) != NULL));
+	store_events_free(&ev, n);
+	return found;
+}
+
+#endif
