@@ -609,6 +609,8 @@ refusal(struct ack *ack, const struct hook_event *ev, const char **error_r, int 
 	};
 	if (autoreply_suppress(msg, &policy, &why))
 		return why;
+	if ((why = deskmail_blocked(ack->dm)) != NULL)
+		return errf("loop: %s", why);
 
 	if (store_outbox_count_recent(ack->store, msg->from.address, "ack", now - 3600, &n,
 				      error_r) < 0)

@@ -96,6 +96,13 @@ static const struct config_key limits_keys[] = {
 	  "Most decoded bytes over all parts of one message." },
 	{ "max_text_size", CONFIG_SIZE, "2M", 1024, U64MAX, L(max_text_size), NULL,
 	  "Largest body text kept, in UTF-8; longer text is cut with a warning event." },
+	{ "max_mail_per_recipient_minute", CONFIG_UINT, "30", 1, 100000,
+	  L(max_mail_per_recipient_minute), NULL,
+	  "Most messages the desk queues to one address in a minute, of any kind; more is not "
+	  "sent (an event on the ticket says so). The last line of defence against mail loops." },
+	{ "max_mail_per_minute", CONFIG_UINT, "600", 1, 1000000, L(max_mail_per_minute), NULL,
+	  "Most messages the desk queues in a minute, to anyone; more is not sent (an event on "
+	  "the ticket says so)." },
 };
 #undef L
 

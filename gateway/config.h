@@ -33,6 +33,8 @@ struct config_limits {
 	uint64_t max_attachment_size;
 	uint64_t max_decoded_size;
 	uint64_t max_text_size;
+	uint64_t max_mail_per_recipient_minute; /* mail queued to one address */
+	uint64_t max_mail_per_minute;		/* mail queued by the desk */
 };
 
 struct config_mailbox {

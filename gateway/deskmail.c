@@ -24,6 +24,7 @@ struct deskmail {
 	const struct config *config;
 	const struct thread_config *tc;
 	struct store *store;
+	char *blocked; /* why no mail may go out now, or NULL */
 };
 
 struct deskmail_msg {
@@ -56,8 +57,28 @@ deskmail_free(struct deskmail **dmp)
 	struct deskmail *dm = *dmp;
 	if (dm == NULL)
 		return;
+	free(dm->blocked);
 	free(dm);
 	*dmp = NULL;
+}
+
+void
+deskmail_block(struct deskmail *dm, const char *why)
+{
+	free(dm->blocked);
+	dm->blocked = xstrdup(why != NULL ? why : "blocked");
+}
+
+void
+deskmail_unblock(struct deskmail *dm)
+{
+	x_free(&dm->blocked);
+}
+
+const char *
+deskmail_blocked(const struct deskmail *dm)
+{
+	return dm->blocked;
 }
 
 struct deskmail_msg *
@@ -310,26 +331,66 @@ deskmail_render(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail
 	return ret;
 }
 
+/* The desk-wide caps: NULL when m may go, else why not (errf()). A store
+   failure is its result (< 0) in *failed_r. */
+static const char *
+over_cap(struct deskmail *dm, const struct deskmail_msg *m, int *failed_r, const char **error_r)
+{
+	const struct config_limits *l = &dm->config->limits;
+	int64_t n, since = m->now - 60;
+	*failed_r = 0;
+	for (size_t i = 0; i < m->n_rcpts; i++) {
+		if ((*failed_r = store_outbox_count_recent(dm->store, m->rcpts[i], NULL, since, &n,
+							   error_r)) < 0)
+			return NULL;
+		if ((uint64_t)n >= l->max_mail_per_recipient_minute)
+			return errf("rate limit: %lld messages to %s in the last minute ([limits] "
+				    "max_mail_per_recipient_minute)", (long long)n,
+				    log_safe(m->rcpts[i], 200));
+	}
+	if ((*failed_r = store_outbox_count_since(dm->store, NULL, since, &n, error_r)) < 0)
+		return NULL;
+	if ((uint64_t)n >= l->max_mail_per_minute)
+		return errf("rate limit: %lld messages queued in the last minute ([limits] "
+			    "max_mail_per_minute)", (long long)n);
+	return NULL;
+}
+
 int
 deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
 	       const char **why_r, const char **error_r)
 {
 	struct deskmail_msg *m = *msgp;
-	const char *why = NULL;
-	int ret;
+	const char *why = NULL, *kind = "error";
+	int failed = 0, ret;
 
 	*why_r = NULL;
-	if (m->n_rcpts == 0)
+	memset(res, 0, sizeof(*res));
+	if (m->n_rcpts == 0) {
 		why = "no recipient";
-	else if (render(dm, m, res, &why) == 0)
+	} else if (dm->blocked != NULL) {
+		why = errf("loop: %s", dm->blocked);
+		kind = "loop";
+	} else if ((why = over_cap(dm, m, &failed, error_r)) != NULL || failed < 0) {
+		kind = "rate-limit";
+	} else if (render(dm, m, res, &why) == 0) {
 		why = NULL;
+	}
+	if (failed < 0) {
+		deskmail_msg_free(msgp);
+		return failed;
+	}
 	if (why != NULL) {
 		const char *to = m->n_rcpts > 0 ? m->rcpts[0] : "nobody";
-		log_error("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id, m->kind,
-			  log_safe(to, 200), why);
+		if (strcmp(kind, "error") == 0)
+			log_error("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id,
+				  m->kind, log_safe(to, 200), why);
+		else
+			log_warnx("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id,
+				  m->kind, log_safe(to, 200), why);
 		*why_r = why;
-		ret = store_event_addf(dm->store, m->ticket_id, "error", error_r,
-				       "%s to %s not sent: %s", m->kind, to, why);
+		ret = store_event_addf(dm->store, m->ticket_id, kind, error_r, "%s to %s not sent: %s",
+				       m->kind, to, why);
 		deskmail_result_clear(res);
 		deskmail_msg_free(msgp);
 		return ret < 0 ? ret : 0;

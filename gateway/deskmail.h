@@ -17,9 +17,17 @@
  *
  * deskmail_queue() hands the rendered message to the outbox inside the
  * caller's store transaction, so it is sent exactly when its cause is
- * committed. A message compose refuses (a malformed address) is a log
- * line and an "error" event on the ticket, never an error of the caller:
- * the message that caused it is stored.
+ * committed. It is also the last line of defence against mail loops: it
+ * refuses a message
+ * - while the caller has blocked mail (deskmail_block(): ingest does so
+ *   while it handles a message that is an automatic answer to our own
+ *   mail, so that no kind of mail can be sent because of it), and
+ * - when a recipient already had [limits] max_mail_per_recipient_minute
+ *   messages queued in the last minute, or the desk as a whole
+ *   max_mail_per_minute.
+ * A refusal, like a message compose refuses (a malformed address), is a
+ * log line and an event on the ticket ("loop", "rate-limit", "error"),
+ * never an error of the caller: the message that caused it is stored.
  *
  * Ownership: deskmail_new() borrows config, tc (NULL: no subject tag, no
  * Reply-To, e.g. `template render` without a threading secret) and store
@@ -55,6 +63,13 @@ enum deskmail_reply {
 int deskmail_new(const struct config *config, const struct thread_config *tc,
 		 struct store *store, struct deskmail **dm_r, const char **error_r);
 void deskmail_free(struct deskmail **dmp);
+
+/* Refuse every message queued until deskmail_unblock(); why is copied
+   and names the reason in the events and logs. */
+void deskmail_block(struct deskmail *dm, const char *why);
+void deskmail_unblock(struct deskmail *dm);
+/* Why mail is blocked now, or NULL. */
+const char *deskmail_blocked(const struct deskmail *dm);
 
 /* A new message about ticket_id (0: none) of outbox kind ("ack",
    "notify", "relay", "notice", "error", ...). auto_submitted: the
@@ -108,9 +123,9 @@ void deskmail_result_clear(struct deskmail_result *res);
 
 /* Render *msgp and queue it in the outbox (inside the caller's
    transaction); takes *msgp and sets it to NULL. 1: queued, *res filled.
-   0: not queued (compose refused it): *why_r says why, the log line and
-   the ticket's event are written. < 0 (a store result): the store
-   failed (error_r). */
+   0: not queued (blocked, over a cap, or compose refused it): *why_r says
+   why, the log line and the ticket's event are written. < 0 (a store
+   result): the store failed (error_r). */
 int deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
 		   const char **why_r, const char **error_r);
 /* Render *msgp without queueing it (previews); takes *msgp. 0 with

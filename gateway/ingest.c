@@ -7,7 +7,9 @@
  *      already stored is a duplicate and writes nothing but the checkpoint;
  *   3. recognise: reports (bounces, delivery and feedback reports) never
  *      become tickets: they are matched to the outbox message they report
- *      on; automatic replies are marked;
+ *      on; our own mail coming back is a loop event, nothing else; an
+ *      automatic answer to our mail is kept but sends nothing (loop.c);
+ *      automatic replies are marked;
  *   4. thread (thread_resolve: signed reply address, references from a
  *      participant, subject tag from a participant, else a new ticket);
  *   5. classify (rules) a new ticket or a customer's follow-up; spam is
@@ -38,6 +40,7 @@
 #include "gateway/hours.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
+#include "gateway/loop.h"
 #include "gateway/outbox.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
@@ -75,6 +78,7 @@ struct ingest {
 	struct hours *hours;
 	struct outbox *outbox;
 	struct deskmail *dm;
+	struct loop *loop;
 	struct route *route;
 	struct ack *ack;
 	struct agent *agent;
@@ -97,6 +101,7 @@ struct ingest_msg {
 	struct dsn_report *report;
 	struct thread_decision decision;
 	struct rules_result *rules;
+	struct loop_verdict loop;
 	char *visible;	      /* the text without quoted history and signature */
 	size_t visible_len;
 	int have_visible;
@@ -187,6 +192,7 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 		ingest_free(&ingest);
 		return -1;
 	}
+	ingest->loop = loop_new(config, ingest->tc, ingest->outbox);
 	ingest->agent = agent_new(config, store, ingest->dm, ingest->route, ingest->hours);
 	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
 
@@ -238,6 +244,7 @@ ingest_free(struct ingest **ingestp)
 	agent_free(&ingest->agent);
 	ack_free(&ingest->ack);
 	route_free(&ingest->route);
+	loop_free(&ingest->loop);
 	deskmail_free(&ingest->dm);
 	thread_config_free(&ingest->tc);
 	rules_free(&ingest->rules);
@@ -544,6 +551,38 @@ handle_report(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		     (long long)outbox_id, im->raw_hex);
 }
 
+/* ---- recognise: loops --------------------------------------------------------------- */
+
+/* Our own mail come back, or a machine answering ours with nowhere to go:
+   never a ticket, nothing sent; a "loop" event (on the ticket our
+   Message-ID names, when it exists) with the raw mail kept. */
+static int
+handle_loop(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *result,
+	    const char **error_r)
+{
+	const struct loop_verdict *lv = &im->loop;
+	int64_t ticket_id = lv->ticket_id;
+	if (ticket_id != 0) {
+		struct store_ticket *t = NULL;
+		int ret = store_ticket_get(ingest->store, ticket_id, &t, error_r);
+		store_ticket_free(&t);
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			ticket_id = 0;
+	}
+	result->outcome = INGEST_REPORT;
+	result->ticket_id = ticket_id;
+	snprintf(result->reason, sizeof(result->reason), "loop: %.200s, nothing sent", lv->why);
+	log_warnx("%s ticket=%lld: mail loop stopped: %s", im->logctx, (long long)ticket_id,
+		  lv->why);
+	return event(ingest, ticket_id, "loop", error_r,
+		     "%s from %s came in (%s): not a ticket, nothing sent; raw %s",
+		     lv->kind == LOOP_OURS ? "our own mail" : "an automatic answer to our mail",
+		     im->msg->from.address != NULL ? im->msg->from.address : "<>", lv->why,
+		     im->raw_hex);
+}
+
 /* ---- classify ------------------------------------------------------------------------ */
 
 static void
@@ -825,7 +864,17 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	ev->message_row_id = row;
 	ev->new_ticket = !followup;
 	ev->reply = reply;
+	if (im->loop.kind == LOOP_ANSWER) {
+		/* A machine answering our mail: kept, and nothing at all is
+		   sent because of it (deskmail refuses every message). */
+		if ((ret = event(ingest, ticket_id, "loop", error_r,
+				 "an automatic answer to our mail (%s): nothing sent",
+				 im->loop.why)) < 0)
+			goto out;
+		deskmail_block(ingest->dm, im->loop.why);
+	}
 	ret = hook_run(ingest->hooks, HOOK_STORED, ev, error_r);
+	deskmail_unblock(ingest->dm);
 	result->ack_outbox_id = ev->ack_outbox_id;
 	if (ev->ack_refusal[0] != '\0')
 		snprintf(result->reason, sizeof(result->reason), "no acknowledgement: %.200s",
@@ -885,11 +934,17 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 	im->report_kind = dsn_analyze(im->msg, &im->report);
 	if (im->report_kind != DSN_NONE && im->report_kind != DSN_AUTO_REPLY)
 		return handle_report(ingest, im, result, error_r);
+	loop_check(ingest->loop, im->msg, im->source->envelope_sender,
+		   im->report_kind == DSN_AUTO_REPLY, &im->loop);
+	if (im->loop.kind == LOOP_OURS)
+		return handle_loop(ingest, im, result, error_r);
 
 	/* Thread. */
 	thread_config_set_now(ingest->tc, ingest_now(ingest));
 	if (thread_resolve(ingest->store, ingest->tc, im->msg, &im->decision, error_r) < 0)
 		return -1;
+	if (im->loop.kind == LOOP_ANSWER && im->decision.ticket_id == 0)
+		return handle_loop(ingest, im, result, error_r);
 	if (im->report_kind == DSN_AUTO_REPLY && im->decision.ticket_id == 0) {
 		/* An out-of-office that answers nothing of ours: no ticket. */
 		result->outcome = INGEST_REPORT;

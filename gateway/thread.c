@@ -257,6 +257,20 @@ thread_is_agent_address(const struct thread_config *tc, const char *address)
 	return 0;
 }
 
+int
+thread_is_support_address(const struct thread_config *tc, const char *address)
+{
+	if (address == NULL)
+		return 0;
+	const char *at = strrchr(address, '@');
+	if (at == NULL || strcasecmp(at + 1, tc->support_domain) != 0)
+		return 0;
+	size_t llen = (size_t)(at - address), sl = strlen(tc->support_local);
+	if (llen < sl || strncasecmp(address, tc->support_local, sl) != 0)
+		return 0;
+	return llen == sl || strchr(tc->delimiters, address[sl]) != NULL;
+}
+
 /* ---- signed reply addresses -------------------------------------------- */
 
 static void

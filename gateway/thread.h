@@ -71,6 +71,10 @@ void thread_config_free(struct thread_config **tcp);
 void thread_config_set_now(struct thread_config *tc, int64_t now);
 /* 1 when address (case-insensitive) is a configured agent's. */
 int thread_is_agent_address(const struct thread_config *tc, const char *address);
+/* 1 when address is the support address or one of its sub-addresses
+   (support+anything@domain, with any recipient_delimiter): reply
+   addresses, VERP bounce addresses, aliases such as support+sales@. */
+int thread_is_support_address(const struct thread_config *tc, const char *address);
 
 /* ---- signed reply addresses -------------------------------------------- */
 

@@ -96,6 +96,7 @@ enum stmt_id {
 	STMT_OUTBOX_LIST,
 	STMT_OUTBOX_COUNT_RECENT,
 	STMT_OUTBOX_RCPT_INSERT,
+	STMT_OUTBOX_COUNT_SINCE,
 
 	STMT_COUNT
 };
@@ -259,6 +260,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_OUTBOX_RCPT_INSERT] =
 		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at) "
 		"VALUES (?1, lower(?2), ?3, ?4)",
+	[STMT_OUTBOX_COUNT_SINCE] =
+		"SELECT count(*) FROM outbox WHERE created_at >= ?2 AND (?1 IS NULL OR kind = ?1)",
 };
 
 /* A driver's store: struct store first, so that the dispatcher's pointer
@@ -1301,6 +1304,19 @@ sqlite_outbox_count_recent(struct store *store, const char *recipient, const cha
 	return ret < 0 ? ret : STORE_OK;
 }
 
+static int
+sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
+			  const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_SINCE);
+	int rc = BINDS(bind_text(st, 1, kind), bind_int(st, 2, since));
+	int ret = bind_ok(st, rc, "count outbox", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, count_r, "count outbox", error_r);
+	return ret < 0 ? ret : STORE_OK;
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1336,4 +1352,5 @@ const struct store_driver store_sqlite_driver = {
 	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
+	.outbox_count_since = sqlite_outbox_count_since,
 };

@@ -686,3 +686,11 @@ store_outbox_count_recent(struct store *store, const char *recipient, const char
 	return store->driver->outbox_count_recent(store, recipient != NULL ? recipient : "", kind,
 						   since, count_r, error_r);
 }
+
+int
+store_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
+			 const char **error_r)
+{
+	*count_r = 0;
+	return store->driver->outbox_count_since(store, kind, since, count_r, error_r);
+}

@@ -362,6 +362,10 @@ int store_outbox_list(struct store *store, const char *status, size_t limit,
    (case-insensitive, one of the recipients) since `since` (for rate limits). */
 int store_outbox_count_recent(struct store *store, const char *recipient, const char *kind,
 			      int64_t since, int64_t *count_r, const char **error_r);
+/* How many messages of this kind (NULL: any) were queued since `since`,
+   to anyone (the desk-wide rate limits). */
+int store_outbox_count_since(struct store *store, const char *kind, int64_t since,
+			     int64_t *count_r, const char **error_r);
 void store_outbox_free(struct store_outbox **op);
 void store_outboxes_free(struct store_outbox **listp, size_t count);
 

@@ -21,43 +21,15 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${top_srcdir:-$here/../..}
 builddir=${top_builddir:-.}
-. "$srcdir/tests/harness/lib.sh"
-. "$srcdir/tests/harness/dovecot.sh"
-. "$srcdir/tests/harness/postfix.sh"
-DG_TEST_NAME=test-ack-vacation
-dg_root_init test-ack-vacation
-dg_require_cmd python3 postfix dovecot doveadm openssl sqlite3
-[ "$(id -u)" = 0 ] || dg_skip "needs root to run Postfix"
-moddir=$(dovecot --build-options 2>/dev/null | sed -n 's/^Module dir: //p')
-[ -f "${moddir:-/usr/lib/dovecot/modules}/lib90_sieve_plugin.so" ] ||
-	dg_skip "Pigeonhole Sieve plugin not found (install dovecot-sieve)"
-deskgate=${DESKGATE:-$builddir/deskgate}
-helper="python3 $srcdir/tests/integration/agent-e2e.py"
-[ -x "$deskgate" ] || dg_fail "no deskgate binary at $deskgate"
-export DESKGATE_DATADIR=${DESKGATE_DATADIR:-$srcdir:$srcdir/contrib}
+. "$srcdir/tests/integration/desk-e2e.sh"
+desk_e2e_init test-ack-vacation sieve
 
 support=support@example.test
 customer=wang@example.net
-# dg_postfix_adduser writes both configurations (Postfix's picks its ports
-# and Dovecot's): from here on DG_SMTP_PORT is known, Dovecot not started.
 for u in $support $customer; do
 	dg_postfix_adduser "$u" secret
 done
-[ -n "${DG_SMTP_PORT:-}" ] && [ -f "$DG_DOVECOT_CONF" ] || dg_fail "harness did not write the configs"
-
-# Pigeonhole for LMTP deliveries; vacation replies go to our Postfix.
-cat >>"$DG_DOVECOT_CONF" <<CONF
-
-# test-ack-vacation: Pigeonhole Sieve on delivery
-submission_host = 127.0.0.1:$DG_SMTP_PORT
-protocol lmtp {
-  mail_plugins = \$mail_plugins sieve
-}
-plugin {
-  sieve = file:~/sieve;active=~/.dovecot.sieve
-  sieve_vacation_min_period = 1d
-}
-CONF
+desk_e2e_sieve
 
 # The customer is away: an active script in the home directory.
 chome=$(dirname "$(dg_maildir $customer)")
@@ -92,14 +64,6 @@ CONF
 "$deskgate" -q -c "$conf" config check >/dev/null 2>&1 ||
 	dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
 
-count() { $helper count "$(dg_maildir "$1")" "${2:-}" "${3:-}"; }
-# wait_count USER N [HEADER SUBSTRING]: until USER's INBOX has N such messages
-wait_count() {
-	local user=$1 want=$2
-	shift 2
-	is_n() { [ "$(count "$user" "$@")" -ge "$want" ]; }
-	dg_wait_for 20 is_n "$@" || dg_fail "$user: $(count "$user" "$@") message(s) $*, want $want"
-}
 sql() { sqlite3 "$gw/deskgate.db" "$1"; }
 acks() { sql "select count(*) from outbox where kind = 'ack'"; }
 tickets() { sql 'select count(*) from tickets'; }
@@ -112,37 +76,6 @@ process() {
 	local left
 	left=$(sql "select count(*) from outbox where status <> 'sent'")
 	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
-}
-# drain: wait until Postfix has delivered everything (vacation replies
-# are submitted during LMTP delivery, so loop until nothing new comes)
-drain() {
-	local i
-	for i in 1 2 3; do
-		dg_postfix_flush
-		dg_wait_for 20 dg_postfix_queue_empty || dg_fail "Postfix queue did not drain"
-		sleep 1
-	done
-}
-# send FROM TO SUBJECT TEXT [EXTRA HEADER LINES]: a plain mail through Postfix
-send() {
-	python3 - "$DG_SMTP_PORT" "$@" <<'PY' || dg_fail "sending $3 failed"
-import smtplib, sys
-from email.message import EmailMessage
-from email.utils import make_msgid, formatdate
-port, frm, to, subject, text = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-m = EmailMessage()
-m["From"] = frm
-m["To"] = to
-m["Subject"] = subject
-m["Date"] = formatdate(localtime=False)
-m["Message-ID"] = make_msgid(domain=frm.split("@")[1].rstrip(">"))
-for line in sys.argv[6:]:
-    name, value = line.split(":", 1)
-    m[name] = value.strip()
-m.set_content(text)
-with smtplib.SMTP("127.0.0.1", port) as s:
-    s.send_message(m)
-PY
 }
 sieve_log() { grep -i "sieve\|vacation" "$DG_ROOT/dovecot/dovecot.log" 2>/dev/null | tail -5; }
 

@@ -21,17 +21,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${top_srcdir:-$here/../..}
 builddir=${top_builddir:-.}
-. "$srcdir/tests/harness/lib.sh"
-. "$srcdir/tests/harness/dovecot.sh"
-. "$srcdir/tests/harness/postfix.sh"
-DG_TEST_NAME=test-agent-e2e
-dg_root_init test-agent-e2e
-dg_require_cmd python3 postfix dovecot doveadm openssl sqlite3 s-nail
-[ "$(id -u)" = 0 ] || dg_skip "needs root to run Postfix"
-deskgate=${DESKGATE:-$builddir/deskgate}
-helper="python3 $srcdir/tests/integration/agent-e2e.py"
-[ -x "$deskgate" ] || dg_fail "no deskgate binary at $deskgate"
-export DESKGATE_DATADIR=${DESKGATE_DATADIR:-$srcdir:$srcdir/contrib}
+. "$srcdir/tests/integration/desk-e2e.sh"
+desk_e2e_init test-agent-e2e
+dg_require_cmd s-nail
 
 support=support@example.test
 customer=wang@example.net
@@ -77,14 +69,6 @@ CONF
 "$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
 
 maildir() { dg_maildir "$1"; }
-count() { $helper count "$(maildir "$1")" "${2:-}" "${3:-}"; }
-# wait_count USER N [HEADER SUBSTRING]: until USER's INBOX has N such messages
-wait_count() {
-	local user=$1 want=$2
-	shift 2
-	is_n() { [ "$(count "$user" "$@")" -ge "$want" ]; }
-	dg_wait_for 20 is_n "$@" || dg_fail "$user: $(count "$user" "$@") message(s) $*, want $want"
-}
 sql() { sqlite3 "$gw/deskgate.db" "$1"; }
 
 # process: deskgate reads the support mailbox once and sends what it queued

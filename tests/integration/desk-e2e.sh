@@ -1,0 +1,93 @@
+# desk-e2e.sh: what the desk's end-to-end tests share (test-agent-e2e.sh,
+# test-ack-vacation.sh, test-loop-e2e.sh). Sourced by a test that has set
+# srcdir and builddir; it sources the harness itself.
+#
+#   desk_e2e_init NAME [sieve]   root dir, requirements (root, the servers,
+#                                python3, sqlite3; with "sieve" Pigeonhole),
+#                                $deskgate and $helper
+#   desk_e2e_sieve               Pigeonhole on LMTP deliveries, its mail
+#                                (vacation, redirect) sent through our Postfix;
+#                                after the users are added, before the start
+#   count USER [HEADER SUBSTRING]        messages in USER's INBOX
+#   wait_count USER N [HEADER SUBSTRING] until there are at least N
+#   drain                        until Postfix has delivered everything,
+#                                including mail Sieve submits on delivery
+#   send FROM TO SUBJECT TEXT [NAME:VALUE...]   a plain mail through Postfix
+. "$srcdir/tests/harness/lib.sh"
+. "$srcdir/tests/harness/dovecot.sh"
+. "$srcdir/tests/harness/postfix.sh"
+
+desk_e2e_init() {
+	DG_TEST_NAME=$1
+	dg_root_init "$1"
+	dg_require_cmd python3 postfix dovecot doveadm openssl sqlite3
+	[ "$(id -u)" = 0 ] || dg_skip "needs root to run Postfix"
+	if [ "${2:-}" = sieve ]; then
+		local moddir
+		moddir=$(dovecot --build-options 2>/dev/null | sed -n 's/^Module dir: //p')
+		[ -f "${moddir:-/usr/lib/dovecot/modules}/lib90_sieve_plugin.so" ] ||
+			dg_skip "Pigeonhole Sieve plugin not found (install dovecot-sieve)"
+	fi
+	deskgate=${DESKGATE:-$builddir/deskgate}
+	helper="python3 $srcdir/tests/integration/agent-e2e.py"
+	[ -x "$deskgate" ] || dg_fail "no deskgate binary at $deskgate"
+	export DESKGATE_DATADIR=${DESKGATE_DATADIR:-$srcdir:$srcdir/contrib}
+}
+
+desk_e2e_sieve() {
+	# dg_postfix_adduser wrote both configurations (DG_SMTP_PORT is known,
+	# Dovecot not started yet).
+	[ -n "${DG_SMTP_PORT:-}" ] && [ -f "$DG_DOVECOT_CONF" ] || dg_fail "harness did not write the configs"
+	cat >>"$DG_DOVECOT_CONF" <<CONF
+
+# $DG_TEST_NAME: Pigeonhole Sieve on delivery
+submission_host = 127.0.0.1:$DG_SMTP_PORT
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_vacation_min_period = 1d
+  sieve_redirect_duplicate_period = 0
+}
+CONF
+}
+
+count() { $helper count "$(dg_maildir "$1")" "${2:-}" "${3:-}"; }
+
+wait_count() {
+	local user=$1 want=$2
+	shift 2
+	is_n() { [ "$(count "$user" "$@")" -ge "$want" ]; }
+	dg_wait_for 20 is_n "$@" || dg_fail "$user: $(count "$user" "$@") message(s) $*, want $want"
+}
+
+drain() {
+	local i
+	for i in 1 2 3; do
+		dg_postfix_flush
+		dg_wait_for 20 dg_postfix_queue_empty || dg_fail "Postfix queue did not drain"
+		sleep 0.3
+	done
+}
+
+send() {
+	python3 - "$DG_SMTP_PORT" "$@" <<'PY' || dg_fail "sending $3 failed"
+import smtplib, sys
+from email.message import EmailMessage
+from email.utils import make_msgid, formatdate
+port, frm, to, subject, text = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+m = EmailMessage()
+m["From"] = frm
+m["To"] = to
+m["Subject"] = subject
+m["Date"] = formatdate(localtime=False)
+m["Message-ID"] = make_msgid(domain=frm.split("@")[1].rstrip(">"))
+for line in sys.argv[6:]:
+    name, value = line.split(":", 1)
+    m[name] = value.strip()
+m.set_content(text)
+with smtplib.SMTP("127.0.0.1", port) as s:
+    s.send_message(m)
+PY
+}
