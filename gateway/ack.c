@@ -574,8 +574,53 @@ has_address(const char *address)
 	return address != NULL && addr_spec_valid(address);
 }
 
+/* The rate limits: 0 with *why_r NULL when an acknowledgement may go,
+   or why not; -1 when the store failed. They count by the sender's address
+   with its plus-tags folded (deskmail_address_key()), so that a forger
+   cannot multiply them with victim+1@, victim+2@..., and for the desk as a
+   whole. */
+static int
+rate_limit(struct ack *ack, const struct hook_event *ev, const char **why_r, const char **error_r)
+{
+	const struct config_ack *cfg = &ack->config->ack;
+	const struct {
+		int64_t period;
+		uint64_t max;
+		int per_sender;
+		int only_followup;
+		const char *what;
+	} limits[] = {
+		{ 3600, cfg->max_per_sender_hour, 1, 0, "to this sender in the last hour" },
+		{ 86400, cfg->max_per_sender_day, 1, 0, "to this sender in the last day" },
+		/* a follow-up: at most one per period, to this customer */
+		{ (int64_t)cfg->followup_period, 1, 1, 1,
+		  "within [ack] followup_period: the follow-up is not acknowledged again" },
+		{ 3600, cfg->max_per_hour, 0, 0, "in the last hour, to anyone ([ack] max_per_hour)" },
+	};
+	char *key = deskmail_address_key(ev->msg->from.address);
+	const char *addr = key != NULL ? key : ev->msg->from.address;
+	int ret = 0;
+
+	*why_r = NULL;
+	for (size_t i = 0; i < N_ELEMENTS(limits) && *why_r == NULL && ret == 0; i++) {
+		int64_t n, since = ev->now - limits[i].period;
+		if (limits[i].only_followup && ev->new_ticket)
+			continue;
+		ret = limits[i].per_sender
+			      ? store_outbox_count_recent_folded(ack->store, addr, "ack", since, &n,
+								 error_r)
+			      : store_outbox_count_since(ack->store, "ack", since, &n, error_r);
+		if (ret == 0 && (uint64_t)n >= limits[i].max)
+			*why_r = errf("rate limit: %lld acknowledgement%s %s", (long long)n,
+				      n == 1 ? "" : "s", limits[i].what);
+	}
+	free(key);
+	return ret;
+}
+
 /* Why no acknowledgement may go out for this message, or NULL when one may.
-   The loop guard first (never answer a machine), then the rate limits. */
+   The loop guard first (never answer a machine), then the rate limits. A
+   store failure is its result (< 0) in *failed_r. */
 static const char *
 refusal(struct ack *ack, const struct hook_event *ev, const char **error_r, int *failed_r)
 {
@@ -583,7 +628,6 @@ refusal(struct ack *ack, const struct hook_event *ev, const char **error_r, int 
 	const struct mime_message *msg = ev->msg;
 	const struct thread_decision *d = ev->decision;
 	const char *why = NULL;
-	int64_t now = ev->now, n;
 
 	*failed_r = 0;
 	if (!cfg->enabled)
@@ -612,31 +656,12 @@ refusal(struct ack *ack, const struct hook_event *ev, const char **error_r, int 
 	if ((why = deskmail_blocked(ack->dm)) != NULL)
 		return errf("loop: %s", why);
 
-	if (store_outbox_count_recent(ack->store, msg->from.address, "ack", now - 3600, &n,
-				      error_r) < 0)
-		goto failed;
-	if ((uint64_t)n >= cfg->max_per_sender_hour)
-		return errf("rate limit: %lld acknowledgements to this sender in the last hour",
-			    (long long)n);
-	if (store_outbox_count_recent(ack->store, msg->from.address, "ack", now - 86400, &n,
-				      error_r) < 0)
-		goto failed;
-	if ((uint64_t)n >= cfg->max_per_sender_day)
-		return errf("rate limit: %lld acknowledgements to this sender in the last day",
-			    (long long)n);
-	if (!ev->new_ticket) {
-		/* A follow-up is acknowledged at most once per period: any
-		   acknowledgement to this customer within it counts. */
-		if (store_outbox_count_recent(ack->store, msg->from.address, "ack",
-					      now - (int64_t)cfg->followup_period, &n, error_r) < 0)
-			goto failed;
-		if (n > 0)
-			return "follow-up: already acknowledged within [ack] followup_period";
+	int ret = rate_limit(ack, ev, &why, error_r);
+	if (ret < 0) {
+		*failed_r = ret;
+		return NULL;
 	}
-	return NULL;
-failed:
-	*failed_r = 1;
-	return NULL;
+	return why;
 }
 
 /* The fields the template data may show. */
@@ -665,10 +690,12 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 	if ((ret = store_ticket_field_list(ack->store, t->id, &sf, &n_sf, error_r)) < 0)
 		return ret;
 	struct ack_field *fields = ack_fields(sf, n_sf);
+	/* A forged From name must not put text into our mail (backscatter). */
+	char *name = deskmail_display_name(msg->from.name);
 	struct ack_input in = {
 		.ticket_id = t->id,
 		.subject = t->subject,
-		.customer_name = msg->from.name,
+		.customer_name = name,
 		.customer_address = msg->from.address,
 		.category = t->category,
 		.priority = t->priority,
@@ -691,8 +718,8 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 		ret = event(ack, t->id, "ack", error_r, "not sent: template error: %s", *error_r);
 		goto out;
 	}
-	struct deskmail_msg *m = ack_message(ack->dm, t->id, msg->from.name, msg->from.address,
-					     msg, &mail, ev->now);
+	struct deskmail_msg *m = ack_message(ack->dm, t->id, name, msg->from.address, msg, &mail,
+					     ev->now);
 	const char *why;
 	ret = deskmail_queue(ack->dm, &m, &res, &why, error_r);
 	if (ret <= 0) {
@@ -735,6 +762,7 @@ out:
 	ack_mail_clear(&mail);
 	tmpl_value_free(&data);
 	free(fields);
+	free(name);
 	store_fields_free(&sf, n_sf);
 	return ret;
 }
@@ -745,8 +773,8 @@ ack_step(void *context, struct hook_event *ev, const char **error_r)
 	struct ack *ack = context;
 	int failed;
 	const char *why = refusal(ack, ev, error_r, &failed);
-	if (failed)
-		return -1;
+	if (failed < 0)
+		return failed;
 	if (why != NULL) {
 		snprintf(ev->ack_refusal, sizeof(ev->ack_refusal), "%s", why);
 		log_info("%s ticket=%lld: no acknowledgement: %s", ev->logctx,

@@ -154,6 +154,23 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 	return 0;
 }
 
+/* "Name <address>" as people read it; the name cleaned as in our mail. */
+static char *
+person_string(const char *name, const char *address)
+{
+	char *clean = deskmail_display_name(name);
+	const char *addr = address != NULL ? address : "(no sender)";
+	char *s = clean != NULL ? xasprintf("%s <%s>", clean, addr) : xstrdup(addr);
+	free(clean);
+	return s;
+}
+
+static char *
+sender_string(const struct mime_message *msg)
+{
+	return person_string(msg->from.name, msg->from.address);
+}
+
 /* ---- the summary block ---------------------------------------------------------- */
 
 /* The customer's earlier tickets, among the newest HISTORY_SCAN. */
@@ -231,12 +248,11 @@ summary_block(struct agent *agent, const struct store_ticket *t, const char *que
 	(void)buf_printf(b, "Ticket:       #%lld %s\n", (long long)t->id, tag);
 	free(tag);
 	(void)buf_printf(b, "Subject:      %s\n", t->subject);
-	if (t->customer_name != NULL && *t->customer_name != '\0')
-		(void)buf_printf(b, "Customer:     %s <%s>\n", t->customer_name,
-				 t->customer_address != NULL ? t->customer_address : "");
-	else
-		(void)buf_printf(b, "Customer:     %s\n",
-				 t->customer_address != NULL ? t->customer_address : "(none)");
+	char *customer = t->customer_address != NULL
+				 ? person_string(t->customer_name, t->customer_address)
+				 : xstrdup("(none)");
+	(void)buf_printf(b, "Customer:     %s\n", customer);
+	free(customer);
 	(void)buf_printf(b, "Status:       %s\n", t->status);
 	(void)buf_printf(b, "Category:     %s\n", t->category);
 	(void)buf_printf(b, "Priority:     %s\n", t->priority);
@@ -374,14 +390,6 @@ out:
 	return ret;
 }
 
-static char *
-sender_string(const struct mime_message *msg)
-{
-	const char *addr = msg->from.address != NULL ? msg->from.address : "(no sender)";
-	if (msg->from.name != NULL && *msg->from.name != '\0')
-		return xasprintf("%s <%s>", msg->from.name, addr);
-	return xstrdup(addr);
-}
 
 static int
 get_ticket(struct agent *agent, int64_t id, struct store_ticket **t_r, const char **error_r)

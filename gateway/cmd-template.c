@@ -344,6 +344,9 @@ template_render(int argc, char **argv)
 		in = *sample;
 	}
 
+	/* The name as the gateway would use it (deskmail_display_name()). */
+	char *name = deskmail_display_name(in.customer_name);
+	in.customer_name = name;
 	struct hours *hours = NULL;
 	if (ret == 0 && ack_hours_from_config(config, &hours, &error) < 0) {
 		log_error("%s", error);
@@ -367,6 +370,7 @@ template_render(int argc, char **argv)
 		tmpl_value_free(&data);
 	}
 	hours_free(&hours);
+	free(name);
 	ack_sample_input_free(&sample);
 	free(fields);
 	rules_result_free(&rr);

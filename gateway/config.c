@@ -257,9 +257,13 @@ static const struct config_key ack_keys[] = {
 	{ "default_language", CONFIG_ENUM, "en", 0, 0, K(default_language), "zh-CN|zh-TW|en|fr|de",
 	  "Language of the acknowledgement when neither Content-Language nor the text decides." },
 	{ "max_per_sender_hour", CONFIG_UINT, "3", 0, 1000, K(max_per_sender_hour), NULL,
-	  "Most acknowledgements to one address in an hour." },
+	  "Most acknowledgements to one address in an hour; the sub-addresses of an address "
+	  "(name+tag@, any case) count as the address." },
 	{ "max_per_sender_day", CONFIG_UINT, "10", 0, 10000, K(max_per_sender_day), NULL,
-	  "Most acknowledgements to one address in a day." },
+	  "Most acknowledgements to one address (with its sub-addresses) in a day." },
+	{ "max_per_hour", CONFIG_UINT, "1000", 0, 1000000, K(max_per_hour), NULL,
+	  "Most acknowledgements in an hour, to anyone: forged senders cannot turn the desk "
+	  "into a source of backscatter. Raise it for a desk that opens more tickets an hour." },
 	{ "followup_period", CONFIG_DURATION, "1d", 0, 90 * 86400, K(followup_period), NULL,
 	  "A follow-up to an open ticket is acknowledged at most once per this period." },
 	{ "max_output", CONFIG_SIZE, "256K", 4096, 16777216, K(max_output), NULL,

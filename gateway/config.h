@@ -138,6 +138,7 @@ struct config {
 		char *default_language;	  /* zh-CN | zh-TW | en | fr | de */
 		uint64_t max_per_sender_hour;
 		uint64_t max_per_sender_day;
+		uint64_t max_per_hour;	  /* to anyone: the desk-wide cap */
 		uint64_t followup_period; /* a follow-up to an open ticket: one ack per period */
 		uint64_t max_output;	  /* bytes of one rendered template */
 	} ack;

@@ -5,6 +5,7 @@
  */
 #include "build-config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,93 @@ deskmail_msg_free(struct deskmail_msg **msgp)
 	*msgp = NULL;
 }
 
+/* ---- names and addresses ------------------------------------------------------- */
+
+/* Bytes of the UTF-8 character at s, 0 when it is not valid. */
+static size_t
+char_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+		 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\0')
+			return 0;
+	return n > 0 && utf8_valid(s, n) ? n : 0;
+}
+
+/* Does the cleaned name hold something that reads as a link or an
+   address: "://", "www.", '@', or a dot between a letter or digit and
+   two letters ("evil.example", "bit.ly")? */
+static int
+looks_like_link(const char *s)
+{
+	if (strstr(s, "://") != NULL || strchr(s, '@') != NULL)
+		return 1;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (str_case_starts_with(p, "www.") && (p == s || p[-1] == ' '))
+			return 1;
+		if (*p == '.' && p > s && isalnum((unsigned char)p[-1]) && isalpha((unsigned char)p[1]) &&
+		    isalpha((unsigned char)p[2]))
+			return 1;
+	}
+	return 0;
+}
+
+char *
+deskmail_display_name(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	struct buf b;
+	size_t chars = 0;
+	int space = 1;
+	buf_init(&b, DESKMAIL_MAX_NAME * 4 + 8);
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';) {
+		size_t n = char_len(p);
+		int blank = n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f || *p == ' ')) ||
+			    (n == 2 && p[0] == 0xc2 && p[1] < 0xa0) ||
+			    (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9));
+		if (blank) {
+			if (!space && buf_putc(&b, ' ') < 0)
+				goto drop;
+			space = 1;
+		} else {
+			if (++chars > DESKMAIL_MAX_NAME || buf_append(&b, p, n) < 0)
+				goto drop;
+			space = 0;
+		}
+		p += n > 0 ? n : 1;
+	}
+	char *s = buf_steal(&b, NULL);
+	buf_free(&b);
+	str_trim(s);
+	if (*s == '\0' || looks_like_link(s)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+drop:
+	buf_free(&b);
+	return NULL;
+}
+
+char *
+deskmail_address_key(const char *address)
+{
+	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	if (at == NULL || at == address)
+		return NULL;
+	size_t llen = (size_t)(at - address);
+	const char *plus = memchr(address, '+', llen);
+	if (plus != NULL && plus > address)
+		llen = (size_t)(plus - address);
+	char *key = xasprintf("%.*s%s", (int)llen, address, at);
+	for (char *p = key; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return key;
+}
+
 static void
 add_rcpt(struct deskmail_msg *m, const char *address)
 {
@@ -140,7 +228,9 @@ deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address)
 {
 	if (address == NULL)
 		return;
-	compose_add_to(m->c, name, address);
+	char *clean = deskmail_display_name(name);
+	compose_add_to(m->c, clean, address);
+	free(clean);
 	add_rcpt(m, address);
 }
 
@@ -149,7 +239,9 @@ deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address)
 {
 	if (address == NULL)
 		return;
-	compose_add_cc(m->c, name, address);
+	char *clean = deskmail_display_name(name);
+	compose_add_cc(m->c, clean, address);
+	free(clean);
 	add_rcpt(m, address);
 }
 

@@ -13,7 +13,9 @@
  * - In-Reply-To and References continuing a thread: the thread's root and
  *   its newest ids, at most DESKMAIL_MAX_REFERENCES;
  * - Auto-Submitted (with X-Auto-Response-Suppress: All) on automatic mail,
- *   and on every message our loop header X-Deskgate-Loop: hostname.
+ *   and on every message our loop header X-Deskgate-Loop: hostname;
+ * - display names cleaned by deskmail_display_name(): a forged From name
+ *   cannot put attacker text into mail we send (backscatter).
  *
  * deskmail_queue() hands the rendered message to the outbox inside the
  * caller's store transaction, so it is sent exactly when its cause is
@@ -50,6 +52,8 @@ struct thread_config;
 struct deskmail;
 struct deskmail_msg;
 
+/* Longest display name put into mail, in characters. */
+#define DESKMAIL_MAX_NAME 64
 /* Most Message-IDs in References: the root and the newest. */
 #define DESKMAIL_MAX_REFERENCES 20
 
@@ -81,7 +85,7 @@ struct deskmail_msg *deskmail_start(struct deskmail *dm, int64_t ticket_id, cons
 				    int64_t now);
 void deskmail_msg_free(struct deskmail_msg **msgp);
 
-/* Recipients; name may be NULL. */
+/* Recipients; name may be NULL and is cleaned (deskmail_display_name()). */
 void deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address);
 void deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address);
 
@@ -132,6 +136,19 @@ int deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskm
    res->raw, -1 with error_r. */
 int deskmail_render(struct deskmail *dm, struct deskmail_msg **msgp,
 		    struct deskmail_result *res, const char **error_r);
+
+/* A display name fit for mail we send, or NULL when there is none to
+   use: control characters and line breaks made spaces, white space runs
+   made one, trimmed; a name longer than DESKMAIL_MAX_NAME characters, or
+   one that holds a URL, a mail address or a domain name, is not used at
+   all (a forged "name" is how phishing text rides on backscatter). Caller
+   frees. */
+char *deskmail_display_name(const char *name);
+
+/* The address rate limits count by: lower case, the local part without
+   its "+tag" (Victim+1@Example.COM -> victim@example.com). Caller frees;
+   NULL for a string without '@'. */
+char *deskmail_address_key(const char *address);
 
 /* The ticket's subject tag ("[Support #12]"); "#12" without threading
    settings. Caller frees. */

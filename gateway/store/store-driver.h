@@ -165,6 +165,9 @@ struct store_driver {
 				const char **role_r, const char **error_r);
 	int (*outbox_count_recent)(struct store *store, const char *recipient, const char *kind,
 				   int64_t since, int64_t *count_r, const char **error_r);
+	/* base: "local@domain"; counts local@domain and local+*@domain. */
+	int (*outbox_count_recent_folded)(struct store *store, const char *base, const char *kind,
+					  int64_t since, int64_t *count_r, const char **error_r);
 	int (*outbox_count_since)(struct store *store, const char *kind, int64_t since,
 				  int64_t *count_r, const char **error_r);
 };

@@ -97,6 +97,7 @@ enum stmt_id {
 	STMT_OUTBOX_COUNT_RECENT,
 	STMT_OUTBOX_RCPT_INSERT,
 	STMT_OUTBOX_COUNT_SINCE,
+	STMT_OUTBOX_COUNT_FOLDED,
 
 	STMT_COUNT
 };
@@ -262,6 +263,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 		"VALUES (?1, lower(?2), ?3, ?4)",
 	[STMT_OUTBOX_COUNT_SINCE] =
 		"SELECT count(*) FROM outbox WHERE created_at >= ?2 AND (?1 IS NULL OR kind = ?1)",
+	/* ?1 local@domain; ?2 "local+" and ?3 "local," bound the sub-addresses
+	   in the address index ('+' and ',' are neighbours), ?4 "@domain". */
+	[STMT_OUTBOX_COUNT_FOLDED] =
+		"SELECT count(*) FROM outbox_rcpt WHERE (address = lower(?1) OR "
+		"(address > lower(?2) AND address < lower(?3) AND "
+		"substr(address, -length(?4)) = lower(?4))) "
+		"AND created_at >= ?6 AND (?5 IS NULL OR kind = ?5)",
 };
 
 /* A driver's store: struct store first, so that the dispatcher's pointer
@@ -1305,6 +1313,25 @@ sqlite_outbox_count_recent(struct store *store, const char *recipient, const cha
 }
 
 static int
+sqlite_outbox_count_recent_folded(struct store *store, const char *base, const char *kind,
+				  int64_t since, int64_t *count_r, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	const char *at = strrchr(base, '@');
+	char *lo = xasprintf("%.*s+", (int)(at - base), base);
+	char *hi = xasprintf("%.*s,", (int)(at - base), base);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_FOLDED);
+	int rc = BINDS(bind_text(st, 1, base), bind_text(st, 2, lo), bind_text(st, 3, hi),
+		       bind_text(st, 4, at), bind_text(st, 5, kind), bind_int(st, 6, since));
+	int ret = bind_ok(st, rc, "count outbox", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, count_r, "count outbox", error_r);
+	free(lo);
+	free(hi);
+	return ret < 0 ? ret : STORE_OK;
+}
+
+static int
 sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
 			  const char **error_r)
 {
@@ -1352,5 +1379,6 @@ const struct store_driver store_sqlite_driver = {
 	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
+	.outbox_count_recent_folded = sqlite_outbox_count_recent_folded,
 	.outbox_count_since = sqlite_outbox_count_since,
 };

@@ -688,6 +688,17 @@ store_outbox_count_recent(struct store *store, const char *recipient, const char
 }
 
 int
+store_outbox_count_recent_folded(struct store *store, const char *base, const char *kind,
+				 int64_t since, int64_t *count_r, const char **error_r)
+{
+	*count_r = 0;
+	if (base == NULL || strrchr(base, '@') == NULL)
+		return store_outbox_count_recent(store, base, kind, since, count_r, error_r);
+	return store->driver->outbox_count_recent_folded(store, base, kind, since, count_r,
+							  error_r);
+}
+
+int
 store_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
 			 const char **error_r)
 {

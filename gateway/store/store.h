@@ -362,6 +362,11 @@ int store_outbox_list(struct store *store, const char *status, size_t limit,
    (case-insensitive, one of the recipients) since `since` (for rate limits). */
 int store_outbox_count_recent(struct store *store, const char *recipient, const char *kind,
 			      int64_t since, int64_t *count_r, const char **error_r);
+/* store_outbox_count_recent() for every sub-address of base
+   ("local@domain": local@domain and local+anything@domain, any case), so
+   that a sender cannot multiply a rate limit with plus-tags. */
+int store_outbox_count_recent_folded(struct store *store, const char *base, const char *kind,
+				     int64_t since, int64_t *count_r, const char **error_r);
 /* How many messages of this kind (NULL: any) were queued since `since`,
    to anyone (the desk-wide rate limits). */
 int store_outbox_count_since(struct store *store, const char *kind, int64_t since,

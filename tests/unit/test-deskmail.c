@@ -307,6 +307,99 @@ test_preview(void)
 	test_assert_str(deskmail_subject_base("Reminder"), "Reminder");
 }
 
+static void
+test_names(void)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: no name */
+	} cases[] = {
+		{ "Li Wei", "Li Wei" },
+		{ "王小明", "王小明" },
+		{ "  J. Smith ", "J. Smith" },
+		{ "Ms. O'Neil", "Ms. O'Neil" },
+		{ NULL, NULL },
+		{ "", NULL },
+		{ " \t\r\n", NULL },
+		{ "Bob\r\n  Agent", "Bob Agent" },
+		{ "Eve\xe2\x80\xa8" "Bcc", "Eve Bcc" },	/* U+2028 */
+		{ "Bad\xff\xfe" "bytes", "Bad bytes" },
+		{ "Win big at http://evil.example/x", NULL },
+		{ "www.evil.com prize", NULL },
+		{ "Visit evil.example now", NULL },
+		{ "bit.ly/3xyz", NULL },
+		{ "support@your-bank.example", NULL },
+		{ "1234567890123456789012345678901234567890123456789012345678901234", /* 64 */
+		  "1234567890123456789012345678901234567890123456789012345678901234" },
+		{ "12345678901234567890123456789012345678901234567890123456789012345", NULL },
+	};
+	test_begin("display names used in mail");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		char *got = deskmail_display_name(cases[i].in);
+		if (cases[i].want == NULL)
+			test_assert(got == NULL);
+		else
+			test_assert_str(got, cases[i].want);
+		if ((got == NULL) != (cases[i].want == NULL))
+			printf("  case %zu: %s\n", i, got != NULL ? got : "(none)");
+		free(got);
+	}
+	test_begin("display names: characters, not bytes; a forged 20 KB name");
+	struct buf b;
+	buf_init(&b, 64 * 1024);
+	for (int i = 0; i < 64; i++)
+		buf_puts(&b, "名");
+	char *got = deskmail_display_name(buf_cstr(&b));
+	test_assert(got != NULL && strlen(got) == 64 * 3);
+	free(got);
+	buf_reset(&b);
+	for (int i = 0; i < 2000; i++)
+		buf_puts(&b, "Your account is locked. ");
+	test_assert(deskmail_display_name(buf_cstr(&b)) == NULL);
+	buf_free(&b);
+
+	test_begin("address keys fold plus-tags and case");
+	static const struct {
+		const char *in, *want;
+	} keys[] = {
+		{ "Victim+1@Example.COM", "victim@example.com" },
+		{ "victim@example.com", "victim@example.com" },
+		{ "a+b+c@x.example", "a@x.example" },
+		{ "+x@y.example", "+x@y.example" },
+		{ "nobody", NULL },
+		{ NULL, NULL },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(keys); i++) {
+		char *k = deskmail_address_key(keys[i].in);
+		if (keys[i].want == NULL)
+			test_assert(k == NULL);
+		else
+			test_assert_str(k, keys[i].want);
+		free(k);
+	}
+
+	test_begin("a recipient's name is cleaned in the headers");
+	struct deskmail_result res;
+	const char *error;
+	struct mime_message *msg = NULL;
+	struct mime_limits limits;
+	struct deskmail_msg *m = deskmail_start(dm, 0, "ack", DESKMAIL_REPLY_NONE, "auto-replied",
+						NOW);
+	deskmail_add_to(m, "Claim your prize at https://evil.example", "victim@customer.example");
+	deskmail_add_cc(m, "Li\r\nWei", "li@customer.example");
+	deskmail_subject_as_is(m, "x");
+	compose_set_text(deskmail_compose(m), "x\n", 2);
+	test_assert_int(deskmail_render(dm, &m, &res, &error), 0);
+	mime_limits_default(&limits);
+	test_assert(mime_parse(res.raw, res.len, &limits, &msg, &error) == 0);
+	test_assert(msg != NULL && msg->to.count == 1 && msg->to.items[0].name == NULL);
+	test_assert(msg != NULL && msg->cc.count == 1 && msg->cc.items[0].name != NULL &&
+		    strcmp(msg->cc.items[0].name, "Li Wei") == 0);
+	test_assert(strstr((const char *)res.raw, "evil") == NULL);
+	mime_message_free(&msg);
+	deskmail_result_clear(&res);
+}
+
 int
 main(void)
 {
@@ -317,6 +410,7 @@ main(void)
 	test_threading(id);
 	test_refused(id);
 	test_preview();
+	test_names();
 	deskmail_free(&dm);
 	thread_config_free(&tc);
 	store_close(&store);

@@ -14,6 +14,9 @@
  * - The desk-wide caps: mail beyond [limits] max_mail_per_recipient_minute
  *   to one address, or max_mail_per_minute in all, is not queued and an
  *   event says so.
+ * - Backscatter (issue 10.7): a forged 20 KB display name never reaches the
+ *   acknowledgement; acknowledgements are rate-limited per address with
+ *   its plus-tags folded and case ignored, and for the desk as a whole.
  */
 #include "build-config.h"
 
@@ -454,6 +457,73 @@ test_caps(void)
 	desk_done(&c);
 }
 
+static void
+test_backscatter(void)
+{
+	struct desk d = { 0 };
+	struct ingest_result res;
+	test_begin("a forged 20 KB display name: not in the acknowledgement");
+	if (desk_init(&d, "bs",
+		      "hostname = desk-d.example.test\nsupport_address = support@d.example\n"
+		      "[ack]\nmax_per_hour = 6\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	struct buf name;
+	buf_init(&name, 64 * 1024);
+	buf_puts(&name, "\"");
+	while (name.len < 20 * 1024)
+		buf_puts(&name, "URGENT your account is LOCKED, call +1 555 0100 or visit "
+				"https://evil.example/unlock now. ");
+	buf_puts(&name, "\" <victim@customer.example>");
+	char *m = customer_mail(buf_cstr(&name), "support@d.example", "", "Hello", "Hi.\n");
+	buf_free(&name);
+	test_assert_int(deliver(&d, m, strlen(m), &res), 0);
+	free(m);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	test_assert(res.ack_outbox_id != 0);
+	struct store_outbox *o = last_outbox_to(&d, "victim@customer.example");
+	test_assert(o != NULL && strcmp(o->kind, "ack") == 0);
+	if (o != NULL) {
+		test_assert(o->raw_size < 16 * 1024);
+		test_assert(strstr((const char *)o->raw, "LOCKED") == NULL);
+		test_assert(strstr((const char *)o->raw, "evil.example") == NULL);
+		test_assert(strstr((const char *)o->raw, "Hello,") != NULL);
+	}
+	store_outbox_free(&o);
+
+	test_begin("acknowledgements per address: plus-tags and case folded");
+	/* [ack] max_per_sender_hour is 3: victim has one already. */
+	static const char *const tagged[] = { "Victim+1@Customer.example", "victim+2@customer.example",
+					      "VICTIM+promo@customer.example" };
+	for (size_t i = 0; i < N_ELEMENTS(tagged); i++) {
+		char *text = xasprintf("Question %zu\n", i);
+		m = customer_mail(tagged[i], "support@d.example", "", "Hello", text);
+		test_assert_int(deliver(&d, m, strlen(m), &res), 0);
+		test_assert_int(res.outcome, INGEST_NEW_TICKET);
+		test_assert((res.ack_outbox_id != 0) == (i < 2));
+		if (i == 2)
+			test_assert(strstr(res.reason, "rate limit") != NULL &&
+				    strstr(res.reason, "this sender") != NULL);
+		free(text);
+		free(m);
+	}
+
+	test_begin("acknowledgements for the desk as a whole: [ack] max_per_hour");
+	/* Three so far; the limit is 6. */
+	for (int i = 0; i < 4; i++) {
+		char *from = xasprintf("other%d@customer.example", i);
+		m = customer_mail(from, "support@d.example", "", "Hello", "Hi\n");
+		test_assert_int(deliver(&d, m, strlen(m), &res), 0);
+		test_assert((res.ack_outbox_id != 0) == (i < 3));
+		if (i == 3)
+			test_assert(strstr(res.reason, "max_per_hour") != NULL);
+		free(from);
+		free(m);
+	}
+	desk_done(&d);
+}
+
 int
 main(void)
 {
@@ -469,5 +539,6 @@ main(void)
 	desk_done(&a);
 	test_two_desks();
 	test_caps();
+	test_backscatter();
 	return test_exit();
 }
