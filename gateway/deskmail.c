@@ -213,6 +213,16 @@ deskmail_address_key(const char *address)
 	return key;
 }
 
+/* Mail to the support address or one of its sub-addresses would come back
+   to us: never a recipient. */
+static int
+is_ours(const struct deskmail *dm, const char *address)
+{
+	if (dm->tc != NULL)
+		return thread_is_support_address(dm->tc, address);
+	return strcasecmp(address, dm->config->support_address) == 0;
+}
+
 static void
 add_rcpt(struct deskmail_msg *m, const char *address)
 {
@@ -226,7 +236,7 @@ add_rcpt(struct deskmail_msg *m, const char *address)
 void
 deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address)
 {
-	if (address == NULL)
+	if (address == NULL || is_ours(m->dm, address))
 		return;
 	char *clean = deskmail_display_name(name);
 	compose_add_to(m->c, clean, address);
@@ -237,7 +247,7 @@ deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address)
 void
 deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address)
 {
-	if (address == NULL)
+	if (address == NULL || is_ours(m->dm, address))
 		return;
 	char *clean = deskmail_display_name(name);
 	compose_add_cc(m->c, clean, address);

@@ -85,7 +85,9 @@ struct deskmail_msg *deskmail_start(struct deskmail *dm, int64_t ticket_id, cons
 				    int64_t now);
 void deskmail_msg_free(struct deskmail_msg **msgp);
 
-/* Recipients; name may be NULL and is cleaned (deskmail_display_name()). */
+/* Recipients; name may be NULL and is cleaned (deskmail_display_name()).
+   The support address and its sub-addresses are never recipients: mail to
+   them would come back (a message left without one is not queued). */
 void deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address);
 void deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address);
 

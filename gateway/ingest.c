@@ -465,18 +465,13 @@ has_address(const char *address)
 	return address != NULL && addr_spec_valid(address);
 }
 
-/* The support address, its sub-addresses, and the agents. */
+/* The support address, its sub-addresses (reply addresses, VERP
+   addresses, aliases such as support+sales@), and the agents. */
 static int
 is_own_address(const struct ingest *ingest, const char *address)
 {
-	if (strcasecmp(ingest->config->support_address, address) == 0 ||
-	    route_find_agent(ingest->route, address) != NULL)
-		return 1;
-	/* support+TICKET-TAG@domain is ours too. */
-	int64_t ticket;
-	enum thread_role role;
-	const char *ignored;
-	return thread_reply_address_parse(ingest->tc, address, &ticket, &role, &ignored) != 0;
+	return thread_is_support_address(ingest->tc, address) ||
+	       route_find_agent(ingest->route, address) != NULL;
 }
 
 static char *
@@ -698,8 +693,10 @@ static int
 add_participants(struct ingest *ingest, const struct mime_message *msg, int64_t ticket_id,
 		 const char *sender_role, const char **error_r)
 {
+	/* Never our own addresses: mail to a participant would come back. */
 	int ret;
 	if (has_address(msg->from.address) &&
+	    !thread_is_support_address(ingest->tc, msg->from.address) &&
 	    (ret = store_participant_add(ingest->store, ticket_id, msg->from.address,
 					 msg->from.name, sender_role, error_r)) < 0)
 		return ret;

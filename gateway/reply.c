@@ -390,9 +390,9 @@ relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *
 	deskmail_subject_reply(m, t->subject);
 	for (size_t i = 0; i < n_parts; i++) {
 		const struct store_participant *p = &parts[i];
+		/* deskmail leaves out our own addresses */
 		if (strcmp(p->role, "cc") != 0 || strcasecmp(p->address, t->customer_address) == 0 ||
-		    route_find_agent(h->route, p->address) != NULL ||
-		    strcasecmp(p->address, h->config->support_address) == 0)
+		    route_find_agent(h->route, p->address) != NULL)
 			continue;
 		deskmail_add_cc(m, p->name, p->address);
 	}

@@ -14,6 +14,9 @@
  * - The desk-wide caps: mail beyond [limits] max_mail_per_recipient_minute
  *   to one address, or max_mail_per_minute in all, is not queued and an
  *   event says so.
+ * - Our own addresses (issue 10.8): a support+... address a customer
+ *   copied in is never a participant nor a recipient of the relay, and the
+ *   relay coming back is not stored as a follow-up.
  * - Backscatter (issue 10.7): a forged 20 KB display name never reaches the
  *   acknowledgement; acknowledgements are rate-limited per address with
  *   its plus-tags folded and case ignored, and for the desk as a whole.
@@ -330,6 +333,56 @@ test_redirect(struct desk *d)
 	store_outbox_free(&n);
 }
 
+/* ---- our own addresses --------------------------------------------------------------- */
+
+static void
+test_own_addresses(struct desk *d)
+{
+	struct ingest_result res;
+	const char *error;
+	test_begin("a support+... address in Cc is not a participant");
+	char *m = customer_mail("Zhao <zhao@customer.example>", "support@a.example",
+				"Cc: Sales <support+sales@a.example>, SUPPORT@A.EXAMPLE, "
+				"Colleague <qian@customer.example>\n",
+				"Order failed", "My order failed.\n");
+	test_assert_int(deliver(d, m, strlen(m), &res), 0);
+	free(m);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	int64_t ticket = res.ticket_id;
+	struct store_participant *parts = NULL;
+	size_t n = 0;
+	test_assert_int(store_participant_list(d->store, ticket, &parts, &n, &error), 0);
+	test_assert_int(n, 2); /* the customer and the colleague */
+	for (size_t i = 0; i < n; i++)
+		test_assert(strstr(parts[i].address, "a.example") == NULL);
+	store_participants_free(&parts, n);
+
+	test_begin("the relay goes to the customer and the colleague, not to us");
+	char *reply_to = thread_reply_address(d->tc, ticket, THREAD_ROLE_AGENT);
+	m = customer_mail("Alice <alice@staff.example>", reply_to, "", "Re: Order failed",
+			  "We are on it.\n");
+	test_assert_int(deliver(d, m, strlen(m), &res), 0);
+	free(m);
+	free(reply_to);
+	struct store_outbox *relay = last_outbox_to(d, "zhao@customer.example");
+	test_assert(relay != NULL && strcmp(relay->kind, "relay") == 0);
+	if (relay == NULL)
+		return;
+	test_assert_str(relay->recipients, "zhao@customer.example, qian@customer.example");
+	test_assert(strstr((const char *)relay->raw, "support+sales") == NULL);
+
+	test_begin("our relay delivered back to us: not a follow-up");
+	size_t msgs = count_messages(d, ticket), out = count_outbox(d);
+	char *back = xasprintf("Delivered-To: support+sales@a.example\r\n%.*s",
+			       (int)relay->raw_size, (const char *)relay->raw);
+	test_assert_int(deliver(d, back, strlen(back), &res), 0);
+	test_assert_int(res.outcome, INGEST_REPORT);
+	test_assert_int(count_messages(d, ticket), msgs);
+	test_assert_int(count_outbox(d), out);
+	free(back);
+	store_outbox_free(&relay);
+}
+
 /* ---- two desks that list each other as agents --------------------------------------- */
 
 /* Carry every message d queued since the last call to other (when it is
@@ -536,6 +589,7 @@ main(void)
 		return 1;
 	test_check(&a);
 	test_redirect(&a);
+	test_own_addresses(&a);
 	desk_done(&a);
 	test_two_desks();
 	test_caps();

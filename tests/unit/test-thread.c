@@ -318,6 +318,35 @@ test_subject(struct thread_config *tc)
 }
 
 static void
+test_support_address(struct thread_config *tc)
+{
+	static const struct {
+		const char *address;
+		int ours;
+	} cases[] = {
+		{ "support@example.test", 1 },
+		{ "SUPPORT@Example.TEST", 1 },
+		{ "support+sales@example.test", 1 },
+		{ "support+12-abcdefghijklmnop@example.test", 1 },
+		{ "support+bounce-5-abcdefghij@example.test", 1 },
+		{ "supporter@example.test", 0 },
+		{ "support-x@example.test", 0 },
+		{ "support@example.test.evil", 0 },
+		{ "support@other.test", 0 },
+		{ "support", 0 },
+		{ "@example.test", 0 },
+		{ AGENT, 0 },
+		{ NULL, 0 },
+	};
+	test_begin("the support address and its sub-addresses");
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		test_assert_int(thread_is_support_address(tc, cases[i].address), cases[i].ours);
+		if (thread_is_support_address(tc, cases[i].address) != cases[i].ours)
+			printf("  %s\n", cases[i].address != NULL ? cases[i].address : "(null)");
+	}
+}
+
+static void
 test_message_id(struct thread_config *tc)
 {
 	test_begin("message-id");
@@ -865,6 +894,7 @@ main(void)
 	test_other_key(conf);
 	test_config_errors(conf);
 	test_subject(tc);
+	test_support_address(tc);
 	test_message_id(tc);
 
 	struct store *store = NULL;
