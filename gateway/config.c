@@ -217,9 +217,9 @@ static const struct config_key threading_keys[] = {
 	{ "duplicate_window", CONFIG_DURATION, "3d", 0, 31 * 86400ULL, T(duplicate_window), NULL,
 	  "The same text from the same sender within this time joins the earlier ticket and is "
 	  "not acknowledged again." },
-	{ "require_auth_results", CONFIG_BOOL, "no", 0, 0, T(require_auth_results), NULL,
-	  "Trust agent mail only when the receiving MTA's Authentication-Results header says "
-	  "dmarc=pass, or dkim=pass for the From domain." },
+	{ "require_auth_results", CONFIG_ENUM, "auto", 0, 0, T(require_auth_results), "auto|yes|no",
+	  "Agent mail needs a DMARC or aligned DKIM pass from authserv_id: yes, auto (when the MTA "
+	  "adds the header), no (anyone knowing an agent reply address acts as that agent)." },
 	{ "authserv_id", CONFIG_STRING, NULL, 0, 253, T(authserv_id), NULL,
 	  "authserv-id of the Authentication-Results headers to believe (the receiving MTA's); "
 	  "default: hostname." },

@@ -113,7 +113,7 @@ struct config {
 		char *subject_tag;	   /* "[Support #%d]" */
 		uint64_t reopen_period;	   /* a reply reopens a closed ticket this long */
 		uint64_t duplicate_window; /* same text again within this joins, no ack */
-		int require_auth_results;  /* agent mail needs DMARC/DKIM pass */
+		char *require_auth_results; /* auto | yes | no: agent mail needs DMARC/DKIM pass */
 		char *authserv_id;	   /* whose Authentication-Results count */
 	} threading;
 	struct config_agent {

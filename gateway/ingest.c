@@ -196,6 +196,13 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	ingest->agent = agent_new(config, store, ingest->dm, ingest->route, ingest->hours);
 	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
 
+	if (config->n_agents > 0 && thread_auth_mode(ingest->tc) == THREAD_AUTH_NO)
+		log_warnx("[threading] require_auth_results = no: anyone who knows an agent's signed "
+			  "reply address can act as that agent; let the MTA add "
+			  "Authentication-Results (authserv_id %s) and use auto or yes",
+			  config->threading.authserv_id != NULL ? config->threading.authserv_id
+								: config->hostname);
+
 	/* The built-in steps, in their documented order (hook.h). */
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);

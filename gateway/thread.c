@@ -20,6 +20,7 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "gateway/thread.h"
+#include "parsers/authres.h"
 #include "parsers/mime.h"
 #include "base/base32.h"
 #include "base/util.h"
@@ -41,7 +42,7 @@ struct thread_config {
 	char *hostname;
 	int64_t reopen_period;
 	int64_t duplicate_window;
-	int require_auth_results;
+	enum thread_auth auth;
 	char *authserv_id;
 	char **agents;
 	size_t n_agents;
@@ -198,7 +199,10 @@ thread_config_new(const struct config *config, struct thread_config **tc_r, cons
 	tc->authserv_id = xstrdup(th->authserv_id != NULL ? th->authserv_id : tc->hostname);
 	tc->reopen_period = (int64_t)th->reopen_period;
 	tc->duplicate_window = (int64_t)th->duplicate_window;
-	tc->require_auth_results = th->require_auth_results;
+	const char *mode = th->require_auth_results != NULL ? th->require_auth_results : "auto";
+	tc->auth = strcmp(mode, "yes") == 0 ? THREAD_AUTH_YES
+		   : strcmp(mode, "no") == 0 ? THREAD_AUTH_NO
+					     : THREAD_AUTH_AUTO;
 	tc->agents = xcalloc(config->n_agents + 1, sizeof(*tc->agents));
 	for (size_t i = 0; i < config->n_agents; i++) {
 		const struct config_agent *a = &config->agents[i];
@@ -244,6 +248,12 @@ void
 thread_config_set_now(struct thread_config *tc, int64_t now)
 {
 	tc->now = now;
+}
+
+enum thread_auth
+thread_auth_mode(const struct thread_config *tc)
+{
+	return tc->auth;
 }
 
 int
@@ -573,56 +583,106 @@ same_text(struct store *store, const struct thread_config *tc, const struct mime
 					    now - tc->duplicate_window, ticket_id_r, error_r);
 }
 
-/* Authentication-Results: only the topmost header counts (the receiving
-   MTA prepends its own; any below it came with the mail), and only when
-   it names our authserv-id. dmarc=pass, or dkim=pass with header.d the
-   From domain or a parent of it. */
+/* Is domain d the From domain, or a parent of it (relaxed alignment,
+   RFC 7489 3.1.1, without a public suffix list: only a verifier's pass
+   for d gets here, and that needs d's own DNS)? */
+static int
+aligned(const char *from_domain, const char *d)
+{
+	if (d == NULL || from_domain == NULL)
+		return 0;
+	size_t fl = strlen(from_domain), dl = strlen(d);
+	return dl > 0 && dl <= fl && strcasecmp(from_domain + fl - dl, d) == 0 &&
+	       (dl == fl || from_domain[fl - dl - 1] == '.');
+}
+
+/* Authentication-Results (parsers/authres.c): only the topmost header
+   counts (the receiving MTA prepends its own; any below it came with the
+   mail and could be forged), and only when its authserv-id is ours. A pass
+   is dmarc=pass with header.from the From domain, or dkim=pass with
+   header.d (else header.i's domain) aligned with it. 1: a pass; 0: no
+   pass (*why_r); -1: no header of ours at all (*why_r), which
+   require_auth_results = auto reads as an MTA that adds none. */
 static int
 auth_results_pass(const struct thread_config *tc, const struct mime_message *msg,
 		  const char *from, const char **why_r)
 {
-	const char *value = NULL;
-	for (size_t i = 0; i < msg->n_headers && value == NULL; i++)
-		if (strcasecmp(msg->headers[i].name, "Authentication-Results") == 0)
-			value = msg->headers[i].value;
-	if (value == NULL) {
-		*why_r = "no Authentication-Results header";
+	const char *top = NULL;
+	int ours = 0;
+	for (size_t i = 0; i < msg->n_headers; i++) {
+		if (strcasecmp(msg->headers[i].name, "Authentication-Results") != 0)
+			continue;
+		const char *v = msg->headers[i].value;
+		if (top == NULL)
+			top = v;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t n = strcspn(v, " \t;(");
+		if (n == strlen(tc->authserv_id) && strncasecmp(v, tc->authserv_id, n) == 0)
+			ours = 1;
+	}
+	if (!ours) {
+		*why_r = errf("no Authentication-Results header of authserv_id %s", tc->authserv_id);
+		return -1;
+	}
+	struct authres *ar = NULL;
+	const char *error;
+	if (authres_parse(top, strlen(top), &ar, &error) < 0) {
+		*why_r = errf("the topmost Authentication-Results header is unreadable (%s)", error);
 		return 0;
 	}
-	const char *p = value;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	size_t idlen = strcspn(p, " \t;");
-	if (idlen != strlen(tc->authserv_id) || strncasecmp(p, tc->authserv_id, idlen) != 0) {
+	int pass = 0;
+	if (strcasecmp(ar->authserv_id, tc->authserv_id) != 0) {
 		*why_r = "the topmost Authentication-Results header is not from authserv_id";
+		authres_free(&ar);
 		return 0;
 	}
 	const char *at = strrchr(from, '@');
 	const char *domain = at != NULL ? at + 1 : "";
-	size_t dlen = strlen(domain);
-	p = strchr(p, ';');
-	while (p != NULL) {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		size_t seg = strcspn(p, ";");
-		if (seg >= 10 && strncasecmp(p, "dmarc=pass", 10) == 0)
-			return 1;
-		if (seg >= 9 && strncasecmp(p, "dkim=pass", 9) == 0) {
-			for (size_t i = 9; i + 9 <= seg; i++) {
-				if (strncasecmp(p + i, "header.d=", 9) != 0)
-					continue;
-				const char *d = p + i + 9;
-				size_t n = strcspn(d, " \t;)");
-				if (n > 0 && n <= dlen && strncasecmp(domain + dlen - n, d, n) == 0 &&
-				    (n == dlen || domain[dlen - n - 1] == '.'))
-					return 1;
-			}
+	for (size_t i = 0; i < ar->n_results && !pass; i++) {
+		const struct authres_result *r = &ar->results[i];
+		if (strcmp(r->result, "pass") != 0)
+			continue;
+		if (strcmp(r->method, "dmarc") == 0) {
+			const char *hf = authres_prop(r, "header", "from");
+			pass = hf != NULL && strcasecmp(authres_domain(hf) != NULL ? authres_domain(hf)
+										    : "",
+						       domain) == 0;
+		} else if (strcmp(r->method, "dkim") == 0) {
+			const char *d = authres_prop(r, "header", "d");
+			if (d == NULL)
+				d = authres_domain(authres_prop(r, "header", "i"));
+			pass = aligned(domain, d);
 		}
-		p = strchr(p, ';');
 	}
-	*why_r = "Authentication-Results has no dmarc=pass or aligned dkim=pass";
-	return 0;
+	authres_free(&ar);
+	if (!pass)
+		*why_r = "Authentication-Results has no dmarc=pass for the From domain nor an aligned "
+			 "dkim=pass";
+	return pass;
+}
+
+/* Does the From header name nothing but the agent's address? Every '@' in
+   it must belong to an occurrence of the address: a second address (a
+   quoted local part such as "<agent@example.test>"@evil.example, or
+   garbage around the address) is not the agent, whatever an address
+   parser made of it. */
+static int
+from_is_only(const struct mime_message *msg, const char *address)
+{
+	const char *v = mime_header_get(msg, "From");
+	size_t alen = strlen(address);
+	if (v == NULL)
+		return 1; /* nothing for a parser to have misread */
+	for (const char *p = v; *p != '\0'; p++) {
+		if (strncasecmp(p, address, alen) == 0) {
+			p += alen - 1;
+			continue;
+		}
+		if (*p == '@')
+			return 0;
+	}
+	return 1;
 }
 
 /* A closed ticket: reopen within the period (customer side only), else a
@@ -736,8 +796,19 @@ resolve_signed(struct store *store, const struct thread_config *tc, const struct
 		const char *why = NULL;
 		if (!from_agent)
 			why = "the sender is not a configured agent";
-		else if (tc->require_auth_results)
-			(void)auth_results_pass(tc, msg, from, &why);
+		else if (!from_is_only(msg, from))
+			why = "the From header holds more than the agent's address";
+		else if (tc->auth != THREAD_AUTH_NO) {
+			int pass = auth_results_pass(tc, msg, from, &why);
+			if (pass > 0 || (pass < 0 && tc->auth == THREAD_AUTH_AUTO)) {
+				if (pass < 0)
+					log_warnx("msgid=%s ticket=%lld: agent mail from %s accepted "
+						  "without authentication: %s (require_auth_results = "
+						  "auto)", log_safe(msg->message_id, 200),
+						  (long long)ticket_id, log_safe(from, 200), why);
+				why = NULL;
+			}
+		}
 		if (why != NULL) {
 			char *detail = xasprintf("agent reply address of ticket #%lld used by %s (%s): "
 						 "treated as a stranger's mail, new ticket",

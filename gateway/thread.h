@@ -8,9 +8,11 @@
  *    of the ticket number and the role ("c" customer side, "a" agent) under
  *    the server secret. Mail that arrives at a valid one (To, Cc,
  *    Delivered-To, X-Original-To, Envelope-To) joins that ticket. The agent
- *    tag counts only with a configured agent From address (and, with
- *    require_auth_results, a DMARC or aligned DKIM pass); otherwise the
- *    mail is a stranger's.
+ *    tag counts only with a configured agent From address, a From header
+ *    that holds no other address, and (require_auth_results) a DMARC pass
+ *    for the From domain or an aligned DKIM pass in the topmost
+ *    Authentication-Results header of our authserv-id (parsers/authres.h);
+ *    otherwise the mail is a stranger's.
  * 2. In-Reply-To / References naming a Message-ID stored or sent for a
  *    ticket, when the sender is a participant of that ticket or was a
  *    recipient (To/Cc) of one of its messages (a colleague the customer
@@ -51,6 +53,13 @@ struct thread_config;
 /* Least key length read from secret_file, in bytes. */
 #define THREAD_SECRET_MIN 16
 
+/* [threading] require_auth_results. */
+enum thread_auth {
+	THREAD_AUTH_NO,	  /* the agent From and the agent tag suffice */
+	THREAD_AUTH_AUTO, /* a pass is required when the mail has our A-R header */
+	THREAD_AUTH_YES,  /* a pass is always required */
+};
+
 enum thread_role {
 	THREAD_ROLE_CUSTOMER,
 	THREAD_ROLE_CC,
@@ -69,6 +78,7 @@ int thread_config_new(const struct config *config, struct thread_config **tc_r,
 void thread_config_free(struct thread_config **tcp);
 /* Use this clock instead of time(NULL) (tests). */
 void thread_config_set_now(struct thread_config *tc, int64_t now);
+enum thread_auth thread_auth_mode(const struct thread_config *tc);
 /* 1 when address (case-insensitive) is a configured agent's. */
 int thread_is_agent_address(const struct thread_config *tc, const char *address);
 /* 1 when address is the support address or one of its sub-addresses

@@ -32,13 +32,10 @@ name_ok(const char *s)
 
 FUZZ_TARGET(agentcmd)
 {
-	if (size > MAX_INPUT)
-		return 0;
 	/* An exact-size copy without a NUL: the parser must honour len. */
-	char *text = malloc(size > 0 ? size : 1);
-	FUZZ_CHECK(text != NULL);
-	if (size > 0)
-		memcpy(text, data, size);
+	char *text = fuzz_text_copy(data, size, MAX_INPUT);
+	if (text == NULL)
+		return 0;
 
 	struct agentcmd_list *list = agentcmd_parse(text, size);
 	FUZZ_CHECK(list != NULL);

@@ -69,6 +69,22 @@ fuzz_fail(const char *file, int line, const char *what)
 	fuzz_fail_key(key, what);
 }
 
+/* An exact-size copy of the input without a terminating NUL (so that a
+   parser that reads past len is caught by ASan), or NULL when size is
+   over max. Free it. */
+static inline char *
+fuzz_text_copy(const uint8_t *data, size_t size, size_t max)
+{
+	if (size > max)
+		return NULL;
+	char *text = malloc(size > 0 ? size : 1);
+	if (text == NULL)
+		abort();
+	if (size > 0)
+		memcpy(text, data, size);
+	return text;
+}
+
 #ifdef FUZZ_REPLAY
 #define FUZZ_TARGET(name) int fuzz_##name(const uint8_t *data, size_t size)
 #else
@@ -93,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(csv)                                                                               \
 	X(amount)                                                                            \
 	X(addr)                                                                              \
-	X(dsn)
+	X(dsn)                                                                               \
+	X(authres)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

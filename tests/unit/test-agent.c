@@ -734,6 +734,17 @@ test_queue_move(void)
 	outs_clear(outs, n);
 }
 
+/* The mail just ingested sent nothing to the customer of ticket 1. */
+static void
+nothing_to_customer(struct out *outs)
+{
+	size_t n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	for (size_t i = 0; i < n; i++)
+		test_assert(!scontains(outs[i].o->recipients, "wang@customer.example"));
+	outs_clear(outs, n);
+}
+
 static void
 test_untrusted(int64_t id)
 {
@@ -774,11 +785,17 @@ test_untrusted(int64_t id)
 	test_assert_int(ingest_text(mail, &res), 0);
 	free(mail);
 	test_assert(res.ticket_id != id);
-	n = new_outbox(outs, MAXOUT);
-	test_assert_int(count_kind(outs, n, "relay"), 0);
-	for (size_t i = 0; i < n; i++)
-		test_assert(!scontains(outs[i].o->recipients, "wang@customer.example"));
-	outs_clear(outs, n);
+	nothing_to_customer(outs);
+
+	test_begin("From: \"<agent>\"@evil.example at the agent address: never agent mail");
+	mail = agent_reply("\"<alice@staff.example>\"@evil.example", &n_alice,
+			   "#close\nPlease confirm your seed phrase here.\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	test_assert(res.ticket_id != id);
+	nothing_to_customer(outs);
+	test_assert(desk_has_event(store, res.ticket_id, "security", NULL));
 
 	test_begin("an agent's automatic reply: a note, nothing sent");
 	mail = agent_reply("alice@staff.example", &n_alice,

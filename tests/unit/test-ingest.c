@@ -370,6 +370,40 @@ test_log_line(void)
 	free(path);
 }
 
+/* With require_auth_results = no, start-up says what that means. */
+static void
+test_auth_warning(void)
+{
+	test_begin("require_auth_results = no: a warning at start-up");
+	const char *error;
+	char *path = xasprintf("%s/stderr-auth.log", tmpdir);
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	int saved = dup(2);
+	const char *modes[] = { "no", "auto" };
+	size_t lens[2];
+	for (int i = 0; i < 2; i++) {
+		free(config->threading.require_auth_results);
+		config->threading.require_auth_results = xstrdup(modes[i]);
+		struct ingest *other = NULL;
+		fflush(stderr);
+		dup2(fd, 2);
+		int ret = ingest_init(config, store, &other, &error);
+		fflush(stderr);
+		dup2(saved, 2);
+		test_assert_int(ret, 0);
+		ingest_free(&other);
+		lens[i] = (size_t)lseek(fd, 0, SEEK_END);
+	}
+	close(saved);
+	close(fd);
+	size_t len;
+	char *log = (char *)test_read_file(path, &len);
+	test_assert(log != NULL && strstr(log, "require_auth_results = no: anyone who knows") != NULL);
+	test_assert(lens[1] == lens[0]); /* auto: nothing more */
+	free(log);
+	free(path);
+}
+
 /* The acknowledgement step never fails without saying why, even for a
    ticket that is not there (ingest.c's old maybe_ack() returned -1 with
    *error_r unset on that path). */
@@ -414,6 +448,7 @@ main(void)
 	test_pipeline();
 	test_log_line();
 	test_step_errors();
+	test_auth_warning();
 	ingest_free(&ingest);
 	store_close(&store);
 	config_free(&config);

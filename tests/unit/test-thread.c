@@ -688,7 +688,8 @@ test_rules(struct store *store, struct thread_config *tc, struct config *conf)
 	thread_decision_clear(&d);
 
 	/* Authentication-Results required. */
-	conf->threading.require_auth_results = 1;
+	free(conf->threading.require_auth_results);
+	conf->threading.require_auth_results = xstrdup("yes");
 	free(conf->threading.authserv_id);
 	conf->threading.authserv_id = xstrdup("mx.example.test");
 	struct thread_config *tca = make_tc(conf);
@@ -714,6 +715,20 @@ test_rules(struct store *store, struct thread_config *tc, struct config *conf)
 		  0 },
 		{ "forged header below ours", "Authentication-Results", "mx.example.test; dmarc=fail",
 		  "Authentication-Results", "mx.example.test; dmarc=pass", 0 },
+		/* issue 10.9: a pass counts only for the From domain */
+		{ "dmarc pass for another From domain", "Authentication-Results",
+		  "mx.example.test; dmarc=pass header.from=evil.test", NULL, NULL, 0 },
+		{ "dmarc pass without header.from", "Authentication-Results",
+		  "mx.example.test; dmarc=pass", NULL, NULL, 0 },
+		{ "dmarc pass in a comment only", "Authentication-Results",
+		  "mx.example.test; dmarc=fail (was dmarc=pass header.from=desk.test) "
+		  "header.from=desk.test", NULL, NULL, 0 },
+		{ "dkim pass by header.i", "Authentication-Results",
+		  "mx.example.test; dkim=pass header.i=@desk.test", NULL, NULL, 1 },
+		{ "unreadable header", "Authentication-Results",
+		  "mx.example.test; dmarc=pass (header.from=desk.test", NULL, NULL, 0 },
+		{ "authserv-id as a prefix only", "Authentication-Results",
+		  "mx.example.test.evil.test; dmarc=pass header.from=desk.test", NULL, NULL, 0 },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(ar); i++) {
 		char name[128];
@@ -729,7 +744,56 @@ test_rules(struct store *store, struct thread_config *tc, struct config *conf)
 		thread_decision_clear(&d);
 	}
 	thread_config_free(&tca);
-	conf->threading.require_auth_results = 0;
+
+	/* require_auth_results = auto (the default): a pass is needed when
+	   the mail carries a header of our authserv-id, not otherwise. */
+	free(conf->threading.require_auth_results);
+	conf->threading.require_auth_results = xstrdup("auto");
+	tca = make_tc(conf);
+	test_assert_int(thread_auth_mode(tca), THREAD_AUTH_AUTO);
+	static const struct {
+		const char *name;
+		const char *value; /* NULL: no header */
+		int trusted;
+	} autos[] = {
+		{ "auto: no Authentication-Results (the MTA adds none)", NULL, 1 },
+		{ "auto: only a foreign header", "evil.test; dmarc=pass header.from=desk.test", 1 },
+		{ "auto: ours says fail", "mx.example.test; dmarc=fail header.from=desk.test", 0 },
+		{ "auto: ours says pass", "mx.example.test; dmarc=pass header.from=desk.test", 1 },
+		{ "auto: ours, a pass for another domain",
+		  "mx.example.test; dmarc=pass header.from=evil.test", 0 },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(autos); i++) {
+		test_begin(autos[i].name);
+		struct msgspec s = { .from = AGENT, .to = aaddr, .text = "x",
+				     .hname = { autos[i].value != NULL ? "Authentication-Results" : NULL },
+				     .hvalue = { autos[i].value } };
+		resolve(store, tca, &s, &d);
+		test_assert_int(d.agent_trusted, autos[i].trusted);
+		thread_decision_clear(&d);
+	}
+
+	/* issue 10.9: a quoted local part that holds the agent's address. */
+	test_begin("From: \"<agent>\"@evil.example is not the agent");
+	struct msgspec q = { .from = AGENT, .to = aaddr, .text = "x",
+			     .hname = { "From", "Authentication-Results" },
+			     .hvalue = { "\"<" AGENT ">\"@evil.example",
+					 "mx.example.test; dmarc=pass header.from=desk.test" } };
+	resolve(store, tca, &q, &d);
+	test_assert_int(d.agent_trusted, 0);
+	test_assert_int(d.ticket_id, 0);
+	test_assert_str(d.event_kind, "security");
+	test_assert(d.event_detail != NULL && strstr(d.event_detail, "more than") != NULL);
+	thread_decision_clear(&d);
+	test_begin("the agent's address as display name is still the agent");
+	struct msgspec q2 = { .from = AGENT, .to = aaddr, .text = "x",
+			      .hname = { "From" }, .hvalue = { "\"" AGENT "\" <" AGENT ">" } };
+	resolve(store, tca, &q2, &d);
+	test_assert_int(d.agent_trusted, 1);
+	thread_decision_clear(&d);
+	thread_config_free(&tca);
+	free(conf->threading.require_auth_results);
+	conf->threading.require_auth_results = xstrdup("no");
 
 	test_begin("duplicate text joins, no second ack");
 	struct msgspec dup = { .from = "cust@customer.test", .subject = "Deposit missing again",
