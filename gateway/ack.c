@@ -254,6 +254,20 @@ field_text(const char *key)
 	return NULL;
 }
 
+int
+ack_field_internal(const char *name)
+{
+	static const char *const internal[] = { "tags", "tag", "queue", "queues", "priority",
+						"category", "assignee", "status" };
+	if (name == NULL || *name == '_' || strstr(name, "score") != NULL ||
+	    str_starts_with(name, "internal"))
+		return 1;
+	for (size_t i = 0; i < N_ELEMENTS(internal); i++)
+		if (strcmp(name, internal[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *
 input_field(const struct ack_input *in, const char *key)
 {
@@ -278,10 +292,12 @@ add_field(struct tmpl_value *list, struct tmpl_value *by_key, int lang, const ch
 	size_t n = strlen(value);
 	char *v = xstrndup(value, n > MAX_VALUE ? utf8_truncate_len(value, MAX_VALUE) : n);
 	const struct field_text *ft = field_text(key);
-	struct tmpl_value *f = tmpl_list_add_map(list);
-	tmpl_map_set_string(f, "key", key);
-	tmpl_map_set_string(f, "label", ft != NULL ? ft->label[lang] : key);
-	tmpl_map_set_string(f, "value", v);
+	if (list != NULL) {
+		struct tmpl_value *f = tmpl_list_add_map(list);
+		tmpl_map_set_string(f, "key", key);
+		tmpl_map_set_string(f, "label", ft != NULL ? ft->label[lang] : key);
+		tmpl_map_set_string(f, "value", v);
+	}
 	tmpl_map_set_string(by_key, key, v);
 	free(v);
 }
@@ -329,8 +345,9 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 	tmpl_map_set_string(pv, "key", priorities[prio]);
 	tmpl_map_set_string(pv, "name", priority_names[prio][lang]);
 
-	/* Fields: known ones in a fixed order, then the rest as given. An
-	   amount and its coin are shown together. */
+	/* Fields: the customer's data the desk knows (order id, TxID,
+	   amount...) in a fixed order; an amount and its coin are shown
+	   together. */
 	struct tmpl_value *fields = tmpl_map_add_list(d, "fields");
 	struct tmpl_value *by_key = tmpl_map_add_map(d, "field");
 	const char *amount = input_field(in, "amount"), *coin = input_field(in, "coin");
@@ -349,11 +366,14 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 		}
 		add_field(fields, by_key, lang, key, v);
 	}
+	/* Any other field only by its name ({{field.NAME}}): a template shows
+	   what it names, and the desk's own data never. */
 	for (size_t i = 0; i < in->n_fields; i++) {
 		const char *key = in->fields[i].name;
-		if (key == NULL || field_text(key) != NULL || input_field(in, key) != in->fields[i].value)
+		if (key == NULL || field_text(key) != NULL || ack_field_internal(key) ||
+		    input_field(in, key) != in->fields[i].value)
 			continue;
-		add_field(fields, by_key, lang, key, in->fields[i].value);
+		add_field(NULL, by_key, lang, key, in->fields[i].value);
 	}
 	tmpl_map_set_bool(d, "has_fields", tmpl_list_count(fields) > 0);
 

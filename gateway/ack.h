@@ -73,7 +73,16 @@ const char *ack_language(const struct config *config, const char *detected);
 int ack_hours_from_config(const struct config *config, struct hours **hours_r,
 			  const char **error_r);
 
-/* The template data for in (see templates/README.md). hours may be NULL:
+/* 1 when a field of this name is the desk's own data (tags, queue,
+   priority, category, status, assignee, anything with "score" in it, or
+   starting with "internal" or '_'): never in an acknowledgement. */
+int ack_field_internal(const char *name);
+
+/* The template data for in (see templates/README.md). The list `fields`
+   holds the customer's data the desk knows how to label (order id, TxID,
+   amount, currency, wallet address, account e-mail); other extracted
+   fields are only reachable by name (`field.NAME`), and internal ones
+   (ack_field_internal()) not at all. hours may be NULL:
    then there is no promise (promise is absent, after_hours false).
    *due_r (may be NULL) gets the promised first-response time, 0 when
    none; the caller stores it as the ticket's due_at. Never fails. */

@@ -108,13 +108,14 @@ test_data(void)
 	test_assert_str(str_at(d, "promise.iso"), "2024-05-16T03:00:00Z");
 	test_assert_int(due, 1715828400);
 	test_assert(!bool_at(d, "after_hours"));
-	/* amount and coin together; first value per name; unknown fields kept */
+	/* amount and coin together; first value per name; other fields only
+	   by name (issue 10.12: only what a template names is shown) */
 	const struct tmpl_value *fl = tmpl_map_get(d, "fields");
-	test_assert_int(tmpl_list_count(fl), 3);
+	test_assert_int(tmpl_list_count(fl), 2);
 	test_assert_str(str_at(tmpl_list_at(fl, 0), "label"), "金额");
 	test_assert_str(str_at(tmpl_list_at(fl, 0), "value"), "0.5 BTC");
 	test_assert_str(str_at(tmpl_list_at(fl, 1), "label"), "钱包地址");
-	test_assert_str(str_at(tmpl_list_at(fl, 2), "label"), "custom_ref");
+	test_assert_str(str_at(d, "field.custom_ref"), "R-77");
 	test_assert_str(str_at(d, "field.amount"), "0.5 BTC");
 	/* the TxID is missing; the amount is not */
 	const struct tmpl_value *ml = tmpl_map_get(d, "missing");
@@ -394,6 +395,55 @@ test_check(void)
 	config_free(&config);
 }
 
+/* Issue 10.12: the desk's own data (rule tags, queue, scores) never
+   reaches an acknowledgement, whatever the template names. */
+static void
+test_internal_fields(void)
+{
+	struct config *config = test_config();
+	struct ack_templates *t = ack_templates_new(config, templates_dir);
+	static const struct ack_field fields[] = {
+		{ "tags", "vip,whale" }, { "queue", "vip-desk" }, { "risk_score", "97" },
+		{ "priority", "urgent" }, { "_rule", "x" }, { "internal_note", "watch him" },
+		{ "order_id", "ORD7" },
+	};
+	struct ack_input in = { .ticket_id = 8, .language = "en", .category = "failed_trade",
+				.fields = fields, .n_fields = N_ELEMENTS(fields),
+				.received_at = TUE_1600_SHANGHAI };
+	test_begin("internal fields: not in the list, not by name");
+	struct tmpl_value *d = ack_data_build(config, NULL, &in, NULL);
+	const struct tmpl_value *fl = tmpl_map_get(d, "fields");
+	test_assert_int(tmpl_list_count(fl), 1);
+	test_assert_str(str_at(tmpl_list_at(fl, 0), "key"), "order_id");
+	static const char *const never[] = { "field.tags", "field.queue", "field.risk_score",
+					     "field._rule", "field.internal_note" };
+	for (size_t i = 0; i < N_ELEMENTS(never); i++)
+		test_assert(str_at(d, never[i]) == NULL);
+	test_assert_str(str_at(d, "priority.key"), "normal"); /* the ticket's, not a field */
+
+	test_begin("internal fields: not in the rendered acknowledgement");
+	struct ack_mail mail;
+	const char *error;
+	test_assert_int(ack_render(t, "failed_trade", "en", d, &mail, &error), 0);
+	static const char *const words[] = { "vip", "whale", "97", "tags", "watch him" };
+	for (size_t i = 0; i < N_ELEMENTS(words); i++) {
+		test_assert(strstr(mail.text, words[i]) == NULL);
+		test_assert(strstr(mail.html, words[i]) == NULL);
+	}
+	test_assert(strstr(mail.text, "ORD7") != NULL);
+	ack_mail_clear(&mail);
+	tmpl_value_free(&d);
+
+	test_begin("ack_field_internal");
+	test_assert(ack_field_internal("tags") && ack_field_internal("score") &&
+		    ack_field_internal("fraud_score") && ack_field_internal("internal") &&
+		    ack_field_internal(NULL));
+	test_assert(!ack_field_internal("order_id") && !ack_field_internal("custom_ref") &&
+		    !ack_field_internal("uid"));
+	ack_templates_free(&t);
+	config_free(&config);
+}
+
 int
 main(void)
 {
@@ -403,6 +453,7 @@ main(void)
 		return test_skip("no tz database (install tzdata)");
 	test_data();
 	test_render_shipped();
+	test_internal_fields();
 	test_check();
 	free(templates_dir);
 	return test_exit();

@@ -49,7 +49,8 @@ setup(void)
 	mkdir(path, 0700);
 	free(path);
 	path = xasprintf("%s/rules/test.rules", tmpdir);
-	desk_write_file(path, "rule spam {\n\tsubject ~ /lottery/\n\tspam\n}\n");
+	desk_write_file(path, "rule spam {\n\tsubject ~ /lottery/\n\tspam\n}\n"
+			      "rule whale {\n\tsubject ~ /Deposit/\n\ttag whale-vip\n}\n");
 	free(path);
 	char *sections = xasprintf("hostname = desk.example.test\n"
 				   "support_address = support@example.test\n"
@@ -254,6 +255,23 @@ test_pipeline(void)
 	test_assert(desk_has_event(store, res.ticket_id, "test", "stored step saw a new ticket"));
 	/* The built-in acknowledgement ran in the same unit. */
 	test_assert(res.ack_outbox_id != 0);
+	/* The rule's tag is on the ticket, never in the acknowledgement. */
+	struct store_outbox *ack = NULL;
+	test_assert_int(store_outbox_get(store, res.ack_outbox_id, &ack, &error), 1);
+	struct mime_message *ackmsg = NULL;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	test_assert(ack != NULL && mime_parse(ack->raw, ack->raw_size, &limits, &ackmsg, &error) == 0);
+	test_assert(ackmsg != NULL && strstr(ackmsg->text, "noted so far") != NULL &&
+		    strstr(ackmsg->text, "whale") == NULL &&
+		    (ackmsg->html == NULL || strstr(ackmsg->html, "whale") == NULL));
+	mime_message_free(&ackmsg);
+	store_outbox_free(&ack);
+	struct store_field *fields = NULL;
+	size_t n_fields = 0;
+	test_assert_int(store_ticket_field_list(store, res.ticket_id, &fields, &n_fields, &error), 0);
+	test_assert(n_fields == 1 && strcmp(fields[0].value, "whale-vip") == 0);
+	store_fields_free(&fields, n_fields);
 
 	test_begin("a CLASSIFIED step changes what is stored");
 	memset(&probe, 0, sizeof(probe));
