@@ -43,9 +43,10 @@ struct agent {
 
 const char agent_help_text[] =
 	"Reply to this mail to answer the customer: your reply is sent from the\n"
-	"support address, without your address, and the quoted text is left out.\n"
-	"Commands on the first lines: #note (internal, not sent), #close, #reopen,\n"
-	"#priority high|normal|low, #category NAME, #assign ADDRESS, #queue NAME.\n";
+	"support address, without your address, your signature or the quoted text.\n"
+	"Commands, each on a line of its own anywhere in your reply, are never sent:\n"
+	"#note (internal, not sent), #close, #reopen, #priority urgent|high|normal|low,\n"
+	"#category NAME, #assign NAME|ADDRESS, #queue NAME.\n";
 
 const char agent_rule_line[] =
 	"----------------------------------------------------------------------\n";

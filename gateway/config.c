@@ -234,6 +234,9 @@ static const struct config_key agent_keys[] = {
 	{ "name", CONFIG_STRING, NULL, 0, 200, A(name), NULL, "The agent's display name." },
 	{ "queues", CONFIG_LIST, NULL, 0, 4096, A(queues), ", ",
 	  "Queues the agent serves, comma separated." },
+	{ "signature", CONFIG_STRING, NULL, 0, 1000, A(signature), NULL,
+	  "The first line of the agent's signature: a reply is cut where a line starts with it "
+	  "(besides \"-- \" and a line with the agent's address)." },
 };
 #undef A
 

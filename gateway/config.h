@@ -121,6 +121,7 @@ struct config {
 		char *address; /* required */
 		char *name;    /* display name */
 		char *queues;  /* comma separated queue names */
+		char *signature; /* the first line of the agent's signature */
 	} *agents;
 	size_t n_agents;
 	struct config_queue {

@@ -120,13 +120,117 @@ check_commands(const struct reply_handler *h, struct reply *r)
 				reply_error(r, "line %u: #queue %s: no such queue", c->line, c->arg);
 			break;
 		case AGENTCMD_ASSIGN:
-			if (route_find_agent(h->route, c->arg) == NULL || strchr(c->arg, '@') == NULL)
-				reply_error(r, "line %u: #assign %s: not a configured agent address",
-					    c->line, c->arg);
+			if (route_find_agent(h->route, c->arg) == NULL)
+				reply_error(r, "line %u: #assign %s: not a configured agent (an "
+					       "address, [agent NAME] or its name)", c->line, c->arg);
 			break;
 		default:
 			break;
 		}
+	}
+}
+
+/* Bytes of the line at p (without its '\n'), and of the text that ends
+   before it when that is white space only. */
+static size_t
+line_len(const char *p)
+{
+	return strcspn(p, "\n");
+}
+
+static int
+span_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Does s[0..n) contain needle, ignoring ASCII case? */
+static int
+span_has(const char *s, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	for (size_t i = 0; k > 0 && i + k <= n; i++)
+		if (strncasecmp(s + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* A short line of a sign-off block ("Alice Agent", "Senior Support |
+   ext. 123"), not a sentence or a closing ("Thanks,", "谢谢！"). */
+static int
+signoff_line(const char *s, size_t n)
+{
+	static const char *const ends[] = { ".", "!", "?", ":", ",", ";", "。", "！", "？",
+					    "，", "：", "；" };
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	if (n == 0 || n > 60)
+		return 0;
+	for (size_t i = 0; i < N_ELEMENTS(ends); i++) {
+		size_t k = strlen(ends[i]);
+		if (n >= k && memcmp(s + n - k, ends[i], k) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Cut the agent's signature from text (the agent's words, quotes and
+   commands already out; quote_strip() took what follows "-- "): from the
+   first line that starts with the agent's configured signature, or from
+   the first short line that holds the agent's own address, with the
+   sign-off lines just above it (a name, a title, an extension). */
+static void
+cut_signature(char *text, const struct config_agent *a)
+{
+	const char *sig = a != NULL ? a->signature : NULL;
+	size_t sig_len = 0;
+	if (sig != NULL) {
+		while (*sig == ' ' || *sig == '\t')
+			sig++;
+		sig_len = strlen(sig);
+		while (sig_len > 0 && (sig[sig_len - 1] == ' ' || sig[sig_len - 1] == '\t'))
+			sig_len--;
+	}
+	const char *lines[4] = { NULL }; /* the last lines before the one looked at */
+	for (char *p = text; *p != '\0';) {
+		size_t n = line_len(p);
+		const char *t = p;
+		size_t tn = n;
+		while (tn > 0 && (*t == ' ' || *t == '\t')) {
+			t++;
+			tn--;
+		}
+		char *cut = NULL;
+		if (sig_len > 0 && tn >= sig_len && strncasecmp(t, sig, sig_len) == 0) {
+			cut = p;
+		} else if (a != NULL && a->address != NULL && n <= 100 && span_has(p, n, a->address)) {
+			cut = p;
+			/* the sign-off block above it goes too */
+			for (size_t k = 0; k < N_ELEMENTS(lines) && lines[k] != NULL; k++) {
+				size_t ln = line_len(lines[k]);
+				if (span_blank(lines[k], ln) || !signoff_line(lines[k], ln))
+					break;
+				cut = (char *)lines[k];
+			}
+		}
+		if (cut != NULL) {
+			/* and the blank lines before it */
+			while (cut > text && (cut[-1] == '\n' || cut[-1] == '\r' || cut[-1] == ' ' ||
+					      cut[-1] == '\t'))
+				cut--;
+			if (cut > text)
+				*cut++ = '\n';
+			*cut = '\0';
+			return;
+		}
+		memmove(lines + 1, lines, sizeof(lines) - sizeof(lines[0]));
+		lines[0] = p;
+		p += n;
+		if (*p == '\n')
+			p++;
 	}
 }
 
@@ -158,6 +262,8 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 	else
 		r->stripped = xstrdup(text); /* too many lines to strip: kept whole */
 	r->cmds = agentcmd_parse(r->stripped, strlen(r->stripped));
+	cut_signature(r->cmds->text, r->from);
+	r->cmds->text_len = strlen(r->cmds->text);
 
 	int ret = store_ticket_get(h->store, ticket_id, &t, error_r);
 	if (ret <= 0) {

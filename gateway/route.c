@@ -66,7 +66,8 @@ find_agent(const struct config *config, const char *who)
 	for (size_t i = 0; i < config->n_agents; i++) {
 		const struct config_agent *a = &config->agents[i];
 		if ((a->address != NULL && strcasecmp(a->address, who) == 0) ||
-		    (a->label != NULL && strcasecmp(a->label, who) == 0))
+		    (a->label != NULL && strcasecmp(a->label, who) == 0) ||
+		    (a->name != NULL && *a->name != '\0' && strcasecmp(a->name, who) == 0))
 			return a;
 	}
 	return NULL;

@@ -10,7 +10,8 @@
  * - The agents of a queue: those its `agents` key names and those whose
  *   `queues` key names it. A ticket without a queue, or whose queue has no
  *   agent, goes to every agent: no ticket goes unseen.
- * - An agent by what people write: the address or the section NAME.
+ * - An agent by what people write: the address, the section NAME or the
+ *   display name (#assign bob, #assign Bob Agent, #assign bob@...).
  * - The categories a ticket may have: the acknowledgement categories,
  *   those a [queue] routes, and those the rules define.
  *
@@ -41,8 +42,8 @@ void route_free(struct route **routep);
 /* The categories the rules define (copied), added to those route knows. */
 void route_set_rule_categories(struct route *route, const char *const *names, size_t n);
 
-/* The configured agent whose address or section NAME is who
-   (case-insensitive), or NULL. */
+/* The configured agent whose address, section NAME or display name is
+   who (case-insensitive, ASCII), or NULL. */
 const struct config_agent *route_find_agent(const struct route *route, const char *who);
 /* How an agent is named to people: the display name, else NAME. */
 const char *route_agent_name(const struct config_agent *a);

@@ -7,7 +7,7 @@
 #include "parsers/agentcmd.h"
 #include "base/util.h"
 
-enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_ADDRESS };
+enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT };
 
 static const struct {
 	const char *name;
@@ -19,13 +19,14 @@ static const struct {
 	{ "reopen", AGENTCMD_REOPEN, ARG_NONE },
 	{ "priority", AGENTCMD_PRIORITY, ARG_PRIORITY },
 	{ "category", AGENTCMD_CATEGORY, ARG_NAME },
-	{ "assign", AGENTCMD_ASSIGN, ARG_ADDRESS },
+	{ "assign", AGENTCMD_ASSIGN, ARG_AGENT },
 	{ "queue", AGENTCMD_QUEUE, ARG_NAME },
 };
 
 #define KNOWN "#note #close #reopen #priority #category #assign #queue"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
+#define AGENT_NAME_MAX_LEN 200
 #define ERROR_LINE_MAX 200
 
 const char *
@@ -124,6 +125,21 @@ valid_address(const char *s, size_t len)
 	return 1;
 }
 
+/* An agent's name as configured ([agent NAME] or its display name):
+   printable UTF-8 without quotes, brackets or list separators. */
+static int
+valid_agent_name(const char *s, size_t len)
+{
+	if (len == 0 || len > AGENT_NAME_MAX_LEN || !utf8_valid((const unsigned char *)s, len))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f || strchr("\"<>,;()[]\\", c) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
 static char *
 lower_copy(const char *s, size_t len)
 {
@@ -199,13 +215,14 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		*note_len_r = alen;
 		break;
 	case ARG_PRIORITY:
-		if ((alen == 4 && strncasecmp(arg, "high", 4) == 0) ||
+		if ((alen == 6 && strncasecmp(arg, "urgent", 6) == 0) ||
+		    (alen == 4 && strncasecmp(arg, "high", 4) == 0) ||
 		    (alen == 6 && strncasecmp(arg, "normal", 6) == 0) ||
 		    (alen == 3 && strncasecmp(arg, "low", 3) == 0)) {
 			value = lower_copy(arg, alen);
 			break;
 		}
-		add_error(list, lineno, s, len, "#priority takes one of: high, normal, low");
+		add_error(list, lineno, s, len, "#priority takes one of: urgent, high, normal, low");
 		return;
 	case ARG_NAME:
 		if (!valid_name(arg, alen)) {
@@ -216,13 +233,15 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		}
 		value = lower_copy(arg, alen);
 		break;
-	case ARG_ADDRESS:
+	case ARG_AGENT:
 		if (alen >= 2 && arg[0] == '<' && arg[alen - 1] == '>') {
 			arg++;
 			alen -= 2;
 		}
-		if (!valid_address(arg, alen)) {
-			add_error(list, lineno, s, len, "#assign takes one address (name@example.com)");
+		if (memchr(arg, '@', alen) != NULL ? !valid_address(arg, alen)
+						    : !valid_agent_name(arg, alen)) {
+			add_error(list, lineno, s, len,
+				  "#assign takes an agent's address (name@example.com) or name");
 			return;
 		}
 		value = xstrndup(arg, alen);
@@ -237,66 +256,73 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		list->is_note = 1;
 }
 
+/* A quoted line ("> ...", after blanks): never a command. */
+static int
+is_quote_line(const char *s, size_t len)
+{
+	str_ws_trim(&s, &len);
+	return len > 0 && s[0] == '>';
+}
+
 struct agentcmd_list *
 agentcmd_parse(const char *text, size_t len)
 {
 	struct agentcmd_list *list = xcalloc(1, sizeof(*list));
-	const char *note = NULL;
-	size_t note_len = 0;
-	size_t pos = 0, rest = 0;
+	struct buf b;
+	size_t pos = 0, n_lines = 0;
 	unsigned int lineno = 0;
-	size_t n_lines = 0;
 	int have_close = 0, have_reopen = 0;
+	int started = 0;      /* a non-blank line of text was kept */
+	int last_blank = 0;   /* the last line kept was blank */
+	int removed = 0;      /* a command line was removed since then */
 
-	/* rest: where the text after the commands starts (its first
-	   non-blank line) */
+	buf_init(&b, len + 2);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl != NULL ? (size_t)(nl - text) : len;
 		size_t next = nl != NULL ? end + 1 : len;
 		const char *s = text + pos;
 		size_t l = end - pos;
-		lineno++;
 		const char *t = s;
 		size_t tl = l;
+		lineno++;
 		str_ws_trim(&t, &tl);
-		if (tl == 0) {
-			pos = next;
-			rest = next;
-			continue;
-		}
-		if (!is_command_line(s, l))
-			break;
-		if (++n_lines > AGENTCMD_MAX_COMMANDS) {
-			add_error(list, lineno, t, tl,
-				  errf("more than %d command lines", AGENTCMD_MAX_COMMANDS));
-			/* skip the remaining command lines: they are not text */
-			pos = next;
-			rest = next;
-			continue;
-		}
-		const char *n = NULL;
-		size_t n_len = 0;
-		parse_line(list, lineno, s, l, &n, &n_len);
-		if (n != NULL && n_len > 0 && note == NULL) {
-			note = n;
-			note_len = n_len;
-		}
 		pos = next;
-		rest = next;
-	}
-	if (rest > len)
-		rest = len;
-	/* The text starts at its first non-blank line. */
-	while (rest < len) {
-		const char *nl = memchr(text + rest, '\n', len - rest);
-		size_t end = nl != NULL ? (size_t)(nl - text) : len;
-		const char *t = text + rest;
-		size_t tl = end - rest;
-		str_ws_trim(&t, &tl);
-		if (tl > 0)
-			break;
-		rest = nl != NULL ? end + 1 : len;
+		if (tl > 0 && is_command_line(s, l) && !is_quote_line(s, l)) {
+			removed = 1;
+			if (++n_lines > AGENTCMD_MAX_COMMANDS) {
+				add_error(list, lineno, t, tl,
+					  errf("more than %d command lines", AGENTCMD_MAX_COMMANDS));
+				continue;
+			}
+			const char *note = NULL;
+			size_t note_len = 0;
+			parse_line(list, lineno, s, l, &note, &note_len);
+			if (note == NULL || note_len == 0)
+				continue;
+			/* "#note words": the words stand where the line was. */
+			s = note;
+			l = note_len;
+			tl = note_len;
+		}
+		if (tl == 0) {
+			/* Blank lines: none before the text, and one where a removed
+			   command line leaves two. */
+			if (!started || (last_blank && removed))
+				continue;
+			last_blank = 1;
+		} else {
+			started = 1;
+			last_blank = 0;
+			removed = 0;
+		}
+		(void)buf_append(&b, s, l);
+		if (nl != NULL) {
+			/* the line's own end, also after a note's words */
+			if (end > 0 && text[end - 1] == '\r' && (l == 0 || s[l - 1] != '\r'))
+				(void)buf_putc(&b, '\r');
+			(void)buf_putc(&b, '\n');
+		}
 	}
 
 	for (size_t i = 0; i < list->n_cmds; i++) {
@@ -305,15 +331,6 @@ agentcmd_parse(const char *text, size_t len)
 	}
 	if (have_close && have_reopen)
 		add_error(list, 0, "#close #reopen", 14, "#close and #reopen contradict each other");
-
-	struct buf b;
-	buf_init(&b, len + 2);
-	if (note != NULL) {
-		buf_append(&b, note, note_len);
-		if (rest < len)
-			buf_putc(&b, '\n');
-	}
-	buf_append(&b, text + rest, len - rest);
 	list->text = buf_steal(&b, &list->text_len);
 	buf_free(&b);
 	return list;

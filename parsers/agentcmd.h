@@ -1,28 +1,29 @@
 /*
- * agentcmd: commands an agent writes on their own lines at the top of a
- * reply, before any other text:
+ * agentcmd: commands an agent writes on lines of their own in a reply:
  *
  *   #note [text]              the reply is internal: store it, never relay it
  *   #close                    close the ticket
  *   #reopen                   reopen it
- *   #priority high|normal|low
+ *   #priority urgent|high|normal|low
  *   #category NAME
- *   #assign ADDRESS
+ *   #assign ADDRESS|NAME      an agent's address, [agent NAME] or display name
  *   #queue NAME
  *
- * Command words are ASCII, case-insensitive ("#Close" as Outlook
- * capitalises it), and may start with a full-width '＃' (Chinese input
- * methods). Blank lines between commands are allowed; the first other
- * line ends the commands. "# Heading" (a space after '#') and "#1234"
- * are text, not commands. Syntax is checked here; whether a category,
- * queue or agent exists is for the caller to check against the
- * configuration.
+ * A command line is recognised anywhere in the agent's own text: at the
+ * top, between paragraphs, at the end; never in a quoted line ("> #close").
+ * Command lines are taken out of the text (they must never reach the
+ * customer); "#note words" leaves its words where the line was. Command
+ * words are ASCII, case-insensitive ("#Close" as Outlook capitalises it),
+ * and may start with a full-width '＃' (Chinese input methods). "# Heading"
+ * (a space after '#') and "#1234" are text, not commands. Syntax is
+ * checked here; whether a category, queue or agent exists is for the
+ * caller to check against the configuration.
  *
- * Errors (unknown command, bad or missing argument, a command given twice,
- * #close with #reopen, too many or too long command lines) are listed so
- * that they can be mailed back to the agent. The caller must then apply
- * nothing and relay nothing: a mistyped "#nte" must not send an internal
- * note to the customer.
+ * Errors (an unknown command, that is any other "#word" line, a bad or
+ * missing argument, a command given twice, #close with #reopen, too many
+ * or too long command lines) are listed so that they can be mailed back
+ * to the agent. The caller must then apply nothing and relay nothing: a
+ * mistyped "#nte" must not send an internal note to the customer.
  *
  * Hand-written: a few fixed line formats, no library parses them.
  * Pure: no I/O, no logging.
@@ -51,9 +52,11 @@ enum agentcmd_kind {
 
 struct agentcmd {
 	enum agentcmd_kind kind;
-	/* priority: "high", "normal" or "low"; category, queue: the name in
-	   lower case ([a-z0-9._-], at most 64); assign: the address as
-	   written, without angle brackets; note, close, reopen: NULL. */
+	/* priority: "urgent", "high", "normal" or "low"; category, queue: the
+	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
+	   written, without angle brackets, or a name (printable UTF-8, at most
+	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen:
+	   NULL. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };
@@ -70,9 +73,10 @@ struct agentcmd_list {
 	struct agentcmd_error *errors;
 	size_t n_errors;
 	int is_note; /* #note was given */
-	/* The text after the command lines, from its first non-blank line,
-	   line ends as in the input. With "#note some words", those words are
-	   its first line. Never NULL. */
+	/* The text without the command lines, from its first non-blank line,
+	   line ends as in the input; a blank line left twice where a command
+	   line was taken out is kept once. "#note some words" leaves those
+	   words as a line. Never NULL. */
 	char *text;
 	size_t text_len;
 };

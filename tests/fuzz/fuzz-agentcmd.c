@@ -1,10 +1,9 @@
 /*
- * fuzz-agentcmd: agent command lines at the top of a reply. Checks what
- * agentcmd.h promises: never fails, at most AGENTCMD_MAX_COMMANDS
- * commands, arguments of the documented shape, error lines cut to 200
- * bytes without control characters, and the remaining text a suffix of the
- * input (from its first non-blank line) or, after "#note words", those
- * words and what follows.
+ * fuzz-agentcmd: agent command lines in a reply. Checks what agentcmd.h
+ * promises: never fails, at most AGENTCMD_MAX_COMMANDS commands,
+ * arguments of the documented shape, error lines cut to 200 bytes without
+ * control characters, and the remaining text no longer than the input
+ * with no command line left in it.
  */
 #include "build-config.h"
 
@@ -55,8 +54,8 @@ FUZZ_TARGET(agentcmd)
 			break;
 		case AGENTCMD_PRIORITY:
 			FUZZ_CHECK(c->arg != NULL &&
-				   (strcmp(c->arg, "high") == 0 || strcmp(c->arg, "normal") == 0 ||
-				    strcmp(c->arg, "low") == 0));
+				   (strcmp(c->arg, "urgent") == 0 || strcmp(c->arg, "high") == 0 ||
+				    strcmp(c->arg, "normal") == 0 || strcmp(c->arg, "low") == 0));
 			break;
 		case AGENTCMD_CATEGORY:
 		case AGENTCMD_QUEUE:
@@ -76,6 +75,13 @@ FUZZ_TARGET(agentcmd)
 		FUZZ_CHECK(e->command != NULL && e->reason != NULL);
 		FUZZ_CHECK(strlen(e->command) <= 200);
 		FUZZ_CHECK(!fuzz_has_control(e->command, strlen(e->command), 0));
+	}
+	/* No command line is left in the text: parsing it again finds
+	   nothing (a "#note words" line may leave words that look like one). */
+	if (!list->is_note) {
+		struct agentcmd_list *again = agentcmd_parse(list->text, list->text_len);
+		FUZZ_CHECK(again->n_cmds == 0 && again->n_errors == 0);
+		agentcmd_list_free(&again);
 	}
 	agentcmd_list_free(&list);
 	FUZZ_CHECK(list == NULL);

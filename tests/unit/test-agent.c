@@ -300,6 +300,7 @@ setup(void)
 		"[rules]\ndir = %s/rules\nvip_senders = vip.example\n"
 		"[hours]\ntimezone = Asia/Shanghai\nweek = mon-fri 09:00-18:00\n"
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = payments\n"
+		"signature = Alice Agent | Payments\n"
 		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\nqueues = payments, general\n"
 		"[agent carol]\naddress = carol@staff.example\nname = Carol Agent\n"
 		"[queue payments]\ncategories = delayed_payment, failed_trade\n"
@@ -812,6 +813,101 @@ test_untrusted(int64_t id)
 	outs_clear(outs, n);
 }
 
+/* Issue 10.14: commands anywhere in the agent's own text, never relayed;
+   signatures cut by the configured text and by the agent's own address;
+   #priority urgent; #assign by name. */
+static void
+test_commands_anywhere(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+
+	char *mail = make_mail("Zhou <zhou@customer.example>", "support@example.test", "",
+			       "Withdrawal stuck", "My withdrawal is stuck.\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	int64_t id = res.ticket_id;
+	outs_clear(outs, new_outbox(outs, MAXOUT));
+	char *to = thread_reply_address(tc, id, THREAD_ROLE_AGENT);
+	char *subject = xasprintf("Re: [Support #%lld] Withdrawal stuck", (long long)id);
+
+	test_begin("commands between and below the text: applied, never relayed");
+	mail = make_mail("Alice Agent <alice@staff.example>", to, "", subject,
+			 "Hello,\n\n#priority urgent\n\nWe found your withdrawal and released it.\n\n"
+			 "Best regards,\nAlice\n#assign Bob Agent\n",
+			 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.ticket_id, id);
+	struct store_ticket *t = ticket(id);
+	test_assert(t != NULL && strcmp(t->priority, "urgent") == 0);
+	test_assert(t != NULL && t->assignee != NULL && strcmp(t->assignee, "bob@staff.example") == 0);
+	store_ticket_free(&t);
+	n = new_outbox(outs, MAXOUT);
+	struct out *r = find_out(outs, n, "relay", "zhou@customer.example");
+	test_assert(r != NULL && r->m != NULL);
+	if (r != NULL && r->m != NULL) {
+		test_assert(scontains(r->m->text, "We found your withdrawal and released it."));
+		test_assert(scontains(r->m->text, "Best regards,\nAlice"));
+		test_assert(!scontains(r->m->text, "#") && !scontains(r->m->text, "urgent") &&
+			    !scontains(r->m->text, "Bob Agent"));
+	}
+	test_assert(find_out(outs, n, "notify", "bob@staff.example") != NULL); /* assigned */
+	outs_clear(outs, n);
+
+	test_begin("a signature cut by the agent's address, with its sign-off block");
+	mail = make_mail("bob@staff.example", to, "", subject,
+			 "We will call you today.\n\nThanks,\nBob Agent\nPayments desk, ext. 42\n"
+			 "bob@staff.example | +1 555 0142\n",
+			 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	r = find_out(outs, n, "relay", "zhou@customer.example");
+	test_assert(r != NULL && r->m != NULL && scontains(r->m->text, "We will call you today.") &&
+		    scontains(r->m->text, "Thanks,"));
+	test_assert(r != NULL && r->m != NULL && !scontains(r->m->text, "ext. 42") &&
+		    !scontains(r->m->text, "Bob Agent") && !scontains(r->m->text, "555 0142"));
+	test_assert(r != NULL && !contains(r->o->raw, r->o->raw_size, "staff.example"));
+	outs_clear(outs, n);
+
+	test_begin("a signature cut by the configured text");
+	mail = make_mail("alice@staff.example", to, "", subject,
+			 "Your funds are back.\n\nALICE AGENT | Payments\nDirect line +1 555 0100\n", 0,
+			 NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	r = find_out(outs, n, "relay", "zhou@customer.example");
+	test_assert(r != NULL && r->m != NULL && scontains(r->m->text, "Your funds are back.") &&
+		    !scontains(r->m->text, "Payments") && !scontains(r->m->text, "555 0100"));
+	outs_clear(outs, n);
+
+	test_begin("#assign by NAME of [agent NAME]");
+	mail = make_mail("alice@staff.example", to, "", subject, "#assign carol\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	t = ticket(id);
+	test_assert(t != NULL && t->assignee != NULL &&
+		    strcmp(t->assignee, "carol@staff.example") == 0);
+	store_ticket_free(&t);
+	outs_clear(outs, new_outbox(outs, MAXOUT));
+
+	test_begin("an unknown #word below the text: an error mail, nothing relayed");
+	mail = make_mail("alice@staff.example", to, "", subject,
+			 "All settled now.\n#solved\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	struct out *e = find_out(outs, n, "error", "alice@staff.example");
+	test_assert(e != NULL && scontains(e->m->text, "unknown command #solved"));
+	outs_clear(outs, n);
+	free(subject);
+	free(to);
+}
+
 static void
 test_config_errors(void)
 {
@@ -915,6 +1011,7 @@ main(void)
 	test_commands(id);
 	test_queue_move();
 	test_untrusted(id);
+	test_commands_anywhere();
 	test_config_errors();
 	test_python_parse();
 

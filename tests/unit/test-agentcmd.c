@@ -37,12 +37,15 @@ static const struct {
 	{ "assign", "#assign <Alice@Example.com>\nFYI\n", "assign=Alice@Example.com", "", 0, "FYI\n" },
 	{ "reopen", "#reopen\n", "reopen", "", 0, "" },
 	{ "only commands, no text", "#close", "close", "", 0, "" },
-	{ "commands after text are text", "Hi\n#close\n", "", "", 0, "Hi\n#close\n" },
+	/* issue 10.14: a command below the text was relayed; it is a command */
+	{ "commands after text", "Hi\n#close\n", "close", "", 0, "Hi\n" },
 	{ "heading and number are text", "# Heading\n#1234 is the order\n", "", "", 0,
 	  "# Heading\n#1234 is the order\n" },
 	{ "unknown command", "#clsoe\nThanks\n", "", "1", 0, "Thanks\n" },
 	{ "mistyped note is an error", "#nte internal\nsecret\n", "", "1", 0, "secret\n" },
-	{ "bad priority", "#priority urgent\n", "", "1", 0, "" },
+	/* issue 10.14: #priority urgent was refused; the store has it */
+	{ "priority urgent", "#priority urgent\n", "priority=urgent", "", 0, "" },
+	{ "bad priority", "#priority whenever\n", "", "1", 0, "" },
 	{ "missing priority", "#priority\n", "", "1", 0, "" },
 	{ "priority with two words", "#priority high now\n", "", "1", 0, "" },
 	{ "close with argument", "#close now\n", "", "1", 0, "" },
@@ -50,7 +53,9 @@ static const struct {
 	{ "bad category", "#category a/b\n", "", "1", 0, "" },
 	{ "long category", "#category aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "",
 	  "1", 0, "" },
-	{ "bad addresses", "#assign bob\n#queue\n", "", "1 2", 0, "" },
+	/* issue 10.14: #assign takes an agent's name too */
+	{ "assign by name, queue without name", "#assign bob\n#queue\n", "assign=bob", "2", 0, "" },
+	{ "bad agent name", "#assign <bob\n#assign \"Bob\"\n", "", "1 2", 0, "" },
 	{ "address with space", "#assign a b@example.com\n", "", "1", 0, "" },
 	{ "address with two @", "#assign a@b@example.com\n", "", "1", 0, "" },
 	{ "address without dot", "#assign a@localhost\n", "", "1", 0, "" },
@@ -59,6 +64,22 @@ static const struct {
 	{ "control characters", "#category a\x01\x02\n", "", "1", 0, "" },
 	{ "invalid utf-8 argument", "#category \xff\xfe\n", "", "1", 0, "" },
 	{ "mixed good and bad", "#close\n#frobnicate\nbye\n", "close", "2", 0, "bye\n" },
+	/* issue 10.14: commands on any line of the agent's text */
+	{ "command between paragraphs", "Hello,\n\n#priority high\n\nWe are on it.\n",
+	  "priority=high", "", 0, "Hello,\n\nWe are on it.\n" },
+	{ "command at the end, after a sign-off", "Done.\n\nBest,\nAlice\n#close\n", "close", "",
+	  0, "Done.\n\nBest,\nAlice\n" },
+	{ "note in the middle", "Checked the chain.\n#note ask finance\nMore.\n", "note", "", 1,
+	  "Checked the chain.\nask finance\nMore.\n" },
+	{ "unknown #word in the text", "Thanks for waiting.\n#blessed to help\nBye\n", "", "2", 0,
+	  "Thanks for waiting.\nBye\n" },
+	{ "a quoted command is text", "Yes.\n> #close\n>#priority low\n", "", "", 0,
+	  "Yes.\n> #close\n>#priority low\n" },
+	{ "assign by display name", "Over to you.\n#assign Bob Agent\n", "assign=Bob Agent", "",
+	  0, "Over to you.\n" },
+	{ "assign a Chinese name", "#assign 李伟\n", "assign=李伟", "", 0, "" },
+	{ "CRLF around a removed command", "Hi\r\n\r\n#close\r\n\r\nBye\r\n", "close", "", 0,
+	  "Hi\r\n\r\nBye\r\n" },
 };
 
 static char *
