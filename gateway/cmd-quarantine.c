@@ -1,15 +1,20 @@
 /*
  * deskgate quarantine list [--all] [--json] | show N [--raw] | retry N|--all
+ *                     | release N [--by NAME]
  * Quarantined mail keeps its raw bytes; `show` re-parses them to display
  * what could be read, `retry` runs the pipeline again with the current
- * configuration (after raising a limit, say).
+ * configuration (after raising a limit, say), `release` ingests a message
+ * the rules held as spam as a normal ticket (a false positive) and records
+ * who released it.
  */
 #include "build-config.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gateway/cli.h"
 #include "gateway/config.h"
@@ -25,11 +30,15 @@ quarantine_usage(FILE *out)
 {
 	fprintf(out, "usage: deskgate [-c FILE] quarantine list [--all] [--json]\n"
 		     "       deskgate [-c FILE] quarantine show N [--raw]\n"
-		     "       deskgate [-c FILE] quarantine retry N|--all\n\n"
-		     "  list    mail held in quarantine (--all: also released), newest first\n"
-		     "  show    why a message is held and what of it could be parsed;\n"
-		     "          --raw prints the exact bytes received\n"
-		     "  retry   run held mail through the pipeline again (current limits)\n");
+		     "       deskgate [-c FILE] quarantine retry N|--all\n"
+		     "       deskgate [-c FILE] quarantine release N [--by NAME]\n\n"
+		     "  list     mail held in quarantine (--all: also released), newest first\n"
+		     "  show     why a message is held and what of it could be parsed;\n"
+		     "           --raw prints the exact bytes received\n"
+		     "  retry    run held mail through the pipeline again (current limits)\n"
+		     "  release  a message the rules held as spam is no spam: ingest it as a\n"
+		     "           normal ticket; the ticket records who released it (--by, else\n"
+		     "           the invoking user)\n");
 }
 
 static int
@@ -158,19 +167,58 @@ quarantine_retry(struct store *store, const struct config *config, int64_t id)
 	return exit_code;
 }
 
+/* Who runs the command: $SUDO_USER under sudo, else the login name. */
+static const char *
+invoking_user(char *buf, size_t size)
+{
+	const char *sudo = getenv("SUDO_USER");
+	if (getuid() == 0 && sudo != NULL && *sudo != '\0') {
+		snprintf(buf, size, "%s", sudo);
+		return buf;
+	}
+	struct passwd *pw = getpwuid(getuid());
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(buf, size, "%s", pw->pw_name);
+	else
+		snprintf(buf, size, "uid %u", (unsigned int)getuid());
+	return buf;
+}
+
+static int
+quarantine_release(struct store *store, const struct config *config, int64_t id, const char *by)
+{
+	const char *error;
+	struct ingest *ingest = ingest_new(config, store);
+	struct ingest_result result;
+	int exit_code = 0;
+	if (ingest_release_quarantined(ingest, id, by, &result, &error) < 0) {
+		log_error("quarantine %lld: %s", (long long)id, error);
+		exit_code = EXIT_TEMPFAIL;
+	} else if (result.outcome == INGEST_QUARANTINED) {
+		printf("quarantine %lld: still held: %s\n", (long long)id, result.reason);
+		exit_code = EXIT_DATAERR;
+	} else {
+		printf("quarantine %lld: released by %s into ticket %lld\n", (long long)id, by,
+		       (long long)result.ticket_id);
+	}
+	ingest_free(&ingest);
+	return exit_code;
+}
+
 int
 cmd_quarantine(int argc, char **argv)
 {
 	int json = 0, all = 0, raw = 0;
 	uint64_t id = 0;
+	const char *by = NULL;
 	const char *sub = argc >= 2 ? argv[1] : NULL;
 	if (sub == NULL || cli_is_help(sub)) {
 		quarantine_usage(sub == NULL ? stderr : stdout);
 		return sub == NULL ? EXIT_USAGE : 0;
 	}
 	int is_list = strcmp(sub, "list") == 0, is_show = strcmp(sub, "show") == 0,
-	    is_retry = strcmp(sub, "retry") == 0;
-	if (!is_list && !is_show && !is_retry) {
+	    is_retry = strcmp(sub, "retry") == 0, is_release = strcmp(sub, "release") == 0;
+	if (!is_list && !is_show && !is_retry && !is_release) {
 		quarantine_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -184,6 +232,9 @@ cmd_quarantine(int argc, char **argv)
 			all = 1;
 		} else if (is_show && strcmp(argv[i], "--raw") == 0) {
 			raw = 1;
+		} else if (is_release && strcmp(argv[i], "--by") == 0 && i + 1 < argc &&
+			   argv[i + 1][0] != '\0' && strlen(argv[i + 1]) <= 200) {
+			by = argv[++i];
 		} else if (!is_list && id == 0 && str_to_u64(argv[i], INT64_MAX, &id) == 0 && id > 0) {
 			continue;
 		} else {
@@ -191,16 +242,20 @@ cmd_quarantine(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if ((is_show && id == 0) || (is_retry && (id == 0) == (all == 0))) {
+	if (((is_show || is_release) && id == 0) || (is_retry && (id == 0) == (all == 0))) {
 		quarantine_usage(stderr);
 		return EXIT_USAGE;
 	}
+	char user[256];
+	if (is_release && by == NULL)
+		by = invoking_user(user, sizeof(user));
 	struct config *config;
 	struct store *store;
 	cli_open(&config, &store);
-	int ret = is_list ? quarantine_list(store, all, json)
-		  : is_show ? quarantine_show(store, config, (int64_t)id, raw)
-			    : quarantine_retry(store, config, (int64_t)id);
+	int ret = is_list     ? quarantine_list(store, all, json)
+		  : is_show   ? quarantine_show(store, config, (int64_t)id, raw)
+		  : is_retry  ? quarantine_retry(store, config, (int64_t)id)
+			      : quarantine_release(store, config, (int64_t)id, by);
 	store_close(&store);
 	config_free(&config);
 	return ret;

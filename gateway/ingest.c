@@ -94,6 +94,7 @@ struct ingest_msg {
 	const unsigned char *raw;
 	size_t len;
 	const struct ingest_source *source;
+	int released;	      /* an operator released it: not spam */
 	struct mime_message *msg;
 	char key[CRYPTO_SHA256_HEX_LEN + 1];
 	char raw_hex[CRYPTO_SHA256_HEX_LEN + 1];
@@ -962,7 +963,7 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 	/* Classify. */
 	if (im->decision.ticket_id == 0 || im->decision.role == THREAD_ROLE_CUSTOMER)
 		classify(ingest, im);
-	if (im->decision.ticket_id == 0 && im->rules != NULL && im->rules->spam) {
+	if (im->decision.ticket_id == 0 && im->rules != NULL && im->rules->spam && !im->released) {
 		struct buf b;
 		buf_init(&b, 200);
 		for (size_t i = 0; i < im->rules->n_hits; i++)
@@ -994,9 +995,10 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 
 static int
 ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
-	   const struct ingest_source *source, struct ingest_result *result, const char **error_r)
+	   const struct ingest_source *source, int released, struct ingest_result *result,
+	   const char **error_r)
 {
-	struct ingest_msg im = { .raw = raw, .len = len, .source = source };
+	struct ingest_msg im = { .raw = raw, .len = len, .source = source, .released = released };
 	const char *why;
 	int ret;
 
@@ -1049,7 +1051,7 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 		pending_clear(ingest);
 	}
 	size_t n_pending = ingest->n_pending;
-	int ret = ingest_one(ingest, raw, len, source, result, error_r);
+	int ret = ingest_one(ingest, raw, len, source, 0, result, error_r);
 	if (ret == 0 && source->mailbox != NULL && source->uid != 0)
 		ret = store_mailbox_set(ingest->store, source->mailbox, source->uidvalidity,
 					source->uid, error_r);
@@ -1080,9 +1082,11 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 	return 0;
 }
 
-int
-ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
-			 struct ingest_result *result, const char **error_r)
+/* Run a quarantined message through the pipeline again, in its own
+   transaction. by: who released it (NULL: a retry, spam stays spam). */
+static int
+requeue(struct ingest *ingest, int64_t quarantine_id, const char *by,
+	struct ingest_result *result, const char **error_r)
 {
 	struct store_quarantine *q;
 	unsigned char *raw;
@@ -1093,6 +1097,12 @@ ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
 	if (ret <= 0) {
 		if (ret == 0)
 			*error_r = errf("no quarantined message #%lld", (long long)quarantine_id);
+		return -1;
+	}
+	if (strcmp(q->status, "held") != 0) {
+		*error_r = errf("quarantine #%lld was already released (ticket %lld)",
+				(long long)quarantine_id, (long long)q->ticket_id);
+		store_quarantine_free(&q);
 		return -1;
 	}
 	if (store_blob_get(ingest->store, STORE_BLOB_RAW, q->raw_sha256, &raw, &len, error_r) < 0) {
@@ -1106,19 +1116,42 @@ ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
 		return -1;
 	}
 	pending_clear(ingest);
-	ret = ingest_one(ingest, raw, len, &source, result, error_r);
+	ret = ingest_one(ingest, raw, len, &source, by != NULL, result, error_r);
 	if (ret == 0 && result->outcome != INGEST_QUARANTINED)
 		ret = store_quarantine_set_status(ingest->store, quarantine_id, "released",
 						  result->ticket_id, error_r);
+	if (ret == 0 && by != NULL && result->outcome != INGEST_QUARANTINED)
+		ret = event(ingest, result->ticket_id, "released", error_r,
+			    "quarantine #%lld released by %s; it was held: %s",
+			    (long long)quarantine_id, by, q->reason);
 	if (ret == 0)
 		ret = store_commit(ingest->store, error_r);
 	if (ret < 0) {
 		store_rollback(ingest->store);
 		pending_clear(ingest);
 	} else {
+		if (by != NULL)
+			log_info("quarantine=%lld: released by %s: %s", (long long)quarantine_id,
+				 log_safe(by, 100),
+				 result->outcome == INGEST_QUARANTINED ? "still held" : "ingested");
 		run_pending(ingest);
 	}
 	free(raw);
 	store_quarantine_free(&q);
 	return ret;
+}
+
+int
+ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
+			 struct ingest_result *result, const char **error_r)
+{
+	return requeue(ingest, quarantine_id, NULL, result, error_r);
+}
+
+int
+ingest_release_quarantined(struct ingest *ingest, int64_t quarantine_id, const char *by,
+			   struct ingest_result *result, const char **error_r)
+{
+	return requeue(ingest, quarantine_id, by != NULL && *by != '\0' ? by : "?", result,
+		       error_r);
 }

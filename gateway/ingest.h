@@ -99,8 +99,16 @@ int ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 		   const char **error_r);
 
 /* Re-process a quarantined message with the current limits. 0 with
-   *result (which may be INGEST_QUARANTINED again), -1 on store failure. */
+   *result (which may be INGEST_QUARANTINED again), -1 with *error_r on a
+   store failure or when there is no such held message. */
 int ingest_retry_quarantined(struct ingest *ingest, int64_t quarantine_id,
 			     struct ingest_result *result, const char **error_r);
+/* The same, for a message an operator says is no spam (a false positive):
+   the rules' spam verdict is set aside and the message becomes a normal
+   ticket (acknowledged and notified as any other). The ticket gets a
+   "released" event naming by and why the message was held. Limits still
+   hold: a message that cannot be parsed stays quarantined. */
+int ingest_release_quarantined(struct ingest *ingest, int64_t quarantine_id, const char *by,
+			       struct ingest_result *result, const char **error_r);
 
 #endif

@@ -388,6 +388,51 @@ test_log_line(void)
 	free(path);
 }
 
+/* Issue 10.17: a false-positive spam is released into a normal ticket. */
+static void
+test_release(void)
+{
+	struct ingest_result res, r2;
+	const char *error;
+	struct ingest_source src = { .label = "test" };
+	test_begin("spam is held; retry keeps it held");
+	char *m = mail("lucky@customer.example", "I won the lottery, where are my coins?",
+		       "My withdrawal of the prize is stuck.\n");
+	test_assert_int(ingest_text(m, &src, &res, &error), 0);
+	free(m);
+	test_assert_int(res.outcome, INGEST_QUARANTINED);
+	test_assert(strstr(res.reason, "spam") != NULL);
+	int64_t q = res.quarantine_id;
+	test_assert_int(ingest_retry_quarantined(ingest, q, &r2, &error), 0);
+	test_assert_int(r2.outcome, INGEST_QUARANTINED);
+
+	test_begin("release: a normal ticket, acknowledged, who released it recorded");
+	test_assert_int(ingest_release_quarantined(ingest, q, "Olivia Operator", &r2, &error), 0);
+	test_assert_int(r2.outcome, INGEST_NEW_TICKET);
+	test_assert(r2.ack_outbox_id != 0);
+	test_assert(desk_has_event(store, r2.ticket_id, "released", "released by Olivia Operator"));
+	test_assert(desk_has_event(store, r2.ticket_id, "released", "spam"));
+	struct store_quarantine *qr = NULL;
+	test_assert_int(store_quarantine_get(store, q, &qr, &error), 1);
+	test_assert(qr != NULL && strcmp(qr->status, "released") == 0 &&
+		    qr->ticket_id == r2.ticket_id);
+	store_quarantine_free(&qr);
+
+	test_begin("release twice: refused, nothing happens twice");
+	int64_t tickets = 0, after = 0;
+	(void)store_ticket_count(store, &tickets, &error);
+	error = NULL;
+	test_assert_int(ingest_release_quarantined(ingest, q, "Olivia Operator", &r2, &error), -1);
+	test_assert(error != NULL && strstr(error, "already released") != NULL);
+	(void)store_ticket_count(store, &after, &error);
+	test_assert_int(after, tickets);
+
+	test_begin("release of a message that does not exist");
+	error = NULL;
+	test_assert_int(ingest_release_quarantined(ingest, 999999, "x", &r2, &error), -1);
+	test_assert(error != NULL && strstr(error, "999999") != NULL);
+}
+
 /* With require_auth_results = no, start-up says what that means. */
 static void
 test_auth_warning(void)
@@ -466,6 +511,7 @@ main(void)
 	test_pipeline();
 	test_log_line();
 	test_step_errors();
+	test_release();
 	test_auth_warning();
 	ingest_free(&ingest);
 	store_close(&store);
