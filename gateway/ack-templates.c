@@ -97,6 +97,86 @@ find_file(const struct ack_templates *t, const char *rel, char **data_r, size_t 
 	return 0;
 }
 
+/* ---- name tables ---------------------------------------------------------------- */
+
+/* One line of a name table: "key = Name" (blanks around both), '#' and
+   blank lines ignored. 1 with the parts, 0 for a line to skip, -1 for a
+   malformed one. */
+static int
+name_line(const char *s, size_t len, const char **key_r, size_t *key_len_r, const char **name_r,
+	  size_t *name_len_r)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	if (len == 0 || *s == '#')
+		return 0;
+	const char *eq = memchr(s, '=', len);
+	if (eq == NULL)
+		return -1;
+	size_t kl = (size_t)(eq - s);
+	while (kl > 0 && (s[kl - 1] == ' ' || s[kl - 1] == '\t'))
+		kl--;
+	const char *n = eq + 1;
+	size_t nl = len - (size_t)(n - s);
+	while (nl > 0 && (*n == ' ' || *n == '\t')) {
+		n++;
+		nl--;
+	}
+	if (kl == 0 || nl == 0 || nl > 200)
+		return -1;
+	for (size_t i = 0; i < kl; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._-", s[i]) == NULL)
+			return -1;
+	for (size_t i = 0; i < nl; i++)
+		if ((unsigned char)n[i] < 0x20 || n[i] == 0x7f)
+			return -1;
+	*key_r = s;
+	*key_len_r = kl;
+	*name_r = n;
+	*name_len_r = nl;
+	return 1;
+}
+
+int
+ack_templates_name(const struct ack_templates *t, const char *table, const char *lang,
+		   const char *key, char **name_r)
+{
+	if (key == NULL || !safe_name(table) || !safe_name(lang))
+		return 0;
+	size_t klen = strlen(key);
+	for (size_t d = 0; d < t->n_dirs; d++) {
+		char *path = xasprintf("%s/ack/names/%s.%s.txt", t->dirs[d], table, lang);
+		char *src = NULL;
+		size_t len = 0;
+		const char *error;
+		int r = file_read(path, t->limits.max_source, &src, &len, &error);
+		free(path);
+		if (r <= 0)
+			continue;
+		int found = 0;
+		for (size_t pos = 0; pos < len && !found;) {
+			const char *nl = memchr(src + pos, '\n', len - pos);
+			size_t end = nl != NULL ? (size_t)(nl - src) : len;
+			const char *k, *n;
+			size_t kl, nlen;
+			if (name_line(src + pos, end - pos, &k, &kl, &n, &nlen) > 0 && kl == klen &&
+			    strncmp(k, key, klen) == 0 && utf8_valid((const unsigned char *)n, nlen)) {
+				*name_r = xstrndup(n, nlen);
+				found = 1;
+			}
+			pos = end + 1;
+		}
+		free(src);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
 struct partial_ctx {
 	const struct ack_templates *t;
 	const char *lang;
@@ -395,7 +475,8 @@ list_dir(const char *dir, size_t *n_r)
 		return NULL;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "partials") == 0)
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "partials") == 0 ||
+		    strcmp(de->d_name, "names") == 0)
 			continue;
 		names = xreallocarray(names, n + 1, sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
@@ -511,6 +592,55 @@ check_file(const struct ack_templates *t, const char *dir, const char *sub, cons
 	return problems;
 }
 
+/* Problems of the name tables under dir/ack/names, as "FILE:LINE: why". */
+static size_t
+check_names(const struct ack_templates *t, const char *dir, FILE *out, size_t *files_r)
+{
+	char *sub = xasprintf("%s/ack/names", dir);
+	size_t n, problems = 0;
+	char **names = list_dir(sub, &n);
+	for (size_t i = 0; i < n; i++) {
+		char name[80], lang[80], ext[80];
+		char *path = xasprintf("%s/%s", sub, names[i]);
+		char *src = NULL;
+		size_t len = 0;
+		const char *error;
+		(*files_r)++;
+		if (parse_name(names[i], name, lang, ext, sizeof(name)) < 0 || strcmp(ext, "txt") != 0) {
+			fprintf(out, "%s: unexpected file name (want TABLE.LANG.txt)\n", path);
+			problems++;
+		} else if (file_read(path, t->limits.max_source, &src, &len, &error) <= 0) {
+			fprintf(out, "%s: cannot read\n", path);
+			problems++;
+		} else if (!utf8_valid((const unsigned char *)src, len)) {
+			fprintf(out, "%s: not valid UTF-8\n", path);
+			problems++;
+		} else {
+			unsigned int line = 0;
+			for (size_t pos = 0; pos < len;) {
+				const char *nl = memchr(src + pos, '\n', len - pos);
+				size_t end = nl != NULL ? (size_t)(nl - src) : len;
+				const char *k, *v;
+				size_t kl, vl;
+				line++;
+				if (name_line(src + pos, end - pos, &k, &kl, &v, &vl) < 0) {
+					fprintf(out, "%s:%u: want \"key = Name\" (key: a-z, 0-9, '.', "
+						     "'_', '-'; a name of at most 200 bytes)\n",
+						path, line);
+					problems++;
+				}
+				pos = end + 1;
+			}
+		}
+		free(src);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	free(sub);
+	return problems;
+}
+
 size_t
 ack_templates_check(const struct config *config, const char *dir, FILE *out, size_t *n_files_r)
 {
@@ -534,6 +664,7 @@ ack_templates_check(const struct config *config, const char *dir, FILE *out, siz
 			free(names);
 			free(sub);
 		}
+		problems += check_names(t, t->dirs[d], out, &files);
 	}
 	/* A sample render of every category and language, so that runtime
 	   errors (a partial's syntax, a limit) show up now and not on a

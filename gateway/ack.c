@@ -8,6 +8,7 @@
  */
 #include "build-config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,13 +303,72 @@ add_field(struct tmpl_value *list, struct tmpl_value *by_key, int lang, const ch
 	free(v);
 }
 
+/* [selfhelp]: a built-in category's key, or the key of a category the
+   rules define; none for a category without links. */
 static const char *
-selfhelp_links(const struct config *config, int cat)
+selfhelp_links(const struct config *config, int cat, const char *category)
 {
 	const struct config_selfhelp *s = &config->selfhelp;
 	const char *const links[N_CATEGORIES] = { s->registration, s->failed_trade, s->delayed_payment,
 						  s->account_security, s->complaint, s->other };
-	return cat >= 0 ? links[cat] : s->other;
+	if (cat >= 0)
+		return links[cat];
+	for (size_t i = 0; category != NULL && i < s->n_extra; i++)
+		if (strcmp(s->extra[i].key, category) == 0)
+			return s->extra[i].value;
+	return category == NULL ? s->other : NULL;
+}
+
+char *
+ack_category_readable(const char *category)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	const char *p = category != NULL ? category : "other";
+	for (int first = 1; *p != '\0';) {
+		size_t n = strcspn(p, "_-. ");
+		if (n > 0) {
+			if (b.len > 0)
+				(void)buf_putc(&b, ' ');
+			/* a short first word is an acronym (KYC, OTC, API), as is a
+			   word with a digit (P2P) */
+			int digit = 0;
+			for (size_t i = 0; i < n; i++)
+				digit |= isdigit((unsigned char)p[i]) != 0;
+			int caps = (first && n <= 3) || (digit && n <= 4);
+			for (size_t i = 0; i < n; i++) {
+				unsigned char c = (unsigned char)p[i];
+				if (caps || (first && i == 0))
+					c = (unsigned char)toupper(c);
+				(void)buf_putc(&b, c);
+			}
+			first = 0;
+		}
+		p += n;
+		if (*p != '\0')
+			p++;
+	}
+	char *s = buf_steal(&b, NULL);
+	buf_free(&b);
+	return s;
+}
+
+char *
+ack_category_name(const struct ack_templates *t, const char *category, const char *language)
+{
+	const char *lang = ack_language(NULL, language);
+	char *name = NULL;
+	if (category == NULL)
+		category = "other";
+	int cat = category_index(category);
+	if (t != NULL && ack_templates_name(t, "categories", lang, category, &name) > 0)
+		return name;
+	if (cat >= 0)
+		return xstrdup(category_names[cat][lang_index(lang)]);
+	if (t != NULL && strcmp(lang, "en") != 0 &&
+	    ack_templates_name(t, "categories", "en", category, &name) > 0)
+		return name;
+	return ack_category_readable(category);
 }
 
 struct tmpl_value *
@@ -339,7 +399,16 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 
 	struct tmpl_value *cv = tmpl_map_add_map(d, "category");
 	tmpl_map_set_string(cv, "key", cat >= 0 ? ack_categories[cat] : (in->category ? in->category : "other"));
-	tmpl_map_set_string(cv, "name", category_names[cat >= 0 ? cat : 5][lang]);
+	if (in->category_name != NULL) {
+		tmpl_map_set_string(cv, "name", in->category_name);
+	} else if (cat >= 0 || in->category == NULL) {
+		tmpl_map_set_string(cv, "name", category_names[cat >= 0 ? cat : 5][lang]);
+	} else {
+		/* a category of the rules: never the name of another one */
+		char *name = ack_category_readable(in->category);
+		tmpl_map_set_string(cv, "name", name);
+		free(name);
+	}
 
 	struct tmpl_value *pv = tmpl_map_add_map(d, "priority");
 	tmpl_map_set_string(pv, "key", priorities[prio]);
@@ -392,7 +461,7 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 
 	/* Self-help links configured for the category. */
 	struct tmpl_value *links = tmpl_map_add_list(d, "selfhelp");
-	const char *sh = config != NULL ? selfhelp_links(config, cat) : NULL;
+	const char *sh = config != NULL ? selfhelp_links(config, cat, in->category) : NULL;
 	for (const char *p = sh; p != NULL && *p != '\0' && tmpl_list_count(links) < MAX_SELFHELP;) {
 		while (*p == ' ' || *p == '\t' || *p == ',')
 			p++;
@@ -712,14 +781,17 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 	struct ack_field *fields = ack_fields(sf, n_sf);
 	/* A forged From name must not put text into our mail (backscatter). */
 	char *name = deskmail_display_name(msg->from.name);
+	const char *language = ack_language(ack->config, t->language);
+	char *category_name = ack_category_name(ack->templates, t->category, language);
 	struct ack_input in = {
 		.ticket_id = t->id,
 		.subject = t->subject,
 		.customer_name = name,
 		.customer_address = msg->from.address,
 		.category = t->category,
+		.category_name = category_name,
 		.priority = t->priority,
-		.language = ack_language(ack->config, t->language),
+		.language = language,
 		.fields = fields,
 		.n_fields = n_sf,
 		.received_at = ev->now,
@@ -783,6 +855,7 @@ out:
 	tmpl_value_free(&data);
 	free(fields);
 	free(name);
+	free(category_name);
 	store_fields_free(&sf, n_sf);
 	return ret;
 }

@@ -56,12 +56,28 @@ struct ack_input {
 	const char *customer_name;    /* may be NULL */
 	const char *customer_address; /* may be NULL */
 	const char *category;	      /* NULL: "other" */
+	const char *category_name;    /* NULL: the built-in name, else the key made readable */
 	const char *priority;	      /* NULL: "normal" */
 	const char *language;	      /* from ack_language() */
 	const struct ack_field *fields;
 	size_t n_fields;
 	int64_t received_at;	      /* when the customer's mail arrived */
 };
+
+/* The name customers read for a category in language: the admin's or
+   shipped name table (ack/names/categories.<lang>.txt, "key = Name"
+   lines), else the built-in name of an acknowledgement category, else the
+   English table, else the key made readable (ack_category_readable()). t
+   may be NULL (no tables). Never "General enquiry" for a category that is
+   not "other". Caller frees. */
+struct ack_templates;
+char *ack_category_name(const struct ack_templates *t, const char *category,
+			const char *language);
+/* "kyc_review" -> "KYC review", "account-unlock" -> "Account unlock":
+   separators made spaces, the first letter in capitals, and in capitals a
+   first word of up to three letters or a short word with a digit (they are
+   acronyms: KYC, OTC, API, P2P). */
+char *ack_category_readable(const char *category);
 
 /* One of ack_languages for a detected tag (lang_detect()'s answer, a
    ticket's language, or NULL), else config's default_language. Static. */
@@ -78,7 +94,8 @@ int ack_hours_from_config(const struct config *config, struct hours **hours_r,
    starting with "internal" or '_'): never in an acknowledgement. */
 int ack_field_internal(const char *name);
 
-/* The template data for in (see templates/README.md). The list `fields`
+/* The template data for in (see templates/README.md). category.name is
+   in->category_name when set (see ack_category_name()). The list `fields`
    holds the customer's data the desk knows how to label (order id, TxID,
    amount, currency, wallet address, account e-mail); other extracted
    fields are only reachable by name (`field.NAME`), and internal ones
@@ -95,11 +112,15 @@ struct tmpl_value *ack_data_build(const struct config *config, const struct hour
 struct ack_input *ack_sample_input(const char *category, const char *language, int64_t now);
 void ack_sample_input_free(struct ack_input **inp);
 
-struct ack_templates;
 
 /* dir: a template directory to use instead of the configured ones (NULL:
    [ack] templates_dir, then PKGDATADIR "/templates"). */
 struct ack_templates *ack_templates_new(const struct config *config, const char *dir);
+/* Look key up in the name table ack/names/<table>.<lang>.txt of the
+   template directories (the admin's first): lines "key = Name", '#'
+   comments. 1 with *name_r (caller frees), 0 when no table has it. */
+int ack_templates_name(const struct ack_templates *t, const char *table, const char *lang,
+		       const char *key, char **name_r);
 void ack_templates_free(struct ack_templates **tp);
 
 struct ack_mail {

@@ -354,10 +354,12 @@ template_render(int argc, char **argv)
 	}
 	if (ret == 0) {
 		int64_t due;
-		struct tmpl_value *data = ack_data_build(config, hours, &in, &due);
 		struct ack_templates *t = ack_templates_new(config, o.dir);
-		struct ack_mail mail;
 		const char *lang = ack_language(config, in.language);
+		char *category_name = ack_category_name(t, in.category, lang);
+		in.category_name = category_name;
+		struct tmpl_value *data = ack_data_build(config, hours, &in, &due);
+		struct ack_mail mail;
 		if (ack_render(t, in.category != NULL ? in.category : "other", lang, data, &mail,
 			       &error) < 0) {
 			log_error("%s", error);
@@ -368,6 +370,7 @@ template_render(int argc, char **argv)
 		}
 		ack_templates_free(&t);
 		tmpl_value_free(&data);
+		free(category_name);
 	}
 	hours_free(&hours);
 	free(name);

@@ -306,7 +306,8 @@ static const struct config_key selfhelp_keys[] = {
 	{ "complaint", CONFIG_STRING, NULL, 0, 4000, W(complaint), NULL,
 	  "Self-help links for complaints." },
 	{ "other", CONFIG_STRING, NULL, 0, 4000, W(other), NULL,
-	  "Self-help links for everything else." },
+	  "Self-help links for everything else. A category the rules define takes its links "
+	  "from a key of its own name here." },
 };
 #undef W
 
@@ -695,6 +696,43 @@ config_line(const struct config *config, const char *section, const char *label,
 	return 0;
 }
 
+/* [selfhelp] CATEGORY = URLs for a category the rules define: any name of
+   [a-z0-9._-] (whether a rule defines it is checked with the rules, at
+   start-up). */
+static int
+selfhelp_extra(struct parse_ctx *ctx, const char *name, const char *value)
+{
+	static const struct config_key links = { "CATEGORY", CONFIG_STRING, NULL, 0, 4000, 0,
+						 NULL, NULL };
+	struct config_selfhelp *sh = &ctx->config->selfhelp;
+	size_t n = strlen(name);
+	int ok = n > 0 && n <= 64;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		     name[i] == '.' || name[i] == '_' || name[i] == '-';
+	if (!ok) {
+		ctx_error(ctx, errf("[selfhelp] \"%.64s\": not a category name (a-z, 0-9, '.', '_', "
+				    "'-')", name));
+		return 0;
+	}
+	char *v = NULL;
+	const char *why = key_set(&links, &v, value);
+	if (why != NULL) {
+		ctx_error(ctx, errf("%s: %s", name, why));
+		return 0;
+	}
+	for (size_t i = 0; i < sh->n_extra; i++) {
+		if (strcmp(sh->extra[i].key, name) == 0) {
+			free(sh->extra[i].value);
+			sh->extra[i].value = v;
+			return 1;
+		}
+	}
+	sh->extra = xreallocarray(sh->extra, sh->n_extra + 1, sizeof(*sh->extra));
+	sh->extra[sh->n_extra++] = (struct config_pair){ xstrdup(name), v, ctx->line };
+	return 1;
+}
+
 static int
 handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -737,6 +775,8 @@ handler(void *user, const char *section, const char *name, const char *value)
 		}
 		return 1;
 	}
+	if (ctx->cur_sec->struct_offset == offsetof(struct config, selfhelp))
+		return selfhelp_extra(ctx, name, value);
 	ctx_error(ctx, errf("unknown key \"%.64s\" in section [%s]", name, ctx->cur_sec->name));
 	return 0;
 }
@@ -968,6 +1008,11 @@ config_free(struct config **configp)
 		x_free(arrayp);
 	}
 	free(config->key_lines);
+	for (size_t i = 0; i < config->selfhelp.n_extra; i++) {
+		free(config->selfhelp.extra[i].key);
+		free(config->selfhelp.extra[i].value);
+	}
+	free(config->selfhelp.extra);
 	free(config->path);
 	free(config->dir);
 	free(config);
@@ -1030,6 +1075,10 @@ config_print(const struct config *config, FILE *out)
 		const struct config_section *sec = &sections[i];
 		if (!sec->repeatable) {
 			print_section(sec, (const char *)config + sec->struct_offset, NULL, out);
+			if (sec->struct_offset == offsetof(struct config, selfhelp))
+				for (size_t k = 0; k < config->selfhelp.n_extra; k++)
+					fprintf(out, "%s = %s\n", config->selfhelp.extra[k].key,
+						config->selfhelp.extra[k].value);
 			continue;
 		}
 		const void *array = *(void *const *)((const char *)config + sec->array_offset);

@@ -157,6 +157,13 @@ struct config {
 		/* space-separated URLs per category */
 		char *registration, *failed_trade, *delayed_payment, *account_security, *complaint,
 			*other;
+		/* CATEGORY = URLs for the categories the rules define */
+		struct config_pair {
+			char *key;
+			char *value;
+			int line; /* where it was set, for errors */
+		} *extra;
+		size_t n_extra;
 	} selfhelp;
 };
 

@@ -193,6 +193,18 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 		ingest_free(&ingest);
 		return -1;
 	}
+	route_set_rules(ingest->route, ingest->rules);
+	for (size_t i = 0; i < config->selfhelp.n_extra; i++) {
+		const struct config_pair *p = &config->selfhelp.extra[i];
+		if (!route_category_known(ingest->route, p->key)) {
+			*error_r = errf("%s:%d: [selfhelp] %s: no rule, [queue] or acknowledgement "
+					"category is called %s",
+					config->path != NULL ? config->path : "configuration", p->line,
+					p->key, p->key);
+			ingest_free(&ingest);
+			return -1;
+		}
+	}
 	ingest->loop = loop_new(config, ingest->tc, ingest->outbox);
 	ingest->agent = agent_new(config, store, ingest->dm, ingest->route, ingest->hours);
 	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
@@ -283,6 +295,7 @@ ingest_reload_rules(struct ingest *ingest, const char **error_r)
 		return -1;
 	rules_free(&ingest->rules);
 	ingest->rules = rules;
+	route_set_rules(ingest->route, ingest->rules);
 	return 0;
 }
 

@@ -105,11 +105,18 @@ add_name(char ***names, size_t *n, const char *s, size_t len)
 }
 
 void
-route_set_rule_categories(struct route *route, const char *const *names, size_t n)
+route_set_rules(struct route *route, const struct rules *rules)
 {
-	for (size_t i = 0; i < n; i++)
-		if (names[i] != NULL)
-			add_name(&route->categories, &route->n_categories, names[i], strlen(names[i]));
+	for (size_t i = 0; i < route->n_categories; i++)
+		free(route->categories[i]);
+	route->n_categories = 0;
+	for (size_t i = 0; rules != NULL && i < rules_count(rules); i++) {
+		struct rules_rule_info info;
+		rules_info(rules, i, &info);
+		if (info.category != NULL)
+			add_name(&route->categories, &route->n_categories, info.category,
+				 strlen(info.category));
+	}
 }
 
 int

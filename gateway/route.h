@@ -30,6 +30,7 @@
 
 struct config;
 struct config_agent;
+struct rules;
 struct rules_result;
 struct store_ticket;
 struct route;
@@ -39,8 +40,9 @@ struct route;
 int route_new(const struct config *config, struct route **route_r, const char **error_r);
 void route_free(struct route **routep);
 
-/* The categories the rules define (copied), added to those route knows. */
-void route_set_rule_categories(struct route *route, const char *const *names, size_t n);
+/* The categories rules define (copied; those of earlier rules are
+   forgotten), known besides the acknowledgement and [queue] ones. */
+void route_set_rules(struct route *route, const struct rules *rules);
 
 /* The configured agent whose address, section NAME or display name is
    who (case-insensitive, ASCII), or NULL. */

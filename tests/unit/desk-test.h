@@ -38,6 +38,22 @@ desk_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw
 	return remove(path);
 }
 
+/* mkdir -p path (mode 0700). */
+static inline void
+desk_mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		(void)mkdir(p, 0700);
+		*s = '/';
+	}
+	(void)mkdir(p, 0700);
+	free(p);
+}
+
 /* Remove dir and everything in it, unless KEEP_TMP is set. */
 static inline void
 desk_rm_tree(const char *dir)

@@ -19,6 +19,7 @@
 #include "gateway/hours.h"
 #include "gateway/template.h"
 #include "base/util.h"
+#include "tests/unit/desk-test.h"
 #include "tests/unit/test.h"
 
 static char *templates_dir;
@@ -144,9 +145,10 @@ test_data(void)
 		  "Donnerstag, 23. Mai 2024, 10:00 Uhr (UTC+08:00)", "48 Geschäftsstunden", "Kontosicherheit", 0 },
 		{ "zh-TW", "registration", "high", TUE_1600_SHANGHAI,
 		  "2024年5月16日（星期四）11:00（UTC+08:00）", "4 個工作小時", "註冊與身分驗證", 0 },
-		/* unknown language and category: default language, "other" names */
+		/* unknown language: the default language; a category of the rules
+		   (issue 10.19: never "General enquiry"): its key made readable */
 		{ "ja", "kyc", NULL, TUE_1600_SHANGHAI, "Monday, 20 May 2024, 13:00 (UTC+08:00)",
-		  "24 business hours", "General enquiry", 0 },
+		  "24 business hours", "KYC", 0 },
 	};
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
 		test_begin(cases[i].lang);
@@ -326,7 +328,7 @@ test_check(void)
 	}
 	fclose(out);
 	test_assert_int(problems, 0);
-	test_assert_int(files, 35 + 30);
+	test_assert_int(files, 35 + 30 + 5); /* templates, partials, name tables */
 
 	test_begin("check: broken templates");
 	char tmpl[] = "/tmp/dg-ack-XXXXXX";
@@ -395,6 +397,84 @@ test_check(void)
 	config_free(&config);
 }
 
+/* Issue 10.19: the names of categories the rules define. */
+static void
+test_category_names(void)
+{
+	static const struct {
+		const char *key, *want;
+	} readable[] = {
+		{ "kyc", "KYC" }, { "kyc_review", "KYC review" }, { "account-unlock", "Account unlock" },
+		{ "p2p.trade", "P2P trade" }, { "api_keys", "API keys" }, { "withdrawal", "Withdrawal" },
+		{ "fiat_on_ramp", "Fiat on ramp" }, { "account_2fa", "Account 2FA" },
+		{ "__x__", "X" }, { NULL, "Other" },
+	};
+	test_begin("a category key made readable");
+	for (size_t i = 0; i < N_ELEMENTS(readable); i++) {
+		char *got = ack_category_readable(readable[i].key);
+		test_assert_str(got, readable[i].want);
+		free(got);
+	}
+
+	test_begin("name tables: language, built-in, English, readable");
+	char dir[] = "/tmp/dg-ack-names-XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		return;
+	char *path = xasprintf("%s/ack/names", dir);
+	desk_mkdir_p(path);
+	free(path);
+	path = xasprintf("%s/ack/names/categories.zh-CN.txt", dir);
+	write_file(path, "# 中文\n  kyc = 身份认证（KYC） \n\nother = 一般问题\n");
+	free(path);
+	path = xasprintf("%s/ack/names/categories.en.txt", dir);
+	write_file(path, "kyc = Identity verification\nvip_desk = Priority desk\n");
+	free(path);
+	struct config *config = test_config();
+	struct ack_templates *t = ack_templates_new(config, dir);
+	static const struct {
+		const char *key, *lang, *want;
+	} names[] = {
+		{ "kyc", "zh-CN", "身份认证（KYC）" },	  /* the language's table */
+		{ "kyc", "de", "Identity verification" }, /* no German table: English */
+		{ "vip_desk", "zh-CN", "Priority desk" }, /* not in zh-CN: English */
+		{ "other", "zh-CN", "一般问题" },	  /* a table wins over the built-in */
+		{ "other", "fr", "Demande générale" },	  /* built-in before English */
+		{ "unheard_of", "fr", "Unheard of" },	  /* nowhere: readable */
+	};
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		char *got = ack_category_name(t, names[i].key, names[i].lang);
+		test_assert_str(got, names[i].want);
+		free(got);
+	}
+	char *none = ack_category_name(NULL, "kyc", "en");
+	test_assert_str(none, "KYC");
+	free(none);
+
+	test_begin("template check reads the name tables");
+	path = xasprintf("%s/ack/names/categories.fr.txt", dir);
+	write_file(path, "kyc Vérification\n");
+	free(path);
+	char *out_path = xasprintf("%s/check.out", dir);
+	FILE *out = fopen(out_path, "w+");
+	size_t files = 0;
+	size_t problems = ack_templates_check(config, dir, out, &files);
+	test_assert(problems >= 1);
+	rewind(out);
+	char line[512];
+	int found = 0;
+	while (fgets(line, sizeof(line), out) != NULL)
+		found |= strstr(line, "categories.fr.txt:1: want \"key = Name\"") != NULL;
+	test_assert(found);
+	fclose(out);
+	free(out_path);
+	ack_templates_free(&t);
+	config_free(&config);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("could not remove %s\n", dir);
+	free(cmd);
+}
+
 /* Issue 10.12: the desk's own data (rule tags, queue, scores) never
    reaches an acknowledgement, whatever the template names. */
 static void
@@ -454,6 +534,7 @@ main(void)
 	test_data();
 	test_render_shipped();
 	test_internal_fields();
+	test_category_names();
 	test_check();
 	free(templates_dir);
 	return test_exit();

@@ -50,13 +50,23 @@ setup(void)
 	free(path);
 	path = xasprintf("%s/rules/test.rules", tmpdir);
 	desk_write_file(path, "rule spam {\n\tsubject ~ /lottery/\n\tspam\n}\n"
-			      "rule whale {\n\tsubject ~ /Deposit/\n\ttag whale-vip\n}\n");
+			      "rule whale {\n\tsubject ~ /Deposit/\n\ttag whale-vip\n}\n"
+			      "rule kyc {\n\tsubject ~ /KYC/\n\tcategory kyc_review 5\n}\n");
+	free(path);
+	/* An admin's name table for the rules' category, in English only. */
+	path = xasprintf("%s/tmpl/ack/names", tmpdir);
+	desk_mkdir_p(path);
+	free(path);
+	path = xasprintf("%s/tmpl/ack/names/categories.en.txt", tmpdir);
+	desk_write_file(path, "# ours\nkyc_review = Identity check (KYC)\n");
 	free(path);
 	char *sections = xasprintf("hostname = desk.example.test\n"
 				   "support_address = support@example.test\n"
 				   "[rules]\ndir = %s/rules\n"
+				   "[ack]\ntemplates_dir = %s/tmpl\n"
+				   "[selfhelp]\nkyc_review = https://help.example.test/kyc\n"
 				   "[agent alice]\naddress = alice@staff.example\n",
-				   tmpdir);
+				   tmpdir, tmpdir);
 	int ret = desk_open(tmpdir, sections, &config, &store);
 	free(sections);
 	if (ret < 0 || ingest_init(config, store, &ingest, &error) < 0) {
@@ -433,6 +443,67 @@ test_release(void)
 	test_assert(error != NULL && strstr(error, "999999") != NULL);
 }
 
+/* Issue 10.19: a category the rules define works where a built-in does. */
+static void
+test_rules_category(void)
+{
+	struct ingest_result res;
+	const char *error;
+	struct ingest_source src = { .label = "test" };
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+
+	test_begin("a rules category in the ack: its name and its self-help links");
+	char *m = mail("kyc@customer.example", "KYC documents rejected", "Why was my ID refused?\n");
+	test_assert_int(ingest_text(m, &src, &res, &error), 0);
+	free(m);
+	struct store_ticket *t = NULL;
+	test_assert_int(store_ticket_get(store, res.ticket_id, &t, &error), 1);
+	test_assert(t != NULL && strcmp(t->category, "kyc_review") == 0);
+	store_ticket_free(&t);
+	struct store_outbox *ack = NULL;
+	struct mime_message *msg = NULL;
+	test_assert_int(store_outbox_get(store, res.ack_outbox_id, &ack, &error), 1);
+	test_assert(ack != NULL && mime_parse(ack->raw, ack->raw_size, &limits, &msg, &error) == 0);
+	test_assert(msg != NULL && strstr(msg->text, "Identity check (KYC)") != NULL);
+	test_assert(msg != NULL && strstr(msg->text, "https://help.example.test/kyc") != NULL);
+	test_assert(msg != NULL && strstr(msg->text, "General enquiry") == NULL);
+	mime_message_free(&msg);
+	store_outbox_free(&ack);
+
+	test_begin("an agent's #category takes it");
+	int64_t ticket = res.ticket_id;
+	m = mail("other@customer.example", "Question", "How do I verify?\n");
+	test_assert_int(ingest_text(m, &src, &res, &error), 0);
+	free(m);
+	struct thread_config *tc = NULL;
+	test_assert_int(thread_config_new(config, &tc, &error), 0);
+	char *to = thread_reply_address(tc, res.ticket_id, THREAD_ROLE_AGENT);
+	char *raw = xasprintf("From: alice@staff.example\nTo: %s\nSubject: Re: Question\n"
+			      "Message-ID: <cat1@staff.example>\n\n#category kyc_review\n", to);
+	test_assert_int(ingest_text(raw, &src, &res, &error), 0);
+	test_assert_int(store_ticket_get(store, res.ticket_id, &t, &error), 1);
+	test_assert(t != NULL && strcmp(t->category, "kyc_review") == 0);
+	store_ticket_free(&t);
+	test_assert(!desk_has_event(store, res.ticket_id, "error", "no such category"));
+	free(raw);
+	free(to);
+	thread_config_free(&tc);
+	(void)ticket;
+
+	test_begin("[selfhelp] for a category nobody defines: a configuration error");
+	struct config_selfhelp *sh = &config->selfhelp;
+	sh->extra = xreallocarray(sh->extra, sh->n_extra + 1, sizeof(*sh->extra));
+	sh->extra[sh->n_extra++] = (struct config_pair){ xstrdup("nosuch"), xstrdup("x"), 9 };
+	struct ingest *other = NULL;
+	error = NULL;
+	test_assert_int(ingest_init(config, store, &other, &error), -1);
+	test_assert(error != NULL && strstr(error, ":9: [selfhelp] nosuch") != NULL);
+	sh->n_extra--;
+	free(sh->extra[sh->n_extra].key);
+	free(sh->extra[sh->n_extra].value);
+}
+
 /* With require_auth_results = no, start-up says what that means. */
 static void
 test_auth_warning(void)
@@ -512,6 +583,7 @@ main(void)
 	test_log_line();
 	test_step_errors();
 	test_release();
+	test_rules_category();
 	test_auth_warning();
 	ingest_free(&ingest);
 	store_close(&store);
