@@ -8,8 +8,10 @@
  *
  * HOOK_CLASSIFIED  a message that will be stored on a ticket, after it was
  *                  threaded and classified and before anything of it is
- *                  written. A step may change what is stored (msg->text,
- *                  as the owner of the new string), or hold the message:
+ *                  written. A step may change what is stored: msg->text (as
+ *                  the owner of the new string), and the raw message kept
+ *                  (ev->stored_raw, a malloc()ed copy ingest frees; the
+ *                  dedupe key stays the original's); or hold the message:
  *                  it sets ev->quarantine to the reason, the message is
  *                  quarantined with its raw bytes and the later steps do
  *                  not run.
@@ -88,6 +90,8 @@ struct hook_event {
 	const char *reason;		  /* quarantine or report reason, or "" */
 
 	/* Set by steps. */
+	unsigned char *stored_raw;	  /* CLASSIFIED: the raw bytes to keep instead */
+	size_t stored_raw_len;
 	int64_t ack_outbox_id;		  /* STORED "ack": the acknowledgement queued */
 	char ack_refusal[256];		  /* STORED "ack": why none was sent */
 	char quarantine[256];		  /* CLASSIFIED: hold the message, why */

@@ -15,7 +15,8 @@
  *   5. classify (rules) a new ticket or a customer's follow-up; spam is
  *      quarantined;
  *   6. the HOOK_CLASSIFIED steps (they may hold the message);
- *   7. store, as one unit of the transaction: raw blob, ticket, message,
+ *   7. store, as one unit of the transaction: the raw blob (as a
+ *      CLASSIFIED step left it), ticket, message,
  *      participants, attachments, fields, rule hits, events; then the
  *      HOOK_STORED steps (acknowledgement, notifications, agent replies);
  *   8. the mailbox checkpoint, the commit, and the HOOK_COMMITTED steps.
@@ -536,6 +537,18 @@ quarantine(struct ingest *ingest, const unsigned char *raw, size_t len,
 	return 0;
 }
 
+/* The raw message as kept (a CLASSIFIED step may have put a redacted copy
+   in its place), written as a blob once: im->raw_hex names it. */
+static int
+keep_raw(struct ingest *ingest, struct ingest_msg *im, const char **error_r)
+{
+	if (im->raw_hex[0] != '\0')
+		return 0;
+	const unsigned char *raw = im->ev.stored_raw != NULL ? im->ev.stored_raw : im->raw;
+	size_t len = im->ev.stored_raw != NULL ? im->ev.stored_raw_len : im->len;
+	return store_blob_put(ingest->store, STORE_BLOB_RAW, raw, len, im->raw_hex, error_r);
+}
+
 /* ---- recognise: reports ---------------------------------------------------------- */
 
 /* A bounce, delivery or feedback report: never a ticket, never answered.
@@ -548,6 +561,8 @@ handle_report(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 {
 	const struct dsn_report *r = im->report;
 	int64_t outbox_id = 0;
+	if (keep_raw(ingest, im, error_r) < 0)
+		return -1;
 	int matched = outbox_apply_report(ingest->outbox, r, ingest_now(ingest), &outbox_id, error_r);
 	if (matched < 0)
 		return -1;
@@ -578,6 +593,8 @@ handle_loop(struct ingest *ingest, struct ingest_msg *im, struct ingest_result *
 {
 	const struct loop_verdict *lv = &im->loop;
 	int64_t ticket_id = lv->ticket_id;
+	if (keep_raw(ingest, im, error_r) < 0)
+		return -1;
 	if (ticket_id != 0) {
 		struct store_ticket *t = NULL;
 		int ret = store_ticket_get(ingest->store, ticket_id, &t, error_r);
@@ -749,6 +766,12 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 	char *to = address_list_string(&msg->to);
 	char *cc = address_list_string(&msg->cc);
 	char *refs = references_string(msg);
+	if (keep_raw(ingest, im, error_r) < 0) {
+		free(to);
+		free(cc);
+		free(refs);
+		return -1;
+	}
 	struct store_message m = {
 		.ticket_id = ticket_id,
 		.direction = direction,
@@ -763,7 +786,7 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 		.date = msg->has_date ? msg->date : 0,
 		.text = text,
 		.raw_sha256 = im->raw_hex,
-		.raw_size = (int64_t)im->len,
+		.raw_size = (int64_t)(im->ev.stored_raw != NULL ? im->ev.stored_raw_len : im->len),
 		.dedupe_key = im->key,
 		.mailbox = (im->source->mailbox != NULL ? im->source->mailbox
 								: im->source->label),
@@ -945,9 +968,6 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		result->message_id = message_id;
 		return 0;
 	}
-	if (store_blob_put(ingest->store, STORE_BLOB_RAW, im->raw, im->len, im->raw_hex, error_r) < 0)
-		return -1;
-
 	/* Recognise. */
 	im->report_kind = dsn_analyze(im->msg, &im->report);
 	if (im->report_kind != DSN_NONE && im->report_kind != DSN_AUTO_REPLY)
@@ -967,6 +987,8 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		/* An out-of-office that answers nothing of ours: no ticket. */
 		result->outcome = INGEST_REPORT;
 		snprintf(result->reason, sizeof(result->reason), "automatic reply, not a ticket");
+		if (keep_raw(ingest, im, error_r) < 0)
+			return -1;
 		return event(ingest, 0, "report", error_r,
 			     "automatic reply from %s not threaded to a ticket; raw %s",
 			     im->msg->from.address != NULL ? im->msg->from.address : "<>",
@@ -1043,6 +1065,7 @@ ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
 	}
 	thread_decision_clear(&im.decision);
 	rules_result_free(&im.rules);
+	free(im.ev.stored_raw);
 	free(im.visible);
 	free(im.logctx);
 	dsn_report_free(&im.report);

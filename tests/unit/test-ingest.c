@@ -134,10 +134,13 @@ classified_step(void *context, struct hook_event *ev, const char **error_r)
 		return 0;
 	}
 	if (strstr(ev->msg->text, "SECRET") != NULL) {
-		/* What a redaction step does: the stored text is its string. */
+		/* What a redaction step does: the stored text is its string, and
+		   the raw message kept is a redacted copy. */
 		free(ev->msg->text);
 		ev->msg->text = xstrdup("[redacted]\n");
 		ev->msg->text_len = strlen(ev->msg->text);
+		ev->stored_raw = (unsigned char *)xasprintf("From: someone\n\n[redacted]\n");
+		ev->stored_raw_len = strlen((const char *)ev->stored_raw);
 	}
 	return 0;
 }
@@ -285,14 +288,27 @@ test_pipeline(void)
 
 	test_begin("a CLASSIFIED step changes what is stored");
 	memset(&probe, 0, sizeof(probe));
-	m = mail("li@customer.example", "Key", "my SECRET is hunter2\n");
-	test_assert_int(ingest_text(m, &src, &res, &error), 0);
-	free(m);
+	char *secret_mail = mail("li@customer.example", "Key", "my SECRET is hunter2\n");
+	test_assert_int(ingest_text(secret_mail, &src, &res, &error), 0);
+	int64_t secret_ticket = res.ticket_id;
 	struct store_message *msgs = NULL;
 	size_t n = 0;
 	test_assert_int(store_message_list(store, res.ticket_id, &msgs, &n, &error), 0);
 	test_assert(n >= 1 && strcmp(msgs[0].text, "[redacted]\n") == 0);
+	unsigned char *kept = NULL;
+	size_t kept_len = 0;
+	test_assert(n >= 1 && store_blob_get(store, STORE_BLOB_RAW, msgs[0].raw_sha256, &kept,
+					     &kept_len, &error) == 0);
+	test_assert(kept != NULL && memmem(kept, kept_len, "hunter2", 7) == NULL &&
+		    memmem(kept, kept_len, "[redacted]", 10) != NULL);
+	test_assert(n >= 1 && msgs[0].raw_size == (int64_t)kept_len);
+	free(kept);
 	store_messages_free(&msgs, n);
+	test_begin("the same mail again is still a duplicate (the key is the original's)");
+	test_assert_int(ingest_text(secret_mail, &src, &res, &error), 0);
+	test_assert_int(res.outcome, INGEST_DUPLICATE);
+	test_assert_int(res.ticket_id, secret_ticket);
+	free(secret_mail);
 
 	test_begin("a CLASSIFIED step holds the message: quarantined, later steps skipped");
 	memset(&probe, 0, sizeof(probe));
