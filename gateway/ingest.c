@@ -360,10 +360,11 @@ ingest_batch_begin(struct ingest *ingest, const char **error_r)
 	return 0;
 }
 
-int
-ingest_batch_commit(struct ingest *ingest, const char **error_r)
+/* Commit, then the COMMITTED steps of what the transaction held; nothing
+   of it when the commit fails. */
+static int
+commit_and_run(struct ingest *ingest, const char **error_r)
 {
-	ingest->in_batch = 0;
 	if (store_commit(ingest->store, error_r) < 0) {
 		store_rollback(ingest->store);
 		pending_clear(ingest);
@@ -371,6 +372,13 @@ ingest_batch_commit(struct ingest *ingest, const char **error_r)
 	}
 	run_pending(ingest);
 	return 0;
+}
+
+int
+ingest_batch_commit(struct ingest *ingest, const char **error_r)
+{
+	ingest->in_batch = 0;
+	return commit_and_run(ingest, error_r);
 }
 
 void
@@ -1107,15 +1115,7 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 		}
 		return -1;
 	}
-	if (own_txn) {
-		if (store_commit(ingest->store, error_r) < 0) {
-			store_rollback(ingest->store);
-			pending_clear(ingest);
-			return -1;
-		}
-		run_pending(ingest);
-	}
-	return 0;
+	return own_txn ? commit_and_run(ingest, error_r) : 0;
 }
 
 /* Run a quarantined message through the pipeline again, in its own

@@ -13,6 +13,11 @@
 #   drain                        until Postfix has delivered everything,
 #                                including mail Sieve submits on delivery
 #   send FROM TO SUBJECT TEXT [NAME:VALUE...]   a plain mail through Postfix
+#   desk_e2e_gateway DIR ADDRESS HOSTNAME NAME [SMTP-LINES]
+#                                `deskgate init` in DIR for ADDRESS's mailbox
+#                                (password "secret"), sending through our
+#                                Postfix; SMTP-LINES ("\nkey = value...")
+#                                go into [smtp]; the caller appends sections
 . "$srcdir/tests/harness/lib.sh"
 . "$srcdir/tests/harness/dovecot.sh"
 . "$srcdir/tests/harness/postfix.sh"
@@ -90,4 +95,23 @@ m.set_content(text)
 with smtplib.SMTP("127.0.0.1", port) as s:
     s.send_message(m)
 PY
+}
+
+desk_e2e_gateway() {
+	local gw=$1 address=$2 host=$3 name=$4 extra=${5:-}
+	"$deskgate" init --address "$address" --hostname "$host" "$gw" >/dev/null ||
+		dg_fail "deskgate init $gw"
+	sed -i -e "/^\[general\]/a support_name = $name" \
+		-e "/^\[smtp\]/a host = 127.0.0.1\nport = $DG_SMTP_PORT\nsecurity = none\ntimeout = 10s$extra" \
+		"$gw/deskgate.conf"
+	cat >>"$gw/deskgate.conf" <<CONF
+
+[mailbox support]
+host = 127.0.0.1
+port = $DG_IMAP_PORT
+security = none
+username = $address
+password = secret
+timeout = 10
+CONF
 }

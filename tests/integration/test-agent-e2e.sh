@@ -37,21 +37,9 @@ dg_dovecot_start
 dg_postfix_start
 
 gw=$DG_ROOT/gw
-"$deskgate" init --address $support --hostname gw.example.test "$gw" >/dev/null ||
-	dg_fail "deskgate init"
 conf=$gw/deskgate.conf
-sed -i -e '/^\[general\]/a support_name = Example Support' \
-	-e "/^\[smtp\]/a host = 127.0.0.1\nport = $DG_SMTP_PORT\nsecurity = none\ntimeout = 10s" \
-	"$conf"
+desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
 cat >>"$conf" <<CONF
-
-[mailbox support]
-host = 127.0.0.1
-port = $DG_IMAP_PORT
-security = none
-username = $support
-password = secret
-timeout = 10
 
 [agent alice]
 address = $alice

@@ -38,26 +38,13 @@ chown -R "$DG_MAIL_USER:" "$ahome"
 dg_dovecot_start
 dg_postfix_start
 
-# desk NAME ADDRESS HOSTNAME AGENT-SECTION: a deskgate for ADDRESS's mailbox
+# desk NAME ADDRESS HOSTNAME AGENT-SECTION: a deskgate for ADDRESS's mailbox,
+# with VERP envelope senders
 desk() {
 	local name=$1 address=$2 host=$3 agents=$4 gw=$DG_ROOT/$1
-	"$deskgate" init --address "$address" --hostname "$host" "$gw" >/dev/null ||
-		dg_fail "deskgate init $name"
-	sed -i -e '/^\[general\]/a support_name = Desk '"$name" \
-		-e "/^\[smtp\]/a host = 127.0.0.1\nport = $DG_SMTP_PORT\nsecurity = none\ntimeout = 10s\nenvelope_from = ${address%@*}+{verp}@${address#*@}" \
-		"$gw/deskgate.conf"
-	cat >>"$gw/deskgate.conf" <<CONF
-
-[mailbox main]
-host = 127.0.0.1
-port = $DG_IMAP_PORT
-security = none
-username = $address
-password = secret
-timeout = 10
-
-$agents
-CONF
+	desk_e2e_gateway "$gw" "$address" "$host" "Desk $name" \
+		"\nenvelope_from = ${address%@*}+{verp}@${address#*@}"
+	printf '\n%s\n' "$agents" >>"$gw/deskgate.conf"
 	"$deskgate" -q -c "$gw/deskgate.conf" config check >/dev/null 2>&1 ||
 		dg_fail "config check $name: $("$deskgate" -c "$gw/deskgate.conf" config check 2>&1)"
 }
