@@ -14,6 +14,7 @@
 #include "gateway/crypto.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
+#include "gateway/retry.h"
 #include "gateway/smtp.h"
 #include "gateway/store.h"
 #include "parsers/dsn.h"
@@ -28,7 +29,7 @@ struct outbox {
 	struct store *store;
 	const struct config *config;
 	int64_t relay_down_until; /* no attempts before this (0: relay fine) */
-	int64_t relay_backoff;	  /* current pause, doubles while the relay stays down */
+	unsigned relay_failures;  /* relay session failures in a row */
 	int have_key;
 	unsigned char key[32];
 };
@@ -369,10 +370,10 @@ handle_result(struct outbox *ob, const struct store_outbox *o, int64_t attempts,
 			     "mail-failed", detail, error_r);
 		goto out;
 	}
-	unsigned shift = attempts > 1 ? (unsigned)(attempts - 1) : 0;
-	if (shift > 30)
-		shift = 30;
-	int64_t delay = (int64_t)cs->retry_initial << shift;
+	/* never beyond the deadline anyway: the cap only keeps the number small */
+	struct retry_policy policy = { .initial = (double)cs->retry_initial,
+				       .max = (double)cs->retry_max_age };
+	int64_t delay = (int64_t)retry_delay(&policy, attempts > 0 ? (unsigned)attempts : 1);
 	int64_t next = now + delay;
 	if (next > deadline)
 		next = deadline; /* one last attempt at the deadline */
@@ -456,21 +457,21 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			if (handle_result(ob, o, attempts, now, &r, stats_r, error_r) < 0)
 				goto out;
 			if (r.status == SMTP_OK) {
-				ob->relay_backoff = 0;
+				ob->relay_failures = 0;
 			} else if (r.session) {
 				/* The relay is unusable: put the rest of the batch
 				   back as it was and pause the queue. */
-				ob->relay_backoff = ob->relay_backoff == 0
-							    ? (int64_t)ob->config->smtp.retry_initial
-							    : ob->relay_backoff * 2;
-				if (ob->relay_backoff > OUTBOX_RELAY_BACKOFF_MAX)
-					ob->relay_backoff = OUTBOX_RELAY_BACKOFF_MAX;
-				ob->relay_down_until = now + ob->relay_backoff;
+				struct retry_policy pause = {
+					.initial = (double)ob->config->smtp.retry_initial,
+					.max = OUTBOX_RELAY_BACKOFF_MAX,
+				};
+				int64_t backoff = (int64_t)retry_delay(&pause, ++ob->relay_failures);
+				ob->relay_down_until = now + backoff;
 				stats_r->relay_down = 1;
 				log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
 					  ob->config->smtp.host,
 					  (unsigned long long)ob->config->smtp.port, r.text,
-					  duration_text(ob->relay_backoff));
+					  duration_text(backoff));
 				if (store_begin(ob->store, error_r) < 0)
 					goto out;
 				for (size_t k = i + 1; k < n; k++) {

@@ -7,35 +7,30 @@
 #include "build-config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
-#include "gateway/crypto.h"
+#include "gateway/credential.h"
 #include "gateway/imap.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/poller.h"
+#include "gateway/retry.h"
 #include "gateway/store.h"
 #include "base/util.h"
 
-#define BACKOFF_INITIAL 1.0
-#define BACKOFF_MAX 300.0
 /* --once gives up on a mailbox after this many failed attempts in a row */
 #define ONCE_MAX_ATTEMPTS 4
 /* progress lines in the log during a backlog, at most this often */
 #define PROGRESS_LOG_INTERVAL 10.0
 #define QUARANTINE_KEYWORD "$Quarantined"
-#define MAX_SECRET 8192
 
 enum mb_state {
 	MB_CONNECT, /* (re)connect when due */
@@ -138,119 +133,6 @@ signals_drain(struct poller *p)
 
 /* ---- credentials ----------------------------------------------------------- */
 
-/* First line of a file, trimmed; NULL with error_r. */
-static char *
-read_first_line(const char *path, const char **error_r)
-{
-	FILE *fp = fopen(path, "re");
-	if (fp == NULL) {
-		*error_r = errf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *line = xmalloc(MAX_SECRET);
-	if (fgets(line, MAX_SECRET, fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
-	line[strcspn(line, "\r\n")] = '\0';
-	str_trim(line);
-	if (line[0] == '\0') {
-		free(line);
-		*error_r = errf("%s: empty", path);
-		return NULL;
-	}
-	return line;
-}
-
-/* Run token_command (through /bin/sh) and take the first line of its
-   output. The child gets a clean signal mask (ours blocks TERM, INT and
-   HUP) and at most timeout seconds: a hanging command must not stop the
-   loop. */
-static char *
-run_token_command(const char *command, unsigned timeout, const char **error_r)
-{
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		*error_r = errf("token_command: pipe: %s", strerror(errno));
-		return NULL;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	char *argv[] = { (char *)"sh", (char *)"-c", (char *)command, NULL };
-	pid_t pid;
-	int r = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(fds[1]);
-	if (r != 0) {
-		close(fds[0]);
-		*error_r = errf("token_command: cannot run /bin/sh: %s", strerror(r));
-		return NULL;
-	}
-
-	struct buf out;
-	buf_init(&out, MAX_SECRET);
-	double deadline = now_mono() + timeout;
-	int timed_out = 0, too_long = 0;
-	for (;;) {
-		double left = deadline - now_mono();
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0) {
-			if (errno == EINTR)
-				continue;
-			timed_out = 1;
-			break;
-		}
-		char chunk[1024];
-		ssize_t n = read(fds[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (buf_append(&out, chunk, (size_t)n) < 0)
-			too_long = 1; /* keep reading (and dropping) to the end */
-	}
-	close(fds[0]);
-	if (timed_out)
-		kill(pid, SIGKILL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-	}
-
-	char *line = xstrndup((const char *)buf_cstr(&out), out.len);
-	explicit_bzero(out.data != NULL ? out.data : (unsigned char *)"", out.len);
-	buf_free(&out);
-	line[strcspn(line, "\r\n")] = '\0';
-	str_trim(line);
-	if (timed_out || too_long || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-	    line[0] == '\0') {
-		if (timed_out)
-			*error_r = errf("token_command did not finish within %u s", timeout);
-		else if (too_long)
-			*error_r = "token_command printed more than 8 KiB";
-		else if (WIFSIGNALED(status))
-			*error_r = errf("token_command killed by signal %d", WTERMSIG(status));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			*error_r = errf("token_command exited with status %d", WEXITSTATUS(status));
-		else
-			*error_r = "token_command printed no token";
-		explicit_bzero(line, strlen(line));
-		free(line);
-		return NULL;
-	}
-	return line;
-}
-
 static int
 is_oauth(const struct config_mailbox *cfg)
 {
@@ -265,15 +147,15 @@ get_secret(struct mbox *mb, const char **error_r)
 	const struct config_mailbox *cfg = mb->cfg;
 	if (!is_oauth(cfg)) {
 		if (cfg->password_file != NULL)
-			return read_first_line(cfg->password_file, error_r);
+			return credential_read_file(cfg->password_file, error_r);
 		return xstrdup(cfg->password != NULL ? cfg->password : "");
 	}
 	if (mb->token == NULL) {
 		if (cfg->token_command != NULL)
-			mb->token = run_token_command(cfg->token_command, (unsigned)cfg->timeout,
-						      error_r);
+			mb->token = credential_run(cfg->token_command, (unsigned)cfg->timeout,
+						   error_r);
 		else
-			mb->token = read_first_line(cfg->token_file, error_r);
+			mb->token = credential_read_file(cfg->token_file, error_r);
 		if (mb->token == NULL)
 			return NULL;
 	}
@@ -283,10 +165,7 @@ get_secret(struct mbox *mb, const char **error_r)
 static void
 forget_token(struct mbox *mb)
 {
-	if (mb->token != NULL) {
-		explicit_bzero(mb->token, strlen(mb->token));
-		x_free(&mb->token);
-	}
+	credential_free(&mb->token);
 }
 
 /* ---- progress ---------------------------------------------------------------- */
@@ -336,18 +215,9 @@ progress(struct mbox *mb, int final)
 
 /* ---- failures ------------------------------------------------------------------ */
 
-static double
-backoff_delay(unsigned failures)
-{
-	double d = BACKOFF_INITIAL;
-	for (unsigned i = 1; i < failures && d < BACKOFF_MAX; i++)
-		d *= 2;
-	if (d > BACKOFF_MAX)
-		d = BACKOFF_MAX;
-	/* jitter: between half and all of it, so that many gateways (or
-	   mailboxes) do not come back in lockstep */
-	return d * (0.5 + 0.5 * ((double)random() / (double)RAND_MAX));
-}
+/* Reconnects and store retries: 1 s doubling to 5 min, with jitter so that
+   many gateways (or mailboxes) do not come back in lockstep. */
+static const struct retry_policy reconnect_policy = { .initial = 1, .max = 300, .jitter = 0.5 };
 
 static void sync_end(struct mbox *mb);
 
@@ -368,7 +238,7 @@ mb_failed(struct mbox *mb, const char *error)
 	struct poller *p = mb->poller;
 	enum imap_failure kind = mb->conn != NULL ? imap_failure(mb->conn) : IMAP_FAIL_NETWORK;
 	mb->failures++;
-	double delay = backoff_delay(mb->failures);
+	double delay = retry_delay(&reconnect_policy, mb->failures);
 
 	bar_clear(p);
 	switch (kind) {
@@ -740,7 +610,7 @@ mb_step(struct mbox *mb)
 		/* the connection is fine; the store is not: nothing was marked,
 		   try again later */
 		mb->failures++;
-		double delay = backoff_delay(mb->failures);
+		double delay = retry_delay(&reconnect_policy, mb->failures);
 		bar_clear(p);
 		log_error("mailbox=%s: %s; nothing marked, retrying in %.0f s", mb->cfg->name, error,
 			  delay);
@@ -890,8 +760,6 @@ struct poller *
 poller_new(struct config *config, struct store *store, const struct poller_options *options)
 {
 	struct poller *p = xcalloc(1, sizeof(*p));
-	unsigned seed;
-	const char *error;
 
 	p->config = config;
 	p->store = store;
@@ -902,9 +770,6 @@ poller_new(struct config *config, struct store *store, const struct poller_optio
 	p->mboxes = xcalloc(p->n_mboxes + 1, sizeof(*p->mboxes));
 	for (size_t i = 0; i < p->n_mboxes; i++)
 		p->mboxes[i] = mbox_new(p, &config->mailboxes[i]);
-	if (crypto_random(&seed, sizeof(seed), &error) < 0)
-		seed = (unsigned)getpid() ^ (unsigned)time(NULL);
-	srandom(seed);
 	return p;
 }
 

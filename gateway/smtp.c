@@ -17,14 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "gateway/config.h"
+#include "gateway/credential.h"
 #include "gateway/log.h"
 #include "gateway/smtp.h"
 #include "base/util.h"
-
-#define SMTP_SECRET_MAX 8192
 
 struct smtp_capture {
 	/* the reply being read (multi-line replies arrive line by line) */
@@ -227,81 +225,15 @@ read_cb(char *buffer, size_t size, size_t nitems, void *userp)
 	return n;
 }
 
-/* The first line of a file, without its line end; NULL with error_r. */
-static char *
-read_first_line(const char *path, const char **error_r)
-{
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL) {
-		*error_r = errf("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	char *line = xmalloc(SMTP_SECRET_MAX);
-	if (fgets(line, SMTP_SECRET_MAX, fp) == NULL)
-		line[0] = '\0';
-	fclose(fp);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0] == '\0') {
-		free(line);
-		*error_r = errf("%s: empty", path);
-		return NULL;
-	}
-	return line;
-}
-
-/* Run token_command and take the first line it prints. */
-static char *
-run_token_command(const char *command, const char **error_r)
-{
-	fflush(NULL);
-	FILE *fp = popen(command, "r");
-	if (fp == NULL) {
-		*error_r = errf("token_command: cannot run: %s", strerror(errno));
-		return NULL;
-	}
-	char *line = xmalloc(SMTP_SECRET_MAX);
-	if (fgets(line, SMTP_SECRET_MAX, fp) == NULL)
-		line[0] = '\0';
-	/* drain, so that the command does not die of SIGPIPE */
-	char sink[512];
-	while (fread(sink, 1, sizeof(sink), fp) > 0)
-		;
-	int st = pclose(fp);
-	line[strcspn(line, "\r\n")] = '\0';
-	str_trim(line);
-	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		explicit_bzero(line, SMTP_SECRET_MAX);
-		free(line);
-		*error_r = WIFEXITED(st) ? errf("token_command exited with status %d", WEXITSTATUS(st))
-					 : "token_command failed";
-		return NULL;
-	}
-	if (line[0] == '\0') {
-		free(line);
-		*error_r = "token_command printed no token";
-		return NULL;
-	}
-	return line;
-}
-
-static void
-free_secret(char **sp)
-{
-	if (*sp != NULL) {
-		explicit_bzero(*sp, strlen(*sp));
-		free(*sp);
-		*sp = NULL;
-	}
-}
-
 static int
 fetch_token(struct smtp_client *client, const char **error_r)
 {
-	free_secret(&client->token);
+	credential_free(&client->token);
 	if (client->token_command != NULL)
-		client->token = run_token_command(client->token_command, error_r);
+		client->token = credential_run(client->token_command, (unsigned)client->timeout,
+					       error_r);
 	else
-		client->token = read_first_line(client->token_file, error_r);
+		client->token = credential_read_file(client->token_file, error_r);
 	return client->token != NULL ? 0 : -1;
 }
 
@@ -354,7 +286,7 @@ smtp_client_new(const struct config *config, struct smtp_client **client_r, cons
 		if (cs->password != NULL) {
 			client->password = xstrdup(cs->password);
 		} else if (cs->password_file != NULL) {
-			client->password = read_first_line(cs->password_file, error_r);
+			client->password = credential_read_file(cs->password_file, error_r);
 			if (client->password == NULL) {
 				*error_r = errf("[smtp] password_file: %s", *error_r);
 				goto fail;
@@ -396,10 +328,10 @@ smtp_client_free(struct smtp_client **clientp)
 	free(client->ca_file);
 	free(client->auth);
 	free(client->username);
-	free_secret(&client->password);
+	credential_free(&client->password);
 	free(client->token_command);
 	free(client->token_file);
-	free_secret(&client->token);
+	credential_free(&client->token);
 	free(client);
 	*clientp = NULL;
 }

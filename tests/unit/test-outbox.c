@@ -5,6 +5,9 @@
 #include "build-config.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +440,75 @@ test_verp_and_reports(struct store *store)
 	config_free(&config);
 }
 
+/* The SMTP client's XOAUTH2 token_command runs with a clean signal state
+   and a timeout, like the poller's (one credential helper): the daemon
+   blocks TERM/INT/HUP and ignores SIGPIPE, and a hanging helper must not
+   stop the loop. */
+static void
+test_token_command(struct store *store)
+{
+	struct outbox *ob;
+	struct outbox_run_stats st;
+	const char *error;
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+
+	test_begin("smtp token_command: signal state and timeout");
+	char *out = xasprintf("%s/token-signals", tmpdir);
+	struct config *config = make_config(NULL);
+	set_str(&config->smtp.auth, "xoauth2");
+	set_str(&config->smtp.username, "support@example.test");
+	char *cmd = xasprintf("awk '/^Sig(Blk|Ign)/ { printf \"%%s \", $2 }' /proc/self/status "
+			      ">%s; echo token",
+			      out);
+	set_str(&config->smtp.token_command, cmd);
+	int64_t ticket = new_ticket(store);
+	int64_t first = queue(store, config, ticket, "token-1@example.test", T0);
+	test_assert_int(outbox_new(store, config, &ob, &error), 0);
+	test_assert_int(outbox_run_due(ob, T0, 0, &st, &error), 0);
+	outbox_free(&ob);
+	FILE *fp = fopen(out, "r");
+	char line[128] = "";
+	if (fp != NULL) {
+		if (fgets(line, sizeof(line), fp) == NULL)
+			line[0] = '\0';
+		fclose(fp);
+	}
+	char *end;
+	unsigned long long blocked = strtoull(line, &end, 16);
+	unsigned long long ignored = end != line ? strtoull(end, NULL, 16) : ~0ULL;
+	test_assert(line[0] != '\0');
+	test_assert_int(blocked & 0x7fffffffULL, 0); /* nothing blocked */
+	test_assert_int(ignored & 0x7fffffffULL, 0); /* SIGPIPE not ignored */
+
+	/* a helper that hangs is cut off after [smtp] timeout */
+	config->smtp.timeout = 1;
+	set_str(&config->smtp.token_command, "sleep 30; echo late");
+	test_assert_int(outbox_cancel(store, first, &error), 0);
+	queue(store, config, ticket, "token-2@example.test", T0 + 3600);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	test_assert_int(outbox_new(store, config, &ob, &error), 0);
+	test_assert_int(outbox_run_due(ob, T0 + 3600, 0, &st, &error), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	outbox_free(&ob);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	test_assert(took < 5);
+	test_assert_int(st.deferred, 1);
+	test_assert_int(st.relay_down, 1);
+
+	free(cmd);
+	free(out);
+	config_free(&config);
+	signal(SIGPIPE, old_pipe);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 int
 main(void)
 {
@@ -456,6 +528,7 @@ main(void)
 	test_crash_recovery(store, config);
 	test_operator(store, config);
 	test_verp_and_reports(store);
+	test_token_command(store);
 	config_free(&config);
 	store_close(&store);
 	free(db);
