@@ -5,15 +5,20 @@
  * mailboxes now and exits: 0 when every mailbox was processed, 75 when one
  * could not be (the reason is logged), for cron and for tests. On a
  * terminal --once draws a progress bar (and logs only warnings and errors,
- * unless -v).
+ * unless -v). One `run` per store: state_dir/deskgate.pid is locked
+ * (flock) for the life of the process; a second one exits 75 naming the
+ * pid that holds it.
  */
 #include "build-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +28,7 @@
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
 #include "gateway/store.h"
+#include "base/util.h"
 
 /* The outbox sender, run from the poller's loop. The outbox keeps a
    pointer to the configuration, which a reload replaces: it is made anew
@@ -31,7 +37,7 @@ struct run_outbox {
 	struct poller *poller;
 	struct store *store;
 	struct outbox *outbox;
-	const struct config *config; /* the one outbox was made with */
+	unsigned long generation;    /* of the configuration it was made with */
 	int broken;		     /* the last run failed on the store or config */
 };
 
@@ -42,7 +48,10 @@ run_outbox_send(struct run_outbox *ro, size_t max)
 	const struct config *config = poller_config(ro->poller);
 	struct outbox_run_stats stats;
 
-	if (ro->outbox == NULL || ro->config != config) {
+	/* a reload makes a new configuration: compare generations, not
+	   pointers (a freed configuration's address can be reused) */
+	unsigned long generation = poller_config_generation(ro->poller);
+	if (ro->outbox == NULL || ro->generation != generation) {
 		outbox_free(&ro->outbox);
 		if (outbox_new(ro->store, config, &ro->outbox, &error) < 0) {
 			if (!ro->broken)
@@ -50,7 +59,7 @@ run_outbox_send(struct run_outbox *ro, size_t max)
 			ro->broken = 1;
 			return -1;
 		}
-		ro->config = config;
+		ro->generation = generation;
 	}
 	if (outbox_run_due(ro->outbox, (int64_t)time(NULL), max, &stats, &error) < 0) {
 		if (!ro->broken)
@@ -68,22 +77,124 @@ run_outbox_timer(void *context)
 	(void)run_outbox_send(context, 100);
 }
 
-/* The pid file for `deskgate rules reload` (SIGHUP). */
-static char *
-pidfile_write(const struct config *config)
+/* The pid file, state_dir/deskgate.pid: `deskgate rules reload` reads the
+   pid to send SIGHUP, and it is the lock that keeps a second daemon off the
+   same store. The lock is flock() on the open file, held until the
+   process ends (the kernel drops it even after SIGKILL), so a stale file
+   of a dead daemon is never mistaken for a live one. */
+struct pidfile {
+	char *path;
+	int fd;
+};
+
+/* The pid written in an existing lock file, or 0. */
+static long
+pidfile_holder(int fd)
 {
-	char *path = xasprintf("%s/deskgate.pid", config->state_dir);
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0 || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		log_warn("pid file %s", path);
-		free(tmp);
-		free(path);
-		return NULL;
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	uint64_t pid;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return str_to_u64(str_trim(buf), 4194304, &pid) == 0 ? (long)pid : 0;
+}
+
+static int
+same_file(int fd, const char *path)
+{
+	struct stat fst, pst;
+	return fstat(fd, &fst) == 0 && stat(path, &pst) == 0 && fst.st_dev == pst.st_dev &&
+	       fst.st_ino == pst.st_ino;
+}
+
+/* 0: the lock is ours and our pid is in the file; -1 with *error_r: another
+   deskgate holds it (named by its pid), or the file cannot be used.
+
+   The file appears under its name already written and locked (made under a
+   temporary name, then link()ed, which never replaces), so a reader never
+   finds it empty. A file left by a dead daemon is not locked: whoever
+   locks it may remove it, after checking that the name still points to it
+   (only one process at a time holds that lock, and the daemon that
+   replaced it released it only after its own file was in place). */
+static int
+pidfile_lock(const struct config *config, struct pidfile *pf, const char **error_r)
+{
+	pf->path = xasprintf("%s/deskgate.pid", config->state_dir);
+	pf->fd = -1;
+	char *tmp = xasprintf("%s.%ld.tmp", pf->path, (long)getpid());
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	int ret = -1;
+	(void)unlink(tmp);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write(fd, line, (size_t)n) != n || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		*error_r = errf("%s: %s", tmp, strerror(errno));
+		goto out;
 	}
+	for (int tries = 0; tries < 10; tries++) {
+		if (link(tmp, pf->path) == 0) {
+			pf->fd = fd;
+			fd = -1;
+			ret = 0;
+			goto out;
+		}
+		if (errno != EEXIST) {
+			*error_r = errf("%s: %s", pf->path, strerror(errno));
+			goto out;
+		}
+		int old = open(pf->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (old < 0) {
+			if (errno == ENOENT)
+				continue; /* removed meanwhile: try again */
+			*error_r = errf("%s: %s", pf->path, strerror(errno));
+			goto out;
+		}
+		if (flock(old, LOCK_EX | LOCK_NB) < 0) {
+			int err = errno;
+			long holder = pidfile_holder(old);
+			close(old);
+			if (err != EWOULDBLOCK)
+				*error_r = errf("%s: lock: %s", pf->path, strerror(err));
+			else if (holder > 0)
+				*error_r = errf("another deskgate run (pid %ld) is using %s: it holds "
+						"the lock on %s",
+						holder, config->state_dir, pf->path);
+			else
+				*error_r = errf("another deskgate run is using %s: it holds the lock "
+						"on %s",
+						config->state_dir, pf->path);
+			goto out;
+		}
+		/* left by a daemon that is gone: remove it, if it is still the
+		   file under that name */
+		long stale = pidfile_holder(old);
+		if (same_file(old, pf->path)) {
+			(void)unlink(pf->path);
+			log_info("removed the stale pid file %s (pid %ld no longer holds it)", pf->path,
+				 stale);
+		}
+		close(old);
+	}
+	*error_r = errf("%s: keeps changing under us", pf->path);
+out:
+	if (fd >= 0)
+		close(fd);
+	(void)unlink(tmp);
 	free(tmp);
-	return path;
+	return ret;
+}
+
+static void
+pidfile_release(struct pidfile *pf)
+{
+	if (pf->fd >= 0) {
+		/* remove it while the lock is still held (see pidfile_lock()) */
+		unlink(pf->path);
+		close(pf->fd);
+		pf->fd = -1;
+	}
+	x_free(&pf->path);
 }
 
 static void
@@ -95,7 +206,9 @@ run_usage(FILE *out)
 		     "are flagged \\Seen (or moved, after = move) only once their ticket is\n"
 		     "committed. SIGTERM finishes the current batch and exits; SIGHUP\n"
 		     "reloads the configuration and the rules. Queued mail (acknowledgements,\n"
-		     "notifications, relayed replies) is sent through [smtp] every second.\n\n"
+		     "notifications, relayed replies) is sent through [smtp] every second.\n"
+		     "One run per state directory: a second one (daemon or --once) exits 75\n"
+		     "naming the pid in state_dir/deskgate.pid, whose lock the first holds.\n\n"
 		     "  --once    process what is there now, then exit (0 done, 75 a mailbox\n"
 		     "            failed); a progress bar on a terminal\n");
 }
@@ -123,12 +236,20 @@ cmd_run(int argc, char **argv)
 	opt.keep_log_level = cli_global.verbose || cli_global.quiet;
 
 	cli_open(&config, &store);
+	struct pidfile pidfile;
+	const char *error;
+	if (pidfile_lock(config, &pidfile, &error) < 0) {
+		log_error("%s", error);
+		pidfile_release(&pidfile);
+		store_close(&store);
+		config_free(&config);
+		return EXIT_TEMPFAIL;
+	}
 	/* with a bar, one info line per message would only tear it apart */
 	if (opt.progress_bar && !cli_global.verbose && log_get_level() > LOG_LEVEL_WARN)
 		log_set_level(LOG_LEVEL_WARN);
 	struct poller *poller = poller_new(config, store, &opt);
 	struct run_outbox ro = { .poller = poller, .store = store };
-	char *pidfile = opt.once ? NULL : pidfile_write(config);
 	poller_add_timer(poller, 1, run_outbox_timer, &ro);
 	int r = poller_run(poller);
 	if (opt.once) {
@@ -137,12 +258,9 @@ cmd_run(int argc, char **argv)
 		while (run_outbox_send(&ro, 500) > 0)
 			;
 	}
-	if (pidfile != NULL) {
-		unlink(pidfile);
-		free(pidfile);
-	}
 	outbox_free(&ro.outbox);
 	poller_free(&poller);
 	store_close(&store);
+	pidfile_release(&pidfile);
 	return r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
 }

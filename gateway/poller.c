@@ -84,6 +84,7 @@ struct poller {
 	sigset_t oldmask;
 	int stop;
 	int reload;
+	unsigned long generation; /* of config: one more per successful reload */
 	int bar_drawn;
 };
 
@@ -750,6 +751,7 @@ poller_reload(struct poller *p)
 	p->ingest = ingest;
 	config_free(&p->config);
 	p->config = config;
+	p->generation++;
 	log_info("reload: %s: %zu mailbox(es) unchanged, %zu (re)started, %zu stopped",
 		 config->path, kept, started, stopped);
 }
@@ -797,6 +799,12 @@ const struct config *
 poller_config(const struct poller *p)
 {
 	return p->config;
+}
+
+unsigned long
+poller_config_generation(const struct poller *p)
+{
+	return p->generation;
 }
 
 void

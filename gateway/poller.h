@@ -51,10 +51,15 @@ void poller_free(struct poller **pollerp);
    reason is logged). */
 int poller_run(struct poller *poller);
 
-/* Another job for the same loop (the outbox sender, for instance): fn is
-   called every interval seconds, between mailbox operations. */
 /* The configuration in force (it changes on SIGHUP: do not keep it). */
 const struct config *poller_config(const struct poller *poller);
+/* Counts the configurations the poller has had: 0 for the first, one more
+   after each successful reload. Compare it, never the configuration's
+   address, to learn whether a reload happened (a freed configuration's
+   address may be reused by the next one). */
+unsigned long poller_config_generation(const struct poller *poller);
+/* Another job for the same loop (the outbox sender, for instance): fn is
+   called every interval seconds, between mailbox operations. */
 void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
 		      void *context);
 
