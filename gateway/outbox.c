@@ -101,66 +101,106 @@ hex_nibble(char c)
 	return -1;
 }
 
-/* Load <state_dir>/verp.key, creating it (O_EXCL, 0600) on first use. */
+/* Read a key file: 0 with the key in ob, -1 with *error_r. */
+static int
+read_key(struct outbox *ob, const char *path, int fd, const char **error_r)
+{
+	char hex[65];
+	ssize_t n = read(fd, hex, 64);
+	int ok = n == 64;
+	for (int i = 0; ok && i < 32; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			ok = 0;
+		else
+			ob->key[i] = (unsigned char)(hi * 16 + lo);
+	}
+	explicit_bzero(hex, sizeof(hex));
+	if (!ok) {
+		*error_r = errf("%s: not a key (64 hex digits)", path);
+		return -1;
+	}
+	ob->have_key = 1;
+	return 0;
+}
+
+/* Write a new random key to a temporary file and link it to path, which
+   either makes it the key or (EEXIST) leaves the one another process
+   made first: path never exists half-written, and a key once published is
+   never replaced. 0 made or lost the race, -1 with *error_r. */
+static int
+create_key(const char *path, const char **error_r)
+{
+	char hex[65];
+	unsigned char key[32];
+	static const char digits[] = "0123456789abcdef";
+	if (crypto_random(key, sizeof(key), error_r) < 0)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[key[i] >> 4];
+		hex[2 * i + 1] = digits[key[i] & 15];
+	}
+	hex[64] = '\n';
+	explicit_bzero(key, sizeof(key));
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	int ret = -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		*error_r = errf("%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	int ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
+	close(fd);
+	if (!ok) {
+		*error_r = errf("%s: cannot write", tmp);
+		goto out;
+	}
+	if (link(tmp, path) < 0 && errno != EEXIST) {
+		*error_r = errf("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* make the new name durable */
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		int dfd = open(dir[0] != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+	ret = 0;
+out:
+	unlink(tmp);
+	free(tmp);
+	explicit_bzero(hex, sizeof(hex));
+	return ret;
+}
+
+/* Load <state_dir>/verp.key, creating it (mode 0600) on first use. */
 static int
 load_key(struct outbox *ob, const char **error_r)
 {
 	char *path = xasprintf("%s/verp.key", ob->config->state_dir);
-	char hex[65];
 	int ret = -1;
 	for (int tries = 0; tries < 2; tries++) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			ssize_t n = read(fd, hex, 64);
+			ret = read_key(ob, path, fd, error_r);
 			close(fd);
-			int ok = n == 64;
-			for (int i = 0; ok && i < 32; i++) {
-				int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-				if (hi < 0 || lo < 0)
-					ok = 0;
-				else
-					ob->key[i] = (unsigned char)(hi * 16 + lo);
-			}
-			if (!ok) {
-				*error_r = errf("%s: not a key (64 hex digits)", path);
-				goto out;
-			}
-			ob->have_key = 1;
-			ret = 0;
 			goto out;
 		}
 		if (errno != ENOENT) {
 			*error_r = errf("%s: %s", path, strerror(errno));
 			goto out;
 		}
-		unsigned char key[32];
-		if (crypto_random(key, sizeof(key), error_r) < 0)
+		if (create_key(path, error_r) < 0)
 			goto out;
-		static const char digits[] = "0123456789abcdef";
-		for (int i = 0; i < 32; i++) {
-			hex[2 * i] = digits[key[i] >> 4];
-			hex[2 * i + 1] = digits[key[i] & 15];
-		}
-		hex[64] = '\n';
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			if (errno == EEXIST)
-				continue; /* someone else made it: read theirs */
-			*error_r = errf("%s: %s", path, strerror(errno));
-			goto out;
-		}
-		int ok = write(fd, hex, 65) == 65 && fsync(fd) == 0;
-		close(fd);
-		explicit_bzero(key, sizeof(key));
-		if (!ok) {
-			unlink(path);
-			*error_r = errf("%s: cannot write", path);
-			goto out;
-		}
 	}
 	*error_r = errf("%s: cannot create", path);
 out:
-	explicit_bzero(hex, sizeof(hex));
 	free(path);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gateway/config.h"
@@ -509,6 +510,76 @@ test_token_command(struct store *store)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Several processes making the VERP key at once (the daemon and a
+   `deskgate ingest` from the MTA, say): each must either create it or read
+   the one another made, never a half-written file, and all must end up
+   with the same key. */
+static void
+test_verp_key_race(void)
+{
+	enum { ROUNDS = 30, PROCS = 6 };
+	int failures = 0, disagreements = 0;
+	test_begin("verp.key made by several processes at once");
+	for (int round = 0; round < ROUNDS; round++) {
+		char *dir = xasprintf("%s/race%d", tmpdir, round);
+		if (mkdir(dir, 0700) < 0)
+			abort();
+		int gate[2], results[2];
+		if (pipe(gate) < 0 || pipe(results) < 0)
+			abort();
+		pid_t pids[PROCS];
+		for (int k = 0; k < PROCS; k++) {
+			pids[k] = fork();
+			if (pids[k] < 0)
+				abort();
+			if (pids[k] == 0) {
+				char c;
+				close(gate[1]);
+				close(results[0]);
+				/* wait for the gate to open: all start together */
+				if (read(gate[0], &c, 1) < 0)
+					_exit(2);
+				struct config *config = config_defaults(dir);
+				set_str(&config->smtp.envelope_from, "support+{verp}@example.test");
+				struct outbox *ob;
+				const char *error;
+				char line[128];
+				if (outbox_new(NULL, config, &ob, &error) < 0) {
+					snprintf(line, sizeof(line), "%-100s\n", "FAIL");
+				} else {
+					char *from = outbox_envelope_from(ob, config->smtp.envelope_from, 7);
+					snprintf(line, sizeof(line), "%-100s\n", from);
+					free(from);
+					outbox_free(&ob);
+				}
+				if (write(results[1], line, strlen(line)) < 0)
+					_exit(2);
+				_exit(0);
+			}
+		}
+		close(gate[0]);
+		close(results[1]);
+		close(gate[1]); /* open the gate */
+		char first[102] = "", line[102];
+		FILE *fp = fdopen(results[0], "r");
+		for (int k = 0; k < PROCS && fp != NULL && fgets(line, sizeof(line), fp) != NULL; k++) {
+			if (strncmp(line, "FAIL", 4) == 0)
+				failures++;
+			else if (first[0] == '\0')
+				memcpy(first, line, sizeof(first));
+			else if (strcmp(first, line) != 0)
+				disagreements++;
+		}
+		if (fp != NULL)
+			fclose(fp);
+		for (int k = 0; k < PROCS; k++)
+			waitpid(pids[k], NULL, 0);
+		free(dir);
+	}
+	test_assert_int(failures, 0);
+	test_assert_int(disagreements, 0);
+}
+
 int
 main(void)
 {
@@ -529,6 +600,7 @@ main(void)
 	test_operator(store, config);
 	test_verp_and_reports(store);
 	test_token_command(store);
+	test_verp_key_race();
 	config_free(&config);
 	store_close(&store);
 	free(db);
