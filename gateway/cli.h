@@ -28,12 +28,14 @@ struct cli_global {
 	const char *config_path; /* -c FILE */
 	int verbose;		 /* -v */
 	int quiet;		 /* -q */
+	int config_exit;	 /* exit status of cli_config() on an error; 0: 78 */
 };
 
 extern struct cli_global cli_global;
 
-/* Load the configuration named by -c (or the default); exits 78 with
-   "file:line: why" on error. Applies log_level. */
+/* Load the configuration named by -c (or the default); exits 78 (or
+   cli_global.config_exit: 75 for the MTA pipe, where 78 would bounce the
+   mail) with "file:line: why" on error. Applies log_level. */
 struct config *cli_config(void);
 /* Load the configuration and open the store; exits 78 on a configuration
    error and 75 when the store cannot be opened. */

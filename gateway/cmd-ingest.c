@@ -1,7 +1,9 @@
 /*
  * deskgate ingest [FILE|-]: one message, also the MTA pipe mode (like
- * rt-mailgate): exit 0 when the mail is stored or quarantined, 75 when the
- * store is unavailable (the MTA keeps the mail and retries).
+ * rt-mailgate): exit 0 when the mail is stored or quarantined, 75 for
+ * anything that is not about the message itself (the store, the
+ * configuration, the rules, the templates): the MTA keeps the mail and
+ * retries, where 78 (EX_CONFIG) would make it bounce the customer's mail.
  * deskgate import PATH...: a maildir, a directory of message files, a
  * single message file or an mbox; batched transactions, a progress bar on a
  * terminal, and a summary.
@@ -51,8 +53,10 @@ ingest_usage(FILE *out)
 		     "Store one RFC 5322 message read from FILE or standard input, as a new\n"
 		     "ticket, a reply on an existing ticket, or in quarantine. For an MTA pipe\n"
 		     "(e.g. a Postfix transport or an alias \"|deskgate ingest\").\n"
-		     "Exit status: 0 stored or quarantined, 64 usage, 66 no such file,\n"
-		     "75 store unavailable (the MTA should retry), 78 configuration error.\n");
+		     "Exit status: 0 stored or quarantined; 75 for anything that is not about\n"
+		     "the message (store unavailable, an error in the configuration, rules or\n"
+		     "templates): the MTA keeps the mail and retries; 64 usage and 66 no such\n"
+		     "FILE (never from an MTA, which passes no arguments).\n");
 }
 
 int
@@ -70,6 +74,9 @@ cmd_ingest(int argc, char **argv)
 
 	struct config *config;
 	struct store *store;
+	/* a broken configuration is not the customer's fault: retry, never
+	   bounce */
+	cli_global.config_exit = EXIT_TEMPFAIL;
 	cli_open(&config, &store);
 
 	int fd = STDIN_FILENO;
@@ -93,11 +100,13 @@ cmd_ingest(int argc, char **argv)
 
 	struct ingest *ingest;
 	if (ingest_init(config, store, &ingest, &error) < 0) {
-		log_error("%s", error);
+		/* rules, templates, the threading key: ours to fix, so the MTA
+		   keeps the mail until we have */
+		log_error("ingest: %s; message not accepted (the MTA will retry)", error);
 		free(raw);
 		store_close(&store);
 		config_free(&config);
-		return EXIT_CONFIG;
+		return EXIT_TEMPFAIL;
 	}
 	struct ingest_source source = { .label = strcmp(path, "-") == 0 ? "ingest" : path };
 	struct ingest_result result;

@@ -80,7 +80,7 @@ cli_config(void)
 	const char *path = cli_global.config_path != NULL ? cli_global.config_path
 							  : CONFIG_DEFAULT_PATH;
 	if (config_load(path, &config, &error) < 0)
-		fatal(EXIT_CONFIG, "%s", error);
+		fatal(cli_global.config_exit != 0 ? cli_global.config_exit : EXIT_CONFIG, "%s", error);
 	if (!cli_global.verbose && !cli_global.quiet) {
 		enum log_level level;
 		if (log_level_parse(config->log_level, &level) == 0)

@@ -105,6 +105,22 @@ printf '[general]\nstate_dir = %s/notadir/x\n' "$home" > "$home/broken.conf"
 touch "$home/notadir"
 tl_assert_eq "store unavailable -> 75" \
 	"$("$DESKGATE" -q -c "$home/broken.conf" ingest "$mail/04-fr-registration.eml" >/dev/null 2>&1; echo $?)" 75
+# Nothing about the message itself may bounce it: a configuration, rules or
+# template error is ours to fix, so the MTA must keep the mail (75), not turn
+# EX_CONFIG (78) into a permanent 5.3.5 bounce.
+tickets_before=$(dg ticket list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+sed 's/^\[general\]/[general]\nno_such_key = 1/' "$home/deskgate.conf" > "$home/badkey.conf"
+err=$("$DESKGATE" -c "$home/badkey.conf" ingest < "$mail/04-fr-registration.eml" 2>&1 >/dev/null); rc=$?
+tl_assert_eq "config error in the MTA pipe -> 75" "$rc" 75
+tl_assert_match "config error names file:line" "$err" "badkey.conf:[0-9]*: unknown key"
+mkdir -p "$home/badrules"
+printf 'rule broken {\n\tsubject ~ /(unclosed/\n\tpriority high\n}\n' > "$home/badrules/10-broken.rules"
+sed "s|^\[rules\]|[rules]\ndir = $home/badrules|" "$home/deskgate.conf" > "$home/badrules.conf"
+err=$("$DESKGATE" -c "$home/badrules.conf" ingest < "$mail/04-fr-registration.eml" 2>&1 >/dev/null); rc=$?
+tl_assert_eq "rules error in the MTA pipe -> 75" "$rc" 75
+tl_assert_match "rules error says the MTA retries" "$err" "10-broken.rules.*will retry"
+tl_assert_eq "nothing stored by the refused runs" \
+	"$(dg ticket list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "$tickets_before"
 tl_assert_eq "missing file -> 66" "$(dg ingest /nonexistent.eml >/dev/null 2>&1; echo $?)" 66
 for c in init config ingest import ticket quarantine; do
 	tl_run "$c --help" "$DESKGATE" $c --help
