@@ -150,6 +150,7 @@ struct import {
 	size_t in_batch;
 	size_t counts[INGEST_OUTCOMES]; /* by enum ingest_outcome */
 	size_t unreadable;
+	size_t skipped; /* directory entries that are not messages (listed in the log) */
 	int progress;	/* draw a progress bar */
 	double started;
 	double last_draw;
@@ -288,63 +289,150 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Message files of a maildir (cur/ and new/) or of a plain directory,
-   sorted by name (maildir names start with the delivery time). */
+/* What a directory holds for import. */
+struct dir_scan {
+	char **files; /* message files, sorted by name */
+	size_t count;
+	struct buf skipped; /* "tmp/ (2 files being delivered), .Sent/ (a folder)" */
+	size_t n_skipped;
+};
+
+static void
+skip(struct dir_scan *scan, const char *what, const char *why)
+{
+	scan->n_skipped++;
+	(void)buf_printf(&scan->skipped, "%s%s (%s)", scan->skipped.len > 0 ? ", " : "", what,
+			 why);
+}
+
 static int
-collect_dir(const char *dir, char ***files_r, size_t *count_r)
+is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static size_t
+count_entries(const char *path)
+{
+	size_t n = 0;
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Add the regular files of path to scan; what is not a message file is
+   recorded as skipped (prefix: how to name it in the summary). */
+static void
+scan_files(struct dir_scan *scan, const char *path, const char *prefix, int maildir)
+{
+	size_t cap = scan->count;
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		skip(scan, prefix[0] != '\0' ? prefix : path, strerror(errno));
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		/* at a maildir's top, cur/ new/ tmp/ are handled by the caller */
+		if (maildir && prefix[0] == '\0' &&
+		    (strcmp(de->d_name, "cur") == 0 || strcmp(de->d_name, "new") == 0 ||
+		     strcmp(de->d_name, "tmp") == 0))
+			continue;
+		char *file = xasprintf("%s/%s", path, de->d_name);
+		char *name = xasprintf("%s%s", prefix, de->d_name);
+		struct stat st;
+		if (stat(file, &st) < 0) {
+			skip(scan, name, strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			skip(scan, errf("%s/", name),
+			     de->d_name[0] == '.' && maildir ? "a maildir++ folder: import it by its path"
+							       : "a directory: import it by its path");
+		} else if (!S_ISREG(st.st_mode)) {
+			skip(scan, name, "not a regular file");
+		} else if (de->d_name[0] == '.' || (maildir && prefix[0] == '\0')) {
+			/* dot files (.DS_Store...) and the files beside cur/ new/
+			   (dovecot-uidlist, subscriptions...) are not mail */
+			skip(scan, name, maildir ? "maildir metadata, not a message" : "a hidden file");
+		} else {
+			if (scan->count == cap) {
+				cap = cap ? cap * 2 : 256;
+				scan->files = xreallocarray(scan->files, cap, sizeof(*scan->files));
+			}
+			scan->files[scan->count++] = file;
+			file = NULL;
+		}
+		free(file);
+		free(name);
+	}
+	closedir(d);
+}
+
+/* The message files of a maildir (any of cur/ and new/; tmp/ holds
+   deliveries in progress and is left alone) or of a plain directory,
+   sorted by name (maildir names start with the delivery time). */
+static void
+collect_dir(const char *dir, struct dir_scan *scan)
 {
 	static const char *const subdirs[] = { "cur", "new" };
-	char **files = NULL;
-	size_t count = 0, cap = 0;
-	struct stat st;
-	char *probe = xasprintf("%s/cur", dir);
-	int maildir = stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
-	free(probe);
+	memset(scan, 0, sizeof(*scan));
+	buf_init(&scan->skipped, 64 * 1024);
+	char *cur = xasprintf("%s/cur", dir), *new = xasprintf("%s/new", dir);
+	int maildir = is_dir(cur) || is_dir(new);
+	free(cur);
+	free(new);
 
-	for (size_t s = 0; s < (maildir ? N_ELEMENTS(subdirs) : 1); s++) {
-		char *path = maildir ? xasprintf("%s/%s", dir, subdirs[s]) : xstrdup(dir);
-		DIR *d = opendir(path);
-		if (d == NULL) {
-			if (!maildir || errno != ENOENT)
-				log_warn("import: %s", path);
+	if (maildir) {
+		for (size_t s = 0; s < N_ELEMENTS(subdirs); s++) {
+			char *path = xasprintf("%s/%s", dir, subdirs[s]);
+			char *prefix = xasprintf("%s/", subdirs[s]);
+			if (is_dir(path))
+				scan_files(scan, path, prefix, 1);
+			free(prefix);
 			free(path);
-			continue;
 		}
-		struct dirent *de;
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			char *file = xasprintf("%s/%s", path, de->d_name);
-			if (stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
-				free(file);
-				continue;
-			}
-			if (count == cap) {
-				cap = cap ? cap * 2 : 256;
-				files = xreallocarray(files, cap, sizeof(*files));
-			}
-			files[count++] = file;
-		}
-		closedir(d);
-		free(path);
+		char *tmp = xasprintf("%s/tmp", dir);
+		size_t n = is_dir(tmp) ? count_entries(tmp) : 0;
+		if (n > 0)
+			skip(scan, "tmp/",
+			     errf("%zu file%s being delivered, not yet mail", n, n == 1 ? "" : "s"));
+		free(tmp);
 	}
-	if (count > 0)
-		qsort(files, count, sizeof(*files), cmp_str);
-	*files_r = files;
-	*count_r = count;
-	return 0;
+	/* the top: in a maildir its folders and metadata (reported), else
+	   the message files themselves */
+	scan_files(scan, dir, "", maildir);
+	if (scan->count > 0)
+		qsort(scan->files, scan->count, sizeof(*scan->files), cmp_str);
+}
+
+static void
+dir_scan_free(struct dir_scan *scan)
+{
+	for (size_t i = 0; i < scan->count; i++)
+		free(scan->files[i]);
+	x_free(&scan->files);
+	buf_free(&scan->skipped);
 }
 
 static void
 import_usage(FILE *out)
 {
 	fprintf(out, "usage: deskgate [-c FILE] import [--no-progress] PATH...\n\n"
-		     "Import a backlog: each PATH is a maildir (cur/ and new/), a directory of\n"
-		     "message files, an mbox file, or one message file. Messages are committed in\n"
-		     "batches of %d; duplicates are skipped, bad mail is quarantined. A progress\n"
-		     "bar is drawn when standard error is a terminal; a summary is printed at the\n"
-		     "end. Exit status: 0 done, 64 usage, 75 store failure (run it again: what was\n"
-		     "committed is skipped as duplicate).\n",
+		     "Import a backlog: each PATH is a maildir (either of cur/ and new/; tmp/ is\n"
+		     "left alone), a directory of message files, an mbox file, or one message\n"
+		     "file. Messages are committed in batches of %d; duplicates are skipped, bad\n"
+		     "mail is quarantined. What is skipped (subfolders, metadata, tmp/) is listed\n"
+		     "with the reason. A progress bar is drawn when standard error is a terminal;\n"
+		     "a summary is printed at the end. Exit status: 0 done, 64 usage, 66 a PATH\n"
+		     "yielded no message (or cannot be read), 75 store failure (run it again:\n"
+		     "what was committed is skipped as duplicate).\n",
 		IMPORT_BATCH);
 }
 
@@ -381,42 +469,53 @@ cmd_import(int argc, char **argv)
 	if (log_get_level() == LOG_LEVEL_INFO)
 		log_set_level(LOG_LEVEL_WARN);
 
+	int empty_paths = 0;
 	for (; i < argc && !im.failed; i++) {
 		struct stat st;
 		const char *path = argv[i];
+		size_t done_before = im.done;
 		if (stat(path, &st) < 0) {
-			log_warn("import: %s", path);
+			log_error("import: %s: %s: nothing imported", path, strerror(errno));
 			im.unreadable++;
+			empty_paths++;
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			char **files;
-			size_t count;
-			collect_dir(path, &files, &count);
-			im.total += count;
-			for (size_t k = 0; k < count; k++) {
-				if (!im.failed)
-					import_file(&im, files[k]);
-				free(files[k]);
-			}
-			free(files);
-			continue;
-		}
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			log_warn("import: %s", path);
-			im.unreadable++;
-			continue;
-		}
-		unsigned char head[5];
-		ssize_t n = pread(fd, head, sizeof(head), 0);
-		if (n == (ssize_t)sizeof(head) && mbox_detect(head, sizeof(head))) {
-			import_mbox(&im, path, fd, (size_t)st.st_size);
+			struct dir_scan scan;
+			collect_dir(path, &scan);
+			im.total += scan.count;
+			for (size_t k = 0; k < scan.count && !im.failed; k++)
+				import_file(&im, scan.files[k]);
+			im.skipped += scan.n_skipped;
+			if (scan.n_skipped > 0)
+				log_warnx("import: %s: skipped %zu: %s", path, scan.n_skipped,
+					  buf_cstr(&scan.skipped));
+			dir_scan_free(&scan);
 		} else {
-			im.total++;
-			import_file(&im, path);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				log_error("import: %s: %s: nothing imported", path, strerror(errno));
+				im.unreadable++;
+				empty_paths++;
+				continue;
+			}
+			unsigned char head[5];
+			ssize_t n = pread(fd, head, sizeof(head), 0);
+			if (n == (ssize_t)sizeof(head) && mbox_detect(head, sizeof(head))) {
+				import_mbox(&im, path, fd, (size_t)st.st_size);
+			} else {
+				im.total++;
+				import_file(&im, path);
+			}
+			close(fd);
 		}
-		close(fd);
+		if (im.done == done_before && !im.failed) {
+			log_error("import: %s: no message found in it%s", path,
+				  S_ISDIR(st.st_mode) ? " (a maildir has cur/ or new/, a directory "
+							"holds message files)"
+						      : "");
+			empty_paths++;
+		}
 	}
 	if (!im.failed)
 		import_flush(&im);
@@ -425,13 +524,15 @@ cmd_import(int argc, char **argv)
 	double secs = now_seconds() - im.started;
 	fprintf(stdout,
 		"imported %zu messages in %.1f s (%.0f msg/s): %zu new tickets, %zu replies, "
-		"%zu duplicates, %zu quarantined, %zu reports, %zu unreadable%s\n",
+		"%zu duplicates, %zu quarantined, %zu reports, %zu unreadable, %zu skipped%s\n",
 		im.done, secs, secs > 0 ? (double)im.done / secs : 0.0, im.counts[INGEST_NEW_TICKET],
 		im.counts[INGEST_APPENDED], im.counts[INGEST_DUPLICATE],
-		im.counts[INGEST_QUARANTINED], im.counts[INGEST_REPORT], im.unreadable,
+		im.counts[INGEST_QUARANTINED], im.counts[INGEST_REPORT], im.unreadable, im.skipped,
 		im.failed ? " (stopped: store failure; run again to continue)" : "");
 	ingest_free(&im.ingest);
 	store_close(&store);
 	config_free(&config);
-	return im.failed ? EXIT_TEMPFAIL : 0;
+	if (im.failed)
+		return EXIT_TEMPFAIL;
+	return empty_paths > 0 ? EXIT_NOINPUT : 0;
 }

@@ -136,6 +136,35 @@ out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md")
 tl_assert_match "import maildir summary" "$out" "imported 4 messages .*4 new tickets, 0 replies, 0 duplicates, 0 quarantined"
 out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md")
 tl_assert_match "import again: all duplicates" "$out" "imported 4 messages .*4 duplicates"
+# A maildir with only new/ (fresh deliveries, no cur/ yet) is a maildir too.
+md2="$home2/md2"; mkdir -p "$md2/new"
+cp "$mail/01-en-failed-trade.eml" "$md2/new/1700000001.M1P1.host"
+cp "$mail/05-en-reply.eml" "$md2/new/1700000002.M2P1.host"
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md2" 2>&1); rc=$?
+tl_assert_eq "maildir with only new/: exit" "$rc" 0
+tl_assert_match "maildir with only new/: imported" "$out" "imported 2 messages"
+# What is not mail is skipped and said so: tmp/, maildir++ folders, metadata.
+md3="$home2/md3"; mkdir -p "$md3/cur" "$md3/tmp" "$md3/.Sent/cur"
+cp "$mail/02-zh-deposit-missing.eml" "$md3/cur/1700000003.M3P1.host:2,S"
+echo partial > "$md3/tmp/1700000004.M4P1.host"
+echo "3 V1 N2" > "$md3/dovecot-uidlist"
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md3" 2>&1); rc=$?
+tl_assert_eq "maildir with folders: exit" "$rc" 0
+tl_assert_match "maildir with folders: imported" "$out" "imported 1 messages .* 3 skipped"
+tl_assert_match "tmp/ skipped with the reason" "$out" "tmp/ (1 file being delivered"
+tl_assert_match "folder skipped with the reason" "$out" "\.Sent/ (a maildir++ folder: import it by its path)"
+tl_assert_match "metadata skipped with the reason" "$out" "dovecot-uidlist (maildir metadata"
+# A path that yields nothing is an error, not "imported 0 messages" and 0.
+mkdir -p "$home2/empty"
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$home2/empty" 2>&1); rc=$?
+tl_assert_eq "empty directory: exit 66" "$rc" 66
+tl_assert_match "empty directory: said so" "$out" "empty: no message found"
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$home2/nonexistent" 2>&1); rc=$?
+tl_assert_eq "missing path: exit 66" "$rc" 66
+out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$md2" "$home2/empty" 2>&1); rc=$?
+tl_assert_eq "one good path, one empty: exit 66" "$rc" 66
+tl_assert_match "one good path, one empty: the good one imported" "$out" "imported 2 messages .*2 duplicates"
+
 mb="$home2/box.mbox"
 : > "$mb"
 for m in "$mail"/05*.eml "$mail"/06*.eml "$home/stranger.eml"; do
