@@ -41,6 +41,7 @@ struct imap_conn {
 	mailimap *imap;
 	enum imap_failure failure;
 	int idling;
+	int changed; /* EXISTS, RECENT or EXPUNGE seen since imap_take_changes() */
 
 	/* fetch state */
 	const uint32_t *want; /* sorted */
@@ -220,6 +221,39 @@ check_usable(struct imap_conn *conn, const char **error_r)
 	conn->stalled = 0;
 	stall_window_reset(conn);
 	return 0;
+}
+
+/* After every command (and IDLE): did any response carry an untagged
+   EXISTS, RECENT or EXPUNGE? Servers send them inside the response to
+   whatever command comes next (UID SEARCH, FETCH, STORE...), not only in
+   IDLE, and will not say it again: a client that looks only after IDLE
+   misses new mail until the next keep-alive. libetpan records EXISTS and
+   RECENT in flags it never clears (so they are cleared here) and the
+   expunged numbers of the last response. Returns r, to wrap a call. */
+static int
+note_changes(struct imap_conn *conn, int r)
+{
+	mailimap *imap = conn->imap;
+	if (imap == NULL)
+		return r;
+	struct mailimap_selection_info *sel = imap->imap_selection_info;
+	if (sel != NULL && (sel->sel_has_exists || sel->sel_has_recent)) {
+		conn->changed = 1;
+		sel->sel_has_exists = 0;
+		sel->sel_has_recent = 0;
+	}
+	if (imap->imap_response_info != NULL && imap->imap_response_info->rsp_expunged != NULL &&
+	    clist_count(imap->imap_response_info->rsp_expunged) > 0)
+		conn->changed = 1;
+	return r;
+}
+
+int
+imap_take_changes(struct imap_conn *conn)
+{
+	int changed = conn->changed;
+	conn->changed = 0;
+	return changed;
 }
 
 /* ---- encodings --------------------------------------------------------- */
@@ -556,6 +590,7 @@ imap_connect(struct imap_conn *conn, const char **error_r)
 	}
 	conn->failure = IMAP_FAIL_NONE;
 	conn->idling = 0;
+	conn->changed = 0;
 	conn->stalled = 0;
 	conn->imap = mailimap_new(0, NULL);
 	if (conn->imap == NULL)
@@ -775,8 +810,10 @@ imap_select(struct imap_conn *conn, const char *folder, struct imap_mailbox_info
 	char *name = imap_mutf7_encode(folder);
 	if (name == NULL)
 		return fail_msg(conn, IMAP_FAIL_SERVER, "folder name is not UTF-8", error_r);
-	int r = mailimap_select(conn->imap, name);
+	int r = note_changes(conn, mailimap_select(conn->imap, name));
 	free(name);
+	/* what SELECT reports is the starting point, not a change */
+	conn->changed = 0;
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(conn, r, errf("SELECT %s", log_safe(folder, 100)), error_r);
 	const struct mailimap_selection_info *sel = conn->imap->imap_selection_info;
@@ -830,7 +867,7 @@ imap_uid_search(struct imap_conn *conn, uint32_t first, uint32_t last, int unsee
 		key = multi;
 	}
 	clist *result = NULL;
-	int r = mailimap_uid_search(conn->imap, NULL, key, &result);
+	int r = note_changes(conn, mailimap_uid_search(conn->imap, NULL, key, &result));
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(conn, r, "UID SEARCH", error_r);
@@ -962,7 +999,7 @@ imap_fetch(struct imap_conn *conn, const uint32_t *uids, size_t count, size_t ma
 				: mailimap_fetch_att_new_body_peek_section(section);
 		mailimap_fetch_type_new_fetch_att_list_add(type, body);
 		clist *result = NULL;
-		int r = mailimap_uid_fetch(conn->imap, set, type, &result);
+		int r = note_changes(conn, mailimap_uid_fetch(conn->imap, set, type, &result));
 		mailimap_fetch_type_free(type);
 		mailimap_set_free(set);
 		/* on failure libetpan has freed the list already */
@@ -997,7 +1034,7 @@ store_flags(struct imap_conn *conn, const uint32_t *uids, size_t count, int seen
 		if (keyword != NULL)
 			mailimap_flag_list_add(flags, mailimap_flag_new_flag_keyword(xstrdup(keyword)));
 		struct mailimap_store_att_flags *att = mailimap_store_att_flags_new_add_flags_silent(flags);
-		int r = mailimap_uid_store(conn->imap, set, att);
+		int r = note_changes(conn, mailimap_uid_store(conn->imap, set, att));
 		mailimap_store_att_flags_free(att);
 		mailimap_set_free(set);
 		if (r != MAILIMAP_NO_ERROR)
@@ -1037,20 +1074,21 @@ imap_move(struct imap_conn *conn, const uint32_t *uids, size_t count, const char
 		struct mailimap_set *set = set_from_uids(uids, count, &pos);
 		int r;
 		if (has_move) {
-			r = mailimap_uid_move(conn->imap, set, name);
+			r = note_changes(conn, mailimap_uid_move(conn->imap, set, name));
 			if (r != MAILIMAP_NO_ERROR)
 				ret = fail(conn, r, errf("UID MOVE to %s", log_safe(folder, 100)),
 					   error_r);
 		} else {
-			r = mailimap_uid_copy(conn->imap, set, name);
+			r = note_changes(conn, mailimap_uid_copy(conn->imap, set, name));
 			if (r != MAILIMAP_NO_ERROR)
 				ret = fail(conn, r, errf("UID COPY to %s", log_safe(folder, 100)),
 					   error_r);
 			else if (store_flags(conn, uids + start, pos - start, 0, 1, NULL, error_r) < 0)
 				ret = -1;
 			else {
-				r = has_uidplus ? mailimap_uid_expunge(conn->imap, set)
-						: mailimap_expunge(conn->imap);
+				r = note_changes(conn, has_uidplus
+								       ? mailimap_uid_expunge(conn->imap, set)
+								       : mailimap_expunge(conn->imap));
 				if (r != MAILIMAP_NO_ERROR)
 					ret = fail(conn, r, "EXPUNGE", error_r);
 			}
@@ -1069,7 +1107,7 @@ imap_create(struct imap_conn *conn, const char *folder, const char **error_r)
 	char *name = imap_mutf7_encode(folder);
 	if (name == NULL)
 		return fail_msg(conn, IMAP_FAIL_SERVER, "folder name is not UTF-8", error_r);
-	int r = mailimap_create(conn->imap, name);
+	int r = note_changes(conn, mailimap_create(conn->imap, name));
 	free(name);
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(conn, r, errf("CREATE %s", log_safe(folder, 100)), error_r);
@@ -1110,7 +1148,7 @@ imap_idle_done(struct imap_conn *conn, const char **error_r)
 	conn->idling = 0;
 	if (check_usable(conn, error_r) < 0)
 		return -1;
-	int r = mailimap_idle_done(conn->imap);
+	int r = note_changes(conn, mailimap_idle_done(conn->imap));
 	if (r != MAILIMAP_NO_ERROR)
 		return fail(conn, r, "IDLE DONE", error_r);
 	return 0;

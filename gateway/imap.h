@@ -130,6 +130,12 @@ int imap_idle_fd(struct imap_conn *conn);
 int imap_idle_pending(struct imap_conn *conn);
 int imap_idle_done(struct imap_conn *conn, const char **error_r);
 
+/* 1 when a response to any command since the last call (or since SELECT)
+   carried an untagged EXISTS, RECENT or EXPUNGE: the folder changed, look
+   for new mail before going back to IDLE; the server will not repeat it.
+   Clears it. */
+int imap_take_changes(struct imap_conn *conn);
+
 /* LOGOUT when the connection is healthy; always safe to call. */
 void imap_logout(struct imap_conn *conn);
 

@@ -480,6 +480,9 @@ sync_start(struct mbox *mb, const char **error_r)
 	uint32_t uidvalidity, last_uid;
 	const char *error;
 
+	/* what the server announced so far is covered by the search below;
+	   what it announces from now on calls for another sync */
+	(void)imap_take_changes(mb->conn);
 	if (store_mailbox_get(p->store, cfg->name, &uidvalidity, &last_uid, &error) < 0) {
 		*error_r = errf("store: %s", error);
 		return SYNC_STORE_FAILED;
@@ -602,6 +605,15 @@ mb_step(struct mbox *mb)
 	case SYNC_OK:
 		if (p->stop)
 			return;
+		/* New mail announced inside a response to one of the sync's own
+		   commands (an EXISTS with the FETCH or STORE): the server will
+		   not repeat it in IDLE, so look again now. */
+		if (!p->opt.once && imap_take_changes(mb->conn)) {
+			log_debug("mailbox=%s: the folder changed during the sync, syncing again",
+				  mb->cfg->name);
+			mb->failures = 0;
+			break; /* still MB_SYNC */
+		}
 		mb_after_sync(mb);
 		break;
 	case SYNC_IMAP_FAILED:

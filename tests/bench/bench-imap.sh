@@ -14,10 +14,16 @@
 #    FULL, one syncfs per batch), with the default configuration
 #    (acknowledgements on) and with acknowledgements off. \Seen flags are
 #    cleared between runs. Peak RSS from /usr/bin/time -v.
-# 3. IDLE latency: the daemon idles on the mailbox; 100 messages are
-#    delivered over LMTP one at a time, and the time from the start of each
-#    delivery to its committed row in the store is measured (p50, p99).
-# Prints a table and the ratios deskgate/mbsync.
+# 3. IDLE latency: the daemon idles on the mailbox; LATENCY_N (default 200)
+#    messages are delivered over LMTP in bursts (2, 10, 100, then the rest)
+#    at random spacing, half of it close to Dovecot's 0.5 s notification
+#    delay so that mail keeps landing while a sync runs; a watcher polls the
+#    store every 5 ms, and the time from the start of each delivery to its
+#    committed row is measured (p50, p99, max; goal p99 <= 1.5 s, max <= 2 s).
+#    Dovecot's keep-alive is set to 30 min, so that a message whose EXISTS
+#    was missed would show as a huge maximum, not hide behind it.
+# Prints a table and the ratios deskgate/mbsync. LATENCY_ONLY=1 runs only 3
+# (on a fresh store, no mbsync needed).
 set -u
 : "${top_srcdir:?set top_srcdir to the source tree}"
 : "${top_builddir:=.}"
@@ -25,18 +31,25 @@ top_builddir=$(cd "$top_builddir" && pwd)
 : "${DESKGATE:=$top_builddir/deskgate}"
 export DESKGATE_DATADIR="${DESKGATE_DATADIR:-$top_srcdir:$top_srcdir/contrib}"
 COUNT=${1:-10000}
-LATENCY_N=${LATENCY_N:-100}
+LATENCY_N=${LATENCY_N:-200}
 # BACKLOG_ONLY=1: only deskgate's first run over COUNT messages (e.g. 100000),
 # for memory on a large backlog.
 . "$top_srcdir/tests/harness/lib.sh"
 . "$top_srcdir/tests/harness/dovecot.sh"
 dg_root_init bench-imap
-dg_require_cmd dovecot doveadm mbsync python3 sqlite3 openssl /usr/bin/time
+if [ "${LATENCY_ONLY:-0}" = 1 ]; then
+	dg_require_cmd dovecot doveadm python3 sqlite3 openssl
+	COUNT=0
+else
+	dg_require_cmd dovecot doveadm mbsync python3 sqlite3 openssl /usr/bin/time
+fi
 USER1=support@example.test
 dg_dovecot_adduser "$USER1" secret
+echo "imap_idle_notify_interval = 30 mins" >>"$DG_ROOT/dovecot/dovecot.conf"
 dg_dovecot_start
 MAILDIR=$(dg_maildir "$USER1")
 
+if [ "${LATENCY_ONLY:-0}" != 1 ]; then
 echo "seeding $COUNT messages..."
 python3 "$top_srcdir/tests/harness/mkmail.py" --count "$COUNT" --size mixed --seed 7 \
 	--maildir "$MAILDIR" --owner "$(id -u "$DG_MAIL_USER"):$(id -g "$DG_MAIL_USER")" ||
@@ -145,39 +158,81 @@ printf '  plain, ack=off vs mbsync FSync=yes: %s\n' "$(ratio "deskgate plain ack
 printf '  plain, ack=on  vs mbsync FSync=yes: %s\n' "$(ratio "deskgate plain ack=on" "mbsync plain FSync=yes")"
 printf '  plain, ack=off vs mbsync FSync=no:  %s\n' "$(ratio "deskgate plain ack=off" "mbsync plain FSync=no")"
 printf '  imaps, ack=off vs mbsync FSync=yes: %s\n' "$(ratio "deskgate imaps ack=off" "mbsync imaps FSync=yes")"
+fi
 
 # -- IDLE latency ---------------------------------------------------------------
 G=$DG_ROOT/gw-plain_ack_off
+if [ "${LATENCY_ONLY:-0}" = 1 ]; then
+	"$DESKGATE" init "$G" >/dev/null 2>&1 || dg_fail "deskgate init"
+	sed -i '/^\[ack\]/a enabled = no' "$G/deskgate.conf"
+	printf '\n[mailbox support]\nhost = 127.0.0.1\nport = %s\nsecurity = none\nusername = %s\npassword = secret\n' \
+		"$DG_IMAP_PORT" "$USER1" >>"$G/deskgate.conf"
+fi
 echo
-echo "IDLE latency over $LATENCY_N LMTP deliveries (daemon on the store above):"
+echo "IDLE latency over $LATENCY_N LMTP deliveries in bursts (daemon on the store above):"
 "$DESKGATE" -q -c "$G/deskgate.conf" run >"$DG_ROOT/idle.log" 2>&1 &
 GW_PID=$!
 dg_on_exit "kill -TERM $GW_PID"
 sleep 1
 python3 - "$DG_LMTP_PORT" "$G/deskgate.db" "$LATENCY_N" "$USER1" <<'PY' || dg_fail "latency run"
-import random, smtplib, sqlite3, sys, time
+import random, smtplib, sqlite3, sys, threading, time
 port, db, n, rcpt = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
-con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-lat = []
-for i in range(n):
-    mid = "lat-%d-%d@bench.example" % (i, time.time_ns())
-    msg = ("From: customer%d@example.net\r\nTo: %s\r\nSubject: latency %d\r\n"
-           "Message-ID: <%s>\r\n\r\nplease help with order %d\r\n" % (i, rcpt, i, mid, i)).encode()
-    t0 = time.monotonic()
-    with smtplib.LMTP("127.0.0.1", port) as s:
-        s.sendmail("customer@example.net", [rcpt], msg)
-    while True:
-        if con.execute("select 1 from messages where message_id = ?", (mid,)).fetchone():
-            break
-        if time.monotonic() - t0 > 30:
-            sys.exit("message %d not stored within 30 s" % i)
+random.seed(7)
+sent, seen = {}, {}
+done = threading.Event()
+
+def watch():
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    known = set()
+    while not done.is_set():
+        try:
+            for (mid,) in con.execute("select message_id from messages where message_id like 'lat-%'"):
+                if mid not in known:
+                    known.add(mid)
+                    seen[mid] = time.monotonic()
+        except sqlite3.OperationalError:
+            pass
         time.sleep(0.005)
-    lat.append(time.monotonic() - t0)
-    time.sleep(random.uniform(0.05, 0.3))
-lat.sort()
+
+w = threading.Thread(target=watch, daemon=True)
+w.start()
+bursts, left = [], n
+for b in (2, 10, 100):
+    if left <= 0:
+        break
+    bursts.append(min(b, left))
+    left -= bursts[-1]
+while left > 0:
+    bursts.append(min(44, left))
+    left -= bursts[-1]
+i = 0
+for b in bursts:
+    for _ in range(b):
+        mid = "lat-%d-%d@bench.example" % (i, time.time_ns())
+        msg = ("From: customer%d@example.net\r\nTo: %s\r\nSubject: latency %d\r\n"
+               "Message-ID: <%s>\r\n\r\nplease help with order %d\r\n" % (i, rcpt, i, mid, i)).encode()
+        t0 = time.monotonic()
+        with smtplib.LMTP("127.0.0.1", port) as s:
+            s.sendmail("customer@example.net", [rcpt], msg)
+        sent[mid] = t0
+        i += 1
+        time.sleep(random.uniform(0, 0.05) if random.random() < 0.5 else random.uniform(0.45, 0.7))
+    time.sleep(2)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline and any(m not in seen for m in sent):
+    time.sleep(0.05)
+done.set()
+w.join()
+missing = [m for m in sent if m not in seen]
+if missing:
+    sys.exit("%d of %d messages not stored within 60 s of the last delivery" % (len(missing), len(sent)))
+lat = sorted(seen[m] - sent[m] for m in sent)
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
-print("  delivery -> committed ticket: p50 %.0f ms, p99 %.0f ms, max %.0f ms (target p99 <= 1000 ms)"
-      % (p(0.50) * 1000, p(0.99) * 1000, lat[-1] * 1000))
+ok = p(0.99) <= 1.5 and lat[-1] <= 2.0
+print("  %d deliveries in bursts of %s: delivery -> committed ticket p50 %.0f ms, p99 %.0f ms, "
+      "max %.0f ms (goal p99 <= 1500 ms, max <= 2000 ms: %s)"
+      % (len(lat), "/".join(str(b) for b in bursts), p(0.50) * 1000, p(0.99) * 1000,
+         lat[-1] * 1000, "met" if ok else "NOT MET"))
 PY
 kill -TERM "$GW_PID"
 wait "$GW_PID"

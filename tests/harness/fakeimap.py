@@ -20,6 +20,11 @@ connections only so that a client that reconnects can finish:
   bye-greeting  greet with "* BYE" and close
   no-fetch      answer UID FETCH with a tagged NO
 
+--late-arrival FILE adds the message in FILE to INBOX while the first UID
+STORE runs and announces it ("* N EXISTS") in that STORE's response only,
+never in IDLE, as Dovecot does with mail that arrives between commands: a
+client that looks for new mail only when IDLE wakes it never sees it.
+
 --no-move leaves MOVE out of the capabilities (COPY + EXPUNGE then).
 --token TOKEN makes XOAUTH2 / OAUTHBEARER accept only TOKEN (use it with a
 token file the test rewrites); --tls CERT KEY serves TLS (imaps) and records
@@ -69,6 +74,7 @@ class State:
     store = None
     connections = 0
     faults_done = 0
+    late_done = False
 
     @classmethod
     def log(cls, **event):
@@ -327,11 +333,21 @@ class Handler(socketserver.StreamRequestHandler):
         if not m:
             self.send("%s BAD store syntax\r\n" % tag)
             return True
+        announce, late_uid = "", None
         with LOCK:
             msgs = self.msgs()
             maxuid = max(msgs) if msgs else 0
             uids = [u for u in sorted(parse_set(m.group(1), maxuid)) if u in msgs]
             flags = m.group(3).split()
+            if State.args.late_arrival and not State.late_done and self.selected == "INBOX":
+                State.late_done = True
+                with open(State.args.late_arrival, "rb") as f:
+                    data = f.read()
+                uid = State.store.next_uid["INBOX"]
+                msgs[uid] = {"data": data, "flags": set()}
+                State.store.next_uid["INBOX"] = uid + 1
+                announce = "* %d EXISTS\r\n* 1 RECENT\r\n" % len(msgs)
+                late_uid = uid
             for u in uids:
                 if m.group(2) == "+":
                     msgs[u]["flags"].update(flags)
@@ -341,7 +357,9 @@ class Handler(socketserver.StreamRequestHandler):
                     msgs[u]["flags"] = set(flags)
             State.save()
         State.log(event="store", uids=uids, flags=flags, conn=self.conn_no)
-        self.send("%s OK stored\r\n" % tag)
+        if late_uid is not None:
+            State.log(event="late-arrival", uid=late_uid, conn=self.conn_no)
+        self.send("%s%s OK stored\r\n" % (announce, tag))
         return True
 
     def copy(self, rest):
@@ -430,6 +448,7 @@ def main():
     ap.add_argument("--fault-times", type=int, default=1)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--no-move", action="store_true", help="do not offer MOVE")
+    ap.add_argument("--late-arrival", default=None, metavar="FILE")
     ap.add_argument("--log", default=None)
     ap.add_argument("--state", default=None)
     args = ap.parse_args()

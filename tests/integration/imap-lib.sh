@@ -4,6 +4,7 @@
 #
 #   imap_setup NAME        temp root + Dovecot with support@example.test
 #                          and the users in IMAP_USERS (password "secret");
+#                          IMAP_DOVECOT_CONF: extra lines for dovecot.conf;
 #                          sets MAILDIR, PROBE
 #   gw_new DIR [KEY=VALUE...]
 #                          `deskgate init DIR` + a [mailbox support] section
@@ -40,6 +41,9 @@ imap_setup() {
 	for u in ${IMAP_USERS:-}; do
 		dg_dovecot_adduser "$u" secret
 	done
+	if [ -n "${IMAP_DOVECOT_CONF:-}" ]; then
+		printf '%s\n' "$IMAP_DOVECOT_CONF" >>"$DG_ROOT/dovecot/dovecot.conf"
+	fi
 	dg_dovecot_start
 	MAILDIR=$(dg_maildir "$USER1")
 	GW_PID=
