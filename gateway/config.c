@@ -103,6 +103,9 @@ static const struct config_key limits_keys[] = {
 	{ "max_mail_per_minute", CONFIG_UINT, "600", 1, 1000000, L(max_mail_per_minute), NULL,
 	  "Most messages the desk queues in a minute, to anyone; more is not sent (an event on "
 	  "the ticket says so)." },
+	{ "max_quarantine_size", CONFIG_SIZE, "256M", 1024, U64MAX, L(max_quarantine_size), NULL,
+	  "Largest mail kept whole in quarantine; larger mail is refused (left unflagged on the "
+	  "IMAP server, bounced for ingest). At least max_message_size." },
 };
 #undef L
 

@@ -35,6 +35,7 @@ struct config_limits {
 	uint64_t max_text_size;
 	uint64_t max_mail_per_recipient_minute; /* mail queued to one address */
 	uint64_t max_mail_per_minute;		/* mail queued by the desk */
+	uint64_t max_quarantine_size; /* hard limit: larger mail is refused, not kept */
 };
 
 struct config_mailbox {

@@ -64,6 +64,8 @@ enum store_select {
 	STORE_SELECT_OUTBOX_BY_MSGID, /* text: Message-ID */
 	STORE_SELECT_OUTBOXES,	      /* text: status or NULL, limit; newest first, no raw */
 	STORE_SELECT_OUTBOX_DUE,      /* id: now, limit; oldest first */
+	STORE_SELECT_QUARANTINES_UNFETCHED, /* id: uidvalidity, text: mailbox; by UID */
+	STORE_SELECT_MAILBOX_MARKS,   /* id: uidvalidity, text: mailbox; by UID */
 	STORE_SELECT_COUNT
 };
 
@@ -129,6 +131,8 @@ struct store_driver {
 	int (*participant_add)(struct store *store, const struct store_participant *p,
 			       int64_t now, const char **error_r);
 	int (*event_add)(struct store *store, const struct store_event *e, const char **error_r);
+	/* raw_sha256 NULL: an entry for an IMAP message (mailbox, uidvalidity
+	   and uid set by the dispatcher's check), one held each. */
 	int (*quarantine_insert)(struct store *store, const struct store_quarantine *q,
 				 int64_t *id_r, int *existed_r, const char **error_r);
 	int (*quarantine_set_status)(struct store *store, int64_t id, const char *status,
@@ -137,6 +141,15 @@ struct store_driver {
 			   uint32_t *last_uid_r, const char **error_r);
 	int (*mailbox_set)(struct store *store, const char *mailbox, uint32_t uidvalidity,
 			   uint32_t last_uid, int64_t now, const char **error_r);
+	/* The marks owed on an IMAP server (store_mailbox_mark_add() and
+	   friends); arguments checked by the dispatcher. done() forgets the
+	   given UIDs (all or nothing), forget() those of other UIDVALIDITYs. */
+	int (*mailbox_mark_add)(struct store *store, const char *mailbox, uint32_t uidvalidity,
+				uint32_t uid, int quarantined, int64_t now, const char **error_r);
+	int (*mailbox_mark_done)(struct store *store, const char *mailbox, uint32_t uidvalidity,
+				 const uint32_t *uids, size_t count, const char **error_r);
+	int (*mailbox_mark_forget)(struct store *store, const char *mailbox, uint32_t uidvalidity,
+				   const char **error_r);
 	int (*field_set)(struct store *store, int64_t ticket_id, const char *name,
 			 const char *value, int64_t now, const char **error_r);
 	int (*rule_hit_add)(struct store *store, int64_t ticket_id, int64_t message_row_id,

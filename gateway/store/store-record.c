@@ -104,8 +104,17 @@ static const struct store_col quarantine_cols[] = {
 	COL(INT64, store_quarantine, created_at),
 	COL(TEXT, store_quarantine, status),
 	COL(INT64, store_quarantine, ticket_id),
+	COL(TEXT, store_quarantine, mailbox),
+	COL(INT64, store_quarantine, uidvalidity),
+	COL(INT64, store_quarantine, uid),
 };
 RECORD(store_record_quarantine, store_quarantine, quarantine_cols);
+
+static const struct store_col mailbox_mark_cols[] = {
+	COL(INT64, store_mailbox_mark, uid),
+	COL(INT, store_mailbox_mark, quarantined),
+};
+RECORD(store_record_mailbox_mark, store_mailbox_mark, mailbox_mark_cols);
 
 /* raw is NULL where a select does not load it; raw_size is its length
    either way. */
@@ -138,6 +147,8 @@ const struct store_record *const store_select_records[STORE_SELECT_COUNT] = {
 	[STORE_SELECT_FIELDS] = &store_record_field,
 	[STORE_SELECT_RULE_HITS] = &store_record_field,
 	[STORE_SELECT_QUARANTINE] = &store_record_quarantine,
+	[STORE_SELECT_QUARANTINES_UNFETCHED] = &store_record_quarantine,
+	[STORE_SELECT_MAILBOX_MARKS] = &store_record_mailbox_mark,
 	[STORE_SELECT_QUARANTINES] = &store_record_quarantine,
 	[STORE_SELECT_OUTBOX] = &store_record_outbox,
 	[STORE_SELECT_OUTBOX_BY_MSGID] = &store_record_outbox,

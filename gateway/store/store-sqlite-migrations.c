@@ -197,6 +197,51 @@ const struct store_migration store_sqlite_migrations[] = {
 		");\n",
 		.backfill = STORE_BACKFILL_MESSAGE_RCPT,
 	},
+	/* 5: a quarantine entry may stand for a message an IMAP server would
+	   not deliver, or that was too large to keep: no raw bytes (raw_sha256
+	   NULL), the mailbox, UIDVALIDITY and UID it stands for instead (one
+	   held entry each). And the marks owed on IMAP servers: a UID is
+	   flagged or moved only when a committed row here says so. (Written
+	   so that it can run again on a database whose version was set back,
+	   as the store's migration tests do.) */
+	{
+		.summary = "quarantine entries without raw bytes; mailbox_marks",
+		.sql =
+		"CREATE TABLE quarantine_v5 (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  raw_sha256 TEXT " HEX_CHECK("raw_sha256") ",\n"
+		"  raw_size INTEGER NOT NULL DEFAULT 0 CHECK (raw_size >= 0),\n"
+		"  reason TEXT NOT NULL,\n"
+		"  source TEXT NOT NULL DEFAULT '',\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  status TEXT NOT NULL DEFAULT 'held'\n"
+		"    CHECK (status IN ('held', 'released', 'dropped')),\n"
+		"  ticket_id INTEGER REFERENCES tickets (id),\n"
+		"  mailbox TEXT,\n"
+		"  uidvalidity INTEGER CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
+		"  uid INTEGER CHECK (uid BETWEEN 1 AND 4294967295),\n"
+		"  CHECK (raw_sha256 IS NOT NULL OR\n"
+		"         (mailbox IS NOT NULL AND uidvalidity IS NOT NULL AND uid IS NOT NULL))\n"
+		");\n"
+		"INSERT INTO quarantine_v5 (id, raw_sha256, raw_size, reason, source, created_at,\n"
+		"                           status, ticket_id)\n"
+		"  SELECT id, raw_sha256, raw_size, reason, source, created_at, status, ticket_id\n"
+		"  FROM quarantine;\n"
+		"DROP TABLE quarantine;\n"
+		"ALTER TABLE quarantine_v5 RENAME TO quarantine;\n"
+		"CREATE UNIQUE INDEX quarantine_held ON quarantine (raw_sha256) WHERE status = 'held';\n"
+		"CREATE INDEX quarantine_status ON quarantine (status, id);\n"
+		"CREATE UNIQUE INDEX quarantine_unfetched ON quarantine (mailbox, uidvalidity, uid)\n"
+		"  WHERE status = 'held' AND raw_sha256 IS NULL;\n"
+		"CREATE TABLE IF NOT EXISTS mailbox_marks (\n"
+		"  mailbox TEXT NOT NULL,\n"
+		"  uidvalidity INTEGER NOT NULL CHECK (uidvalidity BETWEEN 1 AND 4294967295),\n"
+		"  uid INTEGER NOT NULL CHECK (uid BETWEEN 1 AND 4294967295),\n"
+		"  quarantined INTEGER NOT NULL DEFAULT 0 CHECK (quarantined IN (0, 1)),\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  PRIMARY KEY (mailbox, uidvalidity, uid)\n"
+		") WITHOUT ROWID;\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -79,9 +79,16 @@ enum stmt_id {
 	STMT_QUARANTINE_GET,
 	STMT_QUARANTINE_LIST,
 	STMT_QUARANTINE_SET_STATUS,
+	STMT_QUARANTINE_INSERT_UNFETCHED,
+	STMT_QUARANTINE_FIND_UNFETCHED,
+	STMT_QUARANTINE_LIST_UNFETCHED,
 
 	STMT_MAILBOX_GET,
 	STMT_MAILBOX_SET,
+	STMT_MAILBOX_MARK_ADD,
+	STMT_MAILBOX_MARK_LIST,
+	STMT_MAILBOX_MARK_DONE,
+	STMT_MAILBOX_MARK_FORGET,
 
 	STMT_FIELD_SET,
 	STMT_FIELD_LIST,
@@ -112,7 +119,8 @@ enum stmt_id {
 	"to_addrs, cc_addrs, subject, date, text, raw_sha256, raw_size, dedupe_key, "        \
 	"text_sha256, mailbox, uid, created_at"
 #define QUARANTINE_COLS \
-	"id, raw_sha256, raw_size, reason, source, created_at, status, ticket_id"
+	"id, raw_sha256, raw_size, reason, source, created_at, status, ticket_id, mailbox, " \
+	"uidvalidity, uid"
 /* Column 6 is the raw message, or NULL where it is not loaded. */
 #define OUTBOX_COLS_HEAD "id, ticket_id, kind, message_id, envelope_from, recipients, "
 #define OUTBOX_COLS_TAIL \
@@ -218,12 +226,37 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_QUARANTINE_SET_STATUS] =
 		"UPDATE quarantine SET status = ?2, ticket_id = coalesce(?3, ticket_id) WHERE id = ?1",
 
+	/* One held entry per IMAP message without raw bytes: a second refusal
+	   of the same message keeps the entry and updates the reason. */
+	[STMT_QUARANTINE_INSERT_UNFETCHED] =
+		"INSERT INTO quarantine (raw_sha256, raw_size, reason, source, created_at, status, "
+		"mailbox, uidvalidity, uid) VALUES (NULL, ?1, ?2, ?3, ?4, 'held', ?5, ?6, ?7) "
+		"ON CONFLICT (mailbox, uidvalidity, uid) WHERE status = 'held' AND raw_sha256 IS NULL "
+		"DO UPDATE SET reason = excluded.reason, raw_size = excluded.raw_size",
+	[STMT_QUARANTINE_FIND_UNFETCHED] =
+		"SELECT id FROM quarantine WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3 "
+		"AND status = 'held' AND raw_sha256 IS NULL",
+	[STMT_QUARANTINE_LIST_UNFETCHED] =
+		"SELECT " QUARANTINE_COLS " FROM quarantine WHERE uidvalidity = ?1 AND mailbox = ?2 "
+		"AND status = 'held' AND raw_sha256 IS NULL ORDER BY uid",
+
 	[STMT_MAILBOX_GET] = "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1",
 	[STMT_MAILBOX_SET] =
 		"INSERT INTO mailboxes (name, uidvalidity, last_uid, updated_at) "
 		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
 		"uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
 		"updated_at = excluded.updated_at",
+	[STMT_MAILBOX_MARK_ADD] =
+		"INSERT INTO mailbox_marks (mailbox, uidvalidity, uid, quarantined, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
+		"quarantined = max(quarantined, excluded.quarantined)",
+	[STMT_MAILBOX_MARK_LIST] =
+		"SELECT uid, quarantined FROM mailbox_marks WHERE uidvalidity = ?1 AND mailbox = ?2 "
+		"ORDER BY uid",
+	[STMT_MAILBOX_MARK_DONE] =
+		"DELETE FROM mailbox_marks WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+	[STMT_MAILBOX_MARK_FORGET] =
+		"DELETE FROM mailbox_marks WHERE mailbox = ?1 AND uidvalidity <> ?2",
 
 	[STMT_FIELD_SET] =
 		"INSERT INTO ticket_fields (ticket_id, name, value, updated_at) "
@@ -540,6 +573,9 @@ static const struct {
 	[STORE_SELECT_OUTBOX_BY_MSGID] = { STMT_OUTBOX_FIND_MSGID, ARG_TEXT, "find outbox" },
 	[STORE_SELECT_OUTBOXES] = { STMT_OUTBOX_LIST, ARG_TEXT | ARG_LIMIT, "list outbox" },
 	[STORE_SELECT_OUTBOX_DUE] = { STMT_OUTBOX_DUE, ARG_ID | ARG_LIMIT, "outbox due" },
+	[STORE_SELECT_QUARANTINES_UNFETCHED] = { STMT_QUARANTINE_LIST_UNFETCHED, ARG_ID | ARG_TEXT,
+						 "list unfetched" },
+	[STORE_SELECT_MAILBOX_MARKS] = { STMT_MAILBOX_MARK_LIST, ARG_ID | ARG_TEXT, "list marks" },
 };
 
 static int
@@ -1085,11 +1121,41 @@ sqlite_event_add(struct store *store, const struct store_event *e, const char **
 	return stmt_run(s, st, rc, "add event", error_r);
 }
 
+/* An entry without raw bytes, for an IMAP message (one held entry each). */
+static int
+quarantine_insert_unfetched(struct sqlite_store *s, const struct store_quarantine *q,
+			    int64_t *id_r, int *existed_r, const char **error_r)
+{
+	sqlite3_stmt *st = stmt(s, STMT_QUARANTINE_FIND_UNFETCHED);
+	int rc = BINDS(bind_text(st, 1, q->mailbox), bind_int(st, 2, q->uidvalidity),
+		       bind_int(st, 3, q->uid));
+	int ret = bind_ok(st, rc, "quarantine", error_r);
+	if (ret < 0)
+		return ret;
+	int found = stmt_int(s, st, id_r, "quarantine", error_r);
+	if (found < 0)
+		return found;
+	st = stmt(s, STMT_QUARANTINE_INSERT_UNFETCHED);
+	rc = BINDS(bind_int(st, 1, q->raw_size), bind_text(st, 2, q->reason),
+		   bind_text(st, 3, q->source), bind_int(st, 4, q->created_at),
+		   bind_text(st, 5, q->mailbox), bind_int(st, 6, q->uidvalidity),
+		   bind_int(st, 7, q->uid));
+	ret = stmt_run(s, st, rc, "quarantine", error_r);
+	if (ret < 0)
+		return ret;
+	if (!found)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	*existed_r = found;
+	return STORE_OK;
+}
+
 static int
 sqlite_quarantine_insert(struct store *store, const struct store_quarantine *q, int64_t *id_r,
 			 int *existed_r, const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
+	if (q->raw_sha256 == NULL)
+		return quarantine_insert_unfetched(s, q, id_r, existed_r, error_r);
 	sqlite3_stmt *st = stmt(s, STMT_QUARANTINE_INSERT);
 	int rc = BINDS(bind_text(st, 1, q->raw_sha256), bind_int(st, 2, q->raw_size),
 		       bind_text(st, 3, q->reason), bind_text(st, 4, q->source),
@@ -1153,6 +1219,42 @@ sqlite_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidit
 	int rc = BINDS(bind_text(st, 1, mailbox), bind_int(st, 2, uidvalidity),
 		       bind_int(st, 3, last_uid), bind_int(st, 4, now));
 	return stmt_run(s, st, rc, "set mailbox", error_r);
+}
+
+static int
+sqlite_mailbox_mark_add(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			uint32_t uid, int quarantined, int64_t now, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_MAILBOX_MARK_ADD);
+	int rc = BINDS(bind_text(st, 1, mailbox), bind_int(st, 2, uidvalidity), bind_int(st, 3, uid),
+		       bind_int(st, 4, quarantined), bind_int(st, 5, now));
+	return stmt_run(s, st, rc, "add mark", error_r);
+}
+
+static int
+sqlite_mailbox_mark_done(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			 const uint32_t *uids, size_t count, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_MAILBOX_MARK_DONE);
+	int ret = op_begin(s, "marks done", error_r);
+	for (size_t i = 0; i < count && ret == STORE_OK; i++) {
+		int rc = BINDS(bind_text(st, 1, mailbox), bind_int(st, 2, uidvalidity),
+			       bind_int(st, 3, uids[i]));
+		ret = stmt_run(s, st, rc, "marks done", error_r);
+	}
+	return op_end(s, ret, "marks done", error_r);
+}
+
+static int
+sqlite_mailbox_mark_forget(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			   const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_MAILBOX_MARK_FORGET);
+	int rc = BINDS(bind_text(st, 1, mailbox), bind_int(st, 2, uidvalidity));
+	return stmt_run(s, st, rc, "forget marks", error_r);
 }
 
 static int
@@ -1369,6 +1471,9 @@ const struct store_driver store_sqlite_driver = {
 	.quarantine_set_status = sqlite_quarantine_set_status,
 	.mailbox_get = sqlite_mailbox_get,
 	.mailbox_set = sqlite_mailbox_set,
+	.mailbox_mark_add = sqlite_mailbox_mark_add,
+	.mailbox_mark_done = sqlite_mailbox_mark_done,
+	.mailbox_mark_forget = sqlite_mailbox_mark_forget,
 	.field_set = sqlite_field_set,
 	.rule_hit_add = sqlite_rule_hit_add,
 	.outbox_insert = sqlite_outbox_insert,

@@ -329,6 +329,18 @@ store_quarantine_list(struct store *store, const char *status, struct store_quar
 }
 
 int
+store_quarantine_list_unfetched(struct store *store, const char *mailbox, uint32_t uidvalidity,
+				struct store_quarantine **qs_r, size_t *count_r,
+				const char **error_r)
+{
+	int ret;
+	*qs_r = select_rows(store, STORE_SELECT_QUARANTINES_UNFETCHED,
+			    (struct store_select_arg){ .id = uidvalidity, .text = mailbox }, count_r,
+			    &ret, error_r);
+	return ret;
+}
+
+int
 store_outbox_get(struct store *store, int64_t id, struct store_outbox **o_r,
 		 const char **error_r)
 {
@@ -589,6 +601,13 @@ int
 store_quarantine_insert(struct store *store, const struct store_quarantine *q, int64_t *id_r,
 			int *existed_r, const char **error_r)
 {
+	if (q->raw_sha256 == NULL &&
+	    (q->mailbox == NULL || q->uidvalidity <= 0 || q->uid <= 0 ||
+	     q->uidvalidity > UINT32_MAX || q->uid > UINT32_MAX)) {
+		*error_r = "store: quarantine: an entry without raw bytes needs mailbox, "
+			   "uidvalidity and uid";
+		return STORE_DATA_BAD;
+	}
 	struct store_quarantine in = *q;
 	if (in.source == NULL)
 		in.source = "";
@@ -629,6 +648,63 @@ store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity
 {
 	return store->driver->mailbox_set(store, mailbox, uidvalidity, last_uid, clock_now(),
 					  error_r);
+}
+
+/* ---- marks owed on IMAP servers ------------------------------------------------ */
+
+static int
+mark_args_bad(const char *mailbox, uint32_t uidvalidity, const char **error_r)
+{
+	if (mailbox == NULL || uidvalidity == 0) {
+		*error_r = "store: marks: a mailbox and a UIDVALIDITY are needed";
+		return 1;
+	}
+	return 0;
+}
+
+int
+store_mailbox_mark_add(struct store *store, const char *mailbox, uint32_t uidvalidity,
+		       uint32_t uid, int quarantined, const char **error_r)
+{
+	if (mark_args_bad(mailbox, uidvalidity, error_r))
+		return STORE_DATA_BAD;
+	if (uid == 0) {
+		*error_r = "store: add mark: UID 0";
+		return STORE_DATA_BAD;
+	}
+	return store->driver->mailbox_mark_add(store, mailbox, uidvalidity, uid, quarantined != 0,
+					       clock_now(), error_r);
+}
+
+int
+store_mailbox_mark_list(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			struct store_mailbox_mark **marks_r, size_t *count_r, const char **error_r)
+{
+	int ret;
+	*marks_r = select_rows(store, STORE_SELECT_MAILBOX_MARKS,
+			       (struct store_select_arg){ .id = uidvalidity, .text = mailbox },
+			       count_r, &ret, error_r);
+	return ret;
+}
+
+int
+store_mailbox_mark_done(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			const uint32_t *uids, size_t count, const char **error_r)
+{
+	if (count == 0)
+		return STORE_OK;
+	if (mark_args_bad(mailbox, uidvalidity, error_r))
+		return STORE_DATA_BAD;
+	return store->driver->mailbox_mark_done(store, mailbox, uidvalidity, uids, count, error_r);
+}
+
+int
+store_mailbox_mark_forget(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			  const char **error_r)
+{
+	if (mark_args_bad(mailbox, uidvalidity, error_r))
+		return STORE_DATA_BAD;
+	return store->driver->mailbox_mark_forget(store, mailbox, uidvalidity, error_r);
 }
 
 /* ---- fields and rule hits ------------------------------------------------------- */

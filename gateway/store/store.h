@@ -139,13 +139,19 @@ struct store_event {
 
 struct store_quarantine {
 	int64_t id;
-	const char *raw_sha256;
-	int64_t raw_size;
+	const char *raw_sha256;	/* NULL: no raw bytes (an IMAP message, see mailbox) */
+	int64_t raw_size;	/* without raw bytes: the size the server announced, or 0 */
 	const char *reason;
 	const char *source;	/* "ingest", "import:PATH", "mailbox:NAME uid:N" */
 	int64_t created_at;
 	const char *status;	/* "held", "released" (retried into a ticket), "dropped" */
 	int64_t ticket_id;	/* after a successful retry */
+	/* With raw_sha256 NULL: the IMAP message the entry stands for (one the
+	   server would not deliver, or one too large to keep), left unmarked
+	   on the server; else NULL and 0. */
+	const char *mailbox;
+	int64_t uidvalidity;
+	int64_t uid;
 };
 
 /* Replace a string field of a record the store returned with a copy of
@@ -248,7 +254,10 @@ void store_events_free(struct store_event **eventsp, size_t count);
 
 /* Quarantine: a raw blob held with a reason. Inserting a blob that is
    already held returns the existing id (the same mail fetched twice is held
-   once) and *existed_r = 1. */
+   once) and *existed_r = 1. Without a blob (raw_sha256 NULL) mailbox,
+   uidvalidity and uid are required (else STORE_DATA_BAD), and the same
+   IMAP message is held once: inserting it again keeps the entry and
+   updates its reason and raw_size. */
 int store_quarantine_insert(struct store *store, const struct store_quarantine *q, int64_t *id_r,
 			    int *existed_r, const char **error_r);
 /* 1 found, 0 none, < 0 failure. */
@@ -260,6 +269,11 @@ int store_quarantine_list(struct store *store, const char *status, struct store_
 /* ticket_id 0 keeps the recorded ticket. No such entry: STORE_DATA_BAD. */
 int store_quarantine_set_status(struct store *store, int64_t id, const char *status,
 				int64_t ticket_id, const char **error_r);
+/* The held entries without raw bytes that stand for messages of this
+   mailbox and UIDVALIDITY, by UID (the poller tries them again). */
+int store_quarantine_list_unfetched(struct store *store, const char *mailbox, uint32_t uidvalidity,
+				    struct store_quarantine **qs_r, size_t *count_r,
+				    const char **error_r);
 void store_quarantine_free(struct store_quarantine **qp);
 void store_quarantines_free(struct store_quarantine **qsp, size_t count);
 
@@ -269,6 +283,31 @@ int store_mailbox_get(struct store *store, const char *mailbox, uint32_t *uidval
 		      uint32_t *last_uid_r, const char **error_r);
 int store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity,
 		      uint32_t last_uid, const char **error_r);
+
+/* Marks owed on an IMAP server: a UID whose message is committed (in the
+   same transaction) and not yet flagged \Seen or moved there. The poller
+   marks exactly these (quarantined ones also get a keyword) and then says
+   they are done; after a crash between the commit and the mark it finds
+   them here. mark_add is idempotent; quarantined is kept once set. UIDs
+   and UIDVALIDITY are never 0 (STORE_DATA_BAD). */
+struct store_mailbox_mark {
+	int64_t uid;
+	int quarantined;
+};
+int store_mailbox_mark_add(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			   uint32_t uid, int quarantined, const char **error_r);
+/* Ascending by UID; the caller frees *marks_r with free() (no field owns
+   memory). */
+int store_mailbox_mark_list(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			    struct store_mailbox_mark **marks_r, size_t *count_r,
+			    const char **error_r);
+/* A UID that is not owed is no error. */
+int store_mailbox_mark_done(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			    const uint32_t *uids, size_t count, const char **error_r);
+/* Drop the marks of every other UIDVALIDITY (those UIDs name nothing any
+   more). */
+int store_mailbox_mark_forget(struct store *store, const char *mailbox, uint32_t uidvalidity,
+			      const char **error_r);
 
 /* ---- classification results (rules) ---------------------------------- */
 
