@@ -79,6 +79,22 @@ quarantine_list(struct store *store, int all, int json)
 	return 0;
 }
 
+/* An entry without raw bytes stands for a message left on an IMAP server
+   (refused as too large, or not delivered): the daemon fetches it again at
+   each connection and reload; there is nothing here to show or retry. */
+static int
+unfetched_note(const struct store_quarantine *q)
+{
+	if (q->raw_sha256 != NULL)
+		return 0;
+	printf("quarantine %lld: no raw bytes (%s): mailbox %s uid %lld (uidvalidity %lld) is left "
+	       "unflagged on the server; the daemon fetches it again at each connection and "
+	       "reload\n",
+	       (long long)q->id, log_safe(q->reason, 300), log_safe(q->mailbox, 100),
+	       (long long)q->uid, (long long)q->uidvalidity);
+	return 1;
+}
+
 static int
 quarantine_show(struct store *store, const struct config *config, int64_t id, int raw_only)
 {
@@ -91,6 +107,10 @@ quarantine_show(struct store *store, const struct config *config, int64_t id, in
 		else
 			log_error("no quarantined message %lld", (long long)id);
 		return ret < 0 ? EXIT_TEMPFAIL : EXIT_DATAERR;
+	}
+	if (unfetched_note(q)) {
+		store_quarantine_free(&q);
+		return raw_only ? EXIT_DATAERR : 0;
 	}
 	unsigned char *raw;
 	size_t len;
@@ -148,9 +168,21 @@ quarantine_retry(struct store *store, const struct config *config, int64_t id)
 		ingest_free(&ingest);
 		return EXIT_TEMPFAIL;
 	}
+	if (id != 0) {
+		struct store_quarantine *q;
+		int r = store_quarantine_get(store, id, &q, &error);
+		int unfetched = r > 0 && unfetched_note(q);
+		store_quarantine_free(&q);
+		if (unfetched) {
+			ingest_free(&ingest);
+			return 0;
+		}
+	}
 	for (size_t i = 0; i < (id == 0 ? count : 1); i++) {
 		int64_t qid = id == 0 ? qs[i].id : id;
 		struct ingest_result result;
+		if (id == 0 && unfetched_note(&qs[i]))
+			continue;
 		if (ingest_retry_quarantined(ingest, qid, &result, &error) < 0) {
 			log_error("quarantine %lld: %s", (long long)qid, error);
 			exit_code = EXIT_TEMPFAIL;

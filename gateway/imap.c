@@ -44,6 +44,9 @@ struct imap_conn {
 	int changed; /* EXISTS, RECENT or EXPUNGE seen since imap_take_changes() */
 
 	/* fetch state */
+	imap_chunk_fn *chunk_fn; /* imap_fetch_stream() */
+	void *chunk_context;
+	uint64_t chunk_bytes;
 	const uint32_t *want; /* sorted */
 	unsigned char *want_done;
 	size_t want_count;
@@ -931,6 +934,7 @@ msg_att_handler(struct mailimap_msg_att *msg_att, void *context)
 {
 	struct imap_conn *conn = context;
 	uint32_t uid = 0;
+	uint64_t size = 0;
 	const struct mailimap_msg_att_body_section *body = NULL;
 
 	for (clistiter *it = clist_begin(msg_att->att_list); it != NULL; it = clist_next(it)) {
@@ -940,19 +944,18 @@ msg_att_handler(struct mailimap_msg_att *msg_att, void *context)
 		const struct mailimap_msg_att_static *st = item->att_data.att_static;
 		if (st->att_type == MAILIMAP_MSG_ATT_UID)
 			uid = st->att_data.att_uid;
+		else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+			size = st->att_data.att_rfc822_size;
 		else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
 			body = st->att_data.att_body_section;
 	}
 	/* unsolicited FETCH (flag changes by other clients) have no body */
 	if (uid == 0 || body == NULL || conn->fn_stop || !uid_wanted(conn, uid))
 		return;
-	if (body->sec_body_part == NULL) {
-		log_warnx("imap %s: uid=%u: the server sent no body (NIL), skipped",
-			  imap_describe(conn), uid);
-		return;
-	}
-	if (conn->fn(conn->fn_context, uid, (const unsigned char *)body->sec_body_part,
-		     body->sec_length) < 0)
+	/* NIL: the server has the message but will not give its body; the
+	   caller decides what that means (data NULL) */
+	const unsigned char *data = (const unsigned char *)body->sec_body_part;
+	if (conn->fn(conn->fn_context, uid, data, data != NULL ? body->sec_length : 0, size) < 0)
 		conn->fn_stop = 1;
 	/* the time spent by the callback is not the server's */
 	stall_window_reset(conn);
@@ -991,6 +994,7 @@ imap_fetch(struct imap_conn *conn, const uint32_t *uids, size_t count, size_t ma
 		struct mailimap_set *set = set_from_uids(uids, count, &pos);
 		struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
 		mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+		mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
 		struct mailimap_section *section = mailimap_section_new(NULL);
 		struct mailimap_fetch_att *body =
 			max_size > 0 && max_size < UINT32_MAX
@@ -1017,6 +1021,72 @@ imap_fetch(struct imap_conn *conn, const uint32_t *uids, size_t count, size_t ma
 	conn->want_count = 0;
 	conn->fn = NULL;
 	return ret;
+}
+
+/* libetpan's streaming body handler: the literal's bytes as they arrive,
+   never gathered in memory (imap_fetch_stream()). Always goes on: a false
+   return would abandon the response half read. */
+static bool
+body_chunk(int msg_att_type, struct mailimap_msg_att_body_section *section, const char *bytes,
+	   size_t length, void *context)
+{
+	struct imap_conn *conn = context;
+	(void)section;
+	if (msg_att_type == MAILIMAP_MSG_ATT_BODY_SECTION && conn->chunk_fn != NULL) {
+		conn->chunk_fn(conn->chunk_context, (const unsigned char *)bytes, length);
+		conn->chunk_bytes += length;
+	}
+	return true;
+}
+
+int
+imap_fetch_stream(struct imap_conn *conn, uint32_t uid, imap_chunk_fn *fn, void *context,
+		  const char **error_r)
+{
+	if (check_usable(conn, error_r) < 0)
+		return -1;
+	conn->chunk_fn = fn;
+	conn->chunk_context = context;
+	conn->chunk_bytes = 0;
+	mailimap_set_msg_body_handler(conn->imap, body_chunk, conn);
+
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+		type, mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	clist *result = NULL;
+	int r = note_changes(conn, mailimap_uid_fetch(conn->imap, set, type, &result));
+	mailimap_fetch_type_free(type);
+	mailimap_set_free(set);
+	mailimap_set_msg_body_handler(conn->imap, NULL, NULL);
+	conn->chunk_fn = NULL;
+	conn->chunk_context = NULL;
+	if (r != MAILIMAP_NO_ERROR)
+		return fail(conn, r, "UID FETCH", error_r);
+
+	/* Delivered when a body section came for this UID and it was not NIL
+	   (its bytes went to fn; libetpan keeps an empty string). */
+	int delivered = 0;
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
+		const struct mailimap_msg_att *att = clist_content(it);
+		uint32_t got = 0;
+		int body = 0;
+		for (clistiter *i = clist_begin(att->att_list); i != NULL; i = clist_next(i)) {
+			const struct mailimap_msg_att_item *item = clist_content(i);
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			const struct mailimap_msg_att_static *st = item->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				got = st->att_data.att_uid;
+			else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION)
+				body = st->att_data.att_body_section->sec_body_part != NULL;
+		}
+		if (got == uid && body)
+			delivered = 1;
+	}
+	mailimap_fetch_list_free(result);
+	return delivered;
 }
 
 static int

@@ -11,9 +11,10 @@
  * - Authentication: LOGIN, AUTHENTICATE PLAIN, XOAUTH2 and OAUTHBEARER
  *   (with SASL-IR when offered). Capabilities are refreshed after STARTTLS
  *   and after authentication.
- * - Messages are fetched with UID FETCH (UID BODY.PEEK[]<0.max>) and handed
- *   to a callback one at a time as they arrive, so a batch never sits whole
- *   in memory.
+ * - Messages are fetched with UID FETCH (UID RFC822.SIZE BODY.PEEK[]<0.max>)
+ *   and handed to a callback one at a time as they arrive, so a batch never
+ *   sits whole in memory; a message longer than that is fetched alone with
+ *   imap_fetch_stream(), its bytes passed on as they arrive.
  * - Network reads and writes time out after settings.timeout seconds; a
  *   response that trickles in slower than 64 KiB per timeout period counts
  *   as stalled and the connection is dropped.
@@ -67,9 +68,15 @@ struct imap_mailbox_info {
 };
 
 /* Called for each fetched message, in the server's order. data is borrowed
-   for the call only. Return 0 to go on, -1 to ignore the rest of this fetch
-   (the command still completes, so the connection stays usable). */
-typedef int imap_message_fn(void *context, uint32_t uid, const unsigned char *data, size_t len);
+   for the call only; NULL when the server answered NIL for the body (it
+   has the message but will not give it). size is the message's
+   RFC822.SIZE, 0 when the server did not say. Return 0 to go on, -1 to
+   ignore the rest of this fetch (the command still completes, so the
+   connection stays usable). */
+typedef int imap_message_fn(void *context, uint32_t uid, const unsigned char *data, size_t len,
+			    uint64_t size);
+/* A piece of a message being streamed (imap_fetch_stream()). */
+typedef void imap_chunk_fn(void *context, const unsigned char *data, size_t len);
 
 /* Parse "imaps|starttls|none" and "login|plain|xoauth2|oauthbearer"; -1
    when unknown. */
@@ -112,6 +119,13 @@ int imap_uid_search(struct imap_conn *conn, uint32_t first, uint32_t last, int u
    how the caller tells it is too large. */
 int imap_fetch(struct imap_conn *conn, const uint32_t *uids, size_t count, size_t max_size,
 	       imap_message_fn *fn, void *context, const char **error_r);
+/* Fetch one message whole, UID FETCH uid (UID BODY.PEEK[]), handing its
+   bytes to fn as they arrive (libetpan's body handler): a message of any
+   size passes through without being held in memory. 1 delivered, 0 the
+   server sent no body for it (NIL, or nothing: expunged), -1 with
+   *error_r. */
+int imap_fetch_stream(struct imap_conn *conn, uint32_t uid, imap_chunk_fn *fn, void *context,
+		      const char **error_r);
 /* UID STORE +FLAGS.SILENT: \Seen when seen, and keyword when not NULL. */
 int imap_add_flags(struct imap_conn *conn, const uint32_t *uids, size_t count, int seen,
 		   const char *keyword, const char **error_r);

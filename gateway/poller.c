@@ -2,7 +2,8 @@
  * poller: see poller.h. Signals are blocked for the whole run and read
  * from a signalfd: libetpan's reads fail on EINTR, so a signal must never
  * interrupt one; between batches the signalfd is read without waiting, and
- * in the idle wait it is one of the polled descriptors.
+ * in the idle wait it is one of the polled descriptors. The sync of a
+ * mailbox (batches, marks, the checkpoint) is in poller-sync.c.
  */
 #include "build-config.h"
 
@@ -21,88 +22,14 @@
 #include "gateway/imap.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
+#include "gateway/poller-int.h"
 #include "gateway/poller.h"
 #include "gateway/retry.h"
 #include "gateway/store.h"
 #include "base/util.h"
 
-/* --once gives up on a mailbox after this many failed attempts in a row */
-#define ONCE_MAX_ATTEMPTS 4
-/* progress lines in the log during a backlog, at most this often */
-#define PROGRESS_LOG_INTERVAL 10.0
-#define QUARANTINE_KEYWORD "$Quarantined"
-
-enum mb_state {
-	MB_CONNECT, /* (re)connect when due */
-	MB_SYNC,    /* connected and selected: look for new mail now */
-	MB_IDLE,    /* in IDLE until the server speaks or due */
-	MB_WAIT,    /* connected, poll again when due */
-	MB_DONE,    /* --once: finished (or gave up: failed) */
-};
-
-struct mbox {
-	struct poller *poller;
-	const struct config_mailbox *cfg; /* points into poller->config */
-	char *label;			  /* "mailbox:NAME" */
-	struct imap_conn *conn;
-	enum mb_state state;
-	double due;
-	unsigned failures;
-	int failed;	  /* --once: gave up */
-	char *token;	  /* cached OAuth2 access token */
-	int move;	  /* after = move */
-	int can_idle;
-	int keywords_ok;
-	int caught_up;	  /* committed-but-unmarked messages handled on this connection */
-	int create_tried;
-	uint32_t uidvalidity;
-	/* the sync in progress: new UIDs, and how far it got */
-	uint32_t *pending;
-	size_t n_pending, pos;
-	/* backlog progress */
-	size_t total, done;
-	double started, last_log, last_bar;
-};
-
-struct timer {
-	unsigned interval;
-	double due;
-	void (*fn)(void *context);
-	void *context;
-};
-
-struct poller {
-	struct config *config;
-	struct store *store;
-	struct ingest *ingest;
-	struct poller_options opt;
-	struct mbox **mboxes;
-	size_t n_mboxes;
-	struct timer *timers;
-	size_t n_timers;
-	int sigfd;
-	sigset_t oldmask;
-	int stop;
-	int reload;
-	unsigned long generation; /* of config: one more per successful reload */
-	int bar_drawn;
-};
-
-/* The batch being fetched: what the message callback records. */
-struct batch {
-	struct mbox *mb;
-	uint32_t *done; /* committed (or to be, at commit): to mark */
-	size_t n_done;
-	uint32_t *quarantined;
-	size_t n_quarantined;
-	size_t cap; /* of both arrays: the batch size */
-	int store_failed;
-	char *store_error;
-	size_t bytes;
-};
-
-static double
-now_mono(void)
+double
+poller_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -171,8 +98,8 @@ forget_token(struct mbox *mb)
 
 /* ---- progress ---------------------------------------------------------------- */
 
-static void
-bar_clear(struct poller *p)
+void
+poller_bar_clear(struct poller *p)
 {
 	if (p->bar_drawn) {
 		fputs("\r\033[K", stderr);
@@ -181,11 +108,11 @@ bar_clear(struct poller *p)
 	}
 }
 
-static void
-progress(struct mbox *mb, int final)
+void
+poller_progress(struct mbox *mb, int final)
 {
 	struct poller *p = mb->poller;
-	double now = now_mono();
+	double now = poller_now();
 	double rate = now > mb->started ? (double)mb->done / (now - mb->started) : 0;
 
 	if (p->opt.progress_bar && (final || now - mb->last_bar >= 0.1)) {
@@ -220,12 +147,15 @@ progress(struct mbox *mb, int final)
    many gateways (or mailboxes) do not come back in lockstep. */
 static const struct retry_policy reconnect_policy = { .initial = 1, .max = 300, .jitter = 0.5 };
 
-static void sync_end(struct mbox *mb);
 
 static void
 mb_disconnect(struct mbox *mb)
 {
-	sync_end(mb);
+	const char *error;
+	if (poller_marks_forget(mb, &error) < 0)
+		log_warnx("mailbox=%s: %s (those marks will be made again, harmlessly)",
+			  mb->cfg->name, error);
+	poller_sync_end(mb);
 	if (mb->conn != NULL) {
 		imap_logout(mb->conn);
 		imap_free(&mb->conn);
@@ -241,7 +171,7 @@ mb_failed(struct mbox *mb, const char *error)
 	mb->failures++;
 	double delay = retry_delay(&reconnect_policy, mb->failures);
 
-	bar_clear(p);
+	poller_bar_clear(p);
 	switch (kind) {
 	case IMAP_FAIL_AUTH:
 		log_error("mailbox=%s: LOGIN FAILED: %s%s; retrying in %.0f s", mb->cfg->name, error,
@@ -270,7 +200,7 @@ mb_failed(struct mbox *mb, const char *error)
 		return;
 	}
 	mb->state = MB_CONNECT;
-	mb->due = now_mono() + delay;
+	mb->due = poller_now() + delay;
 }
 
 /* ---- connecting ------------------------------------------------------------------ */
@@ -315,7 +245,10 @@ mb_connect(struct mbox *mb, const char **error_r)
 		return -1;
 	if (imap_select(mb->conn, cfg->folder, &info, error_r) < 0)
 		return -1;
+	if (mb->uidvalidity != info.uidvalidity)
+		mb->n_misses = 0; /* those UIDs name other messages now */
 	mb->uidvalidity = info.uidvalidity;
+	mb->recheck = 1;
 	mb->keywords_ok = info.keywords_allowed;
 	mb->can_idle = cfg->idle && imap_has_capability(mb->conn, "IDLE");
 	mb->caught_up = 0;
@@ -330,233 +263,6 @@ mb_connect(struct mbox *mb, const char **error_r)
 		 : cfg->idle	      ? ", no IDLE: polling"
 				      : ", polling");
 	return 0;
-}
-
-/* ---- syncing ------------------------------------------------------------------------ */
-
-
-static int
-on_message(void *context, uint32_t uid, const unsigned char *data, size_t len)
-{
-	struct batch *b = context;
-	struct mbox *mb = b->mb;
-	struct ingest_source source = {
-		.label = mb->label,
-		.mailbox = mb->cfg->name,
-		.uidvalidity = mb->uidvalidity,
-		.uid = uid,
-	};
-	struct ingest_result result;
-	const char *error;
-
-	if (ingest_message(mb->poller->ingest, data, len, &source, &result, &error) < 0) {
-		b->store_failed = 1;
-		b->store_error = xstrdup(error);
-		return -1;
-	}
-	/* both arrays have room for the whole batch (imap_fetch hands over
-	   only UIDs it was asked for, each once) */
-	if (b->n_done < b->cap)
-		b->done[b->n_done++] = uid;
-	if (result.outcome == INGEST_QUARANTINED && b->n_quarantined < b->cap)
-		b->quarantined[b->n_quarantined++] = uid;
-	b->bytes += len;
-	mb->done++;
-	if (mb->total > 0)
-		progress(mb, 0);
-	return 0;
-}
-
-/* Mark committed messages: \Seen or moved; quarantined ones get the
-   keyword first (where keywords are allowed). */
-static int
-mark(struct mbox *mb, const uint32_t *uids, size_t n, const uint32_t *quarantined, size_t nq,
-     const char **error_r)
-{
-	if (n == 0)
-		return 0;
-	if (nq > 0 && mb->keywords_ok &&
-	    imap_add_flags(mb->conn, quarantined, nq, !mb->move, QUARANTINE_KEYWORD, error_r) < 0)
-		return -1;
-	if (!mb->move)
-		return imap_add_flags(mb->conn, uids, n, 1, NULL, error_r);
-	if (imap_move(mb->conn, uids, n, mb->cfg->move_to, error_r) == 0)
-		return 0;
-	if (imap_failure(mb->conn) != IMAP_FAIL_SERVER || mb->create_tried)
-		return -1;
-	/* perhaps the folder does not exist: create it once and try again */
-	mb->create_tried = 1;
-	const char *why;
-	if (imap_create(mb->conn, mb->cfg->move_to, &why) < 0 &&
-	    imap_failure(mb->conn) != IMAP_FAIL_SERVER)
-		return -1;
-	log_info("mailbox=%s: created folder %s for after = move", mb->cfg->name,
-		 log_safe(mb->cfg->move_to, 100));
-	return imap_move(mb->conn, uids, n, mb->cfg->move_to, error_r);
-}
-
-/* What an earlier run committed but did not mark (it crashed, or the
-   connection broke, between the commit and the flag): everything at or
-   below the checkpoint that is still unseen (seen mode) or still in the
-   folder (move mode). */
-static int
-catch_up(struct mbox *mb, uint32_t last_uid, const char **error_r)
-{
-	uint32_t *uids;
-	size_t n;
-	if (imap_uid_search(mb->conn, 1, last_uid, !mb->move, &uids, &n, error_r) < 0)
-		return -1;
-	int ret = 0;
-	if (n > 0) {
-		log_info("mailbox=%s: %zu committed message(s) not yet %s (interrupted earlier); "
-			 "marking them now",
-			 mb->cfg->name, n, mb->move ? "moved" : "flagged");
-		ret = mark(mb, uids, n, NULL, 0, error_r);
-	}
-	free(uids);
-	if (ret == 0)
-		mb->caught_up = 1;
-	return ret;
-}
-
-enum sync_result { SYNC_OK, SYNC_MORE, SYNC_IMAP_FAILED, SYNC_STORE_FAILED };
-
-/* One batch: fetch, ingest, commit, then mark. */
-static enum sync_result
-sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, const char **error_r)
-{
-	struct poller *p = mb->poller;
-	struct batch b = {
-		.mb = mb,
-		.done = xcalloc(n + 1, sizeof(uint32_t)),
-		.quarantined = xcalloc(n + 1, sizeof(uint32_t)),
-		.cap = n,
-	};
-	const char *error;
-	enum sync_result ret = SYNC_OK;
-
-	if (ingest_batch_begin(p->ingest, &error) < 0) {
-		*error_r = errf("store: %s", error);
-		return SYNC_STORE_FAILED;
-	}
-	size_t done_before = mb->done;
-	int fetch_r = imap_fetch(mb->conn, uids, n, (size_t)p->config->limits.max_message_size,
-				 on_message, &b, error_r);
-	if (b.store_failed) {
-		ingest_batch_rollback(p->ingest);
-		mb->done = done_before;
-		*error_r = errf("store: %s", b.store_error);
-		ret = SYNC_STORE_FAILED;
-		goto out;
-	}
-	/* What arrived whole before a broken fetch is good: commit it; the
-	   next connection's catch-up marks it. */
-	if (ingest_batch_commit(p->ingest, &error) < 0) {
-		mb->done = done_before;
-		*error_r = errf("store commit: %s", error);
-		ret = SYNC_STORE_FAILED;
-		goto out;
-	}
-	if (fetch_r < 0) {
-		ret = SYNC_IMAP_FAILED;
-		goto out;
-	}
-	if (mark(mb, b.done, b.n_done, b.quarantined, b.n_quarantined, error_r) < 0)
-		ret = SYNC_IMAP_FAILED;
-out:
-	free(b.done);
-	free(b.quarantined);
-	free(b.store_error);
-	return ret;
-}
-
-/* Start a sync: checkpoint, UIDVALIDITY, catch-up, and the list of new
-   UIDs into mb->pending. */
-static enum sync_result
-sync_start(struct mbox *mb, const char **error_r)
-{
-	struct poller *p = mb->poller;
-	const struct config_mailbox *cfg = mb->cfg;
-	uint32_t uidvalidity, last_uid;
-	const char *error;
-
-	/* what the server announced so far is covered by the search below;
-	   what it announces from now on calls for another sync */
-	(void)imap_take_changes(mb->conn);
-	if (store_mailbox_get(p->store, cfg->name, &uidvalidity, &last_uid, &error) < 0) {
-		*error_r = errf("store: %s", error);
-		return SYNC_STORE_FAILED;
-	}
-	if (uidvalidity != 0 && uidvalidity != mb->uidvalidity) {
-		log_warnx("mailbox=%s: UIDVALIDITY changed from %u to %u (folder recreated?): "
-			  "reading the whole folder again; duplicates are recognised by content",
-			  cfg->name, uidvalidity, mb->uidvalidity);
-		if (store_mailbox_set(p->store, cfg->name, mb->uidvalidity, 0, &error) < 0) {
-			*error_r = errf("store: %s", error);
-			return SYNC_STORE_FAILED;
-		}
-		last_uid = 0;
-		mb->caught_up = 1;
-	} else if (uidvalidity == 0) {
-		last_uid = 0;
-	}
-	if (!mb->caught_up && last_uid > 0 && catch_up(mb, last_uid, error_r) < 0)
-		return SYNC_IMAP_FAILED;
-	mb->caught_up = 1;
-
-	if (imap_uid_search(mb->conn, last_uid + 1, 0, 0, &mb->pending, &mb->n_pending,
-			    error_r) < 0)
-		return SYNC_IMAP_FAILED;
-	mb->pos = 0;
-	mb->total = mb->n_pending;
-	mb->done = 0;
-	mb->started = mb->last_log = now_mono();
-	mb->last_bar = 0;
-	if (mb->n_pending >= 100 || (mb->n_pending > 0 && p->opt.progress_bar))
-		log_info("mailbox=%s: %zu new message(s) above uid %u", cfg->name, mb->n_pending,
-			 last_uid);
-	return SYNC_OK;
-}
-
-static void
-sync_end(struct mbox *mb)
-{
-	x_free(&mb->pending);
-	mb->n_pending = mb->pos = 0;
-	mb->total = 0;
-}
-
-/* One step of a sync: start it, or do its next batch. A long backlog thus
-   takes turns with the other mailboxes, signals and timers. */
-static enum sync_result
-mb_sync(struct mbox *mb, const char **error_r)
-{
-	enum sync_result ret;
-
-	if (mb->pending == NULL) {
-		ret = sync_start(mb, error_r);
-		if (ret != SYNC_OK) {
-			sync_end(mb);
-			return ret;
-		}
-	}
-	if (mb->pos < mb->n_pending) {
-		size_t batch = (size_t)mb->cfg->batch_size;
-		size_t k = mb->n_pending - mb->pos < batch ? mb->n_pending - mb->pos : batch;
-		ret = sync_batch(mb, mb->pending + mb->pos, k, error_r);
-		if (ret != SYNC_OK) {
-			bar_clear(mb->poller);
-			sync_end(mb);
-			return ret;
-		}
-		mb->pos += k;
-		if (mb->pos < mb->n_pending)
-			return SYNC_MORE;
-	}
-	if (mb->total > 0)
-		progress(mb, 1);
-	sync_end(mb);
-	return SYNC_OK;
 }
 
 /* ---- the state machine ------------------------------------------------------------------ */
@@ -577,10 +283,10 @@ mb_after_sync(struct mbox *mb)
 			return;
 		}
 		mb->state = MB_IDLE;
-		mb->due = now_mono() + (double)mb->cfg->idle_interval;
+		mb->due = poller_now() + (double)mb->cfg->idle_interval;
 	} else {
 		mb->state = MB_WAIT;
-		mb->due = now_mono() + (double)mb->cfg->poll_interval;
+		mb->due = poller_now() + (double)mb->cfg->poll_interval;
 	}
 }
 
@@ -590,7 +296,7 @@ mb_step(struct mbox *mb)
 	struct poller *p = mb->poller;
 	const char *error;
 
-	if (mb->state == MB_CONNECT && now_mono() >= mb->due) {
+	if (mb->state == MB_CONNECT && poller_now() >= mb->due) {
 		if (mb_connect(mb, &error) < 0) {
 			mb_failed(mb, error);
 			return;
@@ -599,7 +305,7 @@ mb_step(struct mbox *mb)
 	}
 	if (mb->state != MB_SYNC || p->stop)
 		return;
-	switch (mb_sync(mb, &error)) {
+	switch (poller_sync_step(mb, &error)) {
 	case SYNC_MORE:
 		break; /* still MB_SYNC: the next batch on the next turn */
 	case SYNC_OK:
@@ -624,7 +330,7 @@ mb_step(struct mbox *mb)
 		   try again later */
 		mb->failures++;
 		double delay = retry_delay(&reconnect_policy, mb->failures);
-		bar_clear(p);
+		poller_bar_clear(p);
 		log_error("mailbox=%s: %s; nothing marked, retrying in %.0f s", mb->cfg->name, error,
 			  delay);
 		if (p->opt.once && mb->failures >= ONCE_MAX_ATTEMPTS) {
@@ -633,7 +339,7 @@ mb_step(struct mbox *mb)
 			break;
 		}
 		mb->state = MB_WAIT;
-		mb->due = now_mono() + delay;
+		mb->due = poller_now() + delay;
 		break;
 	}
 	}
@@ -672,6 +378,8 @@ mbox_free(struct mbox **mbp)
 		return;
 	mb_disconnect(mb);
 	forget_token(mb);
+	free(mb->misses);
+	free(mb->marked);
 	free(mb->label);
 	free(mb);
 	*mbp = NULL;
@@ -736,6 +444,13 @@ poller_reload(struct poller *p)
 			struct mbox *old = p->mboxes[k];
 			if (old != NULL && mailbox_config_equal(old->cfg, cfg)) {
 				old->cfg = cfg;
+				/* the limits may have changed: held messages that
+				   were too large may fit now; look at once */
+				old->recheck = 1;
+				if (old->state == MB_IDLE)
+					mb_wake(old);
+				else if (old->state == MB_WAIT)
+					old->due = 0;
 				next[i] = old;
 				p->mboxes[k] = NULL;
 				kept++;
@@ -847,7 +562,7 @@ wait_events(struct poller *p)
 	struct pollfd *pfd = xcalloc(p->n_mboxes + 1, sizeof(*pfd));
 	struct mbox **who = xcalloc(p->n_mboxes + 1, sizeof(*who));
 	size_t n = 0;
-	double now = now_mono(), until = now + 3600;
+	double now = poller_now(), until = now + 3600;
 	int ready_now = 0;
 
 	pfd[n].fd = p->sigfd;
@@ -897,7 +612,7 @@ wait_events(struct poller *p)
 			if (pfd[i].revents != 0 && who[i]->state == MB_IDLE)
 				mb_wake(who[i]);
 	}
-	now = now_mono();
+	now = poller_now();
 	for (size_t i = 0; i < p->n_mboxes; i++) {
 		struct mbox *mb = p->mboxes[i];
 		if (mb->state == MB_IDLE && now >= mb->due) {
@@ -915,12 +630,12 @@ wait_events(struct poller *p)
 static void
 run_timers(struct poller *p)
 {
-	double now = now_mono();
+	double now = poller_now();
 	for (size_t i = 0; i < p->n_timers; i++) {
 		struct timer *t = &p->timers[i];
 		if (now >= t->due) {
 			t->fn(t->context);
-			t->due = now_mono() + t->interval;
+			t->due = poller_now() + t->interval;
 		}
 	}
 }
@@ -964,7 +679,7 @@ poller_run(struct poller *p)
 		failed |= mb->failed || (p->opt.once && !p->stop && mb->state != MB_DONE);
 		mb_disconnect(mb);
 	}
-	bar_clear(p);
+	poller_bar_clear(p);
 	log_info("stopped");
 	return failed ? 1 : 0;
 }

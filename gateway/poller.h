@@ -4,15 +4,23 @@
  *
  *   connect -> login -> SELECT -> sync -> IDLE (or wait poll_interval) -> sync ...
  *
- * sync = read the checkpoint (store_mailbox_get), mark what an earlier run
- * committed but could not mark (a crash between commit and flag), then
- * fetch the UIDs above the checkpoint in batches of batch_size; each batch
- * is one ingest transaction, and only after its commit are its messages
- * flagged \Seen or moved (quarantined ones too, with the $Quarantined
- * keyword where the server allows keywords). So a crash anywhere loses
- * nothing and duplicates nothing: what is committed is above the
- * checkpoint, what is not is fetched again. A changed UIDVALIDITY resets
- * the checkpoint to 0; the full refetch relies on ingest's dedupe.
+ * sync = read the checkpoint (store_mailbox_get), make the marks the store
+ * still owes (an earlier run committed the messages but crashed before
+ * flagging them: store_mailbox_mark_list), then fetch the UIDs above the
+ * checkpoint in batches of batch_size; each batch is one ingest
+ * transaction that also records the marks owed, and only after its commit
+ * are its messages flagged \Seen or moved (quarantined ones too, with the
+ * $Quarantined keyword where the server allows keywords). Only a UID with
+ * a committed row is ever marked. A message over max_message_size is
+ * fetched again whole, streamed to disk, and quarantined whole; one over
+ * max_quarantine_size, or one the server will not deliver (NIL, or
+ * missing from its answer 3 times), gets a quarantine entry without raw
+ * bytes and is left unmarked (tried again at each connection and reload).
+ * So a crash anywhere loses nothing and duplicates nothing: the
+ * checkpoint never passes a UID that is not handled, what is not committed
+ * is fetched again. A changed UIDVALIDITY resets the checkpoint to 0; the
+ * full refetch relies on ingest's dedupe. New mail announced in any
+ * response (EXISTS) during a sync calls for another sync before IDLE.
  *
  * Failures are graded by imap.h: network trouble, BYE, timeouts and
  * stalls reconnect with exponential backoff and jitter (1 s doubling to

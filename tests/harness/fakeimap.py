@@ -19,6 +19,12 @@ connections only so that a client that reconnects can finish:
   bye           send "* BYE" instead of the FETCH response, then close
   bye-greeting  greet with "* BYE" and close
   no-fetch      answer UID FETCH with a tagged NO
+  nil-body      send the body of the message with UID --fault-after + 1 as
+                NIL (the server has the message but will not give it)
+  missing-no    leave the message with UID --fault-after + 1 out of the FETCH
+                response and end it with a tagged NO, as Dovecot does for a
+                message it cannot read ("NO Some messages could not be
+                FETCHed")
 
 --late-arrival FILE adds the message in FILE to INBOX while the first UID
 STORE runs and announces it ("* N EXISTS") in that STORE's response only,
@@ -301,7 +307,14 @@ class Handler(socketserver.StreamRequestHandler):
             State.log(event="fault", fault=fault, conn=self.conn_no)
             self.send("%s NO fetch failed, try later\r\n" % tag)
             return True
+        skipped = False
         for i, (uid, data) in enumerate(datas):
+            if fault in ("nil-body", "missing-no") and uid == a.fault_after + 1:
+                State.log(event="fault", fault=fault, conn=self.conn_no, uid=uid)
+                if fault == "nil-body":
+                    self.send("* %d FETCH (UID %d BODY[] NIL)\r\n" % (i + 1, uid))
+                skipped = True
+                continue
             if part:
                 origin, length = int(part.group(1)), int(part.group(2))
                 data = data[origin:origin + length]
@@ -325,7 +338,10 @@ class Handler(socketserver.StreamRequestHandler):
             else:
                 self.send(data)
             self.send(")\r\n")
-        self.send("%s OK fetch done\r\n" % tag)
+        if skipped and fault == "missing-no":
+            self.send("%s NO Some messages could not be FETCHed (n/a)\r\n" % tag)
+        else:
+            self.send("%s OK fetch done\r\n" % tag)
         return True
 
     def c_store(self, tag, rest):

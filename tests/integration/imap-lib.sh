@@ -21,6 +21,16 @@
 #   deliver FILE [RCPT]    one message over LMTP
 #   seen_count [USER] [FOLDER] / msg_count [USER] [FOLDER]
 #   wait_rows DIR N SECS   wait until the store has N message rows
+# With the scripted fault server (tests/harness/fakeimap.py) instead of
+# Dovecot (call dg_root_init first; messages from $DG_ROOT/mail):
+#   fake_start ARGS...     start it (fault options...), set FPORT; stopped
+#                          by the trap; its events in $DG_ROOT/fake.log,
+#                          its flags in $DG_ROOT/state.json
+#   fake_stop
+#   fake_gw_new DIR [KEY=VALUE...]
+#                          a gateway home with [mailbox fake] on FPORT
+#                          (acks off, timeout 2 s, batch_size 5 unless given)
+#   fake_flagged FOLDER FLAG / fake_count FOLDER
 
 : "${top_srcdir:?run through make check (top_srcdir)}"
 : "${top_builddir:?run through make check (top_builddir)}"
@@ -177,4 +187,56 @@ print(sum(1 for i in range(int(sys.argv[2]), int(sys.argv[3]) + 1)
 PY
 )
 	dg_assert_eq 0 "$missing" "messages missing from the store"
+}
+
+# ---- the scripted fault server ------------------------------------------------
+
+FAKE_PID=
+fake_start() {
+	rm -f "$DG_ROOT/fake.port" "$DG_ROOT/fake.log" "$DG_ROOT/state.json"
+	python3 "$FAKEIMAP" --maildir "$DG_ROOT/mail" --log "$DG_ROOT/fake.log" \
+		--state "$DG_ROOT/state.json" "$@" >"$DG_ROOT/fake.port" 2>"$DG_ROOT/fake.err" &
+	FAKE_PID=$!
+	if [ -z "${FAKE_TRAP:-}" ]; then
+		dg_on_exit fake_stop
+		FAKE_TRAP=1
+	fi
+	dg_wait_for 5 grep -qs port "$DG_ROOT/fake.port" || dg_fail "fakeimap did not start"
+	FPORT=$(awk '{print $2}' "$DG_ROOT/fake.port")
+}
+
+fake_stop() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+	fi
+	FAKE_PID=
+}
+
+fake_gw_new() {
+	local dir=$1 kv
+	shift
+	"$DESKGATE" init "$dir" >/dev/null 2>&1 || dg_fail "deskgate init"
+	sed -i '/^\[ack\]/a enabled = no' "$dir/deskgate.conf"
+	{
+		printf '\n[mailbox fake]\nhost = 127.0.0.1\nport = %s\nsecurity = none\n' "$FPORT"
+		printf 'username = support@example.test\n'
+		case " $* " in *" timeout="*) ;; *) echo "timeout = 2" ;; esac
+		case " $* " in *" batch_size="*) ;; *) echo "batch_size = 5" ;; esac
+		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
+	} >>"$dir/deskgate.conf"
+}
+
+# how many messages of FOLDER carry FLAG in the fake server's state
+fake_flagged() {
+	python3 - "$DG_ROOT/state.json" "$1" "$2" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+print(sum(1 for f in st.get(sys.argv[2], {}).values() if sys.argv[3] in f))
+PY
+}
+
+fake_count() {
+	python3 -c "import json,sys; print(len(json.load(open(sys.argv[1])).get(sys.argv[2], {})))" \
+		"$DG_ROOT/state.json" "$1"
 }

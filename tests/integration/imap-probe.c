@@ -43,10 +43,15 @@ die(struct imap_conn *conn, const char *error)
 }
 
 static int
-on_message(void *context, uint32_t uid, const unsigned char *data, size_t len)
+on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, uint64_t size)
 {
 	char hex[CRYPTO_SHA256_HEX_LEN + 1];
 	(void)context;
+	(void)size;
+	if (data == NULL) {
+		printf("msg %u nil\n", uid);
+		return 0;
+	}
 	crypto_sha256_hex(data, len, hex);
 	printf("msg %u %zu %s\n", uid, len, hex);
 	return 0;

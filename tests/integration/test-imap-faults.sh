@@ -8,9 +8,7 @@
 # one (XOAUTH2), a token_file is re-read after a rejection (OAUTHBEARER), and
 # after = move without MOVE (COPY, \Deleted, UID EXPUNGE).
 set -u
-. "$top_srcdir/tests/harness/lib.sh"
-: "${DESKGATE:=$top_builddir/deskgate}"
-FAKEIMAP=$top_srcdir/tests/harness/fakeimap.py
+. "$top_srcdir/tests/integration/imap-lib.sh"
 dg_root_init test-imap-faults
 dg_require_cmd python3 sqlite3
 N=12
@@ -18,49 +16,10 @@ mkdir -p "$DG_ROOT/mail"
 python3 "$top_srcdir/tests/harness/mkmail.py" --count $N --size small --dir "$DG_ROOT/mail" >/dev/null ||
 	dg_fail mkmail
 
-FAKE_PID=
-fake_start() { # ARGS...: start fakeimap, set FPORT
-	rm -f "$DG_ROOT/fake.port" "$DG_ROOT/fake.log" "$DG_ROOT/state.json"
-	python3 "$FAKEIMAP" --maildir "$DG_ROOT/mail" --log "$DG_ROOT/fake.log" \
-		--state "$DG_ROOT/state.json" "$@" >"$DG_ROOT/fake.port" 2>"$DG_ROOT/fake.err" &
-	FAKE_PID=$!
-	dg_wait_for 5 grep -qs port "$DG_ROOT/fake.port" || dg_fail "fakeimap did not start"
-	FPORT=$(awk '{print $2}' "$DG_ROOT/fake.port")
-}
-fake_stop() {
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-	fi
-	FAKE_PID=
-}
-dg_on_exit fake_stop
-
-gw_new() { # DIR KEY=VALUE...
-	local dir=$1
-	shift
-	"$DESKGATE" init "$dir" >/dev/null 2>&1 || dg_fail "deskgate init"
-	sed -i '/^\[ack\]/a enabled = no' "$dir/deskgate.conf"
-	{
-		printf '\n[mailbox fake]\nhost = 127.0.0.1\nport = %s\nsecurity = none\n' "$FPORT"
-		printf 'username = support@example.test\ntimeout = 2\nbatch_size = 5\n'
-		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
-	} >>"$dir/deskgate.conf"
-}
-rows() { sqlite3 "$1/deskgate.db" "select count(*) from messages where direction = 'in'"; }
+gw_new() { fake_gw_new "$@"; }
 dups() { sqlite3 "$1/deskgate.db" "select count(*) from (select message_id from messages where direction = 'in' group by message_id having count(*) > 1)"; }
-# how many messages of FOLDER carry FLAG in the fake server's state
-flagged() {
-	python3 - "$DG_ROOT/state.json" "$1" "$2" <<'PY'
-import json, sys
-st = json.load(open(sys.argv[1]))
-print(sum(1 for f in st.get(sys.argv[2], {}).values() if sys.argv[3] in f))
-PY
-}
-count_in() {
-	python3 -c "import json,sys; print(len(json.load(open(sys.argv[1])).get(sys.argv[2], {})))" \
-		"$DG_ROOT/state.json" "$1"
-}
+flagged() { fake_flagged "$@"; }
+count_in() { fake_count "$@"; }
 
 for fault in stall trickle garbage drop-literal bye bye-greeting no-fetch; do
 	fake_start --fault "$fault" --fault-after 3
