@@ -27,23 +27,38 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "parsers/mbox.h"
-#include "base/file.h"
+#include "base/spool.h"
 #include "base/util.h"
 
 #define IMPORT_BATCH 200
 
-/* Whatever the configured limit, keep at most this much in memory for a
-   message that will be quarantined as oversized. */
-static size_t
-read_ceiling(const struct config *config)
+/* A message longer than this is read into an unnamed file in
+   state_dir/tmp (and mmap()ed) instead of memory. */
+#define SPOOL_MEMORY (8 * 1024 * 1024)
+
+/* The largest message kept at all (whole, in quarantine when it is over
+   max_message_size): [limits] max_quarantine_size, never below
+   max_message_size. */
+static uint64_t
+keep_limit(const struct config *config)
 {
-	uint64_t max = config->limits.max_message_size;
-	uint64_t ceiling = max > (UINT64_MAX / 4) ? UINT64_MAX : max * 4;
-	if (ceiling < 64 * 1024 * 1024)
-		ceiling = 64 * 1024 * 1024;
-	if (ceiling > 1024ULL * 1024 * 1024)
-		ceiling = 1024ULL * 1024 * 1024;
-	return (size_t)ceiling;
+	const struct config_limits *l = &config->limits;
+	return l->max_quarantine_size > l->max_message_size ? l->max_quarantine_size
+							    : l->max_message_size;
+}
+
+/* Read a message from fd, whole, memory bounded by SPOOL_MEMORY. NULL with
+   *error_r on a read error; else the spool (spool_over(): more than
+   keep_limit() bytes, only a prefix kept). */
+static struct spool *
+read_message(const struct config *config, int fd, const char **error_r)
+{
+	char *dir = xasprintf("%s/tmp", config->state_dir);
+	struct spool *sp = spool_new(dir, SPOOL_MEMORY, keep_limit(config));
+	free(dir);
+	if (spool_read_fd(sp, fd, error_r) < 0)
+		spool_free(&sp);
+	return sp;
 }
 
 static void
@@ -52,11 +67,20 @@ ingest_usage(FILE *out)
 	fprintf(out, "usage: deskgate [-c FILE] ingest [FILE|-]\n\n"
 		     "Store one RFC 5322 message read from FILE or standard input, as a new\n"
 		     "ticket, a reply on an existing ticket, or in quarantine. For an MTA pipe\n"
-		     "(e.g. a Postfix transport or an alias \"|deskgate ingest\").\n"
+		     "(e.g. a Postfix transport or an alias \"|deskgate ingest\"). A message\n"
+		     "over max_message_size is quarantined whole (read to disk, not memory).\n"
 		     "Exit status: 0 stored or quarantined; 75 for anything that is not about\n"
 		     "the message (store unavailable, an error in the configuration, rules or\n"
-		     "templates): the MTA keeps the mail and retries; 64 usage and 66 no such\n"
-		     "FILE (never from an MTA, which passes no arguments).\n");
+		     "templates): the MTA keeps the mail and retries; 65 the message is larger\n"
+		     "than max_quarantine_size and is refused (the MTA returns it to the sender\n"
+		     "with the reason); 64 usage and 66 no such FILE (never from an MTA, which\n"
+		     "passes no arguments).\n");
+}
+
+static const char *
+source_label(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "ingest" : path;
 }
 
 int
@@ -86,16 +110,35 @@ cmd_ingest(int argc, char **argv)
 		config_free(&config);
 		return EXIT_NOINPUT;
 	}
-	unsigned char *raw;
+	const unsigned char *raw;
 	size_t len;
-	int ret = file_read_fd(fd, read_ceiling(config), (char **)&raw, &len, &error);
+	struct spool *sp = read_message(config, fd, &error);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (ret < 0) {
-		log_error("ingest: %s", error);
+	if (sp == NULL || spool_data(sp, &raw, &len, &error) < 0) {
+		log_error("ingest: %s; message not accepted (the MTA will retry)", error);
+		spool_free(&sp);
 		store_close(&store);
 		config_free(&config);
 		return EXIT_TEMPFAIL;
+	}
+	if (spool_over(sp)) {
+		/* Too large to keep even in quarantine: refuse it for good, so
+		   that the MTA tells the sender now instead of retrying for days
+		   (75 did). Recorded, with the sizes, for the operator. */
+		uint64_t size = spool_size(sp);
+		const char *why = errf("message of %llu bytes refused: larger than "
+				       "max_quarantine_size (%llu bytes); not kept",
+				       (unsigned long long)size, (unsigned long long)keep_limit(config));
+		log_error("ingest: %s", why);
+		fprintf(stderr, "deskgate: %s\n", why);
+		if (store_event_addf(store, 0, "refused", &error, "%s: %s", source_label(path),
+				     why) < 0)
+			log_error("ingest: %s", error);
+		spool_free(&sp);
+		store_close(&store);
+		config_free(&config);
+		return EXIT_DATAERR;
 	}
 
 	struct ingest *ingest;
@@ -103,12 +146,12 @@ cmd_ingest(int argc, char **argv)
 		/* rules, templates, the threading key: ours to fix, so the MTA
 		   keeps the mail until we have */
 		log_error("ingest: %s; message not accepted (the MTA will retry)", error);
-		free(raw);
+		spool_free(&sp);
 		store_close(&store);
 		config_free(&config);
 		return EXIT_TEMPFAIL;
 	}
-	struct ingest_source source = { .label = strcmp(path, "-") == 0 ? "ingest" : path };
+	struct ingest_source source = { .label = source_label(path) };
 	struct ingest_result result;
 	int exit_code = 0;
 	if (ingest_message(ingest, raw, len, &source, &result, &error) < 0) {
@@ -134,7 +177,7 @@ cmd_ingest(int argc, char **argv)
 		}
 	}
 	ingest_free(&ingest);
-	free(raw);
+	spool_free(&sp);
 	store_close(&store);
 	config_free(&config);
 	return exit_code;
@@ -230,6 +273,17 @@ import_one(struct import *im, const unsigned char *raw, size_t len, const char *
 	return 0;
 }
 
+/* Larger than max_quarantine_size: not imported (a cut copy would be
+   worse than none), and said so. */
+static void
+too_large(struct import *im, const char *what, uint64_t size)
+{
+	log_warnx("import: %s: skipped: %s%llu bytes, larger than max_quarantine_size (%llu)", what,
+		  size > keep_limit(im->config) + 1 ? "" : "more than ",
+		  (unsigned long long)size, (unsigned long long)keep_limit(im->config));
+	im->skipped++;
+}
+
 static int
 import_file(struct import *im, const char *path)
 {
@@ -240,19 +294,25 @@ import_file(struct import *im, const char *path)
 		im->unreadable++;
 		return 0;
 	}
-	unsigned char *raw;
+	const unsigned char *raw;
 	size_t len;
-	int ret = file_read_fd(fd, read_ceiling(im->config), (char **)&raw, &len, &error);
+	struct spool *sp = read_message(im->config, fd, &error);
 	close(fd);
-	if (ret < 0) {
+	if (sp == NULL || spool_data(sp, &raw, &len, &error) < 0) {
 		log_warnx("import: %s: %s", path, error);
 		im->unreadable++;
+		spool_free(&sp);
+		return 0;
+	}
+	if (spool_over(sp)) {
+		too_large(im, path, spool_size(sp));
+		spool_free(&sp);
 		return 0;
 	}
 	char *label = xasprintf("import:%s", path);
-	ret = import_one(im, raw, len, label);
+	int ret = import_one(im, raw, len, label);
 	free(label);
-	free(raw);
+	spool_free(&sp);
 	return ret;
 }
 
@@ -273,9 +333,16 @@ import_mbox(struct import *im, const char *path, int fd, size_t size)
 	size_t len;
 	size_t n = 0;
 	int ret = 0;
-	while (ret == 0 && (raw = mbox_next(&it, read_ceiling(im->config), &len)) != NULL) {
+	/* mbox_next() copies a message (unescaping >From): at most
+	   keep_limit() + 1 bytes, and one that long was cut: skipped */
+	uint64_t keep = keep_limit(im->config);
+	size_t ceiling = keep < SIZE_MAX - 1 ? (size_t)keep : SIZE_MAX - 1;
+	while (ret == 0 && (raw = mbox_next(&it, ceiling, &len)) != NULL) {
 		char *label = xasprintf("import:%s#%zu", path, ++n);
-		ret = import_one(im, raw, len, label);
+		if (len > ceiling)
+			too_large(im, label, len);
+		else
+			ret = import_one(im, raw, len, label);
 		free(label);
 		free(raw);
 	}

@@ -175,4 +175,53 @@ done
 out=$("$DESKGATE" -c "$home2/deskgate.conf" import --no-progress "$mb")
 tl_assert_match "import mbox summary" "$out" "imported 3 messages .*1 replies, 0 duplicates, 1 quarantined"
 
+# Over-size mail from the MTA pipe is quarantined whole (read to disk, not
+# memory) and exits 0; it used to exit 75 above a 64 MiB read ceiling, so
+# the MTA retried it until it expired. Over max_quarantine_size it is
+# refused for good (65), with the reason, and recorded.
+home3=$(tl_tmpdir)
+"$DESKGATE" init "$home3" >/dev/null
+sed -i '/^\[limits\]/a max_message_size = 1M' "$home3/deskgate.conf"
+dg3() { "$DESKGATE" -q -c "$home3/deskgate.conf" "$@"; }
+big="$top_srcdir/tests/harness/bigmail.py"
+att=$(python3 "$big" "$home3/three.eml" 2300000 --seed 3)
+out=$(dg3 ingest < "$home3/three.eml"); rc=$?
+tl_assert_eq "3 MB from the pipe: exit" "$rc" 0
+tl_assert_match "3 MB from the pipe: quarantined" "$out" "^quarantine 1: limit: max_message_size"
+dg3 quarantine show 1 --raw > "$home3/three.kept"
+tl_assert_eq "3 MB kept whole" "$(cmp -s "$home3/three.kept" "$home3/three.eml" && echo same)" same
+sed -i 's/^max_message_size = 1M/max_message_size = 10M/' "$home3/deskgate.conf"
+tl_assert_match "retry after raising the limit" "$(dg3 quarantine retry 1)" "released into ticket"
+tl_assert_eq "the retried attachment is whole" "$(dg3 ticket show 1 --json | python3 -c '
+import json, sys
+t = json.load(sys.stdin)
+print(" ".join("%s %s" % (a["sha256"], a["size"]) for m in t["messages"] for a in m["attachments"]))')" "$att 2300000"
+sed -i 's/^max_message_size = 10M/max_message_size = 1M/' "$home3/deskgate.conf"
+python3 "$big" "$home3/huge.eml" 50000000 --seed 68 > /dev/null
+out=$(dg3 ingest < "$home3/huge.eml"); rc=$?
+tl_assert_eq "68 MB from the pipe: exit 0, not 75" "$rc" 0
+tl_assert_match "68 MB from the pipe: quarantined" "$out" "^quarantine 2: limit: max_message_size"
+tl_assert_eq "68 MB kept whole" "$(sqlite3 "$home3/deskgate.db" "select raw_size from quarantine where id = 2")" \
+	"$(stat -c %s "$home3/huge.eml")"
+rm -f "$home3/huge.eml"
+sed -i '/^\[limits\]/a max_quarantine_size = 4M' "$home3/deskgate.conf"
+python3 "$big" "$home3/six.eml" 4600000 --seed 6 > /dev/null
+err=$("$DESKGATE" -c "$home3/deskgate.conf" ingest < "$home3/six.eml" 2>&1 >/dev/null); rc=$?
+tl_assert_eq "over max_quarantine_size: refused (65, the MTA bounces it)" "$rc" 65
+tl_assert_match "over max_quarantine_size: the reason" "$err" "refused: larger than max_quarantine_size (4194304 bytes)"
+tl_assert_eq "over max_quarantine_size: recorded" \
+	"$(sqlite3 "$home3/deskgate.db" "select count(*) from events where kind = 'refused' and detail like '%6%bytes refused%'")" 1
+tl_assert_eq "over max_quarantine_size: nothing kept" \
+	"$(sqlite3 "$home3/deskgate.db" "select count(*) from quarantine")" 2
+# import: the same limits; what is too large is skipped with the reason
+md4="$home3/md"; mkdir -p "$md4/new"
+cp "$home3/three.eml" "$md4/new/1700000010.M1P1.host"
+cp "$home3/six.eml" "$md4/new/1700000011.M2P1.host"
+out=$("$DESKGATE" -c "$home3/deskgate.conf" import --no-progress "$md4" 2>&1); rc=$?
+tl_assert_eq "import with an over-size file: exit" "$rc" 0
+tl_assert_match "import: the 3 MB one quarantined whole" "$out" "imported 1 messages .*1 quarantined.* 1 skipped"
+tl_assert_eq "import: kept whole" "$(sqlite3 "$home3/deskgate.db" "select raw_size from quarantine where id = 3")" \
+	"$(stat -c %s "$home3/three.eml")"
+tl_assert_match "import: the 6 MB one skipped with the reason" "$out" "1700000011.M2P1.host: skipped: 6[0-9]* bytes, larger than max_quarantine_size"
+
 tl_done
