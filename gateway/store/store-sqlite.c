@@ -6,7 +6,7 @@
  * bound with parameters only, and reset right after use so that no
  * statement holds a read snapshot open (which would stop WAL checkpoints).
  * Blobs are files (store-blob.c); the schema history is in
- * store-sqlite-migrations.c.
+ * store-sqlite-migrations.c, the statements' SQL in store-sqlite-sql.c.
  */
 #include "build-config.h"
 
@@ -24,286 +24,13 @@
 #include "gateway/store/store-driver.h"
 #include "gateway/store/store-migrations.h"
 #include "gateway/store/store-record.h"
+#include "gateway/store/store-sqlite-sql.h"
 
 /* PRAGMA application_id: "DSKG", so that another program's SQLite file is
    refused instead of being migrated. */
 #define STORE_APPLICATION_ID 0x44534b47
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-enum stmt_id {
-	STMT_BEGIN,
-	STMT_COMMIT,
-	STMT_UNIT_BEGIN,
-	STMT_UNIT_RELEASE,
-	STMT_UNIT_ROLLBACK,
-	STMT_ROLLBACK,
-	STMT_SAVEPOINT,
-	STMT_RELEASE,
-	STMT_ROLLBACK_TO,
-
-	STMT_TICKET_INSERT,
-	STMT_TICKET_GET,
-	STMT_TICKET_LIST,
-	STMT_TICKET_COUNT,
-	STMT_TICKET_SET_STATUS,
-	STMT_TICKET_SET_CATEGORY,
-	STMT_TICKET_SET_PRIORITY,
-	STMT_TICKET_SET_QUEUE,
-	STMT_TICKET_SET_LANGUAGE,
-	STMT_TICKET_SET_ASSIGNEE,
-	STMT_TICKET_SET_FIRST_RESPONSE,
-	STMT_TICKET_SET_DUE,
-	STMT_TICKET_TOUCH,
-	STMT_TICKET_FIND_BY_MSGID,
-
-	STMT_MESSAGE_INSERT,
-	STMT_MESSAGE_LIST,
-	STMT_MESSAGE_COUNT,
-	STMT_MESSAGE_FIND_DEDUPE,
-	STMT_MESSAGE_FIND_SAME_TEXT,
-	STMT_MESSAGE_RCPT_INSERT,
-	STMT_TICKET_FIND_RECIPIENT,
-
-	STMT_ATTACHMENT_INSERT,
-	STMT_ATTACHMENT_LIST,
-
-	STMT_PARTICIPANT_ADD,
-	STMT_PARTICIPANT_LIST,
-	STMT_PARTICIPANT_FIND,
-
-	STMT_EVENT_ADD,
-	STMT_EVENT_LIST,
-
-	STMT_QUARANTINE_INSERT,
-	STMT_QUARANTINE_FIND_HELD,
-	STMT_QUARANTINE_GET,
-	STMT_QUARANTINE_LIST,
-	STMT_QUARANTINE_SET_STATUS,
-	STMT_QUARANTINE_INSERT_UNFETCHED,
-	STMT_QUARANTINE_FIND_UNFETCHED,
-	STMT_QUARANTINE_LIST_UNFETCHED,
-
-	STMT_MAILBOX_GET,
-	STMT_MAILBOX_SET,
-	STMT_MAILBOX_MARK_ADD,
-	STMT_MAILBOX_MARK_LIST,
-	STMT_MAILBOX_MARK_DONE,
-	STMT_MAILBOX_MARK_FORGET,
-
-	STMT_FIELD_SET,
-	STMT_FIELD_LIST,
-	STMT_RULE_HIT_ADD,
-	STMT_RULE_HIT_LIST,
-
-	STMT_OUTBOX_INSERT,
-	STMT_OUTBOX_DUE,
-	STMT_OUTBOX_UPDATE,
-	STMT_OUTBOX_GET,
-	STMT_OUTBOX_FIND_MSGID,
-	STMT_OUTBOX_LIST,
-	STMT_OUTBOX_COUNT_RECENT,
-	STMT_OUTBOX_RCPT_INSERT,
-	STMT_OUTBOX_COUNT_SINCE,
-	STMT_OUTBOX_COUNT_FOLDED,
-
-	STMT_COUNT
-};
-
-#define TICKET_COLS                                                                           \
-	"t.id, t.subject, t.status, t.category, t.priority, t.queue, t.language, "            \
-	"t.customer_address, t.customer_name, t.created_at, t.updated_at, "                 \
-	"t.first_response_at, t.due_at, "                                                   \
-	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), t.assignee"
-#define MESSAGE_COLS                                                                          \
-	"id, ticket_id, direction, message_id, in_reply_to, refs, from_address, from_name, " \
-	"to_addrs, cc_addrs, subject, date, text, raw_sha256, raw_size, dedupe_key, "        \
-	"text_sha256, mailbox, uid, created_at"
-#define QUARANTINE_COLS \
-	"id, raw_sha256, raw_size, reason, source, created_at, status, ticket_id, mailbox, " \
-	"uidvalidity, uid"
-/* Column 6 is the raw message, or NULL where it is not loaded. */
-#define OUTBOX_COLS_HEAD "id, ticket_id, kind, message_id, envelope_from, recipients, "
-#define OUTBOX_COLS_TAIL \
-	", length(raw), status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code"
-#define OUTBOX_COLS OUTBOX_COLS_HEAD "raw" OUTBOX_COLS_TAIL
-#define OUTBOX_COLS_NO_RAW OUTBOX_COLS_HEAD "NULL" OUTBOX_COLS_TAIL
-#define MESSAGE_RCPT_INSERT \
-	"INSERT INTO message_rcpt (message_row_id, ticket_id, address) VALUES (?1, ?2, ?3) " \
-	"ON CONFLICT DO NOTHING"
-#define TICKET_SET(col) \
-	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
-
-static const char *const stmt_sql[STMT_COUNT] = {
-	[STMT_BEGIN] = "BEGIN IMMEDIATE",
-	[STMT_COMMIT] = "COMMIT",
-	[STMT_UNIT_BEGIN] = "SAVEPOINT dg_unit",
-	[STMT_UNIT_RELEASE] = "RELEASE dg_unit",
-	[STMT_UNIT_ROLLBACK] = "ROLLBACK TO dg_unit",
-	[STMT_ROLLBACK] = "ROLLBACK",
-	[STMT_SAVEPOINT] = "SAVEPOINT store_op",
-	[STMT_RELEASE] = "RELEASE store_op",
-	[STMT_ROLLBACK_TO] = "ROLLBACK TO store_op",
-
-	[STMT_TICKET_INSERT] =
-		"INSERT INTO tickets (subject, status, category, priority, queue, language, "
-		"customer_address, customer_name, created_at, updated_at, first_response_at, due_at, "
-		"assignee) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[STMT_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets t WHERE t.id = ?1",
-	[STMT_TICKET_LIST] = "SELECT " TICKET_COLS " FROM tickets t ORDER BY t.id DESC LIMIT ?1",
-	[STMT_TICKET_COUNT] = "SELECT count(*) FROM tickets",
-	[STMT_TICKET_SET_STATUS] = TICKET_SET("status"),
-	[STMT_TICKET_SET_CATEGORY] = TICKET_SET("category"),
-	[STMT_TICKET_SET_PRIORITY] = TICKET_SET("priority"),
-	[STMT_TICKET_SET_QUEUE] = TICKET_SET("queue"),
-	[STMT_TICKET_SET_LANGUAGE] = TICKET_SET("language"),
-	[STMT_TICKET_SET_ASSIGNEE] = TICKET_SET("assignee"),
-	[STMT_TICKET_SET_FIRST_RESPONSE] = TICKET_SET("first_response_at"),
-	[STMT_TICKET_SET_DUE] = TICKET_SET("due_at"),
-	[STMT_TICKET_TOUCH] = "UPDATE tickets SET updated_at = max(updated_at, ?2) WHERE id = ?1",
-	/* Stored mail first, then our own sent mail; the oldest match wins. */
-	[STMT_TICKET_FIND_BY_MSGID] =
-		"SELECT ticket_id FROM ("
-		" SELECT ticket_id, 0 AS src, id FROM messages WHERE message_id = ?1"
-		" UNION ALL"
-		" SELECT ticket_id, 1 AS src, id FROM outbox"
-		"  WHERE message_id = ?1 AND ticket_id IS NOT NULL"
-		") ORDER BY src, id LIMIT 1",
-
-	[STMT_MESSAGE_INSERT] =
-		"INSERT INTO messages (ticket_id, direction, message_id, in_reply_to, refs, "
-		"from_address, from_name, to_addrs, cc_addrs, subject, date, text, raw_sha256, "
-		"raw_size, dedupe_key, text_sha256, mailbox, uid, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19)",
-	[STMT_MESSAGE_LIST] =
-		"SELECT " MESSAGE_COLS " FROM messages WHERE ticket_id = ?1 ORDER BY id",
-	[STMT_MESSAGE_COUNT] = "SELECT count(*) FROM messages",
-	[STMT_MESSAGE_FIND_DEDUPE] = "SELECT id, ticket_id FROM messages WHERE dedupe_key = ?1",
-	[STMT_MESSAGE_FIND_SAME_TEXT] =
-		"SELECT ticket_id FROM messages WHERE from_address = ?1 AND text_sha256 = ?2 "
-		"AND created_at > ?3 ORDER BY created_at DESC, id DESC LIMIT 1",
-
-	[STMT_MESSAGE_RCPT_INSERT] = MESSAGE_RCPT_INSERT,
-	/* Both look-ups are by index: (ticket_id, address) and the unique
-	   outbox.message_id; the outbox recipients are matched in C. */
-	[STMT_TICKET_FIND_RECIPIENT] =
-		"SELECT EXISTS (SELECT 1 FROM message_rcpt WHERE ticket_id = ?1 AND address = ?3), "
-		"(SELECT recipients FROM outbox WHERE message_id = ?2 AND ticket_id = ?1)",
-
-	[STMT_ATTACHMENT_INSERT] =
-		"INSERT INTO attachments (message_row_id, filename, content_type, content_id, "
-		"sha256, size, is_inline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[STMT_ATTACHMENT_LIST] =
-		"SELECT id, message_row_id, filename, content_type, content_id, sha256, size, "
-		"is_inline FROM attachments WHERE message_row_id = ?1 ORDER BY id",
-
-	/* A known participant keeps its role; a missing name is filled in. */
-	[STMT_PARTICIPANT_ADD] =
-		"INSERT INTO participants (ticket_id, address, name, role, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket_id, address) "
-		"DO UPDATE SET name = coalesce(participants.name, excluded.name)",
-	[STMT_PARTICIPANT_LIST] =
-		"SELECT ticket_id, address, name, role FROM participants WHERE ticket_id = ?1 "
-		"ORDER BY id",
-	[STMT_PARTICIPANT_FIND] =
-		"SELECT role FROM participants WHERE ticket_id = ?1 AND address = ?2",
-
-	[STMT_EVENT_ADD] = "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
-	[STMT_EVENT_LIST] =
-		"SELECT id, ticket_id, at, kind, detail FROM events WHERE ticket_id IS ?1 ORDER BY id",
-
-	[STMT_QUARANTINE_INSERT] =
-		"INSERT INTO quarantine (raw_sha256, raw_size, reason, source, created_at, status) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, 'held') "
-		"ON CONFLICT (raw_sha256) WHERE status = 'held' DO NOTHING",
-	[STMT_QUARANTINE_FIND_HELD] =
-		"SELECT id FROM quarantine WHERE raw_sha256 = ?1 AND status = 'held'",
-	[STMT_QUARANTINE_GET] = "SELECT " QUARANTINE_COLS " FROM quarantine WHERE id = ?1",
-	[STMT_QUARANTINE_LIST] =
-		"SELECT " QUARANTINE_COLS " FROM quarantine WHERE ?1 IS NULL OR status = ?1 "
-		"ORDER BY id DESC",
-	[STMT_QUARANTINE_SET_STATUS] =
-		"UPDATE quarantine SET status = ?2, ticket_id = coalesce(?3, ticket_id) WHERE id = ?1",
-
-	/* One held entry per IMAP message without raw bytes: a second refusal
-	   of the same message keeps the entry and updates the reason. */
-	[STMT_QUARANTINE_INSERT_UNFETCHED] =
-		"INSERT INTO quarantine (raw_sha256, raw_size, reason, source, created_at, status, "
-		"mailbox, uidvalidity, uid) VALUES (NULL, ?1, ?2, ?3, ?4, 'held', ?5, ?6, ?7) "
-		"ON CONFLICT (mailbox, uidvalidity, uid) WHERE status = 'held' AND raw_sha256 IS NULL "
-		"DO UPDATE SET reason = excluded.reason, raw_size = excluded.raw_size",
-	[STMT_QUARANTINE_FIND_UNFETCHED] =
-		"SELECT id FROM quarantine WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3 "
-		"AND status = 'held' AND raw_sha256 IS NULL",
-	[STMT_QUARANTINE_LIST_UNFETCHED] =
-		"SELECT " QUARANTINE_COLS " FROM quarantine WHERE uidvalidity = ?1 AND mailbox = ?2 "
-		"AND status = 'held' AND raw_sha256 IS NULL ORDER BY uid",
-
-	[STMT_MAILBOX_GET] = "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?1",
-	[STMT_MAILBOX_SET] =
-		"INSERT INTO mailboxes (name, uidvalidity, last_uid, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
-		"uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
-		"updated_at = excluded.updated_at",
-	[STMT_MAILBOX_MARK_ADD] =
-		"INSERT INTO mailbox_marks (mailbox, uidvalidity, uid, quarantined, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
-		"quarantined = max(quarantined, excluded.quarantined)",
-	[STMT_MAILBOX_MARK_LIST] =
-		"SELECT uid, quarantined FROM mailbox_marks WHERE uidvalidity = ?1 AND mailbox = ?2 "
-		"ORDER BY uid",
-	[STMT_MAILBOX_MARK_DONE] =
-		"DELETE FROM mailbox_marks WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
-	[STMT_MAILBOX_MARK_FORGET] =
-		"DELETE FROM mailbox_marks WHERE mailbox = ?1 AND uidvalidity <> ?2",
-
-	[STMT_FIELD_SET] =
-		"INSERT INTO ticket_fields (ticket_id, name, value, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (ticket_id, name) DO UPDATE SET "
-		"value = excluded.value, updated_at = excluded.updated_at",
-	[STMT_FIELD_LIST] =
-		"SELECT name, value FROM ticket_fields WHERE ticket_id = ?1 ORDER BY name",
-	[STMT_RULE_HIT_ADD] =
-		"INSERT INTO rule_hits (ticket_id, message_row_id, rule, detail, at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5)",
-	[STMT_RULE_HIT_LIST] =
-		"SELECT rule, detail FROM rule_hits WHERE ticket_id = ?1 ORDER BY id",
-
-	[STMT_OUTBOX_INSERT] =
-		"INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, recipients, raw, "
-		"status, attempts, created_at, next_attempt_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', 0, ?7, ?8)",
-	[STMT_OUTBOX_DUE] =
-		"SELECT " OUTBOX_COLS " FROM outbox "
-		"WHERE (status = 'queued' AND next_attempt_at <= ?1) OR status = 'sending' "
-		"ORDER BY id LIMIT ?2",
-	[STMT_OUTBOX_UPDATE] =
-		"UPDATE outbox SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
-		"last_error = ?5, last_code = ?6, "
-		"sent_at = CASE WHEN ?2 = 'sent' THEN ?7 ELSE sent_at END WHERE id = ?1",
-	[STMT_OUTBOX_GET] = "SELECT " OUTBOX_COLS " FROM outbox WHERE id = ?1",
-	[STMT_OUTBOX_FIND_MSGID] = "SELECT " OUTBOX_COLS " FROM outbox WHERE message_id = ?1",
-	[STMT_OUTBOX_LIST] =
-		"SELECT " OUTBOX_COLS_NO_RAW " FROM outbox WHERE ?1 IS NULL OR status = ?1 "
-		"ORDER BY id DESC LIMIT ?2",
-	/* outbox_rcpt holds each recipient lower-cased (ASCII) at insert. */
-	[STMT_OUTBOX_COUNT_RECENT] =
-		"SELECT count(*) FROM outbox_rcpt WHERE address = lower(trim(?1)) "
-		"AND created_at >= ?3 AND (?2 IS NULL OR kind = ?2)",
-	[STMT_OUTBOX_RCPT_INSERT] =
-		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at) "
-		"VALUES (?1, lower(?2), ?3, ?4)",
-	[STMT_OUTBOX_COUNT_SINCE] =
-		"SELECT count(*) FROM outbox WHERE created_at >= ?2 AND (?1 IS NULL OR kind = ?1)",
-	/* ?1 local@domain; ?2 "local+" and ?3 "local," bound the sub-addresses
-	   in the address index ('+' and ',' are neighbours), ?4 "@domain". */
-	[STMT_OUTBOX_COUNT_FOLDED] =
-		"SELECT count(*) FROM outbox_rcpt WHERE (address = lower(?1) OR "
-		"(address > lower(?2) AND address < lower(?3) AND "
-		"substr(address, -length(?4)) = lower(?4))) "
-		"AND created_at >= ?6 AND (?5 IS NULL OR kind = ?5)",
-};
 
 /* A driver's store: struct store first, so that the dispatcher's pointer
    is ours. */
@@ -710,7 +437,7 @@ set_pragmas(struct sqlite_store *s, const char **error_r)
 }
 
 /* One message_rcpt row per address of a stored list (to, cc) with st, the
-   prepared MESSAGE_RCPT_INSERT. */
+   prepared STMT_MESSAGE_RCPT_INSERT. */
 static int
 insert_rcpts(struct sqlite_store *s, sqlite3_stmt *st, int64_t row_id, int64_t ticket_id,
 	     const char *list, const char *what, const char **error_r)
@@ -737,7 +464,7 @@ backfill_message_rcpt(struct sqlite_store *s, const char **error_r)
 
 	if (sqlite3_prepare_v2(s->db, "SELECT id, ticket_id, to_addrs, cc_addrs FROM messages", -1,
 			       &sel, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, MESSAGE_RCPT_INSERT, -1, &ins, NULL) != SQLITE_OK) {
+	    sqlite3_prepare_v2(s->db, store_sqlite_sql[STMT_MESSAGE_RCPT_INSERT], -1, &ins, NULL) != SQLITE_OK) {
 		ret = db_error(s, "migrate message recipients", error_r);
 		goto out;
 	}
@@ -822,13 +549,13 @@ static int
 prepare_all(struct sqlite_store *s, const char **error_r)
 {
 	for (int i = 0; i < STMT_COUNT; i++) {
-		if (stmt_sql[i] == NULL) {
+		if (store_sqlite_sql[i] == NULL) {
 			*error_r = errf("store: statement %d has no SQL", i);
 			return STORE_UNAVAILABLE;
 		}
-		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		if (sqlite3_prepare_v3(s->db, store_sqlite_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->stmts[i], NULL) != SQLITE_OK) {
-			*error_r = errf("store: prepare \"%s\": %s", stmt_sql[i],
+			*error_r = errf("store: prepare \"%s\": %s", store_sqlite_sql[i],
 					sqlite3_errmsg(s->db));
 			return STORE_UNAVAILABLE;
 		}
@@ -1414,38 +1141,6 @@ sqlite_outbox_count_recent(struct store *store, const char *recipient, const cha
 	return ret < 0 ? ret : STORE_OK;
 }
 
-static int
-sqlite_outbox_count_recent_folded(struct store *store, const char *base, const char *kind,
-				  int64_t since, int64_t *count_r, const char **error_r)
-{
-	struct sqlite_store *s = sq(store);
-	const char *at = strrchr(base, '@');
-	char *lo = xasprintf("%.*s+", (int)(at - base), base);
-	char *hi = xasprintf("%.*s,", (int)(at - base), base);
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_FOLDED);
-	int rc = BINDS(bind_text(st, 1, base), bind_text(st, 2, lo), bind_text(st, 3, hi),
-		       bind_text(st, 4, at), bind_text(st, 5, kind), bind_int(st, 6, since));
-	int ret = bind_ok(st, rc, "count outbox", error_r);
-	if (ret == STORE_OK)
-		ret = stmt_int(s, st, count_r, "count outbox", error_r);
-	free(lo);
-	free(hi);
-	return ret < 0 ? ret : STORE_OK;
-}
-
-static int
-sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
-			  const char **error_r)
-{
-	struct sqlite_store *s = sq(store);
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_SINCE);
-	int rc = BINDS(bind_text(st, 1, kind), bind_int(st, 2, since));
-	int ret = bind_ok(st, rc, "count outbox", error_r);
-	if (ret == STORE_OK)
-		ret = stmt_int(s, st, count_r, "count outbox", error_r);
-	return ret < 0 ? ret : STORE_OK;
-}
-
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1484,6 +1179,4 @@ const struct store_driver store_sqlite_driver = {
 	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
-	.outbox_count_recent_folded = sqlite_outbox_count_recent_folded,
-	.outbox_count_since = sqlite_outbox_count_since,
 };
