@@ -25,8 +25,9 @@ outbox_usage(FILE *out)
 		"       deskgate [-c FILE] outbox cancel N\n\n"
 		"  list     outgoing mail, newest first; S is queued, sending, sent, failed\n"
 		"           or cancelled\n"
-		"  show     one message: its delivery state and headers; --raw prints the\n"
-		"           exact RFC 5322 bytes that are (or were) sent\n"
+		"  show     one message: its delivery state, each recipient's result, and\n"
+		"           its headers; --raw prints the exact RFC 5322 bytes that are (or\n"
+		"           were) sent\n"
 		"  retry    make a queued, failed or cancelled message due now (the daemon\n"
 		"           sends it on its next run)\n"
 		"  cancel   never send a queued or failed message\n");
@@ -112,6 +113,13 @@ outbox_show(struct store *store, const struct config *config, int64_t id, int ra
 		return EXIT_DATAERR;
 	}
 	int ret = 0;
+	struct store_outbox_rcpt *rcpts = NULL;
+	size_t n_rcpts = 0;
+	if (!raw && store_outbox_rcpt_list(store, id, &rcpts, &n_rcpts, &error) < 0) {
+		log_error("%s", error);
+		ret = EXIT_TEMPFAIL;
+		goto rcpts_done;
+	}
 	if (raw) {
 		if (fwrite(o->raw, 1, o->raw_size, stdout) != o->raw_size || fflush(stdout) != 0)
 			ret = EXIT_IOERR;
@@ -123,6 +131,16 @@ outbox_show(struct store *store, const struct config *config, int64_t id, int ra
 		char *headers = xstrndup((const char *)o->raw, hlen);
 		jsonout_set_str(j, "headers", headers);
 		free(headers);
+		struct jsonout *ja = jsonout_array();
+		for (size_t i = 0; i < n_rcpts; i++) {
+			struct jsonout *a = jsonout_object();
+			jsonout_set_str(a, "address", rcpts[i].address);
+			jsonout_set_str(a, "status", rcpts[i].status);
+			jsonout_set_str(a, "code", rcpts[i].code);
+			jsonout_set_str(a, "detail", rcpts[i].detail);
+			jsonout_append(ja, a);
+		}
+		jsonout_set(j, "recipient_results", ja);
 		jsonout_print(j, stdout);
 		jsonout_free(&j);
 	} else {
@@ -148,6 +166,15 @@ outbox_show(struct store *store, const struct config *config, int64_t id, int ra
 		if (o->last_code != NULL || o->last_error != NULL)
 			printf("  last result %s %s\n", o->last_code ? log_safe(o->last_code, 40) : "",
 			       o->last_error ? log_safe(o->last_error, 1000) : "");
+		/* each recipient's own result (one refused does not stop the others) */
+		for (size_t i = 0; i < n_rcpts; i++)
+			printf("  recipient %s: %s%s%s%s%s\n", log_safe(rcpts[i].address, 300),
+			       rcpts[i].status, rcpts[i].code != NULL ? " " : "",
+			       rcpts[i].code != NULL ? log_safe(rcpts[i].code, 40) : "",
+			       rcpts[i].detail != NULL && strcmp(rcpts[i].status, "sent") != 0 ? " " : "",
+			       rcpts[i].detail != NULL && strcmp(rcpts[i].status, "sent") != 0
+				       ? log_safe(rcpts[i].detail, 500)
+				       : "");
 		printf("  size %zu bytes\n\n", o->raw_size);
 		/* headers, line by line, made safe for the terminal */
 		const char *p = (const char *)o->raw;
@@ -161,6 +188,8 @@ outbox_show(struct store *store, const struct config *config, int64_t id, int ra
 			p = eol + 2;
 		}
 	}
+rcpts_done:
+	store_outbox_rcpts_free(&rcpts, n_rcpts);
 	store_outbox_free(&o);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/crypto.h"
 #include "gateway/log.h"
@@ -18,6 +19,7 @@
 #include "gateway/smtp.h"
 #include "gateway/store.h"
 #include "parsers/dsn.h"
+#include "parsers/mime.h"
 #include "base/util.h"
 
 #define OUTBOX_BATCH 50		 /* rows fetched per store query */
@@ -87,6 +89,12 @@ outbox_queue(struct store *store, const struct config *config, int64_t ticket_id
 	int ret = store_outbox_insert(store, &o, id_r, error_r);
 	buf_free(&rcpt);
 	return ret;
+}
+
+int
+outbox_set_author(struct store *store, int64_t id, const char *address, const char **error_r)
+{
+	return store_outbox_author_set(store, id, address, error_r);
 }
 
 /* ---- VERP ----------------------------------------------------------------- */
@@ -344,91 +352,365 @@ split_recipients(const char *list, char **copy_r, size_t *n_r)
 	return v;
 }
 
-/* Record the outcome of one attempt: row and ticket event in one transaction. */
-static int
-record(struct outbox *ob, const struct store_outbox *o, const char *status, int64_t attempts,
-       int64_t next, const char *error, const char *code, const char *event_kind,
-       const char *event_detail, const char **error_r)
+/* One recipient of the message being sent. */
+struct rcpt {
+	const char *address;	   /* as queued */
+	const char *before;	   /* its status before this attempt */
+	int attempted;
+	struct smtp_rcpt_result r; /* this attempt's outcome */
+	const char *after;	   /* its status after it */
+};
+
+static const char *
+rcpt_code(const struct smtp_rcpt_result *r, char *buf, size_t size)
 {
-	if (store_begin(ob->store, error_r) < 0)
-		return -1;
-	if (store_outbox_update(ob->store, o->id, status, attempts, next, error, code, error_r) < 0 ||
-	    (o->ticket_id > 0 && event_kind != NULL &&
-	     store_event_add(ob->store, o->ticket_id, event_kind, event_detail, error_r) < 0) ||
-	    store_commit(ob->store, error_r) < 0) {
-		store_rollback(ob->store);
-		return -1;
-	}
-	return 0;
+	struct smtp_result tmp = { .code = r->code };
+	memcpy(tmp.enhanced, r->enhanced, sizeof(tmp.enhanced));
+	snprintf(buf, size, "%s", smtp_result_code(&tmp));
+	return buf;
 }
 
+/* The reply a relay answered: its subject, for the mail to the agent. */
+static char *
+relay_subject(const struct store_outbox *o)
+{
+	struct mime_limits limits;
+	struct mime_message *msg = NULL;
+	const char *why;
+	char *subject = NULL;
+	mime_limits_default(&limits);
+	if (mime_parse(o->raw, o->raw_size, &limits, &msg, &why) == 0 && msg->subject != NULL)
+		subject = xstrdup(msg->subject);
+	mime_message_free(&msg);
+	return subject != NULL ? subject : xstrdup("(no subject)");
+}
+
+/* A relayed reply did not reach the customer (refused, given up on, or
+   bounced): tell the agent who wrote it (recorded with the row), or else
+   the ticket's assignee, by mail, in the caller's transaction; and say so
+   on the ticket. why: "550 5.1.1 user unknown" and the like. */
+static int
+tell_author(struct outbox *ob, const struct store_outbox *o, const char *customer,
+	    const char *why, const char *delivered_to, int64_t now, const char **error_r)
+{
+	const struct config *config = ob->config;
+	char *author = NULL;
+	struct store_ticket *t = NULL;
+	int r = store_outbox_author_get(ob->store, o->id, &author, error_r);
+	if (r < 0)
+		return -1;
+	if (r == 0 && o->ticket_id > 0) {
+		if (store_ticket_get(ob->store, o->ticket_id, &t, error_r) < 0)
+			return -1;
+		if (t != NULL && t->assignee != NULL)
+			author = xstrdup(t->assignee);
+		store_ticket_free(&t);
+	}
+	if (author == NULL)
+		return store_event_addf(ob->store, o->ticket_id, "mail-undeliverable", error_r,
+					"the reply (outbox #%lld) did not reach the customer %s: %s; "
+					"no agent to tell (no author recorded, no assignee)",
+					(long long)o->id, customer, why);
+
+	char *subject = relay_subject(o);
+	char *new_subject = xasprintf("Not delivered to the customer: %s", subject);
+	struct buf text;
+	buf_init(&text, 64 * 1024);
+	(void)buf_printf(&text,
+			 "Your reply on ticket #%lld did not reach the customer %s:\n\n"
+			 "    %s\n\n"
+			 "%s%s%s"
+			 "The reply is kept on the ticket (outbox message %lld; `deskgate outbox show "
+			 "%lld`).\nCheck the customer's address, or reach them another way; "
+			 "answering this mail\nsends your answer to the ticket as usual.\n",
+			 (long long)o->ticket_id, customer, why,
+			 delivered_to[0] != '\0' ? "It was delivered to the others: " : "",
+			 delivered_to, delivered_to[0] != '\0' ? ".\n\n" : "", (long long)o->id,
+			 (long long)o->id);
+	struct compose *c = compose_new();
+	compose_set_from(c, config->support_name, config->support_address);
+	compose_add_to(c, NULL, author);
+	compose_set_subject(c, new_subject);
+	compose_set_date(c, now);
+	compose_set_in_reply_to(c, o->message_id);
+	compose_add_reference(c, o->message_id);
+	compose_set_auto_submitted(c, "auto-generated");
+	compose_set_loop(c, config->hostname);
+	compose_set_text(c, buf_cstr(&text), text.len);
+	char *msgid = NULL;
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	const char *cwhy;
+	int64_t id = 0;
+	int ret;
+	if (compose_message_id(o->ticket_id, config->hostname, &msgid, &cwhy) < 0 ||
+	    (compose_set_message_id(c, msgid), compose_render(c, &raw, &len, &cwhy)) < 0) {
+		/* an address compose refuses: the event still says it */
+		log_warnx("outbox: id=%lld ticket=%lld: cannot tell %s the reply was not delivered: "
+			  "%s",
+			  (long long)o->id, (long long)o->ticket_id, log_safe(author, 200), cwhy);
+		ret = store_event_addf(ob->store, o->ticket_id, "mail-undeliverable", error_r,
+				       "the reply (outbox #%lld) did not reach the customer %s: %s; "
+				       "%s could not be told: %s",
+				       (long long)o->id, customer, why, author, cwhy);
+		goto out;
+	}
+	const char *rcpts[] = { author };
+	ret = outbox_queue(ob->store, config, o->ticket_id, "error", msgid, raw, len, rcpts, 1, now,
+			   &id, error_r);
+	if (ret == 0)
+		ret = store_event_addf(ob->store, o->ticket_id, "mail-undeliverable", error_r,
+				       "the reply (outbox #%lld) did not reach the customer %s: %s; "
+				       "%s told (outbox #%lld)",
+				       (long long)o->id, customer, why, author, (long long)id);
+	if (ret == 0)
+		log_warnx("outbox: id=%lld ticket=%lld msgid=<%s>: the customer %s was not reached "
+			  "(%s); %s told (outbox #%lld)",
+			  (long long)o->id, (long long)o->ticket_id, log_safe(o->message_id, 200),
+			  log_safe(customer, 200), log_safe(why, 300), log_safe(author, 200),
+			  (long long)id);
+out:
+	compose_free(&c);
+	free(raw);
+	free(msgid);
+	buf_free(&text);
+	free(new_subject);
+	free(subject);
+	free(author);
+	return ret;
+}
+
+/* The ticket's customer address (for a relay: the recipient that matters). */
+static char *
+ticket_customer(struct outbox *ob, int64_t ticket_id, const char **error_r, int *failed_r)
+{
+	struct store_ticket *t = NULL;
+	char *customer = NULL;
+	*failed_r = 0;
+	if (ticket_id <= 0)
+		return NULL;
+	if (store_ticket_get(ob->store, ticket_id, &t, error_r) < 0) {
+		*failed_r = 1;
+		return NULL;
+	}
+	if (t != NULL && t->customer_address != NULL)
+		customer = xstrdup(t->customer_address);
+	store_ticket_free(&t);
+	return customer;
+}
+
+/* Record the outcome of one attempt, in one transaction: each recipient's
+   result, the row, an event on the ticket, and for a relayed reply whose
+   customer was not reached, the mail that tells its agent. */
 static int
 handle_result(struct outbox *ob, const struct store_outbox *o, int64_t attempts, int64_t now,
-	      const struct smtp_result *r, struct outbox_run_stats *stats, const char **error_r)
+	      const struct smtp_result *r, struct rcpt *rc, size_t n,
+	      struct outbox_run_stats *stats, const char **error_r)
 {
 	const struct config_smtp *cs = &ob->config->smtp;
-	char code[32];
+	char code[32], one[32];
 	snprintf(code, sizeof(code), "%s", smtp_result_code(r));
-	const char *code_or_null = code[0] != '\0' ? code : NULL;
-	char *msgid = xstrdup(log_safe(o->message_id, 200));
-	char *detail = NULL;
-	int ret;
-
-	if (r->status == SMTP_OK) {
-		log_info("outbox: sent id=%lld ticket=%lld msgid=<%s> to=%s attempt=%lld (%s %s)",
-			 (long long)o->id, (long long)o->ticket_id, msgid,
-			 log_safe(o->recipients, 300), (long long)attempts, code, r->text);
-		stats->sent++;
-		detail = xasprintf("%s sent to %s (%s %s)", o->kind, o->recipients, code, r->text);
-		ret = record(ob, o, "sent", attempts, o->next_attempt_at, NULL, code_or_null,
-			     "mail-sent", detail, error_r);
-		goto out;
-	}
-	if (r->status == SMTP_PERMANENT) {
-		log_warnx("outbox: failed id=%lld ticket=%lld msgid=<%s> to=%s: %s %s",
-			  (long long)o->id, (long long)o->ticket_id, msgid,
-			  log_safe(o->recipients, 300), code, r->text);
-		stats->failed++;
-		detail = xasprintf("%s to %s refused by the relay: %s %s", o->kind, o->recipients,
-				   code, r->text);
-		ret = record(ob, o, "failed", attempts, o->next_attempt_at, r->text, code_or_null,
-			     "mail-failed", detail, error_r);
-		goto out;
-	}
-	/* temporary */
 	int64_t deadline = o->created_at + (int64_t)cs->retry_max_age;
-	if (now >= deadline) {
-		log_warnx("outbox: giving up id=%lld ticket=%lld msgid=<%s> after %lld attempts: %s %s",
-			  (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
-			  code, r->text);
+	int give_up = now >= deadline;
+	size_t n_sent = 0, n_failed = 0, n_queued = 0;
+	struct buf detail, refused, delivered;
+	buf_init(&detail, 64 * 1024);
+	buf_init(&refused, 64 * 1024);
+	buf_init(&delivered, 64 * 1024);
+	char *msgid = xstrdup(log_safe(o->message_id, 200));
+	char *customer = NULL;
+	char *customer_why = NULL;
+	const struct rcpt *deferred = NULL; /* the first recipient waiting for a retry */
+	int ret = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rcpt *x = &rc[i];
+		if (!x->attempted) {
+			x->after = x->before;
+		} else if (x->r.status == SMTP_OK) {
+			x->after = "sent";
+		} else if (x->r.status == SMTP_PERMANENT || give_up) {
+			x->after = "failed";
+			(void)buf_printf(&refused, "%s%s (%s%s%s)", refused.len > 0 ? ", " : "",
+					 x->address, rcpt_code(&x->r, one, sizeof(one)),
+					 one[0] != '\0' ? " " : "", x->r.text);
+		} else {
+			x->after = "queued";
+			if (deferred == NULL)
+				deferred = x;
+		}
+		n_sent += strcmp(x->after, "sent") == 0;
+		n_failed += strcmp(x->after, "failed") == 0;
+		n_queued += strcmp(x->after, "queued") == 0;
+		if (strcmp(x->after, "sent") == 0)
+			(void)buf_printf(&delivered, "%s%s", delivered.len > 0 ? ", " : "", x->address);
+	}
+	const char *status = n_queued > 0 ? "queued" : n_sent > 0 ? "sent" : "failed";
+	int failed_lookup;
+	if (strcmp(o->kind, "relay") == 0) {
+		customer = ticket_customer(ob, o->ticket_id, error_r, &failed_lookup);
+		if (failed_lookup)
+			goto out;
+	}
+
+	/* the event and the row's last error say what happened to whom */
+	int64_t next = o->next_attempt_at;
+	const char *event_kind, *row_error = NULL;
+	if (strcmp(status, "sent") == 0) {
+		event_kind = "mail-sent";
+		stats->sent++;
+		(void)buf_printf(&detail, "%s sent to %s (%s %s)", o->kind, buf_cstr(&delivered), code,
+				 r->text);
+		if (refused.len > 0) {
+			(void)buf_printf(&detail, "; not delivered to %s", buf_cstr(&refused));
+			row_error = buf_cstr(&refused);
+		}
+		log_info("outbox: sent id=%lld ticket=%lld msgid=<%s> to=%s attempt=%lld (%s %s)%s%s",
+			 (long long)o->id, (long long)o->ticket_id, msgid,
+			 log_safe(buf_cstr(&delivered), 300), (long long)attempts, code, r->text,
+			 refused.len > 0 ? "; not delivered to " : "",
+			 log_safe(buf_cstr(&refused), 300));
+	} else if (strcmp(status, "failed") == 0) {
+		event_kind = "mail-failed";
 		stats->failed++;
-		detail = xasprintf("%s to %s: gave up after %lld attempts in %s: %s%s%s", o->kind,
-				   o->recipients, (long long)attempts,
-				   duration_text(now - o->created_at), code,
-				   code[0] != '\0' ? " " : "", r->text);
-		ret = record(ob, o, "failed", attempts, o->next_attempt_at, detail, code_or_null,
-			     "mail-failed", detail, error_r);
+		if (give_up && r->status != SMTP_PERMANENT) {
+			(void)buf_printf(&detail, "%s to %s: gave up after %lld attempts in %s: %s%s%s",
+					 o->kind, o->recipients, (long long)attempts,
+					 duration_text(now - o->created_at), code,
+					 code[0] != '\0' ? " " : "", r->text);
+			log_warnx("outbox: giving up id=%lld ticket=%lld msgid=<%s> after %lld "
+				  "attempts: %s %s",
+				  (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
+				  code, r->text);
+			row_error = buf_cstr(&detail);
+		} else {
+			(void)buf_printf(&detail, "%s to %s refused by the relay: %s", o->kind,
+					 o->recipients, buf_cstr(&refused));
+			log_warnx("outbox: failed id=%lld ticket=%lld msgid=<%s> to=%s: %s", (long long)o->id,
+				  (long long)o->ticket_id, msgid, log_safe(o->recipients, 300),
+				  log_safe(buf_cstr(&refused), 500));
+			row_error = r->text;
+		}
+	} else {
+		event_kind = "mail-deferred";
+		stats->deferred++;
+		/* the message was taken for some: the row shows why the others
+		   wait */
+		const char *why_text = r->text;
+		if (r->status == SMTP_OK && deferred != NULL) {
+			rcpt_code(&deferred->r, code, sizeof(code));
+			why_text = deferred->r.text;
+		}
+		struct retry_policy policy = { .initial = (double)cs->retry_initial,
+					       .max = (double)cs->retry_max_age };
+		/* never beyond the deadline anyway: the cap only keeps the number small */
+		next = now + (int64_t)retry_delay(&policy, attempts > 0 ? (unsigned)attempts : 1);
+		if (next > deadline)
+			next = deadline; /* one last attempt at the deadline */
+		(void)buf_printf(&detail, "%s to %s: temporary failure (attempt %lld, next in %s): "
+					  "%s%s%s",
+				 o->kind, o->recipients, (long long)attempts, duration_text(next - now),
+				 code, code[0] != '\0' ? " " : "", why_text);
+		if (n_sent > 0 || n_failed > 0)
+			(void)buf_printf(&detail, "; delivered to %s%s%s", n_sent > 0 ? buf_cstr(&delivered) : "nobody yet",
+					 refused.len > 0 ? "; refused: " : "", buf_cstr(&refused));
+		log_info("outbox: deferred id=%lld ticket=%lld msgid=<%s> attempt=%lld next in %s: %s %s",
+			 (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
+			 duration_text(next - now), code, why_text);
+		row_error = why_text;
+	}
+
+	if (store_begin(ob->store, error_r) < 0)
+		goto out;
+	int ok = 1;
+	for (size_t i = 0; i < n && ok; i++) {
+		struct rcpt *x = &rc[i];
+		if (!x->attempted)
+			continue;
+		ok = store_outbox_rcpt_set(ob->store, o->id, x->address, x->after,
+					   rcpt_code(&x->r, one, sizeof(one))[0] != '\0' ? one : NULL,
+					   x->r.text, error_r) >= 0;
+		/* the customer of a relayed reply was not reached: the agent must
+		   know (the ticket shows it answered) */
+		if (ok && customer != NULL && customer_why == NULL &&
+		    strcmp(x->after, "failed") == 0 && strcasecmp(x->address, customer) == 0)
+			customer_why = xasprintf("%s%s%s", one, one[0] != '\0' ? " " : "", x->r.text);
+	}
+	if (ok)
+		ok = store_outbox_update(ob->store, o->id, status, attempts, next, row_error,
+					 code[0] != '\0' ? code : NULL, error_r) == 0 &&
+		     (o->ticket_id <= 0 ||
+		      store_event_add(ob->store, o->ticket_id, event_kind, buf_cstr(&detail),
+				      error_r) == 0);
+	if (ok && customer_why != NULL)
+		ok = tell_author(ob, o, customer, customer_why, buf_cstr(&delivered), now,
+				 error_r) == 0;
+	if (!ok || store_commit(ob->store, error_r) < 0) {
+		store_rollback(ob->store);
 		goto out;
 	}
-	/* never beyond the deadline anyway: the cap only keeps the number small */
-	struct retry_policy policy = { .initial = (double)cs->retry_initial,
-				       .max = (double)cs->retry_max_age };
-	int64_t delay = (int64_t)retry_delay(&policy, attempts > 0 ? (unsigned)attempts : 1);
-	int64_t next = now + delay;
-	if (next > deadline)
-		next = deadline; /* one last attempt at the deadline */
-	log_info("outbox: deferred id=%lld ticket=%lld msgid=<%s> attempt=%lld next in %s: %s %s",
-		 (long long)o->id, (long long)o->ticket_id, msgid, (long long)attempts,
-		 duration_text(next - now), code, r->text);
-	stats->deferred++;
-	detail = xasprintf("%s to %s: temporary failure (attempt %lld, next in %s): %s%s%s",
-			   o->kind, o->recipients, (long long)attempts, duration_text(next - now),
-			   code, code[0] != '\0' ? " " : "", r->text);
-	ret = record(ob, o, "queued", attempts, next, r->text, code_or_null, "mail-deferred",
-		     detail, error_r);
+	ret = 0;
 out:
-	free(detail);
+	free(customer);
+	free(customer_why);
 	free(msgid);
+	buf_free(&detail);
+	buf_free(&refused);
+	buf_free(&delivered);
+	return ret;
+}
+
+/* Send one row to the recipients that are still owed it. */
+static int
+send_one(struct outbox *ob, struct smtp_client *client, const struct store_outbox *o, int64_t now,
+	 struct smtp_result *r, struct outbox_run_stats *stats, const char **error_r)
+{
+	char *copy;
+	size_t n;
+	char **addrs = split_recipients(o->recipients, &copy, &n);
+	struct store_outbox_rcpt *rows = NULL;
+	size_t n_rows = 0;
+	int ret = -1;
+	if (store_outbox_rcpt_list(ob->store, o->id, &rows, &n_rows, error_r) < 0) {
+		free(addrs);
+		free(copy);
+		return -1;
+	}
+	struct rcpt *rc = xcalloc(n + 1, sizeof(*rc));
+	const char **todo = xcalloc(n + 1, sizeof(*todo));
+	struct smtp_rcpt_result *rr = xcalloc(n + 1, sizeof(*rr));
+	size_t n_todo = 0;
+	for (size_t i = 0; i < n; i++) {
+		rc[i].address = addrs[i];
+		rc[i].before = "queued";
+		for (size_t k = 0; k < n_rows; k++)
+			if (strcasecmp(rows[k].address, addrs[i]) == 0)
+				rc[i].before = rows[k].status;
+		if (strcmp(rc[i].before, "queued") == 0) {
+			rc[i].attempted = 1;
+			todo[n_todo++] = addrs[i];
+		}
+	}
+	char *from = outbox_envelope_from(ob, o->envelope_from, o->id);
+	if (n_todo > 0) {
+		smtp_client_send(client, from, todo, n_todo, o->raw, o->raw_size, r, rr);
+	} else {
+		/* every recipient was done (a crash after their results were
+		   recorded): just settle the row */
+		memset(r, 0, sizeof(*r));
+		r->status = SMTP_OK;
+	}
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (rc[i].attempted)
+			rc[i].r = rr[k++];
+	ret = handle_result(ob, o, o->attempts + 1, now, r, rc, n, stats, error_r);
+	free(from);
+	free(rr);
+	free(todo);
+	free(rc);
+	store_outbox_rcpts_free(&rows, n_rows);
+	free(addrs);
+	free(copy);
 	return ret;
 }
 
@@ -483,18 +765,8 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 
 		for (size_t i = 0; i < n; i++) {
 			struct store_outbox *o = &list[i];
-			int64_t attempts = o->attempts + 1;
-			char *copy;
-			size_t nr;
-			char **rcpts = split_recipients(o->recipients, &copy, &nr);
-			char *from = outbox_envelope_from(ob, o->envelope_from, o->id);
 			struct smtp_result r;
-			smtp_client_send(client, from, (const char *const *)rcpts, nr, o->raw,
-					 o->raw_size, &r);
-			free(from);
-			free(rcpts);
-			free(copy);
-			if (handle_result(ob, o, attempts, now, &r, stats_r, error_r) < 0)
+			if (send_one(ob, client, o, now, &r, stats_r, error_r) < 0)
 				goto out;
 			if (r.status == SMTP_OK) {
 				ob->relay_failures = 0;
@@ -574,6 +846,22 @@ outbox_next_due(struct outbox *ob, int64_t now, int64_t *when_r, const char **er
 
 /* ---- operator actions ----------------------------------------------------- */
 
+/* An operator's retry is for the recipients that did not get it. */
+static int
+requeue_failed(struct store *store, int64_t id, const char **error_r)
+{
+	struct store_outbox_rcpt *rows;
+	size_t n;
+	int ret = store_outbox_rcpt_list(store, id, &rows, &n, error_r);
+	for (size_t i = 0; i < n && ret == 0; i++)
+		if (strcmp(rows[i].status, "failed") == 0 &&
+		    store_outbox_rcpt_set(store, id, rows[i].address, "queued", rows[i].code,
+					  rows[i].detail, error_r) < 0)
+			ret = -1;
+	store_outbox_rcpts_free(&rows, n);
+	return ret;
+}
+
 static int
 change_status(struct store *store, int64_t id, const char *to, int64_t now, const char **error_r)
 {
@@ -598,7 +886,8 @@ change_status(struct store *store, int64_t id, const char *to, int64_t now, cons
 				 o->recipients, retry ? "retry requested" : "cancelled");
 	if (store_begin(store, error_r) < 0)
 		goto out;
-	if (store_outbox_update(store, id, to, o->attempts, retry ? now : o->next_attempt_at,
+	if ((retry && requeue_failed(store, id, error_r) < 0) ||
+	    store_outbox_update(store, id, to, o->attempts, retry ? now : o->next_attempt_at,
 				o->last_error, o->last_code, error_r) < 0 ||
 	    (o->ticket_id > 0 &&
 	     store_event_add(store, o->ticket_id, retry ? "mail-retry" : "mail-cancelled", detail,
@@ -637,6 +926,45 @@ static const char *const report_events[] = {
 	[DSN_AUTO_REPLY] = "mail-auto-reply",
 };
 
+/* A bounce: each failed recipient's own result; and when a relayed reply
+   bounced for its customer, the agent is told. */
+static int
+bounced_recipients(struct outbox *ob, const struct store_outbox *o, const struct dsn_report *report,
+		   int64_t now, const char **error_r)
+{
+	int failed_lookup;
+	char *customer = strcmp(o->kind, "relay") == 0
+				 ? ticket_customer(ob, o->ticket_id, error_r, &failed_lookup)
+				 : NULL;
+	if (strcmp(o->kind, "relay") == 0 && failed_lookup)
+		return -1;
+	int ret = 0;
+	char *why = NULL;
+	for (size_t i = 0; i < report->n_recipients && ret == 0; i++) {
+		const struct dsn_recipient *r = &report->recipients[i];
+		if (r->address == NULL || (r->action != NULL && strcmp(r->action, "failed") != 0))
+			continue;
+		char *detail = xasprintf("bounced: %s%s%s%s%s", r->reply_code,
+					 r->reply_code[0] != '\0' ? " " : "", r->status,
+					 r->diagnostic != NULL ? ": " : "",
+					 r->diagnostic != NULL ? r->diagnostic : "");
+		/* addresses a forwarder rewrote are not ours: 0, not an error */
+		ret = store_outbox_rcpt_set(ob->store, o->id, r->address, "failed",
+					    r->status[0] != '\0' ? r->status : NULL, detail, error_r) < 0
+			      ? -1
+			      : 0;
+		if (customer != NULL && why == NULL && strcasecmp(r->address, customer) == 0)
+			why = detail;
+		else
+			free(detail);
+	}
+	if (ret == 0 && why != NULL)
+		ret = tell_author(ob, o, customer, why, "", now, error_r);
+	free(why);
+	free(customer);
+	return ret;
+}
+
 int
 outbox_apply_report(struct outbox *ob, const struct dsn_report *report, int64_t now,
 		    int64_t *outbox_id_r, const char **error_r)
@@ -644,7 +972,6 @@ outbox_apply_report(struct outbox *ob, const struct dsn_report *report, int64_t 
 	struct store_outbox *o = NULL;
 	int64_t id = 0;
 	const char *how = NULL;
-	(void)now;
 
 	if (report == NULL || report->kind == DSN_NONE)
 		return 0;
@@ -709,7 +1036,7 @@ outbox_apply_report(struct outbox *ob, const struct dsn_report *report, int64_t 
 					    o->next_attempt_at, error_copy,
 					    code[0] != '\0' ? code : NULL, error_r);
 		free(error_copy);
-		if (r < 0)
+		if (r < 0 || bounced_recipients(ob, o, report, now, error_r) < 0)
 			goto out;
 	}
 	if (o->ticket_id > 0 &&

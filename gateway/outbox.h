@@ -12,6 +12,12 @@
  *   attempt is made retry_max_age after queueing, and a temporary failure
  *   then fails the message for good.
  * - a permanent refusal (5xx to MAIL, RCPT or DATA) fails it at once.
+ * - recipients one by one: one refused at RCPT does not stop the others;
+ *   each recipient's result is recorded (store_outbox_rcpt_list()); a
+ *   temporary failure is retried only for the recipients it concerns. The
+ *   row is "sent" when every recipient is done and at least one got it,
+ *   "failed" when none did. When the customer of a relayed reply is not
+ *   reached, the agent who wrote it is told by mail (kind "error").
  * - a failure of the relay session itself (cannot connect, TLS, AUTH)
  *   defers that message and pauses the whole queue with the same backoff
  *   (like Postfix's dead-destination cache): the next messages would fail
@@ -37,7 +43,8 @@
  *
  * Event kinds written on the ticket: "mail-sent", "mail-deferred",
  * "mail-failed", "mail-bounced", "mail-delayed", "mail-delivered",
- * "mail-auto-reply", "mail-feedback", "mail-retry", "mail-cancelled".
+ * "mail-auto-reply", "mail-feedback", "mail-retry", "mail-cancelled",
+ * "mail-undeliverable" (a relayed reply's customer not reached).
  *
  * Ownership: struct outbox borrows the store and the configuration, which
  * must outlive it.
@@ -62,6 +69,12 @@ int outbox_queue(struct store *store, const struct config *config, int64_t ticke
 		 const char *kind, const char *message_id, const unsigned char *raw, size_t len,
 		 const char *const *recipients, size_t n_recipients, int64_t now, int64_t *id_r,
 		 const char **error_r);
+
+/* Who wrote the message queued as id (the agent of a relayed reply): when
+   its customer cannot be reached (refused at RCPT, given up on, or
+   bounced), that agent gets a mail saying so (else the ticket's assignee).
+   Inside the caller's transaction, like outbox_queue(). */
+int outbox_set_author(struct store *store, int64_t id, const char *address, const char **error_r);
 
 int outbox_new(struct store *store, const struct config *config, struct outbox **outbox_r,
 	       const char **error_r);

@@ -16,6 +16,7 @@
 #include "gateway/deskmail.h"
 #include "gateway/hook.h"
 #include "gateway/log.h"
+#include "gateway/outbox.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
 #include "gateway/store.h"
@@ -605,6 +606,9 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 	const struct mime_message *msg = ev->msg;
 	log_info("%s ticket=%lld: reply by agent %s relayed as outbox #%lld", ev->logctx,
 		 (long long)t->id, log_safe(r->from_address, 200), (long long)id);
+	/* the agent is told if the customer cannot be reached */
+	if (outbox_set_author(h->store, id, r->from_address, error_r) < 0)
+		return -1;
 	ret = event(h, t->id, "relay", error_r,
 		    "reply by agent %s relayed to the customer as outbox #%lld (%zu attachment%s)",
 		    r->from_address, (long long)id, msg->n_attachments,

@@ -38,6 +38,11 @@ struct smtp_capture {
 	char verb[12];
 	int data_sent;
 	int quit; /* QUIT sent: its 221 says nothing about the outcome */
+	/* each RCPT's reply, in the order sent (libcurl sends them one at a
+	   time, in the order of the list) */
+	struct smtp_rcpt_result *rcpts;
+	size_t n_rcpts;
+	size_t rcpt_sent; /* RCPT commands sent so far */
 };
 
 struct smtp_client {
@@ -162,6 +167,14 @@ capture_line(struct smtp_capture *cap, const char *line, size_t len)
 		memcpy(cap->enhanced, cap->cur_enhanced, sizeof(cap->enhanced));
 		memcpy(cap->text, cap->cur_text, sizeof(cap->text));
 		cap->cur_code = 0;
+		if (strcmp(cap->verb, "RCPT") == 0 && cap->rcpt_sent > 0 &&
+		    cap->rcpt_sent <= cap->n_rcpts) {
+			struct smtp_rcpt_result *r = &cap->rcpts[cap->rcpt_sent - 1];
+			r->code = code;
+			r->status = code < 400 ? SMTP_OK : code < 500 ? SMTP_TEMPORARY : SMTP_PERMANENT;
+			memcpy(r->enhanced, cap->enhanced, sizeof(r->enhanced));
+			copy_printable(r->text, sizeof(r->text), cap->text, strlen(cap->text));
+		}
 	}
 }
 
@@ -183,6 +196,8 @@ capture_command(struct smtp_capture *cap, const char *line, size_t len)
 			memcpy(cap->verb, verbs[i], n + 1);
 			if (strcmp(verbs[i], "MAIL") == 0)
 				cap->data_sent = 0;
+			if (strcmp(verbs[i], "RCPT") == 0)
+				cap->rcpt_sent++;
 			return;
 		}
 	}
@@ -382,6 +397,13 @@ setup_handle(struct smtp_client *client, struct smtp_upload *up, const char *env
 
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, envelope_from);
 	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+	/* a refused recipient does not stop the others (libcurl before 8.2
+	   spells the option with three L's) */
+#if LIBCURL_VERSION_NUM >= 0x080200
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, up);
@@ -435,20 +457,43 @@ grade(struct smtp_client *client, CURLcode rc, struct smtp_result *r)
 
 static CURLcode
 perform(struct smtp_client *client, const char *envelope_from, struct curl_slist *rcpts,
-	const unsigned char *data, size_t len)
+	struct smtp_rcpt_result *rcpt_results, size_t n_rcpts, const unsigned char *data,
+	size_t len)
 {
 	struct smtp_upload up = { data, len, 0 };
 	memset(&client->cap, 0, sizeof(client->cap));
+	memset(rcpt_results, 0, n_rcpts * sizeof(*rcpt_results));
+	client->cap.rcpts = rcpt_results;
+	client->cap.n_rcpts = n_rcpts;
 	client->errbuf[0] = '\0';
 	setup_handle(client, &up, envelope_from, rcpts);
 	return curl_easy_perform(client->curl);
 }
 
+/* Each recipient's outcome: refused at RCPT (its own reply), else (accepted,
+   or never asked about) the message's. */
+static void
+grade_recipients(const struct smtp_result *r, struct smtp_rcpt_result *rcpts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct smtp_rcpt_result *rr = &rcpts[i];
+		if (rr->code >= 400)
+			continue;
+		rr->status = r->status;
+		rr->code = r->code;
+		memcpy(rr->enhanced, r->enhanced, sizeof(rr->enhanced));
+		copy_printable(rr->text, sizeof(rr->text), r->text, strlen(r->text));
+	}
+}
+
 enum smtp_status
 smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		 const char *const *recipients, size_t n_recipients, const unsigned char *data,
-		 size_t len, struct smtp_result *result)
+		 size_t len, struct smtp_result *result, struct smtp_rcpt_result *rcpt_results)
 {
+	struct smtp_rcpt_result *own = NULL;
+	if (rcpt_results == NULL && n_recipients > 0)
+		rcpt_results = own = xcalloc(n_recipients, sizeof(*own));
 	memset(result, 0, sizeof(*result));
 	result->status = SMTP_TEMPORARY;
 	if (n_recipients == 0) {
@@ -456,13 +501,14 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		copy_printable(result->text, sizeof(result->text), "no recipients", 13);
 		return result->status;
 	}
+	memset(rcpt_results, 0, n_recipients * sizeof(*rcpt_results));
 	int xoauth2 = strcmp(client->auth, "xoauth2") == 0;
 	if (xoauth2 && client->token == NULL) {
 		const char *error;
 		if (fetch_token(client, &error) < 0) {
 			result->session = 1;
 			copy_printable(result->text, sizeof(result->text), error, strlen(error));
-			return result->status;
+			goto out;
 		}
 	}
 
@@ -472,24 +518,30 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		if (n == NULL) {
 			curl_slist_free_all(rcpts);
 			copy_printable(result->text, sizeof(result->text), "out of memory", 13);
-			return result->status;
+			goto out;
 		}
 		rcpts = n;
 	}
 
-	CURLcode rc = perform(client, envelope_from, rcpts, data, len);
+	CURLcode rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data, len);
 	if (rc == CURLE_LOGIN_DENIED && xoauth2) {
 		/* The token may have expired: fetch a fresh one and try once more. */
 		const char *error;
 		log_debug("smtp: XOAUTH2 rejected, fetching a new token");
 		if (fetch_token(client, &error) == 0)
-			rc = perform(client, envelope_from, rcpts, data, len);
+			rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data,
+				     len);
 	}
 	grade(client, rc, result);
 	curl_slist_free_all(rcpts);
 	/* the handle must not keep pointers to our stack or list */
 	curl_easy_setopt(client->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_easy_setopt(client->curl, CURLOPT_READDATA, NULL);
+	client->cap.rcpts = NULL;
+	client->cap.n_rcpts = 0;
+out:
+	grade_recipients(result, rcpt_results, n_recipients);
+	free(own);
 	return result->status;
 }
 

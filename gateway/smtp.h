@@ -24,6 +24,13 @@
  * session rather than the message (connect, TLS, EHLO, AUTH): the next
  * message would fail the same way, so a queue run should stop.
  *
+ * Recipients one by one: a recipient the relay refuses at RCPT does not stop
+ * the others (CURLOPT_MAIL_RCPT_ALLOWFAILS): the message goes to every
+ * recipient that is accepted, and each recipient's own outcome is reported
+ * (its RCPT reply, or the outcome of the data for the accepted ones). The
+ * message as a whole is SMTP_OK when the relay took it for at least one
+ * recipient.
+ *
  * Ownership: smtp_client_new() returns a client the caller frees with
  * smtp_client_free(); it keeps a copy of what it needs from the
  * configuration. The message bytes are borrowed for the call.
@@ -55,12 +62,24 @@ int smtp_client_new(const struct config *config, struct smtp_client **client_r,
 		    const char **error_r);
 void smtp_client_free(struct smtp_client **clientp);
 
+/* One recipient's outcome: SMTP_OK (accepted and the message taken),
+   SMTP_TEMPORARY (4xx, or not reached: try again), SMTP_PERMANENT (5xx:
+   refused). code/enhanced/text: its RCPT reply when it was refused there,
+   else the message's. */
+struct smtp_rcpt_result {
+	enum smtp_status status;
+	int code;
+	char enhanced[16];
+	char text[256];
+};
+
 /* Send data[0..len) from envelope_from ("" for the null sender) to the
-   recipients. Fills *result (never NULL) and returns result->status. */
+   recipients. Fills *result (never NULL) and, when rcpt_results is not
+   NULL, rcpt_results[i] for recipients[i]; returns result->status. */
 enum smtp_status smtp_client_send(struct smtp_client *client, const char *envelope_from,
 				  const char *const *recipients, size_t n_recipients,
 				  const unsigned char *data, size_t len,
-				  struct smtp_result *result);
+				  struct smtp_result *result, struct smtp_rcpt_result *rcpt_results);
 
 /* "550 5.1.1" style summary of a result's code, or "" when there is none;
    static ring buffer like errf(). */

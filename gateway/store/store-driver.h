@@ -66,6 +66,7 @@ enum store_select {
 	STORE_SELECT_OUTBOX_DUE,      /* id: now, limit; oldest first */
 	STORE_SELECT_QUARANTINES_UNFETCHED, /* id: uidvalidity, text: mailbox; by UID */
 	STORE_SELECT_MAILBOX_MARKS,   /* id: uidvalidity, text: mailbox; by UID */
+	STORE_SELECT_OUTBOX_RCPTS,    /* id: outbox row; in the order queued */
 	STORE_SELECT_COUNT
 };
 
@@ -160,6 +161,17 @@ struct store_driver {
 	int (*outbox_update)(struct store *store, int64_t id, const char *status,
 			     int64_t attempts, int64_t next_attempt_at, const char *last_error,
 			     const char *last_code, int64_t now, const char **error_r);
+
+	/* An outbox recipient's own result: 1 recorded, 0 not a recipient of
+	   the row. */
+	int (*outbox_rcpt_set)(struct store *store, int64_t outbox_id, const char *address,
+			       const char *status, const char *code, const char *detail,
+			       int64_t now, const char **error_r);
+	int (*outbox_author_set)(struct store *store, int64_t outbox_id, const char *address,
+				 const char **error_r);
+	/* 1 with *address_r (malloc()ed), 0 none. */
+	int (*outbox_author_get)(struct store *store, int64_t outbox_id, char **address_r,
+				 const char **error_r);
 
 	/* Look-ups: 1 found, 0 not, < 0 failure. */
 	int (*message_find_dedupe)(struct store *store, const char *dedupe_key,

@@ -116,6 +116,15 @@ static const struct store_col mailbox_mark_cols[] = {
 };
 RECORD(store_record_mailbox_mark, store_mailbox_mark, mailbox_mark_cols);
 
+static const struct store_col outbox_rcpt_cols[] = {
+	COL(TEXT, store_outbox_rcpt, address),
+	COL(TEXT, store_outbox_rcpt, status),
+	COL(TEXT, store_outbox_rcpt, code),
+	COL(TEXT, store_outbox_rcpt, detail),
+	COL(INT64, store_outbox_rcpt, updated_at),
+};
+RECORD(store_record_outbox_rcpt, store_outbox_rcpt, outbox_rcpt_cols);
+
 /* raw is NULL where a select does not load it; raw_size is its length
    either way. */
 static const struct store_col outbox_cols[] = {
@@ -149,6 +158,7 @@ const struct store_record *const store_select_records[STORE_SELECT_COUNT] = {
 	[STORE_SELECT_QUARANTINE] = &store_record_quarantine,
 	[STORE_SELECT_QUARANTINES_UNFETCHED] = &store_record_quarantine,
 	[STORE_SELECT_MAILBOX_MARKS] = &store_record_mailbox_mark,
+	[STORE_SELECT_OUTBOX_RCPTS] = &store_record_outbox_rcpt,
 	[STORE_SELECT_QUARANTINES] = &store_record_quarantine,
 	[STORE_SELECT_OUTBOX] = &store_record_outbox,
 	[STORE_SELECT_OUTBOX_BY_MSGID] = &store_record_outbox,
@@ -354,3 +364,4 @@ FREE_ONE(store_quarantine_free, store_quarantine, store_record_quarantine)
 FREE_LIST(store_quarantines_free, store_quarantine, store_record_quarantine)
 FREE_ONE(store_outbox_free, store_outbox, store_record_outbox)
 FREE_LIST(store_outboxes_free, store_outbox, store_record_outbox)
+FREE_LIST(store_outbox_rcpts_free, store_outbox_rcpt, store_record_outbox_rcpt)

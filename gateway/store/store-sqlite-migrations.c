@@ -242,6 +242,28 @@ const struct store_migration store_sqlite_migrations[] = {
 		"  PRIMARY KEY (mailbox, uidvalidity, uid)\n"
 		") WITHOUT ROWID;\n",
 	},
+	/* 6: each outgoing recipient's own outcome (a refused Cc does not fail
+	   the mail to the others), and who a relayed reply was written by, to
+	   tell that agent when the customer could not be reached. New tables,
+	   not new columns: it can run again on a database set back a version. */
+	{
+		.summary = "outbox_rcpt_result; outbox_author",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS outbox_rcpt_result (\n"
+		"  outbox_id INTEGER NOT NULL REFERENCES outbox (id),\n"
+		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> ''),\n"
+		"  status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),\n"
+		"  code TEXT,\n"
+		"  detail TEXT,\n"
+		"  updated_at INTEGER NOT NULL,\n"
+		"  PRIMARY KEY (outbox_id, address)\n"
+		") WITHOUT ROWID;\n"
+		"CREATE INDEX IF NOT EXISTS outbox_rcpt_outbox ON outbox_rcpt (outbox_id);\n"
+		"CREATE TABLE IF NOT EXISTS outbox_author (\n"
+		"  outbox_id INTEGER PRIMARY KEY REFERENCES outbox (id),\n"
+		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> '')\n"
+		");\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

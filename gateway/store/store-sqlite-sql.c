@@ -197,4 +197,20 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_OUTBOX_RCPT_INSERT] =
 		"INSERT INTO outbox_rcpt (outbox_id, address, kind, created_at) "
 		"VALUES (?1, lower(?2), ?3, ?4)",
+	[STMT_OUTBOX_RCPT_LIST] =
+		"SELECT r.address, coalesce(x.status, 'queued'), x.code, x.detail, "
+		"coalesce(x.updated_at, 0) FROM outbox_rcpt r LEFT JOIN outbox_rcpt_result x "
+		"ON x.outbox_id = r.outbox_id AND x.address = r.address WHERE r.outbox_id = ?1 "
+		"ORDER BY r.rowid",
+	/* only a recipient of the row gets a result (changes() says which) */
+	[STMT_OUTBOX_RCPT_SET] =
+		"INSERT INTO outbox_rcpt_result (outbox_id, address, status, code, detail, updated_at) "
+		"SELECT outbox_id, address, ?3, ?4, ?5, ?6 FROM outbox_rcpt WHERE outbox_id = ?1 AND "
+		"address = lower(trim(?2)) LIMIT 1 ON CONFLICT (outbox_id, address) DO UPDATE SET "
+		"status = excluded.status, code = excluded.code, detail = excluded.detail, "
+		"updated_at = excluded.updated_at",
+	[STMT_OUTBOX_AUTHOR_SET] =
+		"INSERT INTO outbox_author (outbox_id, address) VALUES (?1, ?2) "
+		"ON CONFLICT (outbox_id) DO UPDATE SET address = excluded.address",
+	[STMT_OUTBOX_AUTHOR_GET] = "SELECT address FROM outbox_author WHERE outbox_id = ?1",
 };

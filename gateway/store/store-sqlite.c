@@ -303,6 +303,7 @@ static const struct {
 	[STORE_SELECT_QUARANTINES_UNFETCHED] = { STMT_QUARANTINE_LIST_UNFETCHED, ARG_ID | ARG_TEXT,
 						 "list unfetched" },
 	[STORE_SELECT_MAILBOX_MARKS] = { STMT_MAILBOX_MARK_LIST, ARG_ID | ARG_TEXT, "list marks" },
+	[STORE_SELECT_OUTBOX_RCPTS] = { STMT_OUTBOX_RCPT_LIST, ARG_ID, "list recipients" },
 };
 
 static int
@@ -949,6 +950,45 @@ sqlite_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidit
 }
 
 static int
+sqlite_outbox_rcpt_set(struct store *store, int64_t outbox_id, const char *address,
+		       const char *status, const char *code, const char *detail, int64_t now,
+		       const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_RCPT_SET);
+	int rc = BINDS(bind_int(st, 1, outbox_id), bind_text(st, 2, address),
+		       bind_text(st, 3, status), bind_text(st, 4, code), bind_text(st, 5, detail),
+		       bind_int(st, 6, now));
+	int ret = stmt_run(s, st, rc, "set recipient", error_r);
+	return ret < 0 ? ret : sqlite3_changes(s->db) > 0;
+}
+
+static int
+sqlite_outbox_author_set(struct store *store, int64_t outbox_id, const char *address,
+			 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_AUTHOR_SET);
+	int rc = BINDS(bind_int(st, 1, outbox_id), bind_text(st, 2, address));
+	return stmt_run(s, st, rc, "set author", error_r);
+}
+
+static int
+sqlite_outbox_author_get(struct store *store, int64_t outbox_id, char **address_r,
+			 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_AUTHOR_GET);
+	int ret = bind_ok(st, bind_int(st, 1, outbox_id), "get author", error_r);
+	if (ret < 0 || (ret = stmt_row(s, st, "get author", error_r)) <= 0)
+		return ret;
+	const unsigned char *a = sqlite3_column_text(st, 0);
+	*address_r = a != NULL ? xstrdup((const char *)a) : NULL;
+	stmt_done(st);
+	return *address_r != NULL;
+}
+
+static int
 sqlite_mailbox_mark_add(struct store *store, const char *mailbox, uint32_t uidvalidity,
 			uint32_t uid, int quarantined, int64_t now, const char **error_r)
 {
@@ -1179,4 +1219,7 @@ const struct store_driver store_sqlite_driver = {
 	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
+	.outbox_rcpt_set = sqlite_outbox_rcpt_set,
+	.outbox_author_set = sqlite_outbox_author_set,
+	.outbox_author_get = sqlite_outbox_author_get,
 };

@@ -650,6 +650,53 @@ store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity
 					  error_r);
 }
 
+/* ---- outbox recipients and authors ------------------------------------------- */
+
+int
+store_outbox_rcpt_list(struct store *store, int64_t outbox_id, struct store_outbox_rcpt **list_r,
+		       size_t *count_r, const char **error_r)
+{
+	int ret;
+	*list_r = select_rows(store, STORE_SELECT_OUTBOX_RCPTS,
+			      (struct store_select_arg){ .id = outbox_id }, count_r, &ret, error_r);
+	return ret;
+}
+
+int
+store_outbox_rcpt_set(struct store *store, int64_t outbox_id, const char *address,
+		      const char *status, const char *code, const char *detail,
+		      const char **error_r)
+{
+	if (address == NULL || status == NULL ||
+	    (strcmp(status, "queued") != 0 && strcmp(status, "sent") != 0 &&
+	     strcmp(status, "failed") != 0)) {
+		*error_r = errf("store: set recipient: bad status \"%s\"",
+				status != NULL ? status : "(none)");
+		return STORE_DATA_BAD;
+	}
+	return store->driver->outbox_rcpt_set(store, outbox_id, address, status, code, detail,
+					      clock_now(), error_r);
+}
+
+int
+store_outbox_author_set(struct store *store, int64_t outbox_id, const char *address,
+			const char **error_r)
+{
+	if (address == NULL || address[0] == '\0') {
+		*error_r = "store: set author: no address";
+		return STORE_DATA_BAD;
+	}
+	return store->driver->outbox_author_set(store, outbox_id, address, error_r);
+}
+
+int
+store_outbox_author_get(struct store *store, int64_t outbox_id, char **address_r,
+			const char **error_r)
+{
+	*address_r = NULL;
+	return store->driver->outbox_author_get(store, outbox_id, address_r, error_r);
+}
+
 /* ---- marks owed on IMAP servers ------------------------------------------------ */
 
 static int

@@ -410,6 +410,33 @@ int store_outbox_count_recent_folded(struct store *store, const char *base, cons
    to anyone (the desk-wide rate limits). */
 int store_outbox_count_since(struct store *store, const char *kind, int64_t since,
 			     int64_t *count_r, const char **error_r);
+/* Each recipient of an outbox row and its own outcome: status "queued"
+   (not yet delivered: the next attempt is for it), "sent" or "failed";
+   code ("550 5.1.1") and detail (the reply) of its last attempt. In the
+   order queued. */
+struct store_outbox_rcpt {
+	const char *address; /* lower case */
+	const char *status;
+	const char *code;
+	const char *detail;
+	int64_t updated_at;
+};
+int store_outbox_rcpt_list(struct store *store, int64_t outbox_id,
+			   struct store_outbox_rcpt **list_r, size_t *count_r, const char **error_r);
+/* Record one recipient's outcome (address compared case-insensitively):
+   1 recorded, 0 it is not a recipient of the row, < 0 failure (a status
+   other than queued/sent/failed: STORE_DATA_BAD). */
+int store_outbox_rcpt_set(struct store *store, int64_t outbox_id, const char *address,
+			  const char *status, const char *code, const char *detail,
+			  const char **error_r);
+void store_outbox_rcpts_free(struct store_outbox_rcpt **listp, size_t count);
+/* Who a message was written by (the agent of a relayed reply), to tell
+   them when it could not be delivered. get: 1 with *address_r (caller
+   frees), 0 none recorded, < 0 failure. */
+int store_outbox_author_set(struct store *store, int64_t outbox_id, const char *address,
+			    const char **error_r);
+int store_outbox_author_get(struct store *store, int64_t outbox_id, char **address_r,
+			    const char **error_r);
 void store_outbox_free(struct store_outbox **op);
 void store_outboxes_free(struct store_outbox **listp, size_t count);
 

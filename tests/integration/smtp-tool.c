@@ -3,15 +3,19 @@
  * the benchmark (not installed).
  *
  *   smtp-tool compose [MSG OPTIONS]              print a composed message
- *   smtp-tool queue -c CONF [--count N] [--kind K] [--new-ticket] [MSG OPTIONS]
- *                                                compose and queue (one commit
- *                                                each); prints "id message-id"
+ *   smtp-tool queue -c CONF [--count N] [--kind K] [--new-ticket] [--author A]
+ *                  [MSG OPTIONS]                 compose and queue (one commit
+ *                                                each); prints "id message-id";
+ *                                                --author: who wrote it (a relay's
+ *                                                agent, told if it bounces)
  *   smtp-tool run -c CONF [--now T] [--max N]    one outbox run; prints
  *                                                "sent=N deferred=N failed=N relay_down=N"
  *   smtp-tool next -c CONF [--now T]             when the next attempt is due
  *   smtp-tool send -c CONF --mail-from A --rcpt B FILE
  *                                                one SMTP transaction, prints
  *                                                "ok|temporary|permanent CODE session=N TEXT"
+ *                                                and "rcpt ADDR STATUS CODE ENHANCED TEXT"
+ *                                                for recipients with another outcome
  *   smtp-tool dsn FILE...                        dsn_analyze() each file, one
  *                                                line per file
  *   smtp-tool bounce -c CONF FILE                dsn_analyze() + outbox_apply_report()
@@ -61,7 +65,7 @@ read_file(const char *path, size_t *len_r)
 struct opts {
 	const char *config_path;
 	const char *from, *from_name, *subject, *text, *html, *hostname, *kind;
-	const char *in_reply_to, *mail_from;
+	const char *in_reply_to, *mail_from, *author;
 	const char *to[16], *to_name[16], *cc[16], *refs[16], *attach[8], *rcpt[16];
 	size_t n_to, n_cc, n_refs, n_attach, n_rcpt;
 	int64_t ticket, now, date;
@@ -144,6 +148,8 @@ parse(int argc, char **argv, struct opts *o)
 			o->count = (uint64_t)num(v);
 		else if (OPT("--mail-from"))
 			o->mail_from = v;
+		else if (OPT("--author"))
+			o->author = v;
 		else if (OPT("--rcpt")) {
 			if (o->n_rcpt < 16)
 				o->rcpt[o->n_rcpt++] = v;
@@ -284,6 +290,7 @@ do_queue(struct opts *o)
 		int64_t id;
 		if (outbox_queue(store, config, o->ticket, o->kind, msgid, data, len, rcpts, n, o->now,
 				 &id, &error) < 0 ||
+		    (o->author != NULL && outbox_set_author(store, id, o->author, &error) < 0) ||
 		    store_commit(store, &error) < 0)
 			goto fail;
 		printf("%lld %s\n", (long long)id, msgid);
@@ -374,13 +381,23 @@ do_send(const struct opts *o)
 	}
 	/* --count N sends the same message N times over one client */
 	for (uint64_t k = 0; k < o->count; k++) {
+		struct smtp_rcpt_result rr[16];
 		smtp_client_send(client, o->mail_from != NULL ? o->mail_from : "support@example.test",
-				 o->rcpt, o->n_rcpt, data, len, &r);
+				 o->rcpt, o->n_rcpt, data, len, &r, rr);
 		if (r.status != SMTP_OK || k + 1 == o->count)
 			printf("%s %s session=%d %s\n",
 			       r.status == SMTP_OK ? "ok" : r.status == SMTP_TEMPORARY ? "temporary"
 										: "permanent",
 			       r.code > 0 ? smtp_result_code(&r) : "-", r.session, r.text);
+		/* each recipient's own outcome, when some were refused */
+		for (size_t i = 0; i < o->n_rcpt && (r.status != SMTP_OK || k + 1 == o->count); i++)
+			if (rr[i].status != r.status || rr[i].code != r.code)
+				printf("rcpt %s %s %d %s %s\n", o->rcpt[i],
+				       rr[i].status == SMTP_OK		? "ok"
+				       : rr[i].status == SMTP_TEMPORARY ? "temporary"
+									: "permanent",
+				       rr[i].code, rr[i].enhanced[0] != '\0' ? rr[i].enhanced : "-",
+				       rr[i].text);
 		if (r.status != SMTP_OK)
 			break;
 	}

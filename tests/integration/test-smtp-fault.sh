@@ -3,8 +3,9 @@
 # server that fails on purpose (tests/harness/smtpfault.py): 4xx then
 # success, 5xx at RCPT and after DATA, a refused greeting, a dropped
 # connection, the relay down then back, a crash while a message is in
-# flight (sent again with the same Message-ID), and XOAUTH2 with a token
-# that has to be fetched again. Times given to `smtp-tool run --now` are
+# flight (sent again with the same Message-ID), XOAUTH2 with a token
+# that has to be fetched again, and recipients one by one (one refused at
+# RCPT does not stop the other; a deferred one is retried alone). Times given to `smtp-tool run --now` are
 # simulated; nothing sleeps for a backoff.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -189,5 +190,37 @@ id=$(queue "$c")
 out=$("$tool" run -c "$c")
 dg_assert_eq "sent=1 deferred=0 failed=0 relay_down=0 more=0" "$out" "xoauth2"
 dg_assert_eq 2 "$(cat "$DG_ROOT/token.count")" "token_command runs"
+
+dg_log "one recipient refused at RCPT: the other still gets it (not the whole message failed)"
+p=$(dg_free_port)
+server trcpt "$p" --fault rcpt=550:1
+c=$(conf trcpt "$p")
+id=$(queue "$c" --cc bob@example.net)
+out=$("$tool" run -c "$c" --now "$now")
+dg_assert_eq "sent=1 deferred=0 failed=0 relay_down=0 more=0" "$out" "one of two refused"
+dg_assert_eq "sent 1 250 2.0.0" "$(status "$c" "$id")" "the row"
+dg_assert_eq 1 "$(spooled trcpt)" "messages received"
+dg_assert_eq "rcpt=<bob@example.net>" "$(grep '^rcpt=' "$DG_ROOT/trcpt/spool/0001.env")" "the envelope"
+show=$("$deskgate" -c "$c" outbox show "$id")
+echo "$show" | grep -q "recipient alice@example.net: failed 550 5.1.1 smtpfault: injected RCPT failure" ||
+	dg_fail "alice's result: $show"
+echo "$show" | grep -q "recipient bob@example.net: sent 250 2.0.0" || dg_fail "bob's result: $show"
+"$deskgate" -c "$c" ticket show 1 | grep -q 'mail-sent.*not delivered to alice@example.net (550 5.1.1' ||
+	dg_fail "the event does not name the refused recipient"
+
+dg_log "one recipient deferred (4xx at RCPT): the retry is for that one alone"
+p=$(dg_free_port)
+server trcpt4 "$p" --fault rcpt=451:1
+c=$(conf trcpt4 "$p")
+id=$(queue "$c" --cc bob@example.net)
+out=$("$tool" run -c "$c" --now "$now")
+dg_assert_eq "sent=0 deferred=1 failed=0 relay_down=0 more=0" "$out" "one of two deferred"
+dg_assert_eq "queued 1 451 4.3.0" "$(status "$c" "$id")" "the row waits for alice"
+dg_assert_eq "rcpt=<bob@example.net>" "$(grep '^rcpt=' "$DG_ROOT/trcpt4/spool/0001.env")" "first envelope"
+out=$("$tool" run -c "$c" --now $((now + 10)))
+dg_assert_eq "sent=1 deferred=0 failed=0 relay_down=0 more=0" "$out" "the retry"
+dg_assert_eq 2 "$(spooled trcpt4)" "copies received (one per recipient, none twice)"
+dg_assert_eq "rcpt=<alice@example.net>" "$(grep '^rcpt=' "$DG_ROOT/trcpt4/spool/0002.env")" "second envelope"
+dg_assert_eq "sent 2 250 2.0.0" "$(status "$c" "$id")" "the row after the retry"
 
 dg_log "all fault scenarios passed"

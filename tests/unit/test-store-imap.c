@@ -5,7 +5,8 @@
  * transaction, rolled back with it, forgotten for another UIDVALIDITY),
  * and quarantine entries without raw bytes (one held entry per message,
  * a second refusal updates the reason, an entry without raw bytes needs
- * its mailbox and UID, listed by mailbox and UIDVALIDITY, released).
+ * its mailbox and UID, listed by mailbox and UIDVALIDITY, released); and
+ * for the outbox, each recipient's own result and a message's author.
  */
 #include "build-config.h"
 
@@ -154,6 +155,59 @@ test_unfetched(struct store *store)
 	store_quarantine_free(&got);
 }
 
+static void
+test_outbox_rcpts(struct store *store)
+{
+	const char *error;
+	int64_t id = 0;
+	test_begin("outbox recipients and author");
+	struct store_outbox o = {
+		.kind = (char *)"relay",
+		.message_id = (char *)"r1@example.test",
+		.envelope_from = (char *)"support@example.test",
+		.recipients = (char *)"Wang@Example.net, li@example.net",
+		.raw = (unsigned char *)"x",
+		.raw_size = 1,
+	};
+	test_assert_int(store_outbox_insert(store, &o, &id, &error), 0);
+	struct store_outbox_rcpt *r;
+	size_t n;
+	test_assert_int(store_outbox_rcpt_list(store, id, &r, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_str(r[0].address, "wang@example.net");
+		test_assert_str(r[0].status, "queued"); /* never tried */
+		test_assert(r[0].code == NULL);
+	}
+	store_outbox_rcpts_free(&r, n);
+	test_assert(r == NULL);
+	test_assert_int(store_outbox_rcpt_set(store, id, "WANG@example.net", "sent", "250 2.0.0",
+					      "ok", &error), 1);
+	test_assert_int(store_outbox_rcpt_set(store, id, "li@example.net", "failed", "550 5.1.1",
+					      "user unknown", &error), 1);
+	test_assert_int(store_outbox_rcpt_set(store, id, "other@example.net", "failed", NULL, NULL,
+					      &error), 0);
+	test_assert_int(store_outbox_rcpt_set(store, id, "li@example.net", "bogus", NULL, NULL,
+					      &error), STORE_DATA_BAD);
+	test_assert_int(store_outbox_rcpt_list(store, id, &r, &n, &error), 0);
+	if (n == 2) {
+		test_assert_str(r[0].status, "sent");
+		test_assert_str(r[1].status, "failed");
+		test_assert_str(r[1].code, "550 5.1.1");
+		test_assert_str(r[1].detail, "user unknown");
+	}
+	store_outbox_rcpts_free(&r, n);
+	char *author = NULL;
+	test_assert_int(store_outbox_author_get(store, id, &author, &error), 0);
+	test_assert(author == NULL);
+	test_assert_int(store_outbox_author_set(store, id, "alice@example.test", &error), 0);
+	test_assert_int(store_outbox_author_set(store, id, "bob@example.test", &error), 0);
+	test_assert_int(store_outbox_author_get(store, id, &author, &error), 1);
+	test_assert_str(author, "bob@example.test");
+	free(author);
+	test_assert_int(store_outbox_author_set(store, id + 100, "x@example.test", &error), STORE_DATA_BAD);
+}
+
 int
 main(void)
 {
@@ -169,6 +223,7 @@ main(void)
 	}
 	test_marks(store);
 	test_unfetched(store);
+	test_outbox_rcpts(store);
 	store_close(&store);
 	free(db);
 	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
