@@ -1181,6 +1181,38 @@ sqlite_outbox_count_recent(struct store *store, const char *recipient, const cha
 	return ret < 0 ? ret : STORE_OK;
 }
 
+static int
+sqlite_outbox_count_recent_folded(struct store *store, const char *base, const char *kind,
+				  int64_t since, int64_t *count_r, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	const char *at = strrchr(base, '@');
+	char *lo = xasprintf("%.*s+", (int)(at - base), base);
+	char *hi = xasprintf("%.*s,", (int)(at - base), base);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_FOLDED);
+	int rc = BINDS(bind_text(st, 1, base), bind_text(st, 2, lo), bind_text(st, 3, hi),
+		       bind_text(st, 4, at), bind_text(st, 5, kind), bind_int(st, 6, since));
+	int ret = bind_ok(st, rc, "count outbox", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, count_r, "count outbox", error_r);
+	free(lo);
+	free(hi);
+	return ret < 0 ? ret : STORE_OK;
+}
+
+static int
+sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, int64_t *count_r,
+			  const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_SINCE);
+	int rc = BINDS(bind_text(st, 1, kind), bind_int(st, 2, since));
+	int ret = bind_ok(st, rc, "count outbox", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, count_r, "count outbox", error_r);
+	return ret < 0 ? ret : STORE_OK;
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1219,6 +1251,8 @@ const struct store_driver store_sqlite_driver = {
 	.ticket_find_recipient = sqlite_ticket_find_recipient,
 	.participant_find = sqlite_participant_find,
 	.outbox_count_recent = sqlite_outbox_count_recent,
+	.outbox_count_recent_folded = sqlite_outbox_count_recent_folded,
+	.outbox_count_since = sqlite_outbox_count_since,
 	.outbox_rcpt_set = sqlite_outbox_rcpt_set,
 	.outbox_author_set = sqlite_outbox_author_set,
 	.outbox_author_get = sqlite_outbox_author_get,
