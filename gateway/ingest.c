@@ -465,9 +465,26 @@ address_list_string(const struct mime_address_list *list)
 			continue;
 		if (b.len > 0 && buf_puts(&b, ", ") < 0)
 			break;
-		int ret = (a->name != NULL && *a->name != '\0')
-				  ? buf_printf(&b, "%s <%s>", a->name, a->address)
-				  : buf_puts(&b, a->address);
+		int ret = 0;
+		if (a->name != NULL && *a->name != '\0') {
+			/* A quoted-string, so that a decoded name holding ',' ';'
+			   '<' or an address ("evil@x, Bob" <bob@y>) stays one element
+			   of the list when the store reads it back
+			   (store_address_next()). */
+			ret = buf_putc(&b, '"');
+			for (const char *n = a->name; ret == 0 && *n != '\0'; n++) {
+				if (*n == '\r' || *n == '\n')
+					continue;
+				if (*n == '"' || *n == '\\')
+					ret = buf_putc(&b, '\\');
+				if (ret == 0)
+					ret = buf_putc(&b, *n);
+			}
+			if (ret == 0)
+				ret = buf_printf(&b, "\" <%s>", a->address);
+		} else {
+			ret = buf_puts(&b, a->address);
+		}
 		if (ret < 0)
 			break;
 	}

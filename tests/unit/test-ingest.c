@@ -587,6 +587,43 @@ test_step_errors(void)
 	deskmail_free(&dm);
 }
 
+/* A display name is text, never an address: one that holds a comma and an
+   address (plain or encoded) does not make that address a recipient of
+   the ticket's mail (which would let its owner thread into the ticket). */
+static void
+test_address_names(void)
+{
+	struct ingest_result res;
+	const char *error;
+	struct ingest_source src = { .label = "test" };
+
+	test_begin("a display name holding ', addr' stays a name");
+	counter++;
+	char *m = xasprintf("From: ning@customer.example\nTo: \"evil@x.example, Bob\" "
+			    "<support@example.test>\nCc: =?utf-8?q?mallory=40evil.example=2C_Al?= "
+			    "<al@customer.example>, \"q\\\"x, <z@evil.example>\" <q@customer.example>\n"
+			    "Subject: names\nDate: Tue, 11 Mar 2025 10:00:00 +0800\n"
+			    "Message-ID: <names%d.%d@client.example>\n\nhello\n",
+			    counter, (int)getpid());
+	test_assert_int(ingest_text(m, &src, &res, &error), 0);
+	free(m);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	const char *bad[] = { "evil@x.example", "mallory@evil.example", "z@evil.example" };
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++)
+		test_assert_int(store_ticket_find_recipient(store, res.ticket_id, NULL, bad[i],
+							    &error), 0);
+	test_assert_int(store_ticket_find_recipient(store, res.ticket_id, NULL, "al@customer.example",
+						    &error), 1);
+	test_assert_int(store_ticket_find_recipient(store, res.ticket_id, NULL, "q@customer.example",
+						    &error), 1);
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	test_assert_int(store_message_list(store, res.ticket_id, &msgs, &n, &error), 0);
+	test_assert(n >= 1 && strstr(msgs[0].to, "\"evil@x.example, Bob\" <support@example.test>") !=
+				      NULL);
+	store_messages_free(&msgs, n);
+}
+
 int
 main(void)
 {
@@ -601,6 +638,7 @@ main(void)
 	test_release();
 	test_rules_category();
 	test_auth_warning();
+	test_address_names();
 	ingest_free(&ingest);
 	store_close(&store);
 	config_free(&config);
