@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,18 @@ cmd_run(int argc, char **argv)
 	opt.progress_bar = opt.once && !cli_global.quiet && isatty(STDERR_FILENO);
 	opt.keep_log_level = cli_global.verbose || cli_global.quiet;
 
+	/* Block the signals the poller reads from its signalfd before anything
+	   can see this daemon (its pid file): a SIGTERM sent as soon as the pid
+	   file appears waits for the poller instead of killing the process
+	   with the default action (a stale pid file, exit 143). Children get
+	   an empty mask of their own (credential.c). */
+	sigset_t stop_signals, orig_mask;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &stop_signals, &orig_mask) < 0)
+		fatal(EXIT_FAILURE, "sigprocmask: %s", strerror(errno));
 	cli_open(&config, &store);
 	struct pidfile pidfile;
 	const char *error;
@@ -262,5 +275,6 @@ cmd_run(int argc, char **argv)
 	poller_free(&poller);
 	store_close(&store);
 	pidfile_release(&pidfile);
+	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 	return r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
 }
