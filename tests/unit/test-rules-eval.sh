@@ -4,7 +4,10 @@
 # ../shared/corpora/classify/banking77/README.md). The targets of issue 5
 # are precision >= 0.90 per category and macro-F1 >= 0.85; the floors below
 # are the levels reached when the rules were written (a ratchet: raise them
-# when the rules get better, never lower them to make a change pass).
+# when the rules get better, never lower them to make a change pass). The
+# whole training split includes the development part the rules were written
+# on: the numbers that say how the rules hold on unseen mail are those of
+# test-classify-heldout.sh.
 set -u
 . "$top_srcdir/tests/lib/testlib.sh"
 corpora=${DESKGATE_CORPORA:-$top_srcdir/../shared/corpora}
@@ -38,22 +41,22 @@ if rows != 10003:
 for name, m in j["per_category"].items():
     if m["support"] != sum(j["confusion"].get(name, {}).values()):
         problems.append("support of %s disagrees with the confusion matrix" % name)
-floors = {  # precision floors (achieved: 0.912 0.902 0.912 0.902 0.929)
-    "account_security": 0.91, "delayed_payment": 0.90, "failed_trade": 0.91,
-    "other": 0.90, "registration": 0.92,
+floors = {  # precision floors (achieved: 0.933 0.910 0.914 0.924 0.954)
+    "account_security": 0.93, "delayed_payment": 0.91, "failed_trade": 0.91,
+    "other": 0.92, "registration": 0.95,
 }
 for name, floor in floors.items():
     p = j["per_category"].get(name, {}).get("precision", 0)
     if p < floor:
         problems.append("precision of %s %.4f < %.2f" % (name, p, floor))
-recall_floors = {"account_security": 0.85, "delayed_payment": 0.85, "failed_trade": 0.83,
-                 "other": 0.93, "registration": 0.92}
+recall_floors = {"account_security": 0.91, "delayed_payment": 0.88, "failed_trade": 0.87,
+                 "other": 0.95, "registration": 0.96}
 for name, floor in recall_floors.items():
     r = j["per_category"].get(name, {}).get("recall", 0)
     if r < floor:
         problems.append("recall of %s %.4f < %.2f" % (name, r, floor))
-if j["macro_f1"] < 0.90:  # achieved 0.901; the issue's target is 0.85
-    problems.append("macro-F1 %.4f < 0.90" % j["macro_f1"])
+if j["macro_f1"] < 0.92:  # achieved 0.922; the issue's target is 0.85
+    problems.append("macro-F1 %.4f < 0.92" % j["macro_f1"])
 print("\n".join(problems) if problems else "ok")
 PY
 )
