@@ -110,7 +110,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(amount)                                                                            \
 	X(addr)                                                                              \
 	X(dsn)                                                                               \
-	X(authres)
+	X(authres)                                                                           \
+	X(phrase)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
