@@ -10,6 +10,9 @@
  *                        confusion matrix over a labelled set; --json
  *   replay [--since D]   re-classify stored tickets without writing and
  *                        list what would change
+ *   suggest              candidate patterns from the agents' corrections
+ *                        (suggest.h); eval --from-store scores the rules
+ *                        against the agents' labels (label.h)
  *   reload               check the rules, then send SIGHUP to the daemon
  *
  * JSON is written by hand here (a few flat objects): jansson belongs to
@@ -29,8 +32,10 @@
 #include <unistd.h>
 
 #include "gateway/cli.h"
+#include "gateway/cmd-rules.h"
 #include "gateway/confusion.h"
 #include "gateway/jsonout.h"
+#include "gateway/label.h"
 #include "gateway/config.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
@@ -43,6 +48,7 @@
 
 #define EVAL_MAX_FILE (512 * 1024 * 1024)
 
+
 static void
 rules_usage(FILE *out)
 {
@@ -52,6 +58,8 @@ rules_usage(FILE *out)
 		"  check [FILES]          compile the rules; errors name file:line\n"
 		"  test MESSAGE.eml       show the rules that fire on a message and the result\n"
 		"  eval DATA              precision, recall and F1 over a labelled set\n"
+		"  eval --from-store      the same against the agents' #category labels\n"
+		"  suggest                candidate patterns from the agents' corrections\n"
 		"  replay [--since DATE]  re-classify stored tickets, list what would change\n"
 		"  reload                 check the rules, then make the daemon reload them\n\n"
 		"Every command but reload takes --rules PATH (a file or directory, repeatable)\n"
@@ -60,33 +68,6 @@ rules_usage(FILE *out)
 
 /* ---- common -------------------------------------------------------------- */
 
-/* Options of one subcommand: --json and --rules PATH where the command
-   takes them, its own options (a flag, or a string argument), and its
-   positional arguments. */
-struct rules_opt {
-	const char *name;
-	int *flag;	   /* set to 1, or */
-	const char **arg;  /* takes the next argument */
-};
-
-struct rules_cmd {
-	const char *name;	   /* "test" */
-	const char *help;	   /* printed for --help */
-	int json, rules;	   /* takes --json, --rules PATH */
-	int args_are_rules;	   /* positional arguments are rules paths */
-	size_t max_args;	   /* positional arguments otherwise */
-	const char *usage;	   /* printed when they are wrong */
-	const struct rules_opt *opts; /* { NULL } terminated, or NULL */
-};
-
-struct rules_opts {
-	const char **paths; /* --rules */
-	size_t n_paths;
-	int json;
-	const char *args[2];
-	size_t n_args;
-};
-
 static void
 opts_add_path(struct rules_opts *o, const char *path)
 {
@@ -94,8 +75,8 @@ opts_add_path(struct rules_opts *o, const char *path)
 	o->paths[o->n_paths++] = path;
 }
 
-static void
-opts_clear(struct rules_opts *o)
+void
+cmd_rules_opts_clear(struct rules_opts *o)
 {
 	free(o->paths);
 	memset(o, 0, sizeof(*o));
@@ -103,15 +84,15 @@ opts_clear(struct rules_opts *o)
 
 /* Parse argv (argv[0] is the subcommand) into *o: -1 to go on, else the
    exit status to return (0 after --help, EXIT_USAGE). */
-static int
-opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts *o)
+int
+cmd_rules_opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (cli_is_help(a)) {
 			fputs(cmd->help, stdout);
-			opts_clear(o);
+			cmd_rules_opts_clear(o);
 			return 0;
 		}
 		if (cmd->json && strcmp(a, "--json") == 0) {
@@ -136,7 +117,7 @@ opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts
 		if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "deskgate rules %s: unknown option %s\n", cmd->name,
 				log_safe(a, 40));
-			opts_clear(o);
+			cmd_rules_opts_clear(o);
 			return EXIT_USAGE;
 		}
 		if (cmd->args_are_rules) {
@@ -145,7 +126,7 @@ opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts
 			o->args[o->n_args++] = a;
 		} else {
 			fprintf(stderr, "%s", cmd->usage);
-			opts_clear(o);
+			cmd_rules_opts_clear(o);
 			return EXIT_USAGE;
 		}
 	}
@@ -153,8 +134,8 @@ opts_parse(const struct rules_cmd *cmd, int argc, char **argv, struct rules_opts
 }
 
 /* A number option (--errors N); -1 after printing why. */
-static int
-opt_number(const struct rules_cmd *cmd, const char *name, const char *value, uint64_t max,
+int
+cmd_rules_opt_number(const struct rules_cmd *cmd, const char *name, const char *value, uint64_t max,
 	   uint64_t *value_r)
 {
 	if (value == NULL)
@@ -186,8 +167,8 @@ print_error_line(void *context, const char *error)
 
 /* Load the rules: --rules paths, else the configured directory. On error,
    print every error and return -1. */
-static int
-load_rules(const struct config *config, const struct rules_opts *o, struct rules **rules_r,
+int
+cmd_rules_load(const struct config *config, const struct rules_opts *o, struct rules **rules_r,
 	   int print_all)
 {
 	struct rules_options options;
@@ -264,13 +245,13 @@ rules_check(int argc, char **argv)
 		.opts = opts,
 	};
 	struct rules_opts o;
-	int r = opts_parse(&cmd, argc, argv, &o);
+	int r = cmd_rules_opts_parse(&cmd, argc, argv, &o);
 	if (r >= 0)
 		return r;
 	struct config *config = load_config_optional();
 	struct rules *rules;
 	int ret = 0;
-	if (load_rules(config, &o, &rules, 1) < 0) {
+	if (cmd_rules_load(config, &o, &rules, 1) < 0) {
 		fprintf(stderr, "deskgate: rules check: failed\n");
 		ret = EXIT_CONFIG;
 	} else {
@@ -282,7 +263,7 @@ rules_check(int argc, char **argv)
 		rules_free(&rules);
 	}
 	config_free(&config);
-	opts_clear(&o);
+	cmd_rules_opts_clear(&o);
 	return ret;
 }
 
@@ -429,20 +410,20 @@ rules_test(int argc, char **argv)
 		.opts = opts,
 	};
 	struct rules_opts o;
-	int r = opts_parse(&cmd, argc, argv, &o);
+	int r = cmd_rules_opts_parse(&cmd, argc, argv, &o);
 	if (r >= 0)
 		return r;
 	const char *file = o.n_args > 0 ? o.args[0] : NULL;
 	if ((file == NULL) == (text == NULL)) {
 		fprintf(stderr, "usage: deskgate rules test [OPTIONS] MESSAGE.eml|- (or --text TEXT)\n");
-		opts_clear(&o);
+		cmd_rules_opts_clear(&o);
 		return EXIT_USAGE;
 	}
 	struct config *config = load_config_optional();
 	struct rules *rules;
-	if (load_rules(config, &o, &rules, 0) < 0) {
+	if (cmd_rules_load(config, &o, &rules, 0) < 0) {
 		config_free(&config);
-		opts_clear(&o);
+		cmd_rules_opts_clear(&o);
 		return EXIT_CONFIG;
 	}
 	int ret = 0;
@@ -491,7 +472,7 @@ rules_test(int argc, char **argv)
 out:
 	rules_free(&rules);
 	config_free(&config);
-	opts_clear(&o);
+	cmd_rules_opts_clear(&o);
 	return ret;
 }
 
@@ -803,19 +784,66 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* rules eval --from-store: the agents' labels as the labelled set. */
+static int
+eval_from_store(struct rules_opts *o, int64_t since, size_t show)
+{
+	struct config *config;
+	struct store *store;
+	struct rules *rules;
+	struct label_example *ex = NULL;
+	size_t n = 0;
+	const char *error;
+	int ret = 0;
+	cli_open(&config, &store);
+	struct eval_stats st = { .confusion = confusion_new(), .errors_to_show = show };
+	if (cmd_rules_load(config, o, &rules, 0) < 0) {
+		ret = EXIT_CONFIG;
+	} else if (label_examples_load(store, since, &ex, &n, &error) < 0) {
+		log_error("cannot read the labelled examples: %s", error);
+		ret = EXIT_TEMPFAIL;
+	} else if (n == 0) {
+		fprintf(stderr, "deskgate: no ticket has a category set by an agent (#category)%s\n",
+			since != 0 ? " since then" : "");
+		ret = EXIT_DATAERR;
+	} else {
+		double t0 = now_seconds();
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			struct rules_input in;
+			rules_input_text(&in, ex[i].subject, ex[i].text);
+			if (eval_one(&st, rules, &in, ex[i].label, ex[i].text) < 0)
+				ret = EXIT_DATAERR;
+		}
+		if (ret == 0)
+			eval_report(&st, o->json, now_seconds() - t0, rules_count(rules));
+	}
+	label_examples_free(&ex, n);
+	confusion_free(&st.confusion);
+	rules_free(&rules);
+	store_close(&store);
+	config_free(&config);
+	cmd_rules_opts_clear(o);
+	return ret;
+}
+
 static int
 rules_eval(int argc, char **argv)
 {
-	const char *mapping = NULL, *errors = NULL;
+	const char *mapping = NULL, *errors = NULL, *since_arg = NULL;
+	int from_store = 0;
 	const struct rules_opt opts[] = {
 		{ "--mapping", NULL, &mapping },
 		{ "--errors", NULL, &errors },
+		{ "--from-store", &from_store, NULL },
+		{ "--since", NULL, &since_arg },
 		{ NULL, NULL, NULL },
 	};
 	const struct rules_cmd cmd = {
 		.name = "eval",
 		.help = "usage: deskgate rules eval [--rules PATH] [--mapping FILE] [--json]\n"
-			"                           [--errors N] DATA\n\n"
+			"                           [--errors N] DATA\n"
+			"       deskgate rules eval [--rules PATH] [--json] [--errors N] --from-store\n"
+			"                           [--since DATE]\n\n"
 			"Run the rules over a labelled set and print precision, recall, F1 and\n"
 			"support per category, the macro-F1 (the mean F1 of the categories that\n"
 			"occur as labels) and the confusion matrix (rows: label, columns:\n"
@@ -827,7 +855,10 @@ rules_eval(int argc, char **argv)
 			"(or category) column picks that column. --errors N prints the first N\n"
 			"misclassified rows with the rules that fired. --json prints\n"
 			"{\"per_category\": {NAME: {\"precision\", \"recall\", \"f1\", \"support\"}},\n"
-			" \"macro_f1\", \"confusion\": {LABEL: {PREDICTED: COUNT}}}.\n",
+			" \"macro_f1\", \"confusion\": {LABEL: {PREDICTED: COUNT}}}.\n"
+			"--from-store takes the labelled set from the store: every ticket whose\n"
+			"category an agent set with #category, labelled with the agent's latest\n"
+			"category (--since DATE: labels given since then).\n",
 		.json = 1,
 		.rules = 1,
 		.max_args = 1,
@@ -836,19 +867,23 @@ rules_eval(int argc, char **argv)
 	};
 	struct rules_opts o;
 	uint64_t show = 0;
-	int r = opts_parse(&cmd, argc, argv, &o);
+	int r = cmd_rules_opts_parse(&cmd, argc, argv, &o);
 	if (r >= 0)
 		return r;
-	if (opt_number(&cmd, "--errors", errors, 1000000, &show) < 0) {
-		opts_clear(&o);
+	if (cmd_rules_opt_number(&cmd, "--errors", errors, 1000000, &show) < 0) {
+		cmd_rules_opts_clear(&o);
 		return EXIT_USAGE;
 	}
 	const char *data = o.n_args > 0 ? o.args[0] : NULL;
-	if (data == NULL) {
-		fprintf(stderr, "usage: deskgate rules eval [OPTIONS] DATA\n");
-		opts_clear(&o);
+	int64_t since = 0;
+	if ((data == NULL) == !from_store || (from_store && mapping != NULL) ||
+	    (since_arg != NULL && (!from_store || cmd_rules_parse_since(since_arg, &since) < 0))) {
+		fprintf(stderr, "usage: deskgate rules eval [OPTIONS] DATA | --from-store [--since DATE]\n");
+		cmd_rules_opts_clear(&o);
 		return EXIT_USAGE;
 	}
+	if (from_store)
+		return eval_from_store(&o, since, (size_t)show);
 	struct config *config = load_config_optional();
 	struct mapping map = { 0 };
 	struct rules *rules = NULL;
@@ -860,7 +895,7 @@ rules_eval(int argc, char **argv)
 		ret = EXIT_NOINPUT;
 		goto out;
 	}
-	if (load_rules(config, &o, &rules, 0) < 0) {
+	if (cmd_rules_load(config, &o, &rules, 0) < 0) {
 		ret = EXIT_CONFIG;
 		goto out;
 	}
@@ -888,7 +923,7 @@ out:
 	mapping_free(&map);
 	rules_free(&rules);
 	config_free(&config);
-	opts_clear(&o);
+	cmd_rules_opts_clear(&o);
 	return ret;
 }
 
@@ -911,8 +946,8 @@ parse_digits(const char **pp, size_t n, int *value_r)
 
 /* "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or "...THH:MM[:SS]" (UTC), or an
    age such as "7d", "12h" (config_parse_duration units). */
-static int
-parse_since(const char *s, int64_t *since_r)
+int
+cmd_rules_parse_since(const char *s, int64_t *since_r)
 {
 	uint64_t age;
 	if (config_parse_duration(s, &age) == 0 && strchr(s, '-') == NULL) {
@@ -1102,14 +1137,11 @@ replay_ticket(struct store *store, struct rules *rules, const struct mime_limits
 	      const struct store_ticket *t, struct rules_result **res_r, const char **error_r)
 {
 	struct store_message *msgs;
+	const struct store_message *m;
 	size_t n;
 	*res_r = NULL;
-	if (store_message_list(store, t->id, &msgs, &n, error_r) < 0)
+	if (label_classified_message(store, t->id, &msgs, &n, &m, error_r) < 0)
 		return -1;
-	const struct store_message *m = NULL;
-	for (size_t i = 0; i < n && m == NULL; i++)
-		if (msgs[i].direction != NULL && strcmp(msgs[i].direction, "in") == 0)
-			m = &msgs[i];
 	if (m == NULL) {
 		store_messages_free(&msgs, n);
 		return 0;
@@ -1176,27 +1208,27 @@ rules_replay(int argc, char **argv)
 	struct rules_opts o;
 	int64_t since = 0;
 	uint64_t limit = 0;
-	int r = opts_parse(&cmd, argc, argv, &o);
+	int r = cmd_rules_opts_parse(&cmd, argc, argv, &o);
 	if (r >= 0)
 		return r;
-	if (since_arg != NULL && parse_since(since_arg, &since) < 0) {
+	if (since_arg != NULL && cmd_rules_parse_since(since_arg, &since) < 0) {
 		fprintf(stderr, "deskgate rules replay: bad date \"%s\" (YYYY-MM-DD or 7d)\n",
 			log_safe(since_arg, 40));
-		opts_clear(&o);
+		cmd_rules_opts_clear(&o);
 		return EXIT_USAGE;
 	}
-	if (opt_number(&cmd, "--limit", limit_arg, 100000000, &limit) < 0) {
-		opts_clear(&o);
+	if (cmd_rules_opt_number(&cmd, "--limit", limit_arg, 100000000, &limit) < 0) {
+		cmd_rules_opts_clear(&o);
 		return EXIT_USAGE;
 	}
 	struct config *config;
 	struct store *store;
 	cli_open(&config, &store);
 	struct rules *rules;
-	if (load_rules(config, &o, &rules, 0) < 0) {
+	if (cmd_rules_load(config, &o, &rules, 0) < 0) {
 		store_close(&store);
 		config_free(&config);
-		opts_clear(&o);
+		cmd_rules_opts_clear(&o);
 		return EXIT_CONFIG;
 	}
 	struct mime_limits limits;
@@ -1286,7 +1318,7 @@ rules_replay(int argc, char **argv)
 	rules_free(&rules);
 	store_close(&store);
 	config_free(&config);
-	opts_clear(&o);
+	cmd_rules_opts_clear(&o);
 	return ret;
 }
 
@@ -1312,7 +1344,7 @@ rules_reload_cmd(int argc, char **argv)
 	struct config *config = cli_config();
 	struct rules_opts o = { 0 };
 	struct rules *rules;
-	if (load_rules(config, &o, &rules, 1) < 0) {
+	if (cmd_rules_load(config, &o, &rules, 1) < 0) {
 		fprintf(stderr, "deskgate: rules reload: the rules do not compile; nothing signalled\n");
 		config_free(&config);
 		return EXIT_CONFIG;
@@ -1363,6 +1395,8 @@ cmd_rules(int argc, char **argv)
 		return rules_replay(argc - 1, argv + 1);
 	if (strcmp(sub, "reload") == 0)
 		return rules_reload_cmd(argc - 1, argv + 1);
+	if (strcmp(sub, "suggest") == 0)
+		return cmd_rules_suggest(argc - 1, argv + 1);
 	fprintf(stderr, "deskgate rules: unknown command \"%s\"\n", log_safe(sub, 40));
 	rules_usage(stderr);
 	return EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
 #include "gateway/hook.h"
+#include "gateway/label.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/reply.h"
@@ -434,9 +435,17 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 		case AGENTCMD_PRIORITY:
 			ret = set_field(h, t, "priority", &t->priority, c->arg, r, name, error_r);
 			break;
-		case AGENTCMD_CATEGORY:
+		case AGENTCMD_CATEGORY: {
+			/* The agent's category is a labelled example for the
+			   rules (label.h), kept with the change. */
+			char *before = t->category != NULL ? xstrdup(t->category) : NULL;
 			ret = set_field(h, t, "category", &t->category, c->arg, r, name, error_r);
+			if (ret == 0 && label_record(h->store, t, before, r->from_address,
+						     error_r) < 0)
+				ret = -1;
+			free(before);
 			break;
+		}
 		case AGENTCMD_QUEUE: {
 			const char *q = route_queue(h->route, c->arg);
 			int moved = t->queue == NULL || strcasecmp(t->queue, q) != 0;

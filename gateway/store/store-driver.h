@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "gateway/store/store.h"
+#include "gateway/store/store-label.h"
 
 struct store_driver;
 
@@ -67,6 +68,7 @@ enum store_select {
 	STORE_SELECT_QUARANTINES_UNFETCHED, /* id: uidvalidity, text: mailbox; by UID */
 	STORE_SELECT_MAILBOX_MARKS,   /* id: uidvalidity, text: mailbox; by UID */
 	STORE_SELECT_OUTBOX_RCPTS,    /* id: outbox row; in the order queued */
+	STORE_SELECT_LABELS,	      /* id: since; oldest first (store-label.h) */
 	STORE_SELECT_COUNT
 };
 
@@ -161,6 +163,10 @@ struct store_driver {
 	int (*outbox_update)(struct store *store, int64_t id, const char *status,
 			     int64_t attempts, int64_t next_attempt_at, const char *last_error,
 			     const char *last_code, int64_t now, const char **error_r);
+	/* A labelled example (text and created_at filled in). No such
+	   ticket: STORE_DATA_BAD. */
+	int (*label_add)(struct store *store, const struct store_label *l, int64_t *id_r,
+			 const char **error_r);
 
 	/* An outbox recipient's own result: 1 recorded, 0 not a recipient of
 	   the row. */

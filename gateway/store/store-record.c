@@ -164,6 +164,7 @@ const struct store_record *const store_select_records[STORE_SELECT_COUNT] = {
 	[STORE_SELECT_OUTBOX_BY_MSGID] = &store_record_outbox,
 	[STORE_SELECT_OUTBOXES] = &store_record_outbox,
 	[STORE_SELECT_OUTBOX_DUE] = &store_record_outbox,
+	[STORE_SELECT_LABELS] = &store_record_label,
 };
 
 const char *const store_participant_roles[3] = { "customer", "cc", "agent" };

@@ -52,6 +52,8 @@ extern const struct store_record store_record_ticket, store_record_message,
 	store_record_attachment, store_record_participant, store_record_event,
 	store_record_field, store_record_quarantine, store_record_outbox,
 	store_record_mailbox_mark, store_record_outbox_rcpt;
+/* In store-label.c. */
+extern const struct store_record store_record_label;
 
 /* The record type of each select. */
 extern const struct store_record *const store_select_records[STORE_SELECT_COUNT];

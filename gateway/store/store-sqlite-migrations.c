@@ -264,6 +264,28 @@ const struct store_migration store_sqlite_migrations[] = {
 		"  address TEXT NOT NULL COLLATE NOCASE CHECK (address <> '')\n"
 		");\n",
 	},
+	/* 7: labelled examples (issue 16): the category an agent set with
+	   #category on a ticket, with a copy of the customer's message the
+	   rules classified and what the rules had decided, for `rules eval
+	   --from-store` and `rules suggest`. */
+	{
+		.summary = "labels: the agents' categories as labelled examples",
+		.sql =
+		"CREATE TABLE labels (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  message_row_id INTEGER REFERENCES messages (id),\n"
+		"  label TEXT NOT NULL CHECK (label <> ''),\n"
+		"  verdict TEXT,\n"
+		"  rules TEXT,\n"
+		"  agent TEXT COLLATE NOCASE,\n"
+		"  subject TEXT,\n"
+		"  text TEXT NOT NULL DEFAULT '',\n"
+		"  created_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX labels_created ON labels (created_at);\n"
+		"CREATE INDEX labels_ticket ON labels (ticket_id);\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -213,4 +213,10 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		"INSERT INTO outbox_author (outbox_id, address) VALUES (?1, ?2) "
 		"ON CONFLICT (outbox_id) DO UPDATE SET address = excluded.address",
 	[STMT_OUTBOX_AUTHOR_GET] = "SELECT address FROM outbox_author WHERE outbox_id = ?1",
+	[STMT_LABEL_ADD] =
+		"INSERT INTO labels (ticket_id, message_row_id, label, verdict, rules, agent, "
+		"subject, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_LABEL_LIST] =
+		"SELECT id, ticket_id, message_row_id, label, verdict, rules, agent, subject, text, "
+		"created_at FROM labels WHERE created_at >= ?1 ORDER BY id",
 };

@@ -31,7 +31,6 @@
 #define STORE_APPLICATION_ID 0x44534b47
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-
 /* A driver's store: struct store first, so that the dispatcher's pointer
    is ours. */
 struct sqlite_store {
@@ -168,6 +167,17 @@ stmt_run(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what
 
 /* stmt_run() for an UPDATE of the row `id`: no such row is the caller's
    data ("no <noun> <id>"). */
+/* stmt_run() of an INSERT, and the new row's id in *id_r. */
+static int
+stmt_insert(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what,
+	    int64_t *id_r, const char **error_r)
+{
+	int ret = stmt_run(s, st, bind_rc, what, error_r);
+	if (ret == STORE_OK)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
 static int
 stmt_update(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what,
 	    const char *noun, int64_t id, const char **error_r)
@@ -304,6 +314,7 @@ static const struct {
 						 "list unfetched" },
 	[STORE_SELECT_MAILBOX_MARKS] = { STMT_MAILBOX_MARK_LIST, ARG_ID | ARG_TEXT, "list marks" },
 	[STORE_SELECT_OUTBOX_RCPTS] = { STMT_OUTBOX_RCPT_LIST, ARG_ID, "list recipients" },
+	[STORE_SELECT_LABELS] = { STMT_LABEL_LIST, ARG_ID, "list labels" },
 };
 
 static int
@@ -742,10 +753,7 @@ sqlite_ticket_insert(struct store *store, const struct store_ticket *t, int64_t 
 		       bind_int(st, 9, t->created_at), bind_int(st, 10, t->updated_at),
 		       bind_int(st, 11, t->first_response_at), bind_int(st, 12, t->due_at),
 		       bind_text(st, 13, t->assignee));
-	int ret = stmt_run(s, st, rc, "insert ticket", error_r);
-	if (ret == STORE_OK)
-		*id_r = sqlite3_last_insert_rowid(s->db);
-	return ret;
+	return stmt_insert(s, st, rc, "insert ticket", id_r, error_r);
 }
 
 static const enum stmt_id ticket_set_stmts[STORE_TICKET_COL_COUNT] = {
@@ -1036,6 +1044,20 @@ sqlite_field_set(struct store *store, int64_t ticket_id, const char *name, const
 }
 
 static int
+sqlite_label_add(struct store *store, const struct store_label *l, int64_t *id_r,
+		 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_LABEL_ADD);
+	int rc = BINDS(bind_int(st, 1, l->ticket_id), bind_ref(st, 2, l->message_row_id),
+		       bind_text(st, 3, l->label), bind_text(st, 4, l->verdict),
+		       bind_text(st, 5, l->rules), bind_text(st, 6, l->agent),
+		       bind_text(st, 7, l->subject), bind_text(st, 8, l->text),
+		       bind_int(st, 9, l->created_at));
+	return stmt_insert(s, st, rc, "add label", id_r, error_r);
+}
+
+static int
 sqlite_rule_hit_add(struct store *store, int64_t ticket_id, int64_t message_row_id,
 		    const char *rule, const char *detail, int64_t now, const char **error_r)
 {
@@ -1256,4 +1278,5 @@ const struct store_driver store_sqlite_driver = {
 	.outbox_rcpt_set = sqlite_outbox_rcpt_set,
 	.outbox_author_set = sqlite_outbox_author_set,
 	.outbox_author_get = sqlite_outbox_author_get,
+	.label_add = sqlite_label_add,
 };

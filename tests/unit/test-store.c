@@ -348,7 +348,8 @@ test_migrate_assignee(void)
 	store_close(&store);
 	/* Back to version 1: the column (and the later tables) did not exist
 	   then. */
-	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; DROP TABLE outbox_rcpt; "
+	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
+				     "DROP TABLE outbox_rcpt; "
 				     "ALTER TABLE tickets DROP COLUMN assignee; "
 				     "PRAGMA user_version = 1"), 0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
@@ -395,8 +396,8 @@ test_migrate_outbox_rcpt(void)
 		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
 	}
 	store_close(&store);
-	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; DROP TABLE outbox_rcpt; "
-				     "PRAGMA user_version = 2"),
+	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
+				     "DROP TABLE outbox_rcpt; PRAGMA user_version = 2"),
 			0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	if (store != NULL) {
@@ -517,7 +518,9 @@ test_recipients(void)
 	/* Migration 4 on a version-3 database: the recipients of the messages
 	   stored before it are found the same way. */
 	test_begin("migration 4: message recipients");
-	test_assert_int(sql_exec(db, "DROP TABLE message_rcpt; PRAGMA user_version = 3"), 0);
+	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
+				     "PRAGMA user_version = 3"),
+			0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	if (store == NULL)
 		goto out;
