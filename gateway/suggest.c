@@ -376,7 +376,7 @@ suggest_category(const struct run *run, const char *category, struct suggest_rep
 	char **patterns = xcalloc(CANDIDATES_MAX + 1, sizeof(*patterns));
 	size_t n = 0, tried = 0;
 	for (size_t i = 0; i < all.n && tried < CANDIDATES_MAX; i++) {
-		char pattern[4 * PHRASE_MAX_LEN + 16];
+		char pattern[PHRASE_PATTERN_MAX];
 		if (all.v[i].support < min_support)
 			break;
 		tried++;

@@ -25,6 +25,9 @@
 #include <stddef.h>
 
 #define PHRASE_MAX_LEN 256 /* bytes of one phrase, at most */
+/* Bytes of the pattern of a phrase, NUL included, at most: an apostrophe
+   becomes ['’] (6 bytes), and \b...\b adds 4. */
+#define PHRASE_PATTERN_MAX (6 * PHRASE_MAX_LEN + 5)
 
 enum phrase_script { PHRASE_LATIN, PHRASE_HAN };
 
@@ -51,7 +54,7 @@ size_t phrase_each(const char *text, size_t len, const struct phrase_options *o,
    as they are. A phrase is made of letters, apostrophes and spaces only
    (what phrase_each() gives), so nothing needs escaping; anything else is
    refused. 0 and out NUL-terminated, or -1 when it does not fit in size
-   or is no phrase. */
+   (PHRASE_PATTERN_MAX always suffices) or is no phrase. */
 int phrase_pattern(const char *phrase, size_t len, enum phrase_script script, char *out,
 		   size_t size);
 

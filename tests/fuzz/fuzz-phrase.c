@@ -25,7 +25,7 @@ check(void *context, const char *phrase, size_t len, enum phrase_script script)
 	FUZZ_CHECK(utf8_valid((const unsigned char *)phrase, len));
 	FUZZ_CHECK(memchr(phrase, '\n', len) == NULL && memchr(phrase, '\0', len) == NULL);
 	FUZZ_CHECK(phrase[0] != ' ' && phrase[len - 1] != ' ');
-	char out[4 * PHRASE_MAX_LEN + 16];
+	char out[PHRASE_PATTERN_MAX];
 	FUZZ_CHECK(phrase_pattern(phrase, len, script, out, sizeof(out)) == 0);
 	FUZZ_CHECK(strlen(out) < sizeof(out));
 	return 0;
