@@ -24,6 +24,10 @@ data=$top_srcdir/tests/data/classify/suggest-mails.csv
 
 tl_run "init" "$DESKGATE" init --address support@example.test --hostname desk.example.test "$home"
 printf '\n[agent ann]\naddress = ann@desk.example.test\nname = Ann\n\n[rules]\ndir = %s\n' "$rules" >>"$home/deskgate.conf"
+# 85 new tickets notify Ann within a second: above the desk's per-recipient
+# cap on mail (the last defence against loops, 30 a minute by default),
+# which would leave tickets without the notification the agent answers.
+printf '\n[limits]\nmax_mail_per_recipient_minute = 1000\n' >>"$home/deskgate.conf"
 
 # No label yet: eval --from-store has nothing to score.
 dg rules eval --from-store >"$home/none.out" 2>&1
