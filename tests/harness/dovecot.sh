@@ -232,6 +232,23 @@ with smtplib.LMTP('127.0.0.1', port) as s:
 PY
 }
 
+# dg_lmtp_deliver_at RCPT FILE: dg_lmtp_deliver, printing the instant (epoch
+# seconds) at which the server accepted the message: the moment of
+# delivery, without the client's start-up (seconds for python3 on a loaded
+# machine), for tests that time what happens after a delivery.
+dg_lmtp_deliver_at() {
+	local rcpt=$1 file=$2
+	python3 - "$DG_LMTP_PORT" "$rcpt" "$file" <<'PY' || return 1
+import smtplib, sys, time
+port, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+with open(path, 'rb') as f:
+    data = f.read()
+with smtplib.LMTP('127.0.0.1', port) as s:
+    s.sendmail('sender@example.net', [rcpt], data)
+    print("%.6f" % time.time())
+PY
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	here=$(cd "$(dirname "$0")" && pwd)
 	. "$here/lib.sh"
