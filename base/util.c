@@ -363,6 +363,21 @@ utf8_valid(const unsigned char *s, size_t len)
 	return 1;
 }
 
+void
+utf8_sanitize(char *s, size_t len)
+{
+	unsigned char *u = (unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = u[i] < 0x80 ? 1 : u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : 2;
+		if (n == 1 || (n <= len - i && utf8_valid(u + i, n))) {
+			i += n;
+		} else {
+			u[i] = '?';
+			i++;
+		}
+	}
+}
+
 size_t
 utf8_truncate_len(const char *s, size_t len)
 {

@@ -84,5 +84,7 @@ int utf8_valid(const unsigned char *s, size_t len);
 /* Length of the longest prefix of s (at most len bytes) that ends on a UTF-8
    character boundary. */
 size_t utf8_truncate_len(const char *s, size_t len);
+/* In place: bytes of s[0..len) that do not form valid UTF-8 become '?'. */
+void utf8_sanitize(char *s, size_t len);
 
 #endif

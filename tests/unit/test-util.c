@@ -110,6 +110,11 @@ test_utf8(void)
 	test_assert_int(utf8_truncate_len(zh, 3), 1);
 	test_assert_int(utf8_truncate_len(zh, 1), 1);
 	test_assert_int(utf8_truncate_len(zh, 0), 0);
+
+	test_begin("utf8_sanitize");
+	char bad[] = "a\xe4\xb8\xad\xff\xe4\xb8-\xed\xa0\x80\xc3";
+	utf8_sanitize(bad, strlen(bad));
+	test_assert_str(bad, "a\xe4\xb8\xad???" "-????");
 }
 
 static void
