@@ -29,6 +29,7 @@ struct cli_global {
 	int verbose;		 /* -v */
 	int quiet;		 /* -q */
 	int config_exit;	 /* exit status of cli_config() on an error; 0: 78 */
+	int unattended;		 /* run, ingest: [log] target applies */
 };
 
 extern struct cli_global cli_global;

@@ -314,6 +314,17 @@ static const struct config_key selfhelp_keys[] = {
 };
 #undef W
 
+#define O(f) offsetof(struct config_log, f)
+static const struct config_key log_keys[] = {
+	{ "target", CONFIG_ENUM, "auto", 0, 0, O(target), "auto|stderr|syslog",
+	  "Where run and ingest log: auto is stderr on a terminal or a file, the journal when "
+	  "stderr is journald's, else syslog. Other commands log to stderr." },
+	{ "facility", CONFIG_ENUM, "mail", 0, 0, O(facility),
+	  "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7",
+	  "syslog facility." },
+};
+#undef O
+
 #define C(f) offsetof(struct config, f)
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
@@ -330,6 +341,7 @@ static const struct config_section sections[] = {
 	  C(n_agents), offsetof(struct config_agent, label), 0 },
 	{ "queue", 1, queue_keys, N_ELEMENTS(queue_keys), sizeof(struct config_queue), C(queues),
 	  C(n_queues), offsetof(struct config_queue, name), 0 },
+	{ "log", 0, log_keys, N_ELEMENTS(log_keys), 0, 0, 0, 0, C(log) },
 };
 #undef C
 

@@ -166,6 +166,12 @@ struct config {
 		} *extra;
 		size_t n_extra;
 	} selfhelp;
+
+	/* [log]: where run and ingest log (log.h) */
+	struct config_log {
+		char *target;	/* auto | stderr | syslog */
+		char *facility; /* syslog facility */
+	} log;
 };
 
 /* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"

@@ -86,6 +86,11 @@ cli_config(void)
 		if (log_level_parse(config->log_level, &level) == 0)
 			log_set_level(level);
 	}
+	enum log_target target;
+	int facility;
+	if (cli_global.unattended && log_target_parse(config->log.target, &target) == 0 &&
+	    log_facility_parse(config->log.facility, &facility) == 0)
+		log_open(target, facility);
 	return config;
 }
 
@@ -138,6 +143,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	cli_global.unattended = strcmp(argv[i], "run") == 0 || strcmp(argv[i], "ingest") == 0;
 	for (size_t k = 0; k < N_ELEMENTS(commands); k++) {
 		if (strcmp(argv[i], commands[k].name) == 0)
 			return commands[k].fn(argc - i, argv + i);

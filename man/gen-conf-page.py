@@ -29,6 +29,8 @@ SECTIONS = {
              "tickets by replying to their notifications.",
     "queue": "One section per queue, named \\fB[queue\\fR \\fINAME\\fR\\fB]\\fR: which "
              "categories it takes and which agents serve it.",
+    "log": "Where the unattended commands (\\fBrun\\fR, \\fBingest\\fR) log; the level is "
+           "\\fB[general] log_level\\fR. Read at start.",
 }
 
 
