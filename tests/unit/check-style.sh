@@ -48,6 +48,7 @@ adapter 'libxml/' parsers/html.c
 adapter '(iconv|uchardet)' parsers/charset.c
 adapter 'jansson\.h' gateway/jsonout.c
 adapter 'ini\.h' gateway/config.c
+adapter 'microhttpd\.h' gateway/httpd.c
 adapter 'libetpan/(mailimap|libetpan)' gateway/imap.c
 adapter 'libetpan/mailmime' parsers/mime-int.h
 adapter 'magic\.h' gateway/sniff.c
