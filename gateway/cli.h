@@ -59,5 +59,6 @@ int cmd_rules(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

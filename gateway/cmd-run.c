@@ -28,6 +28,7 @@
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
+#include "gateway/service.h"
 #include "gateway/store.h"
 #include "base/util.h"
 
@@ -263,18 +264,21 @@ cmd_run(int argc, char **argv)
 		log_set_level(LOG_LEVEL_WARN);
 	struct poller *poller = poller_new(config, store, &opt);
 	struct run_outbox ro = { .poller = poller, .store = store };
+	struct service *service = NULL;
+	int failed = opt.once ? 0 : service_start(poller, store, &service);
 	poller_add_timer(poller, 1, run_outbox_timer, &ro);
-	int r = poller_run(poller);
+	int r = failed ? 1 : poller_run(poller);
 	if (opt.once) {
 		/* Send what the run queued before exiting (while there is more
 		   due and the relay answers). */
 		while (run_outbox_send(&ro, 500) > 0)
 			;
 	}
+	service_stop(&service);
 	outbox_free(&ro.outbox);
 	poller_free(&poller);
 	store_close(&store);
 	pidfile_release(&pidfile);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
-	return r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
+	return failed ? failed : r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
 }

@@ -325,6 +325,14 @@ static const struct config_key log_keys[] = {
 };
 #undef O
 
+#define P(f) offsetof(struct config_metrics, f)
+static const struct config_key metrics_keys[] = {
+	{ "listen", CONFIG_STRING, NULL, 3, 300, P(listen), NULL,
+	  "HOST:PORT or [IPV6]:PORT where run serves Prometheus metrics at /metrics, e.g. "
+	  "127.0.0.1:9166; unset: off. Anyone who connects reads them. Read at start." },
+};
+#undef P
+
 #define C(f) offsetof(struct config, f)
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
@@ -342,6 +350,7 @@ static const struct config_section sections[] = {
 	{ "queue", 1, queue_keys, N_ELEMENTS(queue_keys), sizeof(struct config_queue), C(queues),
 	  C(n_queues), offsetof(struct config_queue, name), 0 },
 	{ "log", 0, log_keys, N_ELEMENTS(log_keys), 0, 0, 0, 0, C(log) },
+	{ "metrics", 0, metrics_keys, N_ELEMENTS(metrics_keys), 0, 0, 0, 0, C(metrics) },
 };
 #undef C
 

@@ -167,11 +167,14 @@ struct config {
 		size_t n_extra;
 	} selfhelp;
 
-	/* [log]: where run and ingest log (log.h) */
+	/* [log], [metrics]: the daemon as a service (log.h, metrics.h) */
 	struct config_log {
 		char *target;	/* auto | stderr | syslog */
 		char *facility; /* syslog facility */
 	} log;
+	struct config_metrics {
+		char *listen; /* HOST:PORT of the Prometheus endpoint; NULL: off */
+	} metrics;
 };
 
 /* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"

@@ -42,6 +42,7 @@
 #include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/metrics.h"
 #include "gateway/outbox.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
@@ -145,8 +146,12 @@ ingest_mime_limits(const struct config *config, struct mime_limits *limits)
 static int
 log_step(void *context, struct hook_event *ev, const char **error_r)
 {
+	static const char *const outcome_names[INGEST_OUTCOMES] = {
+		"new_ticket", "appended", "duplicate", "quarantined", "report"
+	};
 	(void)context;
 	(void)error_r;
+	metrics_ingested(outcome_names[ev->outcome], ev->reason); /* committed: counted once */
 	switch ((enum ingest_outcome)ev->outcome) {
 	case INGEST_NEW_TICKET:
 	case INGEST_APPENDED:

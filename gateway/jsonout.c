@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gateway/jsonout.h"
+#include "base/util.h"
 
 /* struct jsonout is jansson's json_t; the casts keep jansson out of headers. */
 #define J(p) ((json_t *)(p))
@@ -78,4 +79,56 @@ jsonout_free(struct jsonout **valuep)
 	if (*valuep != NULL)
 		json_decref(J(*valuep));
 	*valuep = NULL;
+}
+
+struct jsonout *
+jsonout_parse(const char *data, size_t len, const char **error_r)
+{
+	json_error_t err;
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL) {
+		*error_r = errf("line %d: %s", err.line, err.text);
+		return NULL;
+	}
+	return (struct jsonout *)j;
+}
+
+const struct jsonout *
+jsonout_get(const struct jsonout *obj, const char *key)
+{
+	if (obj == NULL || !json_is_object(J(obj)))
+		return NULL;
+	return (const struct jsonout *)json_object_get(J(obj), key);
+}
+
+const char *
+jsonout_get_str(const struct jsonout *obj, const char *key)
+{
+	const struct jsonout *v = jsonout_get(obj, key);
+	return v != NULL && json_is_string(J(v)) ? json_string_value(J(v)) : NULL;
+}
+
+int64_t
+jsonout_get_int(const struct jsonout *obj, const char *key, int64_t def)
+{
+	const struct jsonout *v = jsonout_get(obj, key);
+	if (v != NULL && json_is_integer(J(v)))
+		return (int64_t)json_integer_value(J(v));
+	if (v != NULL && json_is_boolean(J(v)))
+		return json_is_true(J(v)) ? 1 : 0;
+	return def;
+}
+
+size_t
+jsonout_array_size(const struct jsonout *array)
+{
+	return array != NULL && json_is_array(J(array)) ? json_array_size(J(array)) : 0;
+}
+
+const struct jsonout *
+jsonout_array_get(const struct jsonout *array, size_t i)
+{
+	if (array == NULL || !json_is_array(J(array)))
+		return NULL;
+	return (const struct jsonout *)json_array_get(J(array), i);
 }

@@ -32,6 +32,7 @@ static const struct {
 	{ "outbox", cmd_outbox, "list, show, retry and cancel outgoing mail" },
 	{ "template", cmd_template, "check and render acknowledgement templates" },
 	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
+	{ "status", cmd_status, "is the daemon running, and how are its mailboxes and outbox" },
 };
 
 static void

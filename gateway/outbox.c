@@ -14,6 +14,7 @@
 #include "gateway/config.h"
 #include "gateway/crypto.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/outbox.h"
 #include "gateway/retry.h"
 #include "gateway/smtp.h"
@@ -546,6 +547,7 @@ handle_result(struct outbox *ob, const struct store_outbox *o, int64_t attempts,
 			(void)buf_printf(&delivered, "%s%s", delivered.len > 0 ? ", " : "", x->address);
 	}
 	const char *status = n_queued > 0 ? "queued" : n_sent > 0 ? "sent" : "failed";
+	metrics_smtp_result(o->kind, n_queued > 0 ? 1 : n_sent > 0 ? 0 : 2, r->code);
 	int failed_lookup;
 	if (strcmp(o->kind, "relay") == 0) {
 		customer = ticket_customer(ob, o->ticket_id, error_r, &failed_lookup);
@@ -647,6 +649,7 @@ handle_result(struct outbox *ob, const struct store_outbox *o, int64_t attempts,
 				 error_r) == 0;
 	if (!ok || store_commit(ob->store, error_r) < 0) {
 		store_rollback(ob->store);
+		metrics_inc(METRIC_STORE_ERRORS, "outbox");
 		goto out;
 	}
 	ret = 0;

@@ -61,6 +61,8 @@ struct mbox {
 	/* backlog progress */
 	size_t total, done;
 	double started, last_log, last_bar;
+	int64_t last_sync; /* for poller_status() */
+	char *last_error;
 };
 
 struct timer {

@@ -25,6 +25,7 @@
 #include "gateway/imap.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/poller-int.h"
 #include "gateway/store.h"
 #include "base/spool.h"
@@ -144,6 +145,8 @@ on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, u
 		b->nil[i] = 1;
 		return 0;
 	}
+	metrics_inc(METRIC_FETCHED, b->mb->cfg->name);
+	metrics_add(METRIC_FETCHED_BYTES, b->mb->cfg->name, NULL, (double)len);
 	if (len > b->mb->poller->config->limits.max_message_size) {
 		/* arrived cut at max_message_size + 1: fetched again whole, to
 		   disk, after this fetch (a cut copy is never stored) */

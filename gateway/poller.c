@@ -22,6 +22,8 @@
 #include "gateway/imap.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
+#include "gateway/notify.h"
 #include "gateway/poller-int.h"
 #include "gateway/poller.h"
 #include "gateway/retry.h"
@@ -42,8 +44,10 @@ static void
 handle_signal(struct poller *p, int sig)
 {
 	if (sig == SIGTERM || sig == SIGINT) {
-		if (!p->stop)
+		if (!p->stop) {
 			log_info("signal %d: finishing the current batch, then stopping", sig);
+			notify_stopping();
+		}
 		p->stop = 1;
 	} else if (sig == SIGHUP) {
 		p->reload = 1;
@@ -170,6 +174,8 @@ mb_failed(struct mbox *mb, const char *error)
 	enum imap_failure kind = mb->conn != NULL ? imap_failure(mb->conn) : IMAP_FAIL_NETWORK;
 	mb->failures++;
 	double delay = retry_delay(&reconnect_policy, mb->failures);
+	free(mb->last_error);
+	mb->last_error = xstrdup(error);
 
 	poller_bar_clear(p);
 	switch (kind) {
@@ -273,6 +279,8 @@ mb_after_sync(struct mbox *mb)
 	struct poller *p = mb->poller;
 	const char *error;
 	mb->failures = 0;
+	mb->last_sync = (int64_t)time(NULL);
+	x_free(&mb->last_error);
 	if (p->opt.once) {
 		mb->state = MB_DONE;
 		return;
@@ -330,6 +338,9 @@ mb_step(struct mbox *mb)
 		   try again later */
 		mb->failures++;
 		double delay = retry_delay(&reconnect_policy, mb->failures);
+		free(mb->last_error);
+		mb->last_error = xstrdup(error);
+		metrics_inc(METRIC_STORE_ERRORS, "ingest");
 		poller_bar_clear(p);
 		log_error("mailbox=%s: %s; nothing marked, retrying in %.0f s", mb->cfg->name, error,
 			  delay);
@@ -380,6 +391,7 @@ mbox_free(struct mbox **mbp)
 	forget_token(mb);
 	free(mb->misses);
 	free(mb->marked);
+	free(mb->last_error);
 	free(mb->label);
 	free(mb);
 	*mbp = NULL;
@@ -669,8 +681,11 @@ poller_run(struct poller *p)
 			break;
 		run_timers(p);
 		wait_events(p);
-		if (p->reload && !p->stop)
+		if (p->reload && !p->stop) {
+			notify_reloading();
 			poller_reload(p);
+			notify_ready();
+		}
 	}
 
 	int failed = 0;
@@ -682,4 +697,40 @@ poller_run(struct poller *p)
 	poller_bar_clear(p);
 	log_info("stopped");
 	return failed ? 1 : 0;
+}
+
+size_t
+poller_status(const struct poller *p, struct poller_mb_status *status, size_t max)
+{
+	for (size_t i = 0; i < p->n_mboxes && i < max; i++) {
+		const struct mbox *mb = p->mboxes[i];
+		enum poller_mb_state st = POLLER_MB_CONNECTING;
+		switch (mb->state) {
+		case MB_CONNECT:
+			st = mb->failures > 0 ? POLLER_MB_BACKOFF : POLLER_MB_CONNECTING;
+			break;
+		case MB_SYNC:
+			st = POLLER_MB_SYNCING;
+			break;
+		case MB_IDLE:
+			st = POLLER_MB_IDLE;
+			break;
+		case MB_WAIT:
+			st = mb->failures > 0 ? POLLER_MB_BACKOFF : POLLER_MB_WAITING;
+			break;
+		case MB_DONE:
+			st = mb->failed ? POLLER_MB_FAILED : POLLER_MB_DONE;
+			break;
+		}
+		status[i] = (struct poller_mb_status){
+			.name = mb->cfg->name,
+			.state = st,
+			.connected = mb->conn != NULL && mb->state != MB_CONNECT,
+			.failures = mb->failures,
+			.last_sync = mb->last_sync,
+			.last_error = mb->last_error,
+			.backlog = mb->n_pending > mb->pos ? mb->n_pending - mb->pos : 0,
+		};
+	}
+	return p->n_mboxes;
 }

@@ -39,6 +39,9 @@
 #ifndef DG_POLLER_H
 #define DG_POLLER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct config;
 struct store;
 struct poller;
@@ -70,5 +73,29 @@ unsigned long poller_config_generation(const struct poller *poller);
    called every interval seconds, between mailbox operations. */
 void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
 		      void *context);
+
+/* What each mailbox is doing, for `deskgate status`, STATUS= and the
+   metrics (service.c). */
+enum poller_mb_state {
+	POLLER_MB_CONNECTING, /* connecting or logging in (first try) */
+	POLLER_MB_SYNCING,    /* fetching and ingesting */
+	POLLER_MB_IDLE,	      /* in IDLE, waiting for the server */
+	POLLER_MB_WAITING,    /* polling: waiting for the next poll */
+	POLLER_MB_BACKOFF,    /* failed; waiting to try again */
+	POLLER_MB_DONE,	      /* --once: finished */
+	POLLER_MB_FAILED,     /* --once: gave up */
+};
+#define POLLER_MB_STATES 7
+struct poller_mb_status {
+	const char *name;	/* borrowed: valid until the next reload */
+	enum poller_mb_state state;
+	int connected;		/* logged in and selected */
+	unsigned failures;	/* consecutive failed attempts */
+	int64_t last_sync;	/* end of the last completed sync (epoch s), 0: none */
+	const char *last_error; /* borrowed, NULL when the last attempt went well */
+	size_t backlog;		/* messages of the sync in progress not yet processed */
+};
+/* Fill status[0..max) and return the number of mailboxes. */
+size_t poller_status(const struct poller *poller, struct poller_mb_status *status, size_t max);
 
 #endif

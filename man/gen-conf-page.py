@@ -31,6 +31,8 @@ SECTIONS = {
              "categories it takes and which agents serve it.",
     "log": "Where the unattended commands (\\fBrun\\fR, \\fBingest\\fR) log; the level is "
            "\\fB[general] log_level\\fR. Read at start.",
+    "metrics": "The Prometheus endpoint of \\fBdeskgate run\\fR (text format 0.0.4); the families "
+               "are listed in docs/metrics.md.",
 }
 
 

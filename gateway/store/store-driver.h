@@ -118,6 +118,8 @@ struct store_driver {
 		      const char **error_r);
 	int (*count)(struct store *store, enum store_count what, int64_t *count_r,
 		     const char **error_r);
+	/* store_stats(): one consistent read (*stats_r zeroed by the dispatcher). */
+	int (*stats)(struct store *store, struct store_stats *stats_r, const char **error_r);
 
 	/* Writes. Input records have their defaults filled in (no NULL
 	   status, created_at set, text and text_sha256 set for messages). */

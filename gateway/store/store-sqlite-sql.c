@@ -26,6 +26,7 @@
 	"ON CONFLICT DO NOTHING"
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
+#define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
 
 const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -219,4 +220,19 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_LABEL_LIST] =
 		"SELECT id, ticket_id, message_row_id, label, verdict, rules, agent, subject, text, "
 		"created_at FROM labels WHERE created_at >= ?1 ORDER BY id",
+
+	/* One statement: one consistent read for store_stats(). */
+	[STMT_STATS] =
+		"SELECT"
+		" (SELECT count(*) FROM outbox WHERE status = 'queued' AND attempts = 0),"
+		" (SELECT count(*) FROM outbox WHERE status = 'queued' AND attempts > 0),"
+		" (SELECT count(*) FROM outbox WHERE status = 'sending'),"
+		" (SELECT count(*) FROM outbox WHERE status = 'failed'),"
+		" (SELECT coalesce(min(created_at), 0) FROM outbox"
+		"   WHERE status IN ('queued', 'sending')),"
+		" (SELECT count(*) FROM quarantine WHERE status = 'held'),"
+		" (SELECT count(*) FROM tickets WHERE " UNANSWERED "),"
+		" coalesce(t.id, 0), coalesce(t.created_at, 0), coalesce(t.due_at, 0)"
+		" FROM (SELECT 1) LEFT JOIN (SELECT id, created_at, due_at FROM tickets"
+		"   WHERE " UNANSWERED " ORDER BY created_at, id LIMIT 1) t",
 };

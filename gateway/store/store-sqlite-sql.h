@@ -89,6 +89,7 @@ enum stmt_id {
 
 	STMT_LABEL_ADD,
 	STMT_LABEL_LIST,
+	STMT_STATS,
 
 	STMT_COUNT
 };

@@ -1235,6 +1235,27 @@ sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, 
 	return ret < 0 ? ret : STORE_OK;
 }
 
+static int
+sqlite_stats(struct store *store, struct store_stats *stats_r, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_STATS);
+	int64_t *fields[] = {
+		&stats_r->outbox_queued,	&stats_r->outbox_deferred,
+		&stats_r->outbox_sending,	&stats_r->outbox_failed,
+		&stats_r->outbox_oldest_at,	&stats_r->quarantine_held,
+		&stats_r->tickets_unanswered,	&stats_r->oldest_unanswered_id,
+		&stats_r->oldest_unanswered_at, &stats_r->oldest_unanswered_due,
+	};
+	int ret = stmt_row(s, st, "stats", error_r);
+	if (ret <= 0)
+		return ret < 0 ? ret : STORE_OK;
+	for (size_t i = 0; i < N_ELEMENTS(fields); i++)
+		*fields[i] = sqlite3_column_int64(st, (int)i);
+	stmt_done(st);
+	return STORE_OK;
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1250,6 +1271,7 @@ const struct store_driver store_sqlite_driver = {
 	.blob_path = sqlite_blob_path,
 	.select = sqlite_select,
 	.count = sqlite_count,
+	.stats = sqlite_stats,
 	.ticket_insert = sqlite_ticket_insert,
 	.ticket_update = sqlite_ticket_update,
 	.message_insert = sqlite_message_insert,

@@ -390,6 +390,13 @@ store_ticket_count(struct store *store, int64_t *count_r, const char **error_r)
 }
 
 int
+store_stats(struct store *store, struct store_stats *stats_r, const char **error_r)
+{
+	memset(stats_r, 0, sizeof(*stats_r));
+	return store->driver->stats(store, stats_r, error_r);
+}
+
+int
 store_message_count(struct store *store, int64_t *count_r, const char **error_r)
 {
 	*count_r = 0;

@@ -212,6 +212,21 @@ int store_ticket_count(struct store *store, int64_t *count_r, const char **error
 /* Set first_response_at or due_at (others refused). Bumps updated_at. */
 int store_ticket_set_time(struct store *store, int64_t ticket_id, const char *field, int64_t value,
 			  const char **error_r);
+/* The desk at a glance, for `deskgate status` and the metrics, in one
+   consistent read. "Unanswered": not closed and no first response yet. */
+struct store_stats {
+	int64_t outbox_queued;	       /* waiting for their first attempt */
+	int64_t outbox_deferred;       /* queued again after a temporary failure */
+	int64_t outbox_sending;
+	int64_t outbox_failed;
+	int64_t outbox_oldest_at;      /* created_at of the oldest queued or sending, 0: none */
+	int64_t quarantine_held;
+	int64_t tickets_unanswered;
+	int64_t oldest_unanswered_id;  /* 0: none */
+	int64_t oldest_unanswered_at;  /* its created_at */
+	int64_t oldest_unanswered_due; /* its due_at (0: no promise) */
+};
+int store_stats(struct store *store, struct store_stats *stats_r, const char **error_r);
 void store_ticket_free(struct store_ticket **ticketp);
 void store_tickets_free(struct store_ticket **ticketsp, size_t count);
 

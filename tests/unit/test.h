@@ -114,4 +114,15 @@ test_read_file(const char *path, size_t *len_r)
 	return data;
 }
 
+/* Write text to path (replacing it); 0, or -1 when it cannot. */
+static inline int
+test_write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+	if (fp == NULL)
+		return -1;
+	int r = fputs(text, fp) < 0 ? -1 : 0;
+	return fclose(fp) != 0 ? -1 : r;
+}
+
 #endif
