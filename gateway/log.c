@@ -17,6 +17,10 @@ enum log_dest { DEST_STDERR, DEST_JOURNAL, DEST_SYSLOG };
 static const char *log_progname = "deskgate";
 static enum log_level log_level = LOG_LEVEL_INFO;
 static enum log_dest log_dest = DEST_STDERR;
+/* auto chose syslog for a stderr that is a pipe (an MTA's pipe(8),
+   procmail, cron): errors go to stderr too, where the MTA puts them in
+   its log and its delivery status. */
+static int log_errors_also_stderr;
 
 void
 log_init(const char *progname, enum log_level level)
@@ -62,6 +66,7 @@ log_open(enum log_target target, int facility)
 		   !(have && (isatty(STDERR_FILENO) || S_ISREG(st.st_mode)))) {
 		dest = DEST_SYSLOG;
 	}
+	log_errors_also_stderr = dest == DEST_SYSLOG && target == LOG_TARGET_AUTO && have;
 	if (log_dest == DEST_SYSLOG && dest != DEST_SYSLOG)
 		closelog();
 	if (dest == DEST_SYSLOG)
@@ -172,6 +177,9 @@ log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap, i
 			syslog(priorities[level], "%s%s: %s", tag, line, strerror(saved_errno));
 		else
 			syslog(priorities[level], "%s%s", tag, line);
+		if (level == LOG_LEVEL_ERROR && log_errors_also_stderr)
+			dprintf(STDERR_FILENO, "%s: %s%s%s%s\n", log_progname, tag, line,
+				with_errno ? ": " : "", with_errno ? strerror(saved_errno) : "");
 		errno = saved_errno;
 		return;
 	}

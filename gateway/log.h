@@ -18,6 +18,9 @@
  * target = auto (the default) picks stderr when it is a terminal or a
  * regular file (a redirection someone chose), the journal when stderr is
  * the journal, and syslog otherwise (an MTA pipe, cron, /dev/null).
+ * When auto picks syslog, errors also go to stderr, plainly ("deskgate:
+ * error: ..."): an MTA shows a command's output in its log and in the
+ * delivery status, where the reason for a refused or deferred mail belongs.
  *
  * Thread-safe: each line is formatted on the stack and written with one
  * write() (or one syslog() call); log_safe()'s buffers are per thread.
