@@ -333,6 +333,18 @@ static const struct config_key metrics_keys[] = {
 };
 #undef P
 
+#define A(f) offsetof(struct config_alerts, f)
+static const struct config_key alerts_keys[] = {
+	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, A(supervisors), ", ",
+	  "Agent names or addresses told of an outage (a mailbox that cannot log in: its "
+	  "OAuth2 token refused, its token command failing) once when it starts and once "
+	  "when it ends; unset: every agent." },
+	{ "after", CONFIG_UINT, "2", 1, 100, A(after), NULL,
+	  "Failed logins in a row that make an outage (the first refusal of an OAuth2 token "
+	  "only fetches a new one)." },
+};
+#undef A
+
 #define C(f) offsetof(struct config, f)
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
@@ -351,6 +363,7 @@ static const struct config_section sections[] = {
 	  C(n_queues), offsetof(struct config_queue, name), 0 },
 	{ "log", 0, log_keys, N_ELEMENTS(log_keys), 0, 0, 0, 0, C(log) },
 	{ "metrics", 0, metrics_keys, N_ELEMENTS(metrics_keys), 0, 0, 0, 0, C(metrics) },
+	{ "alerts", 0, alerts_keys, N_ELEMENTS(alerts_keys), 0, 0, 0, 0, C(alerts) },
 };
 #undef C
 

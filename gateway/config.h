@@ -175,6 +175,11 @@ struct config {
 	struct config_metrics {
 		char *listen; /* HOST:PORT of the Prometheus endpoint; NULL: off */
 	} metrics;
+	/* [alerts]: who hears of outages (outage.h) */
+	struct config_alerts {
+		char *supervisors; /* agent names or addresses; NULL: every agent */
+		uint64_t after;	   /* failed logins in a row that make an outage */
+	} alerts;
 };
 
 /* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"

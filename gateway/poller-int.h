@@ -63,6 +63,12 @@ struct mbox {
 	double started, last_log, last_bar;
 	int64_t last_sync; /* for poller_status() */
 	char *last_error;
+	/* logins: failed in a row (refused, or no credentials to log in
+	   with), and whether an outage alert is open (outage.h) */
+	unsigned auth_failures;
+	int cred_failed;    /* this attempt could not obtain its credentials */
+	int outage;	    /* our outage is open in the store */
+	int outage_checked; /* the store was asked since we started */
 };
 
 struct timer {
@@ -87,6 +93,7 @@ struct poller {
 	int reload;
 	unsigned long generation; /* of config: one more per successful reload */
 	int bar_drawn;
+	struct outage *outage; /* alerts when a mailbox cannot log in */
 };
 
 

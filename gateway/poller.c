@@ -24,6 +24,7 @@
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/notify.h"
+#include "gateway/outage.h"
 #include "gateway/poller-int.h"
 #include "gateway/poller.h"
 #include "gateway/retry.h"
@@ -166,6 +167,69 @@ mb_disconnect(struct mbox *mb)
 	}
 }
 
+/* ---- outages: a mailbox that cannot log in -------------------------------------------- */
+
+static char *
+outage_subject(const struct mbox *mb)
+{
+	return xasprintf("mailbox %s", mb->cfg->name);
+}
+
+/* A login refused, or no credentials to log in with: after [alerts] after
+   of them in a row, the outage begins (one alert, outage.h). */
+static void
+auth_failed(struct mbox *mb, const char *error)
+{
+	struct poller *p = mb->poller;
+	const char *why;
+	mb->auth_failures++;
+	if (mb->outage || mb->auth_failures < p->config->alerts.after || p->outage == NULL)
+		return;
+	char *subject = outage_subject(mb);
+	char *text = xasprintf("%u failed logins in a row; the last: %s", mb->auth_failures, error);
+	if (outage_begin(p->outage, subject, text, (int64_t)time(NULL), &why) < 0)
+		log_error("mailbox=%s: cannot record the outage (tried again at the next failure): "
+			  "%s",
+			  mb->cfg->name, why);
+	else
+		mb->outage = mb->outage_checked = 1;
+	free(text);
+	free(subject);
+}
+
+static struct outage *
+poller_outage_new(const struct config *config, struct store *store)
+{
+	struct outage *o;
+	const char *error;
+	if (outage_new(config, store, &o, &error) < 0) {
+		log_error("outage alerts are off: %s", error);
+		return NULL;
+	}
+	return o;
+}
+
+/* Logged in: an outage (ours, or one a previous run left open) ends. */
+static void
+auth_ok(struct mbox *mb)
+{
+	struct poller *p = mb->poller;
+	const char *why;
+	mb->auth_failures = 0;
+	if ((!mb->outage && mb->outage_checked) || p->outage == NULL)
+		return;
+	char *subject = outage_subject(mb);
+	if (outage_end(p->outage, subject, (int64_t)time(NULL), &why) < 0) {
+		log_error("mailbox=%s: cannot record the end of the outage (tried again at the next "
+			  "login): %s",
+			  mb->cfg->name, why);
+	} else {
+		mb->outage = 0;
+		mb->outage_checked = 1;
+	}
+	free(subject);
+}
+
 /* Give up on this connection and schedule the next attempt. */
 static void
 mb_failed(struct mbox *mb, const char *error)
@@ -176,6 +240,9 @@ mb_failed(struct mbox *mb, const char *error)
 	double delay = retry_delay(&reconnect_policy, mb->failures);
 	free(mb->last_error);
 	mb->last_error = xstrdup(error);
+	if (kind == IMAP_FAIL_AUTH || mb->cred_failed)
+		auth_failed(mb, error);
+	mb->cred_failed = 0;
 
 	poller_bar_clear(p);
 	switch (kind) {
@@ -240,6 +307,7 @@ mb_connect(struct mbox *mb, const char **error_r)
 		/* a credential we cannot even read: as loud as a rejection */
 		log_error("mailbox=%s: cannot obtain the %s: %s", cfg->name,
 			  is_oauth(cfg) ? "access token" : "password", why);
+		mb->cred_failed = 1;
 		*error_r = errf("no credentials: %s", why);
 		imap_logout(mb->conn);
 		return -1;
@@ -249,6 +317,7 @@ mb_connect(struct mbox *mb, const char **error_r)
 	free(secret);
 	if (r < 0)
 		return -1;
+	auth_ok(mb);
 	if (imap_select(mb->conn, cfg->folder, &info, error_r) < 0)
 		return -1;
 	if (mb->uidvalidity != info.uidvalidity)
@@ -488,6 +557,8 @@ poller_reload(struct poller *p)
 	/* ingest keeps pointers into the configuration: a new one for the new */
 	ingest_free(&p->ingest);
 	p->ingest = ingest;
+	outage_free(&p->outage);
+	p->outage = poller_outage_new(config, p->store);
 	config_free(&p->config);
 	p->config = config;
 	p->generation++;
@@ -507,6 +578,7 @@ poller_new(struct config *config, struct store *store, const struct poller_optio
 	p->opt = *options;
 	p->sigfd = -1;
 	p->ingest = ingest_new(config, store);
+	p->outage = poller_outage_new(config, store);
 	p->n_mboxes = config->n_mailboxes;
 	p->mboxes = xcalloc(p->n_mboxes + 1, sizeof(*p->mboxes));
 	for (size_t i = 0; i < p->n_mboxes; i++)
@@ -525,6 +597,7 @@ poller_free(struct poller **pp)
 	free(p->mboxes);
 	free(p->timers);
 	ingest_free(&p->ingest);
+	outage_free(&p->outage);
 	config_free(&p->config);
 	if (p->sigfd >= 0) {
 		close(p->sigfd);
@@ -707,7 +780,9 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 		enum poller_mb_state st = POLLER_MB_CONNECTING;
 		switch (mb->state) {
 		case MB_CONNECT:
-			st = mb->failures > 0 ? POLLER_MB_BACKOFF : POLLER_MB_CONNECTING;
+			st = mb->auth_failures > 0 ? POLLER_MB_AUTH_FAILED
+			     : mb->failures > 0	   ? POLLER_MB_BACKOFF
+						   : POLLER_MB_CONNECTING;
 			break;
 		case MB_SYNC:
 			st = POLLER_MB_SYNCING;
@@ -719,7 +794,9 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 			st = mb->failures > 0 ? POLLER_MB_BACKOFF : POLLER_MB_WAITING;
 			break;
 		case MB_DONE:
-			st = mb->failed ? POLLER_MB_FAILED : POLLER_MB_DONE;
+			st = !mb->failed		? POLLER_MB_DONE
+			     : mb->auth_failures > 0 ? POLLER_MB_AUTH_FAILED
+						     : POLLER_MB_FAILED;
 			break;
 		}
 		status[i] = (struct poller_mb_status){

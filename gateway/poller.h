@@ -84,8 +84,9 @@ enum poller_mb_state {
 	POLLER_MB_BACKOFF,    /* failed; waiting to try again */
 	POLLER_MB_DONE,	      /* --once: finished */
 	POLLER_MB_FAILED,     /* --once: gave up */
+	POLLER_MB_AUTH_FAILED, /* cannot log in: credentials refused or not obtained */
 };
-#define POLLER_MB_STATES 7
+#define POLLER_MB_STATES 8
 struct poller_mb_status {
 	const char *name;	/* borrowed: valid until the next reload */
 	enum poller_mb_state state;

@@ -51,7 +51,7 @@ static const char *const state_names[POLLER_MB_STATES] = {
 	[POLLER_MB_CONNECTING] = "connecting", [POLLER_MB_SYNCING] = "syncing",
 	[POLLER_MB_IDLE] = "idle",	       [POLLER_MB_WAITING] = "waiting",
 	[POLLER_MB_BACKOFF] = "backoff",       [POLLER_MB_DONE] = "done",
-	[POLLER_MB_FAILED] = "failed",
+	[POLLER_MB_FAILED] = "failed",	       [POLLER_MB_AUTH_FAILED] = "auth_failed",
 };
 
 static double

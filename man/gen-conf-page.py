@@ -33,6 +33,8 @@ SECTIONS = {
            "\\fB[general] log_level\\fR. Read at start.",
     "metrics": "The Prometheus endpoint of \\fBdeskgate run\\fR (text format 0.0.4); the families "
                "are listed in docs/metrics.md.",
+    "alerts": "Outages the desk tells its supervisors of by mail, once when one starts and once "
+              "when it ends: a mailbox that cannot log in (docs/operations.md).",
 }
 
 

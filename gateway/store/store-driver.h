@@ -136,6 +136,9 @@ struct store_driver {
 	int (*participant_add)(struct store *store, const struct store_participant *p,
 			       int64_t now, const char **error_r);
 	int (*event_add)(struct store *store, const struct store_event *e, const char **error_r);
+	/* store_event_last_of() */
+	int (*event_last_of)(struct store *store, const char *kind_a, const char *kind_b,
+			     const char *detail_prefix, const char **error_r);
 	/* raw_sha256 NULL: an entry for an IMAP message (mailbox, uidvalidity
 	   and uid set by the dispatcher's check), one held each. */
 	int (*quarantine_insert)(struct store *store, const struct store_quarantine *q,

@@ -107,6 +107,10 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_EVENT_ADD] = "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
 	[STMT_EVENT_LIST] =
 		"SELECT id, ticket_id, at, kind, detail FROM events WHERE ticket_id IS ?1 ORDER BY id",
+	/* the desk's own events (no ticket), newest first by events_ticket */
+	[STMT_EVENT_LAST_OF] =
+		"SELECT kind = ?1 FROM events WHERE ticket_id IS NULL AND kind IN (?1, ?2) AND "
+		"substr(detail, 1, length(?3)) = ?3 ORDER BY id DESC LIMIT 1",
 
 	[STMT_QUARANTINE_INSERT] =
 		"INSERT INTO quarantine (raw_sha256, raw_size, reason, source, created_at, status) "

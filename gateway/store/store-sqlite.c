@@ -857,6 +857,21 @@ sqlite_event_add(struct store *store, const struct store_event *e, const char **
 	return stmt_run(s, st, rc, "add event", error_r);
 }
 
+static int
+sqlite_event_last_of(struct store *store, const char *kind_a, const char *kind_b,
+		     const char *detail_prefix, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_EVENT_LAST_OF);
+	int rc = BINDS(bind_text(st, 1, kind_a), bind_text(st, 2, kind_b),
+		       bind_text(st, 3, detail_prefix));
+	int64_t is_a = 0;
+	int ret = bind_ok(st, rc, "last event", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, &is_a, "last event", error_r);
+	return ret <= 0 ? ret : is_a ? 1 : 2;
+}
+
 /* An entry without raw bytes, for an IMAP message (one held entry each). */
 static int
 quarantine_insert_unfetched(struct sqlite_store *s, const struct store_quarantine *q,
@@ -1278,6 +1293,7 @@ const struct store_driver store_sqlite_driver = {
 	.attachment_insert = sqlite_attachment_insert,
 	.participant_add = sqlite_participant_add,
 	.event_add = sqlite_event_add,
+	.event_last_of = sqlite_event_last_of,
 	.quarantine_insert = sqlite_quarantine_insert,
 	.quarantine_set_status = sqlite_quarantine_set_status,
 	.mailbox_get = sqlite_mailbox_get,

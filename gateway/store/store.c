@@ -590,6 +590,13 @@ store_event_add(struct store *store, int64_t ticket_id, const char *kind, const 
 }
 
 int
+store_event_last_of(struct store *store, const char *kind_a, const char *kind_b,
+		     const char *detail_prefix, const char **error_r)
+{
+	return store->driver->event_last_of(store, kind_a, kind_b, detail_prefix, error_r);
+}
+
+int
 store_event_addf(struct store *store, int64_t ticket_id, const char *kind, const char **error_r,
 		 const char *fmt, ...)
 {

@@ -266,6 +266,12 @@ int store_event_addf(struct store *store, int64_t ticket_id, const char *kind,
 int store_event_list(struct store *store, int64_t ticket_id, struct store_event **events_r,
 		     size_t *count_r, const char **error_r);
 void store_events_free(struct store_event **eventsp, size_t count);
+/* Of the desk's own events (no ticket) of kind_a or kind_b whose detail
+   starts with detail_prefix, which is the newest: 1 kind_a, 2 kind_b, 0
+   none; < 0 (a store result) with *error_r. For state kept as events: an
+   outage is open while its "outage" event is newer than its "recovered". */
+int store_event_last_of(struct store *store, const char *kind_a, const char *kind_b,
+			const char *detail_prefix, const char **error_r);
 
 /* Quarantine: a raw blob held with a reason. Inserting a blob that is
    already held returns the existing id (the same mail fetched twice is held

@@ -1,0 +1,185 @@
+/* outage: see outage.h. */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway/compose.h"
+#include "gateway/config.h"
+#include "gateway/deskmail.h"
+#include "gateway/log.h"
+#include "gateway/outage.h"
+#include "gateway/store.h"
+#include "base/util.h"
+
+#define EVENT_OUTAGE "outage"
+#define EVENT_RECOVERED "recovered"
+
+struct outage {
+	const struct config *config;
+	struct store *store;
+	struct deskmail *dm;
+};
+
+int
+outage_new(const struct config *config, struct store *store, struct outage **outage_r,
+	   const char **error_r)
+{
+	struct outage *o = xcalloc(1, sizeof(*o));
+	o->config = config;
+	o->store = store;
+	/* no threading: the alerts belong to no ticket */
+	if (deskmail_new(config, NULL, store, &o->dm, error_r) < 0) {
+		free(o);
+		*outage_r = NULL;
+		return -1;
+	}
+	*outage_r = o;
+	return 0;
+}
+
+void
+outage_free(struct outage **op)
+{
+	struct outage *o = *op;
+	if (o == NULL)
+		return;
+	deskmail_free(&o->dm);
+	free(o);
+	*op = NULL;
+}
+
+/* The supervisors' addresses: [alerts] supervisors (agent names or
+   addresses), else every agent. */
+static void
+add_recipients(const struct outage *o, struct deskmail_msg *m)
+{
+	const struct config *c = o->config;
+	if (c->alerts.supervisors == NULL) {
+		for (size_t i = 0; i < c->n_agents; i++)
+			deskmail_add_to(m, c->agents[i].name, c->agents[i].address);
+		return;
+	}
+	for (const char *p = c->alerts.supervisors; *p != '\0';) {
+		p += strspn(p, ", ");
+		size_t n = strcspn(p, ", ");
+		if (n == 0)
+			break;
+		char *item = xasprintf("%.*s", (int)n, p);
+		p += n;
+		const struct config_agent *agent = NULL;
+		for (size_t i = 0; i < c->n_agents && agent == NULL; i++)
+			if (strcmp(c->agents[i].label, item) == 0)
+				agent = &c->agents[i];
+		if (agent != NULL)
+			deskmail_add_to(m, agent->name, agent->address);
+		else if (strchr(item, '@') != NULL)
+			deskmail_add_to(m, NULL, item);
+		else
+			log_warnx("[alerts] supervisors: %s is no [agent] and no address",
+				  log_safe(item, 100));
+		free(item);
+	}
+}
+
+static char *
+prefix_of(const char *subject)
+{
+	return xasprintf("%s: ", subject);
+}
+
+int
+outage_is_open(struct outage *o, const char *subject, const char **error_r)
+{
+	char *prefix = prefix_of(subject);
+	int ret = store_event_last_of(o->store, EVENT_OUTAGE, EVENT_RECOVERED, prefix, error_r);
+	free(prefix);
+	return ret < 0 ? -1 : ret == 1;
+}
+
+/* Record the change of state and queue its mail, in one transaction,
+   unless the state already is `to` (1 begun or ended, 0 nothing to do). */
+static int
+change(struct outage *o, int to_open, const char *subject, const char *why, int64_t now,
+       const char **error_r)
+{
+	const char *kind = to_open ? EVENT_OUTAGE : EVENT_RECOVERED;
+	if (store_begin(o->store, error_r) < 0)
+		return -1;
+	int open = outage_is_open(o, subject, error_r);
+	if (open < 0 || open == to_open) {
+		store_rollback(o->store);
+		return open < 0 ? -1 : 0;
+	}
+
+	struct deskmail_msg *m = deskmail_start(o->dm, 0, "notice", DESKMAIL_REPLY_NONE,
+						"auto-generated", now);
+	add_recipients(o, m);
+	char stamp[64];
+	time_t t = (time_t)now;
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
+	char *subj = xasprintf("[deskgate] %s %s", subject,
+			       to_open ? "cannot log in: mail is not being fetched"
+				       : "logs in again: mail is fetched");
+	deskmail_subject_as_is(m, subj);
+	struct buf text;
+	buf_init(&text, 16 * 1024);
+	if (to_open)
+		(void)buf_printf(&text,
+				 "deskgate on %s cannot log in to %s since %s:\n\n    %s\n\n"
+				 "No mail is fetched from it until it can: customers' mail waits "
+				 "on the server, nothing is lost.\nIf it uses OAuth2, the refresh "
+				 "token may have expired or been revoked: renew it for the token "
+				 "command\n(token_command or token_file in its section of %s). "
+				 "deskgate keeps trying and says\nso once more when it logs in "
+				 "again; `deskgate status` shows the state meanwhile.\n",
+				 o->config->hostname, subject, stamp, why, o->config->path);
+	else
+		(void)buf_printf(&text,
+				 "deskgate on %s logged in to %s again at %s.\nThe mail that "
+				 "waited on the server is being fetched now.\n",
+				 o->config->hostname, subject, stamp);
+	compose_set_text(deskmail_compose(m), buf_cstr(&text), text.len);
+
+	struct deskmail_result res;
+	const char *not_sent = NULL;
+	int q = deskmail_queue(o->dm, &m, &res, &not_sent, error_r);
+	int ret = -1;
+	if (q >= 0 &&
+	    store_event_addf(o->store, 0, kind, error_r, "%s: %s%s%s", subject,
+			     to_open ? why : "logs in again",
+			     q == 1 ? "; told " : "; nobody told: ",
+			     q == 1 ? res.recipients : not_sent) == 0 &&
+	    store_commit(o->store, error_r) == 0) {
+		if (to_open)
+			log_error("%s: OUTAGE: %s; %s%s", subject, why,
+				  q == 1 ? "told " : "nobody told: ",
+				  log_safe(q == 1 ? res.recipients : not_sent, 300));
+		else
+			log_info("%s: recovered; %s%s", subject, q == 1 ? "told " : "nobody told: ",
+				 log_safe(q == 1 ? res.recipients : not_sent, 300));
+		ret = 1;
+	} else {
+		store_rollback(o->store);
+	}
+	deskmail_result_clear(&res);
+	buf_free(&text);
+	free(subj);
+	return ret;
+}
+
+int
+outage_begin(struct outage *o, const char *subject, const char *why, int64_t now,
+	     const char **error_r)
+{
+	return change(o, 1, subject, why, now, error_r);
+}
+
+int
+outage_end(struct outage *o, const char *subject, int64_t now, const char **error_r)
+{
+	return change(o, 0, subject, NULL, now, error_r);
+}

@@ -1,0 +1,192 @@
+/*
+ * test-outage: one alert per outage and one all-clear, recorded in a real
+ * SQLite store: a second begin (a retry) sends nothing; a restarted
+ * daemon (a new struct outage) finds the outage open and sends nothing
+ * new; the end sends the all-clear once; outages of two mailboxes are
+ * apart ("mailbox a" is not "mailbox ab"); the recipients are [alerts]
+ * supervisors (agent names and addresses) or else every agent; with
+ * nobody to tell the outage is still recorded. The alert names the
+ * mailbox and the error.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/config.h"
+#include "gateway/outage.h"
+#include "gateway/store.h"
+#include "base/util.h"
+#include "tests/unit/test.h"
+#include "tests/unit/desk-test.h"
+
+#define NOW 1741658400
+
+struct desk {
+	char dir[64];
+	struct config *config;
+	struct store *store;
+	struct outage *outage;
+};
+
+static int
+desk_up(struct desk *d, const char *sections)
+{
+	const char *error;
+	snprintf(d->dir, sizeof(d->dir), "/tmp/dg-test-outage.XXXXXX");
+	if (mkdtemp(d->dir) == NULL || desk_open(d->dir, sections, &d->config, &d->store) < 0)
+		return -1;
+	if (outage_new(d->config, d->store, &d->outage, &error) < 0) {
+		printf("outage_new: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+desk_down(struct desk *d)
+{
+	outage_free(&d->outage);
+	store_close(&d->store);
+	config_free(&d->config);
+	desk_rm_tree(d->dir);
+}
+
+/* The outbox rows of kind notice: their count, the recipients and raw
+   text of the newest. */
+static size_t
+notices(struct desk *d, char **rcpts_r, char **raw_r)
+{
+	struct store_outbox *list = NULL;
+	size_t n = 0, count = 0;
+	const char *error;
+	*rcpts_r = NULL;
+	if (raw_r != NULL)
+		*raw_r = NULL;
+	if (store_outbox_list(d->store, NULL, 100, &list, &n, &error) < 0) {
+		printf("outbox list: %s\n", error);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].kind, "notice") != 0)
+			continue;
+		if (count++ == 0) {
+			*rcpts_r = xstrdup(list[i].recipients);
+			if (raw_r != NULL) {
+				struct store_outbox *full = NULL;
+				if (store_outbox_get(d->store, list[i].id, &full, &error) > 0 &&
+				    full->raw != NULL)
+					*raw_r = xasprintf("%.*s", (int)full->raw_size,
+							   (const char *)full->raw);
+				store_outbox_free(&full);
+			}
+		}
+	}
+	store_outboxes_free(&list, n);
+	return count;
+}
+
+static void
+test_once_per_outage(void)
+{
+	struct desk d;
+	const char *error;
+	char *rcpts, *raw;
+	test_begin("one alert per outage, one all-clear, across a restart");
+	if (desk_up(&d,
+		    "hostname = desk.example.test\nsupport_address = support@example.test\n"
+		    "[agent alice]\naddress = alice@staff.example\n"
+		    "[agent bob]\naddress = bob@staff.example\n"
+		    "[alerts]\nsupervisors = bob, ops@example.test\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	test_assert_int(outage_is_open(d.outage, "mailbox a", &error), 0);
+	test_assert_int(outage_begin(d.outage, "mailbox a", "LOGIN FAILED: token refused", NOW,
+				     &error),
+			1);
+	test_assert_int(outage_is_open(d.outage, "mailbox a", &error), 1);
+	test_assert_int(notices(&d, &rcpts, &raw), 1);
+	test_assert_str(rcpts, "bob@staff.example, ops@example.test");
+	test_assert(raw != NULL && strstr(raw, "mailbox a cannot log in") != NULL);
+	test_assert(raw != NULL && strstr(raw, "LOGIN FAILED: token refused") != NULL);
+	test_assert(raw != NULL && strstr(raw, "Auto-Submitted: auto-generated") != NULL);
+	free(rcpts);
+	free(raw);
+
+	/* retries of the same outage */
+	test_assert_int(outage_begin(d.outage, "mailbox a", "again", NOW + 60, &error), 0);
+	test_assert_int(outage_begin(d.outage, "mailbox a", "again", NOW + 120, &error), 0);
+	test_assert_int(notices(&d, &rcpts, NULL), 1);
+	free(rcpts);
+
+	/* another mailbox, whose name starts the same */
+	test_assert_int(outage_is_open(d.outage, "mailbox ab", &error), 0);
+	test_assert_int(outage_end(d.outage, "mailbox ab", NOW, &error), 0);
+
+	/* a restart during the outage */
+	outage_free(&d.outage);
+	test_assert_int(outage_new(d.config, d.store, &d.outage, &error), 0);
+	test_assert_int(outage_begin(d.outage, "mailbox a", "after restart", NOW + 180, &error),
+			0);
+	test_assert_int(notices(&d, &rcpts, NULL), 1);
+	free(rcpts);
+
+	/* recovery: once */
+	test_assert_int(outage_end(d.outage, "mailbox a", NOW + 240, &error), 1);
+	test_assert_int(outage_end(d.outage, "mailbox a", NOW + 300, &error), 0);
+	test_assert_int(outage_is_open(d.outage, "mailbox a", &error), 0);
+	test_assert_int(notices(&d, &rcpts, &raw), 2);
+	test_assert(raw != NULL && strstr(raw, "mailbox a logs in again") != NULL);
+	free(rcpts);
+	free(raw);
+	test_assert(desk_has_event(d.store, 0, "outage", "mailbox a: LOGIN FAILED"));
+	test_assert(desk_has_event(d.store, 0, "recovered", "mailbox a: logs in again"));
+
+	/* the next outage is a new one */
+	test_assert_int(outage_begin(d.outage, "mailbox a", "refused", NOW + 900, &error), 1);
+	test_assert_int(notices(&d, &rcpts, NULL), 3);
+	free(rcpts);
+	desk_down(&d);
+}
+
+static void
+test_recipients(void)
+{
+	struct desk d;
+	const char *error;
+	char *rcpts;
+	test_begin("no [alerts] supervisors: every agent; nobody at all: still recorded");
+	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n"
+			"[agent alice]\naddress = alice@staff.example\n"
+			"[agent bob]\naddress = bob@staff.example\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	test_assert_int(outage_begin(d.outage, "mailbox x", "no token", NOW, &error), 1);
+	test_assert_int(notices(&d, &rcpts, NULL), 1);
+	test_assert_str(rcpts, "alice@staff.example, bob@staff.example");
+	free(rcpts);
+	desk_down(&d);
+
+	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n") <
+	    0) {
+		test_assert(0);
+		return;
+	}
+	test_assert_int(outage_begin(d.outage, "mailbox x", "no token", NOW, &error), 1);
+	test_assert_int(notices(&d, &rcpts, NULL), 0);
+	test_assert_int(outage_is_open(d.outage, "mailbox x", &error), 1);
+	test_assert(desk_has_event(d.store, 0, "outage", "nobody told"));
+	test_assert_int(outage_begin(d.outage, "mailbox x", "no token", NOW + 5, &error), 0);
+	desk_down(&d);
+}
+
+int
+main(void)
+{
+	test_once_per_outage();
+	test_recipients();
+	return test_exit();
+}
