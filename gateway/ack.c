@@ -29,6 +29,7 @@
 #include "parsers/autoreply.h"
 #include "parsers/lang.h"
 #include "parsers/mime.h"
+#include "parsers/secrets.h"
 #include "base/util.h"
 
 const char *const ack_categories[] = { "registration", "failed_trade", "delayed_payment",
@@ -392,6 +393,25 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 	snprintf(buf, sizeof(buf), "#%lld", (long long)in->ticket_id);
 	tmpl_map_set_string(t, "ref", buf);
 	set_nonempty(t, "subject", in->subject);
+
+	if (in->secret_kinds != 0) {
+		/* secret.recovery_phrase, secret.private_key...: the warning
+		   partial names each kind in the customer's language. */
+		struct tmpl_value *sv = tmpl_map_add_map(d, "secret");
+		for (int k = 0; k < SECRET_KIND_COUNT; k++) {
+			if (!(in->secret_kinds & SECRET_KIND_BIT(k)))
+				continue;
+			char key[32];
+			snprintf(key, sizeof(key), "%s",
+				 k == SECRET_OTP ? "otp" : secret_kind_tag((enum secret_kind)k));
+			for (char *p = key; *p != '\0'; p++)
+				if (*p == '-')
+					*p = '_';
+			tmpl_map_set_bool(sv, key, 1);
+		}
+		if (in->secret_kinds & SECRET_KIND_BIT(SECRET_EXTENDED_KEY))
+			tmpl_map_set_bool(sv, "private_key", 1);
+	}
 
 	struct tmpl_value *c = tmpl_map_add_map(d, "customer");
 	set_nonempty(c, "name", in->customer_name);
@@ -795,6 +815,7 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 		.fields = fields,
 		.n_fields = n_sf,
 		.received_at = ev->now,
+		.secret_kinds = ev->secret_kinds,
 	};
 	int64_t due = 0;
 	struct tmpl_value *data = ack_data_build(ack->config, ack->hours, &in, &due);

@@ -62,6 +62,7 @@ struct ack_input {
 	const struct ack_field *fields;
 	size_t n_fields;
 	int64_t received_at;	      /* when the customer's mail arrived */
+	unsigned int secret_kinds;    /* SECRET_KIND_BIT()s redacted from the mail (redact.h) */
 };
 
 /* The name customers read for a category in language: the admin's or

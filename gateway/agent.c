@@ -16,6 +16,7 @@
 #include "gateway/hook.h"
 #include "gateway/hours.h"
 #include "gateway/log.h"
+#include "gateway/redact.h"
 #include "gateway/route.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
@@ -303,6 +304,7 @@ struct notify_what {
 	int summary;		  /* the full summary block, else a short one */
 	const char *event_what;	  /* "new ticket", "follow-up", ... */
 	const char *logctx;	  /* the inbound message, for log lines */
+	const char *banner;	  /* before the headline (a secret was redacted), or "" */
 };
 
 /* Queue one notification per selected agent. */
@@ -333,6 +335,8 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 			deskmail_msg_free(&m);
 			goto out;
 		}
+		if (w->banner != NULL)
+			(void)buf_puts(&text, w->banner);
 		(void)buf_printf(&text, "%s\n\n", w->headline);
 		if (w->summary) {
 			if ((ret = summary_block(agent, t, w->queue_why, buf_cstr(&atts), &text,
@@ -432,7 +436,9 @@ notify_new_ticket(struct agent *agent, const struct hook_event *ev, const char *
 	(void)route_select_ticket(agent->route, queue, sel);
 	char *from = sender_string(ev->msg);
 	char *headline = xasprintf("New ticket #%lld from %s", (long long)t->id, from);
+	char banner[1024];
 	struct notify_what w = {
+		.banner = redact_banner(ev->secret_kinds, ev->secret_where, banner, sizeof(banner)),
 		.kind = "notify",
 		.subject_prefix = "New: ",
 		.headline = headline,
@@ -481,7 +487,9 @@ notify_update(struct agent *agent, const struct hook_event *ev, const char **err
 	char *headline = xasprintf("Ticket #%lld: a new message from %s (%s)%s", (long long)t->id,
 				   from, thread_role_name(d->role),
 				   d->reopen ? "; it reopened the ticket" : "");
+	char banner[1024];
 	struct notify_what w = {
+		.banner = redact_banner(ev->secret_kinds, ev->secret_where, banner, sizeof(banner)),
 		.kind = "notify",
 		.subject_prefix = d->reopen ? "Reopened: " : "Customer reply: ",
 		.headline = headline,

@@ -277,6 +277,28 @@ static const struct config_key ack_keys[] = {
 };
 #undef K
 
+#define X(f) offsetof(struct config_secrets, f)
+static const struct config_key secrets_keys[] = {
+	{ "action", CONFIG_ENUM, "redact", 0, 0, X(action), "redact|quarantine",
+	  "What to do with mail holding a recovery phrase, private key, API secret, password, "
+	  "2FA code or card number (docs/secrets.md): redact stores the mail with each secret "
+	  "replaced by a mark, opens an urgent ticket and warns the customer; quarantine holds "
+	  "the whole original mail for an administrator (the quarantine keeps the secret)." },
+	{ "delete_from_server", CONFIG_BOOL, "no", 0, 0, X(delete_from_server), NULL,
+	  "Expunge a mail with a secret from its IMAP mailbox once its redacted copy is "
+	  "committed. The server copy is then gone for good (no re-fetch, no other mail client "
+	  "sees it); with no, the secret stays on the mail server as long as the mailbox keeps "
+	  "the mail." },
+	{ "queue", CONFIG_STRING, NULL, 0, 200, X(queue), NULL,
+	  "Queue (a [queue NAME]) of tickets whose mail held a secret; unset: the ticket is "
+	  "routed as any other." },
+	{ "guard", CONFIG_BOOL, "yes", 0, 0, X(guard), NULL,
+	  "Hold an agent's reply that asks the customer for a recovery phrase, private key, "
+	  "password or 2FA code; the agent is told why, and a supervisor's #send-anyway "
+	  "releases it." },
+};
+#undef X
+
 #define H(f) offsetof(struct config_hours, f)
 static const struct config_key hours_keys[] = {
 	{ "timezone", CONFIG_STRING, "UTC", 1, 64, H(timezone), NULL,
@@ -349,6 +371,7 @@ static const struct config_key alerts_keys[] = {
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
 	{ "ack", 0, ack_keys, N_ELEMENTS(ack_keys), 0, 0, 0, 0, C(ack) },
+	{ "secrets", 0, secrets_keys, N_ELEMENTS(secrets_keys), 0, 0, 0, 0, C(secrets) },
 	{ "hours", 0, hours_keys, N_ELEMENTS(hours_keys), 0, 0, 0, 0, C(hours) },
 	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
 	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
@@ -961,6 +984,15 @@ config_check_references(const struct config *config)
 					    config_line(config, "queue", cq->name, "agents"), cq->name,
 					    (int)(n > 64 ? 64 : n), s);
 		}
+	}
+	if (config->secrets.queue != NULL && *config->secrets.queue != '\0') {
+		size_t q;
+		for (q = 0; q < config->n_queues; q++)
+			if (strcmp(config->queues[q].name, config->secrets.queue) == 0)
+				break;
+		if (q == config->n_queues)
+			return errf("%s:%u: [secrets] queue: no [queue %.64s] section", config->path,
+				    config_line(config, "secrets", NULL, "queue"), config->secrets.queue);
 	}
 	return NULL;
 }

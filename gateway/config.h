@@ -150,6 +150,13 @@ struct config {
 		char *holidays;	 /* "2025-01-01 2025-01-28..2025-02-04" */
 		uint64_t target_urgent, target_high, target_normal, target_low; /* business seconds */
 	} hours;
+	/* [secrets]: secrets customers mail, agents' requests for them (gateway/redact.h) */
+	struct config_secrets {
+		char *action;		/* redact | quarantine */
+		int delete_from_server; /* expunge the original from IMAP after the commit */
+		char *queue;		/* queue of tickets with a secret, or NULL */
+		int guard;		/* hold agent replies asking for a secret */
+	} secrets;
 	/* Where each key was set (config_line()); owned. */
 	struct config_key_line *key_lines;
 	size_t n_key_lines;

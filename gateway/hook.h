@@ -14,12 +14,14 @@
  *                  dedupe key stays the original's); or hold the message:
  *                  it sets ev->quarantine to the reason, the message is
  *                  quarantined with its raw bytes and the later steps do
- *                  not run.
+ *                  not run. Built in: "secrets" (redact.h: secrets are
+ *                  replaced by marks before anything is written).
  * HOOK_STORED      inside the message's transaction, after its rows
  *                  (ticket, message, participants, attachments, fields,
  *                  events) are written. Steps write to the store and queue
  *                  mail through deskmail, all committed with the message or
- *                  not at all. Built in, in this order: "ack" (the
+ *                  not at all. Built in, in this order: "secrets" (the
+ *                  ticket of a redacted message made urgent), "ack" (the
  *                  customer's acknowledgement; it sets the promised time the
  *                  others show), "agents" (notifications), "replies" (a
  *                  trusted agent's mail: commands, relay).
@@ -69,13 +71,17 @@ struct hook_event {
 	uint32_t uid;		  /* IMAP UID, or 0 */
 	const char *message_id;	  /* its Message-ID (no brackets), or NULL */
 	const char *logctx;	  /* "mailbox=... uid=... msgid=..." for log lines */
+	const unsigned char *raw; /* CLASSIFIED and STORED: the message as received */
+	size_t raw_len;
 	int64_t now;
 
 	/* CLASSIFIED and STORED. */
 	struct mime_message *msg;
 	const char *envelope_sender; /* SMTP MAIL FROM, else Return-Path, or NULL */
 	const struct thread_decision *decision;
-	const struct rules_result *rules; /* NULL: not classified (agent mail...) */
+	/* NULL: not classified (agent mail...). Not const: a CLASSIFIED step
+	   may redact the texts the rules matched and extracted. */
+	struct rules_result *rules;
 	int auto_reply;			  /* an automatic reply (out of office) */
 
 	/* STORED and COMMITTED. */
@@ -95,6 +101,8 @@ struct hook_event {
 	int64_t ack_outbox_id;		  /* STORED "ack": the acknowledgement queued */
 	char ack_refusal[256];		  /* STORED "ack": why none was sent */
 	char quarantine[256];		  /* CLASSIFIED: hold the message, why */
+	unsigned int secret_kinds;	  /* CLASSIFIED "secrets": SECRET_KIND_BIT()s redacted */
+	char secret_where[160];		  /* CLASSIFIED "secrets": "subject, text, notes.txt" */
 };
 
 typedef int hook_fn(void *context, struct hook_event *ev, const char **error_r);

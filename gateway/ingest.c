@@ -44,6 +44,7 @@
 #include "gateway/loop.h"
 #include "gateway/metrics.h"
 #include "gateway/outbox.h"
+#include "gateway/redact.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
 #include "gateway/rules.h"
@@ -85,6 +86,7 @@ struct ingest {
 	struct ack *ack;
 	struct agent *agent;
 	struct reply_handler *replies;
+	struct redact *redact;
 	struct hook_list *hooks;
 
 	struct pending *pending; /* messages of the open batch */
@@ -222,7 +224,12 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 			  config->threading.authserv_id != NULL ? config->threading.authserv_id
 								: config->hostname);
 
-	/* The built-in steps, in their documented order (hook.h). */
+	/* The built-in steps, in their documented order (hook.h). Secrets
+	   first: nothing of a message is written or sent before its secrets
+	   are redacted, and its ticket is marked before it is acknowledged. */
+	ingest->redact = redact_new(config, store);
+	hook_add(ingest->hooks, HOOK_CLASSIFIED, "secrets", redact_classified_step, ingest->redact);
+	hook_add(ingest->hooks, HOOK_STORED, "secrets", redact_stored_step, ingest->redact);
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
 	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
@@ -267,6 +274,7 @@ ingest_free(struct ingest **ingestp)
 	pending_clear(ingest);
 	hook_list_free(&ingest->hooks);
 	reply_handler_free(&ingest->replies);
+	redact_free(&ingest->redact);
 	agent_free(&ingest->agent);
 	ack_free(&ingest->ack);
 	route_free(&ingest->route);
@@ -1084,6 +1092,8 @@ ingest_one(struct ingest *ingest, const unsigned char *raw, size_t len,
 		im.ev.uid = source->uid;
 		im.ev.message_id = im.msg->message_id;
 		im.ev.logctx = im.logctx;
+		im.ev.raw = raw;
+		im.ev.raw_len = len;
 		im.ev.now = ingest_now(ingest);
 		ret = ingest_parsed(ingest, &im, result, error_r);
 	}

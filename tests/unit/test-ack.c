@@ -328,7 +328,7 @@ test_check(void)
 	}
 	fclose(out);
 	test_assert_int(problems, 0);
-	test_assert_int(files, 35 + 30 + 5); /* templates, partials, name tables */
+	test_assert_int(files, 35 + 35 + 5); /* templates, partials, name tables */
 
 	test_begin("check: broken templates");
 	char tmpl[] = "/tmp/dg-ack-XXXXXX";

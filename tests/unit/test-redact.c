@@ -1,0 +1,432 @@
+/*
+ * test-redact: secrets a customer mails go no further than the gateway.
+ * The whole ingest pipeline against a real SQLite store in a temporary
+ * state directory: a mail with a private key in its subject and body, a
+ * recovery phrase in a base64 .txt attachment and in its HTML part, and a
+ * rule that extracts a field from the text. Then every file under the
+ * state directory (database, WAL, blobs) is searched for the secrets; the
+ * ticket is urgent, tagged, queued and has an event naming the kinds; the
+ * acknowledgement carries the warning in the customer's language; the
+ * agents' notification opens with the banner; the redacted raw message
+ * parses and says what was there. Also [secrets] action = quarantine,
+ * mail without secrets (its raw kept byte for byte), and Chinese mail.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gateway/config.h"
+#include "gateway/crypto.h"
+#include "gateway/ingest.h"
+#include "gateway/store.h"
+#include "parsers/mime.h"
+#include "base/util.h"
+#include "tests/unit/desk-test.h"
+#include "tests/unit/test.h"
+
+#define NOW 1741658400
+
+/* The official BIP39 vector "legal winner ... yellow" (valid checksum) and
+   the WIF of the Bitcoin wiki's example key. */
+#define PHRASE "legal winner thank year wave sausage worth useful legal winner thank yellow"
+#define WIF "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"
+/* Pieces of them that must not be anywhere either. */
+static const char *const needles[] = { WIF, "5HueCGU8rMjxEXxiPu", "sausage worth useful",
+				       "wave sausage", "rMjxEXxiPuD5BDku4Mk" };
+
+static char tmpdir[] = "/tmp/dg-test-redact.XXXXXX";
+static struct config *config;
+static struct store *store;
+static struct ingest *ingest;
+static int counter;
+
+static const char rules_text[] =
+	"rule key-field {\n"
+	"\tbody ~ /my key is (?<wallet_key>\\S+)/\n"
+	"\textract wallet_key\n"
+	"}\n";
+
+static int
+contains_mem(const unsigned char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (size_t i = 0; n <= len && i + n <= len; i++)
+		if (memcmp(hay + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+setup(const char *action)
+{
+	const char *error;
+	char *path = xasprintf("%s/rules", tmpdir);
+	desk_mkdir_p(path);
+	free(path);
+	path = xasprintf("%s/rules/test.rules", tmpdir);
+	desk_write_file(path, rules_text);
+	free(path);
+	char *sections = xasprintf(
+		"hostname = desk.example.test\nsupport_address = support@example.test\n"
+		"[rules]\ndir = %s/rules\n"
+		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = security\n"
+		"[queue security]\ncategories = account_security\n"
+		"[secrets]\naction = %s\nqueue = security\n",
+		tmpdir, action);
+	int ret = desk_open(tmpdir, sections, &config, &store);
+	free(sections);
+	if (ret < 0)
+		return -1;
+	if (ingest_init(config, store, &ingest, &error) < 0) {
+		printf("ingest_init: %s\n", error);
+		return -1;
+	}
+	ingest_set_now(ingest, NOW);
+	return 0;
+}
+
+static void
+teardown(void)
+{
+	ingest_free(&ingest);
+	store_close(&store);
+	config_free(&config);
+}
+
+static int
+ingest_text(const char *raw, struct ingest_result *res)
+{
+	const char *error = NULL;
+	struct ingest_source src = { .label = "test" };
+	if (ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, res, &error) < 0) {
+		printf("ingest_message: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+b64(const char *s)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s);
+	char *out = xmalloc(n * 2 + 8), *o = out;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		*o++ = tbl[(v >> 18) & 63];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The customer's mail: the key in the subject and the text, the phrase in
+   a base64 .txt and in the HTML part. */
+static char *
+secret_mail(const char *from, const char *lang)
+{
+	char *att = b64("My wallet words, please restore:\n" PHRASE "\n");
+	char *mail = xasprintf(
+		"From: Victim <%s>\nTo: support@example.test\nSubject: help, key " WIF "\n"
+		"Thread-Topic: help, key " WIF "\n"
+		"Date: Tue, 11 Mar 2025 10:00:00 +0800\nMessage-ID: <s%d.%d@client.example>\n"
+		"Content-Language: %s\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=\"out\"\n\n"
+		"--out\nContent-Type: multipart/alternative; boundary=\"alt\"\n\n"
+		"--alt\nContent-Type: text/plain; charset=utf-8\n\n"
+		"%s\nSupport told me to send my private key. my key is " WIF "\nThanks\n"
+		"--alt\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		"<p>Support told me to send my private key. my key is<br>" WIF "</p>"
+		"<p>" PHRASE "</p>\n"
+		"--alt--\n"
+		"--out\nContent-Type: text/plain; name=\"words.txt\"\n"
+		"Content-Disposition: attachment; filename=\"words.txt\"\n"
+		"Content-Transfer-Encoding: base64\n\n%s\n--out--\n",
+		from, ++counter, (int)getpid(), lang,
+		strcmp(lang, "zh-CN") == 0 ? "您好，客服让我把私钥发过来，请帮我看看我的账户。" : "", att);
+	free(att);
+	return mail;
+}
+
+/* ---- the state directory holds no secret ---------------------------------------- */
+
+static int n_files, n_hits;
+
+static int
+search_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag != FTW_F || !S_ISREG(st->st_mode))
+		return 0;
+	FILE *fp = fopen(path, "rb");
+	if (fp == NULL)
+		return 0;
+	struct buf b;
+	buf_init(&b, 512u << 20);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		(void)buf_append(&b, chunk, n);
+	fclose(fp);
+	n_files++;
+	for (size_t i = 0; i < N_ELEMENTS(needles); i++) {
+		size_t l = strlen(needles[i]);
+		for (size_t k = 0; k + l <= b.len; k++) {
+			if (memcmp(b.data + k, needles[i], l) == 0) {
+				printf("secret \"%s\" found in %s\n", needles[i], path);
+				n_hits++;
+				break;
+			}
+		}
+	}
+	buf_free(&b);
+	return 0;
+}
+
+static void
+assert_state_clean(const char *when)
+{
+	n_files = n_hits = 0;
+	nftw(tmpdir, search_file, 16, FTW_PHYS);
+	test_begin(when);
+	test_assert(n_files >= 3); /* database, WAL, blobs */
+	test_assert_int(n_hits, 0);
+}
+
+/* ---- questions to the store --------------------------------------------------------- */
+
+static char *
+field(int64_t ticket, const char *name)
+{
+	struct store_field *f = NULL;
+	size_t n = 0;
+	const char *error;
+	char *v = NULL;
+	if (store_ticket_field_list(store, ticket, &f, &n, &error) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(f[i].name, name) == 0)
+			v = xstrdup(f[i].value);
+	store_fields_free(&f, n);
+	return v;
+}
+
+/* The text of the outbox message of kind to rcpt, parsed; NULL if none. */
+static struct mime_message *
+outbox_mail(const char *kind, const char *rcpt)
+{
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	const char *error;
+	struct mime_message *m = NULL;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
+		return NULL;
+	for (size_t i = 0; i < n && m == NULL; i++) {
+		if (strcmp(list[i].kind, kind) != 0 || strstr(list[i].recipients, rcpt) == NULL)
+			continue;
+		if (store_outbox_get(store, list[i].id, &o, &error) == 1 &&
+		    mime_parse(o->raw, o->raw_size, &limits, &m, &error) < 0)
+			mime_message_free(&m);
+		store_outbox_free(&o);
+	}
+	store_outboxes_free(&list, n);
+	return m;
+}
+
+static void
+test_redacted(void)
+{
+	struct ingest_result res;
+	char *mail = secret_mail("victim@example.org", "en");
+	test_begin("redact: stored");
+	test_assert_int(ingest_text(mail, &res), 0);
+	test_assert_int(res.outcome, INGEST_NEW_TICKET);
+	free(mail);
+
+	struct store_ticket *t = NULL;
+	const char *error;
+	test_assert_int(store_ticket_get(store, res.ticket_id, &t, &error), 1);
+	if (t == NULL)
+		return;
+	test_begin("redact: the ticket");
+	test_assert_str(t->priority, "urgent");
+	test_assert_str(t->queue, "security");
+	test_assert(strstr(t->subject, "[redacted: private key]") != NULL);
+	test_assert(strstr(t->subject, "5Hue") == NULL);
+	char *tags = field(t->id, "tags");
+	test_assert(tags != NULL && strstr(tags, "secret-exposed") != NULL);
+	free(tags);
+	char *key = field(t->id, "wallet_key");
+	test_assert(key != NULL && strstr(key, "redacted") != NULL);
+	free(key);
+	test_assert(desk_has_event(store, t->id, "secret",
+				   "recovery phrase, private key redacted before storing"));
+	test_assert(desk_has_event(store, t->id, "secret", "attachment words.txt"));
+
+	test_begin("redact: the message and its raw copy");
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	test_assert_int(store_message_list(store, t->id, &msgs, &n, &error), 0);
+	test_assert(n >= 1);
+	if (n >= 1) {
+		test_assert(strstr(msgs[0].text, "my key is [redacted: private key]") != NULL);
+		unsigned char *raw = NULL;
+		size_t len = 0;
+		test_assert_int(store_blob_get(store, STORE_BLOB_RAW, msgs[0].raw_sha256, &raw, &len,
+					       &error), 0);
+		struct mime_message *m = NULL;
+		struct mime_limits limits;
+		mime_limits_default(&limits);
+		test_assert_int(mime_parse(raw, len, &limits, &m, &error), 0);
+		if (m != NULL) {
+			test_assert(strstr(m->subject, "[redacted: private key]") != NULL);
+			test_assert_str(mime_header_get(m, "Thread-Topic"),
+					"help, key [redacted: private key]");
+			test_assert_str(mime_header_get(m, "Content-Language"), "en");
+			test_assert_int(m->n_attachments, 1);
+			if (m->n_attachments == 1) {
+				test_assert_str(m->attachments[0].filename, "words.txt");
+				test_assert(contains_mem(m->attachments[0].data,
+							 m->attachments[0].size,
+							 "[redacted: recovery phrase]"));
+			}
+			test_assert(m->html != NULL &&
+				    strstr(m->html, "[redacted: recovery phrase]") != NULL);
+		}
+		mime_message_free(&m);
+		free(raw);
+	}
+	store_messages_free(&msgs, n);
+
+	test_begin("redact: the acknowledgement warns");
+	struct mime_message *ack = outbox_mail("ack", "victim@example.org");
+	test_assert(ack != NULL);
+	if (ack != NULL) {
+		test_assert(strstr(ack->text, "your message contained a secret") != NULL);
+		test_assert(strstr(ack->text, "- a wallet recovery phrase") != NULL);
+		test_assert(strstr(ack->text, "- a private key") != NULL);
+		test_assert(strstr(ack->text, "- a payment card number") == NULL);
+		test_assert(strstr(ack->text, "move your funds to a new wallet") != NULL);
+		/* in addition to the normal acknowledgement */
+		test_assert(strstr(ack->text, "we will never ask for your password") != NULL);
+	}
+	mime_message_free(&ack);
+
+	test_begin("redact: the agents' banner");
+	struct mime_message *note = outbox_mail("notify", "alice@staff.example");
+	test_assert(note != NULL);
+	if (note != NULL) {
+		test_assert(strncmp(note->text, "*** SECRET EXPOSED: this mail held recovery phrase, "
+						"private key", 60) == 0);
+		test_assert(strstr(note->text, "my key is [redacted: private key]") != NULL);
+		test_assert(strstr(note->subject, "[redacted: private key]") != NULL);
+		test_assert(note->n_attachments == 1 &&
+			    contains_mem(note->attachments[0].data, note->attachments[0].size,
+					 "[redacted: recovery phrase]"));
+	}
+	mime_message_free(&note);
+	store_ticket_free(&t);
+}
+
+static void
+test_french_and_chinese(void)
+{
+	struct ingest_result res;
+	const char *langs[][2] = {
+		{ "fr", "votre message contenait un secret" },
+		{ "zh-CN", "您的邮件中含有机密信息" },
+		{ "de", "Ihre Nachricht enthielt ein Geheimnis" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(langs); i++) {
+		char *from = xasprintf("customer%zu@example.org", i);
+		char *mail = secret_mail(from, langs[i][0]);
+		test_begin(langs[i][0]);
+		test_assert_int(ingest_text(mail, &res), 0);
+		struct mime_message *ack = outbox_mail("ack", from);
+		test_assert(ack != NULL && strstr(ack->text, langs[i][1]) != NULL);
+		mime_message_free(&ack);
+		free(mail);
+		free(from);
+	}
+}
+
+static void
+test_no_secret(void)
+{
+	const char *mail = "From: a@example.org\nTo: support@example.test\nSubject: deposit\n"
+			   "Message-ID: <plain@client.example>\n\n"
+			   "My deposit tx 9f2c4a1b7e3d5f60718293a4b5c6d7e8f9012345678901234567890abcdef12 "
+			   "is pending.\n";
+	struct ingest_result res;
+	test_begin("no secret: raw kept as received");
+	test_assert_int(ingest_text(mail, &res), 0);
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	const char *error;
+	test_assert_int(store_message_list(store, res.ticket_id, &msgs, &n, &error), 0);
+	char hex[CRYPTO_SHA256_HEX_LEN + 1];
+	struct crypto_sha256 *h = crypto_sha256_new();
+	crypto_sha256_update(h, mail, strlen(mail));
+	crypto_sha256_final(&h, hex);
+	test_assert(n >= 1 && strcmp(msgs[0].raw_sha256, hex) == 0);
+	store_messages_free(&msgs, n);
+	struct store_ticket *t = NULL;
+	test_assert_int(store_ticket_get(store, res.ticket_id, &t, &error), 1);
+	test_assert(t != NULL && strcmp(t->priority, "urgent") != 0);
+	test_assert(!desk_has_event(store, res.ticket_id, "secret", NULL));
+	store_ticket_free(&t);
+}
+
+static void
+test_quarantine(void)
+{
+	struct ingest_result res;
+	char *mail = secret_mail("q@example.org", "en");
+	test_begin("action = quarantine");
+	test_assert_int(ingest_text(mail, &res), 0);
+	test_assert_int(res.outcome, INGEST_QUARANTINED);
+	test_assert(strstr(res.reason, "secrets: recovery phrase, private key in") != NULL);
+	test_assert(strstr(res.reason, "5Hue") == NULL);
+	free(mail);
+}
+
+int
+main(void)
+{
+	desk_datadir();
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	if (setup("redact") < 0)
+		return 1;
+	test_redacted();
+	test_french_and_chinese();
+	test_no_secret();
+	assert_state_clean("state directory, store open");
+	teardown();
+	assert_state_clean("state directory, store closed");
+
+	if (setup("quarantine") < 0)
+		return 1;
+	test_quarantine();
+	teardown();
+	desk_rm_tree(tmpdir);
+	return test_exit();
+}
