@@ -47,7 +47,7 @@ const char agent_help_text[] =
 	"support address, without your address, your signature or the quoted text.\n"
 	"Commands, each on a line of its own anywhere in your reply, are never sent:\n"
 	"#note (internal, not sent), #close, #reopen, #priority urgent|high|normal|low,\n"
-	"#category NAME, #assign NAME|ADDRESS, #queue NAME.\n";
+	"#category NAME, #assign NAME|ADDRESS, #queue NAME; supervisors: #send-anyway.\n";
 
 const char agent_rule_line[] =
 	"----------------------------------------------------------------------\n";

@@ -240,6 +240,9 @@ static const struct config_key agent_keys[] = {
 	{ "signature", CONFIG_STRING, NULL, 0, 1000, A(signature), NULL,
 	  "The first line of the agent's signature: a reply is cut where a line starts with it "
 	  "(besides \"-- \" and a line with the agent's address)." },
+	{ "supervisor", CONFIG_BOOL, "no", 0, 0, A(supervisor), NULL,
+	  "The agent is a supervisor: #send-anyway releases a reply the outbound guard "
+	  "held ([secrets] guard)." },
 };
 #undef A
 

@@ -123,6 +123,7 @@ struct config {
 		char *name;    /* display name */
 		char *queues;  /* comma separated queue names */
 		char *signature; /* the first line of the agent's signature */
+		int supervisor;	 /* may release a held reply (#send-anyway) */
 	} *agents;
 	size_t n_agents;
 	struct config_queue {

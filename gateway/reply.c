@@ -14,6 +14,8 @@
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
+#include "gateway/guard.h"
+#include "gateway/hold.h"
 #include "gateway/hook.h"
 #include "gateway/label.h"
 #include "gateway/log.h"
@@ -44,9 +46,11 @@ enum reply_action {
 	REPLY_COMMANDS,	  /* only commands, nothing to relay */
 	REPLY_ERROR,	  /* nothing applied, errors mailed back */
 	REPLY_AUTO,	  /* an automatic reply: kept as a note, nothing else */
+	REPLY_HELD,	  /* the outbound guard held it (guard.h): a note, the agent told */
 };
 
-static const char *const action_names[] = { "relay", "note", "commands", "error", "auto-reply" };
+static const char *const action_names[] = { "relay", "note", "commands", "error", "auto-reply",
+					    "held" };
 
 struct reply {
 	enum reply_action action;
@@ -56,6 +60,8 @@ struct reply {
 	const struct config_agent *from; /* the configured agent who wrote */
 	char *from_address;
 	char *store_text;	    /* what the message row keeps */
+	char held_why[400];	    /* REPLY_HELD: why */
+	int send_anyway;	    /* #send-anyway: release the held reply */
 };
 
 struct reply_handler *
@@ -125,6 +131,12 @@ check_commands(const struct reply_handler *h, struct reply *r)
 			if (route_find_agent(h->route, c->arg) == NULL)
 				reply_error(r, "line %u: #assign %s: not a configured agent (an "
 					       "address, [agent NAME] or its name)", c->line, c->arg);
+			break;
+		case AGENTCMD_SEND_ANYWAY:
+			if (r->from == NULL || !r->from->supervisor)
+				reply_error(r, "line %u: #send-anyway: only a supervisor ([agent NAME] "
+					       "supervisor = yes) can release a held reply", c->line);
+			r->send_anyway = 1;
 			break;
 		default:
 			break;
@@ -291,11 +303,31 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 			reply_error(r, "the reply is empty (after the quoted text): nothing to send");
 		if (r->action == REPLY_RELAY && t->customer_address == NULL)
 			reply_error(r, "the ticket has no customer address to send to");
+		int64_t held = 0;
+		if (r->errors.len == 0 && r->send_anyway &&
+		    (ret = hold_get(h->store, ticket_id, &held, error_r)) <= 0) {
+			if (ret < 0) {
+				store_ticket_free(&t);
+				reply_free(&r);
+				return ret;
+			}
+			reply_error(r, "#send-anyway: no reply is held on this ticket");
+		}
 		if (r->errors.len > 0)
 			r->action = REPLY_ERROR;
+		else if (r->send_anyway)
+			r->action = REPLY_COMMANDS; /* the supervisor's own words stay a note */
+		else if (r->action == REPLY_RELAY &&
+			 guard_check(h->config, r->cmds->text, r->held_why, sizeof(r->held_why))) {
+			r->action = REPLY_HELD;
+			(void)buf_printf(&r->errors, "  the reply was HELD by the outbound guard: %s\n",
+					 r->held_why);
+		}
 	}
-	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ? r->cmds->text
-										     : r->stripped);
+	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ||
+						r->action == REPLY_HELD
+					? r->cmds->text
+					: r->stripped);
 	store_ticket_free(&t);
 	*reply_r = r;
 	return 0;
@@ -384,6 +416,20 @@ mail_errors(struct reply_handler *h, const struct store_ticket *t, const struct 
 	return ret;
 }
 
+/* The agent learns that the reply was held, why, and how it can still go. */
+static int
+mail_held(struct reply_handler *h, const struct store_ticket *t, const struct hook_event *ev,
+	  const struct reply *r, const char **error_r)
+{
+	return mail_errors(h, t, ev, r,
+			   "Support never asks customers for their recovery phrase, private key,\n"
+			   "  password or 2FA code: whoever has them can take the customer's funds.\n"
+			   "  Rewrite the reply without the request and send it again. If it really\n"
+			   "  must go as written, a supervisor can release it: reply to the ticket\n"
+			   "  with a line \"#send-anyway\" (it is logged).\n",
+			   error_r);
+}
+
 static int
 set_field(struct reply_handler *h, struct store_ticket *t, const char *field,
 	  const char **current, const char *value, const struct reply *r, const char *command,
@@ -412,6 +458,57 @@ notify_handover(struct reply_handler *h, const struct store_ticket *t, unsigned 
 				     error_r);
 }
 
+static int relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+		 const char *text, int64_t att_row, int64_t *id_r, const char **error_r);
+
+/* #send-anyway: the held reply goes to the customer as it was written. */
+static int
+release_held(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+	     const struct reply *r, const char **error_r)
+{
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	int64_t row, id = 0;
+	int ret = hold_get(h->store, t->id, &row, error_r);
+	if (ret <= 0)
+		return ret;
+	if ((ret = store_message_list(h->store, t->id, &msgs, &n, error_r)) < 0)
+		return ret;
+	const struct store_message *held = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].id == row)
+			held = &msgs[i];
+	if (held == NULL) {
+		store_messages_free(&msgs, n);
+		*error_r = errf("reply: held message %lld not on ticket %lld", (long long)row,
+				(long long)t->id);
+		return STORE_DATA_BAD;
+	}
+	ret = relay(h, t, ev, held->text != NULL ? held->text : "", row, &id, error_r);
+	if (ret == 0 && id == 0)
+		ret = mail_errors(h, t, ev, r,
+				  "#send-anyway: the held reply could not be sent to the customer "
+				  "(see the ticket's events)\n",
+				  error_r);
+	else if (ret == 0) {
+		log_warnx("%s ticket=%lld: held reply (message %lld) by %s released by supervisor %s "
+			  "with #send-anyway: outbox #%lld",
+			  ev->logctx, (long long)t->id, (long long)row,
+			  log_safe(held->from_address != NULL ? held->from_address : "?", 200),
+			  log_safe(r->from_address, 200), (long long)id);
+		if (held->from_address != NULL &&
+		    outbox_set_author(h->store, id, held->from_address, error_r) < 0)
+			ret = -1;
+		if (ret == 0)
+			ret = hold_release(h->store, t->id, r->from_address, id, error_r);
+		if (ret == 0 && t->first_response_at == 0)
+			ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now,
+						    error_r);
+	}
+	store_messages_free(&msgs, n);
+	return ret;
+}
+
 static int
 apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
 	       const struct reply *r, const char **error_r)
@@ -423,6 +520,9 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 		int ret = 0;
 		switch (c->kind) {
 		case AGENTCMD_NOTE:
+			break;
+		case AGENTCMD_SEND_ANYWAY:
+			ret = release_held(h, t, ev, r, error_r);
 			break;
 		case AGENTCMD_CLOSE:
 			ret = set_field(h, t, "status", &t->status, "closed", r, name, error_r);
@@ -479,10 +579,32 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 	return 0;
 }
 
-/* The visible text to the customer, in the customer's thread. */
+/* The attachments of a stored message, added to c. */
+static int
+attach_row(struct reply_handler *h, struct compose *c, int64_t row, const char **error_r)
+{
+	struct store_attachment *atts = NULL;
+	size_t n = 0;
+	int ret = store_attachment_list(h->store, row, &atts, &n, error_r);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		unsigned char *data;
+		size_t len;
+		ret = store_blob_get(h->store, STORE_BLOB_ATTACHMENT, atts[i].sha256, &data, &len,
+				     error_r);
+		if (ret == 0) {
+			compose_add_attachment(c, atts[i].filename, atts[i].content_type, data, len);
+			free(data);
+		}
+	}
+	store_attachments_free(&atts, n);
+	return ret;
+}
+
+/* text to the customer, in the customer's thread, with the attachments
+   of the agent's mail (ev->msg), or of the stored message att_row. */
 static int
 relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
-      const struct reply *r, int64_t *id_r, const char **error_r)
+      const char *text, int64_t att_row, int64_t *id_r, const char **error_r)
 {
 	const struct mime_message *msg = ev->msg;
 	struct store_message *msgs = NULL;
@@ -514,12 +636,15 @@ relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *
 	}
 	if (last != NULL)
 		deskmail_thread_string(m, last->message_id, last->references);
-	const char *text = r->cmds->text;
 	struct compose *c = deskmail_compose(m);
 	compose_set_text(c, text, strlen(text));
-	for (size_t i = 0; i < msg->n_attachments; i++) {
+	for (size_t i = 0; att_row == 0 && i < msg->n_attachments; i++) {
 		const struct mime_attachment *a = &msg->attachments[i];
 		compose_add_attachment(c, a->filename, a->content_type, a->data, a->size);
+	}
+	if (att_row != 0 && (ret = attach_row(h, c, att_row, error_r)) < 0) {
+		deskmail_msg_free(&m);
+		goto out;
 	}
 	struct deskmail_result res;
 	const char *why;
@@ -601,7 +726,7 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 	int64_t id = 0;
 	int ret = apply_commands(h, t, ev, r, error_r);
 	if (ret == 0)
-		ret = relay(h, t, ev, r, &id, error_r);
+		ret = relay(h, t, ev, r->cmds->text, 0, &id, error_r);
 	if (ret < 0)
 		return ret;
 	if (id == 0) {
@@ -666,6 +791,16 @@ reply_step(void *handler, struct hook_event *ev, const char **error_r)
 		break;
 	case REPLY_ERROR:
 		ret = mail_errors(h, t, ev, r, NULL, error_r);
+		break;
+	case REPLY_HELD:
+		/* The outbound guard: nothing applied, nothing relayed; the agent
+		   is told why, a supervisor may release it. */
+		log_warnx("%s ticket=%lld: reply by agent %s held, not sent: %s", ev->logctx,
+			  (long long)t->id, log_safe(r->from_address, 200), r->held_why);
+		ret = hold_put(h->store, t->id, ev->message_row_id, r->held_why, r->from_address,
+			       error_r);
+		if (ret == 0)
+			ret = mail_held(h, t, ev, r, error_r);
 		break;
 	case REPLY_NOTE:
 	case REPLY_COMMANDS:

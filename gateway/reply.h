@@ -14,6 +14,9 @@
  * - #note: the commands are applied, the text is kept as a note;
  * - only commands: applied, kept as a note, nothing relayed;
  * - an automatic reply of the agent (out of office): a note, nothing else;
+ * - a reply that asks the customer for a secret (guard.h): held, a note,
+ *   nothing applied or relayed, the agent told why; a supervisor's
+ *   #send-anyway relays the held text later (hold.h);
  * - otherwise a reply: the commands are applied and the visible text (with
  *   the attachments) is relayed to the customer from the support address,
  *   in the customer's thread, Reply-To the customer's signed address; the
@@ -25,7 +28,8 @@
  *
  * Outbox kinds: "relay" (to the customer), "notice" (to the other
  * agents), "error" (to the agent), "notify" (a handover). Events on the
- * ticket: "relay", "notice", "agent" (a command applied), "note", "error".
+ * ticket: "relay", "notice", "agent" (a command applied), "note", "error",
+ * "held", "released".
  *
  * Ownership: reply_handler_new() borrows everything it is given, which
  * must outlive it. A struct reply is the caller's, freed with
@@ -62,8 +66,8 @@ int reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_
 const char *reply_direction(const struct reply *reply);
 const char *reply_text(const struct reply *reply);
 /* "relay", "note", "commands" (only commands, nothing to relay), "error"
-   (nothing applied, the errors mailed back) or "auto-reply", for logs and
-   tests. */
+   (nothing applied, the errors mailed back), "auto-reply" or "held", for
+   logs and tests. */
 const char *reply_action(const struct reply *reply);
 void reply_free(struct reply **replyp);
 

@@ -21,9 +21,10 @@ static const struct {
 	{ "category", AGENTCMD_CATEGORY, ARG_NAME },
 	{ "assign", AGENTCMD_ASSIGN, ARG_AGENT },
 	{ "queue", AGENTCMD_QUEUE, ARG_NAME },
+	{ "send-anyway", AGENTCMD_SEND_ANYWAY, ARG_NONE },
 };
 
-#define KNOWN "#note #close #reopen #priority #category #assign #queue"
+#define KNOWN "#note #close #reopen #priority #category #assign #queue #send-anyway"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200

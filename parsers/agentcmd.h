@@ -8,6 +8,8 @@
  *   #category NAME
  *   #assign ADDRESS|NAME      an agent's address, [agent NAME] or display name
  *   #queue NAME
+ *   #send-anyway              a supervisor releases the reply the outbound
+ *                             guard held (gateway/guard.h)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -48,6 +50,7 @@ enum agentcmd_kind {
 	AGENTCMD_CATEGORY,
 	AGENTCMD_ASSIGN,
 	AGENTCMD_QUEUE,
+	AGENTCMD_SEND_ANYWAY,
 };
 
 struct agentcmd {
@@ -55,8 +58,8 @@ struct agentcmd {
 	/* priority: "urgent", "high", "normal" or "low"; category, queue: the
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
-	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen:
-	   NULL. */
+	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
+	   send-anyway: NULL. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };

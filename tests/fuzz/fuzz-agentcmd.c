@@ -50,6 +50,7 @@ FUZZ_TARGET(agentcmd)
 		case AGENTCMD_NOTE:
 		case AGENTCMD_CLOSE:
 		case AGENTCMD_REOPEN:
+		case AGENTCMD_SEND_ANYWAY:
 			FUZZ_CHECK(c->arg == NULL);
 			break;
 		case AGENTCMD_PRIORITY:

@@ -111,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(addr)                                                                              \
 	X(dsn)                                                                               \
 	X(authres)                                                                           \
-	X(phrase)
+	X(phrase)                                                                            \
+	X(solicit)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

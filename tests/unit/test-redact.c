@@ -24,8 +24,10 @@
 
 #include "gateway/config.h"
 #include "gateway/crypto.h"
+#include "gateway/hold.h"
 #include "gateway/ingest.h"
 #include "gateway/store.h"
+#include "gateway/thread.h"
 #include "parsers/mime.h"
 #include "base/util.h"
 #include "tests/unit/desk-test.h"
@@ -77,6 +79,8 @@ setup(const char *action)
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
 		"[rules]\ndir = %s/rules\n"
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = security\n"
+		"[agent bob]\naddress = bob@staff.example\n"
+		"[agent carol]\naddress = carol@staff.example\nsupervisor = yes\n"
 		"[queue security]\ncategories = account_security\n"
 		"[secrets]\naction = %s\nqueue = security\n",
 		tmpdir, action);
@@ -393,6 +397,100 @@ test_no_secret(void)
 	store_ticket_free(&t);
 }
 
+/* Outbox rows of kind to rcpt whose text holds needle (NULL: any). */
+static int
+count_outbox(const char *kind, const char *rcpt, const char *needle)
+{
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	const char *error;
+	int count = 0;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].kind, kind) != 0 || strstr(list[i].recipients, rcpt) == NULL)
+			continue;
+		struct mime_message *m = NULL;
+		if (store_outbox_get(store, list[i].id, &o, &error) == 1 &&
+		    mime_parse(o->raw, o->raw_size, &limits, &m, &error) == 0)
+			count += needle == NULL || strstr(m->text, needle) != NULL;
+		mime_message_free(&m);
+		store_outbox_free(&o);
+	}
+	store_outboxes_free(&list, n);
+	return count;
+}
+
+/* An agent's mail to the ticket's signed agent address. */
+static void
+agent_mail(struct thread_config *tc, int64_t ticket, const char *from, const char *text)
+{
+	char *to = thread_reply_address(tc, ticket, THREAD_ROLE_AGENT);
+	char *mail = xasprintf("From: %s\nTo: %s\nSubject: Re: ticket\n"
+			       "Date: Tue, 11 Mar 2025 11:00:00 +0800\nMessage-ID: <a%d.%d@staff.example>\n"
+			       "Content-Type: text/plain; charset=utf-8\n\n%s",
+			       from, to, ++counter, (int)getpid(), text);
+	struct ingest_result res;
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	free(to);
+}
+
+static void
+test_guard(void)
+{
+	const char *error;
+	struct thread_config *tc = NULL;
+	struct ingest_result res;
+	const char *customer = "From: Buyer <buyer@example.org>\nTo: support@example.test\n"
+			       "Subject: withdrawal stuck\nMessage-ID: <g1@client.example>\n\n"
+			       "My withdrawal has been pending for two days.\n";
+	const char *ask = "Hello,\n\nto check the wallet please send us your 12-word recovery "
+			  "phrase.\n\nAlice\n";
+	int64_t row;
+
+	test_begin("guard: a reply asking for the seed phrase is held");
+	test_assert_int(thread_config_new(config, &tc, &error), 0);
+	test_assert_int(ingest_text(customer, &res), 0);
+	int64_t id = res.ticket_id;
+	agent_mail(tc, id, "Alice Agent <alice@staff.example>", ask);
+	test_assert_int(count_outbox("relay", "buyer@example.org", NULL), 0);
+	test_assert_int(count_outbox("error", "alice@staff.example", "HELD by the outbound guard: "
+				     "it asks the customer for their recovery phrase"), 1);
+	test_assert_int(count_outbox("error", "alice@staff.example", "#send-anyway"), 1);
+	test_assert(desk_has_event(store, id, "held", "recovery phrase"));
+	test_assert_int(hold_get(store, id, &row, &error), 1);
+
+	test_begin("guard: #send-anyway from an agent who is no supervisor");
+	agent_mail(tc, id, "bob@staff.example", "#send-anyway\n");
+	test_assert_int(count_outbox("relay", "buyer@example.org", NULL), 0);
+	test_assert_int(count_outbox("error", "bob@staff.example", "only a supervisor"), 1);
+	test_assert_int(hold_get(store, id, &row, &error), 1);
+
+	test_begin("guard: #send-anyway from a supervisor releases it");
+	agent_mail(tc, id, "carol@staff.example", "#send-anyway\nI checked with Alice.\n");
+	test_assert_int(count_outbox("relay", "buyer@example.org", "send us your 12-word"), 1);
+	test_assert_int(count_outbox("relay", "buyer@example.org", "checked with Alice"), 0);
+	test_assert(desk_has_event(store, id, "released", "released by carol@staff.example"));
+	test_assert_int(hold_get(store, id, &row, &error), 0);
+	agent_mail(tc, id, "carol@staff.example", "#send-anyway\n");
+	test_assert_int(count_outbox("error", "carol@staff.example", "no reply is held"), 1);
+
+	test_begin("guard: a safety reminder is relayed");
+	agent_mail(tc, id, "alice@staff.example",
+		   "Your withdrawal is on its way. Remember: we will never ask for your seed "
+		   "phrase, private key or 2FA code.\n");
+	test_assert_int(count_outbox("relay", "buyer@example.org", "on its way"), 1);
+
+	test_begin("guard: in Chinese");
+	agent_mail(tc, id, "alice@staff.example", "您好，请提供您的谷歌验证码，我们帮您处理。\n");
+	test_assert_int(count_outbox("relay", "buyer@example.org", "验证码"), 0);
+	test_assert_int(count_outbox("error", "alice@staff.example", "for their 2FA code"), 1);
+	thread_config_free(&tc);
+}
+
 static void
 test_quarantine(void)
 {
@@ -419,6 +517,7 @@ main(void)
 	test_redacted();
 	test_french_and_chinese();
 	test_no_secret();
+	test_guard();
 	assert_state_clean("state directory, store open");
 	teardown();
 	assert_state_clean("state directory, store closed");
