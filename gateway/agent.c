@@ -11,6 +11,7 @@
 
 #include "gateway/agent.h"
 #include "gateway/compose.h"
+#include "gateway/danger.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
 #include "gateway/hook.h"
@@ -119,7 +120,7 @@ agent_time_string(const struct agent *agent, int64_t t, char *out, size_t size)
    not attached. */
 static int
 attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, uint64_t max,
-	      struct buf *list, const char **error_r)
+	      const struct hook_event *ev, struct buf *list, const char **error_r)
 {
 	struct store_attachment *atts = NULL;
 	size_t n = 0;
@@ -133,7 +134,17 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 		const struct store_attachment *a = &atts[i];
 		char size[32];
 		format_size(size, sizeof(size), (uint64_t)a->size);
-		int fits = total + (uint64_t)a->size <= max;
+		/* A dangerous file is listed, never attached (danger.h). */
+		const char *danger = danger_flag_for(ev, a->sha256);
+		int fits = danger == NULL && total + (uint64_t)a->size <= max;
+		if (danger != NULL) {
+			(void)buf_printf(list, "%s%s (%s, %s, NOT ATTACHED: dangerous: %s; reply with "
+					       "#attachments to get it)",
+					 list->len > 0 ? ", " : "",
+					 a->filename != NULL ? a->filename : "unnamed",
+					 a->content_type != NULL ? a->content_type : "?", size, danger);
+			continue;
+		}
 		if (fits) {
 			unsigned char *data;
 			size_t len;
@@ -305,6 +316,7 @@ struct notify_what {
 	const char *event_what;	  /* "new ticket", "follow-up", ... */
 	const char *logctx;	  /* the inbound message, for log lines */
 	const char *banner;	  /* before the headline (a secret was redacted), or "" */
+	const struct hook_event *ev; /* the message, for its dangerous attachments, or NULL */
 };
 
 /* Queue one notification per selected agent. */
@@ -331,7 +343,7 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 		buf_reset(&atts);
 		buf_reset(&text);
 		if ((ret = attach_stored(agent, deskmail_compose(m), w->attachments_row,
-					 config->limits.max_message_size, &atts, error_r)) < 0) {
+					 config->limits.max_message_size, w->ev, &atts, error_r)) < 0) {
 			deskmail_msg_free(&m);
 			goto out;
 		}
@@ -439,6 +451,7 @@ notify_new_ticket(struct agent *agent, const struct hook_event *ev, const char *
 	char banner[1024];
 	struct notify_what w = {
 		.banner = redact_banner(ev->secret_kinds, ev->secret_where, banner, sizeof(banner)),
+		.ev = ev,
 		.kind = "notify",
 		.subject_prefix = "New: ",
 		.headline = headline,
@@ -490,6 +503,7 @@ notify_update(struct agent *agent, const struct hook_event *ev, const char **err
 	char banner[1024];
 	struct notify_what w = {
 		.banner = redact_banner(ev->secret_kinds, ev->secret_where, banner, sizeof(banner)),
+		.ev = ev,
 		.kind = "notify",
 		.subject_prefix = d->reopen ? "Reopened: " : "Customer reply: ",
 		.headline = headline,

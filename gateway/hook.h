@@ -103,6 +103,17 @@ struct hook_event {
 	char quarantine[256];		  /* CLASSIFIED: hold the message, why */
 	unsigned int secret_kinds;	  /* CLASSIFIED "secrets": SECRET_KIND_BIT()s redacted */
 	char secret_where[160];		  /* CLASSIFIED "secrets": "subject, text, notes.txt" */
+	const struct hook_flagged *flagged; /* CLASSIFIED "attachments": dangerous ones */
+	size_t n_flagged;
+};
+
+/* An attachment of the message that can bite the agent who opens it
+   (CLASSIFIED "attachments", danger.h): stored, never attached to
+   notifications. */
+struct hook_flagged {
+	char sha256[65];      /* its blob (store_blob_put()'s name) */
+	const char *filename; /* borrowed from msg */
+	char reason[320];     /* sniff.h's verdict, English */
 };
 
 typedef int hook_fn(void *context, struct hook_event *ev, const char **error_r);

@@ -44,6 +44,7 @@
 #include "gateway/loop.h"
 #include "gateway/metrics.h"
 #include "gateway/outbox.h"
+#include "gateway/danger.h"
 #include "gateway/redact.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
@@ -87,6 +88,7 @@ struct ingest {
 	struct agent *agent;
 	struct reply_handler *replies;
 	struct redact *redact;
+	struct danger *danger;
 	struct hook_list *hooks;
 
 	struct pending *pending; /* messages of the open batch */
@@ -228,8 +230,15 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	   first: nothing of a message is written or sent before its secrets
 	   are redacted, and its ticket is marked before it is acknowledged. */
 	ingest->redact = redact_new(config, store);
+	if ((ingest->danger = danger_new(store, error_r)) == NULL) {
+		ingest_free(&ingest);
+		return -1;
+	}
 	hook_add(ingest->hooks, HOOK_CLASSIFIED, "secrets", redact_classified_step, ingest->redact);
+	hook_add(ingest->hooks, HOOK_CLASSIFIED, "attachments", danger_classified_step,
+		 ingest->danger);
 	hook_add(ingest->hooks, HOOK_STORED, "secrets", redact_stored_step, ingest->redact);
+	hook_add(ingest->hooks, HOOK_STORED, "attachments", danger_stored_step, ingest->danger);
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
 	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
@@ -275,6 +284,7 @@ ingest_free(struct ingest **ingestp)
 	hook_list_free(&ingest->hooks);
 	reply_handler_free(&ingest->replies);
 	redact_free(&ingest->redact);
+	danger_free(&ingest->danger);
 	agent_free(&ingest->agent);
 	ack_free(&ingest->ack);
 	route_free(&ingest->route);

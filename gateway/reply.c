@@ -509,6 +509,101 @@ release_held(struct reply_handler *h, struct store_ticket *t, const struct hook_
 	return ret;
 }
 
+/* #attachments: every attachment the customer side sent on the ticket,
+   the dangerous ones included, to the agent who asked (up to the message
+   size limit), with the ticket's verdicts on them. */
+static int
+send_attachments(struct reply_handler *h, const struct store_ticket *t,
+		 const struct hook_event *ev, const struct reply *r, const char **error_r)
+{
+	struct store_message *msgs = NULL;
+	struct store_event *evs = NULL;
+	size_t n_msgs = 0, n_evs = 0, n_att = 0;
+	uint64_t total = 0, max = h->config->limits.max_message_size;
+	struct buf text, skipped;
+	int ret;
+
+	if ((ret = store_message_list(h->store, t->id, &msgs, &n_msgs, error_r)) < 0)
+		return ret;
+	if ((ret = store_event_list(h->store, t->id, &evs, &n_evs, error_r)) < 0) {
+		store_messages_free(&msgs, n_msgs);
+		return ret;
+	}
+	buf_init(&text, TEXT_MAX);
+	buf_init(&skipped, 64 * 1024);
+	const char *to = r->from != NULL ? r->from->address : r->from_address;
+	struct deskmail_msg *m = deskmail_start(h->dm, t->id, "notify", DESKMAIL_REPLY_AGENT,
+						"auto-replied", ev->now);
+	deskmail_add_to(m, r->from != NULL ? r->from->name : NULL, to);
+	deskmail_subject(m, "Attachments: ", t->subject);
+	struct compose *c = deskmail_compose(m);
+	for (size_t i = 0; i < n_msgs && ret == 0; i++) {
+		struct store_attachment *atts = NULL;
+		size_t n = 0;
+		if (strcmp(msgs[i].direction, "in") != 0)
+			continue;
+		ret = store_attachment_list(h->store, msgs[i].id, &atts, &n, error_r);
+		for (size_t k = 0; k < n && ret == 0; k++) {
+			if (total + (uint64_t)atts[k].size > max) {
+				(void)buf_printf(&skipped, "  %s (too large for one mail)\n",
+						 atts[k].filename != NULL ? atts[k].filename : "unnamed");
+				continue;
+			}
+			unsigned char *data;
+			size_t len;
+			ret = store_blob_get(h->store, STORE_BLOB_ATTACHMENT, atts[k].sha256, &data, &len,
+					     error_r);
+			if (ret == 0) {
+				compose_add_attachment(c, atts[k].filename, atts[k].content_type, data,
+						       len);
+				free(data);
+				total += (uint64_t)atts[k].size;
+				n_att++;
+			}
+		}
+		store_attachments_free(&atts, n);
+	}
+	if (ret < 0)
+		goto out;
+	(void)buf_printf(&text,
+			 "The %zu attachment%s of ticket #%lld, sent because you asked with "
+			 "#attachments.\n\n", n_att, n_att == 1 ? "" : "s", (long long)t->id);
+	int warned = 0;
+	for (size_t i = 0; i < n_evs; i++) {
+		if (strcmp(evs[i].kind, "attachment") != 0)
+			continue;
+		if (!warned++)
+			(void)buf_puts(&text, "WARNING: these were flagged as dangerous. Open them only "
+					      "in a sandbox or a\nvirtual machine, never on your "
+					      "desk computer:\n");
+		(void)buf_printf(&text, "  %s\n", evs[i].detail);
+	}
+	if (skipped.len > 0)
+		(void)buf_printf(&text, "\nNot attached:\n%s", buf_cstr(&skipped));
+	compose_set_text(c, buf_cstr(&text), text.len);
+	struct deskmail_result res = { 0 };
+	const char *why;
+	ret = deskmail_queue(h->dm, &m, &res, &why, error_r);
+	if (ret >= 0) {
+		log_info("%s ticket=%lld: #attachments by %s: %zu attachment%s mailed%s", ev->logctx,
+			 (long long)t->id, log_safe(to, 200), n_att, n_att == 1 ? "" : "s",
+			 warned ? ", dangerous ones included" : "");
+		ret = event(h, t->id, "agent", error_r,
+			    "#attachments by %s: %zu attachment%s mailed (outbox #%lld)%s", to, n_att,
+			    n_att == 1 ? "" : "s", (long long)(ret > 0 ? res.outbox_id : 0),
+			    warned ? ", dangerous ones included" : "");
+		deskmail_result_clear(&res);
+	}
+out:
+	if (m != NULL)
+		deskmail_msg_free(&m);
+	buf_free(&text);
+	buf_free(&skipped);
+	store_messages_free(&msgs, n_msgs);
+	store_events_free(&evs, n_evs);
+	return ret;
+}
+
 static int
 apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
 	       const struct reply *r, const char **error_r)
@@ -523,6 +618,9 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 			break;
 		case AGENTCMD_SEND_ANYWAY:
 			ret = release_held(h, t, ev, r, error_r);
+			break;
+		case AGENTCMD_ATTACHMENTS:
+			ret = send_attachments(h, t, ev, r, error_r);
 			break;
 		case AGENTCMD_CLOSE:
 			ret = set_field(h, t, "status", &t->status, "closed", r, name, error_r);

@@ -22,9 +22,10 @@ static const struct {
 	{ "assign", AGENTCMD_ASSIGN, ARG_AGENT },
 	{ "queue", AGENTCMD_QUEUE, ARG_NAME },
 	{ "send-anyway", AGENTCMD_SEND_ANYWAY, ARG_NONE },
+	{ "attachments", AGENTCMD_ATTACHMENTS, ARG_NONE },
 };
 
-#define KNOWN "#note #close #reopen #priority #category #assign #queue #send-anyway"
+#define KNOWN "#note #close #reopen #priority #category #assign #queue #send-anyway #attachments"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200

@@ -10,6 +10,8 @@
  *   #queue NAME
  *   #send-anyway              a supervisor releases the reply the outbound
  *                             guard held (gateway/guard.h)
+ *   #attachments              mail me the ticket's attachments, the
+ *                             dangerous ones too (gateway/danger.h)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -51,6 +53,7 @@ enum agentcmd_kind {
 	AGENTCMD_ASSIGN,
 	AGENTCMD_QUEUE,
 	AGENTCMD_SEND_ANYWAY,
+	AGENTCMD_ATTACHMENTS,
 };
 
 struct agentcmd {
@@ -59,7 +62,7 @@ struct agentcmd {
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
 	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
-	   send-anyway: NULL. */
+	   send-anyway, attachments: NULL. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };

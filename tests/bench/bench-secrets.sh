@@ -24,7 +24,7 @@ python3 "$top/tests/bench/gen-corpus.py" "$work/md" "$n" > /dev/null
 "$dg" init "$work/home" > /dev/null
 find "$work/md" -type f -exec cat {} + > /dev/null
 /usr/bin/time -f '%U %S' -o "$work/time.txt" \
-	"$dg" -q -c "$work/home/deskgate.conf" import --no-progress "$work/md" > /dev/null
+	"$dg" -q -c "$work/home/deskgate.conf" import --no-progress "$work/md" > /dev/null 2> "$work/import.err"
 read -r u s < "$work/time.txt"
 "$bs" "$work/md" 2 > "$work/bs.txt"
 python3 - "$n" "$u" "$s" "$work/bs.txt" <<'PY'

@@ -2,12 +2,12 @@
 """Generate N realistic support mails into a maildir (deterministic by seed).
 
 Mixed languages (English, Chinese in UTF-8 and GBK, German, French), sizes from
-a few hundred bytes to ~300 KB, ~20% with a base64 screenshot attachment, some
+a few hundred bytes to ~300 KB, ~20% with a base64 PNG screenshot attachment (a real image), some
 HTML-only bodies, some replies with quoted history. Used by the benchmarks.
 
 usage: gen-corpus.py MAILDIR N [--seed S] [--mbox FILE]
 """
-import argparse, base64, os, random, time
+import argparse, base64, os, random, struct, time, zlib
 from email.header import Header
 
 EN = ["my withdrawal of {amt} USDT has been pending for two days",
@@ -64,7 +64,7 @@ def message(rnd, i):
                  + base64.encodebytes(body_bytes).decode().replace("\n", "\r\n"))
     if attach:
         size = rnd.choice([20_000, 60_000, 150_000, 250_000])
-        blob = rnd.getrandbits(size * 8).to_bytes(size, "little")
+        blob = png(rnd, size)
         b = "b%d" % i
         hdr.append('Content-Type: multipart/mixed; boundary="%s"' % b)
         body = ("--%s\r\n%s\r\n--%s\r\nContent-Type: image/png; name=\"screenshot-%d.png\"\r\n"
@@ -73,6 +73,28 @@ def message(rnd, i):
             b, inner, b, i, i, base64.encodebytes(blob).decode().replace("\n", "\r\n"), b)
         return ("\r\n".join(hdr) + "\r\n" + body).encode()
     return ("\r\n".join(hdr) + "\r\n" + inner).encode()
+
+
+def png(rnd, size):
+    """A real PNG screenshot of about size bytes: flat rows (window chrome,
+    background) compress to nothing, rows of noise (photos, text) do not."""
+    width = 800
+    noise_rows = max(1, size // (width * 3))
+    height = noise_rows + 200
+    rows = []
+    for y in range(height):
+        if y % (height // noise_rows + 1) == 0 and noise_rows > 0:
+            noise_rows -= 1
+            rows.append(b"\x00" + rnd.getrandbits(width * 24).to_bytes(width * 3, "little"))
+        else:
+            rows.append(b"\x00" + bytes((240, 240, 240)) * width)
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+            + chunk(b"IEND", b""))
 
 
 def main():

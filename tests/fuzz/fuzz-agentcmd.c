@@ -51,6 +51,7 @@ FUZZ_TARGET(agentcmd)
 		case AGENTCMD_CLOSE:
 		case AGENTCMD_REOPEN:
 		case AGENTCMD_SEND_ANYWAY:
+		case AGENTCMD_ATTACHMENTS:
 			FUZZ_CHECK(c->arg == NULL);
 			break;
 		case AGENTCMD_PRIORITY:

@@ -234,13 +234,15 @@ test_builtin(void)
 {
 	test_begin("the built-in steps, in their documented order");
 	const struct hook_list *l = ingest_hooks(ingest);
-	test_assert_int(hook_count(l, HOOK_CLASSIFIED), 1);
+	test_assert_int(hook_count(l, HOOK_CLASSIFIED), 2);
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 0), "secrets");
-	test_assert_int(hook_count(l, HOOK_STORED), 4);
+	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 1), "attachments");
+	test_assert_int(hook_count(l, HOOK_STORED), 5);
 	test_assert_str(hook_name(l, HOOK_STORED, 0), "secrets");
-	test_assert_str(hook_name(l, HOOK_STORED, 1), "ack");
-	test_assert_str(hook_name(l, HOOK_STORED, 2), "agents");
-	test_assert_str(hook_name(l, HOOK_STORED, 3), "replies");
+	test_assert_str(hook_name(l, HOOK_STORED, 1), "attachments");
+	test_assert_str(hook_name(l, HOOK_STORED, 2), "ack");
+	test_assert_str(hook_name(l, HOOK_STORED, 3), "agents");
+	test_assert_str(hook_name(l, HOOK_STORED, 4), "replies");
 	test_assert_int(hook_count(l, HOOK_COMMITTED), 1);
 	test_assert_str(hook_name(l, HOOK_COMMITTED, 0), "log");
 }

@@ -423,6 +423,32 @@ count_outbox(const char *kind, const char *rcpt, const char *needle)
 	return count;
 }
 
+/* Attachments of the outbox mail to rcpt whose text holds needle, or -1. */
+static int
+count_outbox_attachments(const char *rcpt, const char *needle)
+{
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	const char *error;
+	int count = -1;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
+		return -1;
+	for (size_t i = 0; i < n && count < 0; i++) {
+		struct mime_message *m = NULL;
+		if (strstr(list[i].recipients, rcpt) != NULL &&
+		    store_outbox_get(store, list[i].id, &o, &error) == 1 &&
+		    mime_parse(o->raw, o->raw_size, &limits, &m, &error) == 0 &&
+		    strstr(m->text, needle) != NULL)
+			count = (int)m->n_attachments;
+		mime_message_free(&m);
+		store_outbox_free(&o);
+	}
+	store_outboxes_free(&list, n);
+	return count;
+}
+
 /* An agent's mail to the ticket's signed agent address. */
 static void
 agent_mail(struct thread_config *tc, int64_t ticket, const char *from, const char *text)
@@ -491,6 +517,145 @@ test_guard(void)
 	thread_config_free(&tc);
 }
 
+/* A PE32 program for i386 (as test-sniff builds it): DOS header, PE
+   header, optional header, one section holding one "ret". */
+static unsigned char *
+make_pe(size_t *len_r)
+{
+	unsigned char *p = xcalloc(1, 1024);
+#define PUT16(at, v) ((at)[0] = (unsigned char)((v) & 0xff), (at)[1] = (unsigned char)((v) >> 8))
+#define PUT32(at, v) (PUT16(at, (v) & 0xffff), PUT16((at) + 2, (uint32_t)(v) >> 16))
+	p[0] = 'M';
+	p[1] = 'Z';
+	PUT32(p + 0x3c, 0x40);
+	unsigned char *pe = p + 0x40;
+	memcpy(pe, "PE\0\0", 4);
+	PUT16(pe + 4, 0x14c);
+	PUT16(pe + 6, 1);
+	PUT16(pe + 20, 0xe0);
+	PUT16(pe + 22, 0x0102);
+	unsigned char *opt = pe + 24;
+	PUT16(opt, 0x10b);
+	PUT32(opt + 16, 0x1000);
+	PUT32(opt + 28, 0x400000);
+	PUT32(opt + 32, 0x1000);
+	PUT32(opt + 36, 0x200);
+	PUT16(opt + 40, 4);
+	PUT16(opt + 48, 4);
+	PUT32(opt + 56, 0x2000);
+	PUT32(opt + 60, 0x200);
+	PUT16(opt + 68, 2);
+	PUT32(opt + 92, 16);
+	unsigned char *sec = opt + 0xe0;
+	memcpy(sec, ".text", 5);
+	PUT32(sec + 8, 0x10);
+	PUT32(sec + 12, 0x1000);
+	PUT32(sec + 16, 0x200);
+	PUT32(sec + 20, 0x200);
+	PUT32(sec + 36, 0x60000020);
+#undef PUT32
+#undef PUT16
+	p[0x200] = 0xc3;
+	*len_r = 1024;
+	return p;
+}
+
+static char *
+b64_bytes(const unsigned char *data, size_t len)
+{
+	char *s = xmalloc(len + 1);
+	memcpy(s, data, len);
+	s[len] = '\0';
+	/* b64() stops at a NUL: encode in 3-byte groups by hand */
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = xmalloc(len * 2 + 8), *o = out;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)data[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)data[i + 1] << 8;
+		if (i + 2 < len)
+			v |= data[i + 2];
+		*o++ = tbl[(v >> 18) & 63];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? tbl[v & 63] : '=';
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
+static void
+test_dangerous(void)
+{
+	static const char png[] =
+		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5E"
+		"rkJggg==";
+	size_t pe_len;
+	unsigned char *pe = make_pe(&pe_len);
+	char *pe64 = b64_bytes(pe, pe_len);
+	free(pe);
+	char *mail = xasprintf(
+		"From: Forwarder <fwd@example.org>\nTo: support@example.test\n"
+		"Subject: is this invoice from you?\nMessage-ID: <d1@client.example>\n"
+		"Content-Language: en\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain\n\nI got this invoice, is it yours?\n"
+		"--b\nContent-Type: application/pdf\nContent-Disposition: attachment; "
+		"filename=\"invoice.pdf\"\nContent-Transfer-Encoding: base64\n\n%s\n"
+		"--b\nContent-Type: image/png\nContent-Disposition: attachment; "
+		"filename=\"screenshot.png\"\nContent-Transfer-Encoding: base64\n\n%s\n--b--\n",
+		pe64, png);
+	free(pe64);
+	struct ingest_result res;
+	test_begin("dangerous attachment: flagged, stored, not attached");
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert(desk_has_event(store, res.ticket_id, "attachment",
+				   "dangerous attachment invoice.pdf"));
+	test_assert(desk_has_event(store, res.ticket_id, "attachment", "executable"));
+	struct mime_message *note = NULL;
+	/* the newest notification to alice */
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	const char *error;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	test_assert_int(store_outbox_list(store, NULL, 0, &list, &n, &error), 0);
+	for (size_t i = 0; i < n && note == NULL; i++)
+		if (strcmp(list[i].kind, "notify") == 0 && list[i].ticket_id == res.ticket_id &&
+		    store_outbox_get(store, list[i].id, &o, &error) == 1) {
+			if (mime_parse(o->raw, o->raw_size, &limits, &note, &error) < 0)
+				mime_message_free(&note);
+			store_outbox_free(&o);
+		}
+	store_outboxes_free(&list, n);
+	test_assert(note != NULL);
+	if (note != NULL) {
+		test_assert_int(note->n_attachments, 1);
+		test_assert(note->n_attachments < 1 ||
+			    strcmp(note->attachments[0].filename, "screenshot.png") == 0);
+		test_assert(strstr(note->text, "invoice.pdf (application/pdf, 1.0 KB, NOT ATTACHED: "
+					       "dangerous: executable") != NULL ||
+			    strstr(note->text, "NOT ATTACHED: dangerous: executable") != NULL);
+		test_assert(strstr(note->text, "#attachments") != NULL);
+	}
+	mime_message_free(&note);
+
+	test_begin("#attachments mails them on purpose");
+	struct thread_config *tc = NULL;
+	test_assert_int(thread_config_new(config, &tc, &error), 0);
+	agent_mail(tc, res.ticket_id, "alice@staff.example", "#attachments\n");
+	test_assert_int(count_outbox("notify", "alice@staff.example",
+				     "sent because you asked with #attachments"), 1);
+	test_assert_int(count_outbox("notify", "alice@staff.example",
+				     "WARNING: these were flagged as dangerous"), 1);
+	test_assert_int(count_outbox("relay", "fwd@example.org", NULL), 0);
+	test_assert_int(count_outbox_attachments("alice@staff.example", "#attachments"), 2);
+	thread_config_free(&tc);
+}
+
 static void
 test_quarantine(void)
 {
@@ -518,6 +683,7 @@ main(void)
 	test_french_and_chinese();
 	test_no_secret();
 	test_guard();
+	test_dangerous();
 	assert_state_clean("state directory, store open");
 	teardown();
 	assert_state_clean("state directory, store closed");

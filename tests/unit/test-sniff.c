@@ -470,6 +470,10 @@ static const struct row {
 	{ "PNG", S_PNG, "screenshot.png", SNIFF_OK, "image/png" },
 	{ "PNG named .pdf", S_PNG, "invoice.pdf", SNIFF_MISMATCH, "named invoice.pdf" },
 	{ "PNG named .jpg", S_PNG, "photo.jpg", SNIFF_OK, "image/png" },
+	/* the fast path for plain types must not let a name through */
+	{ "PNG without a name", S_PNG, NULL, SNIFF_OK, "image/png" },
+	{ "PNG named .png.exe", S_PNG, "photo.png.exe", SNIFF_EXECUTABLE, "named photo.png.exe" },
+	{ "PNG named .docx", S_PNG, "scan.docx", SNIFF_MISMATCH, "named scan.docx" },
 	{ "PDF named .jpg", S_PDF, "photo.jpg", SNIFF_MISMATCH, "PDF document" },
 	{ "text", S_TEXT, "notes.txt", SNIFF_OK, "text/plain" },
 	{ "CSV", S_CSV, "export.csv", SNIFF_OK, "" },
