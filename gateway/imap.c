@@ -1170,6 +1170,32 @@ imap_move(struct imap_conn *conn, const uint32_t *uids, size_t count, const char
 }
 
 int
+imap_delete(struct imap_conn *conn, const uint32_t *uids, size_t count, const char **error_r)
+{
+	if (check_usable(conn, error_r) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	if (!imap_has_capability(conn, "UIDPLUS"))
+		return fail_msg(conn, IMAP_FAIL_SERVER, "no UIDPLUS: not expunged", error_r);
+	int ret = 0;
+	size_t pos = 0;
+	while (pos < count && ret == 0) {
+		size_t start = pos;
+		struct mailimap_set *set = set_from_uids(uids, count, &pos);
+		if (store_flags(conn, uids + start, pos - start, 0, 1, NULL, error_r) < 0) {
+			ret = -1;
+		} else {
+			int r = note_changes(conn, mailimap_uid_expunge(conn->imap, set));
+			if (r != MAILIMAP_NO_ERROR)
+				ret = fail(conn, r, "UID EXPUNGE", error_r);
+		}
+		mailimap_set_free(set);
+	}
+	return ret;
+}
+
+int
 imap_create(struct imap_conn *conn, const char *folder, const char **error_r)
 {
 	if (check_usable(conn, error_r) < 0)

@@ -134,6 +134,10 @@ int imap_add_flags(struct imap_conn *conn, const uint32_t *uids, size_t count, i
 int imap_move(struct imap_conn *conn, const uint32_t *uids, size_t count, const char *folder,
 	      const char **error_r);
 int imap_create(struct imap_conn *conn, const char *folder, const char **error_r);
+/* \Deleted and UID EXPUNGE: the messages are gone from the folder. Needs
+   UIDPLUS (a plain EXPUNGE would take what others marked \Deleted too):
+   without it, -1 and nothing is done. */
+int imap_delete(struct imap_conn *conn, const uint32_t *uids, size_t count, const char **error_r);
 
 /* IDLE (needs a selected folder and the IDLE capability). While idling,
    poll imap_idle_fd() for reading, but first check imap_idle_pending():

@@ -965,6 +965,7 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	ret = hook_run(ingest->hooks, HOOK_STORED, ev, error_r);
 	deskmail_unblock(ingest->dm);
 	result->ack_outbox_id = ev->ack_outbox_id;
+	result->secret_kinds = ev->secret_kinds;
 	if (ev->ack_refusal[0] != '\0')
 		snprintf(result->reason, sizeof(result->reason), "no acknowledgement: %.200s",
 			 ev->ack_refusal);

@@ -54,6 +54,7 @@ struct ingest_result {
 	int64_t message_id;
 	int64_t quarantine_id;
 	int64_t ack_outbox_id; /* the acknowledgement queued, 0: none */
+	unsigned int secret_kinds; /* secrets redacted from the message (redact.h), 0: none */
 	char reason[256];      /* quarantine reason, or why no acknowledgement */
 };
 

@@ -48,6 +48,7 @@ struct batch {
 	size_t n;
 	unsigned char *state;	    /* enum uid_state, per requested UID */
 	unsigned char *quarantined; /* committed as a quarantine entry: keyword */
+	unsigned char *secret;	    /* its secrets were redacted ([secrets] delete_from_server) */
 	unsigned char *nil;	    /* the server answered NIL for the body */
 	unsigned char *oversize;    /* arrived cut at max_message_size + 1 */
 	uint64_t *size;		    /* RFC822.SIZE, 0 when not said */
@@ -122,6 +123,7 @@ batch_ingest(struct batch *b, size_t i, const unsigned char *data, size_t len)
 	}
 	b->state[i] = UID_COMMITTED;
 	b->quarantined[i] = result.outcome == INGEST_QUARANTINED;
+	b->secret[i] = result.secret_kinds != 0;
 	b->ingested = 1;
 	if (b->refetch) {
 		mb->refetched_ticket = result.ticket_id;
@@ -475,6 +477,7 @@ batch_free(struct batch *b)
 {
 	free(b->state);
 	free(b->quarantined);
+	free(b->secret);
 	free(b->nil);
 	free(b->oversize);
 	free(b->size);
@@ -494,6 +497,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 		.n = n,
 		.state = xcalloc(n + 1, 1),
 		.quarantined = xcalloc(n + 1, 1),
+		.secret = xcalloc(n + 1, 1),
 		.nil = xcalloc(n + 1, 1),
 		.oversize = xcalloc(n + 1, 1),
 		.size = xcalloc(n + 1, sizeof(uint64_t)),
@@ -558,9 +562,15 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 		goto out;
 	}
 	uint32_t *done = xcalloc(n + 1, sizeof(uint32_t)), *q = xcalloc(n + 1, sizeof(uint32_t));
-	size_t n_done = 0, nq = 0, pending = 0;
+	uint32_t *del = xcalloc(n + 1, sizeof(uint32_t));
+	size_t n_done = 0, nq = 0, pending = 0, n_del = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (b.state[i] == UID_COMMITTED) {
+		if (b.state[i] == UID_COMMITTED && b.secret[i] &&
+		    p->config->secrets.delete_from_server) {
+			/* its redacted copy is committed: the original goes */
+			del[n_del++] = uids[i];
+			miss_forget(mb, uids[i]);
+		} else if (b.state[i] == UID_COMMITTED) {
 			done[n_done++] = uids[i];
 			if (b.quarantined[i])
 				q[nq++] = uids[i];
@@ -571,6 +581,18 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	}
 	if (mark_owed(mb, done, n_done, q, nq, error_r) < 0)
 		ret = SYNC_IMAP_FAILED;
+	else if (n_del > 0 && imap_delete(mb->conn, del, n_del, error_r) < 0) {
+		/* still owed: a later catch-up marks them (the originals stay) */
+		log_warnx("mailbox=%s: %zu message(s) with a secret not expunged: %s", mb->cfg->name,
+			  n_del, *error_r);
+		ret = SYNC_IMAP_FAILED;
+	} else if (n_del > 0) {
+		for (size_t i = 0; i < n_del; i++)
+			log_info("mailbox=%s uid=%u: expunged after its redacted copy was committed "
+				 "([secrets] delete_from_server = yes)",
+				 mb->cfg->name, del[i]);
+		marks_done_later(mb, del, n_del);
+	}
 	else if (pending > 0) {
 		/* reconnect and try those again later (with backoff) */
 		*error_r = errf("%zu message(s) of this batch not delivered by the server", pending);
@@ -581,6 +603,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	}
 	free(done);
 	free(q);
+	free(del);
 out:
 	batch_free(&b);
 	return ret;

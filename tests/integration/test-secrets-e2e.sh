@@ -8,7 +8,8 @@
 # output of `ticket show` and `ticket show --json`) and every message in
 # every mailbox (every part decoded) are searched for the secrets: the only
 # place they may be is the support mailbox's original (delete_from_server
-# = no). The ticket is urgent and tagged, the customer's acknowledgement
+# = no; with yes, a second such mail is expunged after the commit and the
+# secret is nowhere at all). The ticket is urgent and tagged, the customer's acknowledgement
 # carries the warning, the agent's notification the banner.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,7 +49,8 @@ printf '\n[secrets]\nqueue = security\n' >>"$gw/deskgate.conf"
 WIF=5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ
 PHRASE="legal winner thank year wave sausage worth useful legal winner thank yellow"
 
-python3 - "$DG_SMTP_PORT" "$customer" "$support" "$WIF" "$PHRASE" <<'PY' || dg_fail "sending failed"
+send_secret() {
+	python3 - "$DG_SMTP_PORT" "$customer" "$support" "$WIF" "$PHRASE" "$1" <<'PY' || dg_fail "sending failed"
 import smtplib, sys
 from email.message import EmailMessage
 from email.utils import make_msgid, formatdate
@@ -56,7 +58,7 @@ port, frm, to, wif, phrase = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.arg
 m = EmailMessage()
 m["From"] = "Victim <%s>" % frm
 m["To"] = to
-m["Subject"] = "Support asked me for my wallet key"
+m["Subject"] = sys.argv[6]
 m["Date"] = formatdate(localtime=False)
 m["Message-ID"] = make_msgid(domain="example.net")
 m.set_content("Hello, your agent on Telegram told me to send my private key.\n"
@@ -66,6 +68,8 @@ m.add_attachment(("My recovery words:\n%s\n" % phrase).encode(), maintype="text"
 with smtplib.SMTP("127.0.0.1", port) as s:
     s.send_message(m)
 PY
+}
+send_secret "Support asked me for my wallet key"
 wait_count $support 1
 run() {
 	"$deskgate" -c "$gw/deskgate.conf" run --once >>"$gw/run.log" 2>&1 ||
@@ -100,10 +104,13 @@ $helper get "$(dg_maildir $alice)" From "$support" body >"$DG_ROOT/notify.txt" |
 	dg_fail "no notification"
 grep -q '^\*\*\* SECRET EXPOSED' "$DG_ROOT/notify.txt" || dg_fail "notification: no banner"
 
-# The search: raw bytes of every file, and every part of every mail decoded.
-python3 - "$DG_ROOT" "$(dg_maildir $support)" "$WIF" "$PHRASE" <<'PY' >"$DG_ROOT/grep.txt" 2>&1
+# search ALLOWED: raw bytes of every file, and every part of every mail
+# decoded; ALLOWED server copies of the customer's mail in the support
+# mailbox are expected (1 with delete_from_server = no, 0 with yes).
+search() {
+	python3 - "$DG_ROOT" "$(dg_maildir $support)" "$WIF" "$PHRASE" "$1" <<'PY' >"$DG_ROOT/grep.txt" 2>&1
 import email, email.policy, os, sys
-root, support_md, wif, phrase = sys.argv[1:5]
+root, support_md, wif, phrase, want = sys.argv[1:6]
 words = phrase.split()
 needles = [wif, wif[:20], wif[-20:], phrase, " ".join(words[3:7]), " ".join(words[6:9])]
 files = hits = allowed = 0
@@ -135,10 +142,32 @@ for d, _, names in os.walk(root):
         print("SECRET FOUND in", path, ":", sorted(set(found)))
 print("searched %d files: %d hold a secret outside the support mailbox's original, %d "
       "server cop%s" % (files, hits, allowed, "y" if allowed == 1 else "ies"))
-sys.exit(1 if hits or allowed != 1 else 0)
+sys.exit(1 if hits or allowed != int(want) else 0)
 PY
-st=$?
-cat "$DG_ROOT/grep.txt" >&2
-[ $st = 0 ] || dg_fail "the secret travelled: $(tail -3 "$DG_ROOT/grep.txt")"
-dg_log "$(tail -1 "$DG_ROOT/grep.txt")"
+	local st=$?
+	cat "$DG_ROOT/grep.txt" >&2
+	[ $st = 0 ] || dg_fail "the secret travelled: $(tail -3 "$DG_ROOT/grep.txt")"
+	dg_log "$(tail -1 "$DG_ROOT/grep.txt")"
+}
+search 1
+
+dg_log "delete_from_server = yes: the original is expunged after the commit"
+sed -i -e 's/^\[secrets\]$/[secrets]\ndelete_from_server = yes/' "$gw/deskgate.conf"
+grep -q '^delete_from_server = yes' "$gw/deskgate.conf" || dg_fail "config not changed"
+# Only mail read from now on is expunged: the first original is removed
+# by hand, as an operator would after switching the option on.
+md=$(dg_maildir $support)
+rm -f "$md"/cur/* "$md"/new/*
+doveadm force-resync -u $support INBOX >/dev/null 2>&1 || true
+send_secret "Second try, key again"
+wait_count $support 1
+run
+drain
+run
+drain
+support_empty() { [ "$(find "$md/cur" "$md/new" -type f | wc -l)" = 0 ]; }
+dg_wait_for 20 support_empty || dg_fail "the original is still in the support mailbox"
+grep -q 'expunged after its redacted copy was committed' "$gw/run.log" || dg_fail "no log line for the expunge"
+dg_assert_eq 2 "$(sql "select count(*) from events where kind = 'secret'")" "secret events"
+search 0
 dg_log "all steps passed"
