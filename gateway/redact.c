@@ -509,11 +509,13 @@ redact_classified_step(void *context, struct hook_event *ev, const char **error_
 		scan_clear(&s);
 		return 0;
 	}
+	unsigned char *raw = NULL;
+	size_t raw_len = 0;
 	if (redact_rules(&s, ev->rules, &why) < 0 ||
 	    build_raw(&s, ev->msg, ev->stored_raw != NULL ? ev->stored_raw : ev->raw,
 		      ev->stored_raw != NULL ? ev->stored_raw_len : ev->raw_len,
-		      (size_t)r->config->limits.max_message_size * 2 + 65536, &ev->stored_raw,
-		      &ev->stored_raw_len, &why) < 0) {
+		      (size_t)r->config->limits.max_message_size * 2 + 65536, &raw, &raw_len,
+		      &why) < 0) {
 		snprintf(ev->quarantine, sizeof(ev->quarantine),
 			 "secrets: %s found, the redacted copy could not be made (%s): held", names,
 			 why);
@@ -521,6 +523,9 @@ redact_classified_step(void *context, struct hook_event *ev, const char **error_
 		scan_clear(&s);
 		return 0;
 	}
+	free(ev->stored_raw); /* an earlier step's copy, now redacted again */
+	ev->stored_raw = raw;
+	ev->stored_raw_len = raw_len;
 	ev->secret_kinds = s.kinds;
 	snprintf(ev->secret_where, sizeof(ev->secret_where), "%s", buf_cstr(&s.where));
 	log_warnx("%s: secret redacted before storing: %s (in %s)", ev->logctx, names,
