@@ -84,7 +84,7 @@ grep -qE '^<20>.* deskgate\[[0-9]+\]: warning: source=ingest mailbox=- uid=0 msg
 	dg_fail "no mail.warning line: $(cat "$sys")"
 grep -qE '^<158>.* deskgate\[[0-9]+\]: source=ingest mailbox=- uid=0 msgid=[^ ]+ ticket=3 ' "$sys" ||
 	dg_fail "no local3.info line: $(cat "$sys")"
-grep -q '999' "$sys" && dg_fail "ticket show's error went to syslog"
+grep -q 'ticket 999' "$sys" && dg_fail "ticket show's error went to syslog"
 grep -qE '^<19>.* deskgate\[[0-9]+\]: error: mailbox=support: LOGIN FAILED' "$sys" ||
 	dg_fail "the failed login is not a mail.err line: $(grep -i login "$sys")"
 # through a pipe only the errors reach stderr too (an MTA reports them), plainly
