@@ -196,7 +196,8 @@ static const char *const original_phrases[] = {
 	"message d'origine", "message original", "mensaje original", "messaggio originale",
 	"mensagem original", "oorspronkelijk bericht", "originalmeddelande",
 	"opprinnelig melding", "alkuperäinen viesti", "původní zpráva",
-	"oryginalna wiadomość", "wiadomość oryginalna", "eredeti üzenet", "orijinal mesaj",
+	"oryginalna wiadomość", "wiadomość oryginalna", "oprindelig besked", "original meddelelse",
+	"opprinnelig e-post", "eredeti üzenet", "orijinal mesaj",
 	"исходное сообщение", "原始邮件", "原始郵件", "原邮件", "元のメッセージ",
 	"원본 메시지",
 };
@@ -351,7 +352,8 @@ static const char *const lead_words[] = {
 /* Verbs an attribution ends with (before the colon). */
 static const char *const wrote_words[] = {
 	"wrote", "writes", "a écrit", "a ecrit", "schrieb", "schreef", "escribió", "escribio",
-	"escreveu", "ha scritto", "scrisse", "napisał", "napisała", "napisal", "skrev",
+	"escreveu", "ha scritto", "scrisse", "napisał", "napisała", "napisał(a)", "napisal", "napisal(a)",
+	"pisze", "skrev",
 	"kirjoitti", "napsal", "napsala", "написал", "написала", "написал(а)", "пишет",
 	"yazdı", "a scris", "írta", "έγραψε", "写道", "寫道", "寫了", "来信", "書きました",
 	"작성",
@@ -373,14 +375,38 @@ lead_score(const char *s, size_t len)
 	return len > 0 && is_digit((unsigned char)s[0]) ? 1 : 0;
 }
 
+/* "10:15", or "10.15" as Scandinavian, Finnish and some French clients
+   write times ("kl. 10.15"): one or two digits up to 23, a dot, two
+   digits, and nothing numeric around it ("3.03.2025" and "0.5" are not
+   times). 2 for a time with a colon, 1 for one with a dot, 0 for none:
+   a dotted time is only evidence beside an attribution's verb ("10.50" is
+   as likely an amount). */
 static int
 has_time(const char *s, size_t len)
 {
-	for (size_t i = 1; i + 2 < len; i++)
-		if (s[i] == ':' && is_digit((unsigned char)s[i - 1]) &&
-		    is_digit((unsigned char)s[i + 1]) && is_digit((unsigned char)s[i + 2]))
-			return 1;
-	return 0;
+	int dotted = 0;
+	for (size_t i = 1; i + 2 < len; i++) {
+		if (!is_digit((unsigned char)s[i - 1]) || !is_digit((unsigned char)s[i + 1]) ||
+		    !is_digit((unsigned char)s[i + 2]))
+			continue;
+		if (s[i] == ':')
+			return 2;
+		if (s[i] != '.' || dotted)
+			continue;
+		size_t h = i - 1;
+		if (h > 0 && is_digit((unsigned char)s[h - 1]))
+			h--;
+		if ((h > 0 && (is_digit((unsigned char)s[h - 1]) || s[h - 1] == '.')) ||
+		    (i + 3 < len && (is_digit((unsigned char)s[i + 3]) ||
+				     (s[i + 3] == '.' && i + 4 < len && is_digit((unsigned char)s[i + 4])))))
+			continue;
+		int hours = 0;
+		for (size_t k = h; k < i; k++)
+			hours = hours * 10 + (s[k] - '0');
+		if (hours <= 23 && s[i + 1] <= '5')
+			dotted = 1;
+	}
+	return dotted;
 }
 
 /* A year (19xx/20xx as a run of exactly four digits) or d.m.y / m/d/y. */
@@ -407,17 +433,48 @@ has_date(const char *s, size_t len)
 	return 0;
 }
 
+/* Zoho's attribution between dashes: "---- On <date> <who> wrote ----".
+   The text between the dashes, or 0 when s is not of that shape. */
+static size_t
+dashed_inner(const char **sp, size_t len)
+{
+	const char *s = *sp;
+	size_t lead = 0, trail = 0;
+	while (lead < len && s[lead] == '-')
+		lead++;
+	while (trail < len - lead && s[len - 1 - trail] == '-')
+		trail++;
+	if (lead < 3 || trail < 3)
+		return 0;
+	const char *in = s + lead;
+	size_t n = len - lead - trail;
+	str_ws_trim(&in, &n);
+	*sp = in;
+	return n;
+}
+
 /* Is s (the joined, trimmed lines, ending in a colon) an attribution?
    relaxed: just "<who> wrote:" (s-nail's default), accepted only right
-   above a quoted block. */
+   above a quoted block; there an attribution without its colon ("On
+   <date>, <who> wrote", as some webmails and text conversions leave it)
+   is one too when it has the lead word and a time or an address. Zoho's
+   "---- On ... wrote ----" is an attribution without a colon. */
 static int
 attribution_text(const char *s, size_t len, int relaxed)
 {
-	size_t c = colon_len_back(s, len);
-	if (c == 0)
-		return 0;
 	const char *body = s;
-	size_t blen = len - c;
+	size_t blen = len;
+	int nocolon = 0;
+	size_t c = colon_len_back(s, len);
+	if (c > 0) {
+		blen = len - c;
+	} else if ((blen = dashed_inner(&body, len)) == 0) {
+		if (!relaxed)
+			return 0;
+		body = s;
+		blen = len;
+		nocolon = 1;
+	}
 	str_ws_trim(&body, &blen);
 
 	int digit = 0, at = 0;
@@ -431,6 +488,11 @@ attribution_text(const char *s, size_t len, int relaxed)
 		return 0;
 	int lead = lead_score(body, blen) == 2;
 	int time = has_time(body, blen);
+	if (nocolon) {
+		if (!digit || !lead || !(time || at))
+			return 0;
+		relaxed = 0;
+	}
 
 	for (size_t i = 0; i < N_ELEMENTS(wrote_words); i++) {
 		size_t n = suffix(body, blen, wrote_words[i]);
@@ -445,12 +507,13 @@ attribution_text(const char *s, size_t len, int relaxed)
 	}
 	if (relaxed)
 		return 0;
-	if (lead && (time || at))
+	/* "Am <date> schrieb <who>:", "3. mar. 2025 kl. 10.15 skrev <who>:" */
+	if ((lead && (time || at)) || (time && at))
 		for (size_t i = 0; i < N_ELEMENTS(wrote_inner); i++)
 			if (find(body, blen, wrote_inner[i]) >= 0)
 				return 1;
 	/* no verb: "26.06.2014, 14:41, "Bob" <bob@example.com>:" */
-	if (at && time && has_date(body, blen)) {
+	if (at && time == 2 && has_date(body, blen)) {
 		if (body[blen - 1] == '>')
 			return 1;
 		size_t k = blen;
@@ -488,14 +551,15 @@ attribution_at(const struct line *lines, size_t n, size_t i, int relaxed, int de
 			buf[blen++] = ' ';
 		memcpy(buf + blen, s, len);
 		blen += len;
-		if (colon_len_back(s, len) == 0) {
+		int colon = colon_len_back(s, len) > 0;
+		if (!attribution_text(buf, blen, relaxed)) {
+			if (colon)
+				return 0;
 			/* a wrapped attribution does not contain a finished sentence */
 			if (ends_sentence(s, len))
 				return 0;
 			continue;
 		}
-		if (!attribution_text(buf, blen, relaxed))
-			return 0;
 		if (depth == 0) {
 			/* "Thanks,\nBob\nOn <date>, Bob wrote:": a later start wins
 			   when it looks more like one. */
@@ -530,6 +594,37 @@ is_sig_delimiter(const char *s, size_t len)
 	return 0;
 }
 
+/* Words of a mailing list's footer. */
+static const char *const list_footer_words[] = {
+	"unsubscribe", "mailing list", "listinfo", "abmelden", "désinscri", "desinscri",
+	"darse de baja", "cancellare l'iscrizione", "afmelden", "afmeld", "wypisać", "退订",
+	"取消订阅", "取消訂閱",
+};
+
+/* A short rule ("---", "_____") that starts a mailing list's footer: a
+   footer word within the few lines below it. Longer underscore lines are
+   delimiters by themselves (is_sig_delimiter()). */
+static int
+list_rule_at(const struct line *lines, size_t n, size_t i)
+{
+	const char *s = lines[i].s;
+	size_t len = lines[i].len;
+	str_ws_trim(&s, &len);
+	if (len < 3 || len > 80)
+		return 0;
+	for (size_t k = 0; k < len; k++)
+		if (s[k] != '-' && s[k] != '_' && s[k] != '=')
+			return 0;
+	for (size_t j = i + 1; j < n && j <= i + 6; j++) {
+		if (lines[j].kind != L_TEXT || lines[j].len > MARKER_MAX_LEN)
+			continue;
+		for (size_t w = 0; w < N_ELEMENTS(list_footer_words); w++)
+			if (find(lines[j].s, lines[j].len, list_footer_words[w]) >= 0)
+				return 1;
+	}
+	return 0;
+}
+
 static const char *const signoff_prefixes[] = {
 	"Sent from my ", "Sent with my ", "Sent via my ", "Sent from Outlook", "Sent from Mail for ",
 	"Sent from Yahoo Mail", "Sent from Samsung", "Sent from Gmail", "Sent from Proton",
@@ -540,6 +635,10 @@ static const char *const signoff_prefixes[] = {
 	"Envoyé de mon ", "Envoyé depuis mon ", "Enviado desde mi ", "Enviado do meu ",
 	"Enviado de meu ", "Enviado desde ", "Inviato da ", "Verzonden vanaf ", "Verstuurd vanaf ",
 	"Skickat från ", "Sendt fra ", "Lähetetty ", "Wysłane z ", "Отправлено с ",
+	"Envoyé à partir de ", "Envoyé de ", "Envoyé depuis ", "Gesendet von ", "Verzonden met ",
+	"Verstuurd met ", "Télécharger Outlook pour ", "Scarica Outlook per ", "Download Outlook for ",
+	"Hent Outlook til ", "Skaff deg Outlook for ", "Pobierz Outlook dla ", "Obtenez Outlook pour ",
+	"Holen Sie sich Outlook für ", "Outlook voor ",
 	"Отправлено из ", "发自我的", "来自我的", "從我的", "从我的", "來自我的", "寄自我的",
 };
 
@@ -547,10 +646,28 @@ static const char *const signoff_suffixes[] = {
 	"から送信", "发送", "發送", "gesendet",
 };
 
-/* A mobile client's sign-off: one short line of a few words, no sentence. */
+/* A mobile client's sign-off: one short line of a few words, no sentence.
+   Links in angle brackets, as Outlook's apps and Windows Mail write them
+   into the text ("Get Outlook for iOS<https://aka.ms/o0ukef>", "Sent from
+   Mail<https://go.microsoft.com/...> for Windows"), are not counted. */
 static int
-is_signoff(const char *s, size_t len)
+is_signoff(const char *line, size_t line_len)
 {
+	char nolinks[MARKER_MAX_LEN];
+	const char *s = line;
+	size_t len = 0;
+	if (line_len >= sizeof(nolinks))
+		return 0;
+	for (size_t i = 0; i < line_len; i++) {
+		const char *close;
+		if (line[i] == '<' && prefix(line + i + 1, line_len - i - 1, "http") > 0 &&
+		    (close = memchr(line + i, '>', line_len - i)) != NULL) {
+			i = (size_t)(close - line);
+			continue;
+		}
+		nolinks[len++] = line[i];
+	}
+	s = nolinks;
 	str_ws_trim(&s, &len);
 	if (len == 0 || len > 80)
 		return 0;
@@ -598,6 +715,41 @@ is_salutation(const char *s, size_t len)
 	       suffix(s, len, "\xef\xbc\x81") > 0;
 }
 
+/* Clients that wrap quoted text after quoting it leave the continuation
+   of a long '>' line without its '>':
+     > ... please log in again and set up a
+     new authenticator on your phone within 24 hours, otherwise the reset
+     > expires and ...
+   Such a line is quoted when the '>' line above it is long and unfinished
+   and either a '>' line follows, or it starts in lower case and only
+   quoted or blank lines follow (the end of a trailing quote). A line
+   between two short quoted lines is an inline answer and stays. */
+#define WRAPPED_QUOTE_MIN 60
+
+static void
+rejoin_wrapped_quotes(struct line *lines, size_t n)
+{
+	size_t made = 0; /* the line last made quoted, + 1 (0: none) */
+	size_t last_text = 0;
+	for (size_t i = 0; i < n; i++)
+		if (lines[i].kind == L_TEXT)
+			last_text = i;
+	for (size_t i = 1; i < n; i++) {
+		const struct line *up = &lines[i - 1];
+		struct line *l = &lines[i];
+		/* the line above must be a '>' line of the input, not one made so */
+		if (l->kind != L_TEXT || up->kind != L_QUOTED || made == i ||
+		    up->len < WRAPPED_QUOTE_MIN || l->len > 2 * WRAPPED_QUOTE_MIN ||
+		    ends_sentence(up->s, up->len) || colon_len_back(up->s, up->len) > 0)
+			continue;
+		int quoted_below = i + 1 < n && lines[i + 1].kind == L_QUOTED;
+		if (quoted_below || (i == last_text && l->s[0] >= 'a' && l->s[0] <= 'z')) {
+			l->kind = L_QUOTED;
+			made = i + 1;
+		}
+	}
+}
+
 /* ------------------------------------------------------------------------ */
 
 int
@@ -636,6 +788,7 @@ quote_strip(const char *text, size_t len, unsigned int flags, struct quote_resul
 		else
 			l->kind = L_TEXT;
 	}
+	rejoin_wrapped_quotes(lines, n);
 
 	int quote_removed = 0, sig_removed = 0;
 
@@ -701,7 +854,8 @@ quote_strip(const char *text, size_t len, unsigned int flags, struct quote_resul
 			cur = -1;
 			continue;
 		}
-		if (cur < 0 && l->kind == L_TEXT && is_sig_delimiter(l->s, l->len))
+		if (cur < 0 && l->kind == L_TEXT &&
+		    (is_sig_delimiter(l->s, l->len) || list_rule_at(lines, cut, i)))
 			cur = (ptrdiff_t)i;
 		l->sig = cur;
 	}

@@ -11,10 +11,14 @@
  * What is recognised (outside '>' quoted lines):
  * - attribution lines, also wrapped over up to three lines: "On <date>,
  *   <who> wrote:", "Le ... a écrit :", "Am ... schrieb ...:", "El ...
- *   escribió:", "在 ... 写道：", "<who> 于<date>写道：", "... написал:" and
- *   others; they must carry a date or time, so a sentence ending in
- *   "wrote:" is not taken for one, except right above a quoted block
- *   ("Bob <bob@example.com> wrote:", s-nail's default);
+ *   escribió:", "Il giorno ... ha scritto:", "Op ... schreef ...:", "...
+ *   napisał(a):", "W dniu ... pisze:", "... kl. 10.15 skrev ...:", "在 ...
+ *   写道：", "<who> 于<date>写道：", "... написал:" and others; they must
+ *   carry a date or time (also "10.15" beside the verb), so a sentence
+ *   ending in "wrote:" is not taken for one, except right above a quoted
+ *   block ("Bob <bob@example.com> wrote:", s-nail's default), where one
+ *   that lost its colon ("On <date>, <who> wrote") counts too; Zoho's
+ *   "---- On <date> <who> wrote ----" anywhere;
  * - "-----Original Message-----" separators in several languages;
  * - header blocks of quoted mail as Outlook, Hotmail, Windows Mail, Zimbra
  *   and others write them ("From: / Sent: / To: / Subject:", "*From:*",
@@ -23,7 +27,9 @@
  * - date-and-address attributions without a verb (mail.ru, Yandex, Gmail
  *   in some locales): "26.06.2014, 14:41, "Bob" <bob@example.com>:".
  * - '>' quoted lines, and tab-indented lines right below an attribution
- *   (the indentprefix of mailx and s-nail).
+ *   (the indentprefix of mailx and s-nail); a line that lost its '>' when
+ *   a client wrapped a long quoted line (below a long, unfinished '>' line
+ *   and above another, or ending a trailing quote in lower case).
  * An unquoted history (separator, header block, or an attribution that no
  * '>' block follows) is cut with everything after it. '>' blocks (with their
  * attribution) are removed when they are above or below the reply text;
@@ -33,10 +39,12 @@
  *
  * Signatures (unless QUOTE_KEEP_SIGNATURE): a "-- " (or "--") line and what
  * follows it up to the next quoted block (at most 20 lines), a mailing-list
- * footer after a line of underscores, and mobile sign-offs at the end of
- * the text ("Sent from my iPhone", "Von meinem iPhone gesendet", "发自我的
- * iPhone", "Get Outlook for Android"...). "Sent from my desk, which is..."
- * is text, not a sign-off.
+ * footer after a line of underscores (or a short rule, "---", with
+ * "unsubscribe" or "mailing list" below it), and mobile sign-offs at the
+ * end of the text ("Sent from my iPhone", "Von meinem iPhone gesendet",
+ * "发自我的iPhone", "Get Outlook for iOS<https://aka.ms/...>", "Envoyé à
+ * partir de Outlook pour iOS"...). "Sent from my desk, which is..." is
+ * text, not a sign-off.
  *
  * Pure: no I/O, no logging. The input need not be valid UTF-8; the output
  * is made of whole lines of the input (CR LF and CR become LF), so it is
