@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gateway/ack.h"
+#include "gateway/canned.h"
 #include "gateway/cli.h"
 #include "gateway/thread.h"
 #include "gateway/config.h"
@@ -45,7 +46,9 @@ template_usage(FILE *out)
 		"                [--now EPOCH] [--mime]\n\n"
 		"  check    compile every acknowledgement template and partial (in DIR, or\n"
 		"           the configured and installed ones) and render each category\n"
-		"           and language once; problems are printed as FILE:LINE: why\n"
+		"           and language once, and the same for the canned replies\n"
+		"           (replies/NAME.LANG.txt, #reply NAME); problems are printed\n"
+		"           as FILE:LINE: why\n"
 		"  render   print the acknowledgement for sample data, a stored ticket\n"
 		"           (--ticket), or a mail file (--eml: language detected and rules\n"
 		"           applied unless --lang/--category are given)\n"
@@ -82,6 +85,9 @@ template_check(int argc, char **argv)
 	struct config *config = template_config();
 	size_t files = 0;
 	size_t problems = ack_templates_check(config, dir, stdout, &files);
+	size_t canned_files = 0;
+	problems += canned_check(config, dir, stdout, &canned_files);
+	files += canned_files;
 	printf("%zu template files checked, %zu problem%s\n", files, problems, problems == 1 ? "" : "s");
 	config_free(&config);
 	return problems == 0 ? 0 : EXIT_DATAERR;

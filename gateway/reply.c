@@ -10,7 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/ack.h"
 #include "gateway/agent.h"
+#include "gateway/canned.h"
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
@@ -38,6 +40,7 @@ struct reply_handler {
 	struct deskmail *dm;
 	const struct route *route;
 	struct agent *agent;
+	struct canned *canned;
 };
 
 enum reply_action {
@@ -59,6 +62,8 @@ struct reply {
 	struct buf errors;	    /* one line per error, for the error mail */
 	const struct config_agent *from; /* the configured agent who wrote */
 	char *from_address;
+	char *text;		    /* what is relayed: the agent's text, then the canned reply */
+	char *canned_path;	    /* #reply: the canned reply's file, or NULL */
 	char *store_text;	    /* what the message row keeps */
 	char held_why[400];	    /* REPLY_HELD: why */
 	int send_anyway;	    /* #send-anyway: release the held reply */
@@ -74,6 +79,7 @@ reply_handler_new(const struct config *config, struct store *store, struct deskm
 	h->dm = dm;
 	h->route = route;
 	h->agent = agent;
+	h->canned = canned_new(config, NULL);
 	return h;
 }
 
@@ -83,6 +89,7 @@ reply_handler_free(struct reply_handler **hp)
 	struct reply_handler *h = *hp;
 	if (h == NULL)
 		return;
+	canned_free(&h->canned);
 	free(h);
 	*hp = NULL;
 }
@@ -257,6 +264,84 @@ text_blank(const char *s)
 	return 1;
 }
 
+/* #reply NAME: the canned reply for ticket t in the customer's language,
+   below the agent's own text (r->text). A name without a file, or a
+   template that does not render, is an error mailed back. */
+static int
+add_canned(struct reply_handler *h, struct reply *r, const struct store_ticket *t,
+	   const char *name, unsigned int line, const char **error_r)
+{
+	struct store_field *sf = NULL;
+	size_t n_sf = 0;
+	int ret = store_ticket_field_list(h->store, t->id, &sf, &n_sf, error_r);
+	if (ret < 0)
+		return ret;
+	struct ack_field *fields = xcalloc(n_sf + 1, sizeof(*fields));
+	for (size_t i = 0; i < n_sf; i++) {
+		fields[i].name = sf[i].name;
+		fields[i].value = sf[i].value;
+	}
+	char *customer = deskmail_display_name(t->customer_name);
+	const char *language = ack_language(h->config, t->language);
+	char *category_name = ack_category_name(NULL, t->category, language);
+	struct ack_input in = {
+		.ticket_id = t->id,
+		.subject = t->subject,
+		.customer_name = customer,
+		.customer_address = t->customer_address,
+		.category = t->category,
+		.category_name = category_name,
+		.priority = t->priority,
+		.language = language,
+		.fields = fields,
+		.n_fields = n_sf,
+		.received_at = t->created_at,
+	};
+	struct tmpl_value *data = ack_data_build(h->config, NULL, &in, NULL);
+	char *agent_name = r->from != NULL ? deskmail_display_name(route_agent_name(r->from)) : NULL;
+	if (agent_name != NULL)
+		tmpl_map_set_string(tmpl_map_add_map(data, "agent"), "name", agent_name);
+	char *canned = NULL;
+	const char *why = NULL;
+	int found = canned_render(h->canned, name, language, data, &canned, &r->canned_path, &why);
+	if (found == 0) {
+		char *known = canned_list(h->canned);
+		reply_error(r, "line %u: #reply %s: no such canned reply (known: %s)", line, name,
+			    known);
+		free(known);
+	} else if (found < 0) {
+		log_error("ticket=%lld: canned reply %s does not render: %s", (long long)t->id, name,
+			  why);
+		reply_error(r, "line %u: #reply %s: the canned reply does not render: %s", line,
+			    name, why);
+	} else {
+		char *own = r->text;
+		size_t own_len = strlen(own);
+		while (own_len > 0 && strchr(" \t\r\n", own[own_len - 1]) != NULL)
+			own_len--;
+		r->text = own_len == 0 ? xstrdup(canned)
+				       : xasprintf("%.*s\n\n%s", (int)own_len, own, canned);
+		free(own);
+	}
+	free(canned);
+	free(agent_name);
+	tmpl_value_free(&data);
+	free(category_name);
+	free(customer);
+	free(fields);
+	store_fields_free(&sf, n_sf);
+	return 0;
+}
+
+static const struct agentcmd *
+find_command(const struct agentcmd_list *l, enum agentcmd_kind kind)
+{
+	for (size_t i = 0; i < l->n_cmds; i++)
+		if (l->cmds[i].kind == kind)
+			return &l->cmds[i];
+	return NULL;
+}
+
 int
 reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
 	      int auto_reply, struct reply **reply_r, const char **error_r)
@@ -278,6 +363,7 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 	r->cmds = agentcmd_parse(r->stripped, strlen(r->stripped));
 	cut_signature(r->cmds->text, r->from);
 	r->cmds->text_len = strlen(r->cmds->text);
+	r->text = xstrdup(r->cmds->text);
 
 	int ret = store_ticket_get(h->store, ticket_id, &t, error_r);
 	if (ret <= 0) {
@@ -292,7 +378,14 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 		r->action = REPLY_AUTO;
 	} else {
 		check_commands(h, r);
-		int has_text = !text_blank(r->cmds->text);
+		const struct agentcmd *canned = find_command(r->cmds, AGENTCMD_REPLY);
+		if (canned != NULL && r->errors.len == 0 &&
+		    (ret = add_canned(h, r, t, canned->arg, canned->line, error_r)) < 0) {
+			store_ticket_free(&t);
+			reply_free(&r);
+			return ret;
+		}
+		int has_text = !text_blank(r->text);
 		if (r->errors.len == 0 && r->cmds->is_note)
 			r->action = REPLY_NOTE;
 		else if (r->errors.len == 0 && !has_text && msg->n_attachments == 0)
@@ -318,7 +411,7 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 		else if (r->send_anyway)
 			r->action = REPLY_COMMANDS; /* the supervisor's own words stay a note */
 		else if (r->action == REPLY_RELAY &&
-			 guard_check(h->config, r->cmds->text, r->held_why, sizeof(r->held_why))) {
+			 guard_check(h->config, r->text, r->held_why, sizeof(r->held_why))) {
 			r->action = REPLY_HELD;
 			(void)buf_printf(&r->errors, "  the reply was HELD by the outbound guard: %s\n",
 					 r->held_why);
@@ -326,7 +419,7 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 	}
 	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ||
 						r->action == REPLY_HELD
-					? r->cmds->text
+					? r->text
 					: r->stripped);
 	store_ticket_free(&t);
 	*reply_r = r;
@@ -361,6 +454,8 @@ reply_free(struct reply **replyp)
 	agentcmd_list_free(&r->cmds);
 	buf_free(&r->errors);
 	free(r->from_address);
+	free(r->text);
+	free(r->canned_path);
 	free(r->store_text);
 	free(r);
 	*replyp = NULL;
@@ -454,7 +549,7 @@ notify_handover(struct reply_handler *h, const struct store_ticket *t, unsigned 
 		const char *what, const char **error_r)
 {
 	route_unselect(h->route, sel, r->from_address);
-	return agent_notify_handover(h->agent, t, sel, prefix, what, reply_who(r), r->cmds->text, ev,
+	return agent_notify_handover(h->agent, t, sel, prefix, what, reply_who(r), r->text, ev,
 				     error_r);
 }
 
@@ -615,6 +710,7 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 		int ret = 0;
 		switch (c->kind) {
 		case AGENTCMD_NOTE:
+		case AGENTCMD_REPLY: /* its text is in r->text */
 			break;
 		case AGENTCMD_SEND_ANYWAY:
 			ret = release_held(h, t, ev, r, error_r);
@@ -792,7 +888,7 @@ notice_others(struct reply_handler *h, const struct store_ticket *t, const struc
 				 (long long)t->id, reply_who(r), r->from_address, when, t->status,
 				 t->priority, t->assignee != NULL ? ", assigned to " : "",
 				 t->assignee != NULL ? t->assignee : "", agent_rule_line);
-		(void)buf_puts(&text, r->cmds->text);
+		(void)buf_puts(&text, r->text);
 		(void)buf_puts(&text, "\n");
 		struct deskmail_msg *m = deskmail_start(h->dm, t->id, "notice", DESKMAIL_REPLY_AGENT,
 							"auto-generated", ev->now);
@@ -824,7 +920,7 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 	int64_t id = 0;
 	int ret = apply_commands(h, t, ev, r, error_r);
 	if (ret == 0)
-		ret = relay(h, t, ev, r->cmds->text, 0, &id, error_r);
+		ret = relay(h, t, ev, r->text, 0, &id, error_r);
 	if (ret < 0)
 		return ret;
 	if (id == 0) {
@@ -842,9 +938,10 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 	if (outbox_set_author(h->store, id, r->from_address, error_r) < 0)
 		return -1;
 	ret = event(h, t->id, "relay", error_r,
-		    "reply by agent %s relayed to the customer as outbox #%lld (%zu attachment%s)",
+		    "reply by agent %s relayed to the customer as outbox #%lld (%zu attachment%s)%s%s",
 		    r->from_address, (long long)id, msg->n_attachments,
-		    msg->n_attachments == 1 ? "" : "s");
+		    msg->n_attachments == 1 ? "" : "s", r->canned_path != NULL ? ", canned reply " : "",
+		    r->canned_path != NULL ? r->canned_path : "");
 	if (ret == 0 && t->first_response_at == 0)
 		ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now, error_r);
 	if (ret == 0 && t->assignee == NULL && r->from != NULL) {

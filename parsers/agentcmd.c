@@ -23,9 +23,10 @@ static const struct {
 	{ "queue", AGENTCMD_QUEUE, ARG_NAME },
 	{ "send-anyway", AGENTCMD_SEND_ANYWAY, ARG_NONE },
 	{ "attachments", AGENTCMD_ATTACHMENTS, ARG_NONE },
+	{ "reply", AGENTCMD_REPLY, ARG_NAME },
 };
 
-#define KNOWN "#note #close #reopen #priority #category #assign #queue #send-anyway #attachments"
+#define KNOWN "#note #close #reopen #priority #category #assign #queue #reply #send-anyway #attachments"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200
@@ -273,7 +274,7 @@ agentcmd_parse(const char *text, size_t len)
 	struct buf b;
 	size_t pos = 0, n_lines = 0;
 	unsigned int lineno = 0;
-	int have_close = 0, have_reopen = 0;
+	int have_close = 0, have_reopen = 0, have_reply = 0;
 	int started = 0;      /* a non-blank line of text was kept */
 	int last_blank = 0;   /* the last line kept was blank */
 	int removed = 0;      /* a command line was removed since then */
@@ -330,9 +331,14 @@ agentcmd_parse(const char *text, size_t len)
 	for (size_t i = 0; i < list->n_cmds; i++) {
 		have_close |= list->cmds[i].kind == AGENTCMD_CLOSE;
 		have_reopen |= list->cmds[i].kind == AGENTCMD_REOPEN;
+		have_reply |= list->cmds[i].kind == AGENTCMD_REPLY;
 	}
 	if (have_close && have_reopen)
 		add_error(list, 0, "#close #reopen", 14, "#close and #reopen contradict each other");
+	if (have_reply && list->is_note)
+		add_error(list, 0, "#note #reply", 12,
+			  "#reply sends a canned answer to the customer, #note keeps the mail "
+			  "internal: use one of them");
 	list->text = buf_steal(&b, &list->text_len);
 	buf_free(&b);
 	return list;

@@ -12,6 +12,8 @@
  *                             guard held (gateway/guard.h)
  *   #attachments              mail me the ticket's attachments, the
  *                             dangerous ones too (gateway/danger.h)
+ *   #reply NAME               answer with the canned reply NAME (below the
+ *                             agent's own text, if any)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -24,7 +26,8 @@
  * caller to check against the configuration.
  *
  * Errors (an unknown command, that is any other "#word" line, a bad or
- * missing argument, a command given twice, #close with #reopen, too many
+ * missing argument, a command given twice, #close with #reopen, #reply
+ * with #note, too many
  * or too long command lines) are listed so that they can be mailed back
  * to the agent. The caller must then apply nothing and relay nothing: a
  * mistyped "#nte" must not send an internal note to the customer.
@@ -54,11 +57,12 @@ enum agentcmd_kind {
 	AGENTCMD_QUEUE,
 	AGENTCMD_SEND_ANYWAY,
 	AGENTCMD_ATTACHMENTS,
+	AGENTCMD_REPLY,
 };
 
 struct agentcmd {
 	enum agentcmd_kind kind;
-	/* priority: "urgent", "high", "normal" or "low"; category, queue: the
+	/* priority: "urgent", "high", "normal" or "low"; category, queue, reply: the
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
 	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,

@@ -61,6 +61,7 @@ FUZZ_TARGET(agentcmd)
 			break;
 		case AGENTCMD_CATEGORY:
 		case AGENTCMD_QUEUE:
+		case AGENTCMD_REPLY:
 			FUZZ_CHECK(c->arg != NULL && name_ok(c->arg));
 			break;
 		case AGENTCMD_ASSIGN:

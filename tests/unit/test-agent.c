@@ -297,6 +297,7 @@ setup(void)
 	char *conf = xasprintf(
 		"[general]\nstate_dir = %s\nhostname = desk.example.test\n"
 		"support_address = support@example.test\nsupport_name = Example Support\n"
+		"[ack]\ntemplates_dir = %s/tpl\n"
 		"[rules]\ndir = %s/rules\nvip_senders = vip.example\n"
 		"[hours]\ntimezone = Asia/Shanghai\nweek = mon-fri 09:00-18:00\n"
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = payments\n"
@@ -306,7 +307,17 @@ setup(void)
 		"[queue payments]\ncategories = delayed_payment, failed_trade\n"
 		"[queue general]\ncategories = other\n"
 		"[queue vip]\nagents = carol\nvip = yes\n",
-		tmpdir, tmpdir);
+		tmpdir, tmpdir, tmpdir);
+	/* The admin's templates: two canned replies of their own, one broken. */
+	path = xasprintf("%s/tpl/replies", tmpdir);
+	desk_mkdir_p(path);
+	free(path);
+	path = xasprintf("%s/tpl/replies/custom_only.en.txt", tmpdir);
+	desk_write_file(path, "Custom answer for {{ticket.ref}} by {{agent.name}}.\n");
+	free(path);
+	path = xasprintf("%s/tpl/replies/broken.en.txt", tmpdir);
+	desk_write_file(path, "Unclosed {{#section}} here\n");
+	free(path);
 	path = xasprintf("%s/deskgate.conf", tmpdir);
 	desk_write_file(path, conf);
 	free(conf);
@@ -813,6 +824,97 @@ test_untrusted(int64_t id)
 	outs_clear(outs, n);
 }
 
+/* Issue 15: #reply NAME answers with a canned reply in the customer's
+   language (ticket 1 is in Chinese), alone or below the agent's text;
+   unknown names, bad names, broken templates and #reply with #note are
+   errors mailed back with nothing relayed; a stranger's #reply is never
+   agent mail. */
+static void
+test_canned(int64_t id)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	struct store_message *msgs;
+	size_t nm;
+	struct store_message *m;
+
+	test_begin("#reply NAME alone: the canned reply in the customer's language");
+	char *mail = agent_reply("alice@staff.example", &n_alice,
+				 "#reply deposit_not_arrived\n\nOn Tue, Wang wrote:\n> 还没到账\n", "",
+				 NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert_int(res.ticket_id, id);
+	n = new_outbox(outs, MAXOUT);
+	struct out *r = find_out(outs, n, "relay", "wang@customer.example");
+	test_assert(r != NULL && scontains(r->m->text, "充值需在区块链网络达到规定的确认数"));
+	test_assert(r != NULL && scontains(r->m->text, "工单 #1 中的充值"));
+	test_assert(r != NULL && scontains(r->m->text, "\nAlice Agent\nExample Support"));
+	test_assert(r != NULL && !scontains(r->m->text, "#reply") &&
+		    !scontains(r->m->text, "{{") && !scontains(r->m->text, "还没到账"));
+	test_assert(r != NULL && !contains(r->o->raw, r->o->raw_size, "staff.example"));
+	outs_clear(outs, n);
+	m = last_message(id, &msgs, &nm);
+	test_assert(m != NULL && strcmp(m->direction, "agent") == 0 &&
+		    scontains(m->text, "充值需在区块链网络"));
+	store_messages_free(&msgs, nm);
+	test_assert(desk_has_event(store, id, "relay", "canned reply "));
+	test_assert(desk_has_event(store, id, "relay", "replies/deposit_not_arrived.zh-CN.txt"));
+
+	test_begin("#reply NAME below the agent's own text; the admin's reply, en fallback");
+	mail = agent_reply("Alice Agent <alice@staff.example>", &n_alice,
+			   "我们已加急处理。\n\n#Reply Custom_Only\n", "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	r = find_out(outs, n, "relay", "wang@customer.example");
+	test_assert(r != NULL &&
+		    scontains(r->m->text, "我们已加急处理。\n\nCustom answer for #1 by Alice Agent."));
+	outs_clear(outs, n);
+	test_assert(desk_has_event(store, id, "relay", "tpl/replies/custom_only.en.txt"));
+
+	static const struct {
+		const char *name, *text, *reason;
+	} bad[] = {
+		{ "unknown canned reply", "#reply no_such_answer\n",
+		  "#reply no_such_answer: no such canned reply (known: account_unlocked, broken, "
+		  "custom_only, deposit_not_arrived" },
+		{ "a path as the name", "#reply ../../../etc/passwd\n", "#reply takes one name" },
+		{ "a dotted name", "#reply deposit.zh-CN\n", "no such canned reply" },
+		{ "missing name", "#reply\n", "#reply takes one name" },
+		{ "given twice", "#reply account_unlocked\n#reply phishing_warning\n",
+		  "#reply given twice" },
+		{ "with #note", "#note check\n#reply account_unlocked\n", "use one of them" },
+		{ "a template that does not render", "Hello\n#reply broken\n",
+		  "#reply broken: the canned reply does not render: " },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		char *label = xasprintf("#reply error: %s: mailed back, nothing relayed", bad[i].name);
+		test_begin(label);
+		free(label);
+		mail = agent_reply("alice@staff.example", &n_alice, bad[i].text, "", NULL);
+		test_assert_int(ingest_text(mail, &res), 0);
+		free(mail);
+		test_assert_int(res.ticket_id, id);
+		n = new_outbox(outs, MAXOUT);
+		test_assert_int(count_kind(outs, n, "relay"), 0);
+		struct out *e = find_out(outs, n, "error", "alice@staff.example");
+		test_assert(e != NULL && scontains(e->m->text, bad[i].reason));
+		if (e != NULL && !scontains(e->m->text, bad[i].reason))
+			printf("error mail: %s\n", e->m->text);
+		outs_clear(outs, n);
+	}
+
+	test_begin("#reply from a stranger at the agent address: never relayed");
+	mail = agent_reply("Mallory <mallory@evil.example>", &n_alice, "#reply account_unlocked\n",
+			   "", NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	test_assert(res.ticket_id != id);
+	nothing_to_customer(outs);
+}
+
 /* Issue 10.14: commands anywhere in the agent's own text, never relayed;
    signatures cut by the configured text and by the agent's own address;
    #priority urgent; #assign by name. */
@@ -1012,6 +1114,7 @@ main(void)
 	test_queue_move();
 	test_untrusted(id);
 	test_commands_anywhere();
+	test_canned(id);
 	test_config_errors();
 	test_python_parse();
 

@@ -51,6 +51,13 @@ static const struct {
 	{ "close with argument", "#close now\n", "", "1", 0, "" },
 	{ "glued punctuation", "#close.\n#priority:high\n", "", "1 2", 0, "" },
 	{ "bad category", "#category a/b\n", "", "1", 0, "" },
+	{ "canned reply below text", "Hi,\nsee below.\n#Reply Deposit_Not_Arrived\n",
+	  "reply=deposit_not_arrived", "", 0, "Hi,\nsee below.\n" },
+	{ "canned reply without a name", "#reply\n", "", "1", 0, "" },
+	{ "canned reply, a path", "#reply ../x\n", "", "1", 0, "" },
+	{ "canned reply, two names", "#reply a b\n", "", "1", 0, "" },
+	{ "canned reply twice", "#reply a\n#reply b\n", "reply=a", "2", 0, "" },
+	{ "canned reply with a note", "#note x\n#reply a\n", "note reply=a", "0", 1, "x\n" },
 	{ "long category", "#category aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "",
 	  "1", 0, "" },
 	/* issue 10.14: #assign takes an agent's name too */
