@@ -51,7 +51,9 @@ const char agent_help_text[] =
 	"#category NAME, #assign NAME|ADDRESS, #queue NAME,\n"
 	"#reply NAME (a canned answer in the customer's language, below your text;\n"
 	"starters: deposit_not_arrived, withdrawal_under_review, kyc_documents_needed,\n"
-	"account_unlocked, phishing_warning); supervisors: #send-anyway.\n";
+	"account_unlocked, phishing_warning); supervisors: #send-anyway.\n"
+	"Lists by mail: a new mail to the support address whose first line is #my,\n"
+	"#queue NAME or #overdue gets the open tickets with the address to answer each.\n";
 
 const char agent_rule_line[] =
 	"----------------------------------------------------------------------\n";

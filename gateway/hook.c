@@ -67,7 +67,7 @@ hook_run(const struct hook_list *list, enum hook_phase phase, struct hook_event 
 			*error_r = errf("%s: %s", h->name, why);
 			return ret;
 		}
-		if (phase == HOOK_CLASSIFIED && ev->quarantine[0] != '\0')
+		if (phase == HOOK_CLASSIFIED && (ev->quarantine[0] != '\0' || ev->handled[0] != '\0'))
 			break;
 	}
 	return 0;

@@ -14,8 +14,14 @@
  *                  dedupe key stays the original's); or hold the message:
  *                  it sets ev->quarantine to the reason, the message is
  *                  quarantined with its raw bytes and the later steps do
- *                  not run. Built in: "secrets" (redact.h: secrets are
- *                  replaced by marks before anything is written).
+ *                  not run; or answer it itself: it queues its answer
+ *                  through deskmail (in the message's transaction) and
+ *                  sets ev->handled to what it did; no ticket is stored,
+ *                  the raw mail is kept with a "desk" event, the later
+ *                  steps do not run. Built in: "secrets" (redact.h:
+ *                  secrets are replaced by marks before anything is
+ *                  written), "attachments" (danger.h), "desk"
+ *                  (desklist.h: an agent's #my, #queue NAME, #overdue).
  * HOOK_STORED      inside the message's transaction, after its rows
  *                  (ticket, message, participants, attachments, fields,
  *                  events) are written. Steps write to the store and queue
@@ -105,6 +111,7 @@ struct hook_event {
 	char secret_where[160];		  /* CLASSIFIED "secrets": "subject, text, notes.txt" */
 	const struct hook_flagged *flagged; /* CLASSIFIED "attachments": dangerous ones */
 	size_t n_flagged;
+	char handled[256];		  /* CLASSIFIED: answered by the step, no ticket; what */
 };
 
 /* An attachment of the message that can bite the agent who opens it
@@ -128,7 +135,7 @@ void hook_add(struct hook_list *list, enum hook_phase phase, const char *name, h
 	      void *context);
 
 /* Run phase's steps in order with ev (ev->phase is set). CLASSIFIED stops
-   at the first step that sets ev->quarantine. The failing step's result
+   at the first step that sets ev->quarantine or ev->handled. The failing step's result
    (< 0) with *error_r ("NAME: why") at the first step that fails;
    COMMITTED runs every step and returns 0 (a failure there is logged). */
 int hook_run(const struct hook_list *list, enum hook_phase phase, struct hook_event *ev,

@@ -37,6 +37,7 @@
 #include "gateway/config.h"
 #include "gateway/crypto.h"
 #include "gateway/deskmail.h"
+#include "gateway/desklist.h"
 #include "gateway/hook.h"
 #include "gateway/hours.h"
 #include "gateway/ingest.h"
@@ -89,6 +90,7 @@ struct ingest {
 	struct reply_handler *replies;
 	struct redact *redact;
 	struct danger *danger;
+	struct desklist *desk;
 	struct hook_list *hooks;
 
 	struct pending *pending; /* messages of the open batch */
@@ -218,6 +220,8 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	ingest->loop = loop_new(config, ingest->tc, ingest->outbox);
 	ingest->agent = agent_new(config, store, ingest->dm, ingest->route, ingest->hours);
 	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
+	ingest->desk = desklist_new(config, store, ingest->dm, ingest->route, ingest->tc,
+				    ingest->agent);
 
 	if (config->n_agents > 0 && thread_auth_mode(ingest->tc) == THREAD_AUTH_NO)
 		log_warnx("[threading] require_auth_results = no: anyone who knows an agent's signed "
@@ -239,6 +243,7 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 		 ingest->danger);
 	hook_add(ingest->hooks, HOOK_STORED, "secrets", redact_stored_step, ingest->redact);
 	hook_add(ingest->hooks, HOOK_STORED, "attachments", danger_stored_step, ingest->danger);
+	hook_add(ingest->hooks, HOOK_CLASSIFIED, "desk", desklist_step, ingest->desk);
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
 	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
@@ -285,6 +290,7 @@ ingest_free(struct ingest **ingestp)
 	reply_handler_free(&ingest->replies);
 	redact_free(&ingest->redact);
 	danger_free(&ingest->danger);
+	desklist_free(&ingest->desk);
 	agent_free(&ingest->agent);
 	ack_free(&ingest->ack);
 	route_free(&ingest->route);
@@ -1073,6 +1079,14 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		char reason[sizeof(ev->quarantine)];
 		snprintf(reason, sizeof(reason), "%s", ev->quarantine);
 		return quarantine(ingest, im->raw, im->len, im->source, reason, result, error_r);
+	}
+	if (ev->handled[0] != '\0') {
+		/* a step answered it (a desk request): no ticket */
+		result->outcome = INGEST_REPORT;
+		snprintf(result->reason, sizeof(result->reason), "%s", ev->handled);
+		if (keep_raw(ingest, im, error_r) < 0)
+			return -1;
+		return event(ingest, 0, "desk", error_r, "%s; raw %s", ev->handled, im->raw_hex);
 	}
 	return store_message_guarded(ingest, im, result, error_r);
 }

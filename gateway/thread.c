@@ -786,6 +786,31 @@ find_signed(const struct thread_config *tc, const struct mime_message *msg, int6
 	return 0;
 }
 
+int
+thread_agent_authentic(const struct thread_config *tc, const struct mime_message *msg,
+		       int64_t ticket_id, const char **why_r)
+{
+	const char *from = msg->from.address;
+	const char *why = NULL;
+	if (from == NULL || !thread_is_agent_address(tc, from))
+		why = "the sender is not a configured agent";
+	else if (!from_is_only(msg, from))
+		why = "the From header holds more than the agent's address";
+	else if (tc->auth != THREAD_AUTH_NO) {
+		int pass = auth_results_pass(tc, msg, from, &why);
+		if (pass > 0 || (pass < 0 && tc->auth == THREAD_AUTH_AUTO)) {
+			if (pass < 0)
+				log_warnx("msgid=%s ticket=%lld: agent mail from %s accepted "
+					  "without authentication: %s (require_auth_results = "
+					  "auto)", log_safe(msg->message_id, 200),
+					  (long long)ticket_id, log_safe(from, 200), why);
+			why = NULL;
+		}
+	}
+	*why_r = why;
+	return why == NULL;
+}
+
 static int
 resolve_signed(struct store *store, const struct thread_config *tc, const struct mime_message *msg,
 	       int64_t ticket_id, enum thread_role side, int from_agent, int64_t now,
@@ -794,21 +819,7 @@ resolve_signed(struct store *store, const struct thread_config *tc, const struct
 	const char *from = msg->from.address;
 	if (side == THREAD_ROLE_AGENT) {
 		const char *why = NULL;
-		if (!from_agent)
-			why = "the sender is not a configured agent";
-		else if (!from_is_only(msg, from))
-			why = "the From header holds more than the agent's address";
-		else if (tc->auth != THREAD_AUTH_NO) {
-			int pass = auth_results_pass(tc, msg, from, &why);
-			if (pass > 0 || (pass < 0 && tc->auth == THREAD_AUTH_AUTO)) {
-				if (pass < 0)
-					log_warnx("msgid=%s ticket=%lld: agent mail from %s accepted "
-						  "without authentication: %s (require_auth_results = "
-						  "auto)", log_safe(msg->message_id, 200),
-						  (long long)ticket_id, log_safe(from, 200), why);
-				why = NULL;
-			}
-		}
+		(void)thread_agent_authentic(tc, msg, ticket_id, &why);
 		if (why != NULL) {
 			char *detail = xasprintf("agent reply address of ticket #%lld used by %s (%s): "
 						 "treated as a stranger's mail, new ticket",

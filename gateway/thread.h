@@ -81,6 +81,13 @@ void thread_config_set_now(struct thread_config *tc, int64_t now);
 enum thread_auth thread_auth_mode(const struct thread_config *tc);
 /* 1 when address (case-insensitive) is a configured agent's. */
 int thread_is_agent_address(const struct thread_config *tc, const char *address);
+/* 1 when msg is an agent's own mail as agent replies must be: its From is
+   a configured agent's address and nothing else, and Authentication-
+   Results of our authserv-id pass for it as require_auth_results asks
+   (auto without our header: accepted with a warning naming ticket_id).
+   0 with *why_r (static or errf()) otherwise. */
+int thread_agent_authentic(const struct thread_config *tc, const struct mime_message *msg,
+			   int64_t ticket_id, const char **why_r);
 /* 1 when address is the support address or one of its sub-addresses
    (support+anything@domain, with any recipient_delimiter): reply
    addresses, VERP bounce addresses, aliases such as support+sales@. */

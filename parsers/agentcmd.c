@@ -344,6 +344,68 @@ agentcmd_parse(const char *text, size_t len)
 	return list;
 }
 
+enum agentcmd_desk
+agentcmd_desk_parse(const char *text, size_t len, char **arg_r, const char **error_r)
+{
+	static const struct {
+		const char *word;
+		enum agentcmd_desk kind;
+		int takes_name;
+	} desk[] = {
+		{ "my", AGENTCMD_DESK_MY, 0 },
+		{ "queue", AGENTCMD_DESK_QUEUE, 1 },
+		{ "overdue", AGENTCMD_DESK_OVERDUE, 0 },
+	};
+	*arg_r = NULL;
+	*error_r = NULL;
+	/* the first non-blank line */
+	const char *s = text;
+	size_t l = 0;
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - text) : len;
+		s = text + pos;
+		l = end - pos;
+		str_ws_trim(&s, &l);
+		pos = end + 1;
+		if (l > 0)
+			break;
+	}
+	if (l == 0 || !is_command_line(s, l))
+		return AGENTCMD_DESK_NONE;
+	if (l > AGENTCMD_MAX_LINE) {
+		*error_r = errf("command line longer than %d bytes", AGENTCMD_MAX_LINE);
+		return AGENTCMD_DESK_BAD;
+	}
+	size_t h = hash_len(s, l), nlen = 0;
+	while (h + nlen < l && is_alpha((unsigned char)s[h + nlen]))
+		nlen++;
+	const char *arg = s + h + nlen;
+	size_t alen = l - h - nlen;
+	if (alen > 0 && str_ws_len(arg, alen) == 0) {
+		*error_r = "malformed request (known: #my, #queue NAME, #overdue)";
+		return AGENTCMD_DESK_BAD;
+	}
+	str_ws_trim(&arg, &alen);
+	for (size_t i = 0; i < N_ELEMENTS(desk); i++) {
+		if (strlen(desk[i].word) != nlen || strncasecmp(desk[i].word, s + h, nlen) != 0)
+			continue;
+		if (!desk[i].takes_name && alen > 0) {
+			*error_r = errf("#%s takes no argument", desk[i].word);
+			return AGENTCMD_DESK_BAD;
+		}
+		if (desk[i].takes_name && !valid_name(arg, alen)) {
+			*error_r = errf("#%s takes one name of letters, digits, '.', '_' or '-' (at "
+					"most %d)", desk[i].word, NAME_MAX_LEN);
+			return AGENTCMD_DESK_BAD;
+		}
+		if (desk[i].takes_name)
+			*arg_r = lower_copy(arg, alen);
+		return desk[i].kind;
+	}
+	return AGENTCMD_DESK_NONE;
+}
+
 void
 agentcmd_list_free(struct agentcmd_list **listp)
 {

@@ -99,4 +99,27 @@ void agentcmd_list_free(struct agentcmd_list **listp);
 /* "note", "close", ... */
 const char *agentcmd_name(enum agentcmd_kind kind);
 
+/* The desk by mail: an agent's new mail to the support address whose own
+   text (quotes and signature stripped) starts with a command line asks
+   for a list instead of opening a ticket:
+     #my            the open tickets assigned to the sender
+     #queue NAME    the open tickets of a queue
+     #overdue       the open tickets whose first response is overdue
+   Text below the line is ignored. AGENTCMD_DESK_NONE: the first line is
+   not one of these (the mail is an ordinary one: other commands belong
+   in replies to a ticket's mail, and an agent's From alone at the
+   support address is a stranger's mail). AGENTCMD_DESK_BAD: one of these
+   with a missing or bad argument: *error_r says why, for the error
+   mail. *arg_r: the queue
+   name in lower case (caller frees), else NULL. */
+enum agentcmd_desk {
+	AGENTCMD_DESK_NONE,
+	AGENTCMD_DESK_MY,
+	AGENTCMD_DESK_QUEUE,
+	AGENTCMD_DESK_OVERDUE,
+	AGENTCMD_DESK_BAD,
+};
+enum agentcmd_desk agentcmd_desk_parse(const char *text, size_t len, char **arg_r,
+				       const char **error_r);
+
 #endif

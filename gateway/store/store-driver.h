@@ -69,6 +69,9 @@ enum store_select {
 	STORE_SELECT_MAILBOX_MARKS,   /* id: uidvalidity, text: mailbox; by UID */
 	STORE_SELECT_OUTBOX_RCPTS,    /* id: outbox row; in the order queued */
 	STORE_SELECT_LABELS,	      /* id: since; oldest first (store-label.h) */
+	STORE_SELECT_TICKETS_ASSIGNED, /* text: assignee, limit; open tickets, due first */
+	STORE_SELECT_TICKETS_QUEUE,   /* text: queue, limit; open tickets, due first */
+	STORE_SELECT_TICKETS_OVERDUE, /* id: now, limit; open, first response overdue */
 	STORE_SELECT_COUNT
 };
 

@@ -24,6 +24,8 @@
 #define MESSAGE_RCPT_INSERT \
 	"INSERT INTO message_rcpt (message_row_id, ticket_id, address) VALUES (?1, ?2, ?3) " \
 	"ON CONFLICT DO NOTHING"
+#define DESK_OPEN "WHERE t.status NOT IN ('closed', 'solved')"
+#define DESK_ORDER "ORDER BY t.due_at = 0, t.due_at, t.id LIMIT ?2"
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
@@ -47,6 +49,15 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_TICKET_GET] = "SELECT " TICKET_COLS " FROM tickets t WHERE t.id = ?1",
 	[STMT_TICKET_LIST] = "SELECT " TICKET_COLS " FROM tickets t ORDER BY t.id DESC LIMIT ?1",
 	[STMT_TICKET_COUNT] = "SELECT count(*) FROM tickets",
+	/* The desk by mail's lists (gateway/desklist.c): open tickets, the
+	   most urgent promise first, those without one last. */
+	[STMT_TICKET_LIST_ASSIGNED] = "SELECT " TICKET_COLS " FROM tickets t " DESK_OPEN
+				      " AND t.assignee = ?1 COLLATE NOCASE " DESK_ORDER,
+	[STMT_TICKET_LIST_QUEUE] = "SELECT " TICKET_COLS " FROM tickets t " DESK_OPEN
+				   " AND t.queue = ?1 COLLATE NOCASE " DESK_ORDER,
+	[STMT_TICKET_LIST_OVERDUE] = "SELECT " TICKET_COLS " FROM tickets t " DESK_OPEN
+				     " AND t.first_response_at = 0 AND t.due_at > 0 AND t.due_at < ?1 "
+				     DESK_ORDER,
 	[STMT_TICKET_SET_STATUS] = TICKET_SET("status"),
 	[STMT_TICKET_SET_CATEGORY] = TICKET_SET("category"),
 	[STMT_TICKET_SET_PRIORITY] = TICKET_SET("priority"),

@@ -315,6 +315,12 @@ static const struct {
 	[STORE_SELECT_MAILBOX_MARKS] = { STMT_MAILBOX_MARK_LIST, ARG_ID | ARG_TEXT, "list marks" },
 	[STORE_SELECT_OUTBOX_RCPTS] = { STMT_OUTBOX_RCPT_LIST, ARG_ID, "list recipients" },
 	[STORE_SELECT_LABELS] = { STMT_LABEL_LIST, ARG_ID, "list labels" },
+	[STORE_SELECT_TICKETS_ASSIGNED] = { STMT_TICKET_LIST_ASSIGNED, ARG_TEXT | ARG_LIMIT,
+					    "list assigned tickets" },
+	[STORE_SELECT_TICKETS_QUEUE] = { STMT_TICKET_LIST_QUEUE, ARG_TEXT | ARG_LIMIT,
+					 "list a queue's tickets" },
+	[STORE_SELECT_TICKETS_OVERDUE] = { STMT_TICKET_LIST_OVERDUE, ARG_ID | ARG_LIMIT,
+					   "list overdue tickets" },
 };
 
 static int

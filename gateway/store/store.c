@@ -248,6 +248,24 @@ store_ticket_list(struct store *store, size_t limit, struct store_ticket **ticke
 }
 
 int
+store_ticket_list_desk(struct store *store, enum store_desk_list which, const char *arg,
+		       int64_t now, size_t limit, struct store_ticket **tickets_r, size_t *count_r,
+		       const char **error_r)
+{
+	static const enum store_select selects[] = {
+		[STORE_DESK_ASSIGNED] = STORE_SELECT_TICKETS_ASSIGNED,
+		[STORE_DESK_QUEUE] = STORE_SELECT_TICKETS_QUEUE,
+		[STORE_DESK_OVERDUE] = STORE_SELECT_TICKETS_OVERDUE,
+	};
+	int ret;
+	*tickets_r = select_rows(store, selects[which],
+				 (struct store_select_arg){ .id = now, .text = arg != NULL ? arg : "",
+							    .limit = limit },
+				 count_r, &ret, error_r);
+	return ret;
+}
+
+int
 store_message_list(struct store *store, int64_t ticket_id, struct store_message **msgs_r,
 		   size_t *count_r, const char **error_r)
 {

@@ -208,6 +208,17 @@ int store_ticket_get(struct store *store, int64_t id, struct store_ticket **tick
 /* Newest (highest id) first; limit 0 means all. */
 int store_ticket_list(struct store *store, size_t limit, struct store_ticket **tickets_r,
 		      size_t *count_r, const char **error_r);
+/* The desk by mail's lists of open tickets (status neither closed nor
+   solved), the earliest due_at first, tickets without one last, then by
+   id; limit 0 means all:
+   STORE_DESK_ASSIGNED  assigned to arg (an address, ASCII case folded);
+   STORE_DESK_QUEUE     in queue arg (case folded);
+   STORE_DESK_OVERDUE   no first response yet and due_at before now (arg
+                        unused). */
+enum store_desk_list { STORE_DESK_ASSIGNED, STORE_DESK_QUEUE, STORE_DESK_OVERDUE };
+int store_ticket_list_desk(struct store *store, enum store_desk_list which, const char *arg,
+			   int64_t now, size_t limit, struct store_ticket **tickets_r,
+			   size_t *count_r, const char **error_r);
 int store_ticket_count(struct store *store, int64_t *count_r, const char **error_r);
 /* Set first_response_at or due_at (others refused). Bumps updated_at. */
 int store_ticket_set_time(struct store *store, int64_t ticket_id, const char *field, int64_t value,

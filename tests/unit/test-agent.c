@@ -892,7 +892,6 @@ test_canned(int64_t id)
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
 		char *label = xasprintf("#reply error: %s: mailed back, nothing relayed", bad[i].name);
 		test_begin(label);
-		free(label);
 		mail = agent_reply("alice@staff.example", &n_alice, bad[i].text, "", NULL);
 		test_assert_int(ingest_text(mail, &res), 0);
 		free(mail);
@@ -904,6 +903,7 @@ test_canned(int64_t id)
 		if (e != NULL && !scontains(e->m->text, bad[i].reason))
 			printf("error mail: %s\n", e->m->text);
 		outs_clear(outs, n);
+		free(label);
 	}
 
 	test_begin("#reply from a stranger at the agent address: never relayed");
@@ -913,6 +913,188 @@ test_canned(int64_t id)
 	free(mail);
 	test_assert(res.ticket_id != id);
 	nothing_to_customer(outs);
+}
+
+/* The desk by mail (issue 15): a request to the support address answered
+   with a list mailed to the agent's configured address, no ticket. */
+static struct out
+desk_request(const char *from, const char *text, const char *extra_headers, int64_t now)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT], got = { 0 };
+	int64_t before = 0, after = 0;
+	const char *error;
+	(void)store_ticket_count(store, &before, &error);
+	char *mail = make_mail(from, "support@example.test", extra_headers, "desk", text, 0, NULL);
+	ingest_set_now(ingest, now);
+	test_assert_int(ingest_text(mail, &res), 0);
+	ingest_set_now(ingest, NOW);
+	free(mail);
+	(void)store_ticket_count(store, &after, &error);
+	test_assert_int(res.outcome, INGEST_REPORT);
+	test_assert(after == before);
+	size_t n = new_outbox(outs, MAXOUT);
+	test_assert(n <= 1);
+	for (size_t i = 0; i < n; i++) {
+		test_assert_str(outs[i].o->kind, "notice");
+		if (i == 0 && strcmp(outs[i].o->kind, "notice") == 0) {
+			got = outs[i];
+			continue;
+		}
+		out_clear(&outs[i]);
+	}
+	return got;
+}
+
+/* The "answer:" address of ticket id in a list, or NULL (caller frees). */
+static char *
+list_address(const char *text, int64_t id)
+{
+	char *head = xasprintf("\n#%lld  ", (long long)id);
+	const char *p = text != NULL ? strstr(text, head) : NULL;
+	free(head);
+	if (p == NULL || (p = strstr(p, "answer: ")) == NULL)
+		return NULL;
+	p += strlen("answer: ");
+	return xstrndup(p, strcspn(p, "\n"));
+}
+
+/* A new mail to the support address; its outcome (*ticket_r the ticket). */
+static enum ingest_outcome
+mail_support(const char *from, const char *subject, const char *text, int64_t *ticket_r)
+{
+	struct ingest_result res;
+	char *mail = make_mail(from, "support@example.test", "", subject, text, 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	*ticket_r = res.ticket_id;
+	return res.outcome;
+}
+
+static void
+test_desk(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	char *mail;
+
+	/* two fresh tickets: a deposit (payments) and a question (general) */
+	int64_t t1, t2, other;
+	(void)mail_support("Pay Er <payer@customer.example>", "Deposit missing",
+			   "My deposit is missing.\n", &t1);
+	(void)mail_support("Ask Er <asker@customer.example>", "A question about fees",
+			   "How much is the fee?\n", &t2);
+	n = new_outbox(outs, MAXOUT);
+	struct out *nb = find_out(outs, n, "notify", "bob@staff.example");
+	test_assert(nb != NULL);
+	/* Bob takes the deposit ticket */
+	if (nb != NULL) {
+		mail = agent_reply("bob@staff.example", nb, "#assign bob\nWe are looking into it.\n",
+				   "", NULL);
+		test_assert_int(ingest_text(mail, &res), 0);
+		free(mail);
+	}
+	outs_clear(outs, n);
+	n = new_outbox(outs, MAXOUT);
+	outs_clear(outs, n);
+
+	test_begin("desk: #my lists the agent's open tickets with their answer addresses");
+	struct out l = desk_request("Bob Agent <bob@staff.example>", "#my\n\n-- \nBob\n", "",
+				    NOW + 60);
+	test_assert(l.o != NULL && strcmp(l.o->recipients, "bob@staff.example") == 0);
+	test_assert(l.m != NULL && scontains(l.m->subject, "#my: ") &&
+		    scontains(l.m->subject, "assigned to bob@staff.example"));
+	char *addr = list_address(l.m != NULL ? l.m->text : NULL, t1);
+	test_assert(signed_for(addr, t1, THREAD_ROLE_AGENT));
+	test_assert(l.m != NULL && scontains(l.m->text, "Deposit missing") &&
+		    scontains(l.m->text, "payer@customer.example"));
+	test_assert(l.m != NULL && !scontains(l.m->text, "A question about fees"));
+	test_assert(l.m != NULL && !scontains(l.m->text, "\n#1  ")); /* closed */
+	test_assert(header(&l, "In-Reply-To") != NULL);
+	test_assert(desk_has_event(store, 0, "desk", "desk request #my by bob@staff.example: "));
+	out_clear(&l);
+
+	test_begin("desk: answering from the list is an agent's reply to that ticket");
+	if (addr != NULL) {
+		mail = make_mail("bob@staff.example", addr, "", "Re: Deposit missing",
+				 "It has arrived now.\n", 0, NULL);
+		test_assert_int(ingest_text(mail, &res), 0);
+		free(mail);
+		test_assert_int(res.ticket_id, t1);
+		n = new_outbox(outs, MAXOUT);
+		struct out *r = find_out(outs, n, "relay", "payer@customer.example");
+		test_assert(r != NULL && scontains(r->m->text, "It has arrived now."));
+		outs_clear(outs, n);
+	}
+	free(addr);
+
+	test_begin("desk: #queue NAME");
+	l = desk_request("alice@staff.example", "#Queue General\n", "", NOW + 60);
+	test_assert(l.o != NULL && strcmp(l.o->recipients, "alice@staff.example") == 0);
+	test_assert(l.m != NULL && scontains(l.m->subject, "#queue general: "));
+	addr = list_address(l.m != NULL ? l.m->text : NULL, t2);
+	test_assert(signed_for(addr, t2, THREAD_ROLE_AGENT));
+	free(addr);
+	test_assert(l.m != NULL && !scontains(l.m->text, "Deposit missing"));
+	out_clear(&l);
+
+	test_begin("desk: #overdue (the promised first answer passed, none given)");
+	l = desk_request("carol@staff.example", "#overdue\n", "", NOW + 7 * 86400);
+	test_assert(l.m != NULL && scontains(l.m->text, "A question about fees") &&
+		    scontains(l.m->text, "OVERDUE"));
+	test_assert(l.m != NULL && !scontains(l.m->text, "Deposit missing")); /* answered */
+	out_clear(&l);
+	l = desk_request("carol@staff.example", "#overdue\n", "", NOW + 60);
+	test_assert(l.m != NULL && scontains(l.m->text, "Nothing: no open ticket matches."));
+	out_clear(&l);
+
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "#queue nosuch\n", "#queue nosuch: no such queue" },
+		{ "#queue\n", "#queue takes one name" },
+		{ "#my tickets\n", "#my takes no argument" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		char *label = xasprintf("desk: bad request %.20s: an error mail, no ticket", bad[i].text);
+		test_begin(label);
+		l = desk_request("alice@staff.example", bad[i].text, "", NOW + 60);
+		test_assert(l.o != NULL && strcmp(l.o->recipients, "alice@staff.example") == 0);
+		test_assert(l.m != NULL && scontains(l.m->text, bad[i].why));
+		out_clear(&l);
+		free(label);
+	}
+
+	test_begin("desk: a forged request (authentication fails): nothing mailed, no ticket");
+	l = desk_request("bob@staff.example", "#my\n",
+			 "Authentication-Results: desk.example.test; dmarc=fail "
+			 "header.from=staff.example\n",
+			 NOW + 60);
+	test_assert(l.o == NULL);
+	test_assert(desk_has_event(store, 0, "desk", "not answered (security)"));
+	out_clear(&l);
+
+	static const struct {
+		const char *name, *from, *text;
+	} tickets[] = {
+		{ "a stranger's #my", "Mallory <mallory@evil.example>", "#my\n" },
+		{ "an agent's #close (commands belong in replies)", "alice@staff.example",
+		  "#close\n" },
+		{ "an agent's ordinary mail", "alice@staff.example",
+		  "I cannot log in to my own account.\n" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(tickets); i++) {
+		char *label = xasprintf("desk: %s to the support address: a ticket, no list",
+					tickets[i].name);
+		test_begin(label);
+		test_assert_int(mail_support(tickets[i].from, "desk", tickets[i].text, &other),
+				INGEST_NEW_TICKET);
+		n = new_outbox(outs, MAXOUT);
+		test_assert(find_out(outs, n, "notice", "@staff.example") == NULL);
+		outs_clear(outs, n);
+		free(label);
+	}
 }
 
 /* Issue 10.14: commands anywhere in the agent's own text, never relayed;
@@ -925,11 +1107,10 @@ test_commands_anywhere(void)
 	struct out outs[MAXOUT];
 	size_t n;
 
-	char *mail = make_mail("Zhou <zhou@customer.example>", "support@example.test", "",
-			       "Withdrawal stuck", "My withdrawal is stuck.\n", 0, NULL);
-	test_assert_int(ingest_text(mail, &res), 0);
-	free(mail);
-	int64_t id = res.ticket_id;
+	char *mail;
+	int64_t id;
+	(void)mail_support("Zhou <zhou@customer.example>", "Withdrawal stuck",
+			   "My withdrawal is stuck.\n", &id);
 	outs_clear(outs, new_outbox(outs, MAXOUT));
 	char *to = thread_reply_address(tc, id, THREAD_ROLE_AGENT);
 	char *subject = xasprintf("Re: [Support #%lld] Withdrawal stuck", (long long)id);
@@ -1115,6 +1296,7 @@ main(void)
 	test_untrusted(id);
 	test_commands_anywhere();
 	test_canned(id);
+	test_desk();
 	test_config_errors();
 	test_python_parse();
 

@@ -205,11 +205,68 @@ test_hostile(void)
 	buf_free(&b);
 }
 
+/* The desk by mail's requests (agentcmd_desk_parse()). */
+static void
+test_desk(void)
+{
+	static const struct {
+		const char *in;
+		enum agentcmd_desk want;
+		const char *arg;   /* queue name, or NULL */
+		const char *error; /* substring, or NULL */
+	} desk[] = {
+		{ "#my\n", AGENTCMD_DESK_MY, NULL, NULL },
+		{ "\n  #MY  \r\nthanks\n", AGENTCMD_DESK_MY, NULL, NULL },
+		{ "\xef\xbc\x83my\n", AGENTCMD_DESK_MY, NULL, NULL },
+		{ "#queue Payments\n", AGENTCMD_DESK_QUEUE, "payments", NULL },
+		{ "#overdue", AGENTCMD_DESK_OVERDUE, NULL, NULL },
+		{ "#queue\n", AGENTCMD_DESK_BAD, NULL, "#queue takes one name" },
+		{ "#queue a/b\n", AGENTCMD_DESK_BAD, NULL, "#queue takes one name" },
+		{ "#queue a b\n", AGENTCMD_DESK_BAD, NULL, "#queue takes one name" },
+		{ "#my all\n", AGENTCMD_DESK_BAD, NULL, "#my takes no argument" },
+		{ "#overdue:\n", AGENTCMD_DESK_BAD, NULL, "malformed" },
+		{ "#close\n", AGENTCMD_DESK_NONE, NULL, NULL },
+		{ "#myself\n", AGENTCMD_DESK_NONE, NULL, NULL },
+		{ "Hello\n#my\n", AGENTCMD_DESK_NONE, NULL, NULL },
+		{ "# my\n", AGENTCMD_DESK_NONE, NULL, NULL },
+		{ "", AGENTCMD_DESK_NONE, NULL, NULL },
+		{ "\n\n \n", AGENTCMD_DESK_NONE, NULL, NULL },
+	};
+	test_begin("desk requests");
+	for (size_t i = 0; i < N_ELEMENTS(desk); i++) {
+		char *arg = NULL;
+		const char *error = NULL;
+		enum agentcmd_desk got = agentcmd_desk_parse(desk[i].in, strlen(desk[i].in), &arg,
+							     &error);
+		test_assert_int(got, desk[i].want);
+		if (desk[i].arg != NULL)
+			test_assert_str(arg, desk[i].arg);
+		else
+			test_assert(arg == NULL);
+		if (desk[i].error != NULL)
+			test_assert(error != NULL && strstr(error, desk[i].error) != NULL);
+		free(arg);
+	}
+	/* a line longer than the limit */
+	struct buf b;
+	buf_init(&b, 4 * AGENTCMD_MAX_LINE);
+	buf_puts(&b, "#queue ");
+	for (int i = 0; i < AGENTCMD_MAX_LINE; i++)
+		buf_putc(&b, 'a');
+	char *arg = NULL;
+	const char *error = NULL;
+	test_assert_int(agentcmd_desk_parse((const char *)b.data, b.len, &arg, &error),
+			AGENTCMD_DESK_BAD);
+	test_assert(arg == NULL);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
 	test_table();
 	test_messages();
 	test_hostile();
+	test_desk();
 	return test_exit();
 }

@@ -234,9 +234,10 @@ test_builtin(void)
 {
 	test_begin("the built-in steps, in their documented order");
 	const struct hook_list *l = ingest_hooks(ingest);
-	test_assert_int(hook_count(l, HOOK_CLASSIFIED), 2);
+	test_assert_int(hook_count(l, HOOK_CLASSIFIED), 3);
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 0), "secrets");
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 1), "attachments");
+	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 2), "desk");
 	test_assert_int(hook_count(l, HOOK_STORED), 5);
 	test_assert_str(hook_name(l, HOOK_STORED, 0), "secrets");
 	test_assert_str(hook_name(l, HOOK_STORED, 1), "attachments");
