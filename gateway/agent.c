@@ -41,6 +41,7 @@ struct agent {
 	struct deskmail *dm;
 	const struct route *route;
 	const struct hours *hours;
+	struct danger *danger; /* made at the first handover (handover attachments) */
 };
 
 const char agent_help_text[] =
@@ -77,6 +78,7 @@ agent_free(struct agent **agentp)
 	struct agent *agent = *agentp;
 	if (agent == NULL)
 		return;
+	danger_free(&agent->danger);
 	free(agent);
 	*agentp = NULL;
 }
@@ -121,15 +123,14 @@ agent_time_string(const struct agent *agent, int64_t t, char *out, size_t size)
 }
 
 /* The attachments of a stored message, read back from the store and
-   added to c, at most max bytes in all; the others are listed in *list as
-   not attached. */
+   added to c while they fit in *budget bytes (what they use is taken off
+   it); the others are listed in *list as not attached. */
 static int
-attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, uint64_t max,
+attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, uint64_t *budget,
 	      const struct hook_event *ev, struct buf *list, const char **error_r)
 {
 	struct store_attachment *atts = NULL;
 	size_t n = 0;
-	uint64_t total = 0;
 	if (message_row_id == 0)
 		return 0;
 	int ret = store_attachment_list(agent->store, message_row_id, &atts, &n, error_r);
@@ -139,17 +140,7 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 		const struct store_attachment *a = &atts[i];
 		char size[32];
 		format_size(size, sizeof(size), (uint64_t)a->size);
-		/* A dangerous file is listed, never attached (danger.h). */
-		const char *danger = danger_flag_for(ev, a->sha256);
-		int fits = danger == NULL && total + (uint64_t)a->size <= max;
-		if (danger != NULL) {
-			(void)buf_printf(list, "%s%s (%s, %s, NOT ATTACHED: dangerous: %s; reply with "
-					       "#attachments to get it)",
-					 list->len > 0 ? ", " : "",
-					 a->filename != NULL ? a->filename : "unnamed",
-					 a->content_type != NULL ? a->content_type : "?", size, danger);
-			continue;
-		}
+		int fits = (uint64_t)a->size <= *budget;
 		if (fits) {
 			unsigned char *data;
 			size_t len;
@@ -159,9 +150,36 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 				store_attachments_free(&atts, n);
 				return ret;
 			}
+			/* A dangerous file is listed, never attached (danger.h):
+			   flagged when its message came in, or (an older message
+			   of the ticket, a handover) sniffed again now, from the
+			   same cache; what cannot be checked is not attached. */
+			char why[320];
+			const char *danger = danger_flag_for(ev, a->sha256);
+			if (danger == NULL) {
+				const char *ignored;
+				if (agent->danger == NULL)
+					agent->danger = danger_new(agent->store, &ignored);
+				if (agent->danger == NULL)
+					danger = "it could not be checked (libmagic did not start)";
+				else if (danger_check(agent->danger, data, len, a->filename, why,
+						      sizeof(why)) != 0)
+					danger = why;
+			}
+			if (danger != NULL) {
+				free(data);
+				(void)buf_printf(list,
+						 "%s%s (%s, %s, NOT ATTACHED: dangerous: %s; reply with "
+						 "#attachments to get it)",
+						 list->len > 0 ? ", " : "",
+						 a->filename != NULL ? a->filename : "unnamed",
+						 a->content_type != NULL ? a->content_type : "?", size,
+						 danger);
+				continue;
+			}
 			compose_add_attachment(c, a->filename, a->content_type, data, len);
 			free(data);
-			total += (uint64_t)a->size;
+			*budget -= (uint64_t)a->size;
 		}
 		(void)buf_printf(list, "%s%s (%s, %s%s)", list->len > 0 ? ", " : "",
 				 a->filename != NULL ? a->filename : "unnamed",
@@ -318,11 +336,49 @@ struct notify_what {
 	int64_t attachments_row;  /* the message whose attachments go along */
 	const struct mime_message *thread; /* the message answered, for threading, or NULL */
 	int summary;		  /* the full summary block, else a short one */
+	int whole_ticket;	  /* a handover: every message and attachment of the ticket */
 	const char *event_what;	  /* "new ticket", "follow-up", ... */
 	const char *logctx;	  /* the inbound message, for log lines */
 	const char *banner;	  /* before the headline (a secret was redacted), or "" */
 	const struct hook_event *ev; /* the message, for its dangerous attachments, or NULL */
 };
+
+/* The ticket so far for a handover: the customer's mails, the agents'
+   replies and notes, oldest first, each without quoted history and
+   signature (the desk's own acknowledgements and notices are left out). */
+static void
+thread_text(struct agent *agent, const struct store_message *msgs, size_t n, struct buf *b)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_message *m = &msgs[i];
+		const char *what = strcmp(m->direction, "in") == 0	  ? "from"
+				   : strcmp(m->direction, "agent") == 0 ? "answer to the customer by"
+				   : strcmp(m->direction, "note") == 0  ? "internal note by"
+									: NULL;
+		if (what == NULL)
+			continue;
+		char when[96];
+		agent_time_string(agent, m->created_at, when, sizeof(when));
+		char *who = person_string(m->from_name, m->from_address);
+		(void)buf_printf(b, "%s[%zu] %s, %s %s\n\n", shown > 0 ? "\n" : "", shown + 1, when,
+				 what, who);
+		shown++;
+		free(who);
+		const char *text = m->text != NULL ? m->text : "";
+		struct quote_result q;
+		const char *why;
+		if (quote_strip(text, strlen(text), 0, &q, &why) == 0) {
+			(void)buf_puts(b, q.len > 0 ? q.text : "(no text)");
+			free(q.text);
+		} else {
+			(void)buf_puts(b, text);
+		}
+		(void)buf_puts(b, "\n");
+	}
+	if (shown > 0)
+		(void)buf_puts(b, agent_rule_line);
+}
 
 /* Queue one notification per selected agent. */
 static int
@@ -334,9 +390,14 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 	int ret = -1;
 	size_t n_sent = 0;
 
+	struct store_message *msgs = NULL;
+	size_t n_msgs = 0;
 	buf_init(&sent, 64 * 1024);
 	buf_init(&text, TEXT_MAX);
 	buf_init(&atts, 64 * 1024);
+	if (w->whole_ticket &&
+	    (ret = store_message_list(agent->store, t->id, &msgs, &n_msgs, error_r)) < 0)
+		goto out;
 	for (size_t i = 0; i < config->n_agents; i++) {
 		const struct config_agent *a = &config->agents[i];
 		if (!sel[i])
@@ -347,10 +408,14 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 		deskmail_subject(m, w->subject_prefix, t->subject);
 		buf_reset(&atts);
 		buf_reset(&text);
-		if ((ret = attach_stored(agent, deskmail_compose(m), w->attachments_row,
-					 config->limits.max_message_size, w->ev, &atts, error_r)) < 0) {
-			deskmail_msg_free(&m);
-			goto out;
+		uint64_t budget = config->limits.max_message_size;
+		for (size_t k = 0; k < (w->whole_ticket ? n_msgs : 1); k++) {
+			int64_t row = w->whole_ticket ? msgs[k].id : w->attachments_row;
+			if ((ret = attach_stored(agent, deskmail_compose(m), row, &budget, w->ev,
+						 &atts, error_r)) < 0) {
+				deskmail_msg_free(&m);
+				goto out;
+			}
 		}
 		if (w->banner != NULL)
 			(void)buf_puts(&text, w->banner);
@@ -370,6 +435,8 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 				(void)buf_printf(&text, "Attachments: %s\n", buf_cstr(&atts));
 		}
 		(void)buf_printf(&text, "\n%s%s", agent_help_text, agent_rule_line);
+		if (w->whole_ticket)
+			thread_text(agent, msgs, n_msgs, &text);
 		size_t blen = strlen(w->body);
 		if (buf_puts(&text, w->body) < 0 ||
 		    (blen > 0 && w->body[blen - 1] != '\n' && buf_puts(&text, "\n") < 0)) {
@@ -406,6 +473,7 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 		ret = 0;
 	}
 out:
+	store_messages_free(&msgs, n_msgs);
 	buf_free(&sent);
 	buf_free(&text);
 	buf_free(&atts);
@@ -542,15 +610,18 @@ agent_step(void *context, struct hook_event *ev, const char **error_r)
 int
 agent_notify_handover(struct agent *agent, const struct store_ticket *t, const unsigned char *sel,
 		      const char *subject_prefix, const char *what, const char *who,
-		      const char *text, const struct hook_event *ev, const char **error_r)
+		      const struct hook_event *ev, const char **error_r)
 {
-	char *headline = xasprintf("Ticket #%lld %s by %s.", (long long)t->id, what, who);
+	char *headline = xasprintf("Ticket #%lld %s by %s. The whole ticket so far is below, "
+				   "with its attachments.",
+				   (long long)t->id, what, who);
 	struct notify_what w = {
 		.kind = "notify",
 		.subject_prefix = subject_prefix,
 		.headline = headline,
-		.body = text != NULL ? text : "",
+		.body = "",
 		.summary = 1,
+		.whole_ticket = 1,
 		.event_what = what,
 		.logctx = ev->logctx,
 	};

@@ -12,7 +12,8 @@
  *   assignee, else to the queue's agents. Agent mail, automatic replies and
  *   the same text again notify nobody.
  * - A handover (#assign, #queue): the new assignee or queue is told, with
- *   the summary (agent_notify_handover(), for the reply module).
+ *   the summary, the whole ticket so far and its attachments
+ *   (agent_notify_handover(), for the reply module).
  *
  * Every mail is From the support address, Reply-To the ticket's signed
  * agent address, Auto-Submitted: auto-generated, threaded under the
@@ -52,12 +53,15 @@ int agent_step(void *agent, struct hook_event *ev, const char **error_r);
 
 /* Tell the agents marked in sel (one flag per configured agent) that
    ticket t was handed to them: the headline "Ticket #N <what> by <who>.",
-   the summary and text (the agent's words, may be ""). subject_prefix:
-   "Assigned: ", "Moved: ". ev: the agent's mail that did it. */
+   the summary, then the whole ticket so far (the customer's mails, the
+   agents' answers and notes, oldest first, quotes and signatures
+   stripped; the mail that handed it over is the newest) and every
+   attachment of the ticket while they fit in [limits]
+   max_message_size (the others are listed). subject_prefix: "Assigned: ",
+   "Moved: ". ev: the agent's mail that did it. */
 int agent_notify_handover(struct agent *agent, const struct store_ticket *t,
 			  const unsigned char *sel, const char *subject_prefix, const char *what,
-			  const char *who, const char *text, const struct hook_event *ev,
-			  const char **error_r);
+			  const char *who, const struct hook_event *ev, const char **error_r);
 
 /* t as people read it in the desk's zone: "Tue 2025-03-04 18:00 +0800
    (Asia/Shanghai)", or UTC without [hours]. */

@@ -549,8 +549,7 @@ notify_handover(struct reply_handler *h, const struct store_ticket *t, unsigned 
 		const char *what, const char **error_r)
 {
 	route_unselect(h->route, sel, r->from_address);
-	return agent_notify_handover(h->agent, t, sel, prefix, what, reply_who(r), r->text, ev,
-				     error_r);
+	return agent_notify_handover(h->agent, t, sel, prefix, what, reply_who(r), ev, error_r);
 }
 
 static int relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,

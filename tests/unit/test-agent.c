@@ -1097,6 +1097,78 @@ test_desk(void)
 	}
 }
 
+/* Issue 15: #assign hands over the whole ticket: every customer mail,
+   answer and note in order without quotes, and every attachment. */
+static void
+test_handover(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	int64_t id;
+
+	char *mail = make_mail("Li Lei <lilei@customer.example>", "support@example.test", "",
+			       "Withdrawal blocked", "My withdrawal is blocked, screenshot attached.\n",
+			       1, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	id = res.ticket_id;
+	char *cust = thread_reply_address(tc, id, THREAD_ROLE_CUSTOMER);
+	char *agt = thread_reply_address(tc, id, THREAD_ROLE_AGENT);
+	mail = make_mail("Li Lei <lilei@customer.example>", cust, "", "Re: Withdrawal blocked",
+			 "Here is my bank statement.\n\nOn Tue, Support wrote:\n> Please send "
+			 "a statement.\n",
+			 0, "statement.pdf");
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	mail = make_mail("alice@staff.example", agt, "", "Re: Withdrawal blocked",
+			 "#note the statement looks genuine\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	mail = make_mail("alice@staff.example", agt, "", "Re: Withdrawal blocked",
+			 "We are checking your statement.\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	outs_clear(outs, new_outbox(outs, MAXOUT));
+
+	test_begin("handover: the new assignee gets the whole ticket and its attachments");
+	mail = make_mail("alice@staff.example", agt, "", "Re: Withdrawal blocked",
+			 "#assign carol\n#note Carol, please take over, I am away.\n", 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	struct out *h = find_out(outs, n, "notify", "carol@staff.example");
+	const char *text = h != NULL ? h->m->text : NULL;
+	test_assert(scontains(text, "assigned to you by Alice Agent"));
+	const char *order[] = { "from Li Lei <lilei@customer.example>",
+				"My withdrawal is blocked, screenshot attached.",
+				"Here is my bank statement.",
+				"internal note by", "the statement looks genuine",
+				"answer to the customer by", "We are checking your statement.",
+				"Carol, please take over, I am away." };
+	const char *at = text;
+	for (size_t i = 0; i < N_ELEMENTS(order); i++) {
+		const char *p = at != NULL ? strstr(at, order[i]) : NULL;
+		test_assert(p != NULL);
+		if (p == NULL)
+			printf("not found in order: %s\n", order[i]);
+		at = p != NULL ? p : at;
+	}
+	test_assert(!scontains(text, "Please send a statement")); /* quoted */
+	test_assert(!scontains(text, "#assign carol"));
+	test_assert(h != NULL && h->m->n_attachments == 2);
+	for (size_t i = 0; h != NULL && i < h->m->n_attachments; i++)
+		test_assert(strcmp(h->m->attachments[i].filename, "screenshot.png") == 0 ||
+			    strcmp(h->m->attachments[i].filename, "statement.pdf") == 0);
+	for (size_t i = 0; h != NULL && i < h->m->n_attachments; i++)
+		if (strcmp(h->m->attachments[i].filename, "screenshot.png") == 0)
+			test_assert(h->m->attachments[i].size >= sizeof(png_head) &&
+				    memcmp(h->m->attachments[i].data, png_head, sizeof(png_head)) == 0);
+	outs_clear(outs, n);
+	free(cust);
+	free(agt);
+}
+
 /* Issue 10.14: commands anywhere in the agent's own text, never relayed;
    signatures cut by the configured text and by the agent's own address;
    #priority urgent; #assign by name. */
@@ -1297,6 +1369,7 @@ main(void)
 	test_commands_anywhere();
 	test_canned(id);
 	test_desk();
+	test_handover();
 	test_config_errors();
 	test_python_parse();
 
