@@ -334,7 +334,7 @@ struct notify_what {
 	const char *queue_why;
 	const char *body;	  /* the customer's text */
 	int64_t attachments_row;  /* the message whose attachments go along */
-	const struct mime_message *thread; /* the message answered, for threading, or NULL */
+	const struct mime_message *thread; /* the customer's mail passed on, or NULL */
 	int summary;		  /* the full summary block, else a short one */
 	int whole_ticket;	  /* a handover: every message and attachment of the ticket */
 	const char *event_what;	  /* "new ticket", "follow-up", ... */
@@ -446,8 +446,7 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 			goto out;
 		}
 		compose_set_text(deskmail_compose(m), buf_cstr(&text), text.len);
-		if (w->thread != NULL)
-			deskmail_thread_msg(m, w->thread);
+		deskmail_thread_agents(m, w->thread);
 		struct deskmail_result res;
 		const char *why;
 		int r = deskmail_queue(agent->dm, &m, &res, &why, error_r);

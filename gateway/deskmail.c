@@ -342,6 +342,31 @@ deskmail_thread(struct deskmail_msg *m, const char *in_reply_to, const char *con
 	compose_add_reference(m->c, in_reply_to);
 }
 
+char *
+deskmail_agents_root(const struct deskmail *dm, int64_t ticket_id)
+{
+	return xasprintf("dg-ticket.%lld.agents@%s", (long long)ticket_id, dm->config->hostname);
+}
+
+void
+deskmail_thread_agents(struct deskmail_msg *m, const struct mime_message *answered)
+{
+	if (m->ticket_id <= 0)
+		return;
+	char *root = deskmail_agents_root(m->dm, m->ticket_id);
+	if (answered == NULL || answered->message_id == NULL) {
+		deskmail_thread(m, root, NULL, 0);
+	} else {
+		const char **ids = xcalloc(answered->n_references + 1, sizeof(*ids));
+		ids[0] = root;
+		for (size_t i = 0; i < answered->n_references; i++)
+			ids[i + 1] = answered->references[i];
+		deskmail_thread(m, answered->message_id, ids, answered->n_references + 1);
+		free(ids);
+	}
+	free(root);
+}
+
 void
 deskmail_thread_string(struct deskmail_msg *m, const char *in_reply_to, const char *references)
 {

@@ -112,6 +112,19 @@ void deskmail_thread_string(struct deskmail_msg *m, const char *in_reply_to,
 			    const char *references);
 void deskmail_thread_msg(struct deskmail_msg *m, const struct mime_message *msg);
 
+/* The agents' thread of the ticket: References start with one id per
+   ticket, "dg-ticket.N.agents@HOSTNAME", that no message carries, so that
+   every agent's client shows the notifications, notices and handovers of
+   a ticket as one thread (clients thread on References even when the
+   root is missing); then, when answered is not NULL (a customer's mail
+   being passed on), its references and itself, In-Reply-To answered,
+   else In-Reply-To the root. Not of our Message-ID form
+   (thread_message_id_is_ours()), so it never threads mail into a ticket.
+   Nothing for a message about no ticket. */
+void deskmail_thread_agents(struct deskmail_msg *m, const struct mime_message *answered);
+/* That id (caller frees), for tests. */
+char *deskmail_agents_root(const struct deskmail *dm, int64_t ticket_id);
+
 /* The message being built, for its body and attachments (compose.h). */
 struct compose *deskmail_compose(struct deskmail_msg *m);
 

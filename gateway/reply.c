@@ -893,6 +893,7 @@ notice_others(struct reply_handler *h, const struct store_ticket *t, const struc
 							"auto-generated", ev->now);
 		deskmail_add_to(m, a->name, a->address);
 		deskmail_subject(m, "Answered: ", t->subject);
+		deskmail_thread_agents(m, NULL);
 		compose_set_text(deskmail_compose(m), buf_cstr(&text), text.len);
 		struct deskmail_result res;
 		const char *why;

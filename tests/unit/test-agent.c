@@ -1129,7 +1129,19 @@ test_handover(void)
 			 "We are checking your statement.\n", 0, NULL);
 	test_assert_int(ingest_text(mail, &res), 0);
 	free(mail);
-	outs_clear(outs, new_outbox(outs, MAXOUT));
+	test_begin("agents' mail about a ticket is one thread: notifications, answered notices");
+	char *root = xasprintf("<dg-ticket.%lld.agents@desk.example.test>", (long long)id);
+	n = new_outbox(outs, MAXOUT);
+	size_t agent_side = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(outs[i].o->kind, "notify") != 0 && strcmp(outs[i].o->kind, "notice") != 0)
+			continue;
+		agent_side++;
+		test_assert(scontains(header(&outs[i], "References"), root));
+	}
+	test_assert(count_kind(outs, n, "notify") >= 2 && count_kind(outs, n, "notice") >= 1);
+	test_assert(agent_side >= 3);
+	outs_clear(outs, n);
 
 	test_begin("handover: the new assignee gets the whole ticket and its attachments");
 	mail = make_mail("alice@staff.example", agt, "", "Re: Withdrawal blocked",
@@ -1156,6 +1168,7 @@ test_handover(void)
 	}
 	test_assert(!scontains(text, "Please send a statement")); /* quoted */
 	test_assert(!scontains(text, "#assign carol"));
+	test_assert(h != NULL && scontains(header(h, "References"), root));
 	test_assert(h != NULL && h->m->n_attachments == 2);
 	for (size_t i = 0; h != NULL && i < h->m->n_attachments; i++)
 		test_assert(strcmp(h->m->attachments[i].filename, "screenshot.png") == 0 ||
@@ -1165,6 +1178,7 @@ test_handover(void)
 			test_assert(h->m->attachments[i].size >= sizeof(png_head) &&
 				    memcmp(h->m->attachments[i].data, png_head, sizeof(png_head)) == 0);
 	outs_clear(outs, n);
+	free(root);
 	free(cust);
 	free(agt);
 }
