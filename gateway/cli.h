@@ -58,6 +58,7 @@ int cmd_quarantine(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_template(int argc, char **argv);
+int cmd_parse(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 

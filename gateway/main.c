@@ -31,6 +31,7 @@ static const struct {
 	{ "rules", cmd_rules, "check, test, evaluate, replay and reload classification rules" },
 	{ "outbox", cmd_outbox, "list, show, retry and cancel outgoing mail" },
 	{ "template", cmd_template, "check and render acknowledgement templates" },
+	{ "parse", cmd_parse, "show what deskgate reads from one message, storing nothing" },
 	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
 	{ "status", cmd_status, "is the daemon running, and how are its mailboxes and outbox" },
 };
