@@ -49,7 +49,7 @@ const char agent_help_text[] =
 	"support address, without your address, your signature or the quoted text.\n"
 	"Commands, each on a line of its own anywhere in your reply, are never sent:\n"
 	"#note (internal, not sent), #close, #reopen, #priority urgent|high|normal|low,\n"
-	"#category NAME, #assign NAME|ADDRESS, #queue NAME,\n"
+	"#category NAME, #assign NAME|ADDRESS, #queue NAME, #history (the whole ticket),\n"
 	"#reply NAME (a canned answer in the customer's language, below your text;\n"
 	"starters: deposit_not_arrived, withdrawal_under_review, kyc_documents_needed,\n"
 	"account_unlocked, phishing_warning); supervisors: #send-anyway.\n"

@@ -717,6 +717,18 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 		case AGENTCMD_ATTACHMENTS:
 			ret = send_attachments(h, t, ev, r, error_r);
 			break;
+		case AGENTCMD_HISTORY: {
+			/* the whole ticket to the agent who asked, and to nobody else */
+			unsigned char *sel = xcalloc(config->n_agents, 1);
+			if (r->from != NULL) {
+				sel[r->from - config->agents] = 1;
+				ret = agent_notify_handover(h->agent, t, sel, "History: ",
+							    "sent as asked", reply_who(r), ev,
+							    error_r);
+			}
+			free(sel);
+			break;
+		}
 		case AGENTCMD_CLOSE:
 			ret = set_field(h, t, "status", &t->status, "closed", r, name, error_r);
 			break;

@@ -27,7 +27,8 @@
  * (reply_step()) does what was decided, inside the message's transaction.
  *
  * Outbox kinds: "relay" (to the customer), "notice" (to the other
- * agents), "error" (to the agent), "notify" (a handover). Events on the
+ * agents), "error" (to the agent), "notify" (a handover, or the whole
+ * ticket for #history). Events on the
  * ticket: "relay", "notice", "agent" (a command applied), "note", "error",
  * "held", "released".
  *

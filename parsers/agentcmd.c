@@ -24,9 +24,10 @@ static const struct {
 	{ "send-anyway", AGENTCMD_SEND_ANYWAY, ARG_NONE },
 	{ "attachments", AGENTCMD_ATTACHMENTS, ARG_NONE },
 	{ "reply", AGENTCMD_REPLY, ARG_NAME },
+	{ "history", AGENTCMD_HISTORY, ARG_NONE },
 };
 
-#define KNOWN "#note #close #reopen #priority #category #assign #queue #reply #send-anyway #attachments"
+#define KNOWN "#note #close #reopen #priority #category #assign #queue #reply #history #send-anyway #attachments"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200

@@ -14,6 +14,8 @@
  *                             dangerous ones too (gateway/danger.h)
  *   #reply NAME               answer with the canned reply NAME (below the
  *                             agent's own text, if any)
+ *   #history                  mail me the whole ticket (every message and
+ *                             attachment)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -58,6 +60,7 @@ enum agentcmd_kind {
 	AGENTCMD_SEND_ANYWAY,
 	AGENTCMD_ATTACHMENTS,
 	AGENTCMD_REPLY,
+	AGENTCMD_HISTORY,
 };
 
 struct agentcmd {
@@ -66,7 +69,7 @@ struct agentcmd {
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
 	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
-	   send-anyway, attachments: NULL. */
+	   history, send-anyway, attachments: NULL. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };

@@ -1178,6 +1178,21 @@ test_handover(void)
 			test_assert(h->m->attachments[i].size >= sizeof(png_head) &&
 				    memcmp(h->m->attachments[i].data, png_head, sizeof(png_head)) == 0);
 	outs_clear(outs, n);
+
+	test_begin("#history: the whole ticket to the agent who asked, nothing else sent");
+	mail = make_mail("bob@staff.example", agt, "", "Re: Withdrawal blocked", "#history\n", 0,
+			 NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	test_assert_int(n, 1);
+	h = find_out(outs, n, "notify", "bob@staff.example");
+	test_assert(h != NULL && scontains(h->m->subject, "History: "));
+	test_assert(h != NULL && scontains(h->m->text, "Here is my bank statement.") &&
+		    scontains(h->m->text, "Carol, please take over"));
+	test_assert(h != NULL && h->m->n_attachments == 2);
+	test_assert(h != NULL && scontains(header(h, "References"), root));
+	outs_clear(outs, n);
 	free(root);
 	free(cust);
 	free(agt);

@@ -54,6 +54,8 @@ static const struct {
 	{ "canned reply below text", "Hi,\nsee below.\n#Reply Deposit_Not_Arrived\n",
 	  "reply=deposit_not_arrived", "", 0, "Hi,\nsee below.\n" },
 	{ "canned reply without a name", "#reply\n", "", "1", 0, "" },
+	{ "history", "#History\n", "history", "", 0, "" },
+	{ "history with an argument", "#history all\n", "", "1", 0, "" },
 	{ "canned reply, a path", "#reply ../x\n", "", "1", 0, "" },
 	{ "canned reply, two names", "#reply a b\n", "", "1", 0, "" },
 	{ "canned reply twice", "#reply a\n#reply b\n", "reply=a", "2", 0, "" },
