@@ -85,10 +85,12 @@ template_check(int argc, char **argv)
 	struct config *config = template_config();
 	size_t files = 0;
 	size_t problems = ack_templates_check(config, dir, stdout, &files);
-	size_t canned_files = 0;
-	problems += canned_check(config, dir, stdout, &canned_files);
-	files += canned_files;
 	printf("%zu template files checked, %zu problem%s\n", files, problems, problems == 1 ? "" : "s");
+	size_t canned_files = 0;
+	size_t canned_problems = canned_check(config, dir, stdout, &canned_files);
+	printf("%zu canned reply files checked, %zu problem%s\n", canned_files, canned_problems,
+	       canned_problems == 1 ? "" : "s");
+	problems += canned_problems;
 	config_free(&config);
 	return problems == 0 ? 0 : EXIT_DATAERR;
 }

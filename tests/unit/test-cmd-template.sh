@@ -41,6 +41,7 @@ dg template check "$top_srcdir/templates" >"$tmp/check.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || { bad "template check (shipped) exit $rc"; cat "$tmp/check.out"; }
 has "75 template files checked, 0 problems" "$tmp/check.out" "check shipped"
+has "25 canned reply files checked, 0 problems" "$tmp/check.out" "check shipped canned replies"
 
 # check: a broken admin template
 mkdir -p "$tmp/admin/ack/partials"
