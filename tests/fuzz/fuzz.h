@@ -112,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(dsn)                                                                               \
 	X(authres)                                                                           \
 	X(phrase)                                                                            \
-	X(solicit)
+	X(solicit)                                                                           \
+	X(vote)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)

@@ -1,0 +1,149 @@
+/*
+ * test-vote: survey answers as customers write them (digits, stars, words
+ * in en, fr, de, zh-CN, zh-TW), the comment after the score, and text that
+ * must not be read as a vote: numbers about something else, greetings,
+ * words inside longer words, scores out of range.
+ */
+#include "build-config.h"
+
+#include <string.h>
+
+#include "parsers/vote.h"
+#include "tests/unit/test.h"
+
+static void
+test_table(void)
+{
+	static const struct {
+		const char *in;
+		int score;
+		const char *comment;
+	} cases[] = {
+		/* digits */
+		{ "5", 5, "" },
+		{ "  4\r\n", 4, "" },
+		{ "1", 1, "" },
+		{ "4/5 - quick and kind", 4, "quick and kind" },
+		{ "3 out of 5", 3, "" },
+		{ "2 sur 5, trop lent", 2, "trop lent" },
+		{ "4 von 5", 4, "" },
+		{ "5 stars!", 5, "" },
+		{ "\xef\xbc\x95", 5, "" },			 /* full-width 5 */
+		{ "4\xe6\x98\x9f", 4, "" },			 /* 4星 */
+		{ "[5]", 5, "" },
+		{ "5!\nThank you Anna", 5, "Thank you Anna" },
+		{ "5.\nGreat job", 5, "Great job" },
+		{ "4 - the agent was quick", 4, "the agent was quick" },
+		/* numbers that are no score */
+		{ "3 days and still nothing", 0, "3 days and still nothing" },
+		{ "50 USDT are missing", 0, "50 USDT are missing" },
+		{ "4.5", 0, "4.5" },
+		{ "6", 0, "6" },
+		{ "0", 0, "0" },
+		{ "5%", 0, "5%" },
+		{ "$5 missing", 0, "$5 missing" },
+		/* stars */
+		{ "\xe2\x98\x85\xe2\x98\x85\xe2\x98\x85\xe2\x98\x86\xe2\x98\x86", 3, "" },
+		{ "****", 4, "" },
+		{ "\xe2\xad\x90\xef\xb8\x8f\xe2\xad\x90\xef\xb8\x8f", 2, "" },
+		{ "\xe2\x98\x85 \xe2\x98\x85 \xe2\x98\x85 \xe2\x98\x85 \xe2\x98\x85 great", 5, "great" },
+		{ "******", 0, "******" },
+		{ "\xe2\x98\x86\xe2\x98\x86", 0, "\xe2\x98\x86\xe2\x98\x86" },
+		/* en */
+		{ "Great, thanks!", 5, "thanks!" },
+		{ "good", 4, "" },
+		{ "Not good. The withdrawal took a week.", 2, "The withdrawal took a week." },
+		{ "very bad", 1, "" },
+		{ "OK", 3, "" },
+		{ "okay I guess", 3, "I guess" },
+		{ "Terrible service", 1, "service" },
+		{ "Good morning, my deposit is missing", 0, "Good morning, my deposit is missing" },
+		{ "goodbye", 0, "goodbye" },
+		{ "Hello, my account is locked", 0, "Hello, my account is locked" },
+		/* fr */
+		{ "Pas content du tout.", 2, "du tout." },
+		{ "Tr\xc3\xa8s bien !", 5, "" },
+		{ "satisfaite", 4, "" },
+		{ "bof", 3, "" },
+		{ "Bonjour, je n'ai pas re\xc3\xa7u mes fonds", 0, NULL },
+		{ "bien re\xc3\xa7u merci", 0, NULL },
+		{ "M\xc3\xa9\x63ontent", 2, "" },
+		/* de */
+		{ "Sehr gut", 5, "" },
+		{ "nicht zufrieden, zu langsam", 2, "zu langsam" },
+		{ "Guten Tag, mein Konto", 0, NULL },
+		{ "ungen\xc3\xbcgend", 1, "" },
+		/* zh-CN */
+		{ "\xe9\x9d\x9e\xe5\xb8\xb8\xe6\xbb\xa1\xe6\x84\x8f\xef\xbc\x8c\xe8\xb0\xa2\xe8\xb0\xa2\xef\xbc\x81", 5,
+		  "\xe8\xb0\xa2\xe8\xb0\xa2\xef\xbc\x81" }, /* 非常满意，谢谢！ */
+		{ "\xe9\x9d\x9e\xe5\xb8\xb8\xe4\xb8\x8d\xe6\xbb\xa1\xe6\x84\x8f", 1, "" }, /* 非常不满意 */
+		{ "\xe4\xb8\x8d\xe6\xbb\xa1\xe6\x84\x8f", 2, "" },			 /* 不满意 */
+		{ "\xe6\xbb\xa1\xe6\x84\x8f", 4, "" },					 /* 满意 */
+		{ "\xe4\xb8\x80\xe8\x88\xac", 3, "" },					 /* 一般 */
+		{ "\xe5\xbe\x88\xe5\xa5\xbd\xe8\xb0\xa2\xe8\xb0\xa2", 5, "\xe8\xb0\xa2\xe8\xb0\xa2" }, /* 很好谢谢 */
+		{ "\xe5\xa5\xbd\xe5\x83\x8f\xe6\x9c\x89\xe9\x97\xae\xe9\xa2\x98", 0, NULL }, /* 好像有问题 */
+		{ "\xe5\xb7\xae\xe8\xaf\x84", 0, NULL },				 /* 差评: not a phrase end */
+		/* zh-TW */
+		{ "\xe9\x9d\x9e\xe5\xb8\xb8\xe6\xbb\xbf\xe6\x84\x8f", 5, "" }, /* 非常滿意 */
+		{ "\xe9\x82\x84\xe5\x8f\xaf\xe4\xbb\xa5", 3, "" },	       /* 還可以 */
+		{ "\xe4\xb8\x8d\xe6\xbb\xbf\xe6\x84\x8f", 2, "" },	       /* 不滿意 */
+		/* the score is at the start of the first line only */
+		{ "\n\n  5\n", 5, "" },
+		{ "Thanks. 5", 0, "Thanks. 5" },
+		{ "My ticket\ngreat", 0, "My ticket\ngreat" },
+		{ "", 0, "" },
+		{ " \n ", 0, "" },
+	};
+	test_begin("vote table");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct vote v;
+		int score = vote_parse(cases[i].in, strlen(cases[i].in), &v);
+		if (score != cases[i].score)
+			printf("case %zu: \"%s\"\n", i, cases[i].in);
+		test_assert_int(score, cases[i].score);
+		test_assert_int(v.score, cases[i].score);
+		test_assert(v.comment_start + v.comment_len <= strlen(cases[i].in));
+		if (cases[i].comment != NULL) {
+			char got[256];
+			size_t n = v.comment_len < sizeof(got) - 1 ? v.comment_len : sizeof(got) - 1;
+			memcpy(got, cases[i].in + v.comment_start, n);
+			got[n] = '\0';
+			test_assert_str(got, cases[i].comment);
+		}
+	}
+}
+
+static void
+test_not_nul_terminated(void)
+{
+	test_begin("vote length");
+	/* The length bounds the read: "5" then "0" beyond it is still 5. */
+	struct vote v;
+	test_assert_int(vote_parse("50", 1, &v), 5);
+	test_assert_int(vote_parse("\xe2\x98\x85\xe2\x98\x85", 3, &v), 1);
+	/* A sequence cut by the length is no boundary. */
+	test_assert_int(vote_parse("\xe2\x98\x85\xe2\x98", 5, &v), 0);
+	test_assert_int(vote_parse("\xe9\x9d\x9e\xe5\xb8\xb8\xe6\xbb\xa1", 9, &v), 0);
+}
+
+static void
+test_token(void)
+{
+	test_begin("vote token");
+	test_assert_int(vote_score_token("1", 1), 1);
+	test_assert_int(vote_score_token("5", 1), 5);
+	test_assert_int(vote_score_token("0", 1), 0);
+	test_assert_int(vote_score_token("6", 1), 0);
+	test_assert_int(vote_score_token("55", 2), 0);
+	test_assert_int(vote_score_token("", 0), 0);
+	test_assert_int(vote_score_token("a", 1), 0);
+}
+
+int
+main(void)
+{
+	test_table();
+	test_not_nul_terminated();
+	test_token();
+	return test_exit();
+}
