@@ -25,6 +25,20 @@
 #include "gateway/store/store-label.h"
 
 struct store_driver;
+struct store_row_reader;
+
+/* The streaming reads of reports (store-report.h), each between since and
+   until. */
+enum store_report_scan {
+	STORE_REPORT_TICKETS,
+	STORE_REPORT_MESSAGES,
+	STORE_REPORT_REOPENS,
+	STORE_REPORT_RULES,
+	STORE_REPORT_SURVEYS,
+	STORE_REPORT_SCAN_COUNT
+};
+/* Called with the driver's current row; a non-zero return stops. */
+typedef int store_scan_fn(void *context, const struct store_row_reader *reader, void *row);
 
 /* The part of every store that the dispatcher (store.c) owns. */
 struct store {
@@ -209,6 +223,19 @@ struct store_driver {
 					  int64_t since, int64_t *count_r, const char **error_r);
 	int (*outbox_count_since)(struct store *store, const char *kind, int64_t since,
 				  int64_t *count_r, const char **error_r);
+
+	/* Reports and surveys (store-report.h). report_scan() hands each row
+	   of the scan to fn in the scan's order and returns what a non-zero
+	   fn returned. survey_vote(): 1 recorded, 0 no survey for the ticket;
+	   score checked by the dispatcher. */
+	int (*report_scan)(struct store *store, enum store_report_scan what, int64_t since,
+			   int64_t until, store_scan_fn *fn, void *context, const char **error_r);
+	int (*survey_sent)(struct store *store, int64_t ticket_id, const char *customer,
+			   int64_t outbox_id, int64_t sent_at, const char **error_r);
+	int (*survey_vote)(struct store *store, int64_t ticket_id, int score, const char *comment,
+			   int64_t voted_at, const char **error_r);
+	int (*survey_last_sent)(struct store *store, const char *customer, int64_t *sent_at_r,
+				const char **error_r);
 };
 
 extern const struct store_driver store_sqlite_driver;

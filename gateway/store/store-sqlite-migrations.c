@@ -286,6 +286,32 @@ const struct store_migration store_sqlite_migrations[] = {
 		"CREATE INDEX labels_created ON labels (created_at);\n"
 		"CREATE INDEX labels_ticket ON labels (ticket_id);\n",
 	},
+	/* 8: satisfaction surveys (one row per survey sent, its vote filled
+	   in, a later vote replacing an earlier one; by customer for the
+	   per-customer limit) and the time indexes of reports: each report
+	   scan reads one index range, not a table (docs/reports.md). New
+	   tables and indexes only: it can run again on a database set back a
+	   version. */
+	{
+		.summary = "surveys; report indexes",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS surveys (\n"
+		"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),\n"
+		"  customer TEXT NOT NULL COLLATE NOCASE CHECK (customer <> ''),\n"
+		"  outbox_id INTEGER REFERENCES outbox (id),\n"
+		"  sent_at INTEGER NOT NULL,\n"
+		"  score INTEGER NOT NULL DEFAULT 0 CHECK (score BETWEEN 0 AND 5),\n"
+		"  comment TEXT,\n"
+		"  assignee TEXT,\n"
+		"  voted_at INTEGER NOT NULL DEFAULT 0,\n"
+		"  votes INTEGER NOT NULL DEFAULT 0\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS surveys_sent ON surveys (sent_at);\n"
+		"CREATE INDEX IF NOT EXISTS surveys_customer ON surveys (customer, sent_at);\n"
+		"CREATE INDEX IF NOT EXISTS messages_created ON messages (created_at);\n"
+		"CREATE INDEX IF NOT EXISTS events_at ON events (at);\n"
+		"CREATE INDEX IF NOT EXISTS rule_hits_at ON rule_hits (at);\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

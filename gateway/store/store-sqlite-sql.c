@@ -26,6 +26,11 @@
 	"ON CONFLICT DO NOTHING"
 #define DESK_OPEN "WHERE t.status NOT IN ('closed', 'solved')"
 #define DESK_ORDER "ORDER BY t.due_at = 0, t.due_at, t.id LIMIT ?2"
+/* An event that reopened a ticket: a customer's reply, or an agent's
+   #reopen that changed the status. */
+#define REOPEN_EVENT(e)                                                                       \
+	"(" e "kind = 'reopened' OR (" e "kind = 'agent' AND " e "detail LIKE '#reopen %' AND " \
+	e "detail NOT LIKE '%: already %'))"
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
@@ -250,4 +255,42 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		" coalesce(t.id, 0), coalesce(t.created_at, 0), coalesce(t.due_at, 0)"
 		" FROM (SELECT 1) LEFT JOIN (SELECT id, created_at, due_at FROM tickets"
 		"   WHERE " UNANSWERED " ORDER BY created_at, id LIMIT 1) t",
+
+	/* Reports (store-report.h, docs/reports.md "Indexes"). A ticket's
+	   close time is its last "#close" event (the last update when it was
+	   closed otherwise); the SELECT list is in the order of the fields of
+	   struct store_report_ticket. */
+	[STMT_REPORT_TICKETS] =
+		"SELECT t.id, t.created_at, t.status, t.category, t.priority, t.queue, t.language, "
+		"t.assignee, coalesce((SELECT m.mailbox FROM messages m WHERE m.ticket_id = t.id "
+		"ORDER BY m.id LIMIT 1), ''), t.first_response_at, t.due_at, "
+		"CASE WHEN t.status = 'closed' THEN coalesce((SELECT max(e.at) FROM events e "
+		"WHERE e.ticket_id = t.id AND e.kind = 'agent' AND e.detail LIKE '#close %'), "
+		"t.updated_at) ELSE 0 END AS closed_at, "
+		"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), "
+		"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND "
+		"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' "
+		"ORDER BY e.id LIMIT 1), ''), t.subject "
+		"FROM tickets t WHERE t.created_at < ?2 AND (t.status <> 'closed' OR closed_at >= ?1) "
+		"ORDER BY t.id",
+	[STMT_REPORT_MESSAGES] =
+		"SELECT m.ticket_id, m.created_at, m.direction, t.category, t.queue, t.language, "
+		"t.assignee, coalesce(m.mailbox, ''), m.from_address FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+		"WHERE m.created_at >= ?1 AND m.created_at < ?2 ORDER BY m.created_at",
+	[STMT_REPORT_REOPENS] =
+		"SELECT e.ticket_id, e.at, t.category, t.queue, t.language, t.assignee "
+		"FROM events e JOIN tickets t ON t.id = e.ticket_id "
+		"WHERE e.at >= ?1 AND e.at < ?2 AND " REOPEN_EVENT("e.") " ORDER BY e.at",
+	[STMT_REPORT_RULES] = "SELECT rule, count(*), count(DISTINCT ticket_id) FROM rule_hits "
+			      "WHERE at >= ?1 AND at < ?2 GROUP BY rule ORDER BY 2 DESC, rule",
+	[STMT_REPORT_SURVEYS] =
+		"SELECT s.ticket_id, s.sent_at, s.score, s.comment, s.assignee, s.voted_at, "
+		"t.category, t.queue, t.language, '' FROM surveys s JOIN tickets t ON t.id = s.ticket_id "
+		"WHERE s.sent_at >= ?1 AND s.sent_at < ?2 ORDER BY s.sent_at",
+	[STMT_SURVEY_SENT] = "INSERT INTO surveys (ticket_id, customer, outbox_id, sent_at) "
+			     "VALUES (?1, ?2, ?3, ?4)",
+	[STMT_SURVEY_VOTE] = "UPDATE surveys SET score = ?2, comment = ?3, voted_at = ?4, "
+			     "votes = votes + 1, assignee = (SELECT assignee FROM tickets WHERE id = ?1) "
+			     "WHERE ticket_id = ?1",
+	[STMT_SURVEY_LAST_SENT] = "SELECT max(sent_at) FROM surveys WHERE customer = ?1",
 };

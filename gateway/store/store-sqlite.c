@@ -1277,6 +1277,76 @@ sqlite_stats(struct store *store, struct store_stats *stats_r, const char **erro
 	return STORE_OK;
 }
 
+/* ---- reports and surveys (store-report.h) ------------------------------------------ */
+
+static const struct {
+	enum stmt_id stmt;
+	const char *what;
+} report_scans[STORE_REPORT_SCAN_COUNT] = {
+	[STORE_REPORT_TICKETS] = { STMT_REPORT_TICKETS, "report tickets" },
+	[STORE_REPORT_MESSAGES] = { STMT_REPORT_MESSAGES, "report messages" },
+	[STORE_REPORT_REOPENS] = { STMT_REPORT_REOPENS, "report reopenings" },
+	[STORE_REPORT_RULES] = { STMT_REPORT_RULES, "report rules" },
+	[STORE_REPORT_SURVEYS] = { STMT_REPORT_SURVEYS, "report surveys" },
+};
+
+static int
+sqlite_report_scan(struct store *store, enum store_report_scan what, int64_t since,
+		   int64_t until, store_scan_fn *fn, void *context, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, report_scans[what].stmt);
+	int rc = BINDS(bind_int(st, 1, since), bind_int(st, 2, until));
+	int ret = bind_ok(st, rc, report_scans[what].what, error_r);
+	if (ret < 0)
+		return ret;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((ret = fn(context, &row_reader, st)) != 0) {
+			stmt_done(st);
+			return ret;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_error(s, report_scans[what].what, error_r);
+	stmt_done(st);
+	return ret;
+}
+
+static int
+sqlite_survey_sent(struct store *store, int64_t ticket_id, const char *customer,
+		   int64_t outbox_id, int64_t sent_at, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_SURVEY_SENT);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_text(st, 2, customer),
+		       bind_ref(st, 3, outbox_id), bind_int(st, 4, sent_at));
+	return stmt_run(s, st, rc, "survey sent", error_r);
+}
+
+static int
+sqlite_survey_vote(struct store *store, int64_t ticket_id, int score, const char *comment,
+		   int64_t voted_at, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_SURVEY_VOTE);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_int(st, 2, score),
+		       bind_text(st, 3, comment), bind_int(st, 4, voted_at));
+	int ret = stmt_run(s, st, rc, "survey vote", error_r);
+	return ret < 0 ? ret : sqlite3_changes(s->db) > 0;
+}
+
+static int
+sqlite_survey_last_sent(struct store *store, const char *customer, int64_t *sent_at_r,
+			const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_SURVEY_LAST_SENT);
+	int ret = bind_ok(st, bind_text(st, 1, customer), "survey last sent", error_r);
+	if (ret == STORE_OK)
+		ret = stmt_int(s, st, sent_at_r, "survey last sent", error_r);
+	return ret < 0 ? ret : STORE_OK;
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1323,4 +1393,8 @@ const struct store_driver store_sqlite_driver = {
 	.outbox_author_set = sqlite_outbox_author_set,
 	.outbox_author_get = sqlite_outbox_author_get,
 	.label_add = sqlite_label_add,
+	.report_scan = sqlite_report_scan,
+	.survey_sent = sqlite_survey_sent,
+	.survey_vote = sqlite_survey_vote,
+	.survey_last_sent = sqlite_survey_last_sent,
 };

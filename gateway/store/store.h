@@ -472,4 +472,6 @@ int store_outbox_author_get(struct store *store, int64_t outbox_id, char **addre
 void store_outbox_free(struct store_outbox **op);
 void store_outboxes_free(struct store_outbox **listp, size_t count);
 
+#include "gateway/store/store-report.h"
+
 #endif
