@@ -30,7 +30,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 # Prometheus server on :9090; the tests do not need that one). util-linux:
 # unshare, flock.
 test_pkgs="dovecot-imapd dovecot-lmtpd dovecot-sieve postfix isync sqlite3
-  python3 openssl s-nail procps systemd prometheus util-linux"
+  python3 openssl s-nail procps systemd prometheus util-linux chromium fonts-noto-cjk"
 
 # The demo runs a throwaway Dovecot and Postfix too.
 demo_pkgs="dovecot-imapd dovecot-lmtpd postfix python3 openssl"

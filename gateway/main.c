@@ -32,6 +32,7 @@ static const struct {
 	{ "outbox", cmd_outbox, "list, show, retry and cancel outgoing mail" },
 	{ "template", cmd_template, "check and render acknowledgement templates" },
 	{ "parse", cmd_parse, "show what deskgate reads from one message, storing nothing" },
+	{ "report", cmd_report, "how the desk is doing: volume, response times, backlog, CSAT" },
 	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
 	{ "status", cmd_status, "is the daemon running, and how are its mailboxes and outbox" },
 };
