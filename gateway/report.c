@@ -131,6 +131,11 @@ dist_finish(struct report_dist *d)
 
 struct ctx {
 	struct report *r;
+	/* Per day: its local midnight, weekday (Monday 0), and whether the
+	   clocks change on it; so that the heatmap needs no time zone
+	   conversion per ticket (each one sets TZ and reads the zone). */
+	int64_t *day_midnight;
+	unsigned char *day_wday, *day_shift;
 	struct confusion *conf;
 	size_t *day_group; /* for --by day/week/month: the group of each day */
 	const char *error;
@@ -288,6 +293,18 @@ make_days(struct ctx *c, const char **error_r)
 		r->day_key[r->n_days] = time_key(r, t, REPORT_BY_DAY);
 		r->n_days++;
 	}
+	c->day_midnight = xcalloc(r->n_days + 1, sizeof(int64_t));
+	c->day_wday = xcalloc(r->n_days + 1, 1);
+	c->day_shift = xcalloc(r->n_days + 1, 1);
+	for (size_t d = 0; d < r->n_days; d++) {
+		struct tm tm, end;
+		local_tm(r, r->day_start[d], &tm);
+		c->day_midnight[d] = r->day_start[d] - (tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+		c->day_wday[d] = (unsigned char)((tm.tm_wday + 6) % 7);
+		int64_t last = (d + 1 < r->n_days ? r->day_start[d + 1] : r->opt.until) - 1;
+		local_tm(r, last, &end);
+		c->day_shift[d] = end.tm_gmtoff != tm.tm_gmtoff;
+	}
 	r->day_created = xcalloc(r->n_days + 1, sizeof(int64_t));
 	r->day_backlog = xcalloc(r->n_days + 1, sizeof(int64_t));
 	if (!by_time(r->opt.by))
@@ -401,10 +418,15 @@ on_ticket(void *context, const void *record)
 		}
 	}
 	if (created) {
-		r->day_created[day_of(r, t->created_at)]++;
-		struct tm tm;
-		local_tm(r, t->created_at, &tm);
-		r->heatmap[(tm.tm_wday + 6) % 7][tm.tm_hour]++;
+		ssize_t d = day_of(r, t->created_at);
+		r->day_created[d]++;
+		if (c->day_shift[d]) {
+			struct tm tm;
+			local_tm(r, t->created_at, &tm);
+			r->heatmap[(tm.tm_wday + 6) % 7][tm.tm_hour]++;
+		} else {
+			r->heatmap[c->day_wday[d]][(t->created_at - c->day_midnight[d]) / 3600]++;
+		}
 		const char *predicted = *t->rules_category != '\0' ? t->rules_category : t->category;
 		if (confusion_add(c->conf, t->category, predicted) < 0)
 			c->error = "report: more than 256 categories";
@@ -571,6 +593,9 @@ report_compute(struct store *store, const struct report_options *opt, struct rep
 	if (ret == 0)
 		finish(&c);
 	free(c.day_group);
+	free(c.day_midnight);
+	free(c.day_wday);
+	free(c.day_shift);
 	confusion_free(&c.conf);
 	if (ret < 0) {
 		report_free(&r);

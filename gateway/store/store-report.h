@@ -72,7 +72,8 @@ struct store_report_survey {
 
 typedef int store_report_fn(void *context, const void *record);
 
-/* Tickets by id; messages, reopenings and surveys by time. */
+/* Tickets in no particular order; messages, reopenings and surveys by
+   time. */
 int store_report_tickets(struct store *store, int64_t since, int64_t until,
 			 store_report_fn *fn, void *context, const char **error_r);
 int store_report_messages(struct store *store, int64_t since, int64_t until,

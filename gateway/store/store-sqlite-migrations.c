@@ -308,7 +308,8 @@ const struct store_migration store_sqlite_migrations[] = {
 		");\n"
 		"CREATE INDEX IF NOT EXISTS surveys_sent ON surveys (sent_at);\n"
 		"CREATE INDEX IF NOT EXISTS surveys_customer ON surveys (customer, sent_at);\n"
-		"CREATE INDEX IF NOT EXISTS messages_created ON messages (created_at);\n"
+		"CREATE INDEX IF NOT EXISTS messages_created ON messages "
+		"(created_at, direction, ticket_id, mailbox, from_address);\n"
 		"CREATE INDEX IF NOT EXISTS events_at ON events (at);\n"
 		"CREATE INDEX IF NOT EXISTS rule_hits_at ON rule_hits (at);\n",
 	},

@@ -24,6 +24,7 @@
 #include "gateway/hours.h"
 #include "gateway/report.h"
 #include "gateway/store.h"
+#include "gateway/store/store-sqlite-sql.h"
 #include "base/util.h"
 #include "tests/unit/test.h"
 
@@ -461,6 +462,45 @@ test_writers(void)
 	hours_free(&h);
 }
 
+/* Each scan reads its index ranges, never a whole table: the plan of each
+   report statement names its indexes and has no plain SCAN. */
+static void
+test_plans(void)
+{
+	test_begin("report plans");
+	static const struct {
+		enum stmt_id stmt;
+		const char *indexes[3];
+	} plans[] = {
+		{ STMT_REPORT_TICKETS, { "tickets_status (status<?)", "tickets_status (status>?)",
+					 "tickets_status (status=? AND updated_at>?)" } },
+		{ STMT_REPORT_MESSAGES, { "COVERING INDEX messages_created", NULL, NULL } },
+		{ STMT_REPORT_REOPENS, { "INDEX events_at", NULL, NULL } },
+		{ STMT_REPORT_RULES, { "INDEX rule_hits_at", NULL, NULL } },
+		{ STMT_REPORT_SURVEYS, { "INDEX surveys_sent", NULL, NULL } },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(plans); i++) {
+		char *q = xasprintf("EXPLAIN QUERY PLAN %s", store_sqlite_sql[plans[i].stmt]);
+		sqlite3_stmt *st;
+		test_assert_int(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 1, D);
+		sqlite3_bind_int64(st, 2, D + DAY);
+		struct buf plan;
+		buf_init(&plan, 64 * 1024);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			buf_puts(&plan, (const char *)sqlite3_column_text(st, 3));
+			buf_puts(&plan, "\n");
+		}
+		sqlite3_finalize(st);
+		printf("plan %zu:\n%s", i, buf_cstr(&plan));
+		for (size_t k = 0; k < 3 && plans[i].indexes[k] != NULL; k++)
+			test_assert(strstr(buf_cstr(&plan), plans[i].indexes[k]) != NULL);
+		test_assert(strstr(buf_cstr(&plan), "SCAN ") == NULL);
+		buf_free(&plan);
+		free(q);
+	}
+}
+
 static void
 test_escaping(void)
 {
@@ -486,6 +526,7 @@ main(void)
 	test_groups();
 	test_survey_store();
 	test_writers();
+	test_plans();
 	test_escaping();
 	test_dist_histogram();
 	sqlite3_close(db);
