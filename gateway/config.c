@@ -321,6 +321,18 @@ static const struct config_key hours_keys[] = {
 };
 #undef H
 
+#define V(f) offsetof(struct config_survey, f)
+static const struct config_key survey_keys[] = {
+	{ "enabled", CONFIG_BOOL, "no", 0, 0, V(enabled), NULL,
+	  "Mail the customer a satisfaction survey when an agent closes a ticket: five "
+	  "one-click choices, each a mailto: link to a signed address (docs/reports.md)." },
+	{ "period", CONFIG_DURATION, "30d", 0, 366 * 86400ULL, V(period), NULL,
+	  "At most one survey per customer per this period." },
+	{ "low_score", CONFIG_UINT, "2", 0, 5, V(low_score), NULL,
+	  "A vote at or below this score is mailed to the ticket's agents; 0: never." },
+};
+#undef V
+
 #define W(f) offsetof(struct config_selfhelp, f)
 static const struct config_key selfhelp_keys[] = {
 	{ "registration", CONFIG_STRING, NULL, 0, 4000, W(registration), NULL,
@@ -376,6 +388,7 @@ static const struct config_section sections[] = {
 	{ "ack", 0, ack_keys, N_ELEMENTS(ack_keys), 0, 0, 0, 0, C(ack) },
 	{ "secrets", 0, secrets_keys, N_ELEMENTS(secrets_keys), 0, 0, 0, 0, C(secrets) },
 	{ "hours", 0, hours_keys, N_ELEMENTS(hours_keys), 0, 0, 0, 0, C(hours) },
+	{ "survey", 0, survey_keys, N_ELEMENTS(survey_keys), 0, 0, 0, 0, C(survey) },
 	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
 	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
 	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },

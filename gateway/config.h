@@ -145,6 +145,12 @@ struct config {
 		uint64_t followup_period; /* a follow-up to an open ticket: one ack per period */
 		uint64_t max_output;	  /* bytes of one rendered template */
 	} ack;
+	/* [survey]: satisfaction surveys by mail (gateway/survey.h) */
+	struct config_survey {
+		int enabled;
+		uint64_t period;    /* at most one survey per customer per period */
+		uint64_t low_score; /* a vote at or below it is told to the agents; 0: never */
+	} survey;
 	struct config_hours {
 		char *timezone;	 /* IANA name */
 		char *week;	 /* "mon-fri 08:00-20:00" */

@@ -48,6 +48,7 @@
 #include "gateway/danger.h"
 #include "gateway/redact.h"
 #include "gateway/reply.h"
+#include "gateway/survey.h"
 #include "gateway/route.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
@@ -91,6 +92,7 @@ struct ingest {
 	struct redact *redact;
 	struct danger *danger;
 	struct desklist *desk;
+	struct survey *survey;
 	struct hook_list *hooks;
 
 	struct pending *pending; /* messages of the open batch */
@@ -222,6 +224,7 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	ingest->replies = reply_handler_new(config, store, ingest->dm, ingest->route, ingest->agent);
 	ingest->desk = desklist_new(config, store, ingest->dm, ingest->route, ingest->tc,
 				    ingest->agent);
+	ingest->survey = survey_new(config, store, ingest->dm, ingest->tc);
 
 	if (config->n_agents > 0 && thread_auth_mode(ingest->tc) == THREAD_AUTH_NO)
 		log_warnx("[threading] require_auth_results = no: anyone who knows an agent's signed "
@@ -247,6 +250,7 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
 	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
+	hook_add(ingest->hooks, HOOK_STORED, "survey", survey_step, ingest->survey);
 	hook_add(ingest->hooks, HOOK_COMMITTED, "log", log_step, NULL);
 	*ingest_r = ingest;
 	return 0;
@@ -291,6 +295,7 @@ ingest_free(struct ingest **ingestp)
 	redact_free(&ingest->redact);
 	danger_free(&ingest->danger);
 	desklist_free(&ingest->desk);
+	survey_free(&ingest->survey);
 	agent_free(&ingest->agent);
 	ack_free(&ingest->ack);
 	route_free(&ingest->route);
@@ -1031,6 +1036,21 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 		   im->report_kind == DSN_AUTO_REPLY, &im->loop);
 	if (im->loop.kind == LOOP_OURS)
 		return handle_loop(ingest, im, result, error_r);
+
+	/* A vote on a satisfaction survey: recorded, or refused; no ticket. */
+	ret = survey_take_vote(ingest->survey, im->msg, ingest_now(ingest), &ticket_id,
+			       result->reason, sizeof(result->reason), error_r);
+	if (ret < 0)
+		return -1;
+	if (ret != SURVEY_NOT_A_VOTE) {
+		result->outcome = INGEST_REPORT;
+		result->ticket_id = ticket_id;
+		if (keep_raw(ingest, im, error_r) < 0)
+			return -1;
+		return event(ingest, 0, "report", error_r, "%s; from %s; raw %s", result->reason,
+			     im->msg->from.address != NULL ? im->msg->from.address : "<>",
+			     im->raw_hex);
+	}
 
 	/* Thread. */
 	thread_config_set_now(ingest->tc, ingest_now(ingest));

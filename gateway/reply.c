@@ -444,6 +444,17 @@ reply_action(const struct reply *reply)
 	return action_names[reply->action];
 }
 
+int
+reply_closes(const struct reply *reply)
+{
+	if (reply->action == REPLY_ERROR || reply->action == REPLY_AUTO || reply->cmds == NULL)
+		return 0;
+	for (size_t i = 0; i < reply->cmds->n_cmds; i++)
+		if (reply->cmds->cmds[i].kind == AGENTCMD_CLOSE)
+			return 1;
+	return 0;
+}
+
 void
 reply_free(struct reply **replyp)
 {

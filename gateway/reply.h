@@ -70,6 +70,8 @@ const char *reply_text(const struct reply *reply);
    (nothing applied, the errors mailed back), "auto-reply" or "held", for
    logs and tests. */
 const char *reply_action(const struct reply *reply);
+/* 1 when the reply's commands, applied, close the ticket (#close). */
+int reply_closes(const struct reply *reply);
 void reply_free(struct reply **replyp);
 
 /* The HOOK_STORED step "replies" (context: a struct reply_handler): for

@@ -313,9 +313,12 @@ thread_reply_address(const struct thread_config *tc, int64_t ticket_id, enum thr
 			 (long long)ticket_id, tag, tc->support_domain);
 }
 
-int
-thread_reply_address_parse(const struct thread_config *tc, const char *address,
-			   int64_t *ticket_id_r, enum thread_role *role_r, const char **error_r)
+/* The sub-address of a support+SUB@domain address (blanks and angle
+   brackets around it allowed): 1 with *sub_r and *len_r pointing into
+   address, 0 for any other address. */
+static int
+support_sub_address(const struct thread_config *tc, const char *address, const char **sub_r,
+		    size_t *len_r)
 {
 	if (address == NULL)
 		return 0;
@@ -340,8 +343,19 @@ thread_reply_address_parse(const struct thread_config *tc, const char *address,
 	if (llen <= sl + 1 || strncasecmp(a, tc->support_local, sl) != 0 ||
 	    strchr(tc->delimiters, a[sl]) == NULL)
 		return 0;
-	const char *p = a + sl + 1;
-	size_t rest = llen - sl - 1, digits = 0;
+	*sub_r = a + sl + 1;
+	*len_r = llen - sl - 1;
+	return 1;
+}
+
+int
+thread_reply_address_parse(const struct thread_config *tc, const char *address,
+			   int64_t *ticket_id_r, enum thread_role *role_r, const char **error_r)
+{
+	const char *p;
+	size_t rest, digits = 0;
+	if (!support_sub_address(tc, address, &p, &rest))
+		return 0;
 	while (digits < rest && p[digits] >= '0' && p[digits] <= '9')
 		digits++;
 	if (digits == 0 || digits >= rest || p[digits] != '-')
@@ -379,6 +393,60 @@ thread_reply_address_parse(const struct thread_config *tc, const char *address,
 		why = "tag does not verify";
 	}
 	*error_r = errf("reply address %s: %s", log_safe(address, 300), why);
+	return -1;
+}
+
+/* ---- survey vote addresses --------------------------------------------- */
+
+char *
+thread_vote_address(const struct thread_config *tc, int64_t ticket_id, int score)
+{
+	char tag[THREAD_TAG_LEN + 1];
+	make_tag(tc, ticket_id, (char)('0' + score), tag);
+	return xasprintf("%s%cv%lld-%d-%s@%s", tc->support_local, tc->delimiters[0],
+			 (long long)ticket_id, score, tag, tc->support_domain);
+}
+
+int
+thread_vote_address_parse(const struct thread_config *tc, const char *address,
+			  int64_t *ticket_id_r, int *score_r, const char **error_r)
+{
+	const char *p;
+	size_t len, digits = 0;
+	if (!support_sub_address(tc, address, &p, &len) || len < 2 || (p[0] != 'v' && p[0] != 'V'))
+		return 0;
+	p++;
+	len--;
+	while (digits < len && p[digits] >= '0' && p[digits] <= '9')
+		digits++;
+	/* v TICKET - SCORE - TAG */
+	if (digits == 0 || digits + 3 + THREAD_TAG_LEN != len || p[digits] != '-' ||
+	    p[digits + 1] < '0' || p[digits + 1] > '5' || p[digits + 2] != '-')
+		return 0;
+	char num[TICKET_DIGITS_MAX + 1];
+	uint64_t ticket = 0;
+	const char *tag = p + digits + 3, *why = "tag does not verify";
+	if (digits > TICKET_DIGITS_MAX || p[0] == '0') {
+		why = "bad ticket number";
+	} else {
+		memcpy(num, p, digits);
+		num[digits] = '\0';
+		if (str_to_u64(num, INT64_MAX, &ticket) < 0 || ticket == 0) {
+			why = "bad ticket number";
+		} else if (base32_valid(tag, THREAD_TAG_LEN)) {
+			char given[THREAD_TAG_LEN + 1], want[THREAD_TAG_LEN + 1];
+			for (size_t i = 0; i < THREAD_TAG_LEN; i++)
+				given[i] = (char)(tag[i] >= 'A' && tag[i] <= 'Z' ? tag[i] - 'A' + 'a'
+										  : tag[i]);
+			make_tag(tc, (int64_t)ticket, p[digits + 1], want);
+			if (equal_const_time(given, want, THREAD_TAG_LEN)) {
+				*ticket_id_r = (int64_t)ticket;
+				*score_r = p[digits + 1] - '0';
+				return 1;
+			}
+		}
+	}
+	*error_r = errf("vote address %s: %s", log_safe(address, 300), why);
 	return -1;
 }
 

@@ -108,6 +108,20 @@ int thread_reply_address_parse(const struct thread_config *tc, const char *addre
 			       int64_t *ticket_id_r, enum thread_role *role_r,
 			       const char **error_r);
 
+/* ---- survey vote addresses --------------------------------------------- */
+
+/* "support+v1234-4-TAG@domain": a vote of score (1-5) on the ticket's
+   satisfaction survey, or with score 0 a reply to the survey whose text is
+   read (parsers/vote.h). TAG is the HMAC of the ticket and the score
+   under the server secret, as for reply addresses; threading ignores these
+   addresses (the survey module takes the mail first). */
+char *thread_vote_address(const struct thread_config *tc, int64_t ticket_id, int score);
+/* 1 with *ticket_id_r and *score_r (0-5) for a valid vote address; 0 for
+   any other address; -1 when it has the form but does not verify (forged
+   or damaged), with error_r. Compared in constant time. */
+int thread_vote_address_parse(const struct thread_config *tc, const char *address,
+			      int64_t *ticket_id_r, int *score_r, const char **error_r);
+
 /* ---- subject tags -------------------------------------------------------- */
 
 /* "[Support #1234]" */

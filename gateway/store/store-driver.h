@@ -236,6 +236,9 @@ struct store_driver {
 			   int64_t voted_at, const char **error_r);
 	int (*survey_last_sent)(struct store *store, const char *customer, int64_t *sent_at_r,
 				const char **error_r);
+	/* 1 with *sent_at_r, 0 no survey for the ticket. */
+	int (*survey_for_ticket)(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
+				 const char **error_r);
 };
 
 extern const struct store_driver store_sqlite_driver;

@@ -193,6 +193,14 @@ store_survey_vote(struct store *store, int64_t ticket_id, int score, const char 
 }
 
 int
+store_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
+			const char **error_r)
+{
+	*sent_at_r = 0;
+	return store->driver->survey_for_ticket(store, ticket_id, sent_at_r, error_r);
+}
+
+int
 store_survey_last_sent(struct store *store, const char *customer, int64_t *sent_at_r,
 		       const char **error_r)
 {

@@ -94,6 +94,9 @@ int store_survey_sent(struct store *store, int64_t ticket_id, const char *custom
    ticket. The ticket's assignee at this time is stored with it. */
 int store_survey_vote(struct store *store, int64_t ticket_id, int score, const char *comment,
 		      int64_t voted_at, const char **error_r);
+/* The survey of a ticket: 1 with *sent_at_r when one was sent, 0 none. */
+int store_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
+			    const char **error_r);
 /* The last time a survey went to customer (compared case-insensitively),
    0 when never. */
 int store_survey_last_sent(struct store *store, const char *customer, int64_t *sent_at_r,

@@ -297,4 +297,5 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 			     "votes = votes + 1, assignee = (SELECT assignee FROM tickets WHERE id = ?1) "
 			     "WHERE ticket_id = ?1",
 	[STMT_SURVEY_LAST_SENT] = "SELECT max(sent_at) FROM surveys WHERE customer = ?1",
+	[STMT_SURVEY_FOR_TICKET] = "SELECT sent_at FROM surveys WHERE ticket_id = ?1",
 };

@@ -1347,6 +1347,16 @@ sqlite_survey_last_sent(struct store *store, const char *customer, int64_t *sent
 	return ret < 0 ? ret : STORE_OK;
 }
 
+static int
+sqlite_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
+			 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_SURVEY_FOR_TICKET);
+	int ret = bind_ok(st, bind_int(st, 1, ticket_id), "survey for ticket", error_r);
+	return ret < 0 ? ret : stmt_int(s, st, sent_at_r, "survey for ticket", error_r);
+}
+
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -1397,4 +1407,5 @@ const struct store_driver store_sqlite_driver = {
 	.survey_sent = sqlite_survey_sent,
 	.survey_vote = sqlite_survey_vote,
 	.survey_last_sent = sqlite_survey_last_sent,
+	.survey_for_ticket = sqlite_survey_for_ticket,
 };

@@ -1,0 +1,355 @@
+/*
+ * test-survey: satisfaction surveys through the whole ingest pipeline,
+ * against a real SQLite store: an agent's #close mails the customer one
+ * survey in the ticket's language (text and HTML, five mailto: choices to
+ * vote addresses that verify, a Reply-To that reads a plain reply); a
+ * vote by link is recorded without reopening the ticket; a plain reply
+ * with a score and a comment replaces it and tells the assignee of the low
+ * score; a forged vote address, a stranger and a ticket without a survey
+ * are refused; a reply to the survey without a score is mail about the
+ * ticket; a second closed ticket of the same customer within [survey]
+ * period gets no survey; vote addresses sign the ticket and the score.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/config.h"
+#include "gateway/ingest.h"
+#include "gateway/store.h"
+#include "gateway/survey.h"
+#include "gateway/thread.h"
+#include "parsers/mime.h"
+#include "base/util.h"
+#include "tests/unit/desk-test.h"
+#include "tests/unit/test.h"
+
+#define NOW 1741658400
+
+static char tmpdir[] = "/tmp/dg-test-survey.XXXXXX";
+static struct config *config;
+static struct store *store;
+static struct ingest *ingest;
+static struct thread_config *tc;
+static int64_t outbox_seen;
+static int n_mail;
+
+static struct ingest_result
+ingest_text(const char *raw)
+{
+	struct ingest_result res;
+	const char *error = NULL;
+	struct ingest_source src = { .label = "test" };
+	if (ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res, &error) < 0) {
+		printf("ingest_message: %s\n", error);
+		memset(&res, 0, sizeof(res));
+		res.outcome = -1;
+	}
+	return res;
+}
+
+static char *
+mail(const char *from, const char *to, const char *extra, const char *subject, const char *text)
+{
+	n_mail++;
+	return xasprintf("From: %s\nTo: %s\n%sSubject: %s\nDate: Tue, 11 Mar 2025 10:00:%02d +0800\n"
+			 "Message-ID: <s%d@client.example>\nMIME-Version: 1.0\n"
+			 "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n%s",
+			 from, to, extra, subject, n_mail % 60, n_mail, text);
+}
+
+/* The newest outbox row queued since the last call to kind/recipient,
+   parsed; NULL when none. */
+struct out {
+	struct store_outbox *o;
+	struct mime_message *m;
+};
+
+static int
+next_out(const char *kind, const char *rcpt, struct out *out)
+{
+	struct store_outbox *list = NULL;
+	size_t n = 0;
+	const char *error;
+	int found = 0;
+	int64_t top = outbox_seen;
+	memset(out, 0, sizeof(*out));
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].id > top)
+			top = list[i].id;
+		if (found || list[i].id <= outbox_seen || strcmp(list[i].kind, kind) != 0 ||
+		    strstr(list[i].recipients, rcpt) == NULL)
+			continue;
+		struct mime_limits limits;
+		mime_limits_default(&limits);
+		if (store_outbox_get(store, list[i].id, &out->o, &error) == 1 &&
+		    mime_parse(out->o->raw, out->o->raw_size, &limits, &out->m, &error) == 0)
+			found = 1;
+	}
+	outbox_seen = top;
+	store_outboxes_free(&list, n);
+	return found;
+}
+
+static void
+out_clear(struct out *o)
+{
+	store_outbox_free(&o->o);
+	mime_message_free(&o->m);
+}
+
+struct vote_seen {
+	int64_t ticket;
+	int score;
+	char comment[200];
+	char assignee[100];
+};
+
+static int
+on_survey(void *context, const void *record)
+{
+	struct vote_seen *v = context;
+	const struct store_report_survey *s = record;
+	if (s->ticket_id == v->ticket) {
+		v->score = s->score;
+		snprintf(v->comment, sizeof(v->comment), "%s", s->comment != NULL ? s->comment : "");
+		snprintf(v->assignee, sizeof(v->assignee), "%s", s->assignee != NULL ? s->assignee : "");
+	}
+	return 0;
+}
+
+static struct vote_seen
+vote_of(int64_t ticket)
+{
+	struct vote_seen v = { .ticket = ticket, .score = -1 };
+	const char *error;
+	test_assert_int(store_report_surveys(store, 0, (int64_t)1 << 40, on_survey, &v, &error), 0);
+	return v;
+}
+
+static char *
+ticket_status(int64_t id)
+{
+	struct store_ticket *t = NULL;
+	const char *error;
+	char *s = NULL;
+	if (store_ticket_get(store, id, &t, &error) == 1)
+		s = xstrdup(t->status);
+	store_ticket_free(&t);
+	return s != NULL ? s : xstrdup("?");
+}
+
+static int
+setup(void)
+{
+	const char *error;
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	desk_datadir();
+	if (desk_open(tmpdir,
+		      "hostname = desk.example.test\nsupport_address = support@example.test\n"
+		      "[agent alice]\naddress = alice@staff.example\nname = Alice\n"
+		      "[survey]\nenabled = yes\nlow_score = 2\n",
+		      &config, &store) < 0)
+		return -1;
+	if (ingest_init(config, store, &ingest, &error) < 0 ||
+	    thread_config_new(config, &tc, &error) < 0) {
+		printf("setup: %s\n", error);
+		return -1;
+	}
+	ingest_set_now(ingest, NOW);
+	return 0;
+}
+
+/* The customer writes, alice assigns and closes: the ticket's id. */
+static int64_t
+closed_ticket(const char *customer, const char *subject, const char *text)
+{
+	char *m = mail(customer, "support@example.test", "", subject, text);
+	struct ingest_result res = ingest_text(m);
+	free(m);
+	struct out n;
+	test_assert(next_out("notify", "alice@staff.example", &n));
+	const char *agent_addr = n.m != NULL && n.m->reply_to.count == 1
+					 ? n.m->reply_to.items[0].address
+					 : "support@example.test";
+	char *hdrs = xasprintf("In-Reply-To: <%s>\n", n.o != NULL ? n.o->message_id : "x");
+	m = mail("alice@staff.example", agent_addr, hdrs, "Re: help", "#assign alice\n#close\n");
+	free(hdrs);
+	struct ingest_result r2 = ingest_text(m);
+	test_assert_int(r2.ticket_id, res.ticket_id);
+	free(m);
+	out_clear(&n);
+	return res.ticket_id;
+}
+
+static void
+test_addresses(void)
+{
+	test_begin("vote addresses");
+	const char *error = NULL;
+	int64_t t = 0;
+	int score = -1;
+	char *a = thread_vote_address(tc, 42, 4);
+	test_assert(strncmp(a, "support+v42-4-", 14) == 0);
+	test_assert_int(thread_vote_address_parse(tc, a, &t, &score, &error), 1);
+	test_assert_int(t, 42);
+	test_assert_int(score, 4);
+	/* another score or ticket with the same tag does not verify */
+	char *b = xstrdup(a);
+	b[12] = '5'; /* support+v42-5-TAG */
+	test_assert_int(thread_vote_address_parse(tc, b, &t, &score, &error), -1);
+	free(b);
+	b = xasprintf("support+v43%s", a + 11); /* support+v43-4-TAG */
+	test_assert_int(thread_vote_address_parse(tc, b, &t, &score, &error), -1);
+	free(b);
+	/* reply addresses and other sub-addresses are not vote addresses */
+	char *r = thread_reply_address(tc, 42, THREAD_ROLE_CUSTOMER);
+	test_assert_int(thread_vote_address_parse(tc, r, &t, &score, &error), 0);
+	enum thread_role role;
+	test_assert_int(thread_reply_address_parse(tc, a, &t, &role, &error), 0);
+	test_assert_int(thread_reply_address_parse(tc, r, &t, &role, &error), 1);
+	free(r);
+	test_assert_int(thread_vote_address_parse(tc, "support+sales@example.test", &t, &score, &error), 0);
+	test_assert_int(thread_vote_address_parse(tc, "other@example.test", &t, &score, &error), 0);
+	free(a);
+}
+
+static void
+test_round_trip(void)
+{
+	test_begin("survey sent on close");
+	int64_t id = closed_ticket("Chloe <c@example.net>", "Ma demande",
+				   "Bonjour, mon retrait est bloqu\xc3\xa9 depuis hier. Merci.\n");
+	char *st = ticket_status(id);
+	test_assert_str(st, "closed");
+	free(st);
+	struct out s;
+	test_assert(next_out("notice", "c@example.net", &s));
+	const char *error;
+	if (s.m != NULL) {
+		/* French, text and HTML, the Reply-To reads a plain reply */
+		test_assert(strstr(s.m->subject, "Votre avis") != NULL);
+		test_assert(s.m->html != NULL && strstr(s.m->html, "mailto:support+v") != NULL);
+		int64_t t = 0;
+		int score = -1;
+		test_assert_int(s.m->reply_to.count, 1);
+		if (s.m->reply_to.count == 1) {
+			test_assert_int(thread_vote_address_parse(tc, s.m->reply_to.items[0].address, &t,
+								  &score, &error), 1);
+			test_assert_int(score, 0);
+			test_assert_int(t, id);
+		}
+		/* five choices, each a vote address of this ticket that verifies */
+		int seen = 0;
+		for (const char *p = s.m->text; (p = strstr(p, "<mailto:")) != NULL; p++) {
+			const char *end = strchr(p, '?');
+			char *addr = xstrndup(p + 8, end != NULL ? (size_t)(end - p - 8) : 0);
+			if (thread_vote_address_parse(tc, addr, &t, &score, &error) == 1 && t == id)
+				seen |= 1 << score;
+			free(addr);
+		}
+		test_assert_int(seen, 0x3e);
+	}
+	int64_t at = 0;
+	test_assert_int(store_survey_for_ticket(store, id, &at, &error), 1);
+	out_clear(&s);
+
+	test_begin("vote by link");
+	char *a4 = thread_vote_address(tc, id, 4);
+	char *m = mail("c@example.net", a4, "", "4", "");
+	struct ingest_result r = ingest_text(m);
+	free(m);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	test_assert_int(r.ticket_id, id);
+	struct vote_seen v = vote_of(id);
+	test_assert_int(v.score, 4);
+	test_assert_str(v.assignee, "alice@staff.example");
+	st = ticket_status(id);
+	test_assert_str(st, "closed"); /* a vote does not reopen */
+	free(st);
+	test_assert(desk_has_event(store, id, "survey", "vote 4 by c@example.net"));
+
+	test_begin("a plain reply replaces the vote; a low score is told");
+	char *a0 = thread_vote_address(tc, id, 0);
+	m = mail("c@example.net", a0, "", "Re: Votre avis",
+		 "2 - trop lent\n\nLe 11 mars, Support a \xc3\xa9\x63rit :\n> Votre demande\n");
+	r = ingest_text(m);
+	free(m);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	v = vote_of(id);
+	test_assert_int(v.score, 2);
+	test_assert_str(v.comment, "trop lent");
+	struct out low;
+	test_assert(next_out("notice", "alice@staff.example", &low));
+	test_assert(low.m != NULL && strstr(low.m->subject, "Low satisfaction score") != NULL &&
+		    strstr(low.m->text, "trop lent") != NULL);
+	out_clear(&low);
+
+	test_begin("forged and strangers' votes are refused");
+	char forged[128];
+	snprintf(forged, sizeof(forged), "support+v%lld-5-aaaaaaaaaaaaaaaa@example.test", (long long)id);
+	m = mail("c@example.net", forged, "", "5", "");
+	r = ingest_text(m);
+	free(m);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	test_assert(strstr(r.reason, "refused") != NULL);
+	char *a5 = thread_vote_address(tc, id, 5);
+	m = mail("mallory@evil.example", a5, "", "5", "");
+	r = ingest_text(m);
+	free(m);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	test_assert(strstr(r.reason, "not the ticket's customer") != NULL);
+	v = vote_of(id);
+	test_assert_int(v.score, 2);
+
+	test_begin("a reply to the survey without a score is mail about the ticket");
+	m = mail("c@example.net", a0, "", "Re: Votre avis", "J'ai une autre question sur les frais.\n");
+	r = ingest_text(m);
+	free(m);
+	test_assert(r.outcome != INGEST_REPORT);
+	v = vote_of(id);
+	test_assert_int(v.score, 2);
+
+	test_begin("one survey per customer per period");
+	int64_t id2 = closed_ticket("c@example.net", "Another", "Second question, about fees.\n");
+	test_assert(id2 != id);
+	test_assert_int(store_survey_for_ticket(store, id2, &at, &error), 0);
+	test_assert(desk_has_event(store, id2, "survey", "within [survey] period"));
+
+	test_begin("no vote on a ticket without a survey");
+	char *b5 = thread_vote_address(tc, id2, 5);
+	m = mail("c@example.net", b5, "", "5", "");
+	r = ingest_text(m);
+	free(m);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	test_assert(strstr(r.reason, "no survey") != NULL);
+	free(a0);
+	free(a4);
+	free(a5);
+	free(b5);
+}
+
+int
+main(void)
+{
+	if (setup() < 0)
+		return 1;
+	test_addresses();
+	test_round_trip();
+	test_begin("subjects");
+	test_assert_str(survey_subject("en"), "How did we do?");
+	test_assert_str(survey_subject("zh-HK"), survey_subject("zh-TW"));
+	test_assert_str(survey_subject("zh"), survey_subject("zh-CN"));
+	test_assert_str(survey_subject("de-CH"), survey_subject("de"));
+	ingest_free(&ingest);
+	thread_config_free(&tc);
+	store_close(&store);
+	config_free(&config);
+	desk_rm_tree(tmpdir);
+	return test_exit();
+}
