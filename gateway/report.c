@@ -478,8 +478,19 @@ on_rule(void *context, const void *record)
 {
 	struct report *r = ((struct ctx *)context)->r;
 	const struct store_report_rule *h = record;
-	r->rules = xreallocarray(r->rules, r->n_rules + 1, sizeof(*r->rules));
-	r->rules[r->n_rules++] = (struct report_rule){ xstrdup(h->rule), h->hits, h->tickets };
+	/* A desk has tens of rules: a linear search, newest match first. */
+	size_t i = r->n_rules;
+	while (i > 0 && strcmp(r->rules[i - 1].rule, h->rule) != 0)
+		i--;
+	if (i == 0) {
+		if (r->n_rules == REPORT_MAX_GROUPS)
+			return 0;
+		r->rules = xreallocarray(r->rules, r->n_rules + 1, sizeof(*r->rules));
+		r->rules[r->n_rules++] = (struct report_rule){ xstrdup(h->rule), 0, 0 };
+		i = r->n_rules;
+	}
+	r->rules[i - 1].hits += h->hits;
+	r->rules[i - 1].tickets += h->tickets;
 	return 0;
 }
 
@@ -535,10 +546,22 @@ finish_figures(struct report_figures *f)
 	dist_finish(&f->resolution);
 }
 
+/* Most hits first, then by name. */
+static int
+cmp_rule(const void *a, const void *b)
+{
+	const struct report_rule *x = a, *y = b;
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	return strcmp(x->rule, y->rule);
+}
+
 static void
 finish(struct ctx *c)
 {
 	struct report *r = c->r;
+	if (r->n_rules > 1)
+		qsort(r->rules, r->n_rules, sizeof(*r->rules), cmp_rule);
 	finish_figures(&r->total);
 	for (size_t i = 0; i < r->n_groups; i++)
 		finish_figures(&r->groups[i].f);

@@ -55,7 +55,9 @@ struct store_report_reopen {
 	const char *category, *queue, *language, *assignee, *channel;
 };
 
-/* A rule and how often it fired in [since, until); most hits first. */
+/* A rule hit in [since, until): hits 1, tickets 1 when it is the
+   ticket's first hit of this rule in the period (so that sums count
+   hits and distinct tickets). */
 struct store_report_rule {
 	const char *rule;
 	int64_t hits, tickets;
@@ -72,8 +74,12 @@ struct store_report_survey {
 
 typedef int store_report_fn(void *context, const void *record);
 
-/* Tickets in no particular order; messages, reopenings and surveys by
-   time. */
+/* A period longer than this reads every ticket once instead of the open
+   ones and those updated in it (docs/reports.md). */
+#define STORE_REPORT_LONG_PERIOD (31 * 86400)
+
+/* Tickets and rule hits in no particular order; messages, reopenings and
+   surveys by time. */
 int store_report_tickets(struct store *store, int64_t since, int64_t until,
 			 store_report_fn *fn, void *context, const char **error_r);
 int store_report_messages(struct store *store, int64_t since, int64_t until,

@@ -31,6 +31,20 @@
 #define REOPEN_EVENT(e)                                                                       \
 	"(" e "kind = 'reopened' OR (" e "kind = 'agent' AND " e "detail LIKE '#reopen %' AND " \
 	e "detail NOT LIKE '%: already %'))"
+/* The columns of a report's ticket, in the order of struct
+   store_report_ticket. */
+#define REPORT_TICKETS_SELECT \
+	"SELECT t.id, t.created_at, t.status, t.category, t.priority, t.queue, t.language, " \
+	"t.assignee, coalesce((SELECT m.mailbox FROM messages m WHERE m.ticket_id = t.id " \
+	"ORDER BY m.id LIMIT 1), ''), t.first_response_at, t.due_at, " \
+	"CASE WHEN t.status = 'closed' THEN coalesce((SELECT max(e.at) FROM events e " \
+	"WHERE e.ticket_id = t.id AND e.kind = 'agent' AND e.detail LIKE '#close %'), " \
+	"t.updated_at) ELSE 0 END AS closed_at, " \
+	"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), " \
+	"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND " \
+	"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' " \
+	"ORDER BY e.id LIMIT 1), ''), t.subject " \
+	"FROM tickets t "
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
@@ -263,20 +277,11 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	   updated (so maybe closed) since the start: three ranges of
 	   tickets_status ("<> 'closed'" written as two ranges, which an index
 	   serves), never the whole table for a short period. */
-	[STMT_REPORT_TICKETS] =
-		"SELECT t.id, t.created_at, t.status, t.category, t.priority, t.queue, t.language, "
-		"t.assignee, coalesce((SELECT m.mailbox FROM messages m WHERE m.ticket_id = t.id "
-		"ORDER BY m.id LIMIT 1), ''), t.first_response_at, t.due_at, "
-		"CASE WHEN t.status = 'closed' THEN coalesce((SELECT max(e.at) FROM events e "
-		"WHERE e.ticket_id = t.id AND e.kind = 'agent' AND e.detail LIKE '#close %'), "
-		"t.updated_at) ELSE 0 END AS closed_at, "
-		"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), "
-		"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND "
-		"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' "
-		"ORDER BY e.id LIMIT 1), ''), t.subject "
-		"FROM tickets t WHERE t.created_at < ?2 AND (t.status < 'closed' OR "
-		"t.status > 'closed' OR (t.status = 'closed' AND t.updated_at >= ?1 AND "
-		"closed_at >= ?1))",
+	[STMT_REPORT_TICKETS] = REPORT_TICKETS_SELECT
+		"WHERE t.created_at < ?2 AND (t.status < 'closed' OR t.status > 'closed' OR "
+		"(t.status = 'closed' AND t.updated_at >= ?1 AND closed_at >= ?1))",
+	[STMT_REPORT_TICKETS_ALL] = REPORT_TICKETS_SELECT
+		"WHERE t.created_at < ?2 AND (t.status <> 'closed' OR closed_at >= ?1)",
 	[STMT_REPORT_MESSAGES] =
 		"SELECT m.ticket_id, m.created_at, m.direction, t.category, t.queue, t.language, "
 		"t.assignee, coalesce(m.mailbox, ''), m.from_address FROM messages m JOIN tickets t ON t.id = m.ticket_id "
@@ -285,8 +290,13 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		"SELECT e.ticket_id, e.at, t.category, t.queue, t.language, t.assignee "
 		"FROM events e JOIN tickets t ON t.id = e.ticket_id "
 		"WHERE e.at >= ?1 AND e.at < ?2 AND " REOPEN_EVENT("e.") " ORDER BY e.at",
-	[STMT_REPORT_RULES] = "SELECT rule, count(*), count(DISTINCT ticket_id) FROM rule_hits "
-			      "WHERE at >= ?1 AND at < ?2 GROUP BY rule ORDER BY 2 DESC, rule",
+	/* One row per hit, with 1 when it is the ticket's first hit of the
+	   rule in the period: no grouping in SQL, whose temporary b-trees
+	   would grow with the period (report.c counts). */
+	[STMT_REPORT_RULES] =
+		"SELECT h.rule, 1, NOT EXISTS (SELECT 1 FROM rule_hits p WHERE p.ticket_id = "
+		"h.ticket_id AND p.id < h.id AND p.rule = h.rule AND p.at >= ?1) "
+		"FROM rule_hits h WHERE h.at >= ?1 AND h.at < ?2",
 	[STMT_REPORT_SURVEYS] =
 		"SELECT s.ticket_id, s.sent_at, s.score, s.comment, s.assignee, s.voted_at, "
 		"t.category, t.queue, t.language, '' FROM surveys s JOIN tickets t ON t.id = s.ticket_id "

@@ -8,7 +8,7 @@ applies the migrations). The history: N tickets over the D days before
 --end, arriving more on weekdays and in office hours (UTC); languages,
 categories, queues, priorities and six agents drawn with fixed weights;
 first responses and resolutions log-normal (medians about 2 h and 30 h);
-96% of tickets older than two days closed, 5% reopened once, 8% with the
+96% of tickets older than two days closed and all older than three weeks, 5% reopened once, 8% with the
 category changed by an agent; one rule hit per ticket; a survey for 60% of
 the closed tickets, 45% of them answered. Rows go straight into the tables
 (one transaction, synchronous off): this builds a benchmark's store, not
@@ -111,7 +111,7 @@ def main():
         frt = lognormal(rng, 2 * 3600 if prio != "urgent" else 1800, 1.1)
         first = created + frt if created + frt < a.end else 0
         status, closed = ("open" if first else "new"), 0
-        if created < a.end - 2 * 86400 and rng.random() < 0.96:
+        if created < a.end - 2 * 86400 and (rng.random() < 0.96 or created < a.end - 21 * 86400):
             closed = min(created + max(frt, 0) + lognormal(rng, 28 * 3600, 1.0), a.end - 60)
             if closed > created:
                 status = "closed"
