@@ -52,7 +52,7 @@ test_files(void)
 		const char *err;
 	} cases[] = {
 		{ "secret\n", 7, "secret", NULL },
-		{ "  secret with spaces inside \r\nsecond line\n", 44, "secret with spaces inside", NULL },
+		{ "  secret with spaces inside \r\nsecond line\n", 42, "secret with spaces inside", NULL },
 		{ "no newline", 10, "no newline", NULL },
 		{ "", 0, NULL, "empty" },
 		{ "\n\nlater\n", 8, NULL, "empty" },
