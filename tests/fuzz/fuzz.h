@@ -113,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(authres)                                                                           \
 	X(phrase)                                                                            \
 	X(solicit)                                                                           \
-	X(vote)
+	X(vote)                                                                              \
+	X(tzif)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
 FUZZ_TARGETS(FUZZ_DECLARE)
