@@ -2,7 +2,7 @@
  * tzif: see tzif.h. RFC 8536 (TZif) and POSIX.1 (TZ strings, with the
  * RFC's extensions) read by hand: no library offers per-zone conversions
  * (glibc only through the process-wide TZ; ICU is ~30 MB). Calendar
- * arithmetic after Howard Hinnant's days_from_civil algorithms.
+ * arithmetic is base/clock's.
  */
 #include "build-config.h"
 
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "parsers/tzif.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 #define MAX_TRANSITIONS 100000 /* tzdata's largest fat file has under 2,000 */
@@ -61,44 +62,6 @@ floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-int64_t
-tzif_days_from_civil(int64_t year, int mon, int mday)
-{
-	/* normalise the month first */
-	int64_t m0 = (int64_t)mon - 1;
-	year += floor_div(m0, 12);
-	int m = (int)(m0 - floor_div(m0, 12) * 12) + 1;
-	int64_t y = year - (m <= 2);
-	int64_t era = floor_div(y, 400);
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468 + (int64_t)mday - 1;
-}
-
-void
-tzif_civil_from_days(int64_t days, int *year_r, int *mon_r, int *mday_r)
-{
-	int64_t z = days + 719468;
-	int64_t era = floor_div(z, 146097);
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1;
-	int64_t m = mp < 10 ? mp + 3 : mp - 9;
-	*year_r = (int)(yoe + era * 400 + (m <= 2));
-	*mon_r = (int)m;
-	*mday_r = (int)d;
-}
-
-int
-tzif_weekday(int64_t days)
-{
-	int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
-	return (int)(w < 0 ? w + 7 : w);
 }
 
 static int
@@ -246,16 +209,16 @@ posix_parse(const char *p, struct posix *px)
 static int64_t
 rule_day(const struct posix_rule *r, int64_t year)
 {
-	int64_t jan1 = tzif_days_from_civil(year, 1, 1);
+	int64_t jan1 = clock_days_from_civil(year, 1, 1);
 	switch (r->kind) {
 	case 'J':
 		return jan1 + r->day - 1 + (is_leap(year) && r->day >= 60 ? 1 : 0);
 	case 'N':
 		return jan1 + r->day;
 	default: {
-		int64_t first = tzif_days_from_civil(year, r->mon, 1);
-		int64_t next = tzif_days_from_civil(year, r->mon + 1, 1);
-		int64_t d = first + (r->day - tzif_weekday(first) + 7) % 7 + (int64_t)(r->week - 1) * 7;
+		int64_t first = clock_days_from_civil(year, r->mon, 1);
+		int64_t next = clock_days_from_civil(year, r->mon + 1, 1);
+		int64_t d = first + (r->day - clock_weekday(first) + 7) % 7 + (int64_t)(r->week - 1) * 7;
 		while (d >= next)
 			d -= 7;
 		return d;
@@ -278,7 +241,7 @@ posix_type(const struct posix *px, int64_t t)
 	if (!px->has_dst)
 		return &px->std;
 	int year, mon, mday;
-	tzif_civil_from_days(floor_div(t + px->std.utoff, DAY), &year, &mon, &mday);
+	clock_civil_from_days(floor_div(t + px->std.utoff, DAY), &year, &mon, &mday);
 	/* The latest change at or before t among those of the years around
 	   it; on a tie the start wins (DST all year: "0/0,J365/25"). */
 	int64_t best = INT64_MIN;
@@ -560,7 +523,7 @@ tzif_next_change(const struct tzif *tz, int64_t t)
 	if (!tz->footer.set || !tz->footer.has_dst)
 		return INT64_MAX;
 	int year, mon, mday;
-	tzif_civil_from_days(floor_div(t + tz->footer.std.utoff, DAY), &year, &mon, &mday);
+	clock_civil_from_days(floor_div(t + tz->footer.std.utoff, DAY), &year, &mon, &mday);
 	int64_t best = INT64_MAX;
 	for (int64_t y = year - 1; y <= year + 2; y++) {
 		int64_t c[2];
@@ -583,12 +546,12 @@ tzif_localtime(const struct tzif *tz, int64_t t, struct tzif_tm *tm_r)
 	int64_t local = t + type->utoff;
 	int64_t days = floor_div(local, DAY);
 	int64_t secs = local - days * DAY;
-	tzif_civil_from_days(days, &tm_r->year, &tm_r->mon, &tm_r->mday);
+	clock_civil_from_days(days, &tm_r->year, &tm_r->mon, &tm_r->mday);
 	tm_r->hour = (int)(secs / 3600);
 	tm_r->min = (int)(secs / 60 % 60);
 	tm_r->sec = (int)(secs % 60);
-	tm_r->wday = tzif_weekday(days);
-	tm_r->yday = (int)(days - tzif_days_from_civil(tm_r->year, 1, 1));
+	tm_r->wday = clock_weekday(days);
+	tm_r->yday = (int)(days - clock_days_from_civil(tm_r->year, 1, 1));
 	tm_r->utoff = type->utoff;
 	tm_r->isdst = type->isdst;
 	tm_r->abbr = type->abbr != NULL ? type->abbr : "";
@@ -597,7 +560,7 @@ tzif_localtime(const struct tzif *tz, int64_t t, struct tzif_tm *tm_r)
 int64_t
 tzif_mktime(const struct tzif *tz, int year, int mon, int mday, int hour, int min, int sec)
 {
-	int64_t local = tzif_days_from_civil(year, mon, mday) * DAY + (int64_t)hour * 3600 +
+	int64_t local = clock_days_from_civil(year, mon, mday) * DAY + (int64_t)hour * 3600 +
 			(int64_t)min * 60 + sec;
 	local = clamp_time(local);
 	/* The offsets that can apply: those a day either side (changes are

@@ -88,11 +88,4 @@ int64_t tzif_next_change(const struct tzif *tz, int64_t t);
 int64_t tzif_mktime(const struct tzif *tz, int year, int mon, int mday, int hour, int min,
 		    int sec);
 
-/* Proleptic Gregorian calendar arithmetic: days since 1970-01-01 of a
-   date (mon 1..12, out-of-range mday allowed), and back. */
-int64_t tzif_days_from_civil(int64_t year, int mon, int mday);
-void tzif_civil_from_days(int64_t days, int *year_r, int *mon_r, int *mday_r);
-/* 0 = Sunday. */
-int tzif_weekday(int64_t days);
-
 #endif

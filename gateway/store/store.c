@@ -10,8 +10,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/util.h"
 #include "gateway/crypto.h"
 #include "gateway/store/store-blob.h"
@@ -22,16 +22,12 @@ static const struct store_driver *const drivers[] = {
 	&store_sqlite_driver,
 };
 
+/* The store stamps rows with base/clock's time, so that the test build's
+   controllable clock moves created_at and event times too. */
 static int64_t
 now_or(int64_t t)
 {
-	return t != 0 ? t : (int64_t)time(NULL);
-}
-
-static int64_t
-clock_now(void)
-{
-	return (int64_t)time(NULL);
+	return t != 0 ? t : clock_now();
 }
 
 /* "name:rest" names a driver when name is a URL scheme (letters, digits,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "gateway/hours.h"
+#include "gateway/tz.h"
 #include "base/util.h"
 #include "tests/unit/test.h"
 
@@ -250,6 +251,95 @@ test_errors(void)
 	hours_free(&h);
 }
 
+/* Named calendars: open days, 24x7, business time between two instants,
+   the next opening, business days. */
+static void
+test_calendars(void)
+{
+	struct hours *h = NULL;
+	const char *error = NULL;
+	test_begin("open days (a working Saturday before the holiday week)");
+	test_assert_int(hours_new("Asia/Shanghai", "mon-fri 09:00-18:00", "2025-01-28..2025-02-04",
+				  &h, &error), 0);
+	hours_set_name(h, "china");
+	test_assert_str(hours_name(h), "china");
+	test_assert_int(hours_set_open_days(h, "2025-01-26 09:00-18:00; 2025-02-08 09:00-12:00 "
+					      "13:00-18:00, 2025-01-29 10:00-11:00", &error), 0);
+	/* Sunday 26 January is open; Wednesday 29 (a holiday) too, 10-11 */
+	test_assert_int(hours_is_open(h, utc("2025-01-26T02:00Z")), 1);
+	test_assert_int(hours_is_open(h, utc("2025-01-29T02:30Z")), 1);
+	test_assert_int(hours_is_open(h, utc("2025-01-29T03:30Z")), 0);
+	test_assert_int(hours_is_open(h, utc("2025-01-30T02:30Z")), 0);
+	/* Saturday 8 February: lunch break */
+	test_assert_int(hours_is_open(h, utc("2025-02-08T04:30Z")), 0);
+	int64_t due;
+	test_assert_int(hours_due(h, utc("2025-01-25T10:00Z"), 2 * 3600, &due, &error), 0);
+	test_assert_str(local(h, due), "2025-01-26 11:00 +0800 Sun");
+	test_assert(!hours_is_24x7(h));
+	/* business time between: Friday 24 Jan 17:00 to Monday 27 10:00 is
+	   1 h Friday + 9 h Sunday + 1 h Monday */
+	test_assert_int(hours_between(h, utc("2025-01-24T09:00Z"), utc("2025-01-27T02:00Z")),
+			11 * 3600);
+	test_assert_int(hours_between(h, utc("2025-01-27T02:00Z"), utc("2025-01-24T09:00Z")), 0);
+	/* next opening: from the holiday week to Wednesday 29 10:00 */
+	test_assert_str(local(h, hours_next_open(h, utc("2025-01-28T01:00Z"))),
+			"2025-01-29 10:00 +0800 Wed");
+	test_assert_int(hours_next_open(h, utc("2025-01-27T02:00Z")), utc("2025-01-27T02:00Z"));
+	/* business days: Friday 24 Jan 15:00 + 3 open days = Sun 26, Mon 27,
+	   Wed 29 (10-11 only: 15:00 is closed, so the next opening) */
+	test_assert_str(local(h, hours_add_days(h, utc("2025-01-24T07:00Z"), 3)),
+			"2025-02-05 09:00 +0800 Wed");
+	test_assert_str(local(h, hours_add_days(h, utc("2025-01-24T07:00Z"), 2)),
+			"2025-01-27 15:00 +0800 Mon");
+	test_assert_str(local(h, hours_add_days(h, utc("2025-01-24T07:00Z"), 0)),
+			"2025-01-24 15:00 +0800 Fri");
+	hours_free(&h);
+
+	test_begin("bad open days");
+	static const char *const bad[] = { "2025-02-30 09:00-10:00", "2025-02-08",
+					   "2025-02-08 10:00-09:00", "sat 09:00-10:00",
+					   "2025-02-08 09:00-12:00 11:00-13:00" };
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		test_assert_int(hours_new("UTC", "mon 08:00-09:00", NULL, &h, &error), 0);
+		test_assert_int(hours_set_open_days(h, bad[i], &error), -1);
+		test_assert(strstr(error, "open days") != NULL);
+		hours_free(&h);
+	}
+
+	test_begin("24x7 across the DST weekends");
+	test_assert_int(hours_new("Europe/Berlin", "24x7", "", &h, &error), 0);
+	test_assert(hours_is_24x7(h));
+	/* Saturday noon + 24 business hours, over the 23-hour Sunday */
+	test_assert_int(hours_due(h, utc("2025-03-29T11:00Z"), 24 * 3600, &due, &error), 0);
+	test_assert_str(local(h, due), "2025-03-30 13:00 +0200 Sun");
+	test_assert_int(hours_between(h, utc("2025-10-25T22:00Z"), utc("2025-10-26T23:00Z")),
+			25 * 3600);
+	test_assert_int(hours_is_open(h, utc("2025-10-26T01:30Z")), 1);
+	hours_free(&h);
+	test_assert_int(hours_new("Europe/Berlin", "24x7", "2025-12-25", &h, &error), 0);
+	test_assert(!hours_is_24x7(h));
+	hours_free(&h);
+
+	test_begin("business time across the DST weekends");
+	test_assert_int(hours_new("Europe/Berlin", "mon-fri 09:00-17:00", "", &h, &error), 0);
+	/* Friday 16:00 CET to Monday 10:00 CEST: 2 business hours */
+	test_assert_int(hours_between(h, utc("2025-03-28T15:00Z"), utc("2025-03-31T08:00Z")),
+			2 * 3600);
+	/* the same in autumn */
+	test_assert_int(hours_between(h, utc("2025-10-24T14:00Z"), utc("2025-10-27T09:00Z")),
+			2 * 3600);
+	/* between and due agree */
+	for (int64_t t = utc("2025-03-20T00:00Z"); t < utc("2025-04-10T00:00Z"); t += 7 * 3600 + 61) {
+		test_assert_int(hours_due(h, t, 5 * 3600, &due, &error), 0);
+		uint64_t b = hours_between(h, t, due);
+		if (b != 5 * 3600) {
+			test_assert_int(b, 5 * 3600);
+			break;
+		}
+	}
+	hours_free(&h);
+}
+
 int
 main(void)
 {
@@ -259,5 +349,7 @@ main(void)
 	test_tz_restored();
 	test_targets();
 	test_errors();
+	test_calendars();
+	tz_cache_clear();
 	return test_exit();
 }

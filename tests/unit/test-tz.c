@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/util.h"
 #include "gateway/tz.h"
 #include "parsers/tzif.h"
@@ -235,7 +236,7 @@ test_posix_strings(void)
 static int64_t
 utc(int y, int mo, int d, int h, int mi)
 {
-	return tzif_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+	return clock_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
 }
 
 static void
@@ -290,14 +291,14 @@ test_gaps_and_doubles(void)
 
 	/* the calendar helpers at their edges */
 	int y, mo, d;
-	tzif_civil_from_days(tzif_days_from_civil(2024, 2, 29), &y, &mo, &d);
+	clock_civil_from_days(clock_days_from_civil(2024, 2, 29), &y, &mo, &d);
 	test_assert(y == 2024 && mo == 2 && d == 29);
-	tzif_civil_from_days(-1, &y, &mo, &d);
+	clock_civil_from_days(-1, &y, &mo, &d);
 	test_assert(y == 1969 && mo == 12 && d == 31);
-	test_assert_int(tzif_weekday(0), 4);
-	test_assert_int(tzif_weekday(-1), 3);
-	test_assert_int(tzif_days_from_civil(2000, 3, 1) - tzif_days_from_civil(2000, 2, 28), 2);
-	test_assert_int(tzif_days_from_civil(1900, 3, 1) - tzif_days_from_civil(1900, 2, 28), 1);
+	test_assert_int(clock_weekday(0), 4);
+	test_assert_int(clock_weekday(-1), 3);
+	test_assert_int(clock_days_from_civil(2000, 3, 1) - clock_days_from_civil(2000, 2, 28), 2);
+	test_assert_int(clock_days_from_civil(1900, 3, 1) - clock_days_from_civil(1900, 2, 28), 1);
 	/* far times are clamped, not overflowed */
 	tzif_localtime(berlin, INT64_MAX, &m);
 	test_assert_int(m.year, 9999);
