@@ -13,17 +13,20 @@
 #include "gateway/store/store-label.h"
 #include "gateway/store/store-record.h"
 
-#define COL(type, field) { STORE_COL_##type, offsetof(struct store_label, field) }
-
-/* In the order of the drivers' SELECT lists. */
+/* In the order of the drivers' SELECT lists (COL and RECORD: store-record.h). */
 static const struct store_col label_cols[] = {
-	COL(INT64, id),	     COL(INT64, ticket_id), COL(INT64, message_row_id),
-	COL(TEXT, label),    COL(TEXT, verdict),    COL(TEXT, rules),
-	COL(TEXT, agent),    COL(TEXT, subject),    COL(TEXT, text),
-	COL(INT64, created_at),
+	COL(INT64, store_label, id),
+	COL(INT64, store_label, ticket_id),
+	COL(INT64, store_label, message_row_id),
+	COL(TEXT, store_label, label),
+	COL(TEXT, store_label, verdict),
+	COL(TEXT, store_label, rules),
+	COL(TEXT, store_label, agent),
+	COL(TEXT, store_label, subject),
+	COL(TEXT, store_label, text),
+	COL(INT64, store_label, created_at),
 };
-const struct store_record store_record_label = { "store_label", sizeof(struct store_label),
-						 label_cols, N_ELEMENTS(label_cols) };
+RECORD(store_record_label, store_label, label_cols);
 
 int
 store_label_add(struct store *store, const struct store_label *label, int64_t *id_r,

@@ -12,10 +12,6 @@
 #include "base/util.h"
 #include "gateway/store/store-record.h"
 
-#define COL(type, rec, field) { STORE_COL_##type, offsetof(struct rec, field) }
-#define RECORD(var, rec, cols) \
-	const struct store_record var = { #rec, sizeof(struct rec), cols, N_ELEMENTS(cols) }
-
 /* Each table lists the fields in the order of the drivers' SELECT lists. */
 static const struct store_col ticket_cols[] = {
 	COL(INT64, store_ticket, id),
@@ -341,21 +337,6 @@ store_string_replace(const char **fieldp, const char *value)
 }
 
 /* ---- the *_free() functions of store.h ------------------------------------ */
-
-/* Each frees its records through their description and sets the caller's
-   pointer to NULL; NULL is fine. */
-#define FREE_ONE(fn, type, rec) \
-	void fn(struct type **p) \
-	{ \
-		store_records_free(&(rec), *p, 1); \
-		*p = NULL; \
-	}
-#define FREE_LIST(fn, type, rec) \
-	void fn(struct type **p, size_t count) \
-	{ \
-		store_records_free(&(rec), *p, count); \
-		*p = NULL; \
-	}
 
 FREE_ONE(store_ticket_free, store_ticket, store_record_ticket)
 FREE_LIST(store_tickets_free, store_ticket, store_record_ticket)

@@ -55,6 +55,29 @@ extern const struct store_record store_record_ticket, store_record_message,
 /* In store-label.c. */
 extern const struct store_record store_record_label;
 
+/* Describing a record: COL(INT64, store_ticket, id) is a column read into
+   a field; RECORD(store_record_ticket, store_ticket, ticket_cols) the
+   record made of an array of them. */
+#define COL(type, rec, field) { STORE_COL_##type, offsetof(struct rec, field) }
+#define RECORD(var, rec, cols) \
+	const struct store_record var = { #rec, sizeof(struct rec), cols, N_ELEMENTS(cols) }
+
+/* The *_free() functions of the interface: each frees its records
+   through their description and sets the caller's pointer to NULL; NULL
+   is fine. */
+#define FREE_ONE(fn, type, rec) \
+	void fn(struct type **p) \
+	{ \
+		store_records_free(&(rec), *p, 1); \
+		*p = NULL; \
+	}
+#define FREE_LIST(fn, type, rec) \
+	void fn(struct type **p, size_t count) \
+	{ \
+		store_records_free(&(rec), *p, count); \
+		*p = NULL; \
+	}
+
 /* The record type of each select. */
 extern const struct store_record *const store_select_records[STORE_SELECT_COUNT];
 

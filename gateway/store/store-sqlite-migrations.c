@@ -12,6 +12,15 @@
 #define HEX_CHECK(col) \
 	"CHECK (" col " IS NULL OR (length(" col ") = 64 AND " col " NOT GLOB '*[^0-9a-f]*'))"
 
+/* The columns of one SLA target in ticket_sla (migration 5): when its
+   clock started, business seconds paused, due and warning instants, met. */
+#define SLA_TARGET_COLS(t)                                                                    \
+	"  " t "_start INTEGER NOT NULL DEFAULT 0 CHECK (" t "_start >= 0),\n"                \
+	"  " t "_paused INTEGER NOT NULL DEFAULT 0 CHECK (" t "_paused >= 0),\n"              \
+	"  " t "_due INTEGER NOT NULL DEFAULT 0 CHECK (" t "_due >= 0),\n"                    \
+	"  " t "_warn INTEGER NOT NULL DEFAULT 0 CHECK (" t "_warn >= 0),\n"                  \
+	"  " t "_met INTEGER NOT NULL DEFAULT 0 CHECK (" t "_met >= 0),\n"
+
 /* store_sqlite_migrations[i] takes the schema from version i to i + 1.
    Append only; never edit a released one. */
 const struct store_migration store_sqlite_migrations[] = {
@@ -312,6 +321,56 @@ const struct store_migration store_sqlite_migrations[] = {
 		"(created_at, direction, ticket_id, mailbox, from_address);\n"
 		"CREATE INDEX IF NOT EXISTS events_at ON events (at);\n"
 		"CREATE INDEX IF NOT EXISTS rule_hits_at ON rule_hits (at);\n",
+	},
+	/* 9: promises kept (issue 13, docs/sla.md): each ticket's SLA clocks
+	   (ticket_sla, with earliest_due indexed for "overdue" and "due within"),
+	   the scheduler's timers (indexed by due_at: a tick never scans the
+	   tickets), and each escalation notice sent (unique per ticket,
+	   target, level, period and recipient: sent once); tickets by
+	   assignee for the digests. New tables and indexes only: it can run
+	   again on a database set back a version. */
+	{
+		.summary = "ticket_sla, timers, sla_notices",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS ticket_sla (\n"
+		"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),\n"
+		"  policy TEXT NOT NULL CHECK (policy <> ''),\n"
+		"  calendar TEXT NOT NULL CHECK (calendar <> ''),\n"
+		"  basis TEXT NOT NULL DEFAULT '',\n"
+		"  status TEXT NOT NULL DEFAULT '',\n"
+		"  vip INTEGER NOT NULL DEFAULT 0 CHECK (vip IN (0, 1)),\n"
+		SLA_TARGET_COLS("first")
+		SLA_TARGET_COLS("next")
+		SLA_TARGET_COLS("resolution")
+		"  paused_at INTEGER NOT NULL DEFAULT 0 CHECK (paused_at >= 0),\n"
+		"  earliest_due INTEGER NOT NULL DEFAULT 0 CHECK (earliest_due >= 0),\n"
+		"  updated_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS ticket_sla_earliest_due ON ticket_sla (earliest_due) "
+		"WHERE earliest_due > 0;\n"
+		"CREATE TABLE IF NOT EXISTS timers (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  kind TEXT NOT NULL CHECK (kind <> ''),\n"
+		"  ticket_id INTEGER NOT NULL DEFAULT 0 CHECK (ticket_id >= 0),\n"
+		"  subject TEXT NOT NULL DEFAULT '',\n"
+		"  due_at INTEGER NOT NULL,\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  UNIQUE (kind, ticket_id, subject)\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);\n"
+		"CREATE TABLE IF NOT EXISTS sla_notices (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER NOT NULL REFERENCES tickets (id),\n"
+		"  target TEXT NOT NULL CHECK (target <> ''),\n"
+		"  level TEXT NOT NULL CHECK (level <> ''),\n"
+		"  period INTEGER NOT NULL DEFAULT 0,\n"
+		"  recipient TEXT NOT NULL DEFAULT '' COLLATE NOCASE,\n"
+		"  outbox_id INTEGER REFERENCES outbox (id),\n"
+		"  at INTEGER NOT NULL,\n"
+		"  UNIQUE (ticket_id, target, level, period, recipient)\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS sla_notices_recent ON sla_notices (ticket_id, recipient, level, at);\n"
+		"CREATE INDEX IF NOT EXISTS tickets_assignee ON tickets (assignee, status);\n",
 	},
 };
 

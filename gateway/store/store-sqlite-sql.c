@@ -3,11 +3,6 @@
 
 #include "gateway/store/store-sqlite-sql.h"
 
-#define TICKET_COLS                                                                           \
-	"t.id, t.subject, t.status, t.category, t.priority, t.queue, t.language, "            \
-	"t.customer_address, t.customer_name, t.created_at, t.updated_at, "                 \
-	"t.first_response_at, t.due_at, "                                                   \
-	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), t.assignee"
 #define MESSAGE_COLS                                                                          \
 	"id, ticket_id, direction, message_id, in_reply_to, refs, from_address, from_name, " \
 	"to_addrs, cc_addrs, subject, date, text, raw_sha256, raw_size, dedupe_key, "        \

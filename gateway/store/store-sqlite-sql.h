@@ -108,6 +108,14 @@ enum stmt_id {
 	STMT_COUNT
 };
 
+/* A ticket's columns in the order of store-record.c's ticket (t: tickets),
+   shared with the driver's parts (store-sqlite-sla.c). */
+#define TICKET_COLS                                                                           \
+	"t.id, t.subject, t.status, t.category, t.priority, t.queue, t.language, "            \
+	"t.customer_address, t.customer_name, t.created_at, t.updated_at, "                 \
+	"t.first_response_at, t.due_at, "                                                   \
+	"(SELECT count(*) FROM messages m WHERE m.ticket_id = t.id), t.assignee"
+
 /* The SQL of each statement, with parameters ?1, ?2... */
 extern const char *const store_sqlite_sql[STMT_COUNT];
 

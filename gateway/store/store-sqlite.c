@@ -25,213 +25,18 @@
 #include "gateway/store/store-migrations.h"
 #include "gateway/store/store-record.h"
 #include "gateway/store/store-sqlite-sql.h"
+#include "gateway/store/store-sla-driver.h"
+#include "gateway/store/store-sqlite.h"
 
 /* PRAGMA application_id: "DSKG", so that another program's SQLite file is
    refused instead of being migrated. */
 #define STORE_APPLICATION_ID 0x44534b47
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-/* A driver's store: struct store first, so that the dispatcher's pointer
-   is ours. */
-struct sqlite_store {
-	struct store base;
-	sqlite3 *db;
-	char *db_path;
-	struct store_blobs *blobs;
-	sqlite3_stmt *stmts[STMT_COUNT];
-};
-
-static struct sqlite_store *
-sq(struct store *store)
-{
-	return (struct sqlite_store *)store;
-}
-
-/* ---- results and statement helpers ------------------------------------------ */
-
-/* How a failed SQLite call is graded: the data of this call (a constraint,
-   a type or a size the database refuses) or the database itself (busy,
-   full, I/O, corrupt). SQLITE_RANGE (a parameter number our SQL does not
-   have) can only be a bug; retrying would not help, so it is not graded
-   as a retry either. */
-static int
-grade(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_CONSTRAINT:
-	case SQLITE_MISMATCH:
-	case SQLITE_TOOBIG:
-	case SQLITE_RANGE:
-		return STORE_DATA_BAD;
-	default:
-		return STORE_UNAVAILABLE;
-	}
-}
-
-/* The error of the last failed step on s->db, graded. */
-static int
-db_error(struct sqlite_store *s, const char *what, const char **error_r)
-{
-	*error_r = errf("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return grade(sqlite3_extended_errcode(s->db));
-}
-
-static void
-stmt_done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text64(st, i, s, strlen(s), SQLITE_STATIC, SQLITE_UTF8);
-}
-
-static int
-bind_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	return sqlite3_bind_int64(st, i, v);
-}
-
-/* An optional reference: 0 is stored as NULL. */
-static int
-bind_ref(sqlite3_stmt *st, int i, int64_t id)
-{
-	return id == 0 ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, id);
-}
-
-/* LIMIT: 0 (all) or anything too large becomes -1 (no limit). */
-static int
-bind_limit(sqlite3_stmt *st, int i, size_t limit)
-{
-	return sqlite3_bind_int64(st, i, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-}
-
 static sqlite3_stmt *
 stmt(struct sqlite_store *s, enum stmt_id id)
 {
 	return s->stmts[id];
-}
-
-/* The first failure among the results of a statement's binds (the binds
-   all run; OR-ing their codes would mix two failures into a third). */
-static int
-first_failure(const int *rcs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (rcs[i] != SQLITE_OK)
-			return rcs[i];
-	}
-	return SQLITE_OK;
-}
-
-#define BINDS(...) \
-	first_failure((const int[]){ __VA_ARGS__ }, N_ELEMENTS(((const int[]){ __VA_ARGS__ })))
-
-/* rc is the result of a statement's binds (BINDS()). A bind fails on the
-   value given (SQLITE_TOOBIG: longer than the database takes), so it is
-   graded like a failed step: a value too large is this call's data. */
-static int
-bind_ok(sqlite3_stmt *st, int rc, const char *what, const char **error_r)
-{
-	if (rc == SQLITE_OK)
-		return STORE_OK;
-	*error_r = errf("store: %s: %s", what, sqlite3_errstr(rc));
-	stmt_done(st);
-	return grade(rc);
-}
-
-/* Run a statement that returns no rows, then reset it. */
-static int
-stmt_exec(struct sqlite_store *s, sqlite3_stmt *st, const char *what, const char **error_r)
-{
-	int rc = sqlite3_step(st), ret = STORE_OK;
-	if (rc != SQLITE_DONE)
-		ret = db_error(s, what, error_r);
-	stmt_done(st);
-	return ret;
-}
-
-/* Bind-check and run a statement that returns no rows. */
-static int
-stmt_run(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what,
-	 const char **error_r)
-{
-	int ret = bind_ok(st, bind_rc, what, error_r);
-	return ret < 0 ? ret : stmt_exec(s, st, what, error_r);
-}
-
-/* stmt_run() for an UPDATE of the row `id`: no such row is the caller's
-   data ("no <noun> <id>"). */
-/* stmt_run() of an INSERT, and the new row's id in *id_r. */
-static int
-stmt_insert(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what,
-	    int64_t *id_r, const char **error_r)
-{
-	int ret = stmt_run(s, st, bind_rc, what, error_r);
-	if (ret == STORE_OK)
-		*id_r = sqlite3_last_insert_rowid(s->db);
-	return ret;
-}
-
-static int
-stmt_update(struct sqlite_store *s, sqlite3_stmt *st, int bind_rc, const char *what,
-	    const char *noun, int64_t id, const char **error_r)
-{
-	int ret = stmt_run(s, st, bind_rc, what, error_r);
-	if (ret == STORE_OK && sqlite3_changes(s->db) == 0) {
-		*error_r = errf("store: %s: no %s %lld", what, noun, (long long)id);
-		ret = STORE_DATA_BAD;
-	}
-	return ret;
-}
-
-/* Step a bound statement that returns at most one row: 1 when there is
-   one (read its columns, then stmt_done()), 0 when none, < 0 on failure
-   (both already reset). */
-static int
-stmt_row(struct sqlite_store *s, sqlite3_stmt *st, const char *what, const char **error_r)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	int ret = rc == SQLITE_DONE ? 0 : db_error(s, what, error_r);
-	stmt_done(st);
-	return ret;
-}
-
-/* Run a statement that returns at most one row of one integer:
-   1 with *value_r, 0 when no row, < 0 on failure. */
-static int
-stmt_int(struct sqlite_store *s, sqlite3_stmt *st, int64_t *value_r, const char *what,
-	 const char **error_r)
-{
-	int ret = stmt_row(s, st, what, error_r);
-	if (ret == 1) {
-		*value_r = sqlite3_column_int64(st, 0);
-		stmt_done(st);
-	}
-	return ret;
-}
-
-/* Bind one text parameter and run a statement that returns at most one
-   row of two integers: 1 with *a_r and *b_r, 0 when no row, < 0 on
-   failure. */
-static int
-stmt_int2(struct sqlite_store *s, sqlite3_stmt *st, const char *key, int64_t *a_r,
-	  int64_t *b_r, const char *what, const char **error_r)
-{
-	int ret = bind_ok(st, bind_text(st, 1, key), what, error_r);
-	if (ret < 0 || (ret = stmt_row(s, st, what, error_r)) <= 0)
-		return ret;
-	*a_r = sqlite3_column_int64(st, 0);
-	*b_r = sqlite3_column_int64(st, 1);
-	stmt_done(st);
-	return 1;
 }
 
 /* A statement-level savepoint, so that a write made of several statements
@@ -258,35 +63,6 @@ op_end(struct sqlite_store *s, int ret, const char *what, const char **error_r)
 		(void)stmt_exec(s, stmt(s, STMT_RELEASE), what, &ignored);
 	return ret;
 }
-
-/* ---- reading rows ------------------------------------------------------------- */
-
-static const char *
-row_text(void *row, size_t col)
-{
-	return (const char *)sqlite3_column_text(row, (int)col);
-}
-
-static int64_t
-row_int64(void *row, size_t col)
-{
-	return sqlite3_column_int64(row, (int)col);
-}
-
-static const void *
-row_bytes(void *row, size_t col, size_t *len_r)
-{
-	if (sqlite3_column_type(row, (int)col) == SQLITE_NULL) {
-		*len_r = 0;
-		return NULL;
-	}
-	const void *p = sqlite3_column_blob(row, (int)col);
-	*len_r = (size_t)sqlite3_column_bytes(row, (int)col);
-	/* An empty blob is NULL to SQLite, but not SQL NULL. */
-	return p != NULL ? p : "";
-}
-
-static const struct store_row_reader row_reader = { row_text, row_int64, row_bytes };
 
 /* Which arguments a select binds. */
 enum select_args { ARG_ID = 1, ARG_REF = 2, ARG_TEXT = 4, ARG_LIMIT = 8 };
@@ -331,7 +107,7 @@ sqlite_select(struct store *store, enum store_select what, const struct store_se
 	const struct store_record *rec = store_select_records[what];
 	sqlite3_stmt *st = stmt(s, selects[what].stmt);
 	unsigned int args = selects[what].args;
-	int rcs[4], nb = 0, rc, ret;
+	int rcs[4], nb = 0, ret;
 
 	/* The select's arguments are parameters ?1, ?2... in this order. */
 	if (args & ARG_ID) {
@@ -353,21 +129,7 @@ sqlite_select(struct store *store, enum store_select what, const struct store_se
 	ret = bind_ok(st, first_failure(rcs, (size_t)nb), selects[what].what, error_r);
 	if (ret < 0)
 		return ret;
-
-	void *items = NULL;
-	size_t n = 0, cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_record_fill(rec, store_rows_add(rec, &items, &n, &cap), &row_reader, st);
-	if (rc != SQLITE_DONE) {
-		ret = db_error(s, selects[what].what, error_r);
-		stmt_done(st);
-		store_records_free(rec, items, n);
-		return ret;
-	}
-	stmt_done(st);
-	*rows_r = items;
-	*count_r = n;
-	return STORE_OK;
+	return read_rows(s, st, rec, selects[what].what, rows_r, count_r, error_r);
 }
 
 static int
@@ -563,21 +325,37 @@ fail:
 	return STORE_UNAVAILABLE;
 }
 
+static const struct sqlite_part *const parts[SQLITE_N_PARTS] = {
+	[SQLITE_PART_SLA] = &sqlite_sla_part,
+};
+
 static int
-prepare_all(struct sqlite_store *s, const char **error_r)
+prepare_list(struct sqlite_store *s, const char *const *sql, size_t n, sqlite3_stmt **stmts,
+	     const char **error_r)
 {
-	for (int i = 0; i < STMT_COUNT; i++) {
-		if (store_sqlite_sql[i] == NULL) {
-			*error_r = errf("store: statement %d has no SQL", i);
+	for (size_t i = 0; i < n; i++) {
+		if (sql[i] == NULL) {
+			*error_r = errf("store: statement %zu has no SQL", i);
 			return STORE_UNAVAILABLE;
 		}
-		if (sqlite3_prepare_v3(s->db, store_sqlite_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->stmts[i], NULL) != SQLITE_OK) {
-			*error_r = errf("store: prepare \"%s\": %s", store_sqlite_sql[i],
-					sqlite3_errmsg(s->db));
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts[i],
+				       NULL) != SQLITE_OK) {
+			*error_r = errf("store: prepare \"%s\": %s", sql[i], sqlite3_errmsg(s->db));
 			return STORE_UNAVAILABLE;
 		}
 	}
+	return STORE_OK;
+}
+
+/* The core's statements, then each part's. */
+static int
+prepare_all(struct sqlite_store *s, const char **error_r)
+{
+	if (prepare_list(s, store_sqlite_sql, STMT_COUNT, s->stmts, error_r) < 0)
+		return STORE_UNAVAILABLE;
+	for (size_t p = 0; p < SQLITE_N_PARTS; p++)
+		if (prepare_list(s, parts[p]->sql, parts[p]->n, s->parts[p], error_r) < 0)
+			return STORE_UNAVAILABLE;
 	return STORE_OK;
 }
 
@@ -628,6 +406,9 @@ sqlite_open(const char *db_path, const char *state_dir, struct store **store_r,
 	s->base.driver = &store_sqlite_driver;
 	s->db_path = xstrdup(db_path);
 	s->blobs = blobs;
+	s->stmts = xcalloc(STMT_COUNT, sizeof(*s->stmts));
+	for (size_t p = 0; p < SQLITE_N_PARTS; p++)
+		s->parts[p] = xcalloc(parts[p]->n, sizeof(*s->parts[p]));
 	rc = sqlite3_open_v2(db_path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -651,6 +432,12 @@ sqlite_close(struct store *store)
 	struct sqlite_store *s = sq(store);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
+	free(s->stmts);
+	for (size_t p = 0; p < SQLITE_N_PARTS; p++) {
+		for (size_t i = 0; i < parts[p]->n; i++)
+			sqlite3_finalize(s->parts[p][i]);
+		free(s->parts[p]);
+	}
 	sqlite3_close(s->db);
 	store_blobs_close(&s->blobs);
 	free(s->db_path);
@@ -1364,6 +1151,7 @@ sqlite_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_a
 
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
+	.sla = &store_sqlite_sla_driver,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,

@@ -473,5 +473,7 @@ void store_outbox_free(struct store_outbox **op);
 void store_outboxes_free(struct store_outbox **listp, size_t count);
 
 #include "gateway/store/store-report.h"
+/* ---- SLA: due times, timers, notices (store-sla.h) ------------------------------ */
+#include "gateway/store/store-sla.h"
 
 #endif

@@ -40,7 +40,8 @@ adapter() {
 		tl_not_ok "$pat only in: $*" "found in: $found"
 	fi
 }
-adapter 'sqlite3\.h' gateway/store/store-sqlite.c
+adapter 'sqlite3\.h' gateway/store/store-sqlite.c gateway/store/store-sqlite.h \
+	gateway/store/store-sqlite-sla.c
 adapter 'pcre2\.h' gateway/rules-regex.c
 adapter 'curl/' gateway/smtp.c
 adapter 'openssl/' gateway/crypto.c

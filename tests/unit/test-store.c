@@ -328,6 +328,12 @@ new_message(struct store *store, int64_t ticket_id, const char *dedupe, const ch
 	return id;
 }
 
+/* What migration 9 added (the SLA tables), for going back to an older
+   version. */
+#define UNDO_MIGRATION_9 \
+	"DROP TABLE ticket_sla; DROP TABLE timers; DROP TABLE sla_notices; " \
+	"DROP INDEX tickets_assignee; "
+
 /* Migration 2 (tickets.assignee) on a database made by version 1 that
    holds a ticket: the ticket survives, unassigned, and can be assigned. */
 static void
@@ -348,7 +354,7 @@ test_migrate_assignee(void)
 	store_close(&store);
 	/* Back to version 1: the column (and the later tables) did not exist
 	   then. */
-	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
+	test_assert_int(sql_exec(db, UNDO_MIGRATION_9 "DROP TABLE labels; DROP TABLE message_rcpt; "
 				     "DROP TABLE outbox_rcpt; "
 				     "ALTER TABLE tickets DROP COLUMN assignee; "
 				     "PRAGMA user_version = 1"), 0);
@@ -396,8 +402,9 @@ test_migrate_outbox_rcpt(void)
 		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
 	}
 	store_close(&store);
-	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
-				     "DROP TABLE outbox_rcpt; PRAGMA user_version = 2"),
+	test_assert_int(sql_exec(db, UNDO_MIGRATION_9 "DROP TABLE labels; DROP TABLE message_rcpt; "
+				     "DROP TABLE outbox_rcpt; "
+				     "PRAGMA user_version = 2"),
 			0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
 	if (store != NULL) {
@@ -518,7 +525,7 @@ test_recipients(void)
 	/* Migration 4 on a version-3 database: the recipients of the messages
 	   stored before it are found the same way. */
 	test_begin("migration 4: message recipients");
-	test_assert_int(sql_exec(db, "DROP TABLE labels; DROP TABLE message_rcpt; "
+	test_assert_int(sql_exec(db, UNDO_MIGRATION_9 "DROP TABLE labels; DROP TABLE message_rcpt; "
 				     "PRAGMA user_version = 3"),
 			0);
 	test_assert_int(store_open(db, dir, &store, &error), 0);
