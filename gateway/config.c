@@ -243,6 +243,16 @@ static const struct config_key agent_keys[] = {
 	{ "supervisor", CONFIG_BOOL, "no", 0, 0, A(supervisor), NULL,
 	  "The agent is a supervisor: #send-anyway releases a reply the outbound guard "
 	  "held ([secrets] guard)." },
+	{ "timezone", CONFIG_STRING, NULL, 0, 64, A(timezone), NULL,
+	  "The agent's time zone (IANA name) for digests and the times in their mail; default: "
+	  "their calendar's." },
+	{ "language", CONFIG_ENUM, "en", 0, 0, A(language), "zh-CN|zh-TW|en|fr|de",
+	  "Language of the escalations and digests the agent gets." },
+	{ "calendar", CONFIG_STRING, NULL, 0, 64, A(calendar), NULL,
+	  "The agent's working hours, an [hours NAME] (default: [hours]): escalations wait for "
+	  "their start unless the ticket's SLA calendar is 24x7." },
+	{ "digest", CONFIG_STRING, NULL, 0, 5, A(digest), NULL,
+	  "Local time (HH:MM) of the agent's daily digest, or \"off\"; default: [digest] time." },
 };
 #undef A
 
@@ -253,6 +263,11 @@ static const struct config_key queue_keys[] = {
 	{ "agents", CONFIG_LIST, NULL, 0, 4096, Q(agents), ", ",
 	  "Agents (the NAME of [agent NAME] sections) notified of its tickets, comma separated." },
 	{ "vip", CONFIG_BOOL, "no", 0, 0, Q(vip), NULL, "The queue of VIP customers." },
+	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, Q(supervisors), ", ",
+	  "Agents (NAME of [agent NAME]) or addresses told of SLA breaches of its tickets; they get "
+	  "the queue digest." },
+	{ "calendar", CONFIG_STRING, NULL, 0, 64, Q(calendar), NULL,
+	  "The [hours NAME] its tickets' SLA targets count in, unless the SLA names one." },
 };
 #undef Q
 
@@ -310,6 +325,9 @@ static const struct config_key hours_keys[] = {
 	  "Opening hours, e.g. \"mon-fri 09:00-12:30 13:30-18:00, sat 10:00-14:00\"." },
 	{ "holidays", CONFIG_LIST, "", 0, 4000, H(holidays), " ",
 	  "Closed days in the desk's zone: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, space separated." },
+	{ "open_days", CONFIG_LIST, "", 0, 4000, H(open_days), ", ",
+	  "Dates with their own hours, replacing the week's and holidays: \"2025-02-08 "
+	  "09:00-18:00\", comma separated (working Saturdays)." },
 	{ "target_urgent", CONFIG_DURATION, "1h", 60, 30 * 86400, H(target_urgent), NULL,
 	  "First-response target for urgent tickets, in business time." },
 	{ "target_high", CONFIG_DURATION, "4h", 60, 30 * 86400, H(target_high), NULL,
@@ -318,6 +336,18 @@ static const struct config_key hours_keys[] = {
 	  "First-response target for normal tickets, in business time." },
 	{ "target_low", CONFIG_DURATION, "48h", 60, 30 * 86400, H(target_low), NULL,
 	  "First-response target for low-priority tickets, in business time." },
+};
+
+/* [hours NAME]: another calendar; the keys of [hours] without targets. */
+static const struct config_key calendar_keys[] = {
+	{ "timezone", CONFIG_STRING, "UTC", 1, 64, H(timezone), NULL,
+	  "The calendar's time zone, an IANA name." },
+	{ "week", CONFIG_LIST, "mon-fri 08:00-20:00", 1, 1000, H(week), ", ",
+	  "Opening hours; \"24x7\" is always open (for urgent and VIP work)." },
+	{ "holidays", CONFIG_LIST, "", 0, 4000, H(holidays), " ",
+	  "Closed days in the calendar's zone: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD." },
+	{ "open_days", CONFIG_LIST, "", 0, 4000, H(open_days), ", ",
+	  "Dates with their own hours: \"2025-02-08 09:00-18:00\", comma separated." },
 };
 #undef H
 
@@ -332,6 +362,64 @@ static const struct config_key survey_keys[] = {
 	  "A vote at or below this score is mailed to the ticket's agents; 0: never." },
 };
 #undef V
+#define SL(f) offsetof(struct config_sla, f)
+static const struct config_key sla_keys[] = {
+	{ "priorities", CONFIG_LIST, NULL, 0, 200, SL(priorities), ", ",
+	  "Tickets of these priorities (low normal high urgent) take this SLA; empty: any." },
+	{ "categories", CONFIG_LIST, NULL, 0, 4096, SL(categories), ", ",
+	  "... of these categories; empty: any." },
+	{ "queues", CONFIG_LIST, NULL, 0, 4096, SL(queues), ", ", "... in these queues; empty: any." },
+	{ "languages", CONFIG_LIST, NULL, 0, 200, SL(languages), ", ",
+	  "... in these languages (zh matches zh-CN and zh-TW); empty: any." },
+	{ "vip", CONFIG_ENUM, "any", 0, 0, SL(vip), "any|yes|no",
+	  "... from VIP customers (a VIP queue or [rules] vip_senders), or not." },
+	{ "calendar", CONFIG_STRING, NULL, 0, 64, SL(calendar), NULL,
+	  "The [hours NAME] the targets count in (\"24x7\" style calendars count wall time); "
+	  "default: the queue's, else [hours]." },
+	{ "first_response", CONFIG_DURATION, "24h", 0, 365 * 86400ULL, SL(first_response), NULL,
+	  "First response target (a relayed answer), in business time; 0: none." },
+	{ "next_response", CONFIG_DURATION, "0", 0, 365 * 86400ULL, SL(next_response), NULL,
+	  "Next response target: after each customer mail that waits on us; 0: none." },
+	{ "resolution", CONFIG_DURATION, "0", 0, 365 * 86400ULL, SL(resolution), NULL,
+	  "Resolution target, paused while the ticket waits on the customer; 0: none." },
+	{ "warn_at", CONFIG_UINT, "75", 1, 99, SL(warn_at), NULL,
+	  "Warn the assignee (or the queue's agents) when this percent of a target has passed." },
+	{ "repeat", CONFIG_DURATION, "1d", 0, 30 * 86400ULL, SL(repeat), NULL,
+	  "While breached, tell the supervisors again after this long (each at most once per "
+	  "ticket per interval); 0: once." },
+	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, SL(supervisors), ", ",
+	  "Who hears of breaches when the ticket's queue has no supervisors." },
+};
+#undef SL
+
+#define PE(f) offsetof(struct config_pending, f)
+static const struct config_key pending_keys[] = {
+	{ "remind_after", CONFIG_UINT, "3", 0, 365, PE(remind_after), NULL,
+	  "Business days a ticket waits on the customer (#pending) before they get a reminder; 0: "
+	  "none." },
+	{ "solve_after", CONFIG_UINT, "4", 0, 365, PE(solve_after), NULL,
+	  "Business days after the reminder without an answer before the ticket is solved; 0: "
+	  "never." },
+};
+#undef PE
+
+#define SO(f) offsetof(struct config_solved, f)
+static const struct config_key solved_keys[] = {
+	{ "notice", CONFIG_BOOL, "yes", 0, 0, SO(notice), NULL,
+	  "Tell the customer when their ticket is solved or closed, and how to reopen it." },
+	{ "quiet_categories", CONFIG_LIST, NULL, 0, 4096, SO(quiet_categories), ", ",
+	  "Categories whose tickets are solved without a notice." },
+};
+#undef SO
+
+#define DI(f) offsetof(struct config_digest, f)
+static const struct config_key digest_keys[] = {
+	{ "enabled", CONFIG_BOOL, "yes", 0, 0, DI(enabled), NULL,
+	  "Send agents and supervisors a daily digest (never an empty one)." },
+	{ "time", CONFIG_STRING, "08:00", 5, 5, DI(time), NULL,
+	  "Local time (HH:MM) of the digest for those without their own [agent] digest." },
+};
+#undef DI
 
 #define W(f) offsetof(struct config_selfhelp, f)
 static const struct config_key selfhelp_keys[] = {
@@ -389,6 +477,14 @@ static const struct config_section sections[] = {
 	{ "secrets", 0, secrets_keys, N_ELEMENTS(secrets_keys), 0, 0, 0, 0, C(secrets) },
 	{ "hours", 0, hours_keys, N_ELEMENTS(hours_keys), 0, 0, 0, 0, C(hours) },
 	{ "survey", 0, survey_keys, N_ELEMENTS(survey_keys), 0, 0, 0, 0, C(survey) },
+	/* [hours NAME], the repeatable twin of [hours] (open_section()) */
+	{ "hours", 1, calendar_keys, N_ELEMENTS(calendar_keys), sizeof(struct config_hours),
+	  C(calendars), C(n_calendars), offsetof(struct config_hours, name), 0 },
+	{ "sla", 1, sla_keys, N_ELEMENTS(sla_keys), sizeof(struct config_sla), C(slas), C(n_slas),
+	  offsetof(struct config_sla, name), 0 },
+	{ "pending", 0, pending_keys, N_ELEMENTS(pending_keys), 0, 0, 0, 0, C(pending) },
+	{ "solved", 0, solved_keys, N_ELEMENTS(solved_keys), 0, 0, 0, 0, C(solved) },
+	{ "digest", 0, digest_keys, N_ELEMENTS(digest_keys), 0, 0, 0, 0, C(digest) },
 	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
 	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
 	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },
@@ -691,6 +787,9 @@ open_section(struct parse_ctx *ctx, const char *section)
 		if (strlen(sec->name) != namelen || strncmp(sec->name, section, namelen) != 0)
 			continue;
 		if (!sec->repeatable) {
+			if (sp != NULL && i + 1 < N_ELEMENTS(sections) &&
+			    strcmp(sections[i + 1].name, sec->name) == 0)
+				continue; /* [hours NAME]: the repeatable twin that follows */
 			if (sp != NULL) {
 				ctx_error(ctx, errf("section [%s] takes no name", sec->name));
 				return -1;

@@ -124,6 +124,10 @@ struct config {
 		char *queues;  /* comma separated queue names */
 		char *signature; /* the first line of the agent's signature */
 		int supervisor;	 /* may release a held reply (#send-anyway) */
+		char *timezone; /* IANA name; NULL: the default calendar's */
+		char *language; /* of the escalations and digests sent to the agent */
+		char *calendar; /* working hours ([hours NAME]); NULL: default */
+		char *digest;	/* "HH:MM" local time of the daily digest, "off" */
 	} *agents;
 	size_t n_agents;
 	struct config_queue {
@@ -131,6 +135,8 @@ struct config {
 		char *categories; /* comma separated */
 		char *agents;	  /* comma separated agent names */
 		int vip;
+		char *supervisors; /* agent names or addresses: breach notices, queue digest */
+		char *calendar;	   /* [hours NAME] of its SLA targets; NULL: default */
 	} *queues;
 	size_t n_queues;
 
@@ -152,11 +158,14 @@ struct config {
 		uint64_t low_score; /* a vote at or below it is told to the agents; 0: never */
 	} survey;
 	struct config_hours {
+		char *name;	 /* [hours NAME]; NULL for [hours], the "default" calendar */
 		char *timezone;	 /* IANA name */
 		char *week;	 /* "mon-fri 08:00-20:00" */
 		char *holidays;	 /* "2025-01-01 2025-01-28..2025-02-04" */
+		char *open_days; /* "2025-02-08 09:00-18:00" */
 		uint64_t target_urgent, target_high, target_normal, target_low; /* business seconds */
-	} hours;
+	} hours, *calendars;
+	size_t n_calendars;
 	/* [secrets]: secrets customers mail, agents' requests for them (gateway/redact.h) */
 	struct config_secrets {
 		char *action;		/* redact | quarantine */
@@ -164,6 +173,31 @@ struct config {
 		char *queue;		/* queue of tickets with a secret, or NULL */
 		int guard;		/* hold agent replies asking for a secret */
 	} secrets;
+
+	/* [sla NAME], [pending], [solved], [digest]: promises kept (gateway/sla.h) */
+	struct config_sla {
+		char *name;
+		char *priorities, *categories, *queues, *languages; /* lists; NULL: any */
+		char *vip;	/* any | yes | no */
+		char *calendar; /* NULL: the queue's, else default */
+		uint64_t first_response, next_response, resolution; /* business seconds; 0: none */
+		uint64_t warn_at; /* percent of the target */
+		uint64_t repeat;  /* breach notices again after; 0: once */
+		char *supervisors; /* when the queue names none */
+	} *slas;
+	size_t n_slas;
+	struct config_pending {
+		uint64_t remind_after; /* business days waiting before a reminder; 0: none */
+		uint64_t solve_after;  /* business days after the reminder: solved; 0: never */
+	} pending;
+	struct config_solved {
+		int notice;		/* the customer is told (#solved, #close, automatic) */
+		char *quiet_categories; /* list: no notice for these */
+	} solved;
+	struct config_digest {
+		int enabled;
+		char *time; /* "HH:MM" for agents and supervisors without their own */
+	} digest;
 	/* Where each key was set (config_line()); owned. */
 	struct config_key_line *key_lines;
 	size_t n_key_lines;
