@@ -62,5 +62,6 @@ int cmd_parse(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_sla(int argc, char **argv);
 
 #endif

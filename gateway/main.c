@@ -33,6 +33,7 @@ static const struct {
 	{ "template", cmd_template, "check and render acknowledgement templates" },
 	{ "parse", cmd_parse, "show what deskgate reads from one message, storing nothing" },
 	{ "report", cmd_report, "how the desk is doing: volume, response times, backlog, CSAT" },
+	{ "sla", cmd_sla, "check SLA policies and calendars, and what they promise" },
 	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
 	{ "status", cmd_status, "is the daemon running, and how are its mailboxes and outbox" },
 };

@@ -496,13 +496,17 @@ const char *
 sla_format_duration(int64_t seconds, char *buf, size_t size)
 {
 	int64_t s = seconds < 0 ? -seconds : seconds;
-	int64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
-	if (d > 0)
-		snprintf(buf, size, "%lldd %lldh", (long long)d, (long long)h);
+	long long d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+	if (d > 0 && h > 0)
+		snprintf(buf, size, "%lldd %lldh", d, h);
+	else if (d > 0)
+		snprintf(buf, size, "%lldd", d);
+	else if (h > 0 && m > 0)
+		snprintf(buf, size, "%lldh %lldm", h, m);
 	else if (h > 0)
-		snprintf(buf, size, "%lldh %02lldm", (long long)h, (long long)m);
+		snprintf(buf, size, "%lldh", h);
 	else
-		snprintf(buf, size, "%lldm", (long long)(m > 0 || s == 0 ? m : 1));
+		snprintf(buf, size, "%lldm", m > 0 || s == 0 ? m : 1);
 	return buf;
 }
 

@@ -137,7 +137,7 @@ int sla_sync_store(const struct sla *sla, struct store *store, int64_t ticket_id
 /* A due time for people, in the calendar's zone: "Mon 2025-03-31 10:00
    CEST (+02:00)". */
 const char *sla_format_time(const struct hours *calendar, int64_t t, char *buf, size_t size);
-/* A duration for people: "2h 30m", "3d 4h", "45m". */
+/* A duration for people: "2h 30m", "3d 4h", "1d", "45m". */
 const char *sla_format_duration(int64_t seconds, char *buf, size_t size);
 
 #endif

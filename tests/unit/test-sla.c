@@ -394,7 +394,9 @@ test_format(void)
 			"Mon 2025-03-31 16:00 CST (+08:00)");
 	test_assert_str(sla_format_duration(0, buf, sizeof(buf)), "0m");
 	test_assert_str(sla_format_duration(59, buf, sizeof(buf)), "1m");
-	test_assert_str(sla_format_duration(2 * 3600 + 5 * 60, buf, sizeof(buf)), "2h 05m");
+	test_assert_str(sla_format_duration(2 * 3600 + 5 * 60, buf, sizeof(buf)), "2h 5m");
+	test_assert_str(sla_format_duration(2 * 3600, buf, sizeof(buf)), "2h");
+	test_assert_str(sla_format_duration(86400 + 59, buf, sizeof(buf)), "1d");
 	test_assert_str(sla_format_duration(-(3 * 86400 + 4 * 3600 + 59), buf, sizeof(buf)),
 			"3d 4h");
 	test_assert_str(sla_target_name(STORE_SLA_NEXT_RESPONSE), "next_response");
