@@ -686,7 +686,9 @@ sla_sync(const struct sla *sla, const struct store_ticket *t, struct store_sla *
 			if (i == STORE_SLA_RESOLUTION && row->met[i] != 0 &&
 			    strcmp(row->status != NULL ? row->status : "", "closed") == 0)
 				row->met[i] = 0;
-			if (running(row, i))
+			/* a target already late when the ticket paused stays
+			   late: the pause does not move it */
+			if (running(row, i) && (row->due[i] == 0 || row->due[i] > row->paused_at))
 				row->paused[i] += pause;
 		}
 		row->paused_at = 0;

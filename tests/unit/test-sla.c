@@ -335,6 +335,26 @@ test_clocks(void)
 	test_assert(row->due[STORE_SLA_RESOLUTION] > at("2025-04-03T07:00:00Z"));
 	test_assert(row->earliest_due == 0); /* computed by the store, not here */
 
+
+	test_begin("clocks: a target late before a pause stays late after it");
+	struct store_sla *late = xcalloc(1, sizeof(*late));
+	struct store_ticket u = ticket("normal", "other", NULL, "en", "y@example.net");
+	(void)sla_sync(sla, &u, late, NULL, u.created_at, notes);
+	int64_t due_before = late->due[STORE_SLA_FIRST_RESPONSE];
+	int64_t res_before = late->due[STORE_SLA_RESOLUTION];
+	/* pending an hour after the first response was due, open a day later */
+	u.status = "pending";
+	(void)sla_sync(sla, &u, late, NULL, due_before + 3600, notes);
+	u.status = "open";
+	(void)sla_sync(sla, &u, late, NULL, due_before + 86400, notes);
+	test_assert_int(late->due[STORE_SLA_FIRST_RESPONSE], due_before);
+	test_assert_int(late->paused[STORE_SLA_FIRST_RESPONSE], 0);
+	/* the resolution, not late yet, moved by the business hours paused:
+	   Monday 17:00 (closing) to Tuesday 16:00, 7 hours */
+	test_assert(late->due[STORE_SLA_RESOLUTION] > res_before);
+	test_assert_int(late->paused[STORE_SLA_RESOLUTION], 7 * 3600);
+	store_sla_free(&late);
+
 	store_sla_free(&row);
 	sla_free(&sla);
 	config_free(&config);
