@@ -386,18 +386,40 @@ int
 ack_render(const struct ack_templates *t, const char *category, const char *language,
 	   const struct tmpl_value *data, struct ack_mail *mail, const char **error_r)
 {
+	return ack_render_in(t, "ack", category, language, data, mail, error_r);
+}
+
+int
+ack_render_in(const struct ack_templates *t, const char *kind, const char *category,
+	      const char *language, const struct tmpl_value *data, struct ack_mail *mail,
+	      const char **error_r)
+{
 	memset(mail, 0, sizeof(*mail));
-	if (!safe_name(category))
+	int is_ack = strcmp(kind, "ack") == 0;
+	if (!safe_name(category)) {
+		if (!is_ack) {
+			*error_r = errf("%s: bad template name", kind);
+			return -1;
+		}
 		category = "default";
+	}
 	if (!safe_name(language))
 		language = "en";
-	const char *cands[4][2] = { { category, language }, { "default", language },
-				    { category, "en" }, { "default", "en" } };
+	/* Only acknowledgements fall back on the "default" template. */
+	const char *cands[4][2] = { { category, language }, { category, "en" },
+				    { "default", language }, { "default", "en" } };
+	if (is_ack) {
+		cands[1][0] = "default";
+		cands[2][0] = category;
+		cands[2][1] = "en";
+		cands[1][1] = language;
+	}
+	int n_cands = is_ack ? 4 : 2;
 	char *src = NULL, *path = NULL;
 	size_t len = 0;
 	const char *lang = NULL, *cat = NULL;
-	for (int i = 0; i < 4 && src == NULL; i++) {
-		char *rel = xasprintf("ack/%s.%s.txt", cands[i][0], cands[i][1]);
+	for (int i = 0; i < n_cands && src == NULL; i++) {
+		char *rel = xasprintf("%s/%s.%s.txt", kind, cands[i][0], cands[i][1]);
 		int ret = find_file(t, rel, &src, &len, &path, error_r);
 		free(rel);
 		if (ret < 0)
@@ -408,8 +430,10 @@ ack_render(const struct ack_templates *t, const char *category, const char *lang
 		}
 	}
 	if (src == NULL) {
-		*error_r = errf("no acknowledgement template for %s.%s (nor default.en) in %s%s%s",
-				category, language, t->dirs[0], t->n_dirs > 1 ? " or " : "",
+		*error_r = errf("no %s template for %s.%s (nor %s.en) in %s%s%s",
+				is_ack ? "acknowledgement" : kind, category,
+				language, is_ack ? "default" : category, t->dirs[0],
+				t->n_dirs > 1 ? " or " : "",
 				t->n_dirs > 1 ? t->dirs[1] : "");
 		return -1;
 	}
@@ -432,7 +456,7 @@ ack_render(const struct ack_templates *t, const char *category, const char *lang
 	mail->template = path;
 
 	/* HTML: its own template when there is one, else made from the text. */
-	char *rel = xasprintf("ack/%s.%s.html", cat, lang);
+	char *rel = xasprintf("%s/%s.%s.html", kind, cat, lang);
 	char *hpath = NULL;
 	ret = find_file(t, rel, &src, &len, &hpath, error_r);
 	free(rel);

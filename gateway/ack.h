@@ -136,6 +136,12 @@ struct ack_mail {
    with *error_r ("FILE:LINE: why", a limit, or no template found). */
 int ack_render(const struct ack_templates *t, const char *category, const char *language,
 	       const struct tmpl_value *data, struct ack_mail *mail, const char **error_r);
+/* The same for the other mail of the desk rendered from templates: KIND/NAME.LANG.txt
+   (and .html) under the same directories, falling back on English only
+   (kind "sla": escalation notices, gateway/escalate.h). */
+int ack_render_in(const struct ack_templates *t, const char *kind, const char *name,
+		  const char *language, const struct tmpl_value *data, struct ack_mail *mail,
+		  const char **error_r);
 void ack_mail_clear(struct ack_mail *mail);
 
 struct deskmail;
