@@ -25,11 +25,16 @@
 
 #include "gateway/cli.h"
 #include "gateway/config.h"
+#include "gateway/deskmail.h"
+#include "gateway/escalate.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
+#include "gateway/schedule.h"
 #include "gateway/service.h"
 #include "gateway/store.h"
+#include "gateway/thread.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* The outbox sender, run from the poller's loop. The outbox keeps a
@@ -63,7 +68,7 @@ run_outbox_send(struct run_outbox *ro, size_t max)
 		}
 		ro->generation = generation;
 	}
-	if (outbox_run_due(ro->outbox, (int64_t)time(NULL), max, &stats, &error) < 0) {
+	if (outbox_run_due(ro->outbox, clock_now(), max, &stats, &error) < 0) {
 		if (!ro->broken)
 			log_error("outbox: %s", error);
 		ro->broken = 1;
@@ -77,6 +82,68 @@ static void
 run_outbox_timer(void *context)
 {
 	(void)run_outbox_send(context, 100);
+}
+
+/* The scheduler (gateway/schedule.h), ticked from the poller's loop: the
+   SLA escalation ladder. Made anew with what it borrows from the
+   configuration when a reload replaced it. */
+struct run_schedule {
+	struct poller *poller;
+	struct store *store;
+	unsigned long generation;
+	struct thread_config *tc;
+	struct deskmail *dm;
+	struct escalate *escalate;
+	struct schedule *schedule;
+	int broken;
+};
+
+static void
+run_schedule_clear(struct run_schedule *rs)
+{
+	schedule_free(&rs->schedule);
+	escalate_free(&rs->escalate);
+	deskmail_free(&rs->dm);
+	thread_config_free(&rs->tc);
+}
+
+/* Handle what is due now; 1 when more is due, 0 done, -1 failure. */
+static int
+run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
+{
+	const char *error;
+	const struct config *config = poller_config(rs->poller);
+	unsigned long generation = poller_config_generation(rs->poller);
+	if (rs->schedule == NULL || rs->generation != generation) {
+		run_schedule_clear(rs);
+		if (thread_config_new(config, &rs->tc, &error) < 0 ||
+		    deskmail_new(config, rs->tc, rs->store, &rs->dm, &error) < 0 ||
+		    escalate_new(config, rs->store, rs->dm, &rs->escalate, &error) < 0) {
+			if (!rs->broken)
+				log_error("schedule: %s", error);
+			run_schedule_clear(rs);
+			rs->broken = 1;
+			return -1;
+		}
+		rs->schedule = schedule_new(rs->store);
+		escalate_register(rs->escalate, rs->schedule);
+		rs->generation = generation;
+	}
+	struct schedule_stats stats;
+	if (schedule_run_due(rs->schedule, clock_now(), 100, rounds, &stats, &error) < 0) {
+		if (!rs->broken)
+			log_error("schedule: %s", error);
+		rs->broken = 1;
+		return -1;
+	}
+	rs->broken = 0;
+	return stats.more ? 1 : 0;
+}
+
+static void
+run_schedule_timer(void *context)
+{
+	(void)run_schedule_tick(context, 1);
 }
 
 /* The pid file, state_dir/deskgate.pid: `deskgate rules reload` reads the
@@ -266,19 +333,24 @@ cmd_run(int argc, char **argv)
 	struct run_outbox ro = { .poller = poller, .store = store };
 	struct service *service = NULL;
 	int failed = opt.once ? 0 : service_start(poller, store, &service);
+	struct run_schedule rsch = { .poller = poller, .store = store };
+	poller_add_timer(poller, 1, run_schedule_timer, &rsch);
 	poller_add_timer(poller, 1, run_outbox_timer, &ro);
 	int r = failed ? 1 : poller_run(poller);
 	if (opt.once) {
+		/* What is due now, then the mail it queued. */
+		(void)run_schedule_tick(&rsch, 1000);
 		/* Send what the run queued before exiting (while there is more
 		   due and the relay answers). */
 		while (run_outbox_send(&ro, 500) > 0)
 			;
 	}
 	service_stop(&service);
+	run_schedule_clear(&rsch);
 	outbox_free(&ro.outbox);
 	poller_free(&poller);
 	store_close(&store);
 	pidfile_release(&pidfile);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
-	return failed ? failed : r == 0 && !ro.broken ? 0 : EXIT_TEMPFAIL;
+	return failed ? failed : r == 0 && !ro.broken && !rsch.broken ? 0 : EXIT_TEMPFAIL;
 }

@@ -30,7 +30,8 @@
  *                  ticket of a redacted message made urgent), "ack" (the
  *                  customer's acknowledgement; it sets the promised time the
  *                  others show), "agents" (notifications), "replies" (a
- *                  trusted agent's mail: commands, relay).
+ *                  trusted agent's mail: commands, relay), "sla" (the
+ *                  ticket's SLA clocks, gateway/escalate.h).
  * HOOK_COMMITTED   after the commit that covers the message (at the end of
  *                  a batch, for each of its messages), for every outcome:
  *                  a new ticket, a follow-up, a duplicate, a quarantine, a

@@ -49,6 +49,7 @@
 #include "gateway/redact.h"
 #include "gateway/reply.h"
 #include "gateway/survey.h"
+#include "gateway/escalate.h"
 #include "gateway/route.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
@@ -58,6 +59,7 @@
 #include "parsers/lang.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* What is kept of a message handled inside a batch until the batch is
@@ -93,6 +95,7 @@ struct ingest {
 	struct danger *danger;
 	struct desklist *desk;
 	struct survey *survey;
+	struct escalate *escalate; /* the "sla" step */
 	struct hook_list *hooks;
 
 	struct pending *pending; /* messages of the open batch */
@@ -123,7 +126,7 @@ struct ingest_msg {
 static int64_t
 ingest_now(const struct ingest *ingest)
 {
-	return ingest->fixed_now != 0 ? ingest->fixed_now : (int64_t)time(NULL);
+	return ingest->fixed_now != 0 ? ingest->fixed_now : clock_now();
 }
 
 void
@@ -225,6 +228,10 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	ingest->desk = desklist_new(config, store, ingest->dm, ingest->route, ingest->tc,
 				    ingest->agent);
 	ingest->survey = survey_new(config, store, ingest->dm, ingest->tc);
+	if (escalate_new(config, store, ingest->dm, &ingest->escalate, error_r) < 0) {
+		ingest_free(&ingest);
+		return -1;
+	}
 
 	if (config->n_agents > 0 && thread_auth_mode(ingest->tc) == THREAD_AUTH_NO)
 		log_warnx("[threading] require_auth_results = no: anyone who knows an agent's signed "
@@ -250,6 +257,7 @@ ingest_init(const struct config *config, struct store *store, struct ingest **in
 	hook_add(ingest->hooks, HOOK_STORED, "ack", ack_step, ingest->ack);
 	hook_add(ingest->hooks, HOOK_STORED, "agents", agent_step, ingest->agent);
 	hook_add(ingest->hooks, HOOK_STORED, "replies", reply_step, ingest->replies);
+	hook_add(ingest->hooks, HOOK_STORED, "sla", escalate_step, ingest->escalate);
 	hook_add(ingest->hooks, HOOK_STORED, "survey", survey_step, ingest->survey);
 	hook_add(ingest->hooks, HOOK_COMMITTED, "log", log_step, NULL);
 	*ingest_r = ingest;
@@ -291,6 +299,7 @@ ingest_free(struct ingest **ingestp)
 		store_rollback(ingest->store);
 	pending_clear(ingest);
 	hook_list_free(&ingest->hooks);
+	escalate_free(&ingest->escalate);
 	reply_handler_free(&ingest->replies);
 	redact_free(&ingest->redact);
 	danger_free(&ingest->danger);

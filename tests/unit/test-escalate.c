@@ -1,0 +1,302 @@
+/*
+ * test-escalate: the SLA step and the escalation ladder on a real SQLite
+ * store, through the real ingest pipeline, deskmail and scheduler, with
+ * times given to them (no sleeping): one warning to the queue's agent at
+ * 75%, one breach notice to the supervisor, nothing twice at later ticks,
+ * one repeat per interval (a tick after a long outage sends one), an
+ * agent's answer stops the ladder, a pending ticket is silent, and a
+ * warning that falls in the recipient's night waits for their morning.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/config.h"
+#include "gateway/deskmail.h"
+#include "gateway/escalate.h"
+#include "gateway/ingest.h"
+#include "gateway/schedule.h"
+#include "gateway/sla.h"
+#include "gateway/store.h"
+#include "gateway/thread.h"
+#include "base/util.h"
+#include "tests/unit/desk-test.h"
+#include "tests/unit/test.h"
+
+/* Tuesday 2025-03-11 10:00 in Berlin (09:00 UTC). */
+#define NOW 1741683600
+#define MIN 60
+#define HOUR 3600
+
+static char tmpdir[] = "/tmp/dg-test-escalate.XXXXXX";
+static struct config *config;
+static struct store *store;
+static struct ingest *ingest;
+static struct thread_config *tc;
+static struct deskmail *dm;
+static struct escalate *esc;
+static struct schedule *sched;
+static int n_mail;
+static char *clock_file;
+
+/* The test clock (base/clock.h, compiled in with DG_TEST_CLOCK): the
+   store's stamps, ingest and the scheduler all read it. */
+static void
+set_clock(int64_t t)
+{
+	char *s = xasprintf("%lld\n", (long long)t);
+	desk_write_file(clock_file, s);
+	free(s);
+}
+
+static int64_t
+customer_mail(const char *subject, int64_t now)
+{
+	struct ingest_result res;
+	const char *error = NULL;
+	struct ingest_source src = { .label = "test" };
+	char *raw = xasprintf("From: Carl Customer <carl@customer.example>\nTo: support@example.test\n"
+			      "Subject: %s\nDate: Tue, 11 Mar 2025 10:00:00 +0100\n"
+			      "Message-ID: <e%d.%d@customer.example>\nMIME-Version: 1.0\n"
+			      "Content-Type: text/plain; charset=utf-8\n\nAbout %s: please help.\n",
+			      subject, ++n_mail, (int)getpid(), subject);
+	set_clock(now);
+	ingest_set_now(ingest, now);
+	int ret = ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res,
+				 &error);
+	free(raw);
+	if (ret < 0) {
+		printf("ingest_message: %s\n", error);
+		return 0;
+	}
+	return res.ticket_id;
+}
+
+static int
+tick(int64_t now)
+{
+	struct schedule_stats st;
+	const char *error;
+	set_clock(now);
+	if (schedule_run_due(sched, now, 100, 10, &st, &error) < 0) {
+		printf("tick: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+/* Escalation mail about ticket id queued to rcpt (NULL: anyone), and the
+   newest one's raw bytes in *raw_r (caller frees) when raw_r is given. */
+static size_t
+escalations(int64_t id, const char *rcpt, char **raw_r)
+{
+	struct store_outbox *rows = NULL;
+	size_t n = 0, found = 0;
+	const char *error;
+	if (raw_r != NULL)
+		*raw_r = NULL;
+	if (store_outbox_list(store, NULL, 0, &rows, &n, &error) < 0) {
+		printf("outbox list: %s\n", error);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].ticket_id != id || strcmp(rows[i].kind, "notice") != 0)
+			continue;
+		if (rcpt != NULL && strcasestr(rows[i].recipients, rcpt) == NULL)
+			continue;
+		if (found++ == 0 && raw_r != NULL) {
+			struct store_outbox *full = NULL;
+			if (store_outbox_get(store, rows[i].id, &full, &error) > 0) {
+				*raw_r = xstrndup((const char *)full->raw, full->raw_size);
+				store_outbox_free(&full);
+			}
+		}
+	}
+	store_outboxes_free(&rows, n);
+	return found;
+}
+
+static void
+test_ladder(void)
+{
+	test_begin("ladder: one warning to the queue's agent, one breach to the supervisor");
+	int64_t id = customer_mail("Deposit missing", NOW);
+	test_assert(id > 0);
+	struct store_sla *row = NULL;
+	const char *error;
+	test_assert_int(store_sla_get(store, id, &row, &error), 1);
+	/* 2h business first response from 10:00: due 12:00, warned 11:30 */
+	test_assert(row != NULL && row->due[STORE_SLA_FIRST_RESPONSE] == NOW + 2 * HOUR &&
+		    row->warn[STORE_SLA_FIRST_RESPONSE] == NOW + 90 * MIN);
+	store_sla_free(&row);
+
+	test_assert_int(tick(NOW + HOUR), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 0);
+	test_assert_int(tick(NOW + 91 * MIN), 0);
+	char *raw = NULL;
+	test_assert_int((int)escalations(id, "alice@staff.example", &raw), 1);
+	test_assert_int((int)escalations(id, NULL, NULL), 1);
+	test_assert(raw != NULL && strstr(raw, "Subject: [Support #") != NULL &&
+		    strstr(raw, "SLA warning: first response due in 29m") != NULL);
+	test_assert(raw != NULL && strstr(raw, "In-Reply-To: <e") != NULL);
+	test_assert(raw != NULL && strstr(raw, "Auto-Submitted: auto-generated") != NULL);
+	test_assert(raw != NULL && strstr(raw, "#pending") != NULL &&
+		    strstr(raw, "text/html") != NULL);
+	free(raw);
+	/* the same instant again, and later before the breach: nothing more */
+	test_assert_int(tick(NOW + 91 * MIN), 0);
+	test_assert_int(tick(NOW + 119 * MIN), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 1);
+
+	test_assert_int(tick(NOW + 2 * HOUR + MIN), 0);
+	test_assert_int((int)escalations(id, "sue@boss.example", &raw), 1);
+	test_assert(raw != NULL && strstr(raw, "SLA breached: first response late by 1m") != NULL);
+	free(raw);
+	test_assert_int((int)escalations(id, NULL, NULL), 2);
+	test_assert(desk_has_event(store, id, "escalation", "breach: first_response"));
+
+	/* repeat = 1h: a tick 5h later (a daemon that was down) sends one */
+	test_assert_int(tick(NOW + 7 * HOUR), 0);
+	test_assert_int(tick(NOW + 7 * HOUR + 10), 0);
+	test_assert_int((int)escalations(id, "sue@boss.example", &raw), 2);
+	test_assert(raw != NULL && strstr(raw, "is still late") != NULL);
+	free(raw);
+	int64_t n = 0;
+	test_assert_int(store_timer_count(store, SLA_TIMER, &n, &error), 0);
+	test_assert(n >= 1);
+}
+
+static void
+test_answer_stops(void)
+{
+	test_begin("an agent's answer stops the ladder; a pending ticket is silent");
+	int64_t id = customer_mail("Withdrawal stuck", NOW);
+	const char *error;
+	test_assert(id > 0);
+	struct sla_happening answer = { .agent_answer = NOW + HOUR, .why = "test answer" };
+	const struct sla *sla = NULL;
+	struct sla *own = NULL;
+	test_assert_int(sla_new(config, &own, &error), 0);
+	sla = own;
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(sla_sync_store(sla, store, id, &answer, NOW + HOUR, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(tick(NOW + 3 * HOUR), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 0);
+	test_assert(desk_has_event(store, id, "sla-met", NULL));
+
+	int64_t id2 = customer_mail("Account frozen", NOW);
+	test_assert_int(store_ticket_set(store, id2, "status", "pending", &error), 0);
+	struct sla_happening none = { .why = "#pending" };
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(sla_sync_store(sla, store, id2, &none, NOW + 10 * MIN, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(tick(NOW + 5 * HOUR), 0);
+	test_assert_int((int)escalations(id2, NULL, NULL), 0);
+	sla_free(&own);
+}
+
+static void
+test_quiet_hours(void)
+{
+	test_begin("quiet hours: notices in the recipient's night wait for their morning");
+	/* Urgent tickets: policy "vip" counts on Shanghai hours; the agents
+	   work Berlin hours. Opened Tue 09:00 Shanghai (02:00 Berlin), first
+	   response 1h: warned 09:45 and due 10:00 Shanghai (02:45 and 03:00
+	   Berlin); the desk opens at 09:00 Berlin. */
+	int64_t t0 = NOW - 8 * HOUR;
+	int64_t id = customer_mail("Urgent: withdrawal", t0);
+	test_assert(id > 0);
+	const char *error;
+	struct sla *sla = NULL;
+	struct sla_happening why = { .why = "#priority" };
+	test_assert_int(sla_new(config, &sla, &error), 0);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_ticket_set(store, id, "priority", "urgent", &error), 0);
+	test_assert_int(store_ticket_set(store, id, "assignee", "bob@staff.example", &error), 0);
+	test_assert_int(sla_sync_store(sla, store, id, &why, t0, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	sla_free(&sla);
+	struct store_sla *row = NULL;
+	test_assert_int(store_sla_get(store, id, &row, &error), 1);
+	test_assert(row != NULL && strcmp(row->policy, "vip") == 0 &&
+		    row->due[STORE_SLA_FIRST_RESPONSE] == t0 + HOUR);
+	store_sla_free(&row);
+
+	test_assert_int(tick(t0 + 46 * MIN), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 0);
+	test_assert_int(tick(t0 + 2 * HOUR), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 0);
+	test_assert_int(tick(NOW - HOUR - MIN), 0); /* 08:59 Berlin */
+	test_assert_int((int)escalations(id, NULL, NULL), 0);
+	/* 09:00 Berlin: the breach goes, to the supervisor; the warning is
+	   moot by then and never sent */
+	test_assert_int(tick(NOW - HOUR + 1), 0);
+	test_assert_int((int)escalations(id, "bob@staff.example", NULL), 0);
+	test_assert_int((int)escalations(id, "sue@boss.example", NULL), 1);
+	test_assert_int(tick(NOW + 5 * HOUR), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 1);
+}
+
+static int
+setup(void)
+{
+	const char *error;
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	clock_file = xasprintf("%s/clock", tmpdir);
+	set_clock(NOW);
+	setenv("DESKGATE_TEST_CLOCK", clock_file, 1);
+	char *sections = xasprintf(
+		"hostname = desk.example.test\nsupport_address = support@example.test\n"
+		"support_name = Example Support\n"
+		"[hours]\ntimezone = Europe/Berlin\nweek = mon-fri 09:00-18:00\n"
+		"[hours shanghai]\ntimezone = Asia/Shanghai\nweek = mon-fri 09:00-18:00\n"
+		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = general\n"
+		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\n"
+		"language = en\n"
+		"[queue general]\ncategories = other, delayed_payment, account_security, failed_trade, "
+		"registration, complaint\nagents = alice\n"
+		"supervisors = sue@boss.example\n"
+		"[sla vip]\npriorities = urgent\ncalendar = shanghai\nfirst_response = 1h\n"
+		"repeat = 0\n"
+		"[sla default]\nfirst_response = 2h\nwarn_at = 75\nrepeat = 1h\n");
+	int ret = desk_open(tmpdir, sections, &config, &store);
+	free(sections);
+	if (ret < 0)
+		return -1;
+	if (ingest_init(config, store, &ingest, &error) < 0 ||
+	    thread_config_new(config, &tc, &error) < 0 ||
+	    deskmail_new(config, tc, store, &dm, &error) < 0 ||
+	    escalate_new(config, store, dm, &esc, &error) < 0) {
+		printf("setup: %s\n", error);
+		return -1;
+	}
+	sched = schedule_new(store);
+	escalate_register(esc, sched);
+	return 0;
+}
+
+int
+main(void)
+{
+	desk_datadir();
+	if (setup() < 0)
+		return 1;
+	test_ladder();
+	test_answer_stops();
+	test_quiet_hours();
+	schedule_free(&sched);
+	escalate_free(&esc);
+	deskmail_free(&dm);
+	thread_config_free(&tc);
+	ingest_free(&ingest);
+	store_close(&store);
+	config_free(&config);
+	desk_rm_tree(tmpdir);
+	free(clock_file);
+	return test_exit();
+}
