@@ -238,13 +238,14 @@ test_builtin(void)
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 0), "secrets");
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 1), "attachments");
 	test_assert_str(hook_name(l, HOOK_CLASSIFIED, 2), "desk");
-	test_assert_int(hook_count(l, HOOK_STORED), 6);
+	test_assert_int(hook_count(l, HOOK_STORED), 7);
 	test_assert_str(hook_name(l, HOOK_STORED, 0), "secrets");
 	test_assert_str(hook_name(l, HOOK_STORED, 1), "attachments");
 	test_assert_str(hook_name(l, HOOK_STORED, 2), "ack");
 	test_assert_str(hook_name(l, HOOK_STORED, 3), "agents");
 	test_assert_str(hook_name(l, HOOK_STORED, 4), "replies");
-	test_assert_str(hook_name(l, HOOK_STORED, 5), "survey");
+	test_assert_str(hook_name(l, HOOK_STORED, 5), "sla");
+	test_assert_str(hook_name(l, HOOK_STORED, 6), "survey");
 	test_assert_int(hook_count(l, HOOK_COMMITTED), 1);
 	test_assert_str(hook_name(l, HOOK_COMMITTED, 0), "log");
 }
