@@ -150,6 +150,13 @@ test_ladder(void)
 	test_assert_int(tick(NOW + 91 * MIN), 0);
 	test_assert_int(tick(NOW + 119 * MIN), 0);
 	test_assert_int((int)escalations(id, NULL, NULL), 1);
+	/* the handler running again in the same level (another target's
+	   timer, a recipient's morning): the recorded key keeps it at one */
+	struct store_timer tm = { .kind = SLA_TIMER, .ticket_id = id, .subject = "" };
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(escalate_timer(esc, store, &tm, NOW + 100 * MIN, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int((int)escalations(id, NULL, NULL), 1);
 
 	test_assert_int(tick(NOW + 2 * HOUR + MIN), 0);
 	test_assert_int((int)escalations(id, "sue@boss.example", &raw), 1);
