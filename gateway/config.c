@@ -476,7 +476,6 @@ static const struct config_section sections[] = {
 	{ "ack", 0, ack_keys, N_ELEMENTS(ack_keys), 0, 0, 0, 0, C(ack) },
 	{ "secrets", 0, secrets_keys, N_ELEMENTS(secrets_keys), 0, 0, 0, 0, C(secrets) },
 	{ "hours", 0, hours_keys, N_ELEMENTS(hours_keys), 0, 0, 0, 0, C(hours) },
-	{ "survey", 0, survey_keys, N_ELEMENTS(survey_keys), 0, 0, 0, 0, C(survey) },
 	/* [hours NAME], the repeatable twin of [hours] (open_section()) */
 	{ "hours", 1, calendar_keys, N_ELEMENTS(calendar_keys), sizeof(struct config_hours),
 	  C(calendars), C(n_calendars), offsetof(struct config_hours, name), 0 },
@@ -485,6 +484,7 @@ static const struct config_section sections[] = {
 	{ "pending", 0, pending_keys, N_ELEMENTS(pending_keys), 0, 0, 0, 0, C(pending) },
 	{ "solved", 0, solved_keys, N_ELEMENTS(solved_keys), 0, 0, 0, 0, C(solved) },
 	{ "digest", 0, digest_keys, N_ELEMENTS(digest_keys), 0, 0, 0, 0, C(digest) },
+	{ "survey", 0, survey_keys, N_ELEMENTS(survey_keys), 0, 0, 0, 0, C(survey) },
 	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
 	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
 	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },

@@ -1093,7 +1093,7 @@ sqlite_report_scan(struct store *store, enum store_report_scan what, int64_t sin
 	if (ret < 0)
 		return ret;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((ret = fn(context, &row_reader, st)) != 0) {
+		if ((ret = fn(context, row_reader(), st)) != 0) {
 			stmt_done(st);
 			return ret;
 		}
