@@ -897,6 +897,8 @@ open_ticket(struct ingest *ingest, struct ingest_msg *im, int64_t *ticket_id_r,
 		.customer_address = has_address(msg->from.address) ? msg->from.address : NULL,
 		.customer_name = msg->from.name,
 		.language = reply_language(ingest, im),
+		/* the pipeline's instant: the SLA clocks start from it */
+		.created_at = ingest_now(ingest),
 	};
 	int ret = store_ticket_insert(ingest->store, &t, ticket_id_r, error_r);
 	if (ret == 0 && im->decision.linked_ticket != 0 &&

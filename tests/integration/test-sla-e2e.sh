@@ -162,7 +162,7 @@ case $($helper get "$am" Subject "SLA warning" Reply-To) in *"<support+1-"*) ;;
 *) dg_fail "warning Reply-To: $($helper get "$am" Subject "SLA warning" Reply-To)" ;; esac
 cust_msgid=$(sql "select message_id from messages where ticket_id = 1 and direction = 'in' limit 1")
 dg_assert_eq "<$cust_msgid>" "$($helper get "$am" Subject "SLA warning" In-Reply-To)" "warning In-Reply-To"
-case $($helper get "$am" Subject "SLA warning" body) in *"#pending"*) ;;
+case $($helper get "$am" Subject "SLA warning" body) in *"#assign NAME"*) ;;
 *) dg_fail "the warning names no command" ;; esac
 sm=$(dg_maildir $sue)
 case $($helper get "$sm" Subject "SLA breached" body) in *"missed its first response target"*) ;;
