@@ -143,7 +143,7 @@ test_ladder(void)
 		    strstr(raw, "SLA warning: first response due in 29m") != NULL);
 	test_assert(raw != NULL && strstr(raw, "In-Reply-To: <e") != NULL);
 	test_assert(raw != NULL && strstr(raw, "Auto-Submitted: auto-generated") != NULL);
-	test_assert(raw != NULL && strstr(raw, "#pending") != NULL &&
+	test_assert(raw != NULL && strstr(raw, "#assign NAME") != NULL &&
 		    strstr(raw, "text/html") != NULL);
 	free(raw);
 	/* the same instant again, and later before the breach: nothing more */
