@@ -1,5 +1,5 @@
 /*
- * test-deskmail: the envelope every message of the desk gets (From,
+ * test-deskmail: the envelope every message of the desk carries (From,
  * signed Reply-To, tagged subject, our Message-ID, threading headers,
  * Auto-Submitted, loop header), queueing into a real SQLite outbox, and
  * messages that cannot be sent (refused by compose, no recipient): an
