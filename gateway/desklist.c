@@ -97,7 +97,7 @@ static int
 mail_agent(struct desklist *dl, const struct hook_event *ev, const struct config_agent *a,
 	   const char *subject, const char *text, int64_t *id_r, const char **error_r)
 {
-	struct deskmail_msg *m = deskmail_start(dl->dm, 0, "notice", DESKMAIL_REPLY_NONE,
+	struct deskmail_msg *m = deskmail_start(dl->dm, 0, "desk", DESKMAIL_REPLY_NONE,
 						"auto-replied", ev->now);
 	deskmail_add_to(m, a->name, a->address);
 	deskmail_subject_as_is(m, subject);

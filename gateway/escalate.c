@@ -253,7 +253,7 @@ send_notice(struct escalate *esc, const struct notice *nt, const struct recipien
 			       : store_sla_notice_add(store, nt->t->id, target, nt->level,
 						      nt->period, r->address, 0, error_r);
 	}
-	struct deskmail_msg *m = deskmail_start(esc->dm, nt->t->id, "notice",
+	struct deskmail_msg *m = deskmail_start(esc->dm, nt->t->id, "escalation",
 						DESKMAIL_REPLY_AGENT, "auto-generated", nt->now);
 	deskmail_add_to(m, r->name, r->address);
 	deskmail_subject_as_is(m, mail.subject);

@@ -36,7 +36,9 @@ struct family {
 	int updating; /* begin_update .. end_update */
 };
 
-static const char *const mail_kinds[] = { "ack", "notify", "relay", "notice", "error", NULL };
+static const char *const mail_kinds[] = { "ack",    "notify", "relay",    "notice", "error",
+					   "escalation", "digest", "desk", "survey", "reminder",
+					   "alert",  "report", NULL };
 static const char *const outcomes[] = { "new_ticket", "appended", "duplicate",
 					"report",     "quarantined", NULL };
 static const char *const smtp_classes[] = { "2xx", "4xx", "5xx", "transport", NULL };

@@ -114,7 +114,7 @@ change(struct outage *o, int to_open, const char *subject, const char *why, int6
 		return open < 0 ? -1 : 0;
 	}
 
-	struct deskmail_msg *m = deskmail_start(o->dm, 0, "notice", DESKMAIL_REPLY_NONE,
+	struct deskmail_msg *m = deskmail_start(o->dm, 0, "alert", DESKMAIL_REPLY_NONE,
 						"auto-generated", now);
 	add_recipients(o, m);
 	char stamp[64];

@@ -372,6 +372,46 @@ const struct store_migration store_sqlite_migrations[] = {
 		"CREATE INDEX IF NOT EXISTS sla_notices_recent ON sla_notices (ticket_id, recipient, level, at);\n"
 		"CREATE INDEX IF NOT EXISTS tickets_assignee ON tickets (assignee, status);\n",
 	},
+	/* 10: more kinds of outgoing mail, so that each one is counted and
+	   rate-limited as what it is (escalations, digests, lists for agents,
+	   surveys, reminders to customers, alerts, report mail were queued as
+	   "notice"). SQLite cannot change a CHECK in place: the table is
+	   rebuilt (https://sqlite.org/lang_altertable.html, "making other
+	   kinds of table schema changes"); migrate() turns the foreign keys
+	   off around the transaction and checks them before it commits. The
+	   rows of the tables that refer to outbox keep their ids. */
+	{
+		.summary = "outbox kinds: escalation, digest, desk, survey, reminder, alert, report",
+		.sql =
+		"CREATE TABLE outbox_v10 (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  ticket_id INTEGER REFERENCES tickets (id),\n"
+		"  kind TEXT NOT NULL "
+		"CHECK (kind IN ('ack', 'notify', 'relay', 'notice', 'error', 'escalation', "
+		"'digest', 'desk', 'survey', 'reminder', 'alert', 'report')),\n"
+		"  message_id TEXT NOT NULL UNIQUE CHECK (message_id <> ''),\n"
+		"  envelope_from TEXT NOT NULL,\n"
+		"  recipients TEXT NOT NULL CHECK (recipients <> ''),\n"
+		"  raw BLOB NOT NULL,\n"
+		"  status TEXT NOT NULL DEFAULT 'queued'\n"
+		"    CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),\n"
+		"  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+		"  created_at INTEGER NOT NULL,\n"
+		"  next_attempt_at INTEGER NOT NULL,\n"
+		"  sent_at INTEGER NOT NULL DEFAULT 0,\n"
+		"  last_error TEXT,\n"
+		"  last_code TEXT\n"
+		");\n"
+		"INSERT INTO outbox_v10 (id, ticket_id, kind, message_id, envelope_from, recipients, "
+		"raw, status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code) "
+		"SELECT id, ticket_id, kind, message_id, envelope_from, recipients, raw, status, "
+		"attempts, created_at, next_attempt_at, sent_at, last_error, last_code FROM outbox;\n"
+		"DROP TABLE outbox;\n"
+		"ALTER TABLE outbox_v10 RENAME TO outbox;\n"
+		"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);\n"
+		"CREATE INDEX outbox_ticket ON outbox (ticket_id);\n"
+		"CREATE INDEX outbox_created ON outbox (created_at);\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -287,8 +287,14 @@ migrate(struct sqlite_store *s, const char **error_r)
 	int64_t version, app_id, objects;
 	char sql[64];
 
-	if (exec_sql(s, "BEGIN IMMEDIATE", error_r) < 0)
+	/* A migration that rebuilds a table (10: outbox) drops the old one,
+	   which the foreign keys of the tables referring to it would refuse;
+	   SQLite's procedure is to turn them off outside the transaction and
+	   to check them before committing (foreign_key_check below). */
+	if (exec_sql(s, "PRAGMA foreign_keys = OFF", error_r) < 0)
 		return STORE_UNAVAILABLE;
+	if (exec_sql(s, "BEGIN IMMEDIATE", error_r) < 0)
+		goto fail_keys;
 	/* Read inside the write transaction: two processes starting at once
 	   do not both migrate. */
 	if (query_int(s, "PRAGMA user_version", &version, error_r) < 0 ||
@@ -316,12 +322,27 @@ migrate(struct sqlite_store *s, const char **error_r)
 		if (exec_sql(s, sql, error_r) < 0)
 			goto fail;
 	}
+	if (version < latest) {
+		if (query_int(s, "SELECT count(*) FROM pragma_foreign_key_check", &objects,
+			      error_r) < 0)
+			goto fail;
+		if (objects != 0) {
+			*error_r = errf("store: %s: migration to version %d left %lld rows whose "
+					"foreign keys point nowhere",
+					s->db_path, latest, (long long)objects);
+			goto fail;
+		}
+	}
 	if (exec_sql(s, "COMMIT", error_r) < 0)
 		goto fail;
+	if (exec_sql(s, "PRAGMA foreign_keys = ON", error_r) < 0)
+		return STORE_UNAVAILABLE;
 	s->base.version = latest;
 	return STORE_OK;
 fail:
 	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+fail_keys:
+	(void)sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	return STORE_UNAVAILABLE;
 }
 

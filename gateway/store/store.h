@@ -391,7 +391,7 @@ int store_message_find_same_text(struct store *store, const char *from_address,
 struct store_outbox {
 	int64_t id;
 	int64_t ticket_id;		/* 0: not about a ticket */
-	const char *kind;		/* "ack", "notify", "relay", "notice", "error" */
+	const char *kind; /* ack notify relay notice error escalation digest desk survey reminder alert report */
 	const char *message_id;		/* without angle brackets; unique */
 	const char *envelope_from;
 	const char *recipients;		/* comma separated addresses */

@@ -7,7 +7,7 @@
 #   keeps refusing it, the token command is run again, and after
 #   [alerts] after = 2 failed logins the mailbox's state is auth_failed in
 #   `deskgate status` (exit 1) and in the metrics, and the supervisors get
-#   ONE alert mail (an outbox row of kind notice, recorded as an "outage"
+#   ONE alert mail (an outbox row of kind alert, recorded as an "outage"
 #   event), however many retries follow and across a restart of the
 #   daemon; a new token: ONE all-clear, status ok, mail fetched again;
 # - a token command that fails is an outage too (one alert, one all-clear).
@@ -47,7 +47,7 @@ supervisors = olga, oncall@example.test
 [metrics]
 listen = 127.0.0.1:$mport
 CONF
-notices() { sql "$G" "select count(*) from outbox where kind = 'notice'"; }
+notices() { sql "$G" "select count(*) from outbox where kind = 'alert'"; }
 
 # -- XOAUTH2, then OAUTHBEARER: real logins, mail fetched ------------------------
 seed 1 1
@@ -86,7 +86,7 @@ echo "$st_out" | grep -q "mailbox support: auth_failed" || dg_fail "status: $st_
 refused_more() { [ "$(dg_oauth2_count inactive)" -ge $((inactive_before + 4)) ]; }
 dg_wait_for 40 refused_more || dg_fail "no retries: $(tail -5 "$G/run.log")"
 [ "$(notices)" = 1 ] || dg_fail "$(notices) alerts for one outage"
-rcpts=$(sql "$G" "select recipients from outbox where kind = 'notice'")
+rcpts=$(sql "$G" "select recipients from outbox where kind = 'alert'")
 [ "$rcpts" = "olga@staff.example, oncall@example.test" ] || dg_fail "alert to: $rcpts"
 [ "$(sql "$G" "select count(*) from events where kind = 'outage' and detail like 'mailbox support: %'")" = 1 ] ||
 	dg_fail "the outage is not recorded once"
@@ -109,7 +109,7 @@ echo tok-B >"$tokfile"
 dg_oauth2_grant tok-B "$USER1"
 recovered() { [ "$(notices)" = 2 ] && [ "$(sql "$G" "select count(*) from tickets")" = 3 ]; }
 dg_wait_for 40 recovered || dg_fail "no recovery: $(notices) notices; $(tail -5 "$G/run.log")"
-sql "$G" "select raw from outbox where kind = 'notice' order by id desc limit 1" |
+sql "$G" "select raw from outbox where kind = 'alert' order by id desc limit 1" |
 	grep -q "mailbox support logs in again" || dg_fail "the all-clear says something else"
 dg_wait_for 10 state_is idle || dg_fail "metrics: not idle after the recovery"
 # (no relay here: the alerts wait in the outbox, which status reports too)

@@ -936,8 +936,8 @@ desk_request(const char *from, const char *text, const char *extra_headers, int6
 	size_t n = new_outbox(outs, MAXOUT);
 	test_assert(n <= 1);
 	for (size_t i = 0; i < n; i++) {
-		test_assert_str(outs[i].o->kind, "notice");
-		if (i == 0 && strcmp(outs[i].o->kind, "notice") == 0) {
+		test_assert_str(outs[i].o->kind, "desk");
+		if (i == 0 && strcmp(outs[i].o->kind, "desk") == 0) {
 			got = outs[i];
 			continue;
 		}

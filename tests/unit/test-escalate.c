@@ -103,7 +103,7 @@ escalations(int64_t id, const char *rcpt, char **raw_r)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (rows[i].ticket_id != id || strcmp(rows[i].kind, "notice") != 0)
+		if (rows[i].ticket_id != id || strcmp(rows[i].kind, "escalation") != 0)
 			continue;
 		if (rcpt != NULL && strcasestr(rows[i].recipients, rcpt) == NULL)
 			continue;

@@ -69,7 +69,7 @@ notices(struct desk *d, char **rcpts_r, char **raw_r)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(list[i].kind, "notice") != 0)
+		if (strcmp(list[i].kind, "alert") != 0)
 			continue;
 		if (count++ == 0) {
 			*rcpts_r = xstrdup(list[i].recipients);

@@ -334,6 +334,81 @@ new_message(struct store *store, int64_t ticket_id, const char *dedupe, const ch
 	"DROP TABLE ticket_sla; DROP TABLE timers; DROP TABLE sla_notices; " \
 	"DROP INDEX tickets_assignee; "
 
+/* Migration 10 (the outbox's kinds) on a version-9 database whose outbox
+   rows have recipients: the table is rebuilt with the wider CHECK, the rows
+   and the rows that refer to them survive, the new kinds are accepted and
+   an unknown kind is still refused. */
+static void
+test_migrate_outbox_kinds(void)
+{
+	char *dir = path_in("migrate10");
+	char *db = xasprintf("%s/deskgate.db", dir);
+	struct store *store = NULL;
+	const char *error = NULL;
+	int64_t id = 0;
+	int version = 0;
+	struct store_outbox o = {
+		.kind = "ack",
+		.message_id = "m10@example.test",
+		.envelope_from = "support@example.test",
+		.recipients = "a@example.com, b@example.com",
+		.raw = (const unsigned char *)"x",
+		.raw_size = 1,
+	};
+
+	test_begin("migration 10: outbox kinds");
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store != NULL) {
+		version = store_schema_version(store);
+		test_assert_int(store_outbox_insert(store, &o, &id, &error), 0);
+	}
+	store_close(&store);
+	/* Back to version 9: the outbox as migration 1 made it. */
+	test_assert_int(
+		sql_exec(db, "CREATE TABLE old (id INTEGER PRIMARY KEY, ticket_id INTEGER "
+			     "REFERENCES tickets (id), kind TEXT NOT NULL CHECK (kind IN ('ack', "
+			     "'notify', 'relay', 'notice', 'error')), message_id TEXT NOT NULL "
+			     "UNIQUE, envelope_from TEXT NOT NULL, recipients TEXT NOT NULL, raw "
+			     "BLOB NOT NULL, status TEXT NOT NULL DEFAULT 'queued', attempts "
+			     "INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, "
+			     "next_attempt_at INTEGER NOT NULL, sent_at INTEGER NOT NULL DEFAULT "
+			     "0, last_error TEXT, last_code TEXT); "
+			     "INSERT INTO old SELECT id, ticket_id, kind, message_id, envelope_from, "
+			     "recipients, raw, status, attempts, created_at, next_attempt_at, "
+			     "sent_at, last_error, last_code FROM outbox; DROP TABLE outbox; "
+			     "ALTER TABLE old RENAME TO outbox; "
+			     "CREATE INDEX outbox_due ON outbox (status, next_attempt_at); "
+			     "CREATE INDEX outbox_ticket ON outbox (ticket_id); "
+			     "CREATE INDEX outbox_created ON outbox (created_at); "
+			     "PRAGMA user_version = 9"),
+		0);
+	test_assert_int(store_open(db, dir, &store, &error), 0);
+	if (store != NULL) {
+		struct store_outbox *got = NULL;
+		struct store_outbox_rcpt *rcpts = NULL;
+		size_t n = 0;
+		test_assert_int(store_schema_version(store), version);
+		test_assert_int(store_outbox_get(store, id, &got, &error), 1);
+		test_assert_str(got != NULL ? got->message_id : NULL, "m10@example.test");
+		store_outbox_free(&got);
+		test_assert_int(store_outbox_rcpt_list(store, id, &rcpts, &n, &error), 0);
+		test_assert_int((int)n, 2);
+		store_outbox_rcpts_free(&rcpts, n);
+		o.kind = "digest";
+		o.message_id = "m10-digest@example.test";
+		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
+		o.kind = "escalation";
+		o.message_id = "m10-escalation@example.test";
+		test_assert_int(store_outbox_insert(store, &o, NULL, &error), 0);
+		o.kind = "bogus";
+		o.message_id = "m10-bogus@example.test";
+		test_assert(store_outbox_insert(store, &o, NULL, &error) < 0);
+	}
+	store_close(&store);
+	free(db);
+	free(dir);
+}
+
 /* Migration 2 (tickets.assignee) on a database made by version 1 that
    holds a ticket: the ticket survives, unassigned, and can be assigned. */
 static void
@@ -1871,6 +1946,7 @@ main(void)
 	test_open();
 	test_migrate_assignee();
 	test_migrate_outbox_rcpt();
+	test_migrate_outbox_kinds();
 	test_recipients();
 	test_open_errors();
 	store = open_fresh("blobs");
