@@ -125,12 +125,14 @@ static const struct config_key smtp_keys[] = {
 	  "SMTP AUTH password (prefer password_file)." },
 	{ "password_file", CONFIG_PATH, NULL, 0, 0, S(password_file), NULL,
 	  "File whose first line is the SMTP AUTH password." },
-	{ "auth", CONFIG_ENUM, "none", 0, 0, S(auth), "none|plain|login|xoauth2",
+	{ "auth", CONFIG_ENUM, "none", 0, 0, S(auth), "none|plain|login|xoauth2|oauthbearer",
 	  "SMTP AUTH mechanism." },
 	{ "token_command", CONFIG_STRING, NULL, 0, 4096, S(token_command), NULL,
-	  "Command that prints an OAuth2 access token (for auth = xoauth2)." },
+	  "Command that prints an OAuth2 access token (for auth = xoauth2 or oauthbearer); run "
+	  "again when the relay refuses the token." },
 	{ "token_file", CONFIG_PATH, NULL, 0, 0, S(token_file), NULL,
-	  "File holding an OAuth2 access token (for auth = xoauth2)." },
+	  "File holding an OAuth2 access token (for auth = xoauth2 or oauthbearer); re-read "
+	  "when the relay refuses the token." },
 	{ "envelope_from", CONFIG_STRING, NULL, 0, 254, S(envelope_from), NULL,
 	  "Envelope sender (MAIL FROM); default: support_address. With {verp} in it "
 	  "(support+{verp}@example.test) each message gets a signed bounce address." },
@@ -1051,9 +1053,10 @@ config_validate(struct config *config)
 		if (!oauth && mb->password == NULL && mb->password_file == NULL)
 			return errf("[mailbox %s]: password or password_file is required", mb->name);
 	}
-	if (strcmp(config->smtp.auth, "xoauth2") == 0 && config->smtp.token_command == NULL &&
-	    config->smtp.token_file == NULL)
-		return "[smtp]: auth = xoauth2 needs token_command or token_file";
+	if ((strcmp(config->smtp.auth, "xoauth2") == 0 ||
+	     strcmp(config->smtp.auth, "oauthbearer") == 0) &&
+	    config->smtp.token_command == NULL && config->smtp.token_file == NULL)
+		return errf("[smtp]: auth = %s needs token_command or token_file", config->smtp.auth);
 	if (strcmp(config->smtp.security, "none") == 0 && strcmp(config->smtp.host, "127.0.0.1") != 0 &&
 	    strcmp(config->smtp.host, "::1") != 0 && strcmp(config->smtp.host, "localhost") != 0 &&
 	    strncmp(config->smtp.host, "127.", 4) != 0)

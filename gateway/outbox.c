@@ -17,6 +17,7 @@
 #include "gateway/metrics.h"
 #include "gateway/outbox.h"
 #include "gateway/retry.h"
+#include "gateway/outage.h"
 #include "gateway/smtp.h"
 #include "gateway/store.h"
 #include "parsers/dsn.h"
@@ -33,6 +34,11 @@ struct outbox {
 	const struct config *config;
 	int64_t relay_down_until; /* no attempts before this (0: relay fine) */
 	unsigned relay_failures;  /* relay session failures in a row */
+	/* The relay refusing our login (outage.h): failures in a row, whether
+	   an outage is open, whether a previous run's was looked for. */
+	struct outage *outage;
+	unsigned auth_failures;
+	int relay_outage, relay_outage_checked;
 	int have_key;
 	unsigned char key[32];
 };
@@ -309,8 +315,72 @@ outbox_free(struct outbox **outboxp)
 	if (ob == NULL)
 		return;
 	explicit_bzero(ob->key, sizeof(ob->key));
+	outage_free(&ob->outage);
 	free(ob);
 	*outboxp = NULL;
+}
+
+/* ---- the relay refusing our login ---------------------------------------- */
+
+/* A password or OAuth2 token the relay refuses (or a token command that
+   fails) stops every outgoing mail silently unless someone is told: after
+   [alerts] after failures in a row, one outage (outage.h) - an event and a
+   log line at once, and an alert mail to the supervisors. That mail waits
+   in the outbox like any other and leaves through the relay when it takes
+   our login again (followed by the all-clear): the log line is what a
+   monitoring system sees while the relay is refusing us. */
+static char *
+relay_outage_subject(const struct outbox *ob)
+{
+	return xasprintf("relay %s:%llu", ob->config->smtp.host,
+			 (unsigned long long)ob->config->smtp.port);
+}
+
+static struct outage *
+relay_outage(struct outbox *ob)
+{
+	const char *error;
+	if (ob->outage == NULL && outage_new(ob->config, ob->store, &ob->outage, &error) < 0)
+		log_error("outbox: relay outage alerts are off: %s", error);
+	return ob->outage;
+}
+
+static void
+relay_auth_failed(struct outbox *ob, const char *text, int64_t now)
+{
+	const char *why;
+	ob->auth_failures++;
+	if (ob->relay_outage || ob->auth_failures < ob->config->alerts.after ||
+	    relay_outage(ob) == NULL)
+		return;
+	char *subject = relay_outage_subject(ob);
+	char *detail = xasprintf("the relay refused our login %u times in a row; the last: %s",
+				 ob->auth_failures, text);
+	if (outage_begin(ob->outage, subject, detail, now, &why) < 0)
+		log_error("outbox: cannot record the relay outage (tried again at the next "
+			  "failure): %s",
+			  why);
+	else
+		ob->relay_outage = ob->relay_outage_checked = 1;
+	free(detail);
+	free(subject);
+}
+
+static void
+relay_auth_ok(struct outbox *ob, int64_t now)
+{
+	const char *why;
+	ob->auth_failures = 0;
+	if ((!ob->relay_outage && ob->relay_outage_checked) || relay_outage(ob) == NULL)
+		return;
+	char *subject = relay_outage_subject(ob);
+	if (outage_end(ob->outage, subject, now, &why) < 0) {
+		log_error("outbox: cannot record the end of the relay outage: %s", why);
+	} else {
+		ob->relay_outage = 0;
+		ob->relay_outage_checked = 1;
+	}
+	free(subject);
 }
 
 /* ---- sending ------------------------------------------------------------- */
@@ -771,9 +841,15 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			struct smtp_result r;
 			if (send_one(ob, client, o, now, &r, stats_r, error_r) < 0)
 				goto out;
-			if (r.status == SMTP_OK) {
+			if (r.status == SMTP_OK || !r.session) {
+				/* the relay took our login */
 				ob->relay_failures = 0;
-			} else if (r.session) {
+				relay_auth_ok(ob, now);
+			} else {
+				if (r.auth)
+					relay_auth_failed(ob, r.text, now);
+				else
+					ob->auth_failures = 0;
 				/* The relay is unusable: put the rest of the batch
 				   back as it was and pause the queue. */
 				struct retry_policy pause = {

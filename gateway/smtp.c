@@ -252,6 +252,12 @@ fetch_token(struct smtp_client *client, const char **error_r)
 	return client->token != NULL ? 0 : -1;
 }
 
+static int
+client_oauth(const struct smtp_client *client)
+{
+	return strcmp(client->auth, "xoauth2") == 0 || strcmp(client->auth, "oauthbearer") == 0;
+}
+
 static char *
 dup_or_null(const char *s)
 {
@@ -384,8 +390,12 @@ setup_handle(struct smtp_client *client, struct smtp_upload *up, const char *env
 
 	if (strcmp(client->auth, "none") != 0) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, client->username);
-		if (strcmp(client->auth, "xoauth2") == 0) {
-			curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		if (client_oauth(client)) {
+			/* libcurl speaks both bearer mechanisms (RFC 7628 OAUTHBEARER
+			   and Google/Microsoft's XOAUTH2) from the same token. */
+			curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS,
+					 strcmp(client->auth, "oauthbearer") == 0 ? "AUTH=OAUTHBEARER"
+										  : "AUTH=XOAUTH2");
 			curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, client->token);
 		} else {
 			curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS,
@@ -502,11 +512,12 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		return result->status;
 	}
 	memset(rcpt_results, 0, n_recipients * sizeof(*rcpt_results));
-	int xoauth2 = strcmp(client->auth, "xoauth2") == 0;
-	if (xoauth2 && client->token == NULL) {
+	int oauth = client_oauth(client);
+	if (oauth && client->token == NULL) {
 		const char *error;
 		if (fetch_token(client, &error) < 0) {
 			result->session = 1;
+			result->auth = 1;
 			copy_printable(result->text, sizeof(result->text), error, strlen(error));
 			goto out;
 		}
@@ -524,15 +535,23 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 	}
 
 	CURLcode rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data, len);
-	if (rc == CURLE_LOGIN_DENIED && xoauth2) {
+	if (rc == CURLE_LOGIN_DENIED && oauth) {
 		/* The token may have expired: fetch a fresh one and try once more. */
 		const char *error;
-		log_debug("smtp: XOAUTH2 rejected, fetching a new token");
-		if (fetch_token(client, &error) == 0)
+		log_debug("smtp: %s token rejected, fetching a new one", client->auth);
+		if (fetch_token(client, &error) == 0) {
 			rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data,
 				     len);
+		} else {
+			grade(client, rc, result);
+			copy_printable(result->text, sizeof(result->text), error, strlen(error));
+			result->auth = 1;
+			goto done;
+		}
 	}
 	grade(client, rc, result);
+	result->auth = rc == CURLE_LOGIN_DENIED;
+done:
 	curl_slist_free_all(rcpts);
 	/* the handle must not keep pointers to our stack or list */
 	curl_easy_setopt(client->curl, CURLOPT_MAIL_RCPT, NULL);

@@ -53,6 +53,8 @@ struct smtp_result {
 	   joined by spaces), or the transport error; printable, no CR/LF. */
 	char text[512];
 	int session;	   /* the failure concerns the relay session, not this message */
+	int auth;	   /* that session failure is our login: the password or OAuth2 token
+			      was refused, or the token could not be had */
 };
 
 /* Check the [smtp] configuration and read password_file. -1 with error_r on
