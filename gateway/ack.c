@@ -20,6 +20,7 @@
 #include "gateway/deskmail.h"
 #include "gateway/hook.h"
 #include "gateway/hours.h"
+#include "gateway/sla.h"
 #include "gateway/log.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
@@ -173,6 +174,25 @@ ack_language(const struct config *config, const char *detected)
 		if (def != NULL && strcmp(def, ack_languages[i]) == 0)
 			return ack_languages[i];
 	return "en";
+}
+
+/* t as the customer reads it: in the zone of their Date header when it
+   gave one (a fixed offset: the header says nothing of their DST rules,
+   and the promise is at most days away), else in the calendar's zone.
+   format_time() states the offset either way. */
+static void
+customer_localtime(const struct hours *hours, const struct ack_input *in, int64_t t,
+		   struct tm *tm_r)
+{
+	if (!in->has_customer_zone || in->customer_utoff < -14 * 3600 ||
+	    in->customer_utoff > 14 * 3600) {
+		hours_localtime(hours, t, tm_r);
+		return;
+	}
+	time_t local = (time_t)(t + in->customer_utoff);
+	gmtime_r(&local, tm_r);
+	tm_r->tm_gmtoff = in->customer_utoff;
+	tm_r->tm_isdst = 0;
 }
 
 /* "2024年5月14日（星期二）14:00（UTC+08:00）" and friends. */
@@ -498,14 +518,14 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 	/* The promise. */
 	int after_hours = 0;
 	if (hours != NULL) {
-		uint64_t target = hours_target(hours, priorities[prio]);
+		uint64_t target = in->target_given ? in->target : hours_target(hours, priorities[prio]);
 		int64_t due;
 		const char *error;
 		after_hours = !hours_is_open(hours, in->received_at);
-		if (hours_due(hours, in->received_at, target, &due, &error) == 0) {
+		if (target > 0 && hours_due(hours, in->received_at, target, &due, &error) == 0) {
 			struct tm tm;
 			struct tmpl_value *pr = tmpl_map_add_map(d, "promise");
-			hours_localtime(hours, due, &tm);
+			customer_localtime(hours, in, due, &tm);
 			char *s = format_time(lang, &tm);
 			tmpl_map_set_string(pr, "due", s);
 			free(s);
@@ -513,6 +533,14 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 			tmpl_map_set_string(pr, "target", s);
 			free(s);
 			tmpl_map_set_string(pr, "timezone", hours_timezone(hours));
+			if (in->has_customer_zone) {
+				/* the same instant in the desk's zone, for the agents
+				   and for templates that want both */
+				hours_localtime(hours, due, &tm);
+				s = format_time(lang, &tm);
+				tmpl_map_set_string(pr, "due_desk", s);
+				free(s);
+			}
 			char iso[32];
 			time_t tt = (time_t)due;
 			struct tm utc;
@@ -523,7 +551,7 @@ ack_data_build(const struct config *config, const struct hours *hours, const str
 				*due_r = due;
 		}
 		struct tm rtm;
-		hours_localtime(hours, in->received_at, &rtm);
+		customer_localtime(hours, in, in->received_at, &rtm);
 		char *s = format_time(lang, &rtm);
 		tmpl_map_set_string(d, "received", s);
 		free(s);
@@ -636,6 +664,7 @@ struct ack {
 	struct store *store;
 	struct deskmail *dm;
 	const struct hours *hours;
+	struct sla *sla; /* the policies the promise comes from; NULL: [hours] */
 	struct ack_templates *templates;
 	const char **own_addresses; /* support address and agents */
 	size_t n_own_addresses;
@@ -651,6 +680,12 @@ ack_new(const struct config *config, struct store *store, struct deskmail *dm,
 	ack->store = store;
 	ack->dm = dm;
 	ack->hours = hours;
+	const char *why;
+	if (sla_new(config, &ack->sla, &why) < 0) {
+		/* config_load() checked the same: not expected */
+		log_error("ack: promises from [hours] only: %s", why);
+		ack->sla = NULL;
+	}
 	ack->templates = ack_templates_new(config, NULL);
 	ack->own_addresses = xcalloc(config->n_agents + 1, sizeof(char *));
 	ack->own_addresses[ack->n_own_addresses++] = config->support_address;
@@ -667,6 +702,7 @@ ack_free(struct ack **ackp)
 	if (ack == NULL)
 		return;
 	ack_templates_free(&ack->templates);
+	sla_free(&ack->sla);
 	free(ack->own_addresses);
 	free(ack);
 	*ackp = NULL;
@@ -816,9 +852,23 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 		.n_fields = n_sf,
 		.received_at = ev->now,
 		.secret_kinds = ev->secret_kinds,
+		.has_customer_zone = msg->has_date,
+		.customer_utoff = msg->date_utoff,
 	};
+	/* The promise is the ticket's SLA first-response target in its
+	   policy's calendar (sla.h), the same calculation as the escalations
+	   (issue 13); [hours] by priority when the SLA cannot be set up. */
+	const struct hours *calendar = ack->hours;
+	if (ack->sla != NULL && calendar != NULL) {
+		const struct sla_policy *policy = sla_match(ack->sla, t, sla_ticket_vip(ack->sla, t));
+		const struct hours *c = sla_policy_calendar(ack->sla, policy, t->queue);
+		if (c != NULL)
+			calendar = c;
+		in.target_given = 1;
+		in.target = sla_policy_target(policy, STORE_SLA_FIRST_RESPONSE, t->priority);
+	}
 	int64_t due = 0;
-	struct tmpl_value *data = ack_data_build(ack->config, ack->hours, &in, &due);
+	struct tmpl_value *data = ack_data_build(ack->config, calendar, &in, &due);
 	struct ack_mail mail = { 0 };
 	struct deskmail_result res = { 0 };
 

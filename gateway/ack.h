@@ -63,6 +63,16 @@ struct ack_input {
 	size_t n_fields;
 	int64_t received_at;	      /* when the customer's mail arrived */
 	unsigned int secret_kinds;    /* SECRET_KIND_BIT()s redacted from the mail (redact.h) */
+	/* The promise's first-response target in business seconds of the
+	   calendar passed as hours, when the ticket's SLA policy gives it
+	   (sla.h); target_given 0: hours' target for the priority. A given
+	   target of 0 is no promise. */
+	int target_given;
+	uint64_t target;
+	/* The customer's zone, when their Date header gave one: the times
+	   they read are in it (seconds east of UTC); else the calendar's. */
+	int has_customer_zone;
+	int customer_utoff;
 };
 
 /* The name customers read for a category in language: the admin's or

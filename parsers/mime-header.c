@@ -326,8 +326,12 @@ mime_parse_headers(struct ctx *ctx, const char *raw, size_t len)
 			break;
 		case MAILIMF_FIELD_ORIG_DATE:
 			if (!have_date++ && f->fld_data.fld_orig_date->dt_date_time != NULL &&
-			    date_to_epoch(f->fld_data.fld_orig_date->dt_date_time, &msg->date) == 0)
+			    date_to_epoch(f->fld_data.fld_orig_date->dt_date_time, &msg->date) == 0) {
+				int z = f->fld_data.fld_orig_date->dt_date_time->dt_zone;
+				int a = z < 0 ? -z : z;
 				msg->has_date = 1;
+				msg->date_utoff = (z < 0 ? -1 : 1) * ((a / 100) * 3600 + (a % 100) * 60);
+			}
 			break;
 		case MAILIMF_FIELD_RETURN_PATH:
 			if (!have_rp++) {

@@ -110,6 +110,7 @@ struct mime_message {
 
 	int64_t date;	   /* seconds since the epoch, UTC */
 	int has_date;
+	int date_utoff;	   /* the Date header's zone: seconds east of UTC (with has_date) */
 	char *content_language; /* top-level Content-Language, or NULL */
 
 	/* The body text in UTF-8, never NULL ("" when there is none), LF line

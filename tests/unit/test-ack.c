@@ -127,7 +127,38 @@ test_data(void)
 	test_assert_int(tmpl_list_count(sl), 2);
 	test_assert_str(str_at(tmpl_list_at(sl, 1), "url"), "https://help.example.test/withdrawals");
 	test_assert_str(str_at(d, "support.name"), "Example Exchange Support");
+	test_assert(str_at(d, "promise.due_desk") == NULL);
 	tmpl_value_free(&d);
+
+	/* The customer's Date header said -0500: the same instant in their
+	   zone, the offset stated; the desk's time beside it. */
+	test_begin("data: the promise in the customer's zone");
+	in.has_customer_zone = 1;
+	in.customer_utoff = -5 * 3600;
+	due = 0;
+	d = ack_data_build(config, hours, &in, &due);
+	test_assert_str(str_at(d, "promise.due"), "2024年5月15日（星期三）22:00（UTC-05:00）");
+	test_assert_str(str_at(d, "promise.due_desk"), "2024年5月16日（星期四）11:00（UTC+08:00）");
+	test_assert_str(str_at(d, "promise.iso"), "2024-05-16T03:00:00Z");
+	test_assert_int(due, 1715828400);
+	tmpl_value_free(&d);
+	/* A target the SLA policy gives (here 1 business hour) wins over the
+	   priority's; a given 0 is no promise. */
+	test_begin("data: the SLA policy's target");
+	in.has_customer_zone = 0;
+	in.target_given = 1;
+	in.target = 3600;
+	d = ack_data_build(config, hours, &in, &due);
+	test_assert_str(str_at(d, "promise.due"), "2024年5月14日（星期二）17:00（UTC+08:00）");
+	test_assert_str(str_at(d, "promise.target"), "1 个工作小时");
+	tmpl_value_free(&d);
+	in.target = 0;
+	due = 1;
+	d = ack_data_build(config, hours, &in, &due);
+	test_assert(tmpl_map_get(d, "promise") == NULL);
+	test_assert_int(due, 0);
+	tmpl_value_free(&d);
+	in.target_given = 0;
 
 	struct {
 		const char *lang, *category, *priority;

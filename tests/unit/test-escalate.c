@@ -132,6 +132,22 @@ test_ladder(void)
 	test_assert(row != NULL && row->due[STORE_SLA_FIRST_RESPONSE] == NOW + 2 * HOUR &&
 		    row->warn[STORE_SLA_FIRST_RESPONSE] == NOW + 90 * MIN);
 	store_sla_free(&row);
+	/* The acknowledgement promised the same instant (the SLA's 2 hours,
+	   not [hours]' 24 for a normal ticket), and the ticket keeps it. */
+	struct store_ticket *t = NULL;
+	test_assert_int(store_ticket_get(store, id, &t, &error), 1);
+	test_assert(t != NULL && t->due_at == NOW + 2 * HOUR);
+	store_ticket_free(&t);
+	struct store_message *msgs = NULL;
+	size_t n_msgs = 0;
+	int promised = 0;
+	test_assert_int(store_message_list(store, id, &msgs, &n_msgs, &error), 0);
+	for (size_t i = 0; i < n_msgs; i++)
+		if (strcmp(msgs[i].direction, "out") == 0 && msgs[i].text != NULL &&
+		    strstr(msgs[i].text, "by Tuesday, 11 March 2025, 12:00 (UTC+01:00)") != NULL)
+			promised = 1;
+	store_messages_free(&msgs, n_msgs);
+	test_assert(promised);
 
 	test_assert_int(tick(NOW + HOUR), 0);
 	test_assert_int((int)escalations(id, NULL, NULL), 0);

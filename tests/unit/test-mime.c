@@ -149,6 +149,7 @@ check_simple(const struct mime_message *m)
 	test_assert_int(m->has_date, 1);
 	/* 2024-03-05 10:20:30 +0800 = 02:20:30 UTC */
 	test_assert_int(m->date, 1709605230);
+	test_assert_int(m->date_utoff, 8 * 3600); /* the Date header's +0800 */
 	test_assert_str(m->text, "My deposit of 0.5 BTC has not arrived.\nTxID: 9f2c\n");
 	test_assert_int(m->text_from_html, 0);
 	test_assert(m->html == NULL);
