@@ -121,13 +121,33 @@ change(struct outage *o, int to_open, const char *subject, const char *why, int6
 	time_t t = (time_t)now;
 	struct tm tm;
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
+	/* A relay (outbox.c) sends; a mailbox (poller.c) is fetched from. */
+	int relay = strncmp(subject, "relay ", 6) == 0;
 	char *subj = xasprintf("[deskgate] %s %s", subject,
-			       to_open ? "cannot log in: mail is not being fetched"
-				       : "logs in again: mail is fetched");
+			       to_open ? (relay ? "refuses our login: mail is not being sent"
+						: "cannot log in: mail is not being fetched")
+				       : (relay ? "takes our login again: mail is sent"
+						: "logs in again: mail is fetched"));
 	deskmail_subject_as_is(m, subj);
 	struct buf text;
 	buf_init(&text, 16 * 1024);
-	if (to_open)
+	if (relay && to_open)
+		(void)buf_printf(&text,
+				 "deskgate on %s cannot log in to the %s since %s:\n\n    %s\n\n"
+				 "No mail is sent until it can: acknowledgements, agents' answers "
+				 "and notifications wait in the outbox, nothing is lost.\nIf it "
+				 "uses OAuth2, the refresh token may have expired or been revoked: "
+				 "renew it for the token command\n([smtp] token_command or "
+				 "token_file in %s), or check [smtp] username and password.\n"
+				 "This mail itself waits for the relay too: you read it once the "
+				 "relay takes our login again.\n",
+				 o->config->hostname, subject, stamp, why, o->config->path);
+	else if (relay)
+		(void)buf_printf(&text,
+				 "deskgate on %s logged in to the %s again at %s.\nThe mail that "
+				 "waited in the outbox is being sent now.\n",
+				 o->config->hostname, subject, stamp);
+	else if (to_open)
 		(void)buf_printf(&text,
 				 "deskgate on %s cannot log in to %s since %s:\n\n    %s\n\n"
 				 "No mail is fetched from it until it can: customers' mail waits "

@@ -109,6 +109,10 @@ dg_assert_eq 1 "$(sql revoked "select count(*) from outbox where kind = 'alert'"
 dg_assert_eq 1 "$(sql revoked "select count(*) from events where kind = 'outage' and detail like '%relay 127.0.0.1:$DG_SUBMIT_PORT%'")" \
 	"outage events"
 grep -q tok-A "$DG_ROOT/revoked/run.log" && dg_fail "revoked: the token appears in the log"
+sql revoked "select raw from outbox where kind = 'alert'" | tr -d '\r' | tr '\n' ' ' |
+	grep -q "refuses our login" ||
+	dg_fail "the alert does not say the relay refuses our login"
+grep -q "OUTAGE" "$DG_ROOT/revoked/run.log" || dg_fail "no error line for the outage"
 for later in 3600 7200; do
 	out=$("$tool" run -c "$c" --now $((now + later)) 2>>"$DG_ROOT/revoked/run.log")
 	dg_assert_eq "sent=0 deferred=1 failed=0 relay_down=1 more=0" "$out" "revoked run +$later"
