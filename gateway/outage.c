@@ -105,6 +105,7 @@ static int
 change(struct outage *o, int to_open, const char *subject, const char *why, int64_t now,
        const char **error_r)
 {
+	/* why with !to_open: the outage ends because the subject is gone */
 	const char *kind = to_open ? EVENT_OUTAGE : EVENT_RECOVERED;
 	if (store_begin(o->store, error_r) < 0)
 		return -1;
@@ -123,15 +124,22 @@ change(struct outage *o, int to_open, const char *subject, const char *why, int6
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S %z", localtime_r(&t, &tm));
 	/* A relay (outbox.c) sends; a mailbox (poller.c) is fetched from. */
 	int relay = strncmp(subject, "relay ", 6) == 0;
+	int gone = !to_open && why != NULL;
 	char *subj = xasprintf("[deskgate] %s %s", subject,
-			       to_open ? (relay ? "refuses our login: mail is not being sent"
-						: "cannot log in: mail is not being fetched")
-				       : (relay ? "takes our login again: mail is sent"
-						: "logs in again: mail is fetched"));
+			       gone ? "is no longer configured: its outage is closed"
+			       : to_open ? (relay ? "refuses our login: mail is not being sent"
+						  : "cannot log in: mail is not being fetched")
+					 : (relay ? "takes our login again: mail is sent"
+						  : "logs in again: mail is fetched"));
 	deskmail_subject_as_is(m, subj);
 	struct buf text;
 	buf_init(&text, 16 * 1024);
-	if (relay && to_open)
+	if (gone)
+		(void)buf_printf(&text,
+				 "deskgate on %s no longer uses %s (%s), which could not log in "
+				 "before; its outage is closed at %s.\n",
+				 o->config->hostname, subject, why, stamp);
+	else if (relay && to_open)
 		(void)buf_printf(&text,
 				 "deskgate on %s cannot log in to the %s since %s:\n\n    %s\n\n"
 				 "No mail is sent until it can: acknowledgements, agents' answers "
@@ -170,7 +178,7 @@ change(struct outage *o, int to_open, const char *subject, const char *why, int6
 	int ret = -1;
 	if (q >= 0 &&
 	    store_event_addf(o->store, 0, kind, error_r, "%s: %s%s%s", subject,
-			     to_open ? why : "logs in again",
+			     to_open ? why : gone ? why : "logs in again",
 			     q == 1 ? "; told " : "; nobody told: ",
 			     q == 1 ? res.recipients : not_sent) == 0 &&
 	    store_commit(o->store, error_r) == 0) {
@@ -202,4 +210,50 @@ int
 outage_end(struct outage *o, const char *subject, int64_t now, const char **error_r)
 {
 	return change(o, 0, subject, NULL, now, error_r);
+}
+
+char *
+outage_subject_mailbox(const char *name)
+{
+	return xasprintf("mailbox %s", name);
+}
+
+char *
+outage_subject_relay(const char *host, uint64_t port)
+{
+	return xasprintf("relay %s:%llu", host, (unsigned long long)port);
+}
+
+int
+outage_close_unknown(struct outage *o, const char *const *known, size_t n_known, int64_t now,
+		     const char **error_r)
+{
+	struct store_event *ev = NULL;
+	size_t n = 0;
+	int closed = 0;
+	if (store_event_list(o->store, 0, &ev, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n && closed >= 0; i++) {
+		if (strcmp(ev[i].kind, EVENT_OUTAGE) != 0 || ev[i].detail == NULL)
+			continue;
+		const char *colon = strstr(ev[i].detail, ": ");
+		if (colon == NULL)
+			continue;
+		char *subject = xstrndup(ev[i].detail, (size_t)(colon - ev[i].detail));
+		int is_known = 0;
+		for (size_t k = 0; k < n_known && !is_known; k++)
+			is_known = strcmp(known[k], subject) == 0;
+		/* change() looks at the newest event: an outage seen twice in
+		   the list is closed once */
+		if (!is_known) {
+			int r = change(o, 0, subject, "no longer in the configuration", now, error_r);
+			if (r < 0)
+				closed = -1;
+			else
+				closed += r;
+		}
+		free(subject);
+	}
+	store_events_free(&ev, n);
+	return closed;
 }

@@ -43,4 +43,14 @@ int outage_end(struct outage *outage, const char *subject, int64_t now, const ch
 /* 1: subject has an open outage, 0: not, -1 with *error_r. */
 int outage_is_open(struct outage *outage, const char *subject, const char **error_r);
 
+/* The subjects, one format for every caller (malloc()ed). */
+char *outage_subject_mailbox(const char *name);
+char *outage_subject_relay(const char *host, uint64_t port);
+/* The open outages of subjects not in known[] (a mailbox removed from the
+   configuration, a relay replaced): each ends with an all-clear that says
+   so, so that none stays open for ever. Returns how many ended, or -1
+   with *error_r. */
+int outage_close_unknown(struct outage *outage, const char *const *known, size_t n_known,
+			 int64_t now, const char **error_r);
+
 #endif

@@ -332,8 +332,7 @@ outbox_free(struct outbox **outboxp)
 static char *
 relay_outage_subject(const struct outbox *ob)
 {
-	return xasprintf("relay %s:%llu", ob->config->smtp.host,
-			 (unsigned long long)ob->config->smtp.port);
+	return outage_subject_relay(ob->config->smtp.host, ob->config->smtp.port);
 }
 
 static struct outage *

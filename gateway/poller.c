@@ -172,7 +172,7 @@ mb_disconnect(struct mbox *mb)
 static char *
 outage_subject(const struct mbox *mb)
 {
-	return xasprintf("mailbox %s", mb->cfg->name);
+	return outage_subject_mailbox(mb->cfg->name);
 }
 
 /* A login refused, or no credentials to log in with: after [alerts] after
@@ -206,6 +206,20 @@ poller_outage_new(const struct config *config, struct store *store)
 		log_error("outage alerts are off: %s", error);
 		return NULL;
 	}
+	/* Outages of what this configuration no longer has (a mailbox
+	   removed, another relay) would stay open for ever: close them. */
+	char **known = xcalloc(config->n_mailboxes + 1, sizeof(*known));
+	for (size_t i = 0; i < config->n_mailboxes; i++)
+		known[i] = outage_subject_mailbox(config->mailboxes[i].name);
+	known[config->n_mailboxes] = outage_subject_relay(config->smtp.host, config->smtp.port);
+	if (outage_close_unknown(o, (const char *const *)known, config->n_mailboxes + 1,
+				 (int64_t)time(NULL), &error) < 0)
+		log_error("cannot close the outages of mailboxes no longer configured (tried "
+			  "again at the next start or reload): %s",
+			  error);
+	for (size_t i = 0; i <= config->n_mailboxes; i++)
+		free(known[i]);
+	free(known);
 	return o;
 }
 

@@ -183,10 +183,54 @@ test_recipients(void)
 	desk_down(&d);
 }
 
+/* A mailbox removed from the configuration while it could not log in:
+   its outage is closed once, with an all-clear that says why; the
+   outages of what is still configured stay open. */
+static void
+test_close_unknown(void)
+{
+	struct desk d;
+	const char *error;
+	char *rcpts, *raw;
+	test_begin("outages of mailboxes no longer configured are closed");
+	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n"
+			"[alerts]\nsupervisors = ops@example.test\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	char *gone = outage_subject_mailbox("old");
+	char *kept = outage_subject_mailbox("support");
+	char *relay = outage_subject_relay("smtp.example.test", 587);
+	test_assert_str(relay, "relay smtp.example.test:587");
+	test_assert_int(outage_begin(d.outage, gone, "token refused", NOW, &error), 1);
+	test_assert_int(outage_begin(d.outage, kept, "token refused", NOW, &error), 1);
+	test_assert_int(outage_begin(d.outage, relay, "535 5.7.8", NOW, &error), 1);
+	const char *known[] = { kept, relay };
+	test_assert_int(outage_close_unknown(d.outage, known, 2, NOW + 60, &error), 1);
+	test_assert_int(outage_is_open(d.outage, gone, &error), 0);
+	test_assert_int(outage_is_open(d.outage, kept, &error), 1);
+	test_assert_int(outage_is_open(d.outage, relay, &error), 1);
+	test_assert_int(notices(&d, &rcpts, &raw), 4);
+	test_assert(raw != NULL && strstr(raw, "mailbox old is no longer configured") != NULL);
+	free(rcpts);
+	free(raw);
+	/* again (a reload): nothing more */
+	test_assert_int(outage_close_unknown(d.outage, known, 2, NOW + 120, &error), 0);
+	test_assert_int(notices(&d, &rcpts, NULL), 4);
+	free(rcpts);
+	test_assert(desk_has_event(d.store, 0, "recovered", "mailbox old: no longer in the "
+							     "configuration"));
+	free(gone);
+	free(kept);
+	free(relay);
+	desk_down(&d);
+}
+
 int
 main(void)
 {
 	test_once_per_outage();
 	test_recipients();
+	test_close_unknown();
 	return test_exit();
 }
