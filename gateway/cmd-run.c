@@ -27,6 +27,7 @@
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
 #include "gateway/escalate.h"
+#include "gateway/pending.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
@@ -94,6 +95,7 @@ struct run_schedule {
 	struct thread_config *tc;
 	struct deskmail *dm;
 	struct escalate *escalate;
+	struct pending *pending;
 	struct schedule *schedule;
 	int broken;
 };
@@ -103,6 +105,7 @@ run_schedule_clear(struct run_schedule *rs)
 {
 	schedule_free(&rs->schedule);
 	escalate_free(&rs->escalate);
+	pending_free(&rs->pending);
 	deskmail_free(&rs->dm);
 	thread_config_free(&rs->tc);
 }
@@ -118,7 +121,8 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		run_schedule_clear(rs);
 		if (thread_config_new(config, &rs->tc, &error) < 0 ||
 		    deskmail_new(config, rs->tc, rs->store, &rs->dm, &error) < 0 ||
-		    escalate_new(config, rs->store, rs->dm, &rs->escalate, &error) < 0) {
+		    escalate_new(config, rs->store, rs->dm, &rs->escalate, &error) < 0 ||
+		    pending_new(config, rs->store, rs->dm, &rs->pending, &error) < 0) {
 			if (!rs->broken)
 				log_error("schedule: %s", error);
 			run_schedule_clear(rs);
@@ -127,6 +131,7 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		}
 		rs->schedule = schedule_new(rs->store);
 		escalate_register(rs->escalate, rs->schedule);
+		pending_register(rs->pending, rs->schedule);
 		rs->generation = generation;
 	}
 	struct schedule_stats stats;

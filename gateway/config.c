@@ -411,6 +411,10 @@ static const struct config_key solved_keys[] = {
 	  "Tell the customer when their ticket is solved or closed, and how to reopen it." },
 	{ "quiet_categories", CONFIG_LIST, NULL, 0, 4096, SO(quiet_categories), ", ",
 	  "Categories whose tickets are solved without a notice." },
+	{ "reopen_grace", CONFIG_DURATION, "7d", 0, 366 * 86400ULL, SO(reopen_grace), NULL,
+	  "A customer's reply within this time after a ticket was solved or closed reopens it "
+	  "(the notice says until when); later it opens a new ticket linked to the old one. "
+	  "[threading] reopen_period, when shorter, caps it." },
 };
 #undef SO
 

@@ -193,6 +193,7 @@ struct config {
 	struct config_solved {
 		int notice;		/* the customer is told (#solved, #close, automatic) */
 		char *quiet_categories; /* list: no notice for these */
+		uint64_t reopen_grace;	/* a reply within this after closing reopens */
 	} solved;
 	struct config_digest {
 		int enabled;

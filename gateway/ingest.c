@@ -928,7 +928,8 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		result->outcome = INGEST_NEW_TICKET;
 	} else {
 		result->outcome = INGEST_APPENDED;
-		if (d->reopen &&
+		/* an out-of-office answer to a reminder is not the customer's answer */
+		if (d->reopen && im->report_kind != DSN_AUTO_REPLY &&
 		    ((ret = store_ticket_set(ingest->store, ticket_id, "status", "open", error_r)) < 0 ||
 		     (ret = event(ingest, ticket_id, "reopened", error_r, "by a reply from %s",
 				  msg->from.address != NULL ? msg->from.address : "?")) < 0))

@@ -22,6 +22,7 @@
 #include "gateway/label.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
+#include "gateway/pending.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
 #include "gateway/store.h"
@@ -29,6 +30,7 @@
 #include "parsers/agentcmd.h"
 #include "parsers/mime.h"
 #include "parsers/quote.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* Bound of the texts built here. */
@@ -41,6 +43,8 @@ struct reply_handler {
 	const struct route *route;
 	struct agent *agent;
 	struct canned *canned;
+	struct pending *pending; /* #pending, #solved, #close, #snooze; NULL: config broken */
+	const char *pending_error;
 };
 
 enum reply_action {
@@ -80,6 +84,8 @@ reply_handler_new(const struct config *config, struct store *store, struct deskm
 	h->route = route;
 	h->agent = agent;
 	h->canned = canned_new(config, NULL);
+	if (pending_new(config, store, dm, &h->pending, &h->pending_error) < 0)
+		log_error("reply: #pending, #solved and #snooze cannot work: %s", h->pending_error);
 	return h;
 }
 
@@ -90,6 +96,7 @@ reply_handler_free(struct reply_handler **hp)
 	if (h == NULL)
 		return;
 	canned_free(&h->canned);
+	pending_free(&h->pending);
 	free(h);
 	*hp = NULL;
 }
@@ -116,7 +123,7 @@ reply_error(struct reply *r, const char *fmt, ...)
 
 /* What the configuration says about each command's argument. */
 static void
-check_commands(const struct reply_handler *h, struct reply *r)
+check_commands(const struct reply_handler *h, struct reply *r, const struct store_ticket *t)
 {
 	const struct agentcmd_list *l = r->cmds;
 	for (size_t i = 0; i < l->n_errors; i++)
@@ -139,6 +146,31 @@ check_commands(const struct reply_handler *h, struct reply *r)
 				reply_error(r, "line %u: #assign %s: not a configured agent (an "
 					       "address, [agent NAME] or its name)", c->line, c->arg);
 			break;
+		case AGENTCMD_CLOSE:
+		case AGENTCMD_SOLVED:
+			if (h->pending == NULL)
+				reply_error(r, "line %u: #%s: not available (%s)", c->line,
+					    agentcmd_name(c->kind), h->pending_error);
+			break;
+		case AGENTCMD_PENDING:
+			if (strcmp(t->status, "closed") == 0)
+				reply_error(r, "line %u: #pending: the ticket is closed (#reopen it "
+					       "first, or let the customer's reply reopen it)", c->line);
+			else if (t->customer_address == NULL)
+				reply_error(r, "line %u: #pending: the ticket has no customer to "
+					       "wait on", c->line);
+			if (h->pending == NULL)
+				reply_error(r, "line %u: #pending: not available (%s)", c->line,
+					    h->pending_error);
+			break;
+		case AGENTCMD_SNOOZE: {
+			const char *why = h->pending_error;
+			if (h->pending == NULL ||
+			    pending_snooze_check(h->pending, t->id, r->from, c->arg, clock_now(),
+						 &why) < 0)
+				reply_error(r, "line %u: %s", c->line, why);
+			break;
+		}
 		case AGENTCMD_SEND_ANYWAY:
 			if (r->from == NULL || !r->from->supervisor)
 				reply_error(r, "line %u: #send-anyway: only a supervisor ([agent NAME] "
@@ -377,7 +409,7 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 	if (auto_reply) {
 		r->action = REPLY_AUTO;
 	} else {
-		check_commands(h, r);
+		check_commands(h, r, t);
 		const struct agentcmd *canned = find_command(r->cmds, AGENTCMD_REPLY);
 		if (canned != NULL && r->errors.len == 0 &&
 		    (ret = add_canned(h, r, t, canned->arg, canned->line, error_r)) < 0) {
@@ -450,7 +482,8 @@ reply_closes(const struct reply *reply)
 	if (reply->action == REPLY_ERROR || reply->action == REPLY_AUTO || reply->cmds == NULL)
 		return 0;
 	for (size_t i = 0; i < reply->cmds->n_cmds; i++)
-		if (reply->cmds->cmds[i].kind == AGENTCMD_CLOSE)
+		if (reply->cmds->cmds[i].kind == AGENTCMD_CLOSE ||
+		    reply->cmds->cmds[i].kind == AGENTCMD_SOLVED)
 			return 1;
 	return 0;
 }
@@ -741,12 +774,32 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 			break;
 		}
 		case AGENTCMD_CLOSE:
-			ret = set_field(h, t, "status", &t->status, "closed", r, name, error_r);
+		case AGENTCMD_SOLVED:
+			break; /* apply_close(), after the answer went */
+		case AGENTCMD_PENDING: {
+			const char *why = NULL;
+			ret = pending_wait(h->pending, t->id, r->from_address, ev->now, &why, error_r);
+			if (ret == 0)
+				store_string_replace(&t->status, "pending");
+			else if (ret > 0)
+				ret = event(h, t->id, "error", error_r, "%s", why);
 			break;
+		}
+		case AGENTCMD_SNOOZE: {
+			const char *why = NULL;
+			ret = pending_snooze(h->pending, t->id, r->from, c->arg, ev->now, NULL, &why,
+					     error_r);
+			if (ret > 0)
+				ret = event(h, t->id, "error", error_r, "%s", why);
+			break;
+		}
 		case AGENTCMD_REOPEN:
 			ret = set_field(h, t, "status", &t->status,
-					strcmp(t->status, "closed") == 0 ? "open" : t->status, r, name,
-					error_r);
+					strcmp(t->status, "closed") == 0 ||
+							strcmp(t->status, "pending") == 0
+						? "open"
+						: t->status,
+					r, name, error_r);
 			break;
 		case AGENTCMD_PRIORITY:
 			ret = set_field(h, t, "priority", &t->priority, c->arg, r, name, error_r);
@@ -791,6 +844,26 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 		}
 		if (ret < 0)
 			return ret;
+	}
+	return 0;
+}
+
+/* #solved or #close, once the rest of the mail was done (the customer gets
+   the answer before the notice that the ticket is solved). */
+static int
+apply_close(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+	    const struct reply *r, const char **error_r)
+{
+	for (size_t i = 0; i < r->cmds->n_cmds; i++) {
+		enum agentcmd_kind kind = r->cmds->cmds[i].kind;
+		if (kind != AGENTCMD_CLOSE && kind != AGENTCMD_SOLVED)
+			continue;
+		int ret = pending_solve(h->pending, t->id,
+					kind == AGENTCMD_SOLVED ? "solved" : "closed", "agent",
+					r->from_address, ev->now, error_r);
+		if (ret < 0)
+			return ret;
+		store_string_replace(&t->status, "closed");
 	}
 	return 0;
 }
@@ -982,6 +1055,8 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 	}
 	if (ret == 0)
 		ret = notice_others(h, t, ev, r, error_r);
+	if (ret == 0)
+		ret = apply_close(h, t, ev, r, error_r);
 	return ret;
 }
 
@@ -1023,6 +1098,8 @@ reply_step(void *handler, struct hook_event *ev, const char **error_r)
 	case REPLY_NOTE:
 	case REPLY_COMMANDS:
 		ret = apply_commands(h, t, ev, r, error_r);
+		if (ret == 0)
+			ret = apply_close(h, t, ev, r, error_r);
 		if (ret == 0)
 			ret = event(h, t->id, "note", error_r, "%s by %s, not relayed",
 				    r->action == REPLY_NOTE ? "internal note" : "commands only",

@@ -197,7 +197,11 @@ thread_config_new(const struct config *config, struct thread_config **tc_r, cons
 		goto fail;
 	tc->hostname = xstrdup(config->hostname != NULL ? config->hostname : "localhost");
 	tc->authserv_id = xstrdup(th->authserv_id != NULL ? th->authserv_id : tc->hostname);
+	/* The window a reply reopens in: [solved] reopen_grace, capped by
+	   [threading] reopen_period (the older key). */
 	tc->reopen_period = (int64_t)th->reopen_period;
+	if ((int64_t)config->solved.reopen_grace < tc->reopen_period)
+		tc->reopen_period = (int64_t)config->solved.reopen_grace;
 	tc->duplicate_window = (int64_t)th->duplicate_window;
 	const char *mode = th->require_auth_results != NULL ? th->require_auth_results : "auto";
 	tc->auth = strcmp(mode, "yes") == 0 ? THREAD_AUTH_YES
@@ -753,17 +757,51 @@ from_is_only(const struct mime_message *msg, const char *address)
 	return 1;
 }
 
-/* A closed ticket: reopen within the period (customer side only), else a
-   new ticket linked to it. */
-static void
-apply_closed(const struct thread_config *tc, const struct store_ticket *t, int64_t now,
-	     struct thread_decision *d)
+/* When the ticket was closed: the instant pending_solve() keeps in the
+   field "_closed_at" (PENDING_FIELD_CLOSED_AT of gateway/pending.h, read
+   here by name: pending depends on threading, not the other way), so that
+   a later note or event does not move it; else the ticket's last change
+   (tickets closed before it existed). */
+static int
+closed_at(struct store *store, const struct store_ticket *t, int64_t *at_r, const char **error_r)
 {
-	if (t->status == NULL || strcmp(t->status, "closed") != 0 || d->role == THREAD_ROLE_AGENT)
-		return;
-	if (now - t->updated_at <= tc->reopen_period) {
+	struct store_field *fields = NULL;
+	size_t n = 0;
+	*at_r = t->updated_at;
+	if (store_ticket_field_list(store, t->id, &fields, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		long long v;
+		if (strcmp(fields[i].name, "_closed_at") == 0 &&
+		    (v = strtoll(fields[i].value, &end, 10)) > 0 && *end == '\0')
+			*at_r = v;
+	}
+	store_fields_free(&fields, n);
+	return 0;
+}
+
+/* A customer-side reply: to a pending ticket (waiting on the customer), it
+   opens it again; to a closed one, it reopens it within the reopen window
+   after closing, else it opens a new ticket linked to it. */
+static int
+apply_closed(struct store *store, const struct thread_config *tc, const struct store_ticket *t,
+	     int64_t now, struct thread_decision *d, const char **error_r)
+{
+	int64_t at;
+	if (t->status == NULL || d->role == THREAD_ROLE_AGENT)
+		return 0;
+	if (strcmp(t->status, "pending") == 0) {
 		d->reopen = 1;
-		return;
+		return 0;
+	}
+	if (strcmp(t->status, "closed") != 0)
+		return 0;
+	if (closed_at(store, t, &at, error_r) < 0)
+		return -1;
+	if (now - at <= tc->reopen_period) {
+		d->reopen = 1;
+		return 0;
 	}
 	char *detail = xasprintf("reply to ticket #%lld, closed more than the reopen period ago: "
 				 "new ticket linked to it", (long long)t->id);
@@ -775,6 +813,7 @@ apply_closed(const struct thread_config *tc, const struct store_ticket *t, int64
 	d->add_participant = 0;
 	d->suppress_ack = 0;
 	d->reason = "reply to a ticket closed long ago: new linked ticket";
+	return 0;
 }
 
 /* Join ticket_id with role (from the participant list, or cc when the
@@ -803,9 +842,9 @@ join(struct store *store, const struct thread_config *tc, const struct mime_mess
 		}
 		d->suppress_ack = ret == 1 && dup == ticket_id;
 	}
-	apply_closed(tc, t, now, d);
+	ret = apply_closed(store, tc, t, now, d, error_r);
 	store_ticket_free(&t);
-	return 1;
+	return ret < 0 ? -1 : 1;
 }
 
 static void

@@ -22,8 +22,10 @@
  * 4. Otherwise a new ticket; but the same text again from the same sender
  *    within duplicate_window joins the ticket of the first copy and is not
  *    acknowledged again.
- * A customer's reply to a closed ticket reopens it within reopen_period
- * after closing, later it opens a new ticket linked to the old one. A
+ * A customer's reply to a pending ticket (waiting on the customer) opens
+ * it again; to a closed one, it reopens it within [solved] reopen_grace
+ * (capped by reopen_period) after closing (the "_closed_at" field of
+ * gateway/pending.h), later it opens a new ticket linked to the old one. A
  * stranger who uses someone else's ticket number, Message-ID or a forged
  * tag gets a new ticket, and the decision carries an event to record. Mail
  * From a configured agent address without the agent tag is never agent
@@ -166,7 +168,7 @@ struct thread_decision {
 	const char *reason;	/* static, for logs: "signed reply address", ... */
 	int agent_trusted;	/* role AGENT: agent tag + agent From (+ auth results) */
 	int add_participant;	/* the sender is not a participant yet: add with role */
-	int reopen;		/* the ticket is closed: set it open again */
+	int reopen;		/* the ticket is closed or pending: set it open again */
 	int suppress_ack;	/* same text again: no second acknowledgement */
 	int64_t linked_ticket;	/* new ticket: link it to this closed one (0: none) */
 	/* An event to record (NULL: none) on the new or joined ticket and,

@@ -7,7 +7,7 @@
 #include "parsers/agentcmd.h"
 #include "base/util.h"
 
-enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT };
+enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT, ARG_SNOOZE };
 
 static const struct {
 	const char *name;
@@ -25,9 +25,14 @@ static const struct {
 	{ "attachments", AGENTCMD_ATTACHMENTS, ARG_NONE },
 	{ "reply", AGENTCMD_REPLY, ARG_NAME },
 	{ "history", AGENTCMD_HISTORY, ARG_NONE },
+	{ "pending", AGENTCMD_PENDING, ARG_NONE },
+	{ "solved", AGENTCMD_SOLVED, ARG_NONE },
+	{ "snooze", AGENTCMD_SNOOZE, ARG_SNOOZE },
 };
 
-#define KNOWN "#note #close #reopen #priority #category #assign #queue #reply #history #send-anyway #attachments"
+#define KNOWN                                                                                     \
+	"#note #close #solved #pending #reopen #priority #category #assign #queue #reply #history "  \
+	"#snooze #send-anyway #attachments"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200
@@ -250,6 +255,16 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		}
 		value = xstrndup(arg, alen);
 		break;
+	case ARG_SNOOZE: {
+		struct agentcmd_snooze sn;
+		const char *why;
+		if (agentcmd_snooze_parse(arg, alen, &sn, &why) < 0) {
+			add_error(list, lineno, s, len, why);
+			return;
+		}
+		value = lower_copy(arg, alen);
+		break;
+	}
 	}
 	list->cmds = xreallocarray(list->cmds, list->n_cmds + 1, sizeof(*list->cmds));
 	struct agentcmd *cmd = &list->cmds[list->n_cmds++];
@@ -275,7 +290,7 @@ agentcmd_parse(const char *text, size_t len)
 	struct buf b;
 	size_t pos = 0, n_lines = 0;
 	unsigned int lineno = 0;
-	int have_close = 0, have_reopen = 0, have_reply = 0;
+	int have_close = 0, have_reopen = 0, have_reply = 0, n_status = 0;
 	int started = 0;      /* a non-blank line of text was kept */
 	int last_blank = 0;   /* the last line kept was blank */
 	int removed = 0;      /* a command line was removed since then */
@@ -333,9 +348,17 @@ agentcmd_parse(const char *text, size_t len)
 		have_close |= list->cmds[i].kind == AGENTCMD_CLOSE;
 		have_reopen |= list->cmds[i].kind == AGENTCMD_REOPEN;
 		have_reply |= list->cmds[i].kind == AGENTCMD_REPLY;
+		n_status += list->cmds[i].kind == AGENTCMD_CLOSE ||
+			    list->cmds[i].kind == AGENTCMD_SOLVED ||
+			    list->cmds[i].kind == AGENTCMD_PENDING ||
+			    list->cmds[i].kind == AGENTCMD_REOPEN;
 	}
 	if (have_close && have_reopen)
 		add_error(list, 0, "#close #reopen", 14, "#close and #reopen contradict each other");
+	else if (n_status > 1)
+		add_error(list, 0, "#status", 7,
+			  "#close, #solved, #pending and #reopen each set the status: use one of "
+			  "them");
 	if (have_reply && list->is_note)
 		add_error(list, 0, "#note #reply", 12,
 			  "#reply sends a canned answer to the customer, #note keeps the mail "
@@ -405,6 +428,78 @@ agentcmd_desk_parse(const char *text, size_t len, char **arg_r, const char **err
 		return desk[i].kind;
 	}
 	return AGENTCMD_DESK_NONE;
+}
+
+/* Digits at s[*pos..len) as a number of at most max_digits digits; -1
+   when there are none or more. */
+static long
+read_number(const char *s, size_t len, size_t *pos, size_t max_digits)
+{
+	size_t start = *pos;
+	long n = 0;
+	while (*pos < len && s[*pos] >= '0' && s[*pos] <= '9' && *pos - start < max_digits)
+		n = n * 10 + (s[(*pos)++] - '0');
+	if (*pos == start || (*pos < len && s[*pos] >= '0' && s[*pos] <= '9'))
+		return -1;
+	return n;
+}
+
+int
+agentcmd_snooze_parse(const char *arg, size_t len, struct agentcmd_snooze *sn,
+		      const char **error_r)
+{
+	static const char usage[] =
+		"#snooze takes a duration (30m, 4h, 2d, 1w: at most 365 days), a date "
+		"(2026-12-24 or 2026-12-24 15:30, in your calendar's time zone) or off";
+	memset(sn, 0, sizeof(*sn));
+	if (len == 3 && strncasecmp(arg, "off", 3) == 0) {
+		sn->kind = AGENTCMD_SNOOZE_OFF;
+		return 0;
+	}
+	size_t pos = 0;
+	long n = read_number(arg, len, &pos, 5);
+	if (n > 0 && pos + 1 == len) {
+		static const struct {
+			char unit;
+			long seconds;
+		} units[] = { { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 7 * 86400 } };
+		for (size_t i = 0; i < N_ELEMENTS(units); i++) {
+			if ((arg[pos] | 0x20) != units[i].unit)
+				continue;
+			if (n * units[i].seconds > AGENTCMD_SNOOZE_MAX) {
+				*error_r = usage;
+				return -1;
+			}
+			sn->kind = AGENTCMD_SNOOZE_FOR;
+			sn->seconds = (int64_t)n * units[i].seconds;
+			return 0;
+		}
+	}
+	/* YYYY-MM-DD[( |T)HH:MM] */
+	pos = 0;
+	long y = read_number(arg, len, &pos, 4);
+	long mo = pos < len && arg[pos] == '-' ? (pos++, read_number(arg, len, &pos, 2)) : -1;
+	long d = pos < len && arg[pos] == '-' ? (pos++, read_number(arg, len, &pos, 2)) : -1;
+	long hh = 0, mi = 0;
+	if (pos < len && (arg[pos] == ' ' || arg[pos] == 'T' || arg[pos] == 't')) {
+		pos++;
+		hh = read_number(arg, len, &pos, 2);
+		mi = pos < len && arg[pos] == ':' ? (pos++, read_number(arg, len, &pos, 2)) : -1;
+		sn->has_time = 1;
+	}
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (pos != len || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] || hh < 0 || hh > 23 || mi < 0 || mi > 59) {
+		*error_r = usage;
+		return -1;
+	}
+	sn->kind = AGENTCMD_SNOOZE_AT;
+	sn->year = (int)y;
+	sn->month = (int)mo;
+	sn->day = (int)d;
+	sn->hour = (int)hh;
+	sn->minute = (int)mi;
+	return 0;
 }
 
 void

@@ -16,6 +16,12 @@
  *                             agent's own text, if any)
  *   #history                  mail me the whole ticket (every message and
  *                             attachment)
+ *   #pending                  the ticket waits on the customer (SLA clocks
+ *                             pause; reminder, then solved: gateway/pending.h)
+ *   #solved                   the customer's problem is solved: close the
+ *                             ticket with a notice to the customer
+ *   #snooze 2d|4h|DATE|off    mail me about the ticket then (DATE:
+ *                             YYYY-MM-DD [HH:MM] in my calendar's zone)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -28,7 +34,8 @@
  * caller to check against the configuration.
  *
  * Errors (an unknown command, that is any other "#word" line, a bad or
- * missing argument, a command given twice, #close with #reopen, #reply
+ * missing argument, a command given twice, #close with #reopen (or any
+ * two of #close, #solved, #pending, #reopen), #reply
  * with #note, too many
  * or too long command lines) are listed so that they can be mailed back
  * to the agent. The caller must then apply nothing and relay nothing: a
@@ -44,6 +51,7 @@
 #define DG_AGENTCMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Most command lines read, and the longest one accepted. */
 #define AGENTCMD_MAX_COMMANDS 32
@@ -61,6 +69,9 @@ enum agentcmd_kind {
 	AGENTCMD_ATTACHMENTS,
 	AGENTCMD_REPLY,
 	AGENTCMD_HISTORY,
+	AGENTCMD_PENDING,
+	AGENTCMD_SOLVED,
+	AGENTCMD_SNOOZE,
 };
 
 struct agentcmd {
@@ -69,7 +80,8 @@ struct agentcmd {
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
 	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
-	   history, send-anyway, attachments: NULL. */
+	   history, send-anyway, attachments, pending, solved: NULL; snooze:
+	   the argument in lower case, valid for agentcmd_snooze_parse(). */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };
@@ -98,6 +110,22 @@ struct agentcmd_list {
    Never fails: problems are in list->errors. */
 struct agentcmd_list *agentcmd_parse(const char *text, size_t len);
 void agentcmd_list_free(struct agentcmd_list **listp);
+
+/* #snooze's argument: off, a duration, or a local date and time (the
+   caller knows the agent's time zone). */
+enum agentcmd_snooze_kind { AGENTCMD_SNOOZE_OFF, AGENTCMD_SNOOZE_FOR, AGENTCMD_SNOOZE_AT };
+#define AGENTCMD_SNOOZE_MAX (365 * 86400L)
+struct agentcmd_snooze {
+	enum agentcmd_snooze_kind kind;
+	int64_t seconds;		       /* FOR: 60 .. AGENTCMD_SNOOZE_MAX */
+	int year, month, day, hour, minute; /* AT: a valid calendar date */
+	int has_time;			       /* AT: a time was given (else 00:00) */
+};
+/* Parse arg[0..len): "off", N followed by m, h, d or w, or YYYY-MM-DD
+   with an optional " HH:MM" (or "THH:MM"). 0, or -1 with *error_r (a
+   static string for the agent). */
+int agentcmd_snooze_parse(const char *arg, size_t len, struct agentcmd_snooze *sn,
+			  const char **error_r);
 
 /* "note", "close", ... */
 const char *agentcmd_name(enum agentcmd_kind kind);

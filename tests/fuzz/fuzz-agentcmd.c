@@ -53,8 +53,20 @@ FUZZ_TARGET(agentcmd)
 		case AGENTCMD_SEND_ANYWAY:
 		case AGENTCMD_ATTACHMENTS:
 		case AGENTCMD_HISTORY:
+		case AGENTCMD_PENDING:
+		case AGENTCMD_SOLVED:
 			FUZZ_CHECK(c->arg == NULL);
 			break;
+		case AGENTCMD_SNOOZE: {
+			/* what the parser accepted, the gateway can read again */
+			struct agentcmd_snooze sn;
+			const char *why;
+			FUZZ_CHECK(c->arg != NULL &&
+				   agentcmd_snooze_parse(c->arg, strlen(c->arg), &sn, &why) == 0);
+			FUZZ_CHECK(sn.kind != AGENTCMD_SNOOZE_FOR ||
+				   (sn.seconds > 0 && sn.seconds <= AGENTCMD_SNOOZE_MAX));
+			break;
+		}
 		case AGENTCMD_PRIORITY:
 			FUZZ_CHECK(c->arg != NULL &&
 				   (strcmp(c->arg, "urgent") == 0 || strcmp(c->arg, "high") == 0 ||

@@ -13,7 +13,8 @@
 #   4. the customer answers the reply with s-nail: the ticket has four
 #      messages in order (mail, acknowledgement, agent's reply, reply);
 #   5. a stranger writes with the same ticket number: a ticket of their own;
-#   6. the agent sends #close: the ticket is closed, nothing sent.
+#   6. the agent sends #close: the ticket is closed, nothing relayed; the
+#      customer gets the closing notice (issue 13), in their language.
 # The mailboxes of the customer and an agent are printed, headers only.
 # `deskgate run --once` itself sends what it queued: nothing may be left
 # in the outbox after it.
@@ -210,7 +211,9 @@ reply $alice "Alice Agent <$alice>" Subject 'Customer reply:' '#close'
 wait_count $support 5
 process
 dg_assert_eq closed "$(tq 1 't["status"]')" "ticket 1 after #close"
-dg_assert_eq 2 "$(count $customer)" "nothing sent to the customer for #close"
+wait_count $customer 3
+dg_assert_eq 3 "$(count $customer)" "only the closing notice sent to the customer for #close"
+dg_assert_eq 1 "$(count $customer Subject '您的请求已关闭')" "the closing notice, in Chinese"
 
 dg_log "the customer's mailbox (headers only):"
 $helper thread "$(maildir $customer)"

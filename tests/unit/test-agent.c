@@ -691,8 +691,11 @@ test_commands(int64_t id)
 	t = ticket(id);
 	test_assert(t != NULL && strcmp(t->status, "closed") == 0);
 	store_ticket_free(&t);
+	/* issue 13: nothing relayed, only the closing notice to the customer */
 	n = new_outbox(outs, MAXOUT);
-	test_assert_int(n, 0);
+	test_assert_int(n, 1);
+	test_assert_int(count_kind(outs, n, "relay"), 0);
+	test_assert(find_out(outs, n, "notice", "wang@customer.example") != NULL);
 	outs_clear(outs, n);
 	m = last_message(id, &msgs, &nm);
 	test_assert(m != NULL && strcmp(m->direction, "note") == 0 && scontains(m->text, "#close"));
@@ -1280,13 +1283,13 @@ test_commands_anywhere(void)
 
 	test_begin("an unknown #word below the text: an error mail, nothing relayed");
 	mail = make_mail("alice@staff.example", to, "", subject,
-			 "All settled now.\n#solved\n", 0, NULL);
+			 "All settled now.\n#resolved\n", 0, NULL);
 	test_assert_int(ingest_text(mail, &res), 0);
 	free(mail);
 	n = new_outbox(outs, MAXOUT);
 	test_assert_int(count_kind(outs, n, "relay"), 0);
 	struct out *e = find_out(outs, n, "error", "alice@staff.example");
-	test_assert(e != NULL && scontains(e->m->text, "unknown command #solved"));
+	test_assert(e != NULL && scontains(e->m->text, "unknown command #resolved"));
 	outs_clear(outs, n);
 	free(subject);
 	free(to);

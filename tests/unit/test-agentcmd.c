@@ -56,6 +56,28 @@ static const struct {
 	{ "canned reply without a name", "#reply\n", "", "1", 0, "" },
 	{ "history", "#History\n", "history", "", 0, "" },
 	{ "history with an argument", "#history all\n", "", "1", 0, "" },
+	{ "pending", "#Pending\nCould you send the TXID?\n", "pending", "", 0,
+	  "Could you send the TXID?\n" },
+	{ "solved", "#solved\n", "solved", "", 0, "" },
+	{ "pending with an argument", "#pending 3d\n", "", "1", 0, "" },
+	{ "pending and solved contradict", "#pending\n#solved\n", "pending solved", "0", 0, "" },
+	{ "close and pending contradict", "#close\n#pending\n", "close pending", "0", 0, "" },
+	{ "snooze days", "#snooze 2d\n", "snooze=2d", "", 0, "" },
+	{ "snooze hours, capital unit", "#snooze 4H\n", "snooze=4h", "", 0, "" },
+	{ "snooze minutes and weeks", "#snooze 30m\n#note\n", "snooze=30m note", "", 1, "" },
+	{ "snooze a date", "#snooze 2026-12-24\n", "snooze=2026-12-24", "", 0, "" },
+	{ "snooze a date and time", "#snooze 2026-12-24 15:30\n", "snooze=2026-12-24 15:30", "", 0,
+	  "" },
+	{ "snooze off", "#snooze OFF\n", "snooze=off", "", 0, "" },
+	{ "snooze without a time", "#snooze\n", "", "1", 0, "" },
+	{ "snooze, an unknown unit", "#snooze 2y\n", "", "1", 0, "" },
+	{ "snooze, a word", "#snooze tomorrow\n", "", "1", 0, "" },
+	{ "snooze, zero", "#snooze 0d\n", "", "1", 0, "" },
+	{ "snooze, more than a year", "#snooze 400d\n", "", "1", 0, "" },
+	{ "snooze, no such date", "#snooze 2026-02-30\n", "", "1", 0, "" },
+	{ "snooze, a bad time", "#snooze 2026-12-24 25:00\n", "", "1", 0, "" },
+	{ "snooze, trailing text", "#snooze 2d please\n", "", "1", 0, "" },
+	{ "snooze, too many digits", "#snooze 123456h\n", "", "1", 0, "" },
 	{ "canned reply, a path", "#reply ../x\n", "", "1", 0, "" },
 	{ "canned reply, two names", "#reply a b\n", "", "1", 0, "" },
 	{ "canned reply twice", "#reply a\n#reply b\n", "reply=a", "2", 0, "" },
@@ -159,6 +181,43 @@ test_messages(void)
 		test_assert_str(l->errors[0].command, "#bogus x");
 	}
 	agentcmd_list_free(&l);
+}
+
+static void
+test_snooze(void)
+{
+	struct agentcmd_snooze sn;
+	const char *why = NULL;
+	test_begin("snooze values");
+	test_assert_int(agentcmd_snooze_parse("2d", 2, &sn, &why), 0);
+	test_assert_int(sn.kind, AGENTCMD_SNOOZE_FOR);
+	test_assert_int(sn.seconds, 2 * 86400);
+	test_assert_int(agentcmd_snooze_parse("90m", 3, &sn, &why), 0);
+	test_assert_int(sn.seconds, 90 * 60);
+	test_assert_int(agentcmd_snooze_parse("1w", 2, &sn, &why), 0);
+	test_assert_int(sn.seconds, 7 * 86400);
+	test_assert_int(agentcmd_snooze_parse("365d", 4, &sn, &why), 0);
+	test_assert_int(agentcmd_snooze_parse("off", 3, &sn, &why), 0);
+	test_assert_int(sn.kind, AGENTCMD_SNOOZE_OFF);
+	test_assert_int(agentcmd_snooze_parse("2028-02-29 07:05", 16, &sn, &why), 0);
+	test_assert_int(sn.kind, AGENTCMD_SNOOZE_AT);
+	test_assert_int(sn.year, 2028);
+	test_assert_int(sn.month, 2);
+	test_assert_int(sn.day, 29);
+	test_assert_int(sn.hour, 7);
+	test_assert_int(sn.minute, 5);
+	test_assert_int(sn.has_time, 1);
+	test_assert_int(agentcmd_snooze_parse("2026-12-24", 10, &sn, &why), 0);
+	test_assert_int(sn.has_time, 0);
+	test_begin("snooze refusals");
+	static const char *const bad[] = { "", "0h", "366d", "53w", "-1d", "2d4h", "d", "2", "2026-12",
+					   "2026-13-01", "2026-12-24 9", "2026-12-24 09:60",
+					   "1969-12-31", "2026-12-24x", "offf" };
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		why = NULL;
+		test_assert_int(agentcmd_snooze_parse(bad[i], strlen(bad[i]), &sn, &why), -1);
+		test_assert(why != NULL && strstr(why, "#snooze") != NULL);
+	}
 }
 
 static void
@@ -268,6 +327,7 @@ main(void)
 {
 	test_table();
 	test_messages();
+	test_snooze();
 	test_hostile();
 	test_desk();
 	return test_exit();

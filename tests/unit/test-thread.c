@@ -71,6 +71,7 @@ make_config(void)
 	c->threading.recipient_delimiter = xstrdup("+");
 	c->threading.subject_tag = xstrdup("[Support #%d]");
 	c->threading.reopen_period = 14 * 86400;
+	c->solved.reopen_grace = 14 * 86400; /* the same: reopen_period is tested */
 	c->threading.duplicate_window = 3 * 86400;
 	c->agents = xcalloc(1, sizeof(*c->agents));
 	c->agents[0].label = xstrdup("alice");
