@@ -671,8 +671,10 @@ ack_templates_check(const struct config *config, const char *dir, FILE *out, siz
 	struct ack_templates *t = ack_templates_new(config, dir);
 	size_t problems = 0, files = 0;
 	for (size_t d = 0; d < t->n_dirs; d++) {
-		static const char *const subs[2] = { "ack", "ack/partials" };
-		for (int s = 0; s < 2; s++) {
+		/* and the other mail rendered the same way: the escalation
+		   notices (sla/) and the status mail (status/, pending.h) */
+		static const char *const subs[] = { "ack", "ack/partials", "sla", "status" };
+		for (int s = 0; s < (int)N_ELEMENTS(subs); s++) {
 			char *sub = xasprintf("%s/%s", t->dirs[d], subs[s]);
 			size_t n;
 			char **names = list_dir(sub, &n);

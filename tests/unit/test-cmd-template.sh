@@ -40,7 +40,9 @@ dg() { "$DESKGATE" -c "$tmp/deskgate.conf" "$@"; }
 dg template check "$top_srcdir/templates" >"$tmp/check.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok || { bad "template check (shipped) exit $rc"; cat "$tmp/check.out"; }
-has "75 template files checked, 0 problems" "$tmp/check.out" "check shipped"
+# 75 acknowledgement files, 10 escalation notices (sla/), 15 status mails
+# (status/: reminder, solved, snooze)
+has "100 template files checked, 0 problems" "$tmp/check.out" "check shipped"
 has "25 canned reply files checked, 0 problems" "$tmp/check.out" "check shipped canned replies"
 
 # check: a broken admin template
@@ -50,6 +52,15 @@ dg template check "$tmp/admin" >"$tmp/check2.out" 2>&1
 rc=$?
 [ $rc -eq 65 ] && ok || bad "template check (broken) exit $rc, want 65"
 has "$tmp/admin/ack/other.en.txt:5: unclosed tag" "$tmp/check2.out" "check broken"
+# a broken status and escalation template are found too
+mkdir -p "$tmp/admin/status" "$tmp/admin/sla"
+printf 'Subject: solved\n\n{{#solved}}done\n' >"$tmp/admin/status/solved.en.txt"
+printf 'no subject line\n' >"$tmp/admin/sla/warning.en.txt"
+dg template check "$tmp/admin" >"$tmp/check3.out" 2>&1
+rc=$?
+[ $rc -eq 65 ] && ok || bad "template check (broken status) exit $rc, want 65"
+has "$tmp/admin/status/solved.en.txt" "$tmp/check3.out" "check broken status template"
+has "$tmp/admin/sla/warning.en.txt" "$tmp/check3.out" "check broken sla template"
 
 # render: sample data, Chinese, failed trade, Tuesday 21:00 in Shanghai
 dg template render --category failed_trade --lang zh-CN --dir "$top_srcdir/templates" \

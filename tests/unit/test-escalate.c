@@ -161,6 +161,8 @@ test_ladder(void)
 	test_assert(raw != NULL && strstr(raw, "Auto-Submitted: auto-generated") != NULL);
 	test_assert(raw != NULL && strstr(raw, "#assign NAME") != NULL &&
 		    strstr(raw, "text/html") != NULL);
+	/* the commands to act, #pending among them again (issue 13) */
+	test_assert(raw != NULL && strstr(raw, "#pending ") != NULL);
 	free(raw);
 	/* the same instant again, and later before the breach: nothing more */
 	test_assert_int(tick(NOW + 91 * MIN), 0);
