@@ -97,6 +97,7 @@ struct run_schedule {
 	struct escalate *escalate;
 	struct pending *pending;
 	struct schedule *schedule;
+	int64_t metrics_at; /* the SLA gauges were set then */
 	int broken;
 };
 
@@ -135,7 +136,14 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		rs->generation = generation;
 	}
 	struct schedule_stats stats;
-	if (schedule_run_due(rs->schedule, clock_now(), 100, rounds, &stats, &error) < 0) {
+	int64_t now = clock_now();
+	if (now - rs->metrics_at >= 60) {
+		/* the SLA gauges, once a minute (one indexed query) */
+		rs->metrics_at = now;
+		if (escalate_update_metrics(rs->escalate, now, &error) < 0)
+			log_warnx("schedule: SLA metrics: %s", error);
+	}
+	if (schedule_run_due(rs->schedule, now, 100, rounds, &stats, &error) < 0) {
 		if (!rs->broken)
 			log_error("schedule: %s", error);
 		rs->broken = 1;

@@ -15,6 +15,7 @@
 #include "gateway/hook.h"
 #include "gateway/hours.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/reply.h"
 #include "gateway/route.h"
 #include "gateway/schedule.h"
@@ -24,6 +25,30 @@
 
 /* Most recipients of one notice (a queue's agents, its supervisors). */
 #define MAX_RECIPIENTS 64
+
+/* The SLA metrics (gateway/metrics.h, docs/metrics.md), registered once. */
+static int metric_at_risk = -1, metric_breached = -1, metric_notices = -1;
+/* Most open tickets with a target read for the gauges at once. */
+#define METRICS_SCAN 100000
+
+static void
+register_metrics(void)
+{
+	const char *error;
+	if (metric_notices >= 0)
+		return;
+	metric_at_risk = metrics_register("deskgate_sla_at_risk_tickets", METRICS_GAUGE,
+					  "Tickets past the warning instant of a running SLA "
+					  "target, not yet due, per queue",
+					  "queue", NULL, &error);
+	metric_breached = metrics_register("deskgate_sla_breached_tickets", METRICS_GAUGE,
+					   "Tickets with a running SLA target past its due "
+					   "instant, per queue",
+					   "queue", NULL, &error);
+	metric_notices = metrics_register("deskgate_sla_notices_total", METRICS_COUNTER,
+					  "Escalation notices queued, per level (warning, breach)",
+					  "level", NULL, &error);
+}
 
 struct escalate {
 	const struct config *config;
@@ -49,6 +74,7 @@ escalate_new(const struct config *config, struct store *store, struct deskmail *
 		return -1;
 	}
 	esc->templates = ack_templates_new(config, NULL);
+	register_metrics();
 	*esc_r = esc;
 	return 0;
 }
@@ -274,6 +300,7 @@ send_notice(struct escalate *esc, const struct notice *nt, const struct recipien
 	(void)sla_format_duration(due > nt->now ? due - nt->now : nt->now - due, late,
 				  sizeof(late));
 	if (q > 0) {
+		metrics_inc(metric_notices, nt->level);
 		log_info("ticket=%lld: escalation %s %s (period %lld) queued to %s (outbox #%lld)",
 			 (long long)nt->t->id, nt->level, target, (long long)nt->period,
 			 r->address, (long long)res.outbox_id);
@@ -394,6 +421,49 @@ out:
 	store_sla_free(&row);
 	store_ticket_free(&t);
 	return ret < 0 ? ret : 0;
+}
+
+int
+escalate_update_metrics(struct escalate *esc, int64_t now, const char **error_r)
+{
+	if (!metrics_enabled())
+		return 0;
+	struct store_ticket_filter f = { .not_closed = 1, .limit = METRICS_SCAN };
+	struct store_ticket_due *rows = NULL;
+	size_t n = 0;
+	int ret = store_ticket_query(esc->store, &f, &rows, &n, error_r);
+	if (ret < 0)
+		return ret;
+	metrics_begin_update(metric_at_risk);
+	metrics_begin_update(metric_breached);
+	/* every queue shows, 0 included, so that a graph does not gap */
+	for (size_t i = 0; i < esc->config->n_queues; i++) {
+		metrics_set(metric_at_risk, esc->config->queues[i].name, NULL, 0);
+		metrics_set(metric_breached, esc->config->queues[i].name, NULL, 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct store_sla *row = &rows[i].sla;
+		int breached = 0, at_risk = 0;
+		if (row->ticket_id == 0 || row->paused_at != 0)
+			continue;
+		for (int k = 0; k < SLA_TARGETS; k++) {
+			if (row->start[k] == 0 || row->met[k] != 0 || row->due[k] == 0)
+				continue;
+			if (now >= row->due[k])
+				breached = 1;
+			else if (row->warn[k] != 0 && now >= row->warn[k])
+				at_risk = 1;
+		}
+		const char *queue = rows[i].t.queue != NULL ? rows[i].t.queue : "(none)";
+		if (breached)
+			metrics_add(metric_breached, queue, NULL, 1);
+		else if (at_risk)
+			metrics_add(metric_at_risk, queue, NULL, 1);
+	}
+	metrics_end_update(metric_at_risk);
+	metrics_end_update(metric_breached);
+	store_ticket_dues_free(&rows, n);
+	return 0;
 }
 
 void

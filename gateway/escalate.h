@@ -67,6 +67,12 @@ int escalate_step(void *esc, struct hook_event *ev, const char **error_r);
 int escalate_timer(void *esc, struct store *store, const struct store_timer *timer, int64_t now,
 		   const char **error_r);
 
+/* Set the SLA gauges (deskgate_sla_at_risk_tickets and
+   deskgate_sla_breached_tickets per queue) from the store at now; nothing
+   when metrics are off. The counter deskgate_sla_notices_total{level}
+   counts as notices are queued. 0, or a store failure. */
+int escalate_update_metrics(struct escalate *esc, int64_t now, const char **error_r);
+
 /* Register escalate_timer() for SLA_TIMER with the scheduler. */
 void escalate_register(struct escalate *esc, struct schedule *schedule);
 

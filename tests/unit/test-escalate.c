@@ -18,6 +18,7 @@
 #include "gateway/deskmail.h"
 #include "gateway/escalate.h"
 #include "gateway/ingest.h"
+#include "gateway/metrics.h"
 #include "gateway/schedule.h"
 #include "gateway/sla.h"
 #include "gateway/store.h"
@@ -123,6 +124,7 @@ static void
 test_ladder(void)
 {
 	test_begin("ladder: one warning to the queue's agent, one breach to the supervisor");
+	metrics_enable(); /* the notices are counted from here */
 	int64_t id = customer_mail("Deposit missing", NOW);
 	test_assert(id > 0);
 	struct store_sla *row = NULL;
@@ -182,6 +184,20 @@ test_ladder(void)
 	free(raw);
 	test_assert_int((int)escalations(id, NULL, NULL), 2);
 	test_assert(desk_has_event(store, id, "escalation", "breach: first_response"));
+
+	/* the SLA metrics: one breached ticket in queue general, the notices
+	   counted by level */
+	test_assert_int(escalate_update_metrics(esc, NOW + 2 * HOUR + MIN, &error), 0);
+	size_t mlen = 0;
+	char *mtext = metrics_render(1 << 20, &mlen, &error);
+	test_assert(mtext != NULL &&
+		    strstr(mtext, "deskgate_sla_breached_tickets{queue=\"general\"} 1\n") != NULL &&
+		    strstr(mtext, "deskgate_sla_at_risk_tickets{queue=\"general\"} 0\n") != NULL);
+	test_assert(mtext != NULL &&
+		    strstr(mtext, "deskgate_sla_notices_total{level=\"warning\"} 1\n") != NULL &&
+		    strstr(mtext, "deskgate_sla_notices_total{level=\"breach\"} 1\n") != NULL);
+	free(mtext);
+	metrics_disable();
 
 	/* repeat = 1h: a tick 5h later (a daemon that was down) sends one */
 	test_assert_int(tick(NOW + 7 * HOUR), 0);
