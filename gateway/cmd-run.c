@@ -26,6 +26,7 @@
 #include "gateway/cli.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
+#include "gateway/digest.h"
 #include "gateway/escalate.h"
 #include "gateway/pending.h"
 #include "gateway/log.h"
@@ -96,6 +97,7 @@ struct run_schedule {
 	struct deskmail *dm;
 	struct escalate *escalate;
 	struct pending *pending;
+	struct digest *digest;
 	struct schedule *schedule;
 	int64_t metrics_at; /* the SLA gauges were set then */
 	int broken;
@@ -105,6 +107,7 @@ static void
 run_schedule_clear(struct run_schedule *rs)
 {
 	schedule_free(&rs->schedule);
+	digest_free(&rs->digest);
 	escalate_free(&rs->escalate);
 	pending_free(&rs->pending);
 	deskmail_free(&rs->dm);
@@ -123,7 +126,9 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		if (thread_config_new(config, &rs->tc, &error) < 0 ||
 		    deskmail_new(config, rs->tc, rs->store, &rs->dm, &error) < 0 ||
 		    escalate_new(config, rs->store, rs->dm, &rs->escalate, &error) < 0 ||
-		    pending_new(config, rs->store, rs->dm, &rs->pending, &error) < 0) {
+		    pending_new(config, rs->store, rs->dm, &rs->pending, &error) < 0 ||
+		    digest_new(config, rs->store, rs->dm, &rs->digest, &error) < 0 ||
+		    digest_arm(rs->digest, clock_now(), &error) < 0) {
 			if (!rs->broken)
 				log_error("schedule: %s", error);
 			run_schedule_clear(rs);
@@ -133,6 +138,7 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		rs->schedule = schedule_new(rs->store);
 		escalate_register(rs->escalate, rs->schedule);
 		pending_register(rs->pending, rs->schedule);
+		digest_register(rs->digest, rs->schedule);
 		rs->generation = generation;
 	}
 	struct schedule_stats stats;

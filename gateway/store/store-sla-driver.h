@@ -54,6 +54,10 @@ struct store_sla_driver {
 			   const char **error_r);
 	int (*notice_recent)(struct store *store, int64_t ticket_id, const char *recipient,
 			     const char *level, int64_t since, const char **error_r);
+	/* 1 inserted, 0 existed; NULL in a driver without the digests
+	   table (store_digest_add() then fails as unavailable) */
+	int (*digest_add)(struct store *store, const char *kind, const char *recipient,
+			  const char *day, int64_t items, int64_t now, const char **error_r);
 };
 
 extern const struct store_sla_driver store_sqlite_sla_driver;

@@ -272,3 +272,26 @@ FREE_ONE(store_sla_free, store_sla, store_record_sla)
 FREE_ONE(store_timer_free, store_timer, store_record_timer)
 FREE_LIST(store_timers_free, store_timer, store_record_timer)
 FREE_LIST(store_ticket_dues_free, store_ticket_due, store_record_ticket_due)
+
+int
+store_digest_add(struct store *store, const char *kind, const char *recipient, const char *day,
+		 int64_t items, const char **error_r)
+{
+	if (kind == NULL || (strcmp(kind, "agent") != 0 && strcmp(kind, "queue") != 0) ||
+	    recipient == NULL || *recipient == '\0' || day == NULL || strlen(day) != 10 ||
+	    items < 0) {
+		*error_r = "store: record digest: bad kind, recipient or day";
+		return STORE_DATA_BAD;
+	}
+	if (drv(store)->digest_add == NULL) {
+		*error_r = "store: record digest: not supported by this store driver";
+		return STORE_UNAVAILABLE;
+	}
+	char *lower = xstrdup(recipient);
+	for (char *p = lower; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	int ret = drv(store)->digest_add(store, kind, lower, day, items, clock_now(), error_r);
+	free(lower);
+	return ret;
+}

@@ -111,6 +111,16 @@ int store_sla_notice_find(struct store *store, int64_t ticket_id, const char *ta
 int store_sla_notice_recent(struct store *store, int64_t ticket_id, const char *recipient,
 			    const char *level, int64_t since, const char **error_r);
 
+/* ---- digests sent ---------------------------------------------------------------- */
+
+/* Record the daily digest of kind ("agent", "queue") for recipient (an
+   address, compared lower-cased) on its local day ("YYYY-MM-DD") with
+   items tickets in it (0: nothing was sent). Call it in the transaction
+   that queues the mail. 1 when recorded now, 0 when it already was (do
+   not send it again), < 0 failure (a bad kind or day: STORE_DATA_BAD). */
+int store_digest_add(struct store *store, const char *kind, const char *recipient,
+		     const char *day, int64_t items, const char **error_r);
+
 /* ---- tickets by their promises ---------------------------------------------------------- */
 
 /* What `ticket list` and the digests select (every field narrows; zero

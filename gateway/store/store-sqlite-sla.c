@@ -1,7 +1,7 @@
 /*
  * store-sqlite-sla: the SLA tables of the SQLite driver (store-sla.h,
  * migration 9): ticket_sla, timers, sla_notices, and the ticket query of
- * `ticket list` and the digests. Its statements are a part of the driver
+ * `ticket list` and the digests; the digests sent (migration "digests"). Its statements are a part of the driver
  * (store-sqlite.h): prepared at open with the core's.
  */
 #include "build-config.h"
@@ -29,6 +29,7 @@ enum {
 	SQ_NOTICE_FIND,
 	SQ_NOTICE_RECENT,
 	SQ_TICKETS,
+	SQ_DIGEST_ADD,
 	SQ_COUNT
 };
 
@@ -73,6 +74,8 @@ static const char *const sql[SQ_COUNT] = {
 		"AND (?7 = 0 OR (s.earliest_due > 0 AND s.earliest_due < ?7)) "
 		"ORDER BY CASE WHEN ?8 = 0 THEN 0 WHEN s.earliest_due > 0 THEN s.earliest_due "
 		"ELSE 9223372036854775807 END, t.id DESC LIMIT ?9",
+	[SQ_DIGEST_ADD] = "INSERT INTO digests (kind, recipient, day, items, at) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 };
 
 const struct sqlite_part sqlite_sla_part = { sql, SQ_COUNT };
@@ -244,6 +247,18 @@ notice_recent(struct store *store, int64_t ticket_id, const char *recipient, con
 		      "find recent SLA notice", error_r);
 }
 
+static int
+digest_add(struct store *store, const char *kind, const char *recipient, const char *day,
+	   int64_t items, int64_t now, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *q = st(s, SQ_DIGEST_ADD);
+	int rc = BINDS(bind_text(q, 1, kind), bind_text(q, 2, recipient), bind_text(q, 3, day),
+		       bind_int(q, 4, items), bind_int(q, 5, now));
+	int ret = stmt_run(s, q, rc, "record digest", error_r);
+	return ret < 0 ? ret : sqlite3_changes(s->db) > 0;
+}
+
 const struct store_sla_driver store_sqlite_sla_driver = {
 	.select = sla_select,
 	.sla_put = sla_put,
@@ -254,4 +269,5 @@ const struct store_sla_driver store_sqlite_sla_driver = {
 	.notice_add = notice_add,
 	.notice_find = notice_find,
 	.notice_recent = notice_recent,
+	.digest_add = digest_add,
 };
