@@ -302,20 +302,18 @@ digest_arm(struct digest *d, int64_t now, const char **error_r)
 
 /* ---- content ------------------------------------------------------------------------------ */
 
-/* The earliest running target of a row that is breached at now (-1:
-   none), or at risk (past its warning instant) when at_risk. */
+/* The earliest target of a row that is breached at now (-1: none), or
+   at risk (past its warning instant) when at_risk. */
 static int
 late_target(const struct store_sla *s, int64_t now, int at_risk)
 {
 	int best = -1;
-	if (s->ticket_id == 0 || s->paused_at != 0)
+	if (s->ticket_id == 0)
 		return -1;
 	for (int i = 0; i < SLA_TARGETS; i++) {
-		if (s->start[i] == 0 || s->met[i] != 0 || s->due[i] == 0)
-			continue;
-		int hit = at_risk ? (s->due[i] > now && s->warn[i] != 0 && s->warn[i] <= now)
-				  : s->due[i] <= now;
-		if (hit && (best < 0 || s->due[i] < s->due[best]))
+		const char *st = sla_target_state(s, (enum store_sla_target)i, now);
+		if (strcmp(st, at_risk ? "at-risk" : "breached") == 0 &&
+		    (best < 0 || s->due[i] < s->due[best]))
 			best = i;
 	}
 	return best;

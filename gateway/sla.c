@@ -798,3 +798,40 @@ out:
 	store_ticket_free(&t);
 	return ret < 0 ? ret : 0;
 }
+
+const char *
+sla_target_state(const struct store_sla *row, enum store_sla_target target, int64_t now)
+{
+	int64_t due = row->due[target];
+	if (due == 0)
+		return "none";
+	if (row->met[target] != 0)
+		return row->met[target] > due ? "met-late" : "met";
+	if (row->start[target] == 0)
+		return "idle";
+	if (row->paused_at != 0)
+		return "paused";
+	if (now >= due)
+		return "breached";
+	if (row->warn[target] != 0 && now >= row->warn[target])
+		return "at-risk";
+	return "running";
+}
+
+const char *
+sla_ticket_state(const struct store_sla *row, int64_t now)
+{
+	/* worst first */
+	static const char *const order[] = { "breached", "at-risk", "paused", "running",
+					     "met-late", "met", "idle", "none" };
+	size_t best = N_ELEMENTS(order);
+	if (row == NULL || row->ticket_id == 0)
+		return "-";
+	for (int i = 0; i < SLA_TARGETS; i++) {
+		const char *st = sla_target_state(row, (enum store_sla_target)i, now);
+		for (size_t k = 0; k < best; k++)
+			if (strcmp(order[k], st) == 0)
+				best = k;
+	}
+	return best < N_ELEMENTS(order) ? order[best] : "-";
+}

@@ -134,6 +134,18 @@ int64_t sla_next_check(const struct sla *sla, const struct store_sla *row, int64
 int sla_sync_store(const struct sla *sla, struct store *store, int64_t ticket_id,
 		   const struct sla_happening *what, int64_t now, const char **error_r);
 
+/* The state of one target of a ticket's row at now, for people and
+   filters (static): "none" (no target), "met", "met-late" (met after its
+   due time), "paused" (the ticket waits on the customer or is closed),
+   "breached" (running, past due), "at-risk" (running, past the warning
+   instant), "running", "idle" (its clock has not started: a next
+   response before the customer writes again). */
+const char *sla_target_state(const struct store_sla *row, enum store_sla_target target,
+			     int64_t now);
+/* The state of the ticket as a whole: the worst of its targets' ("-"
+   without an SLA row). */
+const char *sla_ticket_state(const struct store_sla *row, int64_t now);
+
 /* A due time for people, in the calendar's zone: "Mon 2025-03-31 10:00
    CEST (+02:00)". */
 const char *sla_format_time(const struct hours *calendar, int64_t t, char *buf, size_t size);
