@@ -22,11 +22,8 @@
 #include "gateway/template.h"
 #include "parsers/tzif.h"
 
-/* The outbox kind of a digest: 'digest' once the outbox admits it
-   (migration 10 on main), "notice" (mail to agents) until then. */
-#ifndef DIGEST_OUTBOX_KIND
-#define DIGEST_OUTBOX_KIND "notice"
-#endif
+/* The outbox kind of a digest (counted and rate-limited as what it is). */
+#define DIGEST_OUTBOX_KIND "digest"
 
 enum digest_kind { KIND_AGENT, KIND_QUEUE };
 static const char *const kind_names[] = { "agent", "queue" };

@@ -32,8 +32,9 @@
  *
  * The mail: templates digest/agent.LANG.txt and digest/queue.LANG.txt
  * (ack_render_in(); the HTML alternative is made from the text unless a
- * .html exists), From the desk, To the recipient, no Reply-To, not
- * threaded (a daily mail stands alone), Auto-Submitted: auto-generated.
+ * .html exists), outbox kind "digest", From the desk, To the recipient,
+ * no Reply-To, not threaded (a daily mail stands alone), Auto-Submitted:
+ * auto-generated.
  *
  * Ownership: digest_new() borrows the configuration, the store and the
  * deskmail, which must outlive it.

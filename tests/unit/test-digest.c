@@ -92,7 +92,7 @@ tick(int64_t now)
 	return 0;
 }
 
-/* Digests (mail about no ticket) queued to rcpt; the newest one's raw
+/* Digests (outbox kind "digest", about no ticket) queued to rcpt; the newest one's raw
    bytes in *raw_r (caller frees) when raw_r is given. */
 static size_t
 digests(const char *rcpt, char **raw_r)
@@ -107,7 +107,8 @@ digests(const char *rcpt, char **raw_r)
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (rows[i].ticket_id != 0 || strcasestr(rows[i].recipients, rcpt) == NULL)
+		if (rows[i].ticket_id != 0 || strcmp(rows[i].kind, "digest") != 0 ||
+		    strcasestr(rows[i].recipients, rcpt) == NULL)
 			continue;
 		if (found++ == 0 && raw_r != NULL) {
 			struct store_outbox *full = NULL;
