@@ -326,7 +326,7 @@ out:
 
 /* --assignee WHO: an agent's NAME, display name or address, as
    configured (the store keeps the configured address); "none":
-   unassigned. */
+   unassigned. 0, or the exit status. */
 static int
 set_assignee(const struct config *config, const char *who, struct store_ticket_filter *f)
 {
@@ -338,11 +338,17 @@ set_assignee(const struct config *config, const char *who, struct store_ticket_f
 	}
 	if (route_new(config, &route, &error) < 0) {
 		log_error("%s", error);
-		return -1;
+		return EXIT_CONFIG;
 	}
 	const struct config_agent *a = route_find_agent(route, who);
 	f->assignee = a != NULL ? a->address : who;
 	route_free(&route);
+	if (a == NULL && strchr(who, '@') == NULL) {
+		fprintf(stderr, "deskgate ticket: --assignee %s: no such agent (a NAME of [agent NAME], "
+				"an address, or none)\n",
+			log_safe(who, 100));
+		return EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -420,9 +426,7 @@ cmd_ticket(int argc, char **argv)
 	int ret;
 	if (want_id) {
 		ret = ticket_show(store, (int64_t)id, json);
-	} else if (assignee != NULL && set_assignee(config, assignee, &filter) < 0) {
-		ret = EXIT_CONFIG;
-	} else {
+	} else if ((ret = assignee != NULL ? set_assignee(config, assignee, &filter) : 0) == 0) {
 		int64_t now = clock_now();
 		filter.limit = (size_t)limit;
 		if (overdue || has_within) {

@@ -55,7 +55,7 @@ struct store_sla_driver {
 	int (*notice_recent)(struct store *store, int64_t ticket_id, const char *recipient,
 			     const char *level, int64_t since, const char **error_r);
 	/* 1 inserted, 0 existed; NULL in a driver without the digests
-	   table (store_digest_add() then fails as unavailable) */
+	   table (store_digest_add() then refuses: STORE_DATA_BAD) */
 	int (*digest_add)(struct store *store, const char *kind, const char *recipient,
 			  const char *day, int64_t items, int64_t now, const char **error_r);
 };

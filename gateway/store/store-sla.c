@@ -284,8 +284,10 @@ store_digest_add(struct store *store, const char *kind, const char *recipient, c
 		return STORE_DATA_BAD;
 	}
 	if (drv(store)->digest_add == NULL) {
+		/* refused, not unavailable: the scheduler drops the digest's
+		   timer and goes on with the rest (escalations) */
 		*error_r = "store: record digest: not supported by this store driver";
-		return STORE_UNAVAILABLE;
+		return STORE_DATA_BAD;
 	}
 	char *lower = xstrdup(recipient);
 	for (char *p = lower; *p != '\0'; p++)

@@ -114,6 +114,8 @@ dg ticket list --status solved >/dev/null 2>&1
 tl_assert_eq "a bad status" "$?" 64
 dg ticket list --due-within soon >/dev/null 2>&1
 tl_assert_eq "a bad duration" "$?" 64
+dg ticket list --assignee nobody >/dev/null 2>&1
+tl_assert_eq "an unknown agent" "$?" 64
 dg ticket list --queue >/dev/null 2>&1
 tl_assert_eq "a missing value" "$?" 64
 tl_assert_match "--help names the filters" "$(dg ticket --help)" "--due-within D"
