@@ -35,6 +35,7 @@
 #include "gateway/schedule.h"
 #include "gateway/service.h"
 #include "gateway/store.h"
+#include "gateway/survey.h"
 #include "gateway/thread.h"
 #include "base/clock.h"
 #include "base/util.h"
@@ -98,6 +99,7 @@ struct run_schedule {
 	struct escalate *escalate;
 	struct pending *pending;
 	struct digest *digest;
+	struct survey *survey;
 	struct schedule *schedule;
 	int64_t metrics_at; /* the SLA gauges were set then */
 	int broken;
@@ -110,6 +112,7 @@ run_schedule_clear(struct run_schedule *rs)
 	digest_free(&rs->digest);
 	escalate_free(&rs->escalate);
 	pending_free(&rs->pending);
+	survey_free(&rs->survey);
 	deskmail_free(&rs->dm);
 	thread_config_free(&rs->tc);
 }
@@ -139,6 +142,8 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		escalate_register(rs->escalate, rs->schedule);
 		pending_register(rs->pending, rs->schedule);
 		digest_register(rs->digest, rs->schedule);
+		rs->survey = survey_new(config, rs->store, rs->dm, rs->tc);
+		survey_register(rs->survey, rs->schedule);
 		rs->generation = generation;
 	}
 	struct schedule_stats stats;

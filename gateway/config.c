@@ -356,12 +356,17 @@ static const struct config_key calendar_keys[] = {
 #define V(f) offsetof(struct config_survey, f)
 static const struct config_key survey_keys[] = {
 	{ "enabled", CONFIG_BOOL, "no", 0, 0, V(enabled), NULL,
-	  "Mail the customer a satisfaction survey when an agent closes a ticket: five "
+	  "Mail the customer a satisfaction survey when a ticket is closed or solved (by an "
+	  "agent's command, automatically, or from the command line): five "
 	  "one-click choices, each a mailto: link to a signed address (docs/reports.md)." },
 	{ "period", CONFIG_DURATION, "30d", 0, 366 * 86400ULL, V(period), NULL,
 	  "At most one survey per customer per this period." },
 	{ "low_score", CONFIG_UINT, "2", 0, 5, V(low_score), NULL,
 	  "A vote at or below this score is mailed to the ticket's agents; 0: never." },
+	{ "reopen_on_problem", CONFIG_BOOL, "yes", 0, 0, V(reopen_on_problem), NULL,
+	  "A vote's comment that reads as a new problem (the rules give it a category other "
+	  "than the default, or it asks a question or names a problem in one of the five "
+	  "languages) reopens the ticket and tells its assignee." },
 };
 #undef V
 #define SL(f) offsetof(struct config_sla, f)

@@ -156,6 +156,7 @@ struct config {
 		int enabled;
 		uint64_t period;    /* at most one survey per customer per period */
 		uint64_t low_score; /* a vote at or below it is told to the agents; 0: never */
+		int reopen_on_problem; /* a comment that reads as a new problem reopens */
 	} survey;
 	struct config_hours {
 		char *name;	 /* [hours NAME]; NULL for [hours], the "default" calendar */

@@ -1049,9 +1049,23 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 	if (im->loop.kind == LOOP_OURS)
 		return handle_loop(ingest, im, result, error_r);
 
-	/* A vote on a satisfaction survey: recorded, or refused; no ticket. */
-	ret = survey_take_vote(ingest->survey, im->msg, ingest_now(ingest), &ticket_id,
-			       result->reason, sizeof(result->reason), error_r);
+	/* A vote on a satisfaction survey: classified and its secrets redacted
+	   like any customer mail (the comment is stored, logged, mailed),
+	   then recorded, or refused; no ticket. */
+	const char *vote_category = NULL;
+	if (survey_is_vote(ingest->survey, im->msg)) {
+		classify(ingest, im);
+		im->ev.msg = im->msg;
+		im->ev.rules = im->rules;
+		if (redact_classified_step(ingest->redact, &im->ev, error_r) < 0)
+			return -1;
+		if (im->ev.quarantine[0] != '\0')
+			return quarantine(ingest, im->raw, im->len, im->source, im->ev.quarantine,
+					  result, error_r);
+		vote_category = im->rules != NULL ? im->rules->category : NULL;
+	}
+	ret = survey_take_vote(ingest->survey, im->msg, vote_category, ingest_now(ingest),
+			       &ticket_id, result->reason, sizeof(result->reason), error_r);
 	if (ret < 0)
 		return -1;
 	if (ret != SURVEY_NOT_A_VOTE) {
@@ -1083,7 +1097,8 @@ ingest_parsed(struct ingest *ingest, struct ingest_msg *im, struct ingest_result
 	}
 
 	/* Classify. */
-	if (im->decision.ticket_id == 0 || im->decision.role == THREAD_ROLE_CUSTOMER)
+	if (im->rules == NULL && /* a reply to a survey was classified above */
+	    (im->decision.ticket_id == 0 || im->decision.role == THREAD_ROLE_CUSTOMER))
 		classify(ingest, im);
 	if (im->decision.ticket_id == 0 && im->rules != NULL && im->rules->spam && !im->released) {
 		struct buf b;

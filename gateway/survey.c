@@ -13,7 +13,8 @@
 #include "gateway/deskmail.h"
 #include "gateway/hook.h"
 #include "gateway/log.h"
-#include "gateway/reply.h"
+#include "gateway/rules.h"
+#include "gateway/schedule.h"
 #include "gateway/store.h"
 #include "gateway/survey.h"
 #include "gateway/thread.h"
@@ -282,20 +283,59 @@ send_survey(struct survey *s, const struct store_ticket *t, int64_t now, const c
 	return ret;
 }
 
+static int
+is_closed(const char *status)
+{
+	return status != NULL && (strcmp(status, "closed") == 0 || strcmp(status, "solved") == 0);
+}
+
+/* The close's timer (STORE_TIMER_CLOSED) was taken: survey the ticket if
+   it is still closed. */
+static int
+closed(struct survey *s, int64_t ticket_id, int64_t now, const char **error_r)
+{
+	if (!s->config->survey.enabled)
+		return 0;
+	struct store_ticket *t = NULL;
+	int ret = store_ticket_get(s->store, ticket_id, &t, error_r);
+	if (ret <= 0)
+		return ret;
+	ret = is_closed(t->status) ? send_survey(s, t, now, error_r) : 0;
+	store_ticket_free(&t);
+	return ret;
+}
+
 int
 survey_step(void *context, struct hook_event *ev, const char **error_r)
 {
 	struct survey *s = context;
-	if (!s->config->survey.enabled || ev->reply == NULL || !reply_closes(ev->reply))
-		return 0;
-	struct store_ticket *t = NULL;
-	int ret = store_ticket_get(s->store, ev->ticket_id, &t, error_r);
+	/* Closed while this mail was stored (an agent's #close, #solved...):
+	   the survey goes now, after the agent's answer, in the same
+	   transaction; the scheduler need not see the close. */
+	struct store_timer *timer = NULL;
+	int ret = store_timer_get(s->store, STORE_TIMER_CLOSED, ev->ticket_id, NULL, &timer,
+				  error_r);
+	store_timer_free(&timer);
 	if (ret <= 0)
 		return ret;
-	if (t->status != NULL && strcmp(t->status, "closed") == 0)
-		ret = send_survey(s, t, ev->now, error_r);
-	store_ticket_free(&t);
-	return ret;
+	if ((ret = store_timer_cancel(s->store, STORE_TIMER_CLOSED, ev->ticket_id, NULL,
+				      error_r)) < 0)
+		return ret;
+	return closed(s, ev->ticket_id, ev->now, error_r);
+}
+
+static int
+survey_timer(void *context, struct store *store, const struct store_timer *timer, int64_t now,
+	     const char **error_r)
+{
+	(void)store;
+	return closed(context, timer->ticket_id, now, error_r);
+}
+
+void
+survey_register(struct survey *s, struct schedule *schedule)
+{
+	schedule_register(schedule, STORE_TIMER_CLOSED, survey_timer, s);
 }
 
 /* ---- receiving ---------------------------------------------------------------------- */
@@ -326,9 +366,11 @@ find_vote_address(const struct survey *s, const struct mime_message *msg, int64_
 	return forged ? -1 : 0;
 }
 
+/* Tell the assignee of a low score, or of a comment that reopened the
+   ticket. */
 static int
 notify_low_score(struct survey *s, int64_t ticket_id, int score, const char *comment,
-		 int64_t now, const char **error_r)
+		 int reopened, int64_t now, const char **error_r)
 {
 	struct store_ticket *t = NULL;
 	int ret = store_ticket_get(s->store, ticket_id, &t, error_r);
@@ -339,11 +381,14 @@ notify_low_score(struct survey *s, int64_t ticket_id, int score, const char *com
 	struct deskmail_msg *m = deskmail_start(s->dm, ticket_id, "notice", DESKMAIL_REPLY_AGENT,
 						"auto-generated", now);
 	deskmail_add_to(m, NULL, t->assignee);
-	deskmail_subject(m, "Low satisfaction score: ", t->subject);
-	char *body = xasprintf("The customer %s rated ticket #%lld %d of 5.\n\n%s%s\n",
+	deskmail_subject(m, reopened ? "Reopened by a survey comment: " : "Low satisfaction score: ",
+			 t->subject);
+	char *body = xasprintf("The customer %s rated ticket #%lld %d of 5.%s\n\n%s%s\n",
 			       t->customer_address != NULL ? t->customer_address : "",
-			       (long long)ticket_id, score, comment != NULL ? "Comment:\n\n" : "",
-			       comment != NULL ? comment : "");
+			       (long long)ticket_id, score,
+			       reopened ? " The comment reads as a new problem: the ticket is open "
+					  "again." : "",
+			       comment != NULL ? "Comment:\n\n" : "", comment != NULL ? comment : "");
 	compose_set_text(deskmail_compose(m), body, strlen(body));
 	free(body);
 	struct deskmail_result res = { 0 };
@@ -370,8 +415,56 @@ new_text(const struct mime_message *msg)
 }
 
 int
-survey_take_vote(struct survey *s, const struct mime_message *msg, int64_t now,
-		 int64_t *ticket_id_r, char *reason, size_t reason_size, const char **error_r)
+survey_is_vote(const struct survey *s, const struct mime_message *msg)
+{
+	int64_t ticket = 0;
+	int score = 0;
+	const char *why = NULL;
+	return find_vote_address(s, msg, &ticket, &score, &why) != 0;
+}
+
+/* Does the comment read as a new problem: the rules gave the vote's text a
+   category of its own, or it asks or complains in words (vote.h)? */
+static int
+reads_as_problem(const struct survey *s, const char *comment, const char *category)
+{
+	if (!s->config->survey.reopen_on_problem || comment == NULL)
+		return 0;
+	if (category != NULL && *category != '\0') {
+		struct rules_options o;
+		rules_options_from_config(&o, s->config);
+		const char *def = o.default_category != NULL ? o.default_category : "other";
+		if (strcasecmp(category, def) != 0 && strcasecmp(category, "other") != 0 &&
+		    strcasecmp(category, "spam") != 0)
+			return 1;
+	}
+	return vote_reads_as_problem(comment, strlen(comment));
+}
+
+/* A comment that reads as a new problem: the closed ticket is open again
+   (an event "reopened", as a customer's reply to a closed ticket writes). */
+static int
+reopen(struct survey *s, int64_t ticket_id, const char *from, const char **error_r)
+{
+	struct store_ticket *t = NULL;
+	int ret = store_ticket_get(s->store, ticket_id, &t, error_r);
+	if (ret > 0 && is_closed(t->status)) {
+		ret = store_ticket_set(s->store, ticket_id, "status", "open", error_r);
+		if (ret >= 0)
+			ret = event(s, ticket_id, "reopened",
+				    error_r, "reopened by the survey comment of %s: it reads as a "
+				    "new problem ([survey] reopen_on_problem)", from);
+		if (ret >= 0)
+			ret = 1;
+	}
+	store_ticket_free(&t);
+	return ret;
+}
+
+int
+survey_take_vote(struct survey *s, const struct mime_message *msg, const char *category,
+		 int64_t now, int64_t *ticket_id_r, char *reason, size_t reason_size,
+		 const char **error_r)
 {
 	int64_t ticket = 0;
 	int score = 0;
@@ -427,13 +520,16 @@ survey_take_vote(struct survey *s, const struct mime_message *msg, int64_t now,
 	if (ret > 0)
 		ret = event(s, ticket, "survey", error_r, "vote %d by %s%s%s", score, from,
 			    comment != NULL ? ": " : "", comment != NULL ? comment : "");
-	if (ret == 0 && s->config->survey.low_score > 0 &&
-	    (uint64_t)score <= s->config->survey.low_score)
-		ret = notify_low_score(s, ticket, score, comment, now, error_r);
+	int reopened = 0;
+	if (ret == 0 && reads_as_problem(s, comment, category))
+		ret = reopened = reopen(s, ticket, from, error_r);
+	if (ret >= 0 && (reopened > 0 || (s->config->survey.low_score > 0 &&
+					  (uint64_t)score <= s->config->survey.low_score)))
+		ret = notify_low_score(s, ticket, score, comment, reopened > 0, now, error_r);
 	free(comment);
 	if (ret < 0)
 		return ret;
-	snprintf(reason, reason_size, "survey vote %d recorded for ticket %lld", score,
-		 (long long)ticket);
+	snprintf(reason, reason_size, "survey vote %d recorded for ticket %lld%s", score,
+		 (long long)ticket, reopened > 0 ? ", reopened: the comment reads as a new problem" : "");
 	return SURVEY_VOTED;
 }

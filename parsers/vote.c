@@ -335,3 +335,67 @@ vote_score_token(const char *s, size_t len)
 		return 0;
 	return s[0] - '0';
 }
+
+/* ---- does a comment read as a new problem? -------------------------------------- */
+
+/* Question and problem words of the five languages. A Latin phrase
+   matches as whole words (no letter before or after it: "help" alone would
+   read "thanks for the help" as a problem, so only "need help" is here);
+   Chinese phrases match anywhere. */
+static const char *const problem_words[] = {
+	/* en */
+	"problem", "problems", "issue", "issues", "error", "errors", "not working",
+	"doesn't work", "does not work", "didn't work", "can't", "cannot", "can not",
+	"unable", "still not", "still no", "still nothing", "still waiting", "missing",
+	"wrong", "failed", "broken", "need help", "why", "how do", "how can", "what about",
+	"another question",
+	/* fr */
+	"probl\xc3\xa8me", "probl\xc3\xa8mes", "erreur", "question", "ne marche pas",
+	"ne fonctionne pas", "impossible", "toujours pas", "toujours rien", "bloqu\xc3\xa9",
+	"bloqu\xc3\xa9" "e", "manque", "pourquoi", "besoin d'aide",
+	/* de */
+	"fehler", "frage", "funktioniert nicht", "geht nicht", "immer noch", "noch immer",
+	"nicht angekommen", "fehlt", "warum", "wieso", "brauche hilfe", "kann nicht",
+	/* zh-CN */
+	"\xe9\x97\xae\xe9\xa2\x98", /* 问题 */ "\xe6\x97\xa0\xe6\xb3\x95", /* 无法 */
+	"\xe4\xb8\x8d\xe8\x83\xbd", /* 不能 */ "\xe8\xbf\x98\xe6\xb2\xa1", /* 还没 */
+	"\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88", /* 为什么 */ "\xe6\x80\x8e\xe4\xb9\x88", /* 怎么 */
+	"\xe5\xa4\xb1\xe8\xb4\xa5", /* 失败 */ "\xe9\x94\x99\xe8\xaf\xaf", /* 错误 */
+	"\xe5\xb8\xae\xe5\xbf\x99", /* 帮忙 */ "\xe6\x9c\xaa\xe5\x88\xb0\xe8\xb4\xa6", /* 未到账 */
+	/* zh-TW (the words that differ) */
+	"\xe5\x95\x8f\xe9\xa1\x8c", /* 問題 */ "\xe7\x84\xa1\xe6\xb3\x95", /* 無法 */
+	"\xe9\x82\x84\xe6\xb2\x92", /* 還沒 */ "\xe7\x82\xba\xe4\xbb\x80\xe9\xba\xbc", /* 為什麼 */
+	"\xe6\x80\x8e\xe9\xba\xbc", /* 怎麼 */ "\xe5\xa4\xb1\xe6\x95\x97", /* 失敗 */
+	"\xe9\x8c\xaf\xe8\xaa\xa4", /* 錯誤 */
+};
+
+/* A letter or digit: ASCII, or any byte of a multi-byte character (the
+   Latin accented letters; a Latin phrase next to a Chinese character is
+   rare enough to be read as one word). */
+static int
+is_word_byte(unsigned char c)
+{
+	return is_ascii_alnum(c) || c >= 0x80;
+}
+
+int
+vote_reads_as_problem(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; i < len; i++) {
+		/* a question: ? or the full-width ？ (EF BC 9F) */
+		if (s[i] == '?' ||
+		    (i + 2 < len && s[i] == 0xef && s[i + 1] == 0xbc && s[i + 2] == 0x9f))
+			return 1;
+		for (size_t w = 0; w < sizeof(problem_words) / sizeof(problem_words[0]); w++) {
+			const char *p = problem_words[w];
+			int latin = (unsigned char)p[0] < 0x80;
+			if (latin && i > 0 && is_word_byte(s[i - 1]))
+				continue;
+			size_t n = prefix_len(s + i, len - i, p);
+			if (n > 0 && (!latin || i + n == len || !is_word_byte(s[i + n])))
+				return 1;
+		}
+	}
+	return 0;
+}

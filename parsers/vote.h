@@ -47,4 +47,11 @@ int vote_parse(const char *text, size_t len, struct vote *out);
    1-5 and nothing else, 0 otherwise. */
 int vote_score_token(const char *s, size_t len);
 
+/* Does a comment read as a new problem rather than an opinion: a question
+   mark, or a question or problem word of the five languages ("not
+   working", "pourquoi", "funktioniert nicht", "还没", "問題")? 1 or 0.
+   The survey reopens the ticket on such a comment ([survey]
+   reopen_on_problem); the rules' category is the other signal. */
+int vote_reads_as_problem(const char *text, size_t len);
+
 #endif

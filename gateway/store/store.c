@@ -474,7 +474,15 @@ int
 store_ticket_set(struct store *store, int64_t ticket_id, const char *field, const char *value,
 		 const char **error_r)
 {
-	return ticket_update(store, ticket_id, field, 0, value, 0, "set ticket field", error_r);
+	int ret = ticket_update(store, ticket_id, field, 0, value, 0, "set ticket field", error_r);
+	/* The close itself leaves its mark, in its own transaction, whoever
+	   closed (an agent's command, the scheduler, the command line): a
+	   timer the survey handles (STORE_TIMER_CLOSED in store.h). */
+	if (ret >= 0 && strcmp(field, "status") == 0 && value != NULL &&
+	    (strcmp(value, "closed") == 0 || strcmp(value, "solved") == 0))
+		ret = store_timer_set(store, STORE_TIMER_CLOSED, ticket_id, NULL, clock_now(),
+				      error_r);
+	return ret;
 }
 
 int

@@ -199,7 +199,12 @@ int store_ticket_insert(struct store *store, const struct store_ticket *ticket, 
 			const char **error_r);
 /* Set one of: status, category, priority, queue, language, assignee (others
    refused; queue, language and assignee may be NULL). Bumps updated_at. No
-   such ticket: STORE_DATA_BAD. */
+   such ticket: STORE_DATA_BAD. A status set to "closed" or "solved" also
+   sets the timer (STORE_TIMER_CLOSED, ticket) due now, in the same
+   transaction: whatever must follow every close, however it came (an
+   agent's command, an automatic solve, the command line), hangs on it
+   (the satisfaction survey: gateway/survey.h). */
+#define STORE_TIMER_CLOSED "closed"
 int store_ticket_set(struct store *store, int64_t ticket_id, const char *field, const char *value,
 		     const char **error_r);
 /* 1 found, 0 no such ticket, < 0 failure. */

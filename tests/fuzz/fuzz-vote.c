@@ -34,6 +34,14 @@ FUZZ_TARGET(vote)
 		FUZZ_CHECK(first != ' ' && first != '\t' && first != '\n' && first != '\r');
 		FUZZ_CHECK(last != ' ' && last != '\t' && last != '\n' && last != '\r');
 	}
+	/* The problem reader stays in bounds and answers 0 or 1; text it
+	   calls a problem is one still with a line added. */
+	int problem = vote_reads_as_problem(text, size);
+	FUZZ_CHECK(problem == 0 || problem == 1);
+	if (problem) {
+		memcpy(text + size, "\nabc", 4);
+		FUZZ_CHECK(vote_reads_as_problem(text, size + 4) == 1);
+	}
 	if (score > 0 && memchr(text, '\n', size) == NULL) {
 		/* A line added below changes nothing about the score. */
 		memcpy(text + size, "\nabc 5", 6);

@@ -9,6 +9,11 @@
  * are refused; a reply to the survey without a score is mail about the
  * ticket; a second closed ticket of the same customer within [survey]
  * period gets no survey; vote addresses sign the ticket and the score.
+ * Any close surveys: one by the store's own path (no agent mail) is
+ * surveyed by the scheduler's tick, once, and not when reopened first. A
+ * vote's comment is redacted like customer mail; a comment that reads as
+ * a new problem (words, or the rules' category) reopens the ticket and
+ * tells the assignee, an opinion does not.
  */
 #include "build-config.h"
 
@@ -17,11 +22,14 @@
 #include <string.h>
 
 #include "gateway/config.h"
+#include "gateway/deskmail.h"
 #include "gateway/ingest.h"
+#include "gateway/schedule.h"
 #include "gateway/store.h"
 #include "gateway/survey.h"
 #include "gateway/thread.h"
 #include "parsers/mime.h"
+#include "base/clock.h"
 #include "base/util.h"
 #include "tests/unit/desk-test.h"
 #include "tests/unit/test.h"
@@ -150,11 +158,18 @@ setup(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	desk_datadir();
-	if (desk_open(tmpdir,
-		      "hostname = desk.example.test\nsupport_address = support@example.test\n"
-		      "[agent alice]\naddress = alice@staff.example\nname = Alice\n"
-		      "[survey]\nenabled = yes\nlow_score = 2\n",
-		      &config, &store) < 0)
+	/* the desk's default rules, which classify a vote's comment too */
+	const char *top = getenv("top_srcdir");
+	char *rules = realpath(top != NULL ? top : ".", NULL);
+	char *conf = xasprintf("hostname = desk.example.test\nsupport_address = support@example.test\n"
+			       "[agent alice]\naddress = alice@staff.example\nname = Alice\n"
+			       "[survey]\nenabled = yes\nlow_score = 2\n"
+			       "[rules]\ndir = %s/contrib/rules.d\n",
+			       rules != NULL ? rules : ".");
+	free(rules);
+	int opened = desk_open(tmpdir, conf, &config, &store);
+	free(conf);
+	if (opened < 0)
 		return -1;
 	if (ingest_init(config, store, &ingest, &error) < 0 ||
 	    thread_config_new(config, &tc, &error) < 0) {
@@ -334,6 +349,142 @@ test_round_trip(void)
 	free(b5);
 }
 
+/* The customer writes, alice answers and closes: a survey goes out; the
+   id, and the survey's vote address for a plain reply in *a0_r. */
+static int64_t
+surveyed_ticket(const char *customer, char **a0_r)
+{
+	int64_t id = closed_ticket(customer, "Withdrawal", "My withdrawal is blocked.\n");
+	struct out s;
+	test_assert(next_out("notice", customer, &s));
+	out_clear(&s);
+	*a0_r = thread_vote_address(tc, id, 0);
+	return id;
+}
+
+static void
+test_any_close(void)
+{
+	test_begin("a close outside the pipeline: the scheduler surveys");
+	const char *error = NULL;
+	char *m = mail("Dora <d@example.net>", "support@example.test", "", "Card",
+		       "Where is my card?\n");
+	struct ingest_result r = ingest_text(m);
+	free(m);
+	int64_t id = r.ticket_id;
+	test_assert(id > 0);
+	struct out n;
+	test_assert(next_out("notify", "alice@staff.example", &n));
+	out_clear(&n);
+	/* a close by the store's own path (the command line's, an automatic
+	   solve's), no agent mail: nothing goes out until the scheduler runs */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_ticket_set(store, id, "status", "closed", &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	struct out s;
+	test_assert(!next_out("notice", "d@example.net", &s));
+	struct schedule *sched = schedule_new(store);
+	struct deskmail *dm = NULL;
+	test_assert_int(deskmail_new(config, tc, store, &dm, &error), 0);
+	struct survey *sv = survey_new(config, store, dm, tc);
+	survey_register(sv, sched);
+	struct schedule_stats st;
+	test_assert_int(schedule_run_due(sched, clock_now() + 1, 100, 5, &st, &error), 0);
+	test_assert(next_out("notice", "d@example.net", &s));
+	test_assert(s.m != NULL && strstr(s.m->subject, "How did we do?") != NULL);
+	out_clear(&s);
+	int64_t at = 0;
+	test_assert_int(store_survey_for_ticket(store, id, &at, &error), 1);
+	/* once: a second tick, and closing again, send nothing more */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_ticket_set(store, id, "status", "closed", &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(schedule_run_due(sched, clock_now() + 1, 100, 5, &st, &error), 0);
+	test_assert(!next_out("notice", "d@example.net", &s));
+	/* reopened before the tick: no survey */
+	m = mail("Erin <e@example.net>", "support@example.test", "", "Fees", "What are the fees\n");
+	r = ingest_text(m);
+	free(m);
+	test_assert(next_out("notify", "alice@staff.example", &n));
+	out_clear(&n);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_ticket_set(store, r.ticket_id, "status", "closed", &error), 0);
+	test_assert_int(store_ticket_set(store, r.ticket_id, "status", "open", &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	int ran = schedule_run_due(sched, clock_now() + 1, 100, 5, &st, &error);
+	if (ran < 0)
+		printf("schedule_run_due: %s\n", error);
+	test_assert_int(ran, 0);
+	test_assert(!next_out("notice", "e@example.net", &s));
+	test_assert_int(store_survey_for_ticket(store, r.ticket_id, &at, &error), 0);
+	schedule_free(&sched);
+	survey_free(&sv);
+	deskmail_free(&dm);
+}
+
+/* A new customer's ticket is closed and surveyed; the customer answers
+   the survey with text: the vote's score must be score and the ticket's
+   status then want_status. The ticket's id. */
+static int64_t
+answer_survey(const char *customer, const char *text, int score, const char *want_status)
+{
+	char *a0 = NULL;
+	int64_t id = surveyed_ticket(customer, &a0);
+	char *m = mail(customer, a0, "", "Re: How did we do?", text);
+	struct ingest_result r = ingest_text(m);
+	free(m);
+	free(a0);
+	test_assert_int(r.outcome, INGEST_REPORT);
+	test_assert_int(vote_of(id).score, score);
+	char *st = ticket_status(id);
+	test_assert_str(st, want_status);
+	free(st);
+	return id;
+}
+
+static void
+test_comments(void)
+{
+	test_begin("a vote's comment is redacted like customer mail");
+	int64_t id = answer_survey("f@example.net", "4 - fine. My password is Tr0ub4dor&3xyz\n", 4,
+				   /* the rules read it as account security: reopened */ "open");
+	struct vote_seen v = vote_of(id);
+	test_assert(strstr(v.comment, "Tr0ub4dor") == NULL);
+	test_assert(strstr(v.comment, "[redacted") != NULL);
+	test_assert(!desk_has_event(store, id, "survey", "Tr0ub4dor"));
+	test_assert(desk_has_event(store, id, "survey", "[redacted"));
+	struct out n;
+	test_assert(next_out("notice", "alice@staff.example", &n));
+	test_assert(n.m != NULL && strstr(n.m->text, "Tr0ub4dor") == NULL);
+	out_clear(&n);
+
+	test_begin("a comment that is a new problem reopens (words)");
+	id = answer_survey("g@example.net", "3 - ok, but the app still does not work on my phone\n",
+			   3, "open");
+	test_assert(desk_has_event(store, id, "reopened", "survey comment of g@example.net"));
+	test_assert(next_out("notice", "alice@staff.example", &n));
+	test_assert(n.m != NULL && strstr(n.m->subject, "Reopened by a survey comment") != NULL &&
+		    strstr(n.m->text, "does not work") != NULL);
+	out_clear(&n);
+
+	test_begin("a comment that is a new problem reopens (the rules' category)");
+	answer_survey("h@example.net", "5 - thanks. Now my new deposit is pending since Monday\n", 5,
+		      "open");
+	test_assert(next_out("notice", "alice@staff.example", &n));
+	out_clear(&n);
+
+	test_begin("an opinion does not reopen");
+	answer_survey("k@example.net", "5 - quick and kind, thanks for the help\n", 5, "closed");
+	test_assert(!next_out("notice", "alice@staff.example", &n));
+
+	test_begin("[survey] reopen_on_problem = no");
+	config->survey.reopen_on_problem = 0;
+	id = answer_survey("l@example.net", "4 - why is my withdrawal still pending?\n", 4, "closed");
+	test_assert(!desk_has_event(store, id, "reopened", NULL));
+	test_assert(!next_out("notice", "alice@staff.example", &n));
+	config->survey.reopen_on_problem = 1;
+}
+
 int
 main(void)
 {
@@ -341,6 +492,8 @@ main(void)
 		return 1;
 	test_addresses();
 	test_round_trip();
+	test_any_close();
+	test_comments();
 	test_begin("subjects");
 	test_assert_str(survey_subject("en"), "How did we do?");
 	test_assert_str(survey_subject("zh-HK"), survey_subject("zh-TW"));

@@ -139,9 +139,47 @@ test_token(void)
 	test_assert_int(vote_score_token("a", 1), 0);
 }
 
+static void
+test_problem(void)
+{
+	static const struct {
+		const char *text;
+		int problem;
+	} cases[] = {
+		/* questions and problem words, five languages */
+		{ "why is my withdrawal still pending", 1 },
+		{ "ok but the app does not work", 1 },
+		{ "Can you check my deposit?", 1 },
+		{ "I have another question about fees", 1 },
+		{ "Probl\xc3\xa8me : le d\xc3\xa9p\xc3\xb4t est toujours pas l\xc3\xa0", 1 },
+		{ "pourquoi si lent", 1 },
+		{ "Die Auszahlung funktioniert nicht", 1 },
+		{ "Warum dauert das so lange", 1 },
+		{ "\xe6\x8f\x90\xe7\x8e\xb0\xe8\xbf\x98\xe6\xb2\xa1\xe5\x88\xb0", 1 }, /* 提现还没到 */
+		{ "\xe6\x9c\x89\xe4\xb8\xaa\xe5\x95\x8f\xe9\xa1\x8c", 1 },	   /* 有个問題 */
+		{ "\xe5\xa5\xbd\xe7\x9a\x84\xef\xbc\x9f", 1 },			   /* 好的？ */
+		/* opinions */
+		{ "quick and kind, thanks for the help", 0 },
+		{ "merci beaucoup, tr\xc3\xa8s rapide", 0 },
+		{ "danke, alles gut", 0 },
+		{ "\xe8\xb0\xa2\xe8\xb0\xa2\xef\xbc\x81", 0 }, /* 谢谢！ */
+		{ "no problems at all", 1 }, /* read as a problem: an agent looks, no harm */
+		{ "a tissue of lies", 0 },    /* "issue" inside a word is none */
+		{ "", 0 },
+	};
+	test_begin("comments that read as a new problem");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = vote_reads_as_problem(cases[i].text, strlen(cases[i].text));
+		if (got != cases[i].problem)
+			printf("  \"%s\": got %d\n", cases[i].text, got);
+		test_assert_int(got, cases[i].problem);
+	}
+}
+
 int
 main(void)
 {
+	test_problem();
 	test_table();
 	test_not_nul_terminated();
 	test_token();
