@@ -30,6 +30,7 @@
 #include "gateway/log.h"
 #include "gateway/rules.h"
 #include "gateway/store.h"
+#include "gateway/survey.h"
 #include "gateway/template.h"
 #include "parsers/autoreply.h"
 #include "parsers/lang.h"
@@ -47,7 +48,8 @@ template_usage(FILE *out)
 		"  check    compile every acknowledgement template and partial (in DIR, or\n"
 		"           the configured and installed ones) and render each category\n"
 		"           and language once, and the same for the canned replies\n"
-		"           (replies/NAME.LANG.txt, #reply NAME); problems are printed\n"
+		"           (replies/NAME.LANG.txt, #reply NAME) and the survey mail\n"
+		"           (survey/request.LANG.txt and .html); problems are printed\n"
 		"           as FILE:LINE: why\n"
 		"  render   print the acknowledgement for sample data, a stored ticket\n"
 		"           (--ticket), or a mail file (--eml: language detected and rules\n"
@@ -91,6 +93,11 @@ template_check(int argc, char **argv)
 	printf("%zu canned reply files checked, %zu problem%s\n", canned_files, canned_problems,
 	       canned_problems == 1 ? "" : "s");
 	problems += canned_problems;
+	size_t survey_files = 0;
+	size_t survey_problems = survey_templates_check(config, dir, stdout, &survey_files);
+	printf("%zu survey languages checked, %zu problem%s\n", survey_files, survey_problems,
+	       survey_problems == 1 ? "" : "s");
+	problems += survey_problems;
 	config_free(&config);
 	return problems == 0 ? 0 : EXIT_DATAERR;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gateway/ack.h"
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
@@ -16,6 +17,7 @@
 #include "gateway/rules.h"
 #include "gateway/schedule.h"
 #include "gateway/store.h"
+#include "gateway/template.h"
 #include "gateway/survey.h"
 #include "gateway/thread.h"
 #include "parsers/autoreply.h"
@@ -31,91 +33,42 @@ struct survey {
 	struct store *store;
 	struct deskmail *dm;
 	const struct thread_config *tc;
+	struct ack_templates *templates;
 };
 
-/* The survey mail in the desk's languages: the choices from 5 down to 1. */
-struct survey_text {
+/* The languages of the survey templates (templates/survey/request.LANG.*)
+   and their subjects (for tests and sample data). */
+static const struct survey_lang {
 	const char *lang;
 	const char *subject;
-	const char *intro;   /* before the ticket's subject */
-	const char *closed;  /* after it */
-	const char *how;     /* how the links work */
-	const char *reply;   /* a plain reply works too */
-	const char *choices[5];
-};
-
-static const struct survey_text texts[] = {
-	{ "en", "How did we do?", "Your request", "is closed. How did we do?",
-	  "Choose one answer: your mail program opens a prepared message; send it and your "
-	  "answer is recorded.",
-	  "You can also simply reply with a number from 1 to 5, and a comment if you like.",
-	  { "Excellent", "Good", "OK", "Poor", "Very poor" } },
+} langs[] = {
+	{ "en", "How did we do?" },
 	{ "zh-CN", "\xe6\x88\x91\xe4\xbb\xac\xe7\x9a\x84\xe6\x9c\x8d\xe5\x8a\xa1\xe6\x80\x8e\xe4"
-		   "\xb9\x88\xe6\xa0\xb7\xef\xbc\x9f", /* 我们的服务怎么样？ */
-	  "\xe6\x82\xa8\xe7\x9a\x84\xe8\xaf\xb7\xe6\xb1\x82", /* 您的请求 */
-	  "\xe5\xb7\xb2\xe5\xa4\x84\xe7\x90\x86\xe5\xae\x8c\xe6\xaf\x95\xe3\x80\x82", /* 已处理完毕。 */
-	  "\xe8\xaf\xb7\xe9\x80\x89\xe6\x8b\xa9\xe4\xb8\x80\xe4\xb8\xaa\xe8\xaf\x84\xe4\xbb\xb7\xef"
-	  "\xbc\x9a\xe6\x82\xa8\xe7\x9a\x84\xe9\x82\xae\xe4\xbb\xb6\xe7\xa8\x8b\xe5\xba\x8f\xe4\xbc"
-	  "\x9a\xe6\x89\x93\xe5\xbc\x80\xe4\xb8\x80\xe5\xb0\x81\xe5\xb7\xb2\xe5\x86\x99\xe5\xa5\xbd"
-	  "\xe7\x9a\x84\xe9\x82\xae\xe4\xbb\xb6\xef\xbc\x8c\xe5\x8f\x91\xe9\x80\x81\xe5\x8d\xb3\xe5"
-	  "\x8f\xaf\xe3\x80\x82", /* 请选择一个评价：您的邮件程序会打开一封已写好的邮件，发送即可。 */
-	  "\xe6\x82\xa8\xe4\xb9\x9f\xe5\x8f\xaf\xe4\xbb\xa5\xe7\x9b\xb4\xe6\x8e\xa5\xe5\x9b\x9e\xe5"
-	  "\xa4\x8d 1 \xe5\x88\xb0 5 \xe7\x9a\x84\xe6\x95\xb0\xe5\xad\x97\xef\xbc\x8c\xe5\xb9\xb6"
-	  "\xe9\x99\x84\xe4\xb8\x8a\xe6\x82\xa8\xe7\x9a\x84\xe6\x84\x8f\xe8\xa7\x81\xe3\x80\x82",
-	  /* 您也可以直接回复 1 到 5 的数字，并附上您的意见。 */
-	  { "\xe9\x9d\x9e\xe5\xb8\xb8\xe6\xbb\xa1\xe6\x84\x8f", "\xe6\xbb\xa1\xe6\x84\x8f",
-	    "\xe4\xb8\x80\xe8\x88\xac", "\xe4\xb8\x8d\xe6\xbb\xa1\xe6\x84\x8f",
-	    "\xe9\x9d\x9e\xe5\xb8\xb8\xe4\xb8\x8d\xe6\xbb\xa1\xe6\x84\x8f" } },
+		   "\xb9\x88\xe6\xa0\xb7\xef\xbc\x9f" }, /* 我们的服务怎么样？ */
 	{ "zh-TW", "\xe6\x88\x91\xe5\x80\x91\xe7\x9a\x84\xe6\x9c\x8d\xe5\x8b\x99\xe6\x80\x8e\xe9"
-		   "\xba\xbc\xe6\xa8\xa3\xef\xbc\x9f", /* 我們的服務怎麼樣？ */
-	  "\xe6\x82\xa8\xe7\x9a\x84\xe8\xab\x8b\xe6\xb1\x82", /* 您的請求 */
-	  "\xe5\xb7\xb2\xe8\x99\x95\xe7\x90\x86\xe5\xae\x8c\xe7\x95\xa2\xe3\x80\x82", /* 已處理完畢。 */
-	  "\xe8\xab\x8b\xe9\x81\xb8\xe6\x93\x87\xe4\xb8\x80\xe5\x80\x8b\xe8\xa9\x95\xe5\x83\xb9\xef"
-	  "\xbc\x9a\xe6\x82\xa8\xe7\x9a\x84\xe9\x83\xb5\xe4\xbb\xb6\xe7\xa8\x8b\xe5\xbc\x8f\xe6\x9c"
-	  "\x83\xe6\x89\x93\xe9\x96\x8b\xe4\xb8\x80\xe5\xb0\x81\xe5\xb7\xb2\xe5\xaf\xab\xe5\xa5\xbd"
-	  "\xe7\x9a\x84\xe9\x83\xb5\xe4\xbb\xb6\xef\xbc\x8c\xe5\x82\xb3\xe9\x80\x81\xe5\x8d\xb3\xe5"
-	  "\x8f\xaf\xe3\x80\x82", /* 請選擇一個評價：您的郵件程式會打開一封已寫好的郵件，傳送即可。 */
-	  "\xe6\x82\xa8\xe4\xb9\x9f\xe5\x8f\xaf\xe4\xbb\xa5\xe7\x9b\xb4\xe6\x8e\xa5\xe5\x9b\x9e\xe8"
-	  "\xa6\x86 1 \xe5\x88\xb0 5 \xe7\x9a\x84\xe6\x95\xb8\xe5\xad\x97\xef\xbc\x8c\xe4\xb8\xa6"
-	  "\xe9\x99\x84\xe4\xb8\x8a\xe6\x82\xa8\xe7\x9a\x84\xe6\x84\x8f\xe8\xa6\x8b\xe3\x80\x82",
-	  /* 您也可以直接回覆 1 到 5 的數字，並附上您的意見。 */
-	  { "\xe9\x9d\x9e\xe5\xb8\xb8\xe6\xbb\xbf\xe6\x84\x8f", "\xe6\xbb\xbf\xe6\x84\x8f",
-	    "\xe6\x99\xae\xe9\x80\x9a", "\xe4\xb8\x8d\xe6\xbb\xbf\xe6\x84\x8f",
-	    "\xe9\x9d\x9e\xe5\xb8\xb8\xe4\xb8\x8d\xe6\xbb\xbf\xe6\x84\x8f" } },
-	{ "fr", "Votre avis sur notre r\xc3\xa9ponse", "Votre demande",
-	  "est close. Comment avons-nous r\xc3\xa9pondu ?",
-	  "Choisissez une r\xc3\xa9ponse : votre messagerie ouvre un message pr\xc3\xaat ; "
-	  "envoyez-le et votre avis est enregistr\xc3\xa9.",
-	  "Vous pouvez aussi r\xc3\xa9pondre simplement par un chiffre de 1 \xc3\xa0 5, avec un "
-	  "commentaire si vous le souhaitez.",
-	  { "Excellent", "Bien", "Correct", "Mauvais", "Tr\xc3\xa8s mauvais" } },
-	{ "de", "Wie zufrieden sind Sie?", "Ihre Anfrage",
-	  "ist abgeschlossen. Wie zufrieden waren Sie?",
-	  "W\xc3\xa4hlen Sie eine Antwort: Ihr Mailprogramm \xc3\xb6\x66\x66net eine vorbereitete "
-	  "Nachricht; senden Sie sie ab, und Ihre Antwort ist erfasst.",
-	  "Sie k\xc3\xb6nnen auch einfach mit einer Zahl von 1 bis 5 antworten, gern mit einem "
-	  "Kommentar.",
-	  { "Sehr gut", "Gut", "Geht so", "Schlecht", "Sehr schlecht" } },
+		   "\xba\xbc\xe6\xa8\xa3\xef\xbc\x9f" }, /* 我們的服務怎麼樣？ */
+	{ "fr", "Votre avis sur notre r\xc3\xa9ponse" },
+	{ "de", "Wie zufrieden sind Sie?" },
 };
 
-static const struct survey_text *
+static const struct survey_lang *
 text_for(const char *language)
 {
 	if (language != NULL) {
-		for (size_t i = 0; i < N_ELEMENTS(texts); i++)
-			if (strcasecmp(language, texts[i].lang) == 0)
-				return &texts[i];
+		for (size_t i = 0; i < N_ELEMENTS(langs); i++)
+			if (strcasecmp(language, langs[i].lang) == 0)
+				return &langs[i];
 		/* zh-Hant, zh-HK: traditional; other zh: simplified */
 		if (strncasecmp(language, "zh", 2) == 0)
 			return strcasestr(language, "hant") != NULL || strcasestr(language, "tw") != NULL ||
 					       strcasestr(language, "hk") != NULL
-				       ? &texts[2]
-				       : &texts[1];
-		for (size_t i = 0; i < N_ELEMENTS(texts); i++)
-			if (strncasecmp(language, texts[i].lang, 2) == 0)
-				return &texts[i];
+				       ? &langs[2]
+				       : &langs[1];
+		for (size_t i = 0; i < N_ELEMENTS(langs); i++)
+			if (strncasecmp(language, langs[i].lang, 2) == 0)
+				return &langs[i];
 	}
-	return &texts[0];
+	return &langs[0];
 }
 
 const char *
@@ -133,12 +86,15 @@ survey_new(const struct config *config, struct store *store, struct deskmail *dm
 	s->store = store;
 	s->dm = dm;
 	s->tc = tc;
+	s->templates = ack_templates_new(config, NULL);
 	return s;
 }
 
 void
 survey_free(struct survey **surveyp)
 {
+	if (*surveyp != NULL)
+		ack_templates_free(&(*surveyp)->templates);
 	free(*surveyp);
 	*surveyp = NULL;
 }
@@ -148,66 +104,37 @@ survey_free(struct survey **surveyp)
 
 /* ---- sending ------------------------------------------------------------------------ */
 
-/* Text into HTML (the five characters that matter). */
-static void
-html_escape(struct buf *b, const char *s)
+/* The template's data: the ticket, and the five signed vote links
+   (vote.s1 .. vote.s5: "mailto:ADDRESS?subject=N", built here so that no
+   template can break the signature). Caller frees. */
+static struct tmpl_value *
+survey_data(const struct thread_config *tc, int64_t id, const char *subject, const char *name,
+	    const char *lang)
 {
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default: buf_putc(b, (unsigned char)*s);
-		}
-	}
-}
-
-static void
-stars(struct buf *b, int score)
-{
-	for (int k = 1; k <= 5; k++)
-		buf_puts(b, k <= score ? "\xe2\x98\x85" : "\xe2\x98\x86");
-}
-
-/* Write the text and HTML bodies: the choices as mailto: links to the
-   vote addresses (subject: the score, so the prepared mail says it). */
-static void
-bodies(const struct survey *s, const struct store_ticket *t, const struct survey_text *x,
-       struct buf *text, struct buf *html)
-{
-	const char *subject = t->subject != NULL && *t->subject != '\0' ? t->subject : "-";
-	buf_printf(text, "%s \"%s\" (#%lld) %s\n\n%s\n\n", x->intro, subject, (long long)t->id,
-		   x->closed, x->how);
-	buf_puts(html, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>"
-		       "<body style=\"font-family:sans-serif;color:#1f2937\"><p>");
-	html_escape(html, x->intro);
-	buf_puts(html, " \xe2\x80\x9c");
-	html_escape(html, subject);
-	buf_printf(html, "\xe2\x80\x9d (#%lld) ", (long long)t->id);
-	html_escape(html, x->closed);
-	buf_puts(html, "</p><p>");
-	html_escape(html, x->how);
-	buf_puts(html, "</p><table cellpadding=\"6\">");
-	for (int score = VOTE_MAX; score >= VOTE_MIN; score--) {
-		char *addr = thread_vote_address(s->tc, t->id, score);
-		const char *label = x->choices[VOTE_MAX - score];
-		buf_puts(text, "  ");
-		stars(text, score);
-		buf_printf(text, "  %s  <mailto:%s?subject=%d>\n", label, addr, score);
-		buf_printf(html, "<tr><td style=\"color:#f59e0b;font-size:20px\">");
-		stars(html, score);
-		buf_printf(html, "</td><td><a href=\"mailto:%s?subject=%d\" style=\"font-size:16px\">",
-			   addr, score);
-		html_escape(html, label);
-		buf_puts(html, "</a></td></tr>");
+	char buf[64];
+	struct tmpl_value *d = tmpl_map_new();
+	tmpl_map_set_string(d, "lang", lang);
+	struct tmpl_value *tk = tmpl_map_add_map(d, "ticket");
+	snprintf(buf, sizeof(buf), "%lld", (long long)id);
+	tmpl_map_set_string(tk, "id", buf);
+	snprintf(buf, sizeof(buf), "#%lld", (long long)id);
+	tmpl_map_set_string(tk, "ref", buf);
+	tmpl_map_set_string(tk, "subject", subject != NULL && *subject != '\0' ? subject : "-");
+	struct tmpl_value *cu = tmpl_map_add_map(d, "customer");
+	if (name != NULL && *name != '\0')
+		tmpl_map_set_string(cu, "name", name);
+	struct tmpl_value *v = tmpl_map_add_map(d, "vote");
+	for (int score = VOTE_MIN; score <= VOTE_MAX; score++) {
+		char *addr = tc != NULL ? thread_vote_address(tc, id, score)
+					: xasprintf("support+v%lld-%d-SAMPLE@example.com",
+						    (long long)id, score);
+		char *url = xasprintf("mailto:%s?subject=%d", addr, score);
+		snprintf(buf, sizeof(buf), "s%d", score);
+		tmpl_map_set_string(v, buf, url);
+		free(url);
 		free(addr);
 	}
-	buf_printf(text, "\n%s\n", x->reply);
-	buf_puts(html, "</table><p>");
-	html_escape(html, x->reply);
-	buf_puts(html, "</p></body></html>\n");
+	return d;
 }
 
 /* Why no survey goes out for t, or NULL. */
@@ -249,25 +176,29 @@ send_survey(struct survey *s, const struct store_ticket *t, int64_t now, const c
 	if (why != NULL)
 		return event(s, t->id, "survey", error_r, "no survey: %s", why);
 
-	const struct survey_text *x = text_for(t->language);
+	const char *lang = text_for(t->language)->lang;
+	struct tmpl_value *data = survey_data(s->tc, t->id, t->subject, t->customer_name, lang);
+	struct ack_mail mail;
+	const char *terr;
+	int r = ack_render_in(s->templates, "survey", "request", lang, data, &mail, &terr);
+	tmpl_value_free(&data);
+	if (r < 0) {
+		/* The template is the admin's business: say so and go on (no
+		   survey for this ticket, the close stands). */
+		log_error("ticket=%lld: survey: %s", (long long)t->id, terr);
+		return event(s, t->id, "error", error_r, "no survey: %s", terr);
+	}
 	struct deskmail_msg *m = deskmail_start(s->dm, t->id, "notice", DESKMAIL_REPLY_NONE,
 						"auto-generated", now);
 	deskmail_add_to(m, t->customer_name, t->customer_address);
-	char *subject = xasprintf("%s #%lld", x->subject, (long long)t->id);
-	deskmail_subject_as_is(m, subject);
-	free(subject);
+	deskmail_subject_as_is(m, mail.subject);
 	char *reply_to = thread_vote_address(s->tc, t->id, 0);
 	struct compose *c = deskmail_compose(m);
 	compose_set_reply_to(c, NULL, reply_to);
 	free(reply_to);
-	struct buf text, html;
-	buf_init(&text, 64 * 1024);
-	buf_init(&html, 64 * 1024);
-	bodies(s, t, x, &text, &html);
-	compose_set_text(c, buf_cstr(&text), text.len);
-	compose_set_html(c, buf_cstr(&html), html.len);
-	buf_free(&text);
-	buf_free(&html);
+	compose_set_text(c, mail.text, strlen(mail.text));
+	compose_set_html(c, mail.html, strlen(mail.html));
+	ack_mail_clear(&mail);
 
 	struct deskmail_result res = { 0 };
 	const char *not_sent = NULL;
@@ -336,6 +267,49 @@ void
 survey_register(struct survey *s, struct schedule *schedule)
 {
 	schedule_register(schedule, STORE_TIMER_CLOSED, survey_timer, s);
+}
+
+size_t
+survey_templates_check(const struct config *config, const char *dir, FILE *out,
+		       size_t *n_files_r)
+{
+	struct ack_templates *t = ack_templates_new(config, dir);
+	size_t problems = 0, files = 0;
+	for (size_t i = 0; i < N_ELEMENTS(langs); i++) {
+		struct tmpl_value *data = survey_data(NULL, 1042, "Withdrawal not received",
+						      "Li Wei", langs[i].lang);
+		struct ack_mail mail;
+		const char *error;
+		if (ack_render_in(t, "survey", "request", langs[i].lang, data, &mail, &error) < 0) {
+			fprintf(out, "%s\n", error);
+			problems++;
+		} else {
+			char *want = xasprintf("/survey/request.%s.txt", langs[i].lang);
+			size_t wl = strlen(want), pl = strlen(mail.template);
+			if (pl < wl || strcmp(mail.template + pl - wl, want) != 0)
+				fprintf(out, "note: survey request.%s falls back to %s\n",
+					langs[i].lang, mail.template);
+			else
+				files++;
+			/* the choices must be there: a survey without them is no survey */
+			for (int score = VOTE_MIN; score <= VOTE_MAX; score++) {
+				char needle[48];
+				snprintf(needle, sizeof(needle), "support+v1042-%d-SAMPLE", score);
+				if (strstr(mail.text, needle) == NULL) {
+					fprintf(out, "%s: the text has no link for score %d "
+						     "({{vote.s%d}})\n", mail.template, score, score);
+					problems++;
+				}
+			}
+			free(want);
+			ack_mail_clear(&mail);
+		}
+		tmpl_value_free(&data);
+	}
+	ack_templates_free(&t);
+	if (n_files_r != NULL)
+		*n_files_r = files;
+	return problems;
 }
 
 /* ---- receiving ---------------------------------------------------------------------- */

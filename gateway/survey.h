@@ -9,9 +9,10 @@
  * any other at its next tick. Either way, if the ticket is still closed
  * and [survey] enabled, the customer gets one
  * short mail in the ticket's language (zh-CN, zh-TW, en, fr, de; text and
- * HTML) with five choices, each a mailto: link to a signed vote address
- * (thread_vote_address(): the ticket and the score under the server
- * secret), and a Reply-To that reads a plain reply (score 0: the text is
+ * HTML from the templates survey/request.LANG.txt and .html, mustache,
+ * editable like the acknowledgements') with five choices, each a mailto:
+ * link to a signed vote address built by the code (thread_vote_address():
+ * the ticket and the score under the server secret), and a Reply-To that reads a plain reply (score 0: the text is
  * read by parsers/vote.h). It goes through deskmail in the transaction
  * that took the timer, and is recorded in the store's surveys table. Not sent:
  * to a customer who got one within [survey] period, to automatic senders
@@ -38,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct config;
 struct deskmail;
@@ -83,7 +85,16 @@ int survey_take_vote(struct survey *s, const struct mime_message *msg, const cha
    automatic solve, the command line) is surveyed at the next tick. */
 void survey_register(struct survey *s, struct schedule *schedule);
 
-/* The survey mail's subject for a language ("How did we do?"), for tests. */
+/* `deskgate template check`: render templates/survey/request.LANG (in
+   dir, or the configured directories) for every language with sample
+   data; each problem (syntax, a limit, a missing vote link) is written to
+   out. The number of problems; *n_files_r the languages that have their own
+   template. */
+size_t survey_templates_check(const struct config *config, const char *dir, FILE *out,
+			      size_t *n_files_r);
+
+/* The default survey template's subject for a language ("How did we
+   do?"), for tests. */
 const char *survey_subject(const char *language);
 
 #endif

@@ -485,6 +485,39 @@ test_comments(void)
 	config->survey.reopen_on_problem = 1;
 }
 
+static void
+test_templates(void)
+{
+	test_begin("survey templates: checked, and an edited one is used");
+	size_t files = 0;
+	FILE *devnull = fopen("/dev/null", "w");
+	test_assert_int(survey_templates_check(config, NULL, devnull, &files), 0);
+	test_assert_int(files, 5);
+	/* an admin's directory: a broken French template, and an English one
+	   without the link for score 1 */
+	char *dir = xasprintf("%s/tpl", tmpdir), *sub = xasprintf("%s/tpl/survey", tmpdir);
+	desk_mkdir_p(sub);
+	char *f = xasprintf("%s/request.fr.txt", sub);
+	desk_write_file(f, "Subject: Avis\n\n{{#ticket}}oops\n");
+	free(f);
+	f = xasprintf("%s/request.en.txt", sub);
+	desk_write_file(f, "Subject: Rate us {{ticket.ref}}\n\n<{{vote.s5}}> <{{vote.s4}}> "
+			   "<{{vote.s3}}> <{{vote.s2}}>\n");
+	free(f);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+	size_t problems = survey_templates_check(config, dir, mem, &files);
+	fclose(mem);
+	test_assert(problems >= 2);
+	test_assert(strstr(out, "request.fr.txt") != NULL);
+	test_assert(strstr(out, "no link for score 1") != NULL);
+	free(out);
+	fclose(devnull);
+	free(sub);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -494,6 +527,7 @@ main(void)
 	test_round_trip();
 	test_any_close();
 	test_comments();
+	test_templates();
 	test_begin("subjects");
 	test_assert_str(survey_subject("en"), "How did we do?");
 	test_assert_str(survey_subject("zh-HK"), survey_subject("zh-TW"));
