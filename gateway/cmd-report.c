@@ -14,6 +14,7 @@
 #include "gateway/hours.h"
 #include "gateway/log.h"
 #include "gateway/report.h"
+#include "gateway/sla.h"
 #include "gateway/store.h"
 #include "base/util.h"
 
@@ -79,6 +80,12 @@ parse_date(const struct hours *hours, const char *s, int64_t *t_r)
 	return 0;
 }
 
+static const struct hours *
+sla_calendar_of(const void *sla, const char *name)
+{
+	return sla_calendar(sla, name);
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -114,17 +121,21 @@ cmd_report(int argc, char **argv)
 
 	struct config *config;
 	struct store *store;
-	struct hours *hours;
+	struct hours *hours = NULL;
+	struct sla *sla = NULL; /* the [hours NAME] calendars of tickets' SLA rows */
 	const char *error;
 	cli_open(&config, &store);
-	if (ack_hours_from_config(config, &hours, &error) < 0) {
+	if (ack_hours_from_config(config, &hours, &error) < 0 ||
+	    sla_new(config, &sla, &error) < 0) {
 		log_error("%s", error);
+		hours_free(&hours);
 		store_close(&store);
 		config_free(&config);
 		return EXIT_CONFIG;
 	}
 	struct report_options opt = { .now = (int64_t)time(NULL), .by = (enum report_by)by,
-				       .hours = hours };
+				       .hours = hours, .calendar = sla_calendar_of,
+				       .calendar_context = sla };
 	opt.until = opt.now;
 	int status = 0;
 	if (until_s != NULL && parse_date(hours, until_s, &opt.until) < 0) {
@@ -168,6 +179,7 @@ cmd_report(int argc, char **argv)
 		}
 	}
 	report_free(&r);
+	sla_free(&sla);
 	hours_free(&hours);
 	store_close(&store);
 	config_free(&config);

@@ -85,11 +85,17 @@ cards(const struct report *r, FILE *out)
 	snprintf(n, sizeof(n), "%lld messages in", (long long)f->customer_messages);
 	card(out, "New tickets", v, n);
 	report_duration(v, sizeof(v), f->first_response.count, f->first_response.median);
-	snprintf(n, sizeof(n), "p90 %s", report_duration(a, sizeof(a), f->first_response.count,
-					     f->first_response.p90));
+	char bt[32];
+	snprintf(n, sizeof(n), "p90 %s &#183; business %s",
+		 report_duration(a, sizeof(a), f->first_response.count, f->first_response.p90),
+		 report_duration(bt, sizeof(bt), f->first_response_business.count,
+				 f->first_response_business.median));
 	card(out, "First response", v, n);
 	report_duration(v, sizeof(v), f->resolution.count, f->resolution.median);
-	snprintf(n, sizeof(n), "p90 %s", report_duration(a, sizeof(a), f->resolution.count, f->resolution.p90));
+	snprintf(n, sizeof(n), "p90 %s &#183; business %s",
+		 report_duration(a, sizeof(a), f->resolution.count, f->resolution.p90),
+		 report_duration(bt, sizeof(bt), f->resolution_business.count,
+				 f->resolution_business.median));
 	card(out, "Resolution", v, n);
 	report_percent(v, sizeof(v), 0, report_sla_share(f));
 	snprintf(n, sizeof(n), "%lld late", (long long)f->sla_breached);
@@ -260,6 +266,36 @@ groups_table(const struct report *r, FILE *out)
 }
 
 static void
+sla_row(FILE *out, const char *key, const struct report_figures *f)
+{
+	char a[48];
+	fputs("<tr><td>", out);
+	esc(out, key);
+	fputs("</td>", out);
+	for (int k = 0; k < REPORT_SLA_TARGETS; k++)
+		fprintf(out, "<td class=\"num\">%s</td><td class=\"num\">%lld</td>",
+			report_percent(a, sizeof(a), 0, report_target_share(f, k)),
+			(long long)f->target_breached[k]);
+	fputs("</tr>\n", out);
+}
+
+/* SLA attainment and breaches per target, for the totals and each group
+   (per queue with --by queue). */
+static void
+sla_table(const struct report *r, FILE *out)
+{
+	fputs("<section class=\"panel\"><h2>SLA targets met (breaches)</h2><table><tr><th></th>"
+	      "<th class=\"num\">First response</th><th class=\"num\">Breached</th>"
+	      "<th class=\"num\">Next response</th><th class=\"num\">Breached</th>"
+	      "<th class=\"num\">Resolution</th><th class=\"num\">Breached</th></tr>\n",
+	      out);
+	sla_row(out, "total", &r->total);
+	for (size_t i = 0; i < r->n_groups; i++)
+		sla_row(out, r->groups[i].key, &r->groups[i].f);
+	fputs("</table></section>\n", out);
+}
+
+static void
 detail_tables(const struct report *r, FILE *out)
 {
 	char a[48];
@@ -322,7 +358,8 @@ report_write_html(const struct report *r, FILE *out)
 		local_day(r, r->opt.since, a, sizeof(a)),
 		local_day(r, r->opt.until, b, sizeof(b)), style, a, b);
 	esc(out, hours_timezone(r->opt.hours));
-	fputs("), wall time; definitions in docs/reports.md</p>\n", out);
+	fputs("), wall time unless business time is named; definitions in docs/reports.md</p>\n",
+	      out);
 	cards(r, out);
 	fputs("<section class=\"panel\"><h2>New tickets and backlog</h2>\n", out);
 	chart_daily(r, out);
@@ -335,6 +372,7 @@ report_write_html(const struct report *r, FILE *out)
 	fputs("</section></div>\n", out);
 	if (r->n_groups > 0)
 		groups_table(r, out);
+	sla_table(r, out);
 	detail_tables(r, out);
 	fputs("</main></body></html>\n", out);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;

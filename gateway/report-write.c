@@ -10,6 +10,7 @@
 #include "gateway/hours.h"
 #include "gateway/jsonout.h"
 #include "gateway/report.h"
+#include "gateway/sla.h"
 #include "parsers/csv.h"
 #include "base/util.h"
 
@@ -25,7 +26,7 @@ day_time(const struct report *r, int64_t t, char *buf, size_t size)
 static void
 text_figures(const struct report_figures *f, FILE *out)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 	fprintf(out, "Volume\n  new tickets        %lld\n  customer messages  %lld\n"
 		     "  agent replies      %lld\n  reopened           %lld\n  solved             %lld\n",
 		(long long)f->new_tickets, (long long)f->customer_messages,
@@ -42,6 +43,23 @@ text_figures(const struct report_figures *f, FILE *out)
 		(long long)f->resolution.count,
 		report_duration(a, sizeof(a), f->resolution.count, f->resolution.median),
 		report_duration(b, sizeof(b), f->resolution.count, f->resolution.p90));
+	fprintf(out, "Business time (the SLA calendar, else [hours]): first response median %s, "
+		     "p90 %s; resolution median %s, p90 %s\n",
+		report_duration(a, sizeof(a), f->first_response_business.count,
+				f->first_response_business.median),
+		report_duration(b, sizeof(b), f->first_response_business.count,
+				f->first_response_business.p90),
+		report_duration(c, sizeof(c), f->resolution_business.count,
+				f->resolution_business.median),
+		report_duration(d, sizeof(d), f->resolution_business.count,
+				f->resolution_business.p90));
+	fprintf(out, "SLA targets:\n");
+	for (int k = 0; k < REPORT_SLA_TARGETS; k++)
+		fprintf(out, "  %-15s met %s (%lld met, %lld breached, %lld running)\n",
+			sla_target_name((enum store_sla_target)k),
+			report_percent(a, sizeof(a), 1, report_target_share(f, k)),
+			(long long)f->target_met[k], (long long)f->target_breached[k],
+			(long long)f->target_running[k]);
 	fprintf(out, "Satisfaction: %lld surveys, %lld votes (%s), CSAT %s\n",
 		(long long)f->surveys_sent, (long long)f->votes,
 		report_percent(a, sizeof(a), 1,
@@ -155,6 +173,18 @@ json_figures(const struct report_figures *f)
 	jsonout_set_int(sla, "pending", f->sla_pending);
 	jsonout_set(sla, "share", json_percent(report_sla_share(f)));
 	jsonout_set(o, "first_response_promise", sla);
+	jsonout_set(o, "first_response_business", json_dist(&f->first_response_business));
+	jsonout_set(o, "resolution_business", json_dist(&f->resolution_business));
+	struct jsonout *targets = jsonout_object();
+	for (int k = 0; k < REPORT_SLA_TARGETS; k++) {
+		struct jsonout *t = jsonout_object();
+		jsonout_set_int(t, "met", f->target_met[k]);
+		jsonout_set_int(t, "breached", f->target_breached[k]);
+		jsonout_set_int(t, "running", f->target_running[k]);
+		jsonout_set(t, "share", json_percent(report_target_share(f, k)));
+		jsonout_set(targets, sla_target_name((enum store_sla_target)k), t);
+	}
+	jsonout_set(o, "sla", targets);
 	struct jsonout *sat = jsonout_object();
 	jsonout_set_int(sat, "surveys", f->surveys_sent);
 	jsonout_set_int(sat, "votes", f->votes);
@@ -276,6 +306,11 @@ static const char *const csv_header[] = {
 	"promise_pending",    "surveys",	     "votes",
 	"score_1",	      "score_2",	     "score_3",
 	"score_4",	      "score_5",
+	"first_response_business_median_s", "first_response_business_p90_s",
+	"resolution_business_median_s", "resolution_business_p90_s",
+	"sla_first_response_met", "sla_first_response_breached", "sla_first_response_running",
+	"sla_next_response_met", "sla_next_response_breached", "sla_next_response_running",
+	"sla_resolution_met", "sla_resolution_breached", "sla_resolution_running",
 };
 
 static int
@@ -291,7 +326,12 @@ csv_row(FILE *out, const char *key, const struct report_figures *f)
 			      f->sla_met,	  f->sla_breached,	 f->sla_pending,
 			      f->surveys_sent,	  f->votes,		 f->scores[1],
 			      f->scores[2],	  f->scores[3],		 f->scores[4],
-			      f->scores[5] };
+			      f->scores[5],
+			      f->first_response_business.median, f->first_response_business.p90,
+			      f->resolution_business.median, f->resolution_business.p90,
+			      f->target_met[0], f->target_breached[0], f->target_running[0],
+			      f->target_met[1], f->target_breached[1], f->target_running[1],
+			      f->target_met[2], f->target_breached[2], f->target_running[2] };
 	for (size_t i = 0; ret == 0 && i < N_ELEMENTS(v); i++)
 		ret = buf_printf(&b, ",%lld", (long long)v[i]);
 	if (ret == 0)

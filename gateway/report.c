@@ -324,6 +324,16 @@ make_days(struct ctx *c, const char **error_r)
 
 /* ---- the scans ---------------------------------------------------------------- */
 
+/* The calendar a ticket's business time counts in. */
+static const struct hours *
+ticket_calendar(const struct report *r, const struct store_report_ticket *t)
+{
+	const struct hours *h = NULL;
+	if (r->opt.calendar != NULL && t->sla_calendar != NULL && *t->sla_calendar != '\0')
+		h = r->opt.calendar(r->opt.calendar_context, t->sla_calendar);
+	return h != NULL ? h : r->opt.hours;
+}
+
 static void
 count_ticket(struct ctx *c, struct report_figures *f, const struct store_report_ticket *t,
 	     int created, int solved)
@@ -333,10 +343,25 @@ count_ticket(struct ctx *c, struct report_figures *f, const struct store_report_
 		return;
 	if (created) {
 		f->new_tickets++;
-		if (t->first_response_at > 0)
+		if (t->first_response_at > 0) {
 			dist_add(&f->first_response, t->first_response_at - t->created_at);
-		else
+			dist_add(&f->first_response_business,
+				 (int64_t)hours_between(ticket_calendar(r, t), t->created_at,
+							t->first_response_at));
+		} else {
 			f->unanswered++;
+		}
+		for (int k = 0; k < REPORT_SLA_TARGETS; k++) {
+			int64_t due = t->sla_due[k], met = t->sla_met[k];
+			if (due == 0)
+				continue;
+			if (met > 0 && met <= due)
+				f->target_met[k]++;
+			else if (met > 0 || r->opt.now > due)
+				f->target_breached[k]++;
+			else
+				f->target_running[k]++;
+		}
 		if (t->due_at > 0) {
 			if (t->first_response_at > 0 && t->first_response_at <= t->due_at)
 				f->sla_met++;
@@ -349,6 +374,8 @@ count_ticket(struct ctx *c, struct report_figures *f, const struct store_report_
 	if (solved) {
 		f->solved++;
 		dist_add(&f->resolution, t->closed_at - t->created_at);
+		dist_add(&f->resolution_business,
+			 (int64_t)hours_between(ticket_calendar(r, t), t->created_at, t->closed_at));
 	}
 }
 
@@ -544,6 +571,8 @@ finish_figures(struct report_figures *f)
 {
 	dist_finish(&f->first_response);
 	dist_finish(&f->resolution);
+	dist_finish(&f->first_response_business);
+	dist_finish(&f->resolution_business);
 }
 
 /* Most hits first, then by name. */
@@ -639,18 +668,25 @@ free_dist(struct report_dist *d)
 	}
 }
 
+static void
+free_figures(struct report_figures *f)
+{
+	free_dist(&f->first_response);
+	free_dist(&f->resolution);
+	free_dist(&f->first_response_business);
+	free_dist(&f->resolution_business);
+}
+
 void
 report_free(struct report **reportp)
 {
 	struct report *r = *reportp;
 	if (r == NULL)
 		return;
-	free_dist(&r->total.first_response);
-	free_dist(&r->total.resolution);
+	free_figures(&r->total);
 	for (size_t i = 0; i < r->n_groups; i++) {
 		free(r->groups[i].key);
-		free_dist(&r->groups[i].f.first_response);
-		free_dist(&r->groups[i].f.resolution);
+		free_figures(&r->groups[i].f);
 	}
 	free(r->groups);
 	for (size_t d = 0; d < r->n_days; d++)
@@ -692,6 +728,13 @@ report_sla_share(const struct report_figures *f)
 {
 	int64_t due = f->sla_met + f->sla_breached;
 	return due == 0 ? -1 : 100.0 * (double)f->sla_met / (double)due;
+}
+
+double
+report_target_share(const struct report_figures *f, int k)
+{
+	int64_t due = f->target_met[k] + f->target_breached[k];
+	return due == 0 ? -1 : 100.0 * (double)f->target_met[k] / (double)due;
 }
 
 const char *

@@ -33,6 +33,7 @@ struct hours;
 #define REPORT_MAX_DAYS 3700
 #define REPORT_OLDEST 10
 #define REPORT_COMMENTS 20
+#define REPORT_SLA_TARGETS 3 /* first response, next response, resolution (sla.h) */
 
 enum report_by {
 	REPORT_BY_NONE,
@@ -55,6 +56,11 @@ struct report_options {
 	int64_t now;	      /* what "open now" and "late" are measured against */
 	enum report_by by;
 	const struct hours *hours; /* the desk's calendar: its time zone */
+	/* The calendar ([hours NAME], gateway/sla.h's sla_calendar()) named
+	   by a ticket's SLA row, which its business time is counted in; a
+	   NULL function or answer: `hours`. */
+	const struct hours *(*calendar)(const void *context, const char *name);
+	const void *calendar_context;
 };
 
 struct report_dist_data;
@@ -73,6 +79,15 @@ struct report_figures {
 	/* The first-response promise (due_at): kept, broken (answered late,
 	   or unanswered and past due at `now`), still running. */
 	int64_t sla_met, sla_breached, sla_pending;
+	/* First response and resolution again in business time: on the
+	   ticket's SLA calendar, else the desk's [hours]. */
+	struct report_dist first_response_business, resolution_business;
+	/* SLA attainment per target (sla_target_name(k)) of the tickets
+	   created in the period whose SLA row has that target: met by its due
+	   time, breached (met late, or not met and past due at `now`), still
+	   running. */
+	int64_t target_met[REPORT_SLA_TARGETS], target_breached[REPORT_SLA_TARGETS];
+	int64_t target_running[REPORT_SLA_TARGETS];
 	int64_t surveys_sent, votes, scores[6]; /* scores[1..5] */
 };
 
@@ -136,6 +151,8 @@ void report_free(struct report **reportp);
 double report_csat(const struct report_figures *f);
 /* Share of the promises due that were kept, in percent; -1 when none. */
 double report_sla_share(const struct report_figures *f);
+/* Share of SLA target k met among those met or breached; -1 when none. */
+double report_target_share(const struct report_figures *f, int k);
 
 /* For people: "3d 04h", "5h 12m", "12m 05s", "45s"; "-" when count is
    0. "42.5%" with `decimals` decimals; "-" for a negative p. Into buf. */

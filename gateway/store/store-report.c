@@ -67,7 +67,12 @@ scan_row(void *context, const struct store_row_reader *r, void *row)
 			.reopened = r->int64(row, 12),
 			.rules_category = category_before(text(r, row, 13), cat, sizeof(cat)),
 			.subject = text(r, row, 14),
+			.sla_calendar = text(r, row, 15),
 		};
+		for (int k = 0; k < STORE_REPORT_SLA_TARGETS; k++) {
+			t.sla_due[k] = r->int64(row, 16 + 2 * k);
+			t.sla_met[k] = r->int64(row, 17 + 2 * k);
+		}
 		return sc->fn(sc->context, &t);
 	}
 	case STORE_REPORT_MESSAGES: {

@@ -21,6 +21,10 @@
 
 struct store;
 
+/* The SLA targets a report reads, in the order of store-sla.h's
+   (STORE_SLA_TARGETS): first response, next response, resolution. */
+#define STORE_REPORT_SLA_TARGETS 3
+
 /* A ticket that was open at some time in [since, until): created before
    until and not closed before since. */
 struct store_report_ticket {
@@ -37,6 +41,12 @@ struct store_report_ticket {
 	   changed): the category the rules chose. */
 	const char *rules_category;
 	const char *subject;
+	/* Its SLA row (ticket_sla, migration 9): the calendar its targets
+	   count in ("" without a row), and per target (first response, next
+	   response, resolution) the due time (0: no target) and when it was
+	   met (0: not yet). */
+	const char *sla_calendar;
+	int64_t sla_due[STORE_REPORT_SLA_TARGETS], sla_met[STORE_REPORT_SLA_TARGETS];
 };
 
 /* A message stored in [since, until), with its ticket's attributes

@@ -107,6 +107,21 @@ rule_hit(int64_t ticket_id, const char *rule, int64_t at)
 	    ticket_id, rule, "", at);
 }
 
+static void
+sla_row(int64_t id, const char *calendar, int64_t first_due, int64_t first_met,
+	int64_t resolution_due, int64_t resolution_met)
+{
+	const char *error;
+	struct store_sla row = { .ticket_id = id, .policy = "default", .calendar = calendar,
+				 .basis = "", .status = "open" };
+	row.start[STORE_SLA_FIRST_RESPONSE] = row.start[STORE_SLA_RESOLUTION] = D;
+	row.due[STORE_SLA_FIRST_RESPONSE] = first_due;
+	row.met[STORE_SLA_FIRST_RESPONSE] = first_met;
+	row.due[STORE_SLA_RESOLUTION] = resolution_due;
+	row.met[STORE_SLA_RESOLUTION] = resolution_met;
+	test_assert_int(store_sla_put(store, &row, &error), 0);
+}
+
 /* The story (all UTC; the period is Monday D to Thursday D + 3 days):
    T1 complaint, vip, en, assigned to a@desk: Mon 01:00, answered after
       30 min (promise 1 h: kept), reopened by the customer Mon 03:00,
@@ -173,6 +188,14 @@ make_store(void)
 			0);
 	test_assert_int(store_survey_sent(store, t4, "d@example.com", 0, D + 2 * DAY + 12 * H, &error),
 			0);
+	/* SLA rows (migration 9): T1 on the round-the-clock calendar "allday",
+	   first response met (due Mon 02:00, met 01:30), resolution breached
+	   (due Tue 00:00, met at the close Tue 01:00); T2 first response
+	   breached (due 02:30, met 03:00); T3 first response breached at
+	   `now` (due Tue 11:00, unanswered), resolution running (due Sat). */
+	sla_row(t1, "allday", D + 2 * H, D + H + 1800, D + DAY, D + DAY + H);
+	sla_row(t2, "default", D + 2 * H + 1800, D + 3 * H, 0, 0);
+	sla_row(t3, "default", D + DAY + 11 * H, 0, D + 5 * DAY, 0);
 	test_assert_int(store_survey_vote(store, t1, 5, "quick and kind", D + DAY + 3 * H, &error), 1);
 	test_assert_int(store_survey_vote(store, t4, 2, "slow", D + 2 * DAY + 13 * H, &error), 1);
 	test_assert_int(store_survey_vote(store, t4, 3, "ok after all", D + 2 * DAY + 14 * H, &error),
@@ -188,11 +211,21 @@ utc(void)
 	return h;
 }
 
+/* The calendars of the SLA rows: "allday" counts every second. */
+static struct hours *allday;
+
+static const struct hours *
+calendar(const void *context, const char *name)
+{
+	(void)context;
+	return strcmp(name, "allday") == 0 ? allday : NULL;
+}
+
 static struct report *
 compute(enum report_by by, struct hours *h)
 {
 	struct report_options opt = { .since = D, .until = D + 3 * DAY, .now = D + 3 * DAY,
-				      .by = by, .hours = h };
+				      .by = by, .hours = h, .calendar = calendar };
 	struct report *r = NULL;
 	const char *error = NULL;
 	int ret = report_compute(store, &opt, &r, &error);
@@ -257,6 +290,29 @@ test_totals(void)
 	test_assert_int(f->sla_breached, 2);
 	test_assert_int(f->sla_pending, 0);
 	test_assert_int((int)report_sla_share(f), 50);
+	/* business time: T2 and T4 on [hours] (mon-fri 08:00-20:00), T1 on
+	   "allday". First responses: T1 1800 (wall), T2 0 (02:00-03:00, closed
+	   hours), T4 600 -> 0 600 1800. Resolutions: T1 86400 (wall), T2 Mon
+	   12 h + Tue 12 h + Wed 08:00-12:00 = 100800, T4 7200 */
+	test_assert_int(f->first_response_business.count, 3);
+	test_assert_int(f->first_response_business.median, 600);
+	test_assert_int(f->first_response_business.p90, 1800);
+	test_assert_int(f->resolution_business.count, 3);
+	test_assert_int(f->resolution_business.median, 86400);
+	test_assert_int(f->resolution_business.p90, 100800);
+	/* SLA targets of the new tickets with a row (T1 T2 T3) */
+	test_assert_int(f->target_met[STORE_SLA_FIRST_RESPONSE], 1);
+	test_assert_int(f->target_breached[STORE_SLA_FIRST_RESPONSE], 2);
+	test_assert_int(f->target_running[STORE_SLA_FIRST_RESPONSE], 0);
+	test_assert_int(f->target_met[STORE_SLA_NEXT_RESPONSE] +
+				f->target_breached[STORE_SLA_NEXT_RESPONSE] +
+				f->target_running[STORE_SLA_NEXT_RESPONSE],
+			0);
+	test_assert_int(f->target_met[STORE_SLA_RESOLUTION], 0);
+	test_assert_int(f->target_breached[STORE_SLA_RESOLUTION], 1);
+	test_assert_int(f->target_running[STORE_SLA_RESOLUTION], 1);
+	test_assert_int((int)(report_target_share(f, STORE_SLA_FIRST_RESPONSE) * 100), 3333);
+	test_assert_int((int)report_target_share(f, STORE_SLA_NEXT_RESPONSE), -1);
 	test_assert_int(f->surveys_sent, 3);
 	test_assert_int(f->votes, 2);
 	test_assert_int(f->scores[5], 1);
@@ -474,7 +530,8 @@ test_writers(void)
 
 	char *csv = written(report_write_csv, r);
 	test_assert_int(count(csv, "\r\n"), 1 + 1 + 3); /* header, total, 3 days */
-	test_assert(strstr(csv, "\r\ntotal,4,5,3,1,3,3,1800,3600,1,3,86400,208800,2,2,0,3,2,0,0,1,0,1\r\n")
+	test_assert(strstr(csv, "\r\ntotal,4,5,3,1,3,3,1800,3600,1,3,86400,208800,2,2,0,3,2,0,0,1,0,1,"
+				"600,1800,86400,100800,1,2,0,0,0,0,0,1,1\r\n")
 		    != NULL);
 	free(csv);
 
@@ -553,9 +610,65 @@ test_escaping(void)
 	hours_free(&h);
 }
 
+/* SLA attainment per queue, and the new figures in every writer. */
+static void
+test_sla_by_queue(void)
+{
+	test_begin("report SLA targets by queue");
+	struct hours *h = utc();
+	struct report *r = compute(REPORT_BY_QUEUE, h);
+	const struct report_group *vip = group(r, "vip");
+	test_assert(vip != NULL);
+	if (vip != NULL) {
+		test_assert_int(vip->f.target_met[STORE_SLA_FIRST_RESPONSE], 1);
+		test_assert_int(vip->f.target_breached[STORE_SLA_FIRST_RESPONSE], 0);
+		test_assert_int(vip->f.target_breached[STORE_SLA_RESOLUTION], 1);
+		test_assert_int(vip->f.first_response_business.median, 1800);
+	}
+	char *json = written(report_write_json, r);
+	json_error_t jerr;
+	json_t *root = json_loads(json, 0, &jerr);
+	test_assert(root != NULL);
+	json_t *totals = json_object_get(root, "totals");
+	json_t *frb = json_object_get(totals, "first_response_business");
+	test_assert_int(json_integer_value(json_object_get(frb, "median")), 600);
+	test_assert_int(json_integer_value(json_object_get(frb, "p90")), 1800);
+	json_t *res = json_object_get(json_object_get(totals, "sla"), "resolution");
+	test_assert_int(json_integer_value(json_object_get(res, "breached")), 1);
+	test_assert_int(json_integer_value(json_object_get(res, "running")), 1);
+	test_assert((int)json_number_value(json_object_get(res, "share")) == 0 &&
+		    json_is_number(json_object_get(res, "share")));
+	json_t *fr = json_object_get(json_object_get(totals, "sla"), "first_response");
+	test_assert_int(json_integer_value(json_object_get(fr, "met")), 1);
+	test_assert_int(json_integer_value(json_object_get(fr, "breached")), 2);
+	test_assert(json_is_null(json_object_get(
+		json_object_get(json_object_get(totals, "sla"), "next_response"), "share")));
+	json_decref(root);
+	free(json);
+	char *csv = written(report_write_csv, r);
+	test_assert(strstr(csv, ",sla_first_response_met,") != NULL);
+	/* the totals' row ends with the business times and the targets */
+	test_assert(strstr(csv, ",600,1800,86400,100800,1,2,0,0,0,0,0,1,1\r\n") != NULL);
+	free(csv);
+	char *html = written(report_write_html, r);
+	test_assert(strstr(html, "SLA targets met (breaches)") != NULL);
+	test_assert(strstr(html, "<tr><td>vip</td><td class=\"num\">100%</td>") != NULL);
+	free(html);
+	char *text = written(report_write_text, r);
+	test_assert(strstr(text, "first_response  met 33.3% (1 met, 2 breached, 0 running)") != NULL);
+	free(text);
+	report_free(&r);
+	hours_free(&h);
+}
+
 int
 main(void)
 {
+	const char *error;
+	if (hours_new("UTC", "24x7", "", &allday, &error) < 0) {
+		printf("hours_new: %s\n", error);
+		return 1;
+	}
 	make_store();
 	test_ticket_scans();
 	test_totals();
@@ -565,6 +678,8 @@ main(void)
 	test_plans();
 	test_escaping();
 	test_dist_histogram();
+	test_sla_by_queue();
+	hours_free(&allday);
 	sqlite3_close(db);
 	store_close(&store);
 	char cmd[300];
