@@ -188,7 +188,7 @@ send_survey(struct survey *s, const struct store_ticket *t, int64_t now, const c
 		log_error("ticket=%lld: survey: %s", (long long)t->id, terr);
 		return event(s, t->id, "error", error_r, "no survey: %s", terr);
 	}
-	struct deskmail_msg *m = deskmail_start(s->dm, t->id, "notice", DESKMAIL_REPLY_NONE,
+	struct deskmail_msg *m = deskmail_start(s->dm, t->id, "survey", DESKMAIL_REPLY_NONE,
 						"auto-generated", now);
 	deskmail_add_to(m, t->customer_name, t->customer_address);
 	deskmail_subject_as_is(m, mail.subject);

@@ -244,7 +244,7 @@ test_round_trip(void)
 	test_assert_str(st, "closed");
 	free(st);
 	struct out s;
-	test_assert(next_out("notice", "c@example.net", &s));
+	test_assert(next_out("survey", "c@example.net", &s));
 	const char *error;
 	if (s.m != NULL) {
 		/* French, text and HTML, the Reply-To reads a plain reply */
@@ -356,7 +356,7 @@ surveyed_ticket(const char *customer, char **a0_r)
 {
 	int64_t id = closed_ticket(customer, "Withdrawal", "My withdrawal is blocked.\n");
 	struct out s;
-	test_assert(next_out("notice", customer, &s));
+	test_assert(next_out("survey", customer, &s));
 	out_clear(&s);
 	*a0_r = thread_vote_address(tc, id, 0);
 	return id;
@@ -382,7 +382,7 @@ test_any_close(void)
 	test_assert_int(store_ticket_set(store, id, "status", "closed", &error), 0);
 	test_assert_int(store_commit(store, &error), 0);
 	struct out s;
-	test_assert(!next_out("notice", "d@example.net", &s));
+	test_assert(!next_out("survey", "d@example.net", &s));
 	struct schedule *sched = schedule_new(store);
 	struct deskmail *dm = NULL;
 	test_assert_int(deskmail_new(config, tc, store, &dm, &error), 0);
@@ -390,7 +390,7 @@ test_any_close(void)
 	survey_register(sv, sched);
 	struct schedule_stats st;
 	test_assert_int(schedule_run_due(sched, clock_now() + 1, 100, 5, &st, &error), 0);
-	test_assert(next_out("notice", "d@example.net", &s));
+	test_assert(next_out("survey", "d@example.net", &s));
 	test_assert(s.m != NULL && strstr(s.m->subject, "How did we do?") != NULL);
 	out_clear(&s);
 	int64_t at = 0;
@@ -400,7 +400,7 @@ test_any_close(void)
 	test_assert_int(store_ticket_set(store, id, "status", "closed", &error), 0);
 	test_assert_int(store_commit(store, &error), 0);
 	test_assert_int(schedule_run_due(sched, clock_now() + 1, 100, 5, &st, &error), 0);
-	test_assert(!next_out("notice", "d@example.net", &s));
+	test_assert(!next_out("survey", "d@example.net", &s));
 	/* reopened before the tick: no survey */
 	m = mail("Erin <e@example.net>", "support@example.test", "", "Fees", "What are the fees\n");
 	r = ingest_text(m);
@@ -415,7 +415,7 @@ test_any_close(void)
 	if (ran < 0)
 		printf("schedule_run_due: %s\n", error);
 	test_assert_int(ran, 0);
-	test_assert(!next_out("notice", "e@example.net", &s));
+	test_assert(!next_out("survey", "e@example.net", &s));
 	test_assert_int(store_survey_for_ticket(store, r.ticket_id, &at, &error), 0);
 	schedule_free(&sched);
 	survey_free(&sv);
