@@ -53,9 +53,12 @@ const char agent_help_text[] =
 	"#snooze 2d|4h|YYYY-MM-DD [HH:MM]|off (mail me about it then), #reopen,\n"
 	"#priority urgent|high|normal|low,\n"
 	"#category NAME, #assign NAME|ADDRESS, #queue NAME, #history (the whole ticket),\n"
+	"#cc ADDRESS / #uncc ADDRESS (copy someone on the answers to the customer),\n"
 	"#reply NAME (a canned answer in the customer's language, below your text;\n"
 	"starters: deposit_not_arrived, withdrawal_under_review, kyc_documents_needed,\n"
-	"account_unlocked, phishing_warning); supervisors: #send-anyway.\n"
+	"account_unlocked, phishing_warning). An answer that crosses another agent's\n"
+	"(or answers someone else's ticket) is held and you are asked to confirm it:\n"
+	"#send-anyway in a reply to that mail sends it (supervisors: any held reply).\n"
 	"Lists by mail: a new mail to the support address whose first line is #my,\n"
 	"#queue NAME or #overdue gets the open tickets with the address to answer each.\n";
 

@@ -231,6 +231,18 @@ static const struct config_key threading_keys[] = {
 };
 #undef T
 
+#define AD(f) offsetof(struct config_agent_desk, f)
+static const struct config_key agent_desk_keys[] = {
+	{ "collision_minutes", CONFIG_UINT, "10", 0, 1440, AD(collision_minutes), NULL,
+	  "An agent's answer that comes less than this many minutes after another agent's "
+	  "relayed answer, or while the ticket is assigned to someone else, is held and the "
+	  "agent asked to confirm it with #send-anyway; 0: the time does not count." },
+	{ "collision_assigned", CONFIG_BOOL, "yes", 0, 0, AD(collision_assigned), NULL,
+	  "An agent's answer to a ticket assigned to another agent is held the same way (no: "
+	  "anyone may answer any ticket)." },
+};
+#undef AD
+
 #define A(f) offsetof(struct config_agent, f)
 static const struct config_key agent_keys[] = {
 	{ "address", CONFIG_STRING, NULL, 3, 254, A(address), NULL,
@@ -503,6 +515,8 @@ static const struct config_section sections[] = {
 	{ "mailbox", 1, mailbox_keys, N_ELEMENTS(mailbox_keys), sizeof(struct config_mailbox),
 	  C(mailboxes), C(n_mailboxes), offsetof(struct config_mailbox, name), 0 },
 	{ "threading", 0, threading_keys, N_ELEMENTS(threading_keys), 0, 0, 0, 0, C(threading) },
+	/* [agent], then its repeatable twin [agent NAME] (open_section()) */
+	{ "agent", 0, agent_desk_keys, N_ELEMENTS(agent_desk_keys), 0, 0, 0, 0, C(agent_desk) },
 	{ "agent", 1, agent_keys, N_ELEMENTS(agent_keys), sizeof(struct config_agent), C(agents),
 	  C(n_agents), offsetof(struct config_agent, label), 0 },
 	{ "queue", 1, queue_keys, N_ELEMENTS(queue_keys), sizeof(struct config_queue), C(queues),

@@ -117,6 +117,11 @@ struct config {
 		char *require_auth_results; /* auto | yes | no: agent mail needs DMARC/DKIM pass */
 		char *authserv_id;	   /* whose Authentication-Results count */
 	} threading;
+	/* [agent]: what holds for every agent */
+	struct config_agent_desk {
+		uint64_t collision_minutes; /* a second agent's answer this soon is held */
+		int collision_assigned;	    /* an answer to someone else's ticket is held */
+	} agent_desk;
 	struct config_agent {
 		char *label;   /* the section name */
 		char *address; /* required */

@@ -223,6 +223,12 @@ is_ours(const struct deskmail *dm, const char *address)
 	return strcasecmp(address, dm->config->support_address) == 0;
 }
 
+int
+deskmail_is_own_address(const struct deskmail *dm, const char *address)
+{
+	return address != NULL && is_ours(dm, address);
+}
+
 static void
 add_rcpt(struct deskmail_msg *m, const char *address)
 {

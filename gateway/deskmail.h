@@ -90,6 +90,8 @@ void deskmail_msg_free(struct deskmail_msg **msgp);
    them would come back (a message left without one is not queued). */
 void deskmail_add_to(struct deskmail_msg *m, const char *name, const char *address);
 void deskmail_add_cc(struct deskmail_msg *m, const char *name, const char *address);
+/* 1 when address is the support address or one of its sub-addresses. */
+int deskmail_is_own_address(const struct deskmail *dm, const char *address);
 
 /* The subject, with the ticket's tag in front:
    - deskmail_subject(): "[Support #12] " + prefix + subject without its

@@ -10,6 +10,13 @@
  * naming who let it go. A newer hold replaces an older one (the agent
  * wrote again; the older stays a note).
  *
+ * Kinds: HOLD_GUARD (the outbound guard: only a supervisor releases it)
+ * and HOLD_COLLISION (another agent answered just before, or the ticket
+ * is someone else's: the author confirms with #send-anyway, or a
+ * supervisor). Release and relay are written in one transaction, so a
+ * crash between them sends nothing and keeps the hold; a second
+ * #send-anyway finds no hold and sends nothing.
+ *
  * Everything is written in the caller's transaction; results are the
  * store's (< 0 graded, store.h).
  */
@@ -20,12 +27,17 @@
 
 struct store;
 
+enum hold_kind { HOLD_GUARD, HOLD_COLLISION };
+
 /* Hold message_row_id of ticket_id: why (for the event), by (the agent). */
-int hold_put(struct store *store, int64_t ticket_id, int64_t message_row_id, const char *why,
-	     const char *by, const char **error_r);
+int hold_put(struct store *store, int64_t ticket_id, int64_t message_row_id,
+	     enum hold_kind kind, const char *why, const char *by, const char **error_r);
 /* 1 with *message_row_id_r when ticket_id holds a reply, 0 when not. */
 int hold_get(struct store *store, int64_t ticket_id, int64_t *message_row_id_r,
 	     const char **error_r);
+/* hold_get() that also says which kind of hold it is. */
+int hold_get_kind(struct store *store, int64_t ticket_id, int64_t *message_row_id_r,
+		  enum hold_kind *kind_r, const char **error_r);
 /* The held reply was sent by by (or dropped): the ticket holds none. */
 int hold_release(struct store *store, int64_t ticket_id, const char *by, int64_t outbox_id,
 		 const char **error_r);

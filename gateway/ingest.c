@@ -859,6 +859,9 @@ store_message_row(struct ingest *ingest, struct ingest_msg *im, int64_t ticket_i
 		.mailbox = (im->source->mailbox != NULL ? im->source->mailbox
 								: im->source->label),
 		.uid = im->source->uid,
+		/* the pipeline's instant, as the ticket's: collisions (collide.h)
+		   measure from it */
+		.created_at = ingest_now(ingest),
 	};
 	int ret = store_message_insert(ingest->store, &m, row_r, error_r);
 	free(to);
@@ -945,7 +948,8 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		   text without quoted history, signature and commands, as
 		   "agent" when it goes to the customer, else as a "note". */
 		if ((ret = reply_prepare(ingest->replies, ticket_id, msg,
-					 im->report_kind == DSN_AUTO_REPLY, &reply, error_r)) < 0)
+					 im->report_kind == DSN_AUTO_REPLY, ingest_now(ingest), &reply,
+					 error_r)) < 0)
 			return ret;
 		direction = reply_direction(reply);
 		text = reply_text(reply);

@@ -13,6 +13,8 @@
 #include "gateway/ack.h"
 #include "gateway/agent.h"
 #include "gateway/canned.h"
+#include "gateway/cclist.h"
+#include "gateway/collide.h"
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
@@ -71,6 +73,8 @@ struct reply {
 	char *store_text;	    /* what the message row keeps */
 	char held_why[400];	    /* REPLY_HELD: why */
 	int send_anyway;	    /* #send-anyway: release the held reply */
+	int collision;		    /* REPLY_HELD by a collision (collide.h), not the guard */
+	struct collide collide;	    /* its details, for the confirmation request */
 };
 
 struct reply_handler *
@@ -172,9 +176,7 @@ check_commands(const struct reply_handler *h, struct reply *r, const struct stor
 			break;
 		}
 		case AGENTCMD_SEND_ANYWAY:
-			if (r->from == NULL || !r->from->supervisor)
-				reply_error(r, "line %u: #send-anyway: only a supervisor ([agent NAME] "
-					       "supervisor = yes) can release a held reply", c->line);
+			/* who may release it depends on the hold (reply_prepare()) */
 			r->send_anyway = 1;
 			break;
 		default:
@@ -365,6 +367,70 @@ add_canned(struct reply_handler *h, struct reply *r, const struct store_ticket *
 	return 0;
 }
 
+/* #cc and #uncc against the ticket: an address that may be copied, and
+   one that is on the list to be removed. */
+static int
+check_cc(struct reply_handler *h, struct reply *r, const struct store_ticket *t,
+	 const char **error_r)
+{
+	for (size_t i = 0; i < r->cmds->n_cmds; i++) {
+		const struct agentcmd *c = &r->cmds->cmds[i];
+		const char *why, *role = NULL;
+		if (c->kind == AGENTCMD_CC && !cclist_allowed(h->route, h->dm, t, c->arg, &why))
+			reply_error(r, "line %u: #cc %s: %s", c->line, c->arg, why);
+		if (c->kind != AGENTCMD_UNCC)
+			continue;
+		int ret = store_participant_find(h->store, t->id, c->arg, &role, error_r);
+		if (ret < 0)
+			return ret;
+		if (ret == 0 || strcmp(role, "cc") != 0)
+			reply_error(r, "line %u: #uncc %s: not on the ticket's Cc list", c->line,
+				    c->arg);
+	}
+	return 0;
+}
+
+/* #send-anyway: a held reply, and the right to release it: the guard's
+   by a supervisor, a collision's by its author or a supervisor. */
+static int
+check_release(struct reply_handler *h, struct reply *r, int64_t ticket_id, const char **error_r)
+{
+	const struct agentcmd *c = NULL;
+	for (size_t i = 0; i < r->cmds->n_cmds && c == NULL; i++)
+		if (r->cmds->cmds[i].kind == AGENTCMD_SEND_ANYWAY)
+			c = &r->cmds->cmds[i];
+	int64_t held = 0;
+	enum hold_kind kind;
+	int ret = hold_get_kind(h->store, ticket_id, &held, &kind, error_r);
+	if (ret < 0)
+		return ret;
+	int supervisor = r->from != NULL && r->from->supervisor;
+	if (ret == 0) {
+		reply_error(r, "#send-anyway: no reply is held on this ticket");
+		return 0;
+	}
+	if (supervisor)
+		return 0;
+	if (kind == HOLD_GUARD) {
+		reply_error(r, "line %u: #send-anyway: only a supervisor ([agent NAME] "
+			       "supervisor = yes) can release a held reply", c->line);
+		return 0;
+	}
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	if ((ret = store_message_list(h->store, ticket_id, &msgs, &n, error_r)) < 0)
+		return ret;
+	int author = 0;
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].id == held && msgs[i].from_address != NULL)
+			author = strcasecmp(msgs[i].from_address, r->from_address) == 0;
+	store_messages_free(&msgs, n);
+	if (!author)
+		reply_error(r, "line %u: #send-anyway: only the author of the held answer or a "
+			       "supervisor can release it", c->line);
+	return 0;
+}
+
 static const struct agentcmd *
 find_command(const struct agentcmd_list *l, enum agentcmd_kind kind)
 {
@@ -376,7 +442,7 @@ find_command(const struct agentcmd_list *l, enum agentcmd_kind kind)
 
 int
 reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
-	      int auto_reply, struct reply **reply_r, const char **error_r)
+	      int auto_reply, int64_t now, struct reply **reply_r, const char **error_r)
 {
 	struct reply *r = xcalloc(1, sizeof(*r));
 	struct store_ticket *t = NULL;
@@ -410,6 +476,11 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 		r->action = REPLY_AUTO;
 	} else {
 		check_commands(h, r, t);
+		if ((ret = check_cc(h, r, t, error_r)) < 0) {
+			store_ticket_free(&t);
+			reply_free(&r);
+			return ret;
+		}
 		const struct agentcmd *canned = find_command(r->cmds, AGENTCMD_REPLY);
 		if (canned != NULL && r->errors.len == 0 &&
 		    (ret = add_canned(h, r, t, canned->arg, canned->line, error_r)) < 0) {
@@ -428,15 +499,11 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 			reply_error(r, "the reply is empty (after the quoted text): nothing to send");
 		if (r->action == REPLY_RELAY && t->customer_address == NULL)
 			reply_error(r, "the ticket has no customer address to send to");
-		int64_t held = 0;
 		if (r->errors.len == 0 && r->send_anyway &&
-		    (ret = hold_get(h->store, ticket_id, &held, error_r)) <= 0) {
-			if (ret < 0) {
-				store_ticket_free(&t);
-				reply_free(&r);
-				return ret;
-			}
-			reply_error(r, "#send-anyway: no reply is held on this ticket");
+		    (ret = check_release(h, r, ticket_id, error_r)) < 0) {
+			store_ticket_free(&t);
+			reply_free(&r);
+			return ret;
 		}
 		if (r->errors.len > 0)
 			r->action = REPLY_ERROR;
@@ -447,6 +514,20 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 			r->action = REPLY_HELD;
 			(void)buf_printf(&r->errors, "  the reply was HELD by the outbound guard: %s\n",
 					 r->held_why);
+		} else if (r->action == REPLY_RELAY) {
+			ret = collide_check(h->store, h->config, t, r->from_address, now, &r->collide,
+					    error_r);
+			if (ret < 0) {
+				store_ticket_free(&t);
+				reply_free(&r);
+				return ret;
+			}
+			if (ret > 0) {
+				r->action = REPLY_HELD;
+				r->collision = 1;
+				snprintf(r->held_why, sizeof(r->held_why), "collision: %s",
+					 r->collide.why);
+			}
 		}
 	}
 	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ||
@@ -501,6 +582,7 @@ reply_free(struct reply **replyp)
 	free(r->text);
 	free(r->canned_path);
 	free(r->store_text);
+	collide_clear(&r->collide);
 	free(r);
 	*replyp = NULL;
 }
@@ -567,6 +649,21 @@ mail_held(struct reply_handler *h, const struct store_ticket *t, const struct ho
 			   "  must go as written, a supervisor can release it: reply to the ticket\n"
 			   "  with a line \"#send-anyway\" (it is logged).\n",
 			   error_r);
+}
+
+/* The author of an answer held by a collision is asked to confirm it. */
+static int
+mail_collision(struct reply_handler *h, const struct store_ticket *t,
+	       const struct hook_event *ev, const struct reply *r, const char **error_r)
+{
+	int64_t id = 0;
+	const char *to = r->from != NULL ? r->from->address : r->from_address;
+	int ret = collide_mail(h->dm, t, r->from != NULL ? r->from->name : NULL, to, r->text,
+			       &r->collide, ev->msg, ev->now, &id, error_r);
+	if (ret < 0)
+		return ret;
+	return event(h, t->id, "held", error_r,
+		     "confirmation request mailed to %s as outbox #%lld", to, (long long)id);
 }
 
 static int
@@ -757,6 +854,13 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 			break;
 		case AGENTCMD_SEND_ANYWAY:
 			ret = release_held(h, t, ev, r, error_r);
+			break;
+		case AGENTCMD_CC:
+			ret = cclist_add(h->store, t, c->arg, r->from_address, error_r);
+			break;
+		case AGENTCMD_UNCC:
+			ret = cclist_remove(h->store, t, c->arg, r->from_address, error_r);
+			ret = ret < 0 ? ret : 0;
 			break;
 		case AGENTCMD_ATTACHMENTS:
 			ret = send_attachments(h, t, ev, r, error_r);
@@ -1090,9 +1194,12 @@ reply_step(void *handler, struct hook_event *ev, const char **error_r)
 		   is told why, a supervisor may release it. */
 		log_warnx("%s ticket=%lld: reply by agent %s held, not sent: %s", ev->logctx,
 			  (long long)t->id, log_safe(r->from_address, 200), r->held_why);
-		ret = hold_put(h->store, t->id, ev->message_row_id, r->held_why, r->from_address,
-			       error_r);
-		if (ret == 0)
+		ret = hold_put(h->store, t->id, ev->message_row_id,
+			       r->collision ? HOLD_COLLISION : HOLD_GUARD, r->held_why,
+			       r->from_address, error_r);
+		if (ret == 0 && r->collision)
+			ret = mail_collision(h, t, ev, r, error_r);
+		else if (ret == 0)
 			ret = mail_held(h, t, ev, r, error_r);
 		break;
 	case REPLY_NOTE:

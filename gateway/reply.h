@@ -17,6 +17,9 @@
  * - a reply that asks the customer for a secret (guard.h): held, a note,
  *   nothing applied or relayed, the agent told why; a supervisor's
  *   #send-anyway relays the held text later (hold.h);
+ * - an answer that collides with another agent's (collide.h): held the
+ *   same way, the agent asked to confirm with #send-anyway (the author or
+ *   a supervisor releases it);
  * - otherwise a reply: the commands are applied and the visible text (with
  *   the attachments) is relayed to the customer from the support address,
  *   in the customer's thread, Reply-To the customer's signed address; the
@@ -58,9 +61,10 @@ void reply_handler_free(struct reply_handler **hp);
 
 /* Read a trusted agent's mail for ticket_id before it is stored.
    auto_reply: the mail is an automatic reply (never relayed, no error
-   mail). 0 with *reply_r, -1 when the store failed. */
+   mail). now: when it arrived (collisions, collide.h). 0 with *reply_r,
+   -1 when the store failed. */
 int reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
-		  int auto_reply, struct reply **reply_r, const char **error_r);
+		  int auto_reply, int64_t now, struct reply **reply_r, const char **error_r);
 /* How to store the message: direction "agent" (it will be relayed) or
    "note", and its text (the visible text without commands for "agent";
    the note's text; what the agent wrote, quotes stripped, otherwise). */

@@ -7,7 +7,7 @@
 #include "parsers/agentcmd.h"
 #include "base/util.h"
 
-enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT, ARG_SNOOZE };
+enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT, ARG_SNOOZE, ARG_ADDRESS };
 
 static const struct {
 	const char *name;
@@ -28,11 +28,13 @@ static const struct {
 	{ "pending", AGENTCMD_PENDING, ARG_NONE },
 	{ "solved", AGENTCMD_SOLVED, ARG_NONE },
 	{ "snooze", AGENTCMD_SNOOZE, ARG_SNOOZE },
+	{ "cc", AGENTCMD_CC, ARG_ADDRESS },
+	{ "uncc", AGENTCMD_UNCC, ARG_ADDRESS },
 };
 
 #define KNOWN                                                                                     \
 	"#note #close #solved #pending #reopen #priority #category #assign #queue #reply #history "  \
-	"#snooze #send-anyway #attachments"
+	"#snooze #send-anyway #attachments #cc #uncc"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200
@@ -201,7 +203,8 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 	}
 	enum agentcmd_kind kind = commands[c].kind;
 	for (size_t i = 0; i < list->n_cmds; i++) {
-		if (list->cmds[i].kind == kind && kind != AGENTCMD_NOTE) {
+		if (list->cmds[i].kind == kind && kind != AGENTCMD_NOTE && kind != AGENTCMD_CC &&
+		    kind != AGENTCMD_UNCC) {
 			add_error(list, lineno, s, len, errf("#%s given twice", commands[c].name));
 			return;
 		}
@@ -265,6 +268,18 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		value = lower_copy(arg, alen);
 		break;
 	}
+	case ARG_ADDRESS:
+		if (alen >= 2 && arg[0] == '<' && arg[alen - 1] == '>') {
+			arg++;
+			alen -= 2;
+		}
+		if (!valid_address(arg, alen)) {
+			add_error(list, lineno, s, len,
+				  errf("#%s takes one address (name@example.com)", commands[c].name));
+			return;
+		}
+		value = lower_copy(arg, alen);
+		break;
 	}
 	list->cmds = xreallocarray(list->cmds, list->n_cmds + 1, sizeof(*list->cmds));
 	struct agentcmd *cmd = &list->cmds[list->n_cmds++];

@@ -22,6 +22,8 @@
  *                             ticket with a notice to the customer
  *   #snooze 2d|4h|DATE|off    mail me about the ticket then (DATE:
  *                             YYYY-MM-DD [HH:MM] in my calendar's zone)
+ *   #cc ADDRESS               copy ADDRESS on the answers to the customer
+ *   #uncc ADDRESS             stop copying ADDRESS
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -36,6 +38,7 @@
  * Errors (an unknown command, that is any other "#word" line, a bad or
  * missing argument, a command given twice, #close with #reopen (or any
  * two of #close, #solved, #pending, #reopen), #reply
+ * missing argument, a command given twice (#cc and #uncc may repeat), #close with #reopen, #reply
  * with #note, too many
  * or too long command lines) are listed so that they can be mailed back
  * to the agent. The caller must then apply nothing and relay nothing: a
@@ -72,6 +75,8 @@ enum agentcmd_kind {
 	AGENTCMD_PENDING,
 	AGENTCMD_SOLVED,
 	AGENTCMD_SNOOZE,
+	AGENTCMD_CC,
+	AGENTCMD_UNCC,
 };
 
 struct agentcmd {
@@ -82,6 +87,9 @@ struct agentcmd {
 	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
 	   history, send-anyway, attachments, pending, solved: NULL; snooze:
 	   the argument in lower case, valid for agentcmd_snooze_parse(). */
+	   200 bytes, no quotes, brackets, ',' or ';'); cc, uncc: an address
+	   in lower case, without angle brackets; note, close, reopen,
+	   history, send-anyway, attachments: NULL. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };

@@ -155,6 +155,9 @@ struct store_driver {
 				 int64_t *id_r, const char **error_r);
 	int (*participant_add)(struct store *store, const struct store_participant *p,
 			       int64_t now, const char **error_r);
+	/* store_participant_remove() */
+	int (*participant_remove)(struct store *store, int64_t ticket_id, const char *address,
+				  const char *role, int *removed_r, const char **error_r);
 	int (*event_add)(struct store *store, const struct store_event *e, const char **error_r);
 	/* store_event_last_of() */
 	int (*event_last_of)(struct store *store, const char *kind_a, const char *kind_b,

@@ -130,6 +130,8 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		"ORDER BY id",
 	[STMT_PARTICIPANT_FIND] =
 		"SELECT role FROM participants WHERE ticket_id = ?1 AND address = ?2",
+	[STMT_PARTICIPANT_REMOVE] =
+		"DELETE FROM participants WHERE ticket_id = ?1 AND address = ?2 AND role = ?3",
 
 	[STMT_EVENT_ADD] = "INSERT INTO events (ticket_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
 	[STMT_EVENT_LIST] =

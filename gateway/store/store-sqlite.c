@@ -662,6 +662,19 @@ sqlite_participant_add(struct store *store, const struct store_participant *p, i
 }
 
 static int
+sqlite_participant_remove(struct store *store, int64_t ticket_id, const char *address,
+			  const char *role, int *removed_r, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_PARTICIPANT_REMOVE);
+	int rc = BINDS(bind_int(st, 1, ticket_id), bind_text(st, 2, address),
+		       bind_text(st, 3, role));
+	int ret = stmt_run(s, st, rc, "remove participant", error_r);
+	*removed_r = ret == STORE_OK && sqlite3_changes(s->db) > 0;
+	return ret;
+}
+
+static int
 sqlite_event_add(struct store *store, const struct store_event *e, const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
@@ -1192,6 +1205,7 @@ const struct store_driver store_sqlite_driver = {
 	.message_insert = sqlite_message_insert,
 	.attachment_insert = sqlite_attachment_insert,
 	.participant_add = sqlite_participant_add,
+	.participant_remove = sqlite_participant_remove,
 	.event_add = sqlite_event_add,
 	.event_last_of = sqlite_event_last_of,
 	.quarantine_insert = sqlite_quarantine_insert,

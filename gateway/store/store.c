@@ -588,6 +588,16 @@ store_participant_add(struct store *store, int64_t ticket_id, const char *addres
 }
 
 int
+store_participant_remove(struct store *store, int64_t ticket_id, const char *address,
+			 const char *role, const char **error_r)
+{
+	int removed = 0;
+	int ret = store->driver->participant_remove(store, ticket_id, address, role, &removed,
+						    error_r);
+	return ret < 0 ? ret : removed;
+}
+
+int
 store_participant_find(struct store *store, int64_t ticket_id, const char *address,
 		       const char **role_r, const char **error_r)
 {

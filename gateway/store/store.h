@@ -269,6 +269,10 @@ void store_attachments_free(struct store_attachment **attsp, size_t count);
    unless it had none). */
 int store_participant_add(struct store *store, int64_t ticket_id, const char *address,
 			  const char *name, const char *role, const char **error_r);
+/* Remove the participant address (case-insensitive) when it has role:
+   1 removed, 0 no such participant with that role. */
+int store_participant_remove(struct store *store, int64_t ticket_id, const char *address,
+			     const char *role, const char **error_r);
 int store_participant_list(struct store *store, int64_t ticket_id,
 			   struct store_participant **parts_r, size_t *count_r, const char **error_r);
 void store_participants_free(struct store_participant **partsp, size_t count);

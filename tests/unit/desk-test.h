@@ -15,6 +15,7 @@
 
 #include "gateway/config.h"
 #include "gateway/store.h"
+#include "parsers/mime.h"
 #include "base/util.h"
 
 static inline void
@@ -130,6 +131,36 @@ desk_has_event(struct store *store, int64_t id, const char *kind, const char *ne
 			  (ev[i].detail != NULL && strstr(ev[i].detail, needle) != NULL));
 	store_events_free(&ev, n);
 	return found;
+}
+
+/* Outbox rows of kind to rcpt whose text holds needle (NULL: any) and
+   whose raw bytes hold raw_needle (NULL: any); -1 when the store fails. */
+static inline int
+desk_count_outbox(struct store *store, const char *kind, const char *rcpt, const char *needle,
+		  const char *raw_needle)
+{
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	const char *error;
+	int count = 0;
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(list[i].kind, kind) != 0 || strstr(list[i].recipients, rcpt) == NULL)
+			continue;
+		struct mime_message *m = NULL;
+		if (store_outbox_get(store, list[i].id, &o, &error) == 1 &&
+		    mime_parse(o->raw, o->raw_size, &limits, &m, &error) == 0)
+			count += (needle == NULL || strstr(m->text, needle) != NULL) &&
+				 (raw_needle == NULL ||
+				  memmem(o->raw, o->raw_size, raw_needle, strlen(raw_needle)) != NULL);
+		mime_message_free(&m);
+		store_outbox_free(&o);
+	}
+	store_outboxes_free(&list, n);
+	return count;
 }
 
 #endif

@@ -300,6 +300,9 @@ setup(void)
 		"[ack]\ntemplates_dir = %s/tpl\n"
 		"[rules]\ndir = %s/rules\nvip_senders = vip.example\n"
 		"[hours]\ntimezone = Asia/Shanghai\nweek = mon-fri 09:00-18:00\n"
+		/* agents here answer each other's tickets at one instant on
+		   purpose; collisions are test-collide's */
+		"[agent]\ncollision_minutes = 0\ncollision_assigned = no\n"
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = payments\n"
 		"signature = Alice Agent | Payments\n"
 		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\nqueues = payments, general\n"

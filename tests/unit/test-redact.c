@@ -401,26 +401,7 @@ test_no_secret(void)
 static int
 count_outbox(const char *kind, const char *rcpt, const char *needle)
 {
-	struct store_outbox *list = NULL, *o = NULL;
-	size_t n = 0;
-	const char *error;
-	int count = 0;
-	struct mime_limits limits;
-	mime_limits_default(&limits);
-	if (store_outbox_list(store, NULL, 0, &list, &n, &error) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(list[i].kind, kind) != 0 || strstr(list[i].recipients, rcpt) == NULL)
-			continue;
-		struct mime_message *m = NULL;
-		if (store_outbox_get(store, list[i].id, &o, &error) == 1 &&
-		    mime_parse(o->raw, o->raw_size, &limits, &m, &error) == 0)
-			count += needle == NULL || strstr(m->text, needle) != NULL;
-		mime_message_free(&m);
-		store_outbox_free(&o);
-	}
-	store_outboxes_free(&list, n);
-	return count;
+	return desk_count_outbox(store, kind, rcpt, needle, NULL);
 }
 
 /* Attachments of the outbox mail to rcpt whose text holds needle, or -1. */
