@@ -49,13 +49,16 @@ collide_check(struct store *store, const struct config *config, const struct sto
 	}
 	int64_t window = (int64_t)config->agent_desk.collision_minutes * 60;
 	int collides = 0;
-	if (window > 0 && newest != NULL && newest == other && now - newest->created_at < window) {
+	/* The assignee's answer never collides: the ticket is theirs, and a
+	   handover mailed them the whole ticket, other answers included. */
+	int assignee = t->assignee != NULL && strcasecmp(t->assignee, from) == 0;
+	if (!assignee && window > 0 && newest != NULL && newest == other &&
+	    now - newest->created_at < window) {
 		int64_t ago = now > newest->created_at ? (now - newest->created_at) / 60 : 0;
 		snprintf(c->why, sizeof(c->why), "%s answered %lld minute%s ago", who(newest),
 			 (long long)ago, ago == 1 ? "" : "s");
 		collides = 1;
-	} else if (config->agent_desk.collision_assigned && t->assignee != NULL &&
-		   strcasecmp(t->assignee, from) != 0) {
+	} else if (!assignee && config->agent_desk.collision_assigned && t->assignee != NULL) {
 		snprintf(c->why, sizeof(c->why), "the ticket is assigned to %s", t->assignee);
 		collides = 1;
 	}

@@ -2,8 +2,10 @@
  * collide: two agents answering one ticket at once (issue 15). An agent's
  * answer collides when another agent's answer was relayed less than
  * [agent] collision_minutes before it, or (collision_assigned) while the
- * ticket is assigned to someone else. The same agent answering twice never collides. A colliding
- * answer is held (hold.h, HOLD_COLLISION) and its author gets a
+ * ticket is assigned to someone else. The same agent answering twice never
+ * collides, nor does the ticket's assignee (the ticket is theirs; a
+ * handover mailed them the whole ticket, other answers included). A
+ * colliding answer is held (hold.h, HOLD_COLLISION) and its author gets a
  * confirmation request quoting the other answer; #send-anyway (by the
  * author or a supervisor) releases it, once.
  *

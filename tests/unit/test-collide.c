@@ -224,6 +224,28 @@ test_collision(void)
 }
 
 static void
+test_handover(void)
+{
+	test_begin("collision: the new assignee answers right after a handover");
+	ingest_set_now(ingest, NOW + 100000);
+	int64_t id = customer_ticket("second@example.org");
+	test_assert(id > 0);
+	agent_mail(id, "alice@staff.example", "We are looking into it.\n");
+	ingest_set_now(ingest, NOW + 100060);
+	agent_mail(id, "alice@staff.example", "#assign bob\n#note Bob knows this chain\n");
+	ingest_set_now(ingest, NOW + 100120);
+	agent_mail(id, "bob@staff.example", "Found it: the chain was congested.\n");
+	test_assert_int(count_outbox("relay", "second@example.org", "chain was congested", NULL),
+			1);
+	test_assert_int(held_kind(id), -1);
+
+	test_begin("collision: the former assignee is now the second agent");
+	agent_mail(id, "alice@staff.example", "Anything else?\n");
+	test_assert_int(count_outbox("relay", "second@example.org", "Anything else?", NULL), 0);
+	test_assert_int(held_kind(id), HOLD_COLLISION);
+}
+
+static void
 test_cc(void)
 {
 	test_begin("#cc: an address is copied on the next answer");
@@ -307,6 +329,7 @@ main(void)
 	if (setup() < 0)
 		return 1;
 	test_collision();
+	test_handover();
 	test_cc();
 	teardown();
 	desk_rm_tree(tmpdir);

@@ -1,0 +1,159 @@
+#!/bin/bash
+# test-collide-e2e: collisions and #cc (issue 15) end to end with real
+# parts (Postfix, Dovecot, `deskgate run --once`, s-nail as every person's
+# mail client). The story:
+#   1. a customer writes; Alice and Bob (one queue) are both notified;
+#   2. Alice answers from her client: the customer gets it;
+#   3. Bob answers a minute later from his: his answer is held, the
+#      customer gets nothing more, and Bob's client shows "Held, confirm:"
+#      with Alice's answer quoted;
+#   4. Bob replies to that mail with #send-anyway: the customer gets his
+#      answer, once; a second #send-anyway sends nothing and tells Bob so;
+#   5. Alice answers with "#cc partner@example.net": the partner receives
+#      that answer (Cc), the customer too.
+# What Bob's s-nail shows for the confirmation request and what the
+# partner's shows are printed (for the issue's closing note).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=${top_srcdir:-$here/../..}
+builddir=${top_builddir:-.}
+. "$srcdir/tests/integration/desk-e2e.sh"
+desk_e2e_init test-collide-e2e
+dg_require_cmd s-nail
+
+support=support@example.test
+customer=wang@example.net
+partner=partner@example.net
+alice=alice@example.test
+bob=bob@example.test
+for u in $support $customer $partner $alice $bob; do
+	dg_postfix_adduser "$u" secret
+done
+dg_dovecot_start
+dg_postfix_start
+
+gw=$DG_ROOT/gw
+conf=$gw/deskgate.conf
+desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+cat >>"$conf" <<CONF
+
+[agent alice]
+address = $alice
+name = Alice Agent
+
+[agent bob]
+address = $bob
+name = Bob Agent
+
+[agent]
+collision_minutes = 10
+
+[queue payments]
+categories = delayed_payment, failed_trade, other
+agents = alice, bob
+CONF
+"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+
+maildir() { dg_maildir "$1"; }
+sql() { sqlite3 "$gw/deskgate.db" "$1"; }
+process() {
+	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
+	local left
+	left=$(sql "select count(*) from outbox where status <> 'sent'")
+	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
+}
+snail() {
+	local from=$1
+	shift
+	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
+		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
+		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
+		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
+}
+reply() {
+	local user=$1 from=$2 header=$3 needle=$4 text=$5
+	$helper mbox "$(maildir "$user")" "$DG_ROOT/reply.mbox" "$header" "$needle" ||
+		dg_fail "no message to reply to"
+	printf 'reply 1\n%s\n~.\n' "$text" | snail "$from" -f "$DG_ROOT/reply.mbox" >/dev/null ||
+		dg_fail "s-nail reply failed"
+}
+# show USER HEADER SUBSTRING: the message as the user's s-nail types it
+show() {
+	$helper mbox "$(maildir "$1")" "$DG_ROOT/show.mbox" "$2" "$3" || dg_fail "nothing to show"
+	printf 'type 1\n' | LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S ttycharset=utf-8 \
+		-S crt=9999 -R -f "$DG_ROOT/show.mbox" 2>>"$DG_ROOT/s-nail.log"
+}
+
+
+dg_log "1. the customer writes"
+printf 'Hello,\nmy deposit of 500 USDT has not arrived since yesterday.\n\nWang\n' |
+	snail "Wang <$customer>" -s 'deposit missing' $support || dg_fail "s-nail send failed"
+wait_count $support 1
+process
+wait_count $customer 1
+wait_count $alice 1 Subject 'New:'
+wait_count $bob 1 Subject 'New:'
+
+dg_log "2. Alice answers"
+reply $alice "Alice Agent <$alice>" Subject 'New:' 'Your deposit needs 64 confirmations; it has 40 now.'
+wait_count $support 2
+process
+wait_count $customer 2
+cm=$(maildir $customer)
+
+dg_log "3. Bob answers too, a moment later: held"
+reply $bob "Bob Agent <$bob>" Subject 'New:' 'We credited your deposit manually.'
+wait_count $support 3
+process
+wait_count $bob 1 Subject 'Held, confirm:'
+bm=$(maildir $bob)
+held=$($helper get "$bm" Subject 'Held, confirm:' body)
+for want in "HELD and NOT sent" "$alice answered" "> Your deposit needs 64 confirmations" \
+	"#send-anyway" "> We credited your deposit manually."; do
+	case $held in *"$want"*) ;; *) dg_fail "confirmation request lacks \"$want\": $held" ;; esac
+done
+dg_assert_eq 2 "$(count $customer)" "the customer got nothing more"
+dg_log "what Bob's s-nail shows for the confirmation request:"
+show $bob Subject 'Held, confirm:' | sed -n '1,60p'
+
+dg_log "4. Bob confirms with #send-anyway: sent once"
+reply $bob "Bob Agent <$bob>" Subject 'Held, confirm:' '#send-anyway'
+wait_count $support 4
+process
+wait_count $customer 3
+case $($helper get "$cm" Subject 'Re: [Support #1]' body) in
+*"credited your deposit manually"*) ;;
+*) dg_fail "Bob's released answer did not reach the customer" ;;
+esac
+case $($helper get "$cm" Subject 'Re: [Support #1]' raw) in *"$bob"* | *"send-anyway"*) dg_fail "Bob's address or the command reached the customer" ;; esac
+reply $bob "Bob Agent <$bob>" Subject 'Held, confirm:' '#send-anyway'
+wait_count $support 5
+process
+wait_count $bob 1 Subject 'Not applied:'
+case $($helper get "$bm" Subject 'Not applied:' body) in
+*"no reply is held"*) ;;
+*) dg_fail "second #send-anyway: $($helper get "$bm" Subject 'Not applied:' body)" ;;
+esac
+dg_assert_eq 3 "$(count $customer)" "a second #send-anyway sent nothing"
+dg_assert_eq 1 "$(sql "select count(*) from events where kind = 'released'")" "one release"
+
+dg_log "5. Alice copies the customer's partner"
+reply $alice "Alice Agent <$alice>" Subject 'New:' $'#cc partner@example.net\nWe have asked your partner to confirm the transfer.'
+wait_count $support 6
+process
+wait_count $partner 1
+wait_count $customer 4
+pm=$(maildir $partner)
+case $($helper get "$pm" Subject 'Re: [Support #1]' body) in
+*"asked your partner to confirm"*) ;;
+*) dg_fail "the partner did not get the answer" ;;
+esac
+case $($helper get "$pm" Subject 'Re: [Support #1]' raw) in
+*"$alice"* | *"#cc"*) dg_fail "Alice's address or the command reached the partner" ;;
+esac
+dg_log "what the partner's s-nail shows:"
+show $partner Subject 'Re: [Support #1]' | sed -n '1,30p'
+
+dg_log "the customer's mailbox (headers only):"
+$helper thread "$cm"
+dg_log "all steps passed"
