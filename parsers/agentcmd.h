@@ -84,12 +84,10 @@ struct agentcmd {
 	/* priority: "urgent", "high", "normal" or "low"; category, queue, reply: the
 	   name in lower case ([a-z0-9._-], at most 64); assign: an address as
 	   written, without angle brackets, or a name (printable UTF-8, at most
-	   200 bytes, no quotes, brackets, ',' or ';'); note, close, reopen,
-	   history, send-anyway, attachments, pending, solved: NULL; snooze:
-	   the argument in lower case, valid for agentcmd_snooze_parse(). */
 	   200 bytes, no quotes, brackets, ',' or ';'); cc, uncc: an address
 	   in lower case, without angle brackets; note, close, reopen,
-	   history, send-anyway, attachments: NULL. */
+	   history, send-anyway, attachments, pending, solved: NULL; snooze:
+	   the argument in lower case, valid for agentcmd_snooze_parse(). */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };
