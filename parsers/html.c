@@ -322,6 +322,40 @@ on_error(void *ctx, xmlErrorPtr error)
 	(void)error;
 }
 
+/* Read html with libxml2's recovering parser, calling start, end and text
+   (each given the parser context, whose _private is priv); *ctxt_r holds
+   the context while it runs (for xmlStopParser()). Our callbacks only: no
+   tree, no error output, no network. */
+static int
+sax_read(const char *html, size_t len, startElementSAXFunc start, endElementSAXFunc end,
+	 charactersSAXFunc chars, void *priv, htmlParserCtxtPtr *ctxt_r, const char **error_r)
+{
+	xmlInitParser();
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (ctxt == NULL) {
+		*error_r = "html: no parser";
+		return -1;
+	}
+	memset(ctxt->sax, 0, sizeof(*ctxt->sax));
+	ctxt->sax->initialized = XML_SAX2_MAGIC;
+	ctxt->sax->startElement = start;
+	ctxt->sax->endElement = end;
+	ctxt->sax->characters = chars;
+	ctxt->sax->ignorableWhitespace = chars;
+	ctxt->sax->cdataBlock = chars;
+	ctxt->sax->serror = on_error;
+	ctxt->_private = priv;
+	*ctxt_r = ctxt;
+	xmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+					   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+						   HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	if (doc != NULL)
+		xmlFreeDoc(doc);
+	htmlFreeParserCtxt(ctxt);
+	*ctxt_r = NULL;
+	return 0;
+}
+
 int
 html_to_text(const char *html, size_t len, size_t max_out, char **text_r, size_t *len_r,
 	     const char **error_r)
@@ -341,29 +375,8 @@ html_to_text(const char *html, size_t len, size_t max_out, char **text_r, size_t
 		*text_r = buf_steal(&o.b, len_r);
 		return 0;
 	}
-	xmlInitParser();
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-	if (ctxt == NULL) {
-		*error_r = "html: no parser";
+	if (sax_read(html, len, on_start, on_end, on_text, &o, &o.ctxt, error_r) < 0)
 		return -1;
-	}
-	/* our callbacks only: no tree, no error output */
-	memset(ctxt->sax, 0, sizeof(*ctxt->sax));
-	ctxt->sax->initialized = XML_SAX2_MAGIC;
-	ctxt->sax->startElement = on_start;
-	ctxt->sax->endElement = on_end;
-	ctxt->sax->characters = on_text;
-	ctxt->sax->ignorableWhitespace = on_text;
-	ctxt->sax->cdataBlock = on_text;
-	ctxt->sax->serror = on_error;
-	ctxt->_private = &o;
-	o.ctxt = ctxt;
-	xmlDocPtr doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
-					   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-						   HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
-	if (doc != NULL)
-		xmlFreeDoc(doc);
-	htmlFreeParserCtxt(ctxt);
 	for (size_t i = 0; i < ANCHOR_STACK; i++)
 		free(o.anchors[i].url);
 	if (o.full) {
@@ -386,5 +399,64 @@ html_to_text(const char *html, size_t len, size_t max_out, char **text_r, size_t
 			o.b.data[i++] = '?';
 	}
 	*text_r = buf_steal(&o.b, len_r);
+	return 0;
+}
+
+
+/* ---- html_walk ----------------------------------------------------------- */
+
+struct walk {
+	const struct html_walker *w;
+	htmlParserCtxtPtr ctxt;
+	int stopped;
+};
+
+static void
+walk_stop(struct walk *wk, int ret)
+{
+	if (ret != 0 && !wk->stopped) {
+		wk->stopped = 1;
+		xmlStopParser(wk->ctxt);
+	}
+}
+
+static void
+walk_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	struct walk *wk = ((htmlParserCtxtPtr)ctx)->_private;
+	static const char *const none[] = { NULL };
+	if (name != NULL && !wk->stopped && wk->w->start != NULL)
+		walk_stop(wk, wk->w->start(wk->w->ctx, (const char *)name,
+					   atts != NULL ? (const char *const *)atts : none));
+}
+
+static void
+walk_end(void *ctx, const xmlChar *name)
+{
+	struct walk *wk = ((htmlParserCtxtPtr)ctx)->_private;
+	if (name != NULL && !wk->stopped && wk->w->end != NULL)
+		walk_stop(wk, wk->w->end(wk->w->ctx, (const char *)name));
+}
+
+static void
+walk_text(void *ctx, const xmlChar *ch, int len)
+{
+	struct walk *wk = ((htmlParserCtxtPtr)ctx)->_private;
+	if (ch != NULL && len > 0 && !wk->stopped && wk->w->text != NULL)
+		walk_stop(wk, wk->w->text(wk->w->ctx, (const char *)ch, (size_t)len));
+}
+
+int
+html_walk(const char *html, size_t len, const struct html_walker *w, const char **error_r)
+{
+	if (len > INT_MAX) {
+		*error_r = "html: document too large";
+		return -1;
+	}
+	if (len == 0 || html == NULL)
+		return 0;
+	struct walk wk = { w, NULL, 0 };
+	if (sax_read(html, len, walk_start, walk_end, walk_text, &wk, &wk.ctxt, error_r) < 0)
+		return -1;
 	return 0;
 }

@@ -114,6 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 	X(phrase)                                                                            \
 	X(solicit)                                                                           \
 	X(vote)                                                                              \
+	X(htmlsafe)                                                                          \
 	X(tzif)
 
 #define FUZZ_DECLARE(name) int fuzz_##name(const uint8_t *data, size_t size);
