@@ -45,6 +45,7 @@ struct compose_extra {
 struct compose_att {
 	char *filename;
 	char *content_type;
+	char *content_id; /* a related part of the HTML body (cid:), or NULL */
 	unsigned char *data;
 	size_t len;
 };
@@ -290,6 +291,7 @@ compose_free(struct compose **cp)
 	for (size_t i = 0; i < c->n_atts; i++) {
 		free(c->atts[i].filename);
 		free(c->atts[i].content_type);
+		free(c->atts[i].content_id);
 		free(c->atts[i].data);
 	}
 	free(c->atts);
@@ -479,12 +481,40 @@ compose_add_attachment(struct compose *c, const char *filename, const char *cont
 {
 	c->atts = xreallocarray(c->atts, c->n_atts + 1, sizeof(*c->atts));
 	struct compose_att *a = &c->atts[c->n_atts++];
+	a->content_id = NULL;
 	a->filename = clean_filename(filename);
 	a->content_type = clean_content_type(content_type);
 	a->data = xmalloc(len);
 	if (len > 0)
 		memcpy(a->data, data, len);
 	a->len = len;
+}
+
+/* A Content-ID without brackets: printable ASCII without white space,
+   brackets, quotes, '\\', ',' or ';' (the '@' of a msg-id is not required:
+   Gmail's ids have none). */
+static int
+content_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+	if (len == 0 || len > 250)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '<' || *p == '>' || *p == '"' ||
+		    *p == '\\' || *p == ',' || *p == ';')
+			return 0;
+	return 1;
+}
+
+int
+compose_add_related(struct compose *c, const char *content_id, const char *filename,
+		    const char *content_type, const unsigned char *data, size_t len)
+{
+	if (content_id == NULL || !content_id_valid(content_id))
+		return -1;
+	compose_add_attachment(c, filename, content_type, data, len);
+	c->atts[c->n_atts - 1].content_id = xstrdup(content_id);
+	return 0;
 }
 
 void
@@ -986,8 +1016,9 @@ param_append(struct buf *v, const char *name, const char *value)
 	buf_free(&enc);
 }
 
+/* related: an image the HTML body shows (inline, with its Content-ID). */
 static void
-w_attachment(struct writer *w, const struct compose_att *a)
+w_attachment(struct writer *w, const struct compose_att *a, int related)
 {
 	struct buf v;
 	buf_init(&v, SIZE_MAX / 4);
@@ -995,9 +1026,14 @@ w_attachment(struct writer *w, const struct compose_att *a)
 	param_append(&v, "name", a->filename);
 	w_header(w, "Content-Type", buf_cstr(&v));
 	buf_reset(&v);
-	buf_puts(&v, "attachment");
+	buf_puts(&v, related ? "inline" : "attachment");
 	param_append(&v, "filename", a->filename);
 	w_header(w, "Content-Disposition", buf_cstr(&v));
+	if (related) {
+		char *cid = xasprintf("<%s>", a->content_id);
+		w_header(w, "Content-ID", cid);
+		free(cid);
+	}
 	buf_free(&v);
 	w_header(w, "Content-Transfer-Encoding", "base64");
 	w_puts(w, "\r\n");
@@ -1018,7 +1054,7 @@ w_delimiter(struct writer *w, const char *tok, int first, int close)
 
 /* The text body: one part, or multipart/alternative of text and HTML. */
 static int
-w_body(struct writer *w, const struct compose *c, const char **error_r)
+w_alternative(struct writer *w, const struct compose *c, const char **error_r)
 {
 	const char *text = c->text != NULL ? c->text : "";
 	size_t text_len = c->text != NULL ? c->text_len : 0;
@@ -1037,6 +1073,44 @@ w_body(struct writer *w, const struct compose *c, const char **error_r)
 	w_text_part(w, "plain", text, text_len);
 	w_delimiter(w, tok, 0, 0);
 	w_text_part(w, "html", c->html, c->html_len);
+	w_delimiter(w, tok, 0, 1);
+	return 0;
+}
+
+/* Parts that go with the HTML body (RFC 2387): the HTML's inline images. */
+static int
+is_related(const struct compose *c, const struct compose_att *a)
+{
+	return a->content_id != NULL && c->html != NULL;
+}
+
+/* The body: the alternative, inside a multipart/related with the images
+   the HTML shows when there are some. */
+static int
+w_body(struct writer *w, const struct compose *c, const char **error_r)
+{
+	size_t n_related = 0;
+	for (size_t i = 0; i < c->n_atts; i++)
+		n_related += is_related(c, &c->atts[i]);
+	if (n_related == 0)
+		return w_alternative(w, c, error_r);
+	char tok[27];
+	if (random_token(tok, error_r) < 0)
+		return -1;
+	char *ct = xasprintf("multipart/related; type=\"multipart/alternative\"; "
+			     "boundary=\"=_dg_%s\"", tok);
+	w_header(w, "Content-Type", ct);
+	free(ct);
+	w_puts(w, "\r\n");
+	w_delimiter(w, tok, 1, 0);
+	if (w_alternative(w, c, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < c->n_atts; i++) {
+		if (!is_related(c, &c->atts[i]))
+			continue;
+		w_delimiter(w, tok, 0, 0);
+		w_attachment(w, &c->atts[i], 1);
+	}
 	w_delimiter(w, tok, 0, 1);
 	return 0;
 }
@@ -1112,7 +1186,10 @@ compose_render(struct compose *c, unsigned char **data_r, size_t *len_r, const c
 	}
 	w_header(&w, "MIME-Version", "1.0");
 
-	if (c->n_atts == 0) {
+	size_t n_mixed = 0;
+	for (size_t i = 0; i < c->n_atts; i++)
+		n_mixed += !is_related(c, &c->atts[i]);
+	if (n_mixed == 0) {
 		if (w_body(&w, c, error_r) < 0)
 			goto fail;
 	} else {
@@ -1128,8 +1205,10 @@ compose_render(struct compose *c, unsigned char **data_r, size_t *len_r, const c
 		if (w_body(&w, c, error_r) < 0)
 			goto fail;
 		for (size_t i = 0; i < c->n_atts; i++) {
+			if (is_related(c, &c->atts[i]))
+				continue;
 			w_delimiter(&w, tok, 0, 0);
-			w_attachment(&w, &c->atts[i]);
+			w_attachment(&w, &c->atts[i], 0);
 		}
 		w_delimiter(&w, tok, 0, 1);
 	}

@@ -12,7 +12,8 @@
  *   become '?', and addresses and Message-IDs that are not well formed are
  *   refused at render time.
  * - Bodies: text/plain alone, or multipart/alternative text/plain +
- *   text/html, in UTF-8; 7bit when pure short-lined ASCII, quoted-printable
+ *   text/html (inside a multipart/related with the HTML's inline images
+ *   when it shows some), in UTF-8; 7bit when pure short-lined ASCII, quoted-printable
  *   when mostly ASCII, base64 otherwise; no encoded line exceeds 76
  *   characters. Attachments make a multipart/mixed (base64).
  * - compose_message_id() makes the Message-ID: dg.T<ticket>.<26 base32
@@ -69,6 +70,13 @@ void compose_set_html(struct compose *c, const char *utf8, size_t len);
    is cleaned (no path, no control characters). */
 void compose_add_attachment(struct compose *c, const char *filename, const char *content_type,
 			    const unsigned char *data, size_t len);
+/* A part the HTML body shows (<img src="cid:content_id">), sent with it
+   in a multipart/related (RFC 2387) with Content-ID <content_id> and
+   Content-Disposition inline; without an HTML body it is an ordinary
+   attachment. -1 (nothing added) when content_id is not one a header can
+   carry (white space, brackets, quotes, controls). */
+int compose_add_related(struct compose *c, const char *content_id, const char *filename,
+			const char *content_type, const unsigned char *data, size_t len);
 /* Refuse to render more than max bytes (default 64 MiB). */
 void compose_set_max_size(struct compose *c, size_t max);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gateway/compose.h"
+#include "parsers/mime.h"
 #include "base/util.h"
 #include "tests/unit/test.h"
 
@@ -847,6 +848,75 @@ test_attachments(void)
 	free(m);
 }
 
+/* An HTML body's inline image goes in a multipart/related beside the
+   alternative, the other attachments stay in the multipart/mixed; read
+   back by our MIME parser, each is where a mail client looks for it. */
+static void
+test_related(void)
+{
+	static const unsigned char png[] = { 0x89, 'P', 'N', 'G', 0, 1, 2, 3 };
+	test_begin("related");
+	struct compose *c = base_message();
+	compose_set_text(c, "see the screenshot\n", 19);
+	compose_set_html(c, "<p>see <img src=\"cid:image001.png@01DA\"></p>", 44);
+	test_assert_int(compose_add_related(c, "image001.png@01DA", "image001.png", "image/png", png,
+					    sizeof(png)),
+			0);
+	test_assert_int(compose_add_related(c, "bad id>\r\nX: y", "x.png", "image/png", png,
+					    sizeof(png)),
+			-1);
+	compose_add_attachment(c, "statement.pdf", "application/pdf", png, sizeof(png));
+	char *m = render_ok(c, "related", NULL);
+	compose_free(&c);
+	if (m == NULL)
+		return;
+	test_assert(strstr(m, "Content-Type: multipart/mixed;") != NULL);
+	test_assert(strstr(m, "Content-Type: multipart/related; type=\"multipart/alternative\";") != NULL);
+	test_assert(strstr(m, "Content-ID: <image001.png@01DA>") != NULL);
+	test_assert(strstr(m, "X: y") == NULL);
+	/* related before the attachment, alternative inside related */
+	const char *rel = strstr(m, "multipart/related");
+	const char *alt = strstr(m, "multipart/alternative;");
+	const char *pdf = strstr(m, "statement.pdf");
+	test_assert(rel != NULL && alt != NULL && pdf != NULL && rel < alt && alt < pdf);
+	struct mime_limits limits;
+	mime_limits_default(&limits);
+	struct mime_message *msg = NULL;
+	const char *error = NULL;
+	test_assert_int(mime_parse((const unsigned char *)m, strlen(m), &limits, &msg, &error), 0);
+	if (msg != NULL) {
+		test_assert(msg->html != NULL && strstr(msg->html, "cid:image001.png@01DA") != NULL);
+		test_assert(msg->text != NULL && strstr(msg->text, "see the screenshot") != NULL);
+		test_assert_int(msg->n_attachments, 2);
+		for (size_t i = 0; i < msg->n_attachments; i++) {
+			const struct mime_attachment *a = &msg->attachments[i];
+			if (strcmp(a->filename, "image001.png") == 0) {
+				test_assert_str(a->content_id, "image001.png@01DA");
+				test_assert(a->is_inline);
+				test_assert(a->size == sizeof(png) && memcmp(a->data, png, a->size) == 0);
+			} else {
+				test_assert_str(a->filename, "statement.pdf");
+				test_assert(!a->is_inline);
+			}
+		}
+		mime_message_free(&msg);
+	}
+	free(m);
+
+	/* without HTML the image is an ordinary attachment */
+	test_begin("related without html");
+	c = base_message();
+	compose_set_text(c, "text only\n", 10);
+	compose_add_related(c, "a@b", "a.png", "image/png", png, sizeof(png));
+	m = render_ok(c, "related without html", NULL);
+	compose_free(&c);
+	if (m != NULL) {
+		test_assert(strstr(m, "multipart/related") == NULL);
+		test_assert(strstr(m, "Content-Disposition: attachment;") != NULL);
+	}
+	free(m);
+}
+
 static void
 test_errors(void)
 {
@@ -933,6 +1003,7 @@ main(void)
 	test_automatic();
 	test_bodies();
 	test_attachments();
+	test_related();
 	test_errors();
 	test_message_ids();
 	return test_exit();
