@@ -26,6 +26,7 @@
 #include "gateway/outbox.h"
 #include "gateway/pending.h"
 #include "gateway/reply.h"
+#include "gateway/replyhtml.h"
 #include "gateway/route.h"
 #include "gateway/store.h"
 #include "gateway/thread.h"
@@ -75,6 +76,8 @@ struct reply {
 	int send_anyway;	    /* #send-anyway: release the held reply */
 	int collision;		    /* REPLY_HELD by a collision (collide.h), not the guard */
 	struct collide collide;	    /* its details, for the confirmation request */
+	struct replyhtml *html;	    /* REPLY_RELAY: the HTML part, or NULL (text alone) */
+	char html_why[200];	    /* why the agent's HTML is not relayed, or "" */
 };
 
 struct reply_handler *
@@ -530,6 +533,12 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 			}
 		}
 	}
+	if (r->action == REPLY_RELAY && r->canned_path == NULL) {
+		const char *hwhy = NULL;
+		r->html = replyhtml_make(h->config, msg, r->stripped, r->cmds, r->from, &hwhy);
+		if (hwhy != NULL)
+			(void)snprintf(r->html_why, sizeof(r->html_why), "%s", hwhy);
+	}
 	r->store_text = xstrdup(r->action == REPLY_RELAY || r->action == REPLY_NOTE ||
 						r->action == REPLY_HELD
 					? r->text
@@ -583,6 +592,7 @@ reply_free(struct reply **replyp)
 	free(r->canned_path);
 	free(r->store_text);
 	collide_clear(&r->collide);
+	replyhtml_free(&r->html);
 	free(r);
 	*replyp = NULL;
 }
@@ -1031,7 +1041,11 @@ relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *
 		deskmail_thread_string(m, last->message_id, last->references);
 	struct compose *c = deskmail_compose(m);
 	compose_set_text(c, text, strlen(text));
-	for (size_t i = 0; att_row == 0 && i < msg->n_attachments; i++) {
+	/* the agent's own mail (not a held one released): its HTML too */
+	const struct replyhtml *html = att_row == 0 && ev->reply != NULL ? ev->reply->html : NULL;
+	if (html != NULL)
+		replyhtml_compose(html, msg, c);
+	for (size_t i = 0; att_row == 0 && html == NULL && i < msg->n_attachments; i++) {
 		const struct mime_attachment *a = &msg->attachments[i];
 		compose_add_attachment(c, a->filename, a->content_type, a->data, a->size);
 	}
@@ -1132,8 +1146,10 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 				   error_r);
 	}
 	const struct mime_message *msg = ev->msg;
-	log_info("%s ticket=%lld: reply by agent %s relayed as outbox #%lld", ev->logctx,
-		 (long long)t->id, log_safe(r->from_address, 200), (long long)id);
+	log_info("%s ticket=%lld: reply by agent %s relayed as outbox #%lld%s%s", ev->logctx,
+		 (long long)t->id, log_safe(r->from_address, 200), (long long)id,
+		 r->html != NULL ? " with its HTML" : r->html_why[0] != '\0' ? ", text alone: " : "",
+		 r->html_why);
 	/* the agent is told if the customer cannot be reached */
 	if (outbox_set_author(h->store, id, r->from_address, error_r) < 0)
 		return -1;
