@@ -15,6 +15,7 @@
 
 #include "gateway/ack.h"
 #include "gateway/config.h"
+#include "gateway/design.h"
 #include "gateway/hours.h"
 #include "gateway/template.h"
 #include "base/file.h"
@@ -24,6 +25,8 @@ struct ack_templates {
 	char *dirs[2];
 	size_t n_dirs;
 	struct tmpl_limits limits;
+	/* [brand] for the designed HTML (design.h) */
+	char *brand, *colour, *logo_url;
 };
 
 struct ack_templates *
@@ -31,6 +34,13 @@ ack_templates_new(const struct config *config, const char *dir)
 {
 	struct ack_templates *t = xcalloc(1, sizeof(*t));
 	tmpl_limits_default(&t->limits);
+	if (config != NULL) {
+		const char *brand = config->brand.name != NULL ? config->brand.name
+							       : config->support_name;
+		t->brand = brand != NULL ? xstrdup(brand) : NULL;
+		t->colour = config->brand.colour != NULL ? xstrdup(config->brand.colour) : NULL;
+		t->logo_url = config->brand.logo_url != NULL ? xstrdup(config->brand.logo_url) : NULL;
+	}
 	if (config != NULL && config->ack.max_output > 0)
 		t->limits.max_output = (size_t)config->ack.max_output;
 	if (dir != NULL) {
@@ -51,6 +61,9 @@ ack_templates_free(struct ack_templates **tp)
 		return;
 	for (size_t i = 0; i < t->n_dirs; i++)
 		free(t->dirs[i]);
+	free(t->brand);
+	free(t->colour);
+	free(t->logo_url);
 	free(t);
 	*tp = NULL;
 }
@@ -251,122 +264,6 @@ squeeze(char *s)
 	*o = '\0';
 }
 
-static int
-html_escape_put(struct buf *b, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		const char *rep = NULL;
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: break;
-		}
-		if ((rep != NULL ? buf_puts(b, rep) : buf_putc(b, (unsigned char)s[i])) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-url_at(const char *s, size_t len)
-{
-	return (len > 8 && memcmp(s, "https://", 8) == 0) || (len > 7 && memcmp(s, "http://", 7) == 0);
-}
-
-/* One line of text as HTML, with http(s) links made clickable. */
-static int
-html_line(struct buf *b, const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		size_t j = i;
-		if (!url_at(s + i, len - i)) {
-			j++;
-			while (j < len && !url_at(s + j, len - j))
-				j++;
-			if (html_escape_put(b, s + i, j - i) < 0)
-				return -1;
-			i = j;
-			continue;
-		}
-		while (j < len && (unsigned char)s[j] > 0x20 && (unsigned char)s[j] < 0x7f &&
-		       strchr("<>\"'", s[j]) == NULL)
-			j++;
-		while (j > i && strchr(".,;:!?)", s[j - 1]) != NULL)
-			j--;
-		if (buf_puts(b, "<a href=\"") < 0 || html_escape_put(b, s + i, j - i) < 0 ||
-		    buf_puts(b, "\">") < 0 || html_escape_put(b, s + i, j - i) < 0 ||
-		    buf_puts(b, "</a>") < 0)
-			return -1;
-		i = j;
-	}
-	return 0;
-}
-
-/* The rendered text as a small HTML document: blank lines separate
-   paragraphs, "- " lines become a list, links become links. */
-static int
-text_to_html(const char *text, const char *lang, const char *title, size_t max, char **html_r)
-{
-	struct buf b;
-	buf_init(&b, max);
-	int err = buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-				 "<title>", lang) < 0;
-	err |= html_escape_put(&b, title, strlen(title)) < 0;
-	err |= buf_puts(&b, "</title>\n</head>\n<body style=\"font-family: sans-serif; line-height: 1.5;\">\n") < 0;
-	const char *p = text;
-	int in_p = 0, in_ul = 0;
-	while (*p != '\0' && !err) {
-		const char *eol = strchr(p, '\n');
-		size_t len = eol != NULL ? (size_t)(eol - p) : strlen(p);
-		size_t k = 0;
-		while (k < len && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
-			k++;
-		int blank = k == len;
-		int item = len >= 2 && p[0] == '-' && p[1] == ' ';
-		if (blank || item) {
-			if (in_p)
-				err |= buf_puts(&b, "</p>\n") < 0;
-			in_p = 0;
-		}
-		if (!item && in_ul) {
-			err |= buf_puts(&b, "</ul>\n") < 0;
-			in_ul = 0;
-		}
-		if (item) {
-			if (!in_ul)
-				err |= buf_puts(&b, "<ul>\n") < 0;
-			in_ul = 1;
-			err |= buf_puts(&b, "<li>") < 0;
-			err |= html_line(&b, p + 2, len - 2) < 0;
-			err |= buf_puts(&b, "</li>\n") < 0;
-		} else if (!blank) {
-			err |= buf_puts(&b, in_p ? "<br>\n" : "<p>") < 0;
-			in_p = 1;
-			size_t l = len;
-			while (l > 0 && p[l - 1] == '\r')
-				l--;
-			err |= html_line(&b, p, l) < 0;
-		}
-		p = eol != NULL ? eol + 1 : p + len;
-	}
-	if (in_p)
-		err |= buf_puts(&b, "</p>\n") < 0;
-	if (in_ul)
-		err |= buf_puts(&b, "</ul>\n") < 0;
-	err |= buf_puts(&b, "</body>\n</html>\n") < 0;
-	if (err) {
-		buf_free(&b);
-		return -1;
-	}
-	*html_r = buf_steal(&b, NULL);
-	buf_free(&b);
-	return 0;
-}
-
 /* Compile and render src[off..off+len) of file path. */
 static int
 render_part(const struct ack_templates *t, const char *path, const char *src, size_t len,
@@ -379,6 +276,40 @@ render_part(const struct ack_templates *t, const char *path, const char *src, si
 		return -1;
 	int ret = tmpl_render(tm, data, esc, &partials, out_r, NULL, error_r);
 	tmpl_free(&tm);
+	return ret;
+}
+
+/* The ticket's number as the mail shows it ("#1042"; notices: the tag). */
+static const char *
+ticket_ref(const struct tmpl_value *data)
+{
+	const struct tmpl_value *tk = tmpl_map_get(data, "ticket");
+	const char *ref = tmpl_value_string(tmpl_map_get(tk, "ref"));
+	return ref != NULL ? ref : tmpl_value_string(tmpl_map_get(tk, "tag"));
+}
+
+/* The HTML body made from the rendered text (design.h), the safety
+   partial's paragraph marked. */
+static int
+designed(const struct ack_templates *t, struct ack_mail *mail, const char *lang,
+	 const struct tmpl_value *data, const char **error_r)
+{
+	char *src = NULL, *label = NULL, *safety = NULL;
+	size_t len = 0;
+	const char *error = NULL;
+	struct partial_ctx pctx = { t, lang, "txt" };
+	if (fetch_partial(&pctx, "safety", &src, &len, &label, &error) > 0 &&
+	    render_part(t, label, src, len, 1, data, TMPL_ESCAPE_TEXT, &pctx, &safety, &error) < 0)
+		safety = NULL; /* no mark, the text still shows it */
+	free(src);
+	free(label);
+	struct design_input in = { lang, mail->subject, t->brand, t->colour, t->logo_url,
+				   ticket_ref(data), safety };
+	size_t max = t->limits.max_output * 3 + 8192;
+	int ret = design_html(mail->text, &in, max, &mail->html);
+	if (ret < 0)
+		*error_r = errf("HTML body larger than %zu bytes", max);
+	free(safety);
 	return ret;
 }
 
@@ -467,10 +398,7 @@ ack_render_in(const struct ack_templates *t, const char *kind, const char *categ
 		free(src);
 		free(hpath);
 	} else if (ret == 0) {
-		ret = text_to_html(mail->text, lang, mail->subject, t->limits.max_output * 2 + 4096,
-				   &mail->html);
-		if (ret < 0)
-			*error_r = errf("HTML body larger than %zu bytes", t->limits.max_output * 2 + 4096);
+		ret = designed(t, mail, lang, data, error_r);
 	}
 	if (ret < 0) {
 		ack_mail_clear(mail);

@@ -285,6 +285,21 @@ static const struct config_key queue_keys[] = {
 };
 #undef Q
 
+#define BR(f) offsetof(struct config_brand, f)
+static const struct config_key brand_keys[] = {
+	{ "name", CONFIG_STRING, NULL, 0, 100, BR(name), NULL,
+	  "The brand name in the header band of HTML acknowledgements and notices; unset: "
+	  "[general] support_name." },
+	{ "colour", CONFIG_STRING, "#1f4e8c", 4, 7, BR(colour), NULL,
+	  "The brand colour (#rrggbb or #rgb) of the header band and the ticket number." },
+	{ "logo_url", CONFIG_STRING, NULL, 0, 2048, BR(logo_url), NULL,
+	  "An https:// URL of a logo shown above the brand name. Unset by default: a remote "
+	  "image tells its server when and where each customer opens the mail, and deskgate "
+	  "sends no remote content unless the admin chooses to (clients that block images "
+	  "show the brand name as its alternative text)." },
+};
+#undef BR
+
 #define K(f) offsetof(struct config_ack, f)
 static const struct config_key ack_keys[] = {
 	{ "enabled", CONFIG_BOOL, "yes", 0, 0, K(enabled), NULL,
@@ -508,6 +523,7 @@ static const struct config_section sections[] = {
 	{ "solved", 0, solved_keys, N_ELEMENTS(solved_keys), 0, 0, 0, 0, C(solved) },
 	{ "digest", 0, digest_keys, N_ELEMENTS(digest_keys), 0, 0, 0, 0, C(digest) },
 	{ "survey", 0, survey_keys, N_ELEMENTS(survey_keys), 0, 0, 0, 0, C(survey) },
+	{ "brand", 0, brand_keys, N_ELEMENTS(brand_keys), 0, 0, 0, 0, C(brand) },
 	{ "selfhelp", 0, selfhelp_keys, N_ELEMENTS(selfhelp_keys), 0, 0, 0, 0, C(selfhelp) },
 	{ "rules", 0, rules_keys, N_ELEMENTS(rules_keys), 0, 0, 0, 0, C(rules) },
 	{ "limits", 0, limits_keys, N_ELEMENTS(limits_keys), 0, 0, 0, 0, C(limits) },
@@ -1086,6 +1102,14 @@ config_validate(struct config *config)
 		return "[smtp]: security = none is only allowed for a loopback relay";
 	if (strchr(config->support_address, '@') == NULL)
 		return "[general]: support_address must be an address (local@domain)";
+	const char *col = config->brand.colour;
+	size_t cl = col != NULL ? strlen(col) : 0;
+	if (col != NULL && (col[0] != '#' || (cl != 4 && cl != 7) || strspn(col + 1, "0123456789abcdefABCDEF") != cl - 1))
+		return "[brand]: colour must be #rrggbb or #rgb";
+	const char *logo = config->brand.logo_url;
+	if (logo != NULL && (strncmp(logo, "https://", 8) != 0 || logo[8] == '\0' ||
+			     strpbrk(logo, " \t\"'<>\\") != NULL))
+		return "[brand]: logo_url must be an https:// URL (no quotes, brackets or blanks)";
 	return NULL;
 }
 

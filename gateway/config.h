@@ -156,6 +156,12 @@ struct config {
 		uint64_t followup_period; /* a follow-up to an open ticket: one ack per period */
 		uint64_t max_output;	  /* bytes of one rendered template */
 	} ack;
+	/* [brand]: the look of the HTML acknowledgements and notices (ack.h) */
+	struct config_brand {
+		char *name;	/* shown in the header band; NULL: [general] support_name */
+		char *colour;	/* "#rrggbb" or "#rgb" */
+		char *logo_url; /* https:// image above the name, or NULL (none) */
+	} brand;
 	/* [survey]: satisfaction surveys by mail (gateway/survey.h) */
 	struct config_survey {
 		int enabled;
