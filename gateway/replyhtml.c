@@ -105,7 +105,7 @@ replyhtml_make(const struct config *config, const struct mime_message *msg,
 	const char **cids = xcalloc(msg->n_attachments + 1, sizeof(*cids));
 	size_t n_cids = 0;
 	for (size_t i = 0; i < msg->n_attachments; i++)
-		if (msg->attachments[i].content_id != NULL && msg->attachments[i].is_inline)
+		if (msg->attachments[i].content_id != NULL) /* inline or not: the HTML names it */
 			cids[n_cids++] = msg->attachments[i].content_id;
 	char **drop = xcalloc(cmds->n_cmds + 1, sizeof(*drop));
 	for (size_t i = 0; i < cmds->n_cmds; i++)
@@ -168,7 +168,7 @@ replyhtml_compose(const struct replyhtml *rh, const struct mime_message *msg, st
 	compose_set_html(c, rh->res.html, rh->res.len);
 	for (size_t i = 0; i < msg->n_attachments; i++) {
 		const struct mime_attachment *a = &msg->attachments[i];
-		int is_image = a->content_id != NULL && a->is_inline;
+		int is_image = a->content_id != NULL;
 		if (is_image && shown(rh, a->content_id) &&
 		    compose_add_related(c, a->content_id, a->filename, a->content_type, a->data,
 					a->size) == 0)
