@@ -47,7 +47,7 @@ url_at(const char *s, size_t len)
 
 /* One line of text, with http(s) links made clickable. */
 static int
-line(struct buf *b, const char *s, size_t len, const char *colour)
+line(struct buf *b, const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -67,8 +67,7 @@ line(struct buf *b, const char *s, size_t len, const char *colour)
 		while (j > i && strchr(".,;:!?)", s[j - 1]) != NULL)
 			j--;
 		if (buf_puts(b, "<a href=\"") < 0 || esc(b, s + i, j - i) < 0 ||
-		    buf_printf(b, "\" style=\"color:%s;\">", colour) < 0 || esc(b, s + i, j - i) < 0 ||
-		    buf_puts(b, "</a>") < 0)
+		    buf_puts(b, "\">") < 0 || esc(b, s + i, j - i) < 0 || buf_puts(b, "</a>") < 0)
 			return -1;
 		i = j;
 	}
@@ -198,7 +197,7 @@ design_html(const char *text, const struct design_input *in, size_t max, char **
 			if (!in_ul)
 				err |= buf_puts(&b, "<ul style=\"margin:0 0 14px 0;padding-left:22px;\">\n") < 0;
 			in_ul = 1;
-			err |= buf_puts(&b, "<li>") < 0 || line(&b, p + 2, len - 2, colour) < 0 ||
+			err |= buf_puts(&b, "<li>") < 0 || line(&b, p + 2, len - 2) < 0 ||
 			       buf_puts(&b, "</li>\n") < 0;
 		} else if (!blank) {
 			if (pend == NULL) {
@@ -212,7 +211,7 @@ design_html(const char *text, const struct design_input *in, size_t max, char **
 			size_t l = len;
 			while (l > 0 && p[l - 1] == '\r')
 				l--;
-			err |= line(&b, p, l, colour) < 0;
+			err |= line(&b, p, l) < 0;
 		}
 		p = eol != NULL ? eol + 1 : p + len;
 	}
