@@ -359,7 +359,8 @@ test_check(void)
 	}
 	fclose(out);
 	test_assert_int(problems, 0);
-	test_assert_int(files, 35 + 35 + 5); /* templates, partials, name tables */
+	/* templates, partials, name tables; escalation notices (sla/) and status mail (status/) */
+	test_assert_int(files, 35 + 35 + 5 + 10 + 15);
 
 	test_begin("check: broken templates");
 	char tmpl[] = "/tmp/dg-ack-XXXXXX";
