@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench-imap: the IMAP poller against mbsync, on one Dovecot, in one run.
-# Not part of make check. Usage (from a build directory):
+# Not part of make check. Usage: tests/bench/bench-imap.sh [COUNT] from the
+# source tree (build in build/), or from a build directory:
 #
 #   top_srcdir=/path/to/src top_builddir=. tests/bench/bench-imap.sh [COUNT]
 #
@@ -25,8 +26,13 @@
 # Prints a table and the ratios deskgate/mbsync. LATENCY_ONLY=1 runs only 3
 # (on a fresh store, no mbsync needed).
 set -u
-: "${top_srcdir:?set top_srcdir to the source tree}"
-: "${top_builddir:=.}"
+# As the README runs it (tests/bench/bench-imap.sh from the source tree):
+# the source tree is the script's, the build tree ./ when it holds a
+# deskgate, else build/ under the source tree.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+if [ -z "${top_builddir:-}" ]; then
+	if [ -x ./deskgate ]; then top_builddir=.; else top_builddir=$top_srcdir/build; fi
+fi
 top_builddir=$(cd "$top_builddir" && pwd)
 : "${DESKGATE:=$top_builddir/deskgate}"
 export DESKGATE_DATADIR="${DESKGATE_DATADIR:-$top_srcdir:$top_srcdir/contrib}"

@@ -6,12 +6,16 @@
 # ratio. Not part of `make check`; needs root (Postfix).
 #
 #   tests/bench/bench-outbox.sh [N]     (default 500 messages)
-# Env: top_srcdir, top_builddir (default: the current directory).
+# Env: top_srcdir, top_builddir (default: the current directory when it
+# holds a deskgate, else build/ under the source tree).
 set -u
 N=${1:-500}
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${top_srcdir:-$here/../..}
-builddir=${top_builddir:-.}
+# the build tree: ./ when it holds a deskgate, else build/ under the source tree
+if [ -n "${top_builddir:-}" ]; then builddir=$top_builddir
+elif [ -x ./deskgate ]; then builddir=.
+else builddir=$srcdir/build; fi
 . "$srcdir/tests/harness/lib.sh"
 . "$srcdir/tests/harness/dovecot.sh"
 . "$srcdir/tests/harness/postfix.sh"
@@ -19,7 +23,9 @@ dg_root_init bench-outbox
 dg_require_cmd python3 postfix dovecot
 [ "$(id -u)" = 0 ] || dg_skip "needs root to run Postfix"
 tool=$builddir/tests/integration/smtp-tool
-[ -x "$tool" ] || dg_fail "$tool not built (make check builds it)"
+# make check builds the tool; a fresh build has not: build it now
+[ -x "$tool" ] || make -C "$builddir" tests/integration/smtp-tool >/dev/null ||
+	dg_fail "cannot build $tool"
 
 dg_postfix_adduser support@example.test secret
 dg_postfix_adduser alice@example.net pw
