@@ -62,7 +62,9 @@ static const struct config_key general_keys[] = {
 	{ "state_dir", CONFIG_PATH, "/var/lib/deskgate", 0, 0, G(state_dir), NULL,
 	  "Directory for the ticket store, raw mail, attachments and quarantine." },
 	{ "database", CONFIG_STATEPATH, "deskgate.db", 0, 0, G(database), NULL,
-	  "SQLite database file, relative to state_dir." },
+	  "SQLite database file, relative to state_dir; or a PostgreSQL server as a libpq URI "
+	  "(postgresql://user@host:port/db, password from PGPASSFILE or passfile=) when "
+	  "deskgate was built with libpq (docs/internals/store.md)." },
 	{ "log_level", CONFIG_ENUM, "info", 0, 0, G(log_level), "error|warn|info|debug",
 	  "Least severe level written to the log." },
 	{ "hostname", CONFIG_STRING, "localhost", 1, 253, G(hostname), NULL,
@@ -1030,6 +1032,10 @@ resolve_paths(struct config *config, const struct config_section *sec, void *bas
 			continue; /* numbers and booleans are not char * */
 		char **s = (char **)((char *)base + key->offset);
 		if (*s == NULL || (*s)[0] == '/')
+			continue;
+		/* a store location naming a database server, not a file */
+		if (key->type == CONFIG_STATEPATH && (str_starts_with(*s, "postgresql:") ||
+						      str_starts_with(*s, "postgres:")))
 			continue;
 		char *abs = NULL;
 		if (key->type == CONFIG_PATH)

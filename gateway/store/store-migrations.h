@@ -27,5 +27,8 @@ struct store_migration {
 
 extern const struct store_migration store_sqlite_migrations[];
 extern const size_t store_sqlite_n_migrations;
+/* store-pg-migrations.c: the PostgreSQL driver's own numbering. */
+extern const struct store_migration store_pg_migrations[];
+extern const size_t store_pg_n_migrations;
 
 #endif

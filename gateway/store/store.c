@@ -18,8 +18,17 @@
 #include "gateway/store/store-driver.h"
 #include "gateway/store/store-record.h"
 
+#ifdef HAVE_POSTGRESQL
+/* store-pg.c: "postgresql:" and libpq's other spelling, "postgres:". */
+extern const struct store_driver store_pg_driver, store_pg_alias_driver;
+#endif
+
 static const struct store_driver *const drivers[] = {
 	&store_sqlite_driver,
+#ifdef HAVE_POSTGRESQL
+	&store_pg_driver,
+	&store_pg_alias_driver,
+#endif
 };
 
 /* The store stamps rows with base/clock's time, so that the test build's

@@ -1,0 +1,105 @@
+/*
+ * store-pg: what the files of the PostgreSQL driver share, private to them
+ * (store-pg.c, the core; store-pg-sla.c, the SLA tables). With
+ * store-pg.c and store-pg-sla.c the only includer of libpq-fe.h.
+ *
+ * The driver's store, a parameter list (every value is a parameter of a
+ * statement prepared once per connection, never text pasted into SQL),
+ * running a statement with the savepoint that keeps a failed statement from
+ * aborting the caller's transaction, grading PostgreSQL's SQLSTATEs, and
+ * the row reader of store-record.h. docs/internals/store.md is the contract.
+ */
+#ifndef DG_STORE_PG_H
+#define DG_STORE_PG_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gateway/store/store-driver.h"
+#include "gateway/store/store-record.h"
+
+/* The parts of the driver in files of their own (their statements are
+   prepared with the core's at connect). */
+enum pg_part_id {
+	PG_PART_SLA, /* store-pg-sla.c */
+	PG_N_PARTS
+};
+
+struct pg_part {
+	const char *prefix;	/* statement names: prefix + index */
+	const char *const *sql; /* n statements; NULL: not in this driver yet */
+	size_t n;
+};
+
+extern const struct pg_part pg_sla_part;
+
+struct pg_store {
+	struct store base;
+	PGconn *conn;
+	char *conninfo; /* what libpq connects with (may hold a password: never logged) */
+	char *secret;	/* the password of conninfo, scrubbed from libpq's messages */
+	char *where;	/* user@host:port/db, for messages */
+	int prepared;	/* the statements are prepared on this connection */
+	char *unescaped; /* the last bytea a row reader decoded (PQfreemem) */
+	int streaming;	/* report_scan() is reading rows in single-row mode */
+};
+
+static inline struct pg_store *
+pgs(struct store *store)
+{
+	return (struct pg_store *)store;
+}
+
+/* ---- parameters ----------------------------------------------------------- */
+
+#define PG_MAX_PARAMS 32
+
+struct pg_params {
+	int n;
+	const char *values[PG_MAX_PARAMS];
+	int lengths[PG_MAX_PARAMS];
+	int formats[PG_MAX_PARAMS];
+	char nums[PG_MAX_PARAMS][24];
+};
+
+void pg_text(struct pg_params *p, const char *s);	/* NULL: SQL NULL */
+void pg_int(struct pg_params *p, int64_t v);
+void pg_ref(struct pg_params *p, int64_t id);		/* 0: SQL NULL */
+void pg_limit(struct pg_params *p, size_t limit);	/* 0: no limit (NULL) */
+void pg_bytes(struct pg_params *p, const void *data, size_t len);
+
+/* ---- running statements ------------------------------------------------------ */
+
+/* Run the prepared statement `name` with p. Inside the caller's
+   transaction it runs in a savepoint, so a failure undoes only this
+   statement and the transaction stays usable. Returns the result (rows or
+   command) or NULL with *ret_r graded and *error_r set; binary: results in
+   binary format (for bytea). */
+PGresult *pg_run(struct pg_store *s, const char *name, const struct pg_params *p, int binary,
+		 const char *what, int *ret_r, const char **error_r);
+/* Run and discard; STORE_OK or a graded failure. */
+int pg_do(struct pg_store *s, const char *name, const struct pg_params *p, const char *what,
+	  const char **error_r);
+/* Rows affected by an UPDATE/DELETE/INSERT (PQcmdTuples), or < 0. */
+int64_t pg_changes(struct pg_store *s, const char *name, const struct pg_params *p,
+		   const char *what, const char **error_r);
+/* At most one row of one integer: 1 with *value_r (0 for NULL), 0 none. */
+int pg_int_row(struct pg_store *s, const char *name, const struct pg_params *p, int64_t *value_r,
+	       const char *what, const char **error_r);
+/* Every row as a record of rec. */
+int pg_rows(struct pg_store *s, const char *name, const struct pg_params *p,
+	    const struct store_record *rec, const char *what, void **rows_r, size_t *count_r,
+	    const char **error_r);
+/* The name of statement i of a part ("sla3"). */
+const char *pg_part_name(enum pg_part_id part, size_t i, char buf[16]);
+/* The statement of a part has SQL in this driver; else *error_r says not yet. */
+int pg_part_has(enum pg_part_id part, size_t i, const char *what, const char **error_r);
+
+/* PQgetvalue as int64 (0 for NULL). */
+int64_t pg_value_int(const PGresult *res, int row, int col);
+
+extern const struct store_sla_driver store_pg_sla_driver;
+extern const struct store_driver store_pg_driver, store_pg_alias_driver;
+
+#endif
