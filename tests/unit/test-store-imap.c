@@ -17,6 +17,7 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "base/util.h"
+#include "tests/unit/test-store-url.h"
 #include "tests/unit/test.h"
 
 static char tmpdir[] = "/tmp/dg-store-imap.XXXXXX";
@@ -216,8 +217,8 @@ main(void)
 	log_init("test-store-imap", LOG_LEVEL_ERROR);
 	if (mkdtemp(tmpdir) == NULL)
 		return test_skip("cannot make a temporary directory");
-	char *db = xasprintf("%s/deskgate.db", tmpdir);
-	if (store_open(db, tmpdir, &store, &error) < 0) {
+	char *db = test_store_location(tmpdir, "imap");
+	if (db == NULL || store_open(db, tmpdir, &store, &error) < 0) {
 		printf("store_open: %s\n", error);
 		return 1;
 	}
