@@ -41,456 +41,6 @@
 /* pg_advisory_xact_lock() key of the migrations: "DSKG". */
 #define PG_MIGRATION_LOCK 1146309447
 
-static const struct pg_part *const parts[PG_N_PARTS] = {
-	[PG_PART_SLA] = &pg_sla_part,
-};
-
-/* ---- parameters ---------------------------------------------------------------- */
-
-static int
-param_slot(struct pg_params *p)
-{
-	/* The statements have fewer than PG_MAX_PARAMS parameters; more is a
-	   bug of this file. */
-	if (p->n >= PG_MAX_PARAMS)
-		abort();
-	return p->n++;
-}
-
-void
-pg_text(struct pg_params *p, const char *s)
-{
-	int i = param_slot(p);
-	p->values[i] = s;
-	p->lengths[i] = 0;
-	p->formats[i] = 0;
-}
-
-void
-pg_int(struct pg_params *p, int64_t v)
-{
-	int i = param_slot(p);
-	snprintf(p->nums[i], sizeof(p->nums[i]), "%lld", (long long)v);
-	p->values[i] = p->nums[i];
-	p->lengths[i] = 0;
-	p->formats[i] = 0;
-}
-
-void
-pg_ref(struct pg_params *p, int64_t id)
-{
-	if (id == 0)
-		pg_text(p, NULL);
-	else
-		pg_int(p, id);
-}
-
-void
-pg_limit(struct pg_params *p, size_t limit)
-{
-	if (limit == 0 || limit > INT64_MAX)
-		pg_text(p, NULL); /* LIMIT NULL: all rows */
-	else
-		pg_int(p, (int64_t)limit);
-}
-
-void
-pg_bytes(struct pg_params *p, const void *data, size_t len)
-{
-	int i = param_slot(p);
-	p->values[i] = data != NULL ? data : "";
-	p->lengths[i] = (int)len;
-	p->formats[i] = 1;
-}
-
-/* ---- errors ---------------------------------------------------------------------- */
-
-/* The rule of docs/internals/store.md "Results": does retrying the same
-   call have a chance? Class 23 (integrity), 22 (data: too long, invalid
-   text or encoding, out of range) and 54000 are this call's data. */
-static int
-grade(const char *sqlstate)
-{
-	if (sqlstate == NULL)
-		return STORE_UNAVAILABLE; /* no server answer: connection */
-	if (strncmp(sqlstate, "23", 2) == 0 || strncmp(sqlstate, "22", 2) == 0 ||
-	    strcmp(sqlstate, "54000") == 0)
-		return STORE_DATA_BAD;
-	return STORE_UNAVAILABLE;
-}
-
-/* A libpq message without the password (libpq quotes connection strings
-   in some of its messages) and without its trailing newline. */
-static const char *
-scrub(const struct pg_store *s, const char *msg)
-{
-	char *copy = xstrdup(msg != NULL ? msg : "unknown error");
-	size_t n = strlen(copy);
-	while (n > 0 && (copy[n - 1] == '\n' || copy[n - 1] == ' '))
-		copy[--n] = '\0';
-	if (s->secret != NULL && *s->secret != '\0') {
-		size_t k = strlen(s->secret);
-		for (char *p = strstr(copy, s->secret); p != NULL; p = strstr(p, s->secret)) {
-			memset(p, '*', k);
-			p += k;
-		}
-	}
-	const char *ret = errf("%s", copy);
-	free(copy);
-	return ret;
-}
-
-static int
-result_error(struct pg_store *s, PGresult *res, const char *what, const char **error_r)
-{
-	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	if (msg == NULL)
-		msg = PQerrorMessage(s->conn);
-	const char *clean = scrub(s, msg);
-	if (detail != NULL)
-		*error_r = errf("store: %s: %s (%s; %s)", what, clean, state != NULL ? state : "-",
-				scrub(s, detail));
-	else
-		*error_r = errf("store: %s: %s (%s)", what, clean, state != NULL ? state : "-");
-	return grade(state);
-}
-
-/* A simple query (transaction control, migrations): STORE_OK or graded. */
-static int
-simple(struct pg_store *s, const char *sql, const char *what, const char **error_r)
-{
-	PGresult *res = PQexec(s->conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int ret = STORE_OK;
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		ret = result_error(s, res, what, error_r);
-	PQclear(res);
-	return ret;
-}
-
-/* ---- connection and statements ---------------------------------------------------- */
-
-static const char *
-stmt_name(int id, char buf[16])
-{
-	snprintf(buf, 16, "s%d", id);
-	return buf;
-}
-
-const char *
-pg_part_name(enum pg_part_id part, size_t i, char buf[16])
-{
-	snprintf(buf, 16, "%.8s%u", parts[part]->prefix, (unsigned)(i & 0xffff));
-	return buf;
-}
-
-int
-pg_part_has(enum pg_part_id part, size_t i, const char *what, const char **error_r)
-{
-	if (parts[part]->sql[i] != NULL)
-		return STORE_OK;
-	*error_r = errf("store: %s: not implemented in the postgresql driver yet", what);
-	return STORE_UNAVAILABLE;
-}
-
-static int
-prepare_one(struct pg_store *s, const char *name, const char *sql, const char **error_r)
-{
-	PGresult *res = PQprepare(s->conn, name, sql, 0, NULL);
-	int ret = STORE_OK;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		const char *e;
-		(void)result_error(s, res, "prepare", &e);
-		*error_r = errf("%s: \"%s\"", e, sql);
-		ret = STORE_UNAVAILABLE;
-	}
-	PQclear(res);
-	return ret;
-}
-
-/* The driver's own statements (blobs are rows here, files in SQLite). */
-static const struct {
-	const char *name, *sql;
-} own[] = {
-	{ "blob_put", "INSERT INTO blobs (kind, sha256, data) VALUES ($1, $2, $3) "
-		      "ON CONFLICT DO NOTHING" },
-	{ "blob_get", "SELECT data FROM blobs WHERE kind = $1 AND sha256 = $2" },
-};
-
-static int
-prepare_all(struct pg_store *s, const char **error_r)
-{
-	char name[16];
-	for (size_t i = 0; i < N_ELEMENTS(own); i++)
-		if (prepare_one(s, own[i].name, own[i].sql, error_r) < 0)
-			return STORE_UNAVAILABLE;
-	for (int i = 0; i < STMT_COUNT; i++) {
-		if (store_pg_sql_is_txn(i))
-			continue;
-		char *sql = store_pg_sql(i);
-		if (sql == NULL)
-			continue; /* pg_exec() says "not implemented" */
-		int ret = prepare_one(s, stmt_name(i, name), sql, error_r);
-		free(sql);
-		if (ret < 0)
-			return ret;
-	}
-	for (size_t p = 0; p < PG_N_PARTS; p++) {
-		for (size_t i = 0; i < parts[p]->n; i++) {
-			if (parts[p]->sql[i] != NULL &&
-			    prepare_one(s, pg_part_name(p, i, name), parts[p]->sql[i], error_r) < 0)
-				return STORE_UNAVAILABLE;
-		}
-	}
-	s->prepared = 1;
-	return STORE_OK;
-}
-
-/* The connection is up and its statements prepared. A connection lost
-   inside a transaction fails the call (the transaction is gone: the caller
-   rolls back and retries); outside one it is reset once. */
-static int
-ensure_conn(struct pg_store *s, const char **error_r)
-{
-	if (PQstatus(s->conn) == CONNECTION_OK && s->prepared)
-		return STORE_OK;
-	if (s->base.in_txn) {
-		*error_r = errf("store: %s: connection lost: %s", s->where,
-				scrub(s, PQerrorMessage(s->conn)));
-		return STORE_UNAVAILABLE;
-	}
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		s->prepared = 0;
-		PQreset(s->conn);
-		if (PQstatus(s->conn) != CONNECTION_OK) {
-			*error_r = errf("store: %s: %s", s->where, scrub(s, PQerrorMessage(s->conn)));
-			return STORE_UNAVAILABLE;
-		}
-	}
-	return prepare_all(s, error_r);
-}
-
-/* ---- running statements ------------------------------------------------------------ */
-
-PGresult *
-pg_run(struct pg_store *s, const char *name, const struct pg_params *p, int binary,
-       const char *what, int *ret_r, const char **error_r)
-{
-	static const struct pg_params none;
-	const char *ignored;
-	int sp = s->base.in_txn;
-
-	if (p == NULL)
-		p = &none;
-	if ((*ret_r = ensure_conn(s, error_r)) < 0)
-		return NULL;
-	if (s->streaming) {
-		*error_r = errf("store: %s: the connection is reading a report", what);
-		*ret_r = STORE_UNAVAILABLE;
-		return NULL;
-	}
-	if (sp && (*ret_r = simple(s, "SAVEPOINT dg_stmt", what, error_r)) < 0)
-		return NULL;
-	PGresult *res = PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
-				       binary);
-	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		if (sp && (*ret_r = simple(s, "RELEASE dg_stmt", what, error_r)) < 0) {
-			PQclear(res);
-			return NULL;
-		}
-		*ret_r = STORE_OK;
-		return res;
-	}
-	*ret_r = result_error(s, res, what, error_r);
-	PQclear(res);
-	if (sp && simple(s, "ROLLBACK TO dg_stmt", what, &ignored) == STORE_OK)
-		(void)simple(s, "RELEASE dg_stmt", what, &ignored);
-	return NULL;
-}
-
-int
-pg_do(struct pg_store *s, const char *name, const struct pg_params *p, const char *what,
-      const char **error_r)
-{
-	int ret;
-	PQclear(pg_run(s, name, p, 0, what, &ret, error_r));
-	return ret;
-}
-
-int64_t
-pg_changes(struct pg_store *s, const char *name, const struct pg_params *p, const char *what,
-	   const char **error_r)
-{
-	int ret;
-	PGresult *res = pg_run(s, name, p, 0, what, &ret, error_r);
-	if (res == NULL)
-		return ret;
-	int64_t n = strtoll(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return n;
-}
-
-int64_t
-pg_value_int(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return 0;
-	const char *v = PQgetvalue(res, row, col);
-	/* booleans (EXISTS, a comparison) are 't' / 'f' */
-	if (v[0] == 't' && v[1] == '\0')
-		return 1;
-	if (v[0] == 'f' && v[1] == '\0')
-		return 0;
-	return strtoll(v, NULL, 10);
-}
-
-int
-pg_int_row(struct pg_store *s, const char *name, const struct pg_params *p, int64_t *value_r,
-	   const char *what, const char **error_r)
-{
-	int ret;
-	PGresult *res = pg_run(s, name, p, 0, what, &ret, error_r);
-	if (res == NULL)
-		return ret;
-	ret = PQntuples(res) > 0;
-	if (ret)
-		*value_r = pg_value_int(res, 0, 0);
-	PQclear(res);
-	return ret;
-}
-
-/* The row reader of store-record.h over a PGresult. */
-struct pg_row {
-	struct pg_store *s;
-	const PGresult *res;
-	int row;
-};
-
-static const char *
-row_text(void *row, size_t col)
-{
-	struct pg_row *r = row;
-	if (PQgetisnull(r->res, r->row, (int)col))
-		return NULL;
-	return PQgetvalue(r->res, r->row, (int)col);
-}
-
-static int64_t
-row_int64(void *row, size_t col)
-{
-	struct pg_row *r = row;
-	return pg_value_int(r->res, r->row, (int)col);
-}
-
-static const void *
-row_bytes(void *row, size_t col, size_t *len_r)
-{
-	struct pg_row *r = row;
-	*len_r = 0;
-	if (PQgetisnull(r->res, r->row, (int)col))
-		return NULL;
-	if (PQfformat(r->res, (int)col) == 1) {
-		*len_r = (size_t)PQgetlength(r->res, r->row, (int)col);
-		return PQgetvalue(r->res, r->row, (int)col);
-	}
-	/* bytea in text format: "\x..." */
-	if (r->s->unescaped != NULL)
-		PQfreemem(r->s->unescaped);
-	r->s->unescaped = (char *)PQunescapeBytea(
-		(const unsigned char *)PQgetvalue(r->res, r->row, (int)col), len_r);
-	return r->s->unescaped != NULL ? r->s->unescaped : "";
-}
-
-static const struct store_row_reader pg_reader = { row_text, row_int64, row_bytes };
-
-int
-pg_rows(struct pg_store *s, const char *name, const struct pg_params *p,
-	const struct store_record *rec, const char *what, void **rows_r, size_t *count_r,
-	const char **error_r)
-{
-	int ret;
-	PGresult *res = pg_run(s, name, p, 0, what, &ret, error_r);
-	if (res == NULL)
-		return ret;
-	void *items = NULL;
-	size_t n = 0, cap = 0;
-	struct pg_row row = { s, res, 0 };
-	for (row.row = 0; row.row < PQntuples(res); row.row++)
-		store_record_fill(rec, store_rows_add(rec, &items, &n, &cap), &pg_reader, &row);
-	PQclear(res);
-	*rows_r = items;
-	*count_r = n;
-	return STORE_OK;
-}
-
-/* The name of core statement id (a statement without SQL for PostgreSQL
-   is not prepared: running it fails with PostgreSQL's 26000, "prepared
-   statement does not exist", graded as unavailable). */
-#define NAME(id) stmt_name((id), name_buf)
-
-/* A write made of several statements is all or nothing: a savepoint
-   inside a transaction, a transaction of its own outside one. */
-static int
-op_begin(struct pg_store *s, const char *what, const char **error_r)
-{
-	int ret = ensure_conn(s, error_r);
-	if (ret < 0)
-		return ret;
-	return simple(s, s->base.in_txn ? "SAVEPOINT dg_op" : "BEGIN", what, error_r);
-}
-
-static int
-op_end(struct pg_store *s, int ret, const char *what, const char **error_r)
-{
-	const char *ignored;
-	if (ret == STORE_OK) {
-		ret = simple(s, s->base.in_txn ? "RELEASE dg_op" : "COMMIT", what, error_r);
-		if (ret == STORE_OK)
-			return STORE_OK;
-	}
-	if (s->base.in_txn) {
-		if (simple(s, "ROLLBACK TO dg_op", what, &ignored) == STORE_OK)
-			(void)simple(s, "RELEASE dg_op", what, &ignored);
-	} else {
-		(void)simple(s, "ROLLBACK", what, &ignored);
-	}
-	return ret;
-}
-
-/* An INSERT ... RETURNING id. */
-static int
-insert_id(struct pg_store *s, int id, const struct pg_params *p, const char *what,
-	  int64_t *id_r, const char **error_r)
-{
-	char name_buf[16];
-	int64_t v = 0;
-	int ret = pg_int_row(s, NAME(id), p, &v, what, error_r);
-	if (ret < 0)
-		return ret;
-	if (id_r != NULL)
-		*id_r = v;
-	return STORE_OK;
-}
-
-/* An UPDATE of row `id`: none is the caller's data. */
-static int
-update_row(struct pg_store *s, int stmt, const struct pg_params *p, const char *what,
-	   const char *noun, int64_t id, const char **error_r)
-{
-	char name_buf[16];
-	int64_t n = pg_changes(s, NAME(stmt), p, what, error_r);
-	if (n < 0)
-		return (int)n;
-	if (n == 0) {
-		*error_r = errf("store: %s: no %s %lld", what, noun, (long long)id);
-		return STORE_DATA_BAD;
-	}
-	return STORE_OK;
-}
-
 /* ---- open, migrate, close -------------------------------------------------------------- */
 
 static int
@@ -501,16 +51,16 @@ migrate(struct pg_store *s, const char **error_r)
 	PGresult *res;
 	char sql[96];
 
-	if (simple(s, "BEGIN", "migrate", error_r) < 0)
+	if (pg_simple(s, "BEGIN", "migrate", error_r) < 0)
 		return STORE_UNAVAILABLE;
 	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%d)", PG_MIGRATION_LOCK);
-	if (simple(s, sql, "migrate: lock", error_r) < 0)
+	if (pg_simple(s, sql, "migrate: lock", error_r) < 0)
 		goto fail;
 	res = PQexec(s->conn,
 		     "SELECT to_regclass('deskgate_schema') IS NOT NULL, "
 		     "to_regclass('tickets') IS NOT NULL");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		result_error(s, res, "migrate", error_r);
+		pg_result_error(s, res, "migrate", error_r);
 		PQclear(res);
 		goto fail;
 	}
@@ -521,7 +71,7 @@ migrate(struct pg_store *s, const char **error_r)
 		res = PQexec(s->conn, "SELECT version FROM deskgate_schema");
 		if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 			if (PQresultStatus(res) != PGRES_TUPLES_OK)
-				result_error(s, res, "migrate", error_r);
+				pg_result_error(s, res, "migrate", error_r);
 			else
 				*error_r = errf("store: %s: deskgate_schema does not hold one row",
 						s->where);
@@ -545,7 +95,7 @@ migrate(struct pg_store *s, const char **error_r)
 	for (int v = (int)version; v < latest; v++) {
 		const struct store_migration *m = &store_pg_migrations[v];
 		const char *e;
-		if (simple(s, m->sql, "migrate", &e) < 0 || m->backfill != STORE_BACKFILL_NONE) {
+		if (pg_simple(s, m->sql, "migrate", &e) < 0 || m->backfill != STORE_BACKFILL_NONE) {
 			if (m->backfill != STORE_BACKFILL_NONE)
 				e = "a step in C this driver does not have";
 			*error_r = errf("store: %s: migration to version %d (%s) failed: %s",
@@ -553,10 +103,10 @@ migrate(struct pg_store *s, const char **error_r)
 			goto fail;
 		}
 		snprintf(sql, sizeof(sql), "UPDATE deskgate_schema SET version = %d", v + 1);
-		if (simple(s, sql, "migrate", error_r) < 0)
+		if (pg_simple(s, sql, "migrate", error_r) < 0)
 			goto fail;
 	}
-	ret = simple(s, "COMMIT", "migrate", error_r);
+	ret = pg_simple(s, "COMMIT", "migrate", error_r);
 	if (ret < 0)
 		goto fail;
 	s->base.version = latest;
@@ -603,15 +153,15 @@ open_conninfo(const char *conninfo, struct store **store_r, const char **error_r
 	s->conn = PQconnectdbParams(keys, values, 1);
 	if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK) {
 		*error_r = errf("store: postgresql: cannot connect: %s",
-				s->conn != NULL ? scrub(s, PQerrorMessage(s->conn)) : "out of memory");
+				s->conn != NULL ? pg_scrub(s, PQerrorMessage(s->conn)) : "out of memory");
 		pg_close(&s->base);
 		return STORE_UNAVAILABLE;
 	}
 	free(s->where);
 	s->where = describe(s->conn);
 	if (PQsetClientEncoding(s->conn, "UTF8") != 0 ||
-	    simple(s, "SET synchronous_commit = on", "open", error_r) < 0 ||
-	    migrate(s, error_r) < 0 || prepare_all(s, error_r) < 0) {
+	    pg_simple(s, "SET synchronous_commit = on", "open", error_r) < 0 ||
+	    migrate(s, error_r) < 0 || pg_prepare_all(s, error_r) < 0) {
 		if (PQsetClientEncoding(s->conn, "UTF8") != 0)
 			*error_r = errf("store: %s: cannot use UTF8", s->where);
 		pg_close(&s->base);
@@ -678,10 +228,10 @@ static int
 pg_begin(struct store *store, const char **error_r)
 {
 	struct pg_store *s = pgs(store);
-	int ret = ensure_conn(s, error_r);
+	int ret = pg_ensure_conn(s, error_r);
 	if (ret < 0)
 		return ret;
-	ret = simple(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin", error_r);
+	ret = pg_simple(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", "begin", error_r);
 	return ret < 0 ? STORE_UNAVAILABLE : ret;
 }
 
@@ -691,7 +241,7 @@ pg_rollback(struct store *store)
 	struct pg_store *s = pgs(store);
 	const char *ignored;
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
-		(void)simple(s, "ROLLBACK", "rollback", &ignored);
+		(void)pg_simple(s, "ROLLBACK", "rollback", &ignored);
 }
 
 static int
@@ -701,7 +251,7 @@ pg_commit(struct store *store, const char **error_r)
 	PGresult *res = PQexec(s->conn, "COMMIT");
 	int ret = STORE_OK;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ret = result_error(s, res, "commit", error_r);
+		ret = pg_result_error(s, res, "commit", error_r);
 		ret = STORE_UNAVAILABLE;
 	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		/* An aborted transaction "commits" as ROLLBACK. */
@@ -717,21 +267,21 @@ pg_commit(struct store *store, const char **error_r)
 static int
 pg_unit_begin(struct store *store, const char **error_r)
 {
-	return simple(pgs(store), "SAVEPOINT dg_unit", "savepoint", error_r);
+	return pg_simple(pgs(store), "SAVEPOINT dg_unit", "savepoint", error_r);
 }
 
 static int
 pg_unit_end(struct store *store, const char **error_r)
 {
-	return simple(pgs(store), "RELEASE dg_unit", "release savepoint", error_r);
+	return pg_simple(pgs(store), "RELEASE dg_unit", "release savepoint", error_r);
 }
 
 static int
 pg_unit_undo(struct store *store, const char **error_r)
 {
 	struct pg_store *s = pgs(store);
-	int ret = simple(s, "ROLLBACK TO dg_unit", "rollback to savepoint", error_r);
-	return ret < 0 ? ret : simple(s, "RELEASE dg_unit", "release savepoint", error_r);
+	int ret = pg_simple(s, "ROLLBACK TO dg_unit", "rollback to savepoint", error_r);
+	return ret < 0 ? ret : pg_simple(s, "RELEASE dg_unit", "release savepoint", error_r);
 }
 
 /* ---- blobs: rows ------------------------------------------------------------------------- */
@@ -910,7 +460,7 @@ pg_ticket_insert(struct store *store, const struct store_ticket *t, int64_t *id_
 	pg_int(&p, t->first_response_at);
 	pg_int(&p, t->due_at);
 	pg_text(&p, t->assignee);
-	return insert_id(pgs(store), STMT_TICKET_INSERT, &p, "insert ticket", id_r, error_r);
+	return pg_insert_id(pgs(store), STMT_TICKET_INSERT, &p, "insert ticket", id_r, error_r);
 }
 
 static const enum stmt_id ticket_set_stmts[STORE_TICKET_COL_COUNT] = {
@@ -936,7 +486,7 @@ pg_ticket_update(struct store *store, int64_t ticket_id, enum store_ticket_col c
 	else
 		pg_text(&p, value);
 	pg_int(&p, now);
-	return update_row(pgs(store), ticket_set_stmts[col], &p,
+	return pg_update_row(pgs(store), ticket_set_stmts[col], &p,
 			  is_time ? "set ticket time" : "set ticket field", "ticket", ticket_id,
 			  error_r);
 }
@@ -971,7 +521,7 @@ pg_message_insert(struct store *store, const struct store_message *m, int64_t *i
 	struct pg_store *s = pgs(store);
 	char name_buf[16];
 	int64_t id = 0;
-	int ret = op_begin(s, "insert message", error_r);
+	int ret = pg_op_begin(s, "insert message", error_r);
 	if (ret < 0)
 		return ret;
 	struct pg_params p = { 0 };
@@ -994,7 +544,7 @@ pg_message_insert(struct store *store, const struct store_message *m, int64_t *i
 	pg_text(&p, m->mailbox);
 	pg_int(&p, m->uid);
 	pg_int(&p, m->created_at);
-	ret = insert_id(s, STMT_MESSAGE_INSERT, &p, "insert message", &id, error_r);
+	ret = pg_insert_id(s, STMT_MESSAGE_INSERT, &p, "insert message", &id, error_r);
 	if (ret == STORE_OK) {
 		struct pg_params t = { 0 };
 		pg_int(&t, m->ticket_id);
@@ -1005,7 +555,7 @@ pg_message_insert(struct store *store, const struct store_message *m, int64_t *i
 		ret = insert_rcpts(s, id, m->ticket_id, m->to, "insert message", error_r);
 	if (ret == STORE_OK)
 		ret = insert_rcpts(s, id, m->ticket_id, m->cc, "insert message", error_r);
-	ret = op_end(s, ret, "insert message", error_r);
+	ret = pg_op_end(s, ret, "insert message", error_r);
 	if (ret == STORE_OK)
 		*id_r = id;
 	return ret;
@@ -1023,7 +573,7 @@ pg_attachment_insert(struct store *store, const struct store_attachment *a, int6
 	pg_text(&p, a->sha256);
 	pg_int(&p, (int64_t)a->size);
 	pg_int(&p, a->is_inline ? 1 : 0);
-	return insert_id(pgs(store), STMT_ATTACHMENT_INSERT, &p, "insert attachment", id_r,
+	return pg_insert_id(pgs(store), STMT_ATTACHMENT_INSERT, &p, "insert attachment", id_r,
 			 error_r);
 }
 
@@ -1096,7 +646,7 @@ pg_quarantine_insert(struct store *store, const struct store_quarantine *q, int6
 		pg_text(&u, q->mailbox);
 		pg_int(&u, q->uidvalidity);
 		pg_int(&u, q->uid);
-		ret = insert_id(s, STMT_QUARANTINE_INSERT_UNFETCHED, &u, "quarantine", id_r,
+		ret = pg_insert_id(s, STMT_QUARANTINE_INSERT_UNFETCHED, &u, "quarantine", id_r,
 				error_r);
 		if (ret < 0)
 			return ret;
@@ -1137,7 +687,7 @@ pg_quarantine_set_status(struct store *store, int64_t id, const char *status, in
 	pg_int(&p, id);
 	pg_text(&p, status);
 	pg_ref(&p, ticket_id);
-	return update_row(pgs(store), STMT_QUARANTINE_SET_STATUS, &p, "set quarantine status",
+	return pg_update_row(pgs(store), STMT_QUARANTINE_SET_STATUS, &p, "set quarantine status",
 			  "quarantine entry", id, error_r);
 }
 
@@ -1194,7 +744,7 @@ pg_mailbox_mark_done(struct store *store, const char *mailbox, uint32_t uidvalid
 {
 	struct pg_store *s = pgs(store);
 	char name_buf[16];
-	int ret = op_begin(s, "marks done", error_r);
+	int ret = pg_op_begin(s, "marks done", error_r);
 	for (size_t i = 0; i < count && ret == STORE_OK; i++) {
 		struct pg_params p = { 0 };
 		pg_text(&p, mailbox);
@@ -1202,7 +752,7 @@ pg_mailbox_mark_done(struct store *store, const char *mailbox, uint32_t uidvalid
 		pg_int(&p, uids[i]);
 		ret = pg_do(s, NAME(STMT_MAILBOX_MARK_DONE), &p, "marks done", error_r);
 	}
-	return op_end(s, ret, "marks done", error_r);
+	return pg_op_end(s, ret, "marks done", error_r);
 }
 
 static int
@@ -1243,7 +793,7 @@ pg_label_add(struct store *store, const struct store_label *l, int64_t *id_r,
 	pg_text(&p, l->subject);
 	pg_text(&p, l->text);
 	pg_int(&p, l->created_at);
-	return insert_id(pgs(store), STMT_LABEL_ADD, &p, "add label", id_r, error_r);
+	return pg_insert_id(pgs(store), STMT_LABEL_ADD, &p, "add label", id_r, error_r);
 }
 
 static int
@@ -1267,7 +817,7 @@ pg_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *id_
 	struct pg_store *s = pgs(store);
 	char name_buf[16];
 	int64_t id = 0;
-	int ret = op_begin(s, "queue mail", error_r);
+	int ret = pg_op_begin(s, "queue mail", error_r);
 	if (ret < 0)
 		return ret;
 	struct pg_params p = { 0 };
@@ -1279,7 +829,7 @@ pg_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *id_
 	pg_bytes(&p, o->raw, o->raw_size);
 	pg_int(&p, o->created_at);
 	pg_int(&p, o->next_attempt_at);
-	ret = insert_id(s, STMT_OUTBOX_INSERT, &p, "queue mail", &id, error_r);
+	ret = pg_insert_id(s, STMT_OUTBOX_INSERT, &p, "queue mail", &id, error_r);
 	/* One row per recipient of the comma-separated list. */
 	for (const char *r = o->recipients; ret == STORE_OK && r != NULL && *r != '\0';) {
 		const char *comma = strchr(r, ',');
@@ -1297,7 +847,7 @@ pg_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *id_
 		free(addr);
 		r = comma != NULL ? comma + 1 : NULL;
 	}
-	ret = op_end(s, ret, "queue mail", error_r);
+	ret = pg_op_end(s, ret, "queue mail", error_r);
 	if (ret == STORE_OK)
 		*id_r = id;
 	return ret;
@@ -1316,7 +866,7 @@ pg_outbox_update(struct store *store, int64_t id, const char *status, int64_t at
 	pg_text(&p, last_error);
 	pg_text(&p, last_code);
 	pg_int(&p, now);
-	return update_row(pgs(store), STMT_OUTBOX_UPDATE, &p, "update outbox", "outbox message", id,
+	return pg_update_row(pgs(store), STMT_OUTBOX_UPDATE, &p, "update outbox", "outbox message", id,
 			  error_r);
 }
 
@@ -1534,7 +1084,7 @@ pg_report_scan(struct store *store, enum store_report_scan what, int64_t since, 
 	const char *w = report_scans[what].what;
 	struct pg_params p = { 0 };
 	PGresult *res;
-	int ret = ensure_conn(s, error_r), stop = 0;
+	int ret = pg_ensure_conn(s, error_r), stop = 0;
 	if (ret < 0)
 		return ret;
 	if (what == STORE_REPORT_TICKETS && until - since > STORE_REPORT_LONG_PERIOD)
@@ -1543,7 +1093,7 @@ pg_report_scan(struct store *store, enum store_report_scan what, int64_t since, 
 	pg_int(&p, until);
 	if (!PQsendQueryPrepared(s->conn, NAME(id), p.n, p.values, p.lengths, p.formats, 0) ||
 	    !PQsetSingleRowMode(s->conn)) {
-		*error_r = errf("store: %s: %s", w, scrub(s, PQerrorMessage(s->conn)));
+		*error_r = errf("store: %s: %s", w, pg_scrub(s, PQerrorMessage(s->conn)));
 		return STORE_UNAVAILABLE;
 	}
 	s->streaming = 1;
@@ -1552,9 +1102,9 @@ pg_report_scan(struct store *store, enum store_report_scan what, int64_t since, 
 		ExecStatusType st = PQresultStatus(res);
 		if (st == PGRES_SINGLE_TUPLE && !stop && ret == STORE_OK) {
 			struct pg_row row = { s, res, 0 };
-			stop = fn(context, &pg_reader, &row);
+			stop = fn(context, &store_pg_reader, &row);
 		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && ret == STORE_OK) {
-			ret = result_error(s, res, w, error_r);
+			ret = pg_result_error(s, res, w, error_r);
 		}
 		/* After a stop the remaining rows are read and dropped: the
 		   connection is usable again only at the end of the result. */

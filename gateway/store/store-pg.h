@@ -91,10 +91,45 @@ int pg_int_row(struct pg_store *s, const char *name, const struct pg_params *p, 
 int pg_rows(struct pg_store *s, const char *name, const struct pg_params *p,
 	    const struct store_record *rec, const char *what, void **rows_r, size_t *count_r,
 	    const char **error_r);
-/* The name of statement i of a part ("sla3"). */
+/* The name of core statement id ("s12", enum stmt_id of
+   store-sqlite-sql.h) and of statement i of a part ("sla3"). A statement
+   without SQL for PostgreSQL is not prepared: running it fails with 26000
+   ("prepared statement does not exist"), graded as unavailable. */
+const char *pg_stmt_name(int id, char buf[16]);
 const char *pg_part_name(enum pg_part_id part, size_t i, char buf[16]);
-/* The statement of a part has SQL in this driver; else *error_r says not yet. */
-int pg_part_has(enum pg_part_id part, size_t i, const char *what, const char **error_r);
+#define NAME(id) pg_stmt_name((id), name_buf)
+
+/* A simple query (transaction control, migrations): STORE_OK or graded. */
+int pg_simple(struct pg_store *s, const char *sql, const char *what, const char **error_r);
+/* The error of res (NULL: of the connection) as "store: what: ...",
+   without the password; graded by its SQLSTATE. */
+int pg_result_error(struct pg_store *s, PGresult *res, const char *what, const char **error_r);
+/* msg without the password and the trailing newline (an errf() string). */
+const char *pg_scrub(const struct pg_store *s, const char *msg);
+/* Prepare every statement on the connection. */
+int pg_prepare_all(struct pg_store *s, const char **error_r);
+/* The connection is up and prepared: reset once outside a transaction. */
+int pg_ensure_conn(struct pg_store *s, const char **error_r);
+/* A write made of several statements: a savepoint inside a transaction,
+   a transaction of its own outside one; op_end() releases or undoes it
+   and returns ret (or the failure of the release). */
+int pg_op_begin(struct pg_store *s, const char *what, const char **error_r);
+int pg_op_end(struct pg_store *s, int ret, const char *what, const char **error_r);
+/* An INSERT ... RETURNING id of core statement id. */
+int pg_insert_id(struct pg_store *s, int id, const struct pg_params *p, const char *what,
+		 int64_t *id_r, const char **error_r);
+/* An UPDATE of row id with core statement stmt: none is the caller's data
+   ("no <noun> <id>"). */
+int pg_update_row(struct pg_store *s, int stmt, const struct pg_params *p, const char *what,
+		  const char *noun, int64_t id, const char **error_r);
+
+/* The row reader of store-record.h over row `row` of a PGresult. */
+struct pg_row {
+	struct pg_store *s;
+	const PGresult *res;
+	int row;
+};
+extern const struct store_row_reader store_pg_reader;
 
 /* PQgetvalue as int64 (0 for NULL). */
 int64_t pg_value_int(const PGresult *res, int row, int col);

@@ -1,0 +1,327 @@
+/*
+ * Unit tests of what is the PostgreSQL driver's own (gateway/store/
+ * store-pg*.c), against the private server of tests/harness/postgres.sh
+ * (run by tests/unit/test-store-pg.sh, which sets DESKGATE_TEST_STORE_URL
+ * and DG_PG_PORT, DG_PG_PASSWORD): the password never in a message, blobs
+ * as rows in the caller's transaction, two gateways writing the same key
+ * (one commits, the other gets a retry, not a data error), migrations run
+ * once when several processes open a new database together, a newer or a
+ * foreign database refused, a lost connection recovered, a report streamed.
+ * The suite every driver passes is test-store, run against this server by
+ * the same script.
+ */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "gateway/crypto.h"
+#include "gateway/store.h"
+#include "gateway/store/store-report.h"
+#include "tests/unit/test-store-url.h"
+#include "tests/unit/test.h"
+
+static char tmpdir[] = "/tmp/dg-test-store-pg-XXXXXX";
+
+static int
+contains(const char *s, const char *needle)
+{
+	return s != NULL && strstr(s, needle) != NULL;
+}
+
+/* psql against database db of the test server; 0 when it succeeded. */
+static int
+psql(const char *db, const char *sql)
+{
+	const char *conninfo = strchr(test_store_url(), ':') + 1;
+	char *cmd = xasprintf("PGOPTIONS='-c client_min_messages=warning' psql -X -q -v "
+			      "ON_ERROR_STOP=1 -d '%s dbname=%s' -c \"%s\" >/dev/null",
+			      conninfo, db, sql);
+	int rc = system(cmd);
+	free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+static struct store *
+open_db(const char *location)
+{
+	struct store *store = NULL;
+	const char *error = NULL;
+	if (location == NULL || store_open(location, tmpdir, &store, &error) < 0)
+		printf("# open: %s\n", error != NULL ? error : "no database");
+	return store;
+}
+
+static int64_t
+new_ticket(struct store *store, const char *subject)
+{
+	struct store_ticket t = { .subject = subject, .customer_address = "a@example.com" };
+	int64_t id = 0;
+	const char *error = NULL;
+	if (store_ticket_insert(store, &t, &id, &error) < 0)
+		printf("# ticket insert: %s\n", error);
+	return id;
+}
+
+static void
+test_secret(void)
+{
+	const char *port = getenv("DG_PG_PORT");
+	struct store *store = NULL;
+	const char *error = NULL;
+
+	test_begin("the password is never in a message");
+	test_assert(port != NULL);
+	if (port == NULL)
+		return;
+	/* a wrong password: the server refuses it */
+	char *url = xasprintf("postgresql://deskgate:Wr0ngS3cretXYZ@127.0.0.1:%s/deskgate", port);
+	test_assert_int(store_open(url, tmpdir, &store, &error), -1);
+	test_assert(contains(error, "cannot connect"));
+	test_assert(!contains(error, "Wr0ngS3cretXYZ"));
+	printf("# %s\n", error);
+	free(url);
+	/* a URI libpq cannot read: its own message would quote it */
+	url = xasprintf("postgresql://deskgate:Wr0ngS3cretXYZ@127.0.0.1:%s/deskgate?nosuch=1", port);
+	error = NULL;
+	test_assert_int(store_open(url, tmpdir, &store, &error), -1);
+	test_assert(error != NULL && !contains(error, "Wr0ngS3cretXYZ"));
+	free(url);
+	/* "postgres:" is accepted as libpq accepts it */
+	const char *pw = getenv("DG_PG_PASSWORD");
+	url = xasprintf("postgres://deskgate:%s@127.0.0.1:%s/deskgate", pw != NULL ? pw : "", port);
+	test_assert_int(store_open(url, tmpdir, &store, &error), 0);
+	store_close(&store);
+	free(url);
+}
+
+static void
+test_blobs(void)
+{
+	struct store *store = open_db(test_store_location(tmpdir, "blobs"));
+	const char *error = NULL;
+	static const char body[] = "From: a@b\r\n\r\n\xe6\x82\xa8\xe5\xa5\xbd\0binary\xff\r\n";
+	const size_t len = sizeof(body) - 1;
+	char hex[65], hex2[65], want[65];
+	unsigned char *data = NULL;
+	size_t got = 0;
+
+	test_begin("blobs are rows");
+	test_assert(store != NULL);
+	if (store == NULL)
+		return;
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body, len, hex, &error), 0);
+	crypto_sha256_hex(body, len, want);
+	test_assert_str(hex, want);
+	test_assert(store_blob_path(store, STORE_BLOB_RAW, hex) == NULL); /* no files */
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	test_assert(data != NULL && got == len && memcmp(data, body, len) == 0 && data[len] == 0);
+	free(data);
+	/* deduplicated: the same bytes again are the same blob */
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, body, len, hex2, &error), 0);
+	test_assert_str(hex2, hex);
+	/* the kinds are apart; an empty blob is a blob */
+	data = NULL;
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, hex, &data, &got, &error),
+			STORE_UNAVAILABLE);
+	test_assert(data == NULL && contains(error, "missing"));
+	test_assert_int(store_blob_put(store, STORE_BLOB_ATTACHMENT, "", 0, hex2, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, hex2, &data, &got, &error), 0);
+	test_assert(data != NULL && got == 0);
+	free(data);
+
+	test_begin("blobs in the caller's transaction");
+	static const char gone[] = "rolled back", kept[] = "committed";
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, gone, strlen(gone), hex, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	free(data);
+	store_rollback(store);
+	data = NULL;
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &got, &error),
+			STORE_UNAVAILABLE);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, kept, strlen(kept), hex, &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	test_assert(data != NULL && got == strlen(kept));
+	free(data);
+	/* bytes that are not what their name says: corrupt, not served */
+	char *sql = xasprintf("UPDATE blobs SET data = 'x' WHERE sha256 = '%s'", hex);
+	test_assert_int(psql("dg_blobs", sql), 0);
+	free(sql);
+	data = NULL;
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &got, &error),
+			STORE_UNAVAILABLE);
+	test_assert(data == NULL && contains(error, "corrupt"));
+	store_close(&store);
+}
+
+/* Two gateways take the same message at once: both look the dedupe key
+   up (absent), both insert it; the second to write gets a retry
+   (STORE_UNAVAILABLE), never a data error that would quarantine good
+   mail, and on retry finds the first one's row. */
+static void
+test_concurrent(void)
+{
+	char *loc = test_store_location(tmpdir, "concurrent");
+	struct store *a = open_db(loc), *b = open_db(loc);
+	const char *error = NULL;
+	int64_t mid, tid;
+
+	test_begin("two writers, one key: a retry, then the duplicate");
+	test_assert(a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		goto out;
+	int64_t ta = new_ticket(a, "a"), tb = new_ticket(b, "b");
+	struct store_message m = { .direction = "in", .dedupe_key = "same-key", .text = "x" };
+	test_assert_int(store_begin(a, &error), 0);
+	test_assert_int(store_begin(b, &error), 0);
+	test_assert_int(store_message_find_dedupe(a, "same-key", &mid, &tid, &error), 0);
+	test_assert_int(store_message_find_dedupe(b, "same-key", &mid, &tid, &error), 0);
+	m.ticket_id = ta;
+	test_assert_int(store_message_insert(a, &m, NULL, &error), 0);
+	test_assert_int(store_commit(a, &error), 0);
+	m.ticket_id = tb;
+	error = NULL;
+	int ret = store_message_insert(b, &m, NULL, &error);
+	if (ret == STORE_OK)
+		ret = store_commit(b, &error);
+	else
+		store_rollback(b);
+	printf("# second writer: %d %s\n", ret, error != NULL ? error : "");
+	test_assert_int(ret, STORE_UNAVAILABLE);
+	/* the retry of the batch takes the duplicate path */
+	test_assert_int(store_begin(b, &error), 0);
+	test_assert_int(store_message_find_dedupe(b, "same-key", &mid, &tid, &error), 1);
+	test_assert(tid == ta);
+	store_rollback(b);
+
+	test_begin("a lost connection fails the call, the next one reconnects");
+	test_assert_int(psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+					 "WHERE datname = 'dg_concurrent' AND pid <> pg_backend_pid()"),
+			0);
+	int64_t count = -1;
+	error = NULL;
+	ret = store_ticket_count(a, &count, &error);
+	test_assert(ret == STORE_OK || ret == STORE_UNAVAILABLE);
+	if (ret < 0)
+		printf("# after the server dropped us: %s\n", error);
+	test_assert_int(store_ticket_count(a, &count, &error), 0);
+	test_assert_int(count, 2);
+out:
+	store_close(&a);
+	store_close(&b);
+	free(loc);
+}
+
+/* Several gateways start at once on a new database: every one opens it,
+   and the schema is made once (an advisory lock; a second CREATE TABLE
+   would fail the one that runs it). */
+static void
+test_migrate_once(void)
+{
+	char *loc = test_store_location(tmpdir, "migrate");
+	enum { N = 4 };
+	pid_t pids[N];
+
+	test_begin("migrations run once when gateways start together");
+	test_assert(loc != NULL);
+	if (loc == NULL)
+		return;
+	fflush(stdout);
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct store *s = NULL;
+			const char *error;
+			if (store_open(loc, tmpdir, &s, &error) < 0) {
+				printf("# child: %s\n", error);
+				_exit(1);
+			}
+			store_close(&s);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		int status = 0;
+		test_assert_int(waitpid(pids[i], &status, 0), pids[i]);
+		test_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	struct store *store = open_db(loc);
+	test_assert(store != NULL && store_schema_version(store) >= 1);
+	store_close(&store);
+
+	test_begin("a newer schema, a foreign database: refused");
+	const char *error = NULL;
+	test_assert_int(psql("dg_migrate", "UPDATE deskgate_schema SET version = 999"), 0);
+	test_assert_int(store_open(loc, tmpdir, &store, &error), -1);
+	test_assert(contains(error, "999") && contains(error, "newer"));
+	free(loc);
+	loc = test_store_location(tmpdir, "foreign");
+	test_assert_int(psql("dg_foreign", "CREATE TABLE tickets (id int)"), 0);
+	error = NULL;
+	test_assert_int(store_open(loc, tmpdir, &store, &error), -1);
+	test_assert(contains(error, "not a deskgate database"));
+	free(loc);
+}
+
+struct scan_count {
+	int rows, stop_at;
+};
+
+static int
+count_row(void *context, const void *record)
+{
+	struct scan_count *c = context;
+	(void)record;
+	return ++c->rows == c->stop_at;
+}
+
+/* A report reads its rows one at a time (single-row mode); a scan that
+   stops early leaves the connection usable. */
+static void
+test_report_stream(void)
+{
+	struct store *store = open_db(test_store_location(tmpdir, "report"));
+	const char *error = NULL;
+
+	test_begin("report scans stream and stop");
+	test_assert(store != NULL);
+	if (store == NULL)
+		return;
+	test_assert_int(store_begin(store, &error), 0);
+	for (int i = 0; i < 50; i++)
+		new_ticket(store, "report");
+	test_assert_int(store_commit(store, &error), 0);
+	struct scan_count c = { 0, 0 };
+	test_assert_int(store_report_tickets(store, 0, INT64_MAX / 2, count_row, &c, &error), 0);
+	test_assert_int(c.rows, 50);
+	c = (struct scan_count){ 0, 7 };
+	test_assert_int(store_report_tickets(store, 0, INT64_MAX / 2, count_row, &c, &error), 1);
+	test_assert_int(c.rows, 7);
+	int64_t count = 0;
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(count, 50);
+	store_close(&store);
+}
+
+int
+main(void)
+{
+	if (test_store_url() == NULL)
+		return test_skip("DESKGATE_TEST_STORE_URL not set (run by tests/unit/test-store-pg.sh)");
+	if (mkdtemp(tmpdir) == NULL)
+		return test_skip("cannot make a temporary directory");
+	test_secret();
+	test_blobs();
+	test_concurrent();
+	test_migrate_once();
+	test_report_stream();
+	rmdir(tmpdir);
+	return test_exit();
+}
