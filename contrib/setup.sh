@@ -24,13 +24,16 @@ cd "$top"
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libetpan-dev libcurl4-gnutls-dev libssl-dev libsqlite3-dev libpcre2-dev
   libuchardet-dev libxml2-dev libinih-dev libjansson-dev libmagic-dev libarchive-dev
-  libmicrohttpd-dev ca-certificates"
+  libmicrohttpd-dev libpq-dev ca-certificates"
 # systemd: systemd-analyze verifies the unit; prometheus: promtool parses
 # the metrics (on a host run by systemd, installing it also starts a
 # Prometheus server on :9090; the tests do not need that one). util-linux:
-# unshare, flock.
+# unshare, flock. postgresql: the store suites run again against a private
+# server the tests start (tests/harness/postgres.sh); Debian's own cluster on
+# :5432, which installing it may start, is not used.
 test_pkgs="dovecot-imapd dovecot-lmtpd dovecot-sieve postfix isync sqlite3
-  python3 openssl s-nail procps systemd prometheus util-linux chromium fonts-noto-cjk"
+  python3 openssl s-nail procps systemd prometheus util-linux chromium fonts-noto-cjk
+  postgresql"
 
 # The demo runs a throwaway Dovecot and Postfix too.
 demo_pkgs="dovecot-imapd dovecot-lmtpd postfix python3 openssl"
