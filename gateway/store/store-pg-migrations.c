@@ -281,6 +281,16 @@ const struct store_migration store_pg_migrations[] = {
 		"  PRIMARY KEY (kind, sha256)\n"
 		");\n",
 	},
+	/* 2 (SQLite's 10): more kinds of outgoing mail. PostgreSQL changes a
+	   CHECK in place; the rows stay. */
+	{
+		.summary = "outbox kinds: escalation, digest, desk, survey, reminder, alert, report",
+		.sql =
+		"ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;\n"
+		"ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check "
+		"CHECK (kind IN ('ack', 'notify', 'relay', 'notice', 'error', 'escalation', "
+		"'digest', 'desk', 'survey', 'reminder', 'alert', 'report'));\n",
+	},
 };
 
 const size_t store_pg_n_migrations = N_ELEMENTS(store_pg_migrations);
