@@ -31,6 +31,7 @@ enum {
 	SQ_NOTICE_FIND,
 	SQ_NOTICE_RECENT,
 	SQ_TICKETS,
+	SQ_DIGEST_ADD,
 	SQ_COUNT
 };
 
@@ -83,6 +84,8 @@ static const char *const sql[SQ_COUNT] = {
 		"AND ($7 = 0 OR (s.earliest_due > 0 AND s.earliest_due < $7)) "
 		"ORDER BY CASE WHEN $8 = 0 THEN 0 WHEN s.earliest_due > 0 THEN s.earliest_due "
 		"ELSE 9223372036854775807 END, t.id DESC LIMIT $9",
+	[SQ_DIGEST_ADD] = "INSERT INTO digests (kind, recipient, day, items, at) "
+			  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 };
 
 const struct pg_part pg_sla_part = { "sla", sql, SQ_COUNT };
@@ -264,7 +267,23 @@ notice_recent(struct store *store, int64_t ticket_id, const char *recipient, con
 			  "find recent SLA notice", error_r);
 }
 
+static int
+digest_add(struct store *store, const char *kind, const char *recipient, const char *day,
+	   int64_t items, int64_t now, const char **error_r)
+{
+	struct pg_params p = { 0 };
+	char buf[16];
+	pg_text(&p, kind);
+	pg_text(&p, recipient);
+	pg_text(&p, day);
+	pg_int(&p, items);
+	pg_int(&p, now);
+	int64_t n = pg_changes(pgs(store), name(SQ_DIGEST_ADD, buf), &p, "record digest", error_r);
+	return n < 0 ? (int)n : n > 0;
+}
+
 const struct store_sla_driver store_pg_sla_driver = {
+	.digest_add = digest_add,
 	.select = sla_select,
 	.sla_put = sla_put,
 	.timer_set = timer_set,

@@ -592,6 +592,21 @@ pg_participant_add(struct store *store, const struct store_participant *pa, int6
 }
 
 static int
+pg_participant_remove(struct store *store, int64_t ticket_id, const char *address,
+		      const char *role, int *removed_r, const char **error_r)
+{
+	char name_buf[16];
+	struct pg_params p = { 0 };
+	pg_int(&p, ticket_id);
+	pg_text(&p, address);
+	pg_text(&p, role);
+	int64_t n = pg_changes(pgs(store), NAME(STMT_PARTICIPANT_REMOVE), &p, "remove participant",
+			       error_r);
+	*removed_r = n > 0;
+	return n < 0 ? (int)n : STORE_OK;
+}
+
+static int
 pg_event_add(struct store *store, const struct store_event *e, const char **error_r)
 {
 	char name_buf[16];
@@ -1169,7 +1184,8 @@ pg_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
 	.blob_get = pg_blob_get, .blob_path = pg_blob_path, .select = pg_select,              \
 	.count = pg_count, .stats = pg_stats, .ticket_insert = pg_ticket_insert,              \
 	.ticket_update = pg_ticket_update, .message_insert = pg_message_insert,               \
-	.attachment_insert = pg_attachment_insert, .participant_add = pg_participant_add,     \
+	.attachment_insert = pg_attachment_insert, .participant_add = pg_participant_add, \
+	.participant_remove = pg_participant_remove,     \
 	.event_add = pg_event_add, .event_last_of = pg_event_last_of,                         \
 	.quarantine_insert = pg_quarantine_insert,                                            \
 	.quarantine_set_status = pg_quarantine_set_status, .mailbox_get = pg_mailbox_get,     \

@@ -82,6 +82,16 @@ FUZZ_TARGET(agentcmd)
 			FUZZ_CHECK(strchr(c->arg, '<') == NULL && strchr(c->arg, '>') == NULL);
 			FUZZ_CHECK(!fuzz_has_control(c->arg, strlen(c->arg), 0));
 			break;
+		case AGENTCMD_CC:
+		case AGENTCMD_UNCC:
+			/* one address, lower case, no brackets or controls */
+			FUZZ_CHECK(c->arg != NULL && strchr(c->arg, '@') != NULL);
+			FUZZ_CHECK(strchr(c->arg, '<') == NULL && strchr(c->arg, '>') == NULL &&
+				   strchr(c->arg, ',') == NULL);
+			FUZZ_CHECK(!fuzz_has_control(c->arg, strlen(c->arg), 0));
+			for (const char *q = c->arg; *q != '\0'; q++)
+				FUZZ_CHECK(*q < 'A' || *q > 'Z');
+			break;
 		}
 		if (c->kind == AGENTCMD_NOTE)
 			FUZZ_CHECK(list->is_note);
