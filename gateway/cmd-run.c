@@ -29,6 +29,7 @@
 #include "gateway/digest.h"
 #include "gateway/escalate.h"
 #include "gateway/pending.h"
+#include "gateway/lease.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
@@ -49,6 +50,7 @@ struct run_outbox {
 	struct outbox *outbox;
 	unsigned long generation;    /* of the configuration it was made with */
 	int broken;		     /* the last run failed on the store or config */
+	struct lease_set *leases;    /* this gateway's claims (lease.h) */
 };
 
 static int
@@ -70,6 +72,7 @@ run_outbox_send(struct run_outbox *ro, size_t max)
 			return -1;
 		}
 		ro->generation = generation;
+		outbox_set_leases(ro->outbox, ro->leases);
 	}
 	if (outbox_run_due(ro->outbox, clock_now(), max, &stats, &error) < 0) {
 		if (!ro->broken)
@@ -103,6 +106,7 @@ struct run_schedule {
 	struct schedule *schedule;
 	int64_t metrics_at; /* the SLA gauges were set then */
 	int broken;
+	struct lease_set *leases;
 };
 
 static void
@@ -139,6 +143,7 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 			return -1;
 		}
 		rs->schedule = schedule_new(rs->store);
+		schedule_set_leases(rs->schedule, rs->leases);
 		escalate_register(rs->escalate, rs->schedule);
 		pending_register(rs->pending, rs->schedule);
 		digest_register(rs->digest, rs->schedule);
@@ -168,6 +173,15 @@ static void
 run_schedule_timer(void *context)
 {
 	(void)run_schedule_tick(context, 1);
+}
+
+/* Several gateways on one store: renew this one's leases (lease.h). */
+static void
+run_lease_timer(void *context)
+{
+	const char *error;
+	if (lease_tick(context, clock_now(), &error) < 0)
+		log_warnx("lease: %s", error);
 }
 
 /* The pid file, state_dir/deskgate.pid: `deskgate rules reload` reads the
@@ -353,11 +367,21 @@ cmd_run(int argc, char **argv)
 	/* with a bar, one info line per message would only tear it apart */
 	if (opt.progress_bar && !cli_global.verbose && log_get_level() > LOG_LEVEL_WARN)
 		log_set_level(LOG_LEVEL_WARN);
+	struct lease_set *leases = lease_set_new(store, (int64_t)config->store.lease_ttl, &error);
+	if (leases == NULL) {
+		log_error("%s", error);
+		pidfile_release(&pidfile);
+		store_close(&store);
+		config_free(&config);
+		return EXIT_TEMPFAIL;
+	}
 	struct poller *poller = poller_new(config, store, &opt);
-	struct run_outbox ro = { .poller = poller, .store = store };
+	poller_set_leases(poller, leases);
+	struct run_outbox ro = { .poller = poller, .store = store, .leases = leases };
 	struct service *service = NULL;
 	int failed = opt.once ? 0 : service_start(poller, store, &service);
-	struct run_schedule rsch = { .poller = poller, .store = store };
+	struct run_schedule rsch = { .poller = poller, .store = store, .leases = leases };
+	poller_add_timer(poller, 1, run_lease_timer, leases);
 	poller_add_timer(poller, 1, run_schedule_timer, &rsch);
 	poller_add_timer(poller, 1, run_outbox_timer, &ro);
 	int r = failed ? 1 : poller_run(poller);
@@ -373,6 +397,7 @@ cmd_run(int argc, char **argv)
 	run_schedule_clear(&rsch);
 	outbox_free(&ro.outbox);
 	poller_free(&poller);
+	lease_set_free(&leases); /* a clean stop: the others take over at once */
 	store_close(&store);
 	pidfile_release(&pidfile);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);

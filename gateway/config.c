@@ -510,6 +510,16 @@ static const struct config_key alerts_keys[] = {
 };
 #undef A
 
+#define T(f) offsetof(struct config_store, f)
+static const struct config_key store_keys[] = {
+	{ "lease_ttl", CONFIG_DURATION, "30s", 3, 3600, T(lease_ttl), NULL,
+	  "Several run processes on one store: how long a gateway's lease on a mailbox, on the "
+	  "scheduler and on its outbox claims lasts without renewal. Leases are renewed every "
+	  "third of it; when a gateway dies another takes its mailboxes over within lease_ttl "
+	  "(plus a second), or at once when the dead one ran on the same host. Read at start." },
+};
+#undef T
+
 #define C(f) offsetof(struct config, f)
 static const struct config_section sections[] = {
 	{ "general", 0, general_keys, N_ELEMENTS(general_keys), 0, 0, 0, 0, 0 },
@@ -542,6 +552,7 @@ static const struct config_section sections[] = {
 	{ "log", 0, log_keys, N_ELEMENTS(log_keys), 0, 0, 0, 0, C(log) },
 	{ "metrics", 0, metrics_keys, N_ELEMENTS(metrics_keys), 0, 0, 0, 0, C(metrics) },
 	{ "alerts", 0, alerts_keys, N_ELEMENTS(alerts_keys), 0, 0, 0, 0, C(alerts) },
+	{ "store", 0, store_keys, N_ELEMENTS(store_keys), 0, 0, 0, 0, C(store) },
 };
 #undef C
 

@@ -236,6 +236,10 @@ struct config {
 	struct config_metrics {
 		char *listen; /* HOST:PORT of the Prometheus endpoint; NULL: off */
 	} metrics;
+	/* [store]: several gateways on one store (lease.h) */
+	struct config_store {
+		uint64_t lease_ttl; /* seconds */
+	} store;
 	/* [alerts]: who hears of outages (outage.h) */
 	struct config_alerts {
 		char *supervisors; /* agent names or addresses; NULL: every agent */

@@ -13,6 +13,7 @@
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/crypto.h"
+#include "gateway/lease.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/outbox.h"
@@ -20,8 +21,10 @@
 #include "gateway/outage.h"
 #include "gateway/smtp.h"
 #include "gateway/store.h"
+#include "gateway/store/store-lease.h"
 #include "parsers/dsn.h"
 #include "parsers/mime.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 #define OUTBOX_BATCH 50		 /* rows fetched per store query */
@@ -41,6 +44,8 @@ struct outbox {
 	int relay_outage, relay_outage_checked;
 	int have_key;
 	unsigned char key[32];
+	struct lease_set *leases; /* whose claims these are (lease.h) */
+	int own_leases;		  /* made by outbox_run_due(), freed with us */
 };
 
 /* ---- queueing ---------------------------------------------------------- */
@@ -316,6 +321,8 @@ outbox_free(struct outbox **outboxp)
 		return;
 	explicit_bzero(ob->key, sizeof(ob->key));
 	outage_free(&ob->outage);
+	if (ob->own_leases)
+		lease_set_free(&ob->leases);
 	free(ob);
 	*outboxp = NULL;
 }
@@ -383,6 +390,37 @@ relay_auth_ok(struct outbox *ob, int64_t now)
 }
 
 /* ---- sending ------------------------------------------------------------- */
+
+void
+outbox_set_leases(struct outbox *ob, struct lease_set *leases)
+{
+	if (ob->own_leases)
+		lease_set_free(&ob->leases);
+	ob->own_leases = 0;
+	ob->leases = leases;
+}
+
+/* Claim what is due for this gateway (store-lease.h). A claim stands as
+   long as its gateway's liveness lease, and at most long enough for a
+   batch to be sent through a slow relay: a dead gateway's rows are sent
+   again by another with the same Message-ID. */
+static int
+claim_due(struct outbox *ob, int64_t now, size_t limit, struct store_outbox **list_r,
+	  size_t *n_r, const char **error_r)
+{
+	if (ob->leases == NULL) {
+		ob->leases = lease_set_new(ob->store, (int64_t)ob->config->store.lease_ttl, error_r);
+		if (ob->leases == NULL)
+			return -1;
+		ob->own_leases = 1;
+	}
+	const char *error;
+	if (lease_tick(ob->leases, clock_now(), &error) < 0)
+		log_warnx("outbox: %s", error);
+	int64_t claim_ttl = lease_set_ttl(ob->leases) + 4 * (int64_t)ob->config->smtp.timeout;
+	return store_outbox_claim(ob->store, lease_set_holder(ob->leases), now, now + claim_ttl,
+				  limit, list_r, n_r, error_r);
+}
 
 static const char *
 duration_text(int64_t s)
@@ -811,7 +849,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			stats_r->more = n > 0;
 			break;
 		}
-		if (store_outbox_due(ob->store, now, limit, &list, &n, error_r) < 0)
+		if (claim_due(ob, now, limit, &list, &n, error_r) < 0)
 			goto out;
 		if (n == 0)
 			break;

@@ -27,6 +27,12 @@
  *   gateway stopped: it is sent again, byte for byte, so the Message-ID is
  *   the same and the duplicate (if the relay had accepted the first copy)
  *   is recognisable. A row queued but never sent is sent exactly once.
+ * - Several gateways on one store: each run claims the rows it sends
+ *   (store_outbox_claim(): one gateway per row). A row left "sending" by a
+ *   gateway that died is claimed again once its claimer's liveness lease
+ *   is gone (lease.h; at once when it ran on this host) or its claim
+ *   expired ([store] lease_ttl + 4 x [smtp] timeout), and sent again as
+ *   above; outbox.resends counts those copies.
  * - Bounces: outbox_apply_report() marks the row a DSN reports on failed
  *   (matched by VERP envelope or by the quoted Message-ID).
  *
@@ -79,6 +85,11 @@ int outbox_set_author(struct store *store, int64_t id, const char *address, cons
 int outbox_new(struct store *store, const struct config *config, struct outbox **outbox_r,
 	       const char **error_r);
 void outbox_free(struct outbox **outboxp);
+/* Several gateways on one store: rows are claimed for this process's
+   lease set (lease.h, borrowed). Without one, outbox_run_due() makes its
+   own at the first run. */
+struct lease_set;
+void outbox_set_leases(struct outbox *outbox, struct lease_set *leases);
 
 struct outbox_run_stats {
 	size_t sent;

@@ -69,6 +69,7 @@ struct mbox {
 	int cred_failed;    /* this attempt could not obtain its credentials */
 	int outage;	    /* our outage is open in the store */
 	int outage_checked; /* the store was asked since we started */
+	int leased;	    /* we hold its lease (lease.h; always with no lease set) */
 };
 
 struct timer {
@@ -94,6 +95,7 @@ struct poller {
 	unsigned long generation; /* of config: one more per successful reload */
 	int bar_drawn;
 	struct outage *outage; /* alerts when a mailbox cannot log in */
+	struct lease_set *leases; /* several gateways: NULL, every mailbox is ours */
 };
 
 

@@ -23,11 +23,13 @@
 
 #include "gateway/config.h"
 #include "gateway/imap.h"
+#include "gateway/lease.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
 #include "gateway/poller-int.h"
 #include "gateway/store.h"
+#include "base/clock.h"
 #include "base/spool.h"
 #include "base/util.h"
 
@@ -539,6 +541,13 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 		if (store_mailbox_set(p->store, mb->cfg->name, mb->uidvalidity,
 				      batch_checkpoint(&b, from), &error) < 0)
 			batch_store_failed(&b, error);
+	}
+	/* the fence: still the mailbox's holder, in the transaction that
+	   commits (lease.h) */
+	if (!b.store_failed && p->leases != NULL) {
+		int r = lease_fence(p->leases, mb->label, clock_now(), &error);
+		if (r <= 0)
+			batch_store_failed(&b, r == 0 ? "the mailbox's lease was lost" : error);
 	}
 	if (b.store_failed) {
 		ingest_batch_rollback(p->ingest);

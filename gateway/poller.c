@@ -20,6 +20,7 @@
 #include "gateway/config.h"
 #include "gateway/credential.h"
 #include "gateway/imap.h"
+#include "gateway/lease.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
@@ -29,6 +30,7 @@
 #include "gateway/poller.h"
 #include "gateway/retry.h"
 #include "gateway/store.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 double
@@ -381,12 +383,49 @@ mb_after_sync(struct mbox *mb)
 	}
 }
 
+/* Several gateways: only the holder of the mailbox's lease touches it; a
+   lease lost (expired, taken over) stops it at once, before the new
+   holder's acquire can succeed plus its first batch; the commit is fenced
+   besides (poller-sync.c). */
+static int
+mb_leased(struct mbox *mb)
+{
+	struct poller *p = mb->poller;
+	const char *error;
+	if (p->leases == NULL)
+		return 1;
+	int r = lease_hold(p->leases, mb->label, clock_now(), &error);
+	if (r == 1) {
+		mb->leased = 1;
+		return 1;
+	}
+	if (r < 0)
+		log_warnx("mailbox=%s: lease: %s", mb->cfg->name, error);
+	if (mb->leased || mb->conn != NULL) {
+		log_warnx("mailbox=%s: lease lost: another gateway watches it now", mb->cfg->name);
+		mb_disconnect(mb);
+	}
+	mb->leased = 0;
+	if (p->opt.once && r == 0) {
+		log_error("mailbox=%s: watched by another gateway (its lease): skipped by --once",
+			  mb->cfg->name);
+		mb->state = MB_DONE;
+		mb->failed = 1;
+		return 0;
+	}
+	mb->state = MB_CONNECT;
+	mb->due = poller_now() + 1; /* try the lease again in a second */
+	return 0;
+}
+
 static void
 mb_step(struct mbox *mb)
 {
 	struct poller *p = mb->poller;
 	const char *error;
 
+	if (mb->state != MB_DONE && !mb_leased(mb))
+		return;
 	if (mb->state == MB_CONNECT && poller_now() >= mb->due) {
 		if (mb_connect(mb, &error) < 0) {
 			mb_failed(mb, error);
@@ -471,6 +510,8 @@ mbox_free(struct mbox **mbp)
 	if (mb == NULL)
 		return;
 	mb_disconnect(mb);
+	if (mb->poller->leases != NULL)
+		lease_drop(mb->poller->leases, mb->label);
 	forget_token(mb);
 	free(mb->misses);
 	free(mb->marked);
@@ -619,6 +660,12 @@ poller_free(struct poller **pp)
 	}
 	free(p);
 	*pp = NULL;
+}
+
+void
+poller_set_leases(struct poller *p, struct lease_set *leases)
+{
+	p->leases = leases;
 }
 
 const struct config *

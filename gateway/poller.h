@@ -69,6 +69,11 @@ const struct config *poller_config(const struct poller *poller);
    address, to learn whether a reload happened (a freed configuration's
    address may be reused by the next one). */
 unsigned long poller_config_generation(const struct poller *poller);
+/* Several gateways on one store: watch a mailbox only while holding its
+   lease "mailbox:NAME" (lease.h; borrowed, outlives the poller). Without
+   one, every configured mailbox is watched. */
+struct lease_set;
+void poller_set_leases(struct poller *poller, struct lease_set *leases);
 /* Another job for the same loop (the outbox sender, for instance): fn is
    called every interval seconds, between mailbox operations. */
 void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "gateway/schedule.h"
+#include "gateway/lease.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "base/clock.h"
 #include "base/util.h"
 
 /* A timer whose kind has no handler is looked at again this much later. */
@@ -24,7 +26,14 @@ struct schedule {
 	struct store *store;
 	struct handler *handlers;
 	size_t n_handlers;
+	struct lease_set *leases; /* several gateways: the "scheduler" lease */
 };
+
+void
+schedule_set_leases(struct schedule *s, struct lease_set *leases)
+{
+	s->leases = leases;
+}
 
 struct schedule *
 schedule_new(struct store *store)
@@ -144,6 +153,17 @@ schedule_tick(struct schedule *s, int64_t now, size_t max, struct schedule_stats
 		return 0;
 	if (store_begin(s->store, error_r) < 0)
 		return -1;
+	/* one gateway at a time: hold the lease, and fence the transaction
+	   with it (lease.h) */
+	if (s->leases != NULL) {
+		r = lease_hold(s->leases, SCHEDULE_LEASE, clock_now(), error_r);
+		if (r == 1)
+			r = lease_fence(s->leases, SCHEDULE_LEASE, clock_now(), error_r);
+		if (r <= 0) {
+			store_rollback(s->store);
+			return r;
+		}
+	}
 	if (store_timer_due(s->store, now, max, &due, &n, error_r) < 0) {
 		store_rollback(s->store);
 		return -1;

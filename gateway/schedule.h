@@ -43,6 +43,12 @@ typedef int schedule_fn(void *context, struct store *store, const struct store_t
 			int64_t now, const char **error_r);
 
 struct schedule *schedule_new(struct store *store);
+/* Several gateways on one store: tick only while holding the lease
+   "scheduler" (lease.h; borrowed), checked in the tick's transaction, so
+   that the time-driven work runs on one gateway at a time. */
+#define SCHEDULE_LEASE "scheduler"
+struct lease_set;
+void schedule_set_leases(struct schedule *s, struct lease_set *leases);
 void schedule_free(struct schedule **schedulep);
 
 /* Handle timers of kind (static string) with fn; a kind registered again

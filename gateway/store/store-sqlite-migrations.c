@@ -429,6 +429,28 @@ const struct store_migration store_sqlite_migrations[] = {
 		"  UNIQUE (kind, recipient, day)\n"
 		");\n",
 	},
+	/* 12 (the task's migration 16): several
+	   gateways on one store (store-lease.h). Leases say which gateway
+	   watches a mailbox and runs the scheduler; an outbox row in flight
+	   names its claimer and how long the claim stands; resends counts the
+	   copies sent again after a claimer died. New table and columns with
+	   defaults: the rows in flight before it (claimed_by NULL) are
+	   claimable at once, as they were. */
+	{
+		.summary = "leases; outbox claims and resends",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS leases (\n"
+		"  name TEXT PRIMARY KEY CHECK (name <> ''),\n"
+		"  holder TEXT NOT NULL CHECK (holder <> ''),\n"
+		"  acquired_at INTEGER NOT NULL,\n"
+		"  expires_at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder, expires_at);\n"
+		"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;\n"
+		"ALTER TABLE outbox ADD COLUMN claim_expires INTEGER NOT NULL DEFAULT 0;\n"
+		"ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0 "
+		"CHECK (resends >= 0);\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -25,6 +25,7 @@
 #include "gateway/store/store-migrations.h"
 #include "gateway/store/store-record.h"
 #include "gateway/store/store-sqlite-sql.h"
+#include "gateway/store/store-lease-driver.h"
 #include "gateway/store/store-sla-driver.h"
 #include "gateway/store/store-sqlite.h"
 
@@ -348,6 +349,7 @@ fail_keys:
 
 static const struct sqlite_part *const parts[SQLITE_N_PARTS] = {
 	[SQLITE_PART_SLA] = &sqlite_sla_part,
+	[SQLITE_PART_LEASE] = &sqlite_lease_part,
 };
 
 static int
@@ -1186,6 +1188,7 @@ sqlite_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_a
 const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.sla = &store_sqlite_sla_driver,
+	.lease = &store_sqlite_lease_driver,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,

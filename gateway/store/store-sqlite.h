@@ -23,6 +23,7 @@
 /* The parts in files of their own. */
 enum sqlite_part_id {
 	SQLITE_PART_SLA, /* store-sqlite-sla.c */
+	SQLITE_PART_LEASE, /* store-sqlite-lease.c */
 	SQLITE_N_PARTS
 };
 
@@ -32,6 +33,7 @@ struct sqlite_part {
 };
 
 extern const struct sqlite_part sqlite_sla_part;
+extern const struct sqlite_part sqlite_lease_part;
 
 /* A driver's store: struct store first, so that the dispatcher's pointer
    is ours. */
