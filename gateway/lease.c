@@ -243,6 +243,37 @@ lease_drop(struct lease_set *ls, const char *name)
 }
 
 int
+lease_live_gateways(struct lease_set *ls, int64_t now, size_t *count_r, const char **error_r)
+{
+	struct store_lease *list;
+	size_t n, live = 0;
+	if (store_lease_list(ls->store, &list, &n, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(list[i].name, LEASE_LIVENESS_PREFIX, strlen(LEASE_LIVENESS_PREFIX)) != 0 ||
+		    list[i].expires_at <= now)
+			continue;
+		if (dead_local_holder(ls, list[i].holder))
+			release_dead(ls, list[i].holder);
+		else
+			live++;
+	}
+	store_leases_free(&list, n);
+	*count_r = live > 0 ? live : 1;
+	return 0;
+}
+
+size_t
+lease_count_held(const struct lease_set *ls, const char *prefix)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ls->n_held; i++)
+		if (strncmp(ls->held[i].name, prefix, strlen(prefix)) == 0)
+			n++;
+	return n;
+}
+
+int
 lease_tick(struct lease_set *ls, int64_t now, const char **error_r)
 {
 	int ret = 0;

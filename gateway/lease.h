@@ -58,6 +58,11 @@ int lease_held(const struct lease_set *ls, const char *name, int64_t now);
 int lease_fence(struct lease_set *ls, const char *name, int64_t now, const char **error_r);
 /* Give up `name` (a mailbox removed from the configuration). */
 void lease_drop(struct lease_set *ls, const char *name);
+/* How many gateways are alive (live "gateway:" leases, this one
+   included): 0 with *count_r, or -1 with *error_r. */
+int lease_live_gateways(struct lease_set *ls, int64_t now, size_t *count_r, const char **error_r);
+/* How many leases named prefix* this set holds. */
+size_t lease_count_held(const struct lease_set *ls, const char *prefix);
 /* Renew what is due for renewal. 0, or -1 with *error_r (the first store
    failure; the leases are kept until their local expiry). Lost leases are
    forgotten and logged. */

@@ -96,6 +96,8 @@ struct poller {
 	int bar_drawn;
 	struct outage *outage; /* alerts when a mailbox cannot log in */
 	struct lease_set *leases; /* several gateways: NULL, every mailbox is ours */
+	size_t fair_share;	  /* mailboxes this gateway may hold (poller.c) */
+	int64_t fair_checked;
 };
 
 

@@ -387,6 +387,25 @@ mb_after_sync(struct mbox *mb)
    lease lost (expired, taken over) stops it at once, before the new
    holder's acquire can succeed plus its first batch; the commit is fenced
    besides (poller-sync.c). */
+/* Share the mailboxes: at most ceil(mailboxes / live gateways) each,
+   counted every few seconds, so that a gateway that started first hands
+   the surplus over and the survivors take a dead one's share. */
+static size_t
+fair_share(struct poller *p, int64_t now)
+{
+	const char *error;
+	size_t live;
+	if (p->fair_share == 0 || now - p->fair_checked >= 2) {
+		if (lease_live_gateways(p->leases, now, &live, &error) < 0) {
+			log_warnx("lease: %s", error);
+			live = 1;
+		}
+		p->fair_share = (p->n_mboxes + live - 1) / live;
+		p->fair_checked = now;
+	}
+	return p->fair_share;
+}
+
 static int
 mb_leased(struct mbox *mb)
 {
@@ -394,7 +413,20 @@ mb_leased(struct mbox *mb)
 	const char *error;
 	if (p->leases == NULL)
 		return 1;
-	int r = lease_hold(p->leases, mb->label, clock_now(), &error);
+	int64_t now = clock_now();
+	size_t share = fair_share(p, now), held = lease_count_held(p->leases, "mailbox:");
+	int r;
+	if (lease_held(p->leases, mb->label, now) && held > share &&
+	    (mb->state == MB_IDLE || mb->state == MB_WAIT)) {
+		log_info("mailbox=%s: handed over to another gateway (%zu held, share %zu)",
+			 mb->cfg->name, held, share);
+		lease_drop(p->leases, mb->label);
+		r = 0;
+	} else if (!lease_held(p->leases, mb->label, now) && held >= share) {
+		r = 0; /* our share is full: leave it to the others */
+	} else {
+		r = lease_hold(p->leases, mb->label, now, &error);
+	}
 	if (r == 1) {
 		mb->leased = 1;
 		return 1;
