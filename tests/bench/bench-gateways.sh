@@ -16,7 +16,8 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
 : "${DESKGATE:=$top_builddir/deskgate}"
-export top_srcdir top_builddir DESKGATE
+: "${DESKGATE_DATADIR:=$top_srcdir:$top_srcdir/contrib}"
+export top_srcdir top_builddir DESKGATE DESKGATE_DATADIR
 TOTAL=${BENCH_TOTAL:-5000}
 NBOX=5
 PER_BOX=$((TOTAL / NBOX))
@@ -36,7 +37,7 @@ seed_all() {
 }
 
 finished() {
-	[ "$(gws_rows)" -ge "$1" ] &&
+	[ "$(gws_rows 2>/dev/null || echo 0)" -ge "$1" ] &&
 		[ "$(gws_sql "select count(*) from outbox where status in ('queued', 'sending')")" = 0 ]
 }
 
