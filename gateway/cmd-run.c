@@ -315,7 +315,9 @@ run_usage(FILE *out)
 		     "reloads the configuration and the rules. Queued mail (acknowledgements,\n"
 		     "notifications, relayed replies) is sent through [smtp] every second.\n"
 		     "One run per state directory: a second one (daemon or --once) exits 75\n"
-		     "naming the pid in state_dir/deskgate.pid, whose lock the first holds.\n\n"
+		     "naming the pid in state_dir/deskgate.pid, whose lock the first holds.\n"
+		     "Several runs (each with its own state_dir) may share one store: each\n"
+		     "mailbox is watched by one of them at a time ([store] lease_ttl).\n\n"
 		     "  --once    process what is there now, then exit (0 done, 75 a mailbox\n"
 		     "            failed); a progress bar on a terminal\n");
 }
