@@ -414,6 +414,17 @@ claim_due(struct outbox *ob, int64_t now, size_t limit, struct store_outbox **li
 			return -1;
 		ob->own_leases = 1;
 	}
+	/* a claim is a write: when nothing is due (the common case) the
+	   queue is only read, as it was, and the write lock left alone */
+	struct store_outbox *probe;
+	size_t n_probe;
+	*list_r = NULL;
+	*n_r = 0;
+	if (store_outbox_due(ob->store, now, 1, &probe, &n_probe, error_r) < 0)
+		return -1;
+	store_outboxes_free(&probe, n_probe);
+	if (n_probe == 0)
+		return 0;
 	const char *error;
 	if (lease_tick(ob->leases, clock_now(), &error) < 0)
 		log_warnx("outbox: %s", error);
