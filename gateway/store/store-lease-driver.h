@@ -31,5 +31,6 @@ struct store_lease_driver {
 };
 
 extern const struct store_lease_driver store_sqlite_lease_driver;
+extern const struct store_lease_driver store_pg_lease_driver;
 
 #endif

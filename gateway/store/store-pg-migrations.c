@@ -306,6 +306,23 @@ const struct store_migration store_pg_migrations[] = {
 		"  UNIQUE (kind, recipient, day)\n"
 		");\n",
 	},
+	/* 4: SQLite's 12, several gateways on one store (store-lease.h):
+	   leases, and which gateway sends an outbox row in flight. */
+	{
+		.summary = "leases; outbox claims and resends",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS leases (\n"
+		"  name TEXT PRIMARY KEY CHECK (name <> ''),\n"
+		"  holder TEXT NOT NULL CHECK (holder <> ''),\n"
+		"  acquired_at BIGINT NOT NULL,\n"
+		"  expires_at BIGINT NOT NULL\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS leases_holder ON leases (holder, expires_at);\n"
+		"ALTER TABLE outbox ADD COLUMN claimed_by TEXT;\n"
+		"ALTER TABLE outbox ADD COLUMN claim_expires BIGINT NOT NULL DEFAULT 0;\n"
+		"ALTER TABLE outbox ADD COLUMN resends BIGINT NOT NULL DEFAULT 0 "
+		"CHECK (resends >= 0);\n",
+	},
 };
 
 const size_t store_pg_n_migrations = N_ELEMENTS(store_pg_migrations);

@@ -22,7 +22,8 @@
 /* The parts of the driver in files of their own (their statements are
    prepared with the core's at connect). */
 enum pg_part_id {
-	PG_PART_SLA, /* store-pg-sla.c */
+	PG_PART_SLA,   /* store-pg-sla.c */
+	PG_PART_LEASE, /* store-pg-lease.c */
 	PG_N_PARTS
 };
 
@@ -33,6 +34,7 @@ struct pg_part {
 };
 
 extern const struct pg_part pg_sla_part;
+extern const struct pg_part pg_lease_part;
 
 struct pg_store {
 	struct store base;
