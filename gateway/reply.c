@@ -72,7 +72,7 @@ struct reply {
 	char *text;		    /* what is relayed: the agent's text, then the canned reply */
 	char *canned_path;	    /* #reply: the canned reply's file, or NULL */
 	char *store_text;	    /* what the message row keeps */
-	char held_why[400];	    /* REPLY_HELD: why */
+	char held_why[416];	    /* REPLY_HELD: why ("collision: " + collide.why fits) */
 	int send_anyway;	    /* #send-anyway: release the held reply */
 	int collision;		    /* REPLY_HELD by a collision (collide.h), not the guard */
 	struct collide collide;	    /* its details, for the confirmation request */

@@ -35,8 +35,10 @@
 	"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), " \
 	"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND " \
 	"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' " \
-	"ORDER BY e.id LIMIT 1), ''), t.subject " \
-	"FROM tickets t WHERE t.created_at < $2) r "
+	"ORDER BY e.id LIMIT 1), ''), t.subject, coalesce(s.calendar, ''), " \
+	"coalesce(s.first_due, 0), coalesce(s.first_met, 0), coalesce(s.next_due, 0), " \
+	"coalesce(s.next_met, 0), coalesce(s.resolution_due, 0), coalesce(s.resolution_met, 0) " \
+	"FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id WHERE t.created_at < $2) r "
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
 
 /* The statements PostgreSQL reads differently. */

@@ -42,7 +42,11 @@ dg_assert_eq 3 "$rows" "messages in PostgreSQL"
 rows=$(dg_pg_psql -At -c "SELECT count(*) FROM blobs WHERE kind = 0")
 [ "$rows" -ge 3 ] || dg_fail "raw mail in the blobs table: $rows"
 dg -q status | grep -q "quarantine: 1 held" || dg_fail "status"
-dg -q report >/dev/null || dg_fail "report"
+rep=$(dg -q report) || dg_fail "report"
+# the report reads the SLA clocks beside each ticket (a LEFT JOIN of
+# ticket_sla): the open tickets' first responses are running
+echo "$rep" | grep -Eq "first.response.*\(0 met, 0 breached, [1-9][0-9]* running\)" ||
+	dg_fail "report: no running first-response target: $(echo "$rep" | grep -i first)"
 
 # A wrong password: refused, clearly, and not echoed.
 bad=${DG_PG_URL/:$DG_PG_PASSWORD@/:N0tTheP4ssword@}
