@@ -113,7 +113,7 @@ migrate(struct pg_store *s, const char **error_r)
 	s->base.version = latest;
 	return STORE_OK;
 fail:
-	(void)PQexec(s->conn, "ROLLBACK");
+	PQclear(PQexec(s->conn, "ROLLBACK"));
 	return STORE_UNAVAILABLE;
 }
 

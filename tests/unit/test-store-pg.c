@@ -49,10 +49,19 @@ psql(const char *db, const char *sql)
 static struct store *
 open_db(const char *location)
 {
+	/* location: the caller's; open_new() takes a fresh one and frees it */
 	struct store *store = NULL;
 	const char *error = NULL;
 	if (location == NULL || store_open(location, tmpdir, &store, &error) < 0)
 		printf("# open: %s\n", error != NULL ? error : "no database");
+	return store;
+}
+
+static struct store *
+open_new(char *location)
+{
+	struct store *store = open_db(location);
+	free(location);
 	return store;
 }
 
@@ -102,7 +111,7 @@ test_secret(void)
 static void
 test_blobs(void)
 {
-	struct store *store = open_db(test_store_location(tmpdir, "blobs"));
+	struct store *store = open_new(test_store_location(tmpdir, "blobs"));
 	const char *error = NULL;
 	static const char body[] = "From: a@b\r\n\r\n\xe6\x82\xa8\xe5\xa5\xbd\0binary\xff\r\n";
 	const size_t len = sizeof(body) - 1;
@@ -287,7 +296,7 @@ count_row(void *context, const void *record)
 static void
 test_report_stream(void)
 {
-	struct store *store = open_db(test_store_location(tmpdir, "report"));
+	struct store *store = open_new(test_store_location(tmpdir, "report"));
 	const char *error = NULL;
 
 	test_begin("report scans stream and stop");
