@@ -304,11 +304,13 @@ test_cc(void)
 	test_assert_int(count_outbox("relay", "owner@example.org", "Send me the keys", NULL), 0);
 
 	test_begin("#cc: a customer's #cc line is text, never a command");
+	char *reply_to = thread_reply_address(tc, id, THREAD_ROLE_CUSTOMER);
 	char *mail = xasprintf("From: Buyer <owner@example.org>\nTo: %s\nSubject: Re: deposit\n"
 			       "Message-ID: <cc%d@client.example>\n\n#cc friend@example.net\nthanks\n",
-			       thread_reply_address(tc, id, THREAD_ROLE_CUSTOMER), ++counter);
+			       reply_to, ++counter);
 	test_assert_int(ingest_text(mail), id);
 	free(mail);
+	free(reply_to);
 	test_assert_int(store_participant_find(store, id, "friend@example.net", &role, &error), 0);
 
 	test_begin("#cc: an unknown ticket");
