@@ -18,6 +18,7 @@
 #include "gateway/store/store-lease-driver.h"
 #include "gateway/store/store-pg.h"
 #include "gateway/store/store-record.h"
+#include "gateway/store/store-sqlite-sql.h"
 
 enum {
 	SQ_ACQUIRE,
@@ -29,11 +30,6 @@ enum {
 	SQ_RESENDS,
 	SQ_COUNT
 };
-
-/* The columns of store_record_outbox (store-sqlite-sql.c's OUTBOX_COLS). */
-#define CLAIM_COLS                                                                         \
-	"id, ticket_id, kind, message_id, envelope_from, recipients, raw, length(raw), "    \
-	"status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code"
 
 static const char *const sql[SQ_COUNT] = {
 	/* free, expired or already ours: ours until $3 + $4 (acquired_at kept
@@ -55,7 +51,7 @@ static const char *const sql[SQ_COUNT] = {
 		"FROM outbox o WHERE (o.status = 'queued' AND o.next_attempt_at <= $1) OR "
 		"(o.status = 'sending' AND (o.claim_expires <= $1 OR o.claimed_by IS NULL OR NOT "
 		"EXISTS (SELECT 1 FROM leases l WHERE l.holder = o.claimed_by AND l.expires_at > $1))) "
-		"ORDER BY o.id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " CLAIM_COLS,
+		"ORDER BY o.id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " OUTBOX_COLS,
 	[SQ_RESENDS] = "SELECT coalesce(sum(resends), 0) FROM outbox WHERE resends > 0",
 };
 

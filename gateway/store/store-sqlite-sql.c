@@ -11,10 +11,6 @@
 	"id, raw_sha256, raw_size, reason, source, created_at, status, ticket_id, mailbox, " \
 	"uidvalidity, uid"
 /* Column 6 is the raw message, or NULL where it is not loaded. */
-#define OUTBOX_COLS_HEAD "id, ticket_id, kind, message_id, envelope_from, recipients, "
-#define OUTBOX_COLS_TAIL \
-	", length(raw), status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code"
-#define OUTBOX_COLS OUTBOX_COLS_HEAD "raw" OUTBOX_COLS_TAIL
 #define OUTBOX_COLS_NO_RAW OUTBOX_COLS_HEAD "NULL" OUTBOX_COLS_TAIL
 #define MESSAGE_RCPT_INSERT \
 	"INSERT INTO message_rcpt (message_row_id, ticket_id, address) VALUES (?1, ?2, ?3) " \

@@ -120,4 +120,11 @@ enum stmt_id {
 /* The SQL of each statement, with parameters ?1, ?2... */
 extern const char *const store_sqlite_sql[STMT_COUNT];
 
+/* The columns of store_record_outbox, in its order (store-record.c), for
+   every statement that returns outbox rows, in either driver's SQL. */
+#define OUTBOX_COLS_HEAD "id, ticket_id, kind, message_id, envelope_from, recipients, "
+#define OUTBOX_COLS_TAIL \
+	", length(raw), status, attempts, created_at, next_attempt_at, sent_at, last_error, last_code"
+#define OUTBOX_COLS OUTBOX_COLS_HEAD "raw" OUTBOX_COLS_TAIL
+
 #endif
