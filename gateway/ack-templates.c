@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,36 @@
 #include "base/file.h"
 #include "base/util.h"
 
+/* A template file as found by its relative name ("ack/other.en.txt"):
+   read once, and its parts compiled once, for the life of the
+   ack_templates (one configuration load: a reload makes a new one).
+   Issue 18's profile had every acknowledgement read up to four files,
+   stat the misses and compile three templates plus partials again (10% of
+   the ingest CPU). Absences are kept too: most look-ups are fallbacks.
+   Read errors are not kept (the next look-up tries again), nor are
+   compile errors (the file is reported on every use, as before). */
+struct tfile {
+	char *rel;
+	int found;	/* 0: in no directory */
+	char *path;	/* where found */
+	char *src;
+	size_t len;
+	struct tmpl *part[2]; /* compiled: [0] subject or whole file, [1] body */
+};
+
+struct tfile_cache {
+	pthread_mutex_t lock;
+	struct tfile **files; /* entries never move nor change once filled */
+	size_t n, cap;
+};
+
 struct ack_templates {
 	char *dirs[2];
 	size_t n_dirs;
 	struct tmpl_limits limits;
 	/* [brand] for the designed HTML (design.h) */
 	char *brand, *colour, *logo_url;
+	struct tfile_cache *cache;
 };
 
 struct ack_templates *
@@ -41,6 +66,8 @@ ack_templates_new(const struct config *config, const char *dir)
 		t->colour = config->brand.colour != NULL ? xstrdup(config->brand.colour) : NULL;
 		t->logo_url = config->brand.logo_url != NULL ? xstrdup(config->brand.logo_url) : NULL;
 	}
+	t->cache = xcalloc(1, sizeof(*t->cache));
+	pthread_mutex_init(&t->cache->lock, NULL);
 	if (config != NULL && config->ack.max_output > 0)
 		t->limits.max_output = (size_t)config->ack.max_output;
 	if (dir != NULL) {
@@ -64,6 +91,18 @@ ack_templates_free(struct ack_templates **tp)
 	free(t->brand);
 	free(t->colour);
 	free(t->logo_url);
+	for (size_t i = 0; i < t->cache->n; i++) {
+		struct tfile *f = t->cache->files[i];
+		free(f->rel);
+		free(f->path);
+		free(f->src);
+		tmpl_free(&f->part[0]);
+		tmpl_free(&f->part[1]);
+		free(f);
+	}
+	free(t->cache->files);
+	pthread_mutex_destroy(&t->cache->lock);
+	free(t->cache);
 	free(t);
 	*tp = NULL;
 }
@@ -108,6 +147,37 @@ find_file(const struct ack_templates *t, const char *rel, char **data_r, size_t 
 		free(path);
 	}
 	return 0;
+}
+
+/* The cache entry for rel, looked up in the directories on first use.
+   1 found, 0 absent (*f_r set either way), -1 read error. Call with the
+   cache locked. */
+static int
+tfile_get_locked(const struct ack_templates *t, const char *rel, struct tfile **f_r,
+		 const char **error_r)
+{
+	struct tfile_cache *c = t->cache;
+	for (size_t i = 0; i < c->n; i++) {
+		if (strcmp(c->files[i]->rel, rel) == 0) {
+			*f_r = c->files[i];
+			return c->files[i]->found;
+		}
+	}
+	struct tfile *f = xcalloc(1, sizeof(*f));
+	int ret = find_file(t, rel, &f->src, &f->len, &f->path, error_r);
+	if (ret < 0) {
+		free(f);
+		return -1;
+	}
+	f->rel = xstrdup(rel);
+	f->found = ret;
+	if (c->n == c->cap) {
+		c->cap = c->cap == 0 ? 16 : c->cap * 2;
+		c->files = xreallocarray(c->files, c->cap, sizeof(*c->files));
+	}
+	c->files[c->n++] = f;
+	*f_r = f;
+	return ret;
 }
 
 /* ---- name tables ---------------------------------------------------------------- */
@@ -196,22 +266,59 @@ struct partial_ctx {
 	const char *ext; /* "txt" or "html" */
 };
 
+/* The partial's file in the context's language, else English: 1 with *f_r,
+   0 absent, -1 error. Call with the cache locked. */
+static int
+partial_file_locked(const struct partial_ctx *ctx, const char *name, struct tfile **f_r,
+		    const char **error_r)
+{
+	if (!safe_name(name))
+		return 0;
+	const char *langs[2] = { ctx->lang, "en" };
+	int ret = 0;
+	for (int i = 0; i < 2 && ret == 0; i++) {
+		char *rel = xasprintf("ack/partials/%s.%s.%s", name, langs[i], ctx->ext);
+		ret = tfile_get_locked(ctx->t, rel, f_r, error_r);
+		free(rel);
+	}
+	return ret;
+}
+
+/* tmpl_partial_fn: the partial's source, from the cache. */
 static int
 fetch_partial(void *vctx, const char *name, char **src_r, size_t *len_r, char **label_r,
 	      const char **error_r)
 {
 	const struct partial_ctx *ctx = vctx;
-	if (!safe_name(name))
-		return 0;
-	const char *langs[2] = { ctx->lang, "en" };
-	for (int i = 0; i < 2; i++) {
-		char *rel = xasprintf("ack/partials/%s.%s.%s", name, langs[i], ctx->ext);
-		int ret = find_file(ctx->t, rel, src_r, len_r, label_r, error_r);
-		free(rel);
-		if (ret != 0)
-			return ret;
+	struct tfile *f;
+	pthread_mutex_lock(&ctx->t->cache->lock);
+	int ret = partial_file_locked(ctx, name, &f, error_r);
+	if (ret > 0) {
+		*src_r = xmalloc(f->len + 1);
+		memcpy(*src_r, f->src, f->len);
+		(*src_r)[f->len] = '\0';
+		*len_r = f->len;
+		*label_r = xstrdup(f->path);
 	}
-	return 0;
+	pthread_mutex_unlock(&ctx->t->cache->lock);
+	return ret;
+}
+
+/* tmpl_partial_compiled_fn: the partial's file compiled once. */
+static int
+compiled_partial(void *vctx, const char *name, const struct tmpl **tmpl_r, const char **error_r)
+{
+	const struct partial_ctx *ctx = vctx;
+	struct tfile *f;
+	pthread_mutex_lock(&ctx->t->cache->lock);
+	int ret = partial_file_locked(ctx, name, &f, error_r);
+	if (ret > 0 && f->part[0] == NULL &&
+	    tmpl_compile(f->src, f->len, f->path, 1, &ctx->t->limits, &f->part[0], error_r) < 0)
+		ret = -1;
+	if (ret > 0)
+		*tmpl_r = f->part[0];
+	pthread_mutex_unlock(&ctx->t->cache->lock);
+	return ret;
 }
 
 /* Split "Subject: ...\n\n<body>". */
@@ -264,19 +371,45 @@ squeeze(char *s)
 	*o = '\0';
 }
 
-/* Compile and render src[off..off+len) of file path. */
+/* Look rel up (cached); when found, compile its parts once: a template
+   ("Subject: ...", an empty line, the body) into part[0] and part[1], an
+   HTML body whole into part[0]. 1 found and compiled, 0 absent, -1 error. */
 static int
-render_part(const struct ack_templates *t, const char *path, const char *src, size_t len,
-	    unsigned int first_line, const struct tmpl_value *data, enum tmpl_escape esc,
+tfile_compiled(const struct ack_templates *t, const char *rel, int with_subject,
+	       const struct tfile **f_r, const char **error_r)
+{
+	struct tfile_cache *c = t->cache;
+	struct tfile *f;
+	pthread_mutex_lock(&c->lock);
+	int ret = tfile_get_locked(t, rel, &f, error_r);
+	if (ret > 0 && f->part[0] == NULL) {
+		if (with_subject) {
+			size_t so, sl, bo;
+			if (split_subject(f->path, f->src, f->len, &so, &sl, &bo, error_r) < 0 ||
+			    tmpl_compile(f->src + so, sl, f->path, 1, &t->limits, &f->part[0],
+					 error_r) < 0 ||
+			    tmpl_compile(f->src + bo, f->len - bo, f->path, 3, &t->limits,
+					 &f->part[1], error_r) < 0) {
+				tmpl_free(&f->part[0]);
+				ret = -1;
+			}
+		} else if (tmpl_compile(f->src, f->len, f->path, 1, &t->limits, &f->part[0],
+					error_r) < 0) {
+			ret = -1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	*f_r = f;
+	return ret;
+}
+
+/* Render a compiled template with the partials of pctx. */
+static int
+render_part(const struct tmpl *tm, const struct tmpl_value *data, enum tmpl_escape esc,
 	    struct partial_ctx *pctx, char **out_r, const char **error_r)
 {
-	struct tmpl *tm;
-	struct tmpl_partials partials = { fetch_partial, pctx };
-	if (tmpl_compile(src, len, path, first_line, &t->limits, &tm, error_r) < 0)
-		return -1;
-	int ret = tmpl_render(tm, data, esc, &partials, out_r, NULL, error_r);
-	tmpl_free(&tm);
-	return ret;
+	struct tmpl_partials partials = { fetch_partial, pctx, compiled_partial };
+	return tmpl_render(tm, data, esc, &partials, out_r, NULL, error_r);
 }
 
 /* The ticket's number as the mail shows it ("#1042"; notices: the tag). */
@@ -294,15 +427,13 @@ static int
 designed(const struct ack_templates *t, struct ack_mail *mail, const char *lang,
 	 const struct tmpl_value *data, const char **error_r)
 {
-	char *src = NULL, *label = NULL, *safety = NULL;
-	size_t len = 0;
+	char *safety = NULL;
+	const struct tmpl *tm = NULL;
 	const char *error = NULL;
 	struct partial_ctx pctx = { t, lang, "txt" };
-	if (fetch_partial(&pctx, "safety", &src, &len, &label, &error) > 0 &&
-	    render_part(t, label, src, len, 1, data, TMPL_ESCAPE_TEXT, &pctx, &safety, &error) < 0)
+	if (compiled_partial(&pctx, "safety", &tm, &error) > 0 &&
+	    render_part(tm, data, TMPL_ESCAPE_TEXT, &pctx, &safety, &error) < 0)
 		safety = NULL; /* no mark, the text still shows it */
-	free(src);
-	free(label);
 	struct design_input in = { lang, mail->subject, t->brand, t->colour, t->logo_url,
 				   ticket_ref(data), safety };
 	size_t max = t->limits.max_output * 3 + 8192;
@@ -346,12 +477,11 @@ ack_render_in(const struct ack_templates *t, const char *kind, const char *categ
 		cands[1][1] = language;
 	}
 	int n_cands = is_ack ? 4 : 2;
-	char *src = NULL, *path = NULL;
-	size_t len = 0;
+	const struct tfile *f = NULL;
 	const char *lang = NULL, *cat = NULL;
-	for (int i = 0; i < n_cands && src == NULL; i++) {
+	for (int i = 0; i < n_cands && cat == NULL; i++) {
 		char *rel = xasprintf("%s/%s.%s.txt", kind, cands[i][0], cands[i][1]);
-		int ret = find_file(t, rel, &src, &len, &path, error_r);
+		int ret = tfile_compiled(t, rel, 1, &f, error_r);
 		free(rel);
 		if (ret < 0)
 			return -1;
@@ -360,7 +490,7 @@ ack_render_in(const struct ack_templates *t, const char *kind, const char *categ
 			lang = cands[i][1];
 		}
 	}
-	if (src == NULL) {
+	if (cat == NULL) {
 		*error_r = errf("no %s template for %s.%s (nor %s.en) in %s%s%s",
 				is_ack ? "acknowledgement" : kind, category,
 				language, is_ack ? "default" : category, t->dirs[0],
@@ -368,35 +498,25 @@ ack_render_in(const struct ack_templates *t, const char *kind, const char *categ
 				t->n_dirs > 1 ? t->dirs[1] : "");
 		return -1;
 	}
-	size_t so, sl, bo;
 	struct partial_ctx pctx = { t, lang, "txt" };
-	int ret = split_subject(path, src, len, &so, &sl, &bo, error_r);
+	int ret = render_part(f->part[0], data, TMPL_ESCAPE_HEADER, &pctx, &mail->subject, error_r);
 	if (ret == 0)
-		ret = render_part(t, path, src + so, sl, 1, data, TMPL_ESCAPE_HEADER, &pctx,
-				  &mail->subject, error_r);
-	if (ret == 0)
-		ret = render_part(t, path, src + bo, len - bo, 3, data, TMPL_ESCAPE_TEXT, &pctx,
-				  &mail->text, error_r);
-	free(src);
+		ret = render_part(f->part[1], data, TMPL_ESCAPE_TEXT, &pctx, &mail->text, error_r);
 	if (ret < 0) {
-		free(path);
 		ack_mail_clear(mail);
 		return -1;
 	}
 	squeeze(mail->subject);
-	mail->template = path;
+	mail->template = xstrdup(f->path);
 
 	/* HTML: its own template when there is one, else made from the text. */
 	char *rel = xasprintf("%s/%s.%s.html", kind, cat, lang);
-	char *hpath = NULL;
-	ret = find_file(t, rel, &src, &len, &hpath, error_r);
+	const struct tfile *hf;
+	ret = tfile_compiled(t, rel, 0, &hf, error_r);
 	free(rel);
 	if (ret > 0) {
 		struct partial_ctx hctx = { t, lang, "html" };
-		ret = render_part(t, hpath, src, len, 1, data, TMPL_ESCAPE_HTML, &hctx, &mail->html,
-				  error_r);
-		free(src);
-		free(hpath);
+		ret = render_part(hf->part[0], data, TMPL_ESCAPE_HTML, &hctx, &mail->html, error_r);
 	} else if (ret == 0) {
 		ret = designed(t, mail, lang, data, error_r);
 	}

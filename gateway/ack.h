@@ -15,6 +15,9 @@
  * Look-up order: the admin directory ([ack] templates_dir), then the
  * installed one ($(pkgdatadir)/templates); for the template, (category,
  * language), (default, language), (category, en), (default, en).
+ * Files are read and compiled once per struct ack_templates (one
+ * configuration load; a reload makes a new one), absences included;
+ * rendering through one is thread-safe.
  * Escaping: the subject strips control characters (TMPL_ESCAPE_HEADER),
  * the text body does no HTML escaping, the HTML body escapes every value.
  *

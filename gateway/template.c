@@ -699,6 +699,7 @@ struct partial_cache {
 	char *name;
 	char *indent; /* "" when none */
 	struct tmpl *tmpl; /* NULL: no such partial */
+	const struct tmpl *borrowed; /* from partials->compiled, not freed */
 };
 
 struct render {
@@ -867,12 +868,20 @@ partial_get(struct render *r, const struct node *n, const struct tmpl **tmpl_r)
 	const char *indent = n->indent != NULL ? n->indent : "";
 	for (size_t i = 0; i < r->n_cache; i++) {
 		if (strcmp(r->cache[i].name, n->text) == 0 && strcmp(r->cache[i].indent, indent) == 0) {
-			*tmpl_r = r->cache[i].tmpl;
+			*tmpl_r = r->cache[i].borrowed != NULL ? r->cache[i].borrowed : r->cache[i].tmpl;
 			return 0;
 		}
 	}
 	struct tmpl *t = NULL;
-	if (r->partials != NULL && r->partials->fetch != NULL) {
+	const struct tmpl *borrowed = NULL;
+	if (r->partials != NULL && r->partials->compiled != NULL && *indent == '\0') {
+		const char *error = NULL;
+		int ret = r->partials->compiled(r->partials->ctx, n->text, &borrowed, &error);
+		if (ret < 0)
+			return rerror(r, error != NULL ? error : errf("partial \"%s\": cannot load", n->text));
+		if (ret == 0)
+			borrowed = NULL;
+	} else if (r->partials != NULL && r->partials->fetch != NULL) {
 		char *src = NULL, *label = NULL;
 		size_t len = 0;
 		const char *error = NULL;
@@ -899,8 +908,9 @@ partial_get(struct render *r, const struct node *n, const struct tmpl **tmpl_r)
 	r->cache[r->n_cache].name = xstrdup(n->text);
 	r->cache[r->n_cache].indent = xstrdup(indent);
 	r->cache[r->n_cache].tmpl = t;
+	r->cache[r->n_cache].borrowed = borrowed;
 	r->n_cache++;
-	*tmpl_r = t;
+	*tmpl_r = borrowed != NULL ? borrowed : t;
 	return 0;
 }
 

@@ -110,9 +110,19 @@ const char *tmpl_partial_name(const struct tmpl *tmpl, size_t i);
 typedef int tmpl_partial_fn(void *ctx, const char *name, char **src_r, size_t *len_r,
 			    char **label_r, const char **error_r);
 
+/* Optional, for callers that keep compiled templates (compiled once per
+   configuration load, not once per render): return 1 with *tmpl_r, a
+   compiled partial the caller keeps alive and unchanged for the whole
+   render; 0 when there is no such partial; -1 with *error_r on failure.
+   Used for partials without indentation; an indented standalone partial
+   is compiled from fetch's source with the indent put in. */
+typedef int tmpl_partial_compiled_fn(void *ctx, const char *name, const struct tmpl **tmpl_r,
+				     const char **error_r);
+
 struct tmpl_partials {
 	tmpl_partial_fn *fetch;
 	void *ctx;
+	tmpl_partial_compiled_fn *compiled; /* may be NULL */
 };
 
 /* Render with data as the root context. partials may be NULL (every

@@ -133,7 +133,7 @@ FUZZ_TARGET(template)
 
 	static const enum tmpl_escape modes[] = { TMPL_ESCAPE_HTML, TMPL_ESCAPE_TEXT,
 						  TMPL_ESCAPE_HEADER };
-	struct tmpl_partials partials = { fetch, &self };
+	struct tmpl_partials partials = { fetch, &self, NULL };
 	enum tmpl_escape escape = modes[(mode & 0x7f) % N_ELEMENTS(modes)];
 	const struct tmpl_partials *pp = (mode & 0x40) ? NULL : &partials;
 	char *out = NULL, *out2 = NULL;

@@ -429,6 +429,84 @@ test_check(void)
 	config_free(&config);
 }
 
+/* Issue 18: templates and partials are read and compiled once per load
+   (one ack_templates): editing the files changes nothing until a new one
+   is made (a reload), which then sees the edit. An indented standalone
+   partial (compiled with its indent) and the HTML template go the same
+   way. */
+static void
+test_compiled_once(void)
+{
+	struct config *config = test_config();
+	test_begin("templates compiled once per load");
+	char dir[] = "/tmp/dg-ack-once-XXXXXX";
+	test_assert(mkdtemp(dir) != NULL);
+	char *parts = xasprintf("%s/ack/partials", dir);
+	desk_mkdir_p(parts);
+	char *main_txt = xasprintf("%s/ack/default.en.txt", dir),
+	     *main_html = xasprintf("%s/ack/default.en.html", dir),
+	     *sig = xasprintf("%s/sig.en.txt", parts), *hsig = xasprintf("%s/sig.en.html", parts);
+	write_file(main_txt, "Subject: one {{name}}\n\nbody one {{> sig}}\n  {{> sig}}\n");
+	write_file(main_html, "<p>html one {{> sig}}</p>\n");
+	write_file(sig, "sig one\n");
+	write_file(hsig, "hsig one");
+	struct tmpl_value *d = tmpl_map_new();
+	tmpl_map_set_string(d, "name", "N");
+	struct ack_templates *t = ack_templates_new(config, dir);
+	struct ack_mail mail;
+	const char *error = NULL;
+	const char *want_text = "body one sig one\n\n  sig one\n";
+	for (int round = 0; round < 2; round++) {
+		int ret = ack_render(t, "other", "en", d, &mail, &error);
+		test_assert_int(ret, 0);
+		if (ret == 0) {
+			test_assert_str(mail.subject, "one N");
+			test_assert_str(mail.text, want_text);
+			test_assert_str(mail.html, "<p>html one hsig one</p>\n");
+			test_assert_str(mail.template, main_txt);
+			ack_mail_clear(&mail);
+		}
+		/* edited on disk after the first render: not seen by t */
+		write_file(main_txt, "Subject: two {{name}}\n\nbody two {{> sig}}\n  {{> sig}}\n");
+		write_file(main_html, "<p>html two {{> sig}}</p>\n");
+		write_file(sig, "sig two\n");
+		write_file(hsig, "hsig two");
+	}
+	ack_templates_free(&t);
+	t = ack_templates_new(config, dir);
+	test_assert_int(ack_render(t, "other", "en", d, &mail, &error), 0);
+	test_assert_str(mail.subject, "two N");
+	test_assert_str(mail.text, "body two sig two\n\n  sig two\n");
+	test_assert_str(mail.html, "<p>html two hsig two</p>\n");
+	ack_mail_clear(&mail);
+	/* a template that does not compile fails every render, not only the first */
+	write_file(sig, "{{#open}}\n");
+	ack_templates_free(&t);
+	t = ack_templates_new(config, dir);
+	for (int round = 0; round < 2; round++) {
+		error = NULL;
+		test_assert_int(ack_render(t, "other", "en", d, &mail, &error), -1);
+		test_assert(error != NULL && strstr(error, "never closed") != NULL);
+	}
+	ack_templates_free(&t);
+	tmpl_value_free(&d);
+	unlink(main_txt);
+	unlink(main_html);
+	unlink(sig);
+	unlink(hsig);
+	rmdir(parts);
+	char *ack = xasprintf("%s/ack", dir);
+	rmdir(ack);
+	rmdir(dir);
+	free(ack);
+	free(parts);
+	free(main_txt);
+	free(main_html);
+	free(sig);
+	free(hsig);
+	config_free(&config);
+}
+
 /* Issue 10.19: the names of categories the rules define. */
 static void
 test_category_names(void)
@@ -568,6 +646,7 @@ main(void)
 	test_internal_fields();
 	test_category_names();
 	test_check();
+	test_compiled_once();
 	free(templates_dir);
 	return test_exit();
 }

@@ -110,7 +110,7 @@ run_spec_file(const char *dir, const char *module, int *total_r)
 		json_t *jtemplate = json_object_get(t, "template");
 		const char *expected = json_string_value(json_object_get(t, "expected"));
 		struct tmpl_value *data = from_json(json_object_get(t, "data"));
-		struct tmpl_partials partials = { json_partial, json_object_get(t, "partials") };
+		struct tmpl_partials partials = { json_partial, json_object_get(t, "partials"), NULL };
 		struct tmpl *tmpl = NULL;
 		char *label = xasprintf("%s:%s", module, name);
 		const char *error = NULL;
@@ -259,7 +259,7 @@ render(const char *src, const struct tmpl_value *data, enum tmpl_escape esc,
 {
 	struct tmpl *t = NULL;
 	char *out = NULL;
-	struct tmpl_partials partials = { mem_partial, (void *)mp };
+	struct tmpl_partials partials = { mem_partial, (void *)mp, NULL };
 	if (tmpl_compile(src, strlen(src), "t", 1, limits, &t, error_r) < 0)
 		return NULL;
 	if (tmpl_render(t, data, esc, mp != NULL ? &partials : NULL, &out, NULL, error_r) < 0)
@@ -460,6 +460,67 @@ test_escaping(void)
 	tmpl_value_free(&data); /* NULL is fine */
 }
 
+/* Issue 18: a caller's compiled partials (tmpl_partials.compiled) are
+   used as they are for partials without indentation; an indented
+   standalone partial comes from fetch, with its indent put in. */
+static int
+src_partial(void *ctx, const char *name, char **src_r, size_t *len_r, char **label_r,
+	    const char **error_r)
+{
+	(void)ctx;
+	(void)error_r;
+	if (strcmp(name, "p") != 0)
+		return 0;
+	*src_r = xstrdup("fetched\n");
+	*len_r = strlen(*src_r);
+	*label_r = NULL;
+	return 1;
+}
+
+static int
+precompiled_partial(void *ctx, const char *name, const struct tmpl **tmpl_r, const char **error_r)
+{
+	if (strcmp(name, "bad") == 0) {
+		*error_r = "no such luck";
+		return -1;
+	}
+	if (strcmp(name, "p") != 0)
+		return 0;
+	*tmpl_r = ctx;
+	return 1;
+}
+
+static void
+test_compiled_partials(void)
+{
+	test_begin("partials compiled by the caller");
+	struct tmpl_limits lim;
+	tmpl_limits_default(&lim);
+	const char *error = NULL;
+	struct tmpl *p = NULL, *t = NULL;
+	const char *psrc = "compiled {{v}}\n", *src = "a {{> p}}|{{> none}}\n  {{> p}}\n";
+	test_assert_int(tmpl_compile(psrc, strlen(psrc), "p", 1, &lim, &p, &error), 0);
+	test_assert_int(tmpl_compile(src, strlen(src), "t", 1, &lim, &t, &error), 0);
+	struct tmpl_value *d = tmpl_map_new();
+	tmpl_map_set_string(d, "v", "V");
+	struct tmpl_partials partials = { src_partial, p, precompiled_partial };
+	char *out = NULL;
+	for (int round = 0; round < 2; round++) {
+		test_assert_int(tmpl_render(t, d, TMPL_ESCAPE_TEXT, &partials, &out, NULL, &error), 0);
+		test_assert_str(out, "a compiled V\n|\n  fetched\n");
+		free(out);
+		out = NULL;
+	}
+	tmpl_free(&t);
+	src = "x {{> bad}}";
+	test_assert_int(tmpl_compile(src, strlen(src), "t", 1, &lim, &t, &error), 0);
+	test_assert_int(tmpl_render(t, d, TMPL_ESCAPE_TEXT, &partials, &out, NULL, &error), -1);
+	test_assert_str(error, "no such luck");
+	tmpl_free(&t);
+	tmpl_free(&p);
+	tmpl_value_free(&d);
+}
+
 int
 main(void)
 {
@@ -467,5 +528,6 @@ main(void)
 	test_syntax_errors();
 	test_limits();
 	test_escaping();
+	test_compiled_partials();
 	return test_exit();
 }
