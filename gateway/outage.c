@@ -1,6 +1,7 @@
 /* outage: see outage.h. */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,4 +257,94 @@ outage_close_unknown(struct outage *o, const char *const *known, size_t n_known,
 	}
 	store_events_free(&ev, n);
 	return closed;
+}
+
+/* ---- streaks ---------------------------------------------------------------- */
+
+struct outage_streak {
+	pthread_mutex_t lock;
+	char *subject;
+	unsigned failures; /* in a row */
+	int open;	   /* our outage is open in the store */
+	int checked;	   /* the store was asked (or told) since we started */
+};
+
+struct outage_streak *
+outage_streak_new(const char *subject)
+{
+	struct outage_streak *s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->subject = xstrdup(subject);
+	return s;
+}
+
+void
+outage_streak_free(struct outage_streak **sp)
+{
+	struct outage_streak *s = *sp;
+	if (s == NULL)
+		return;
+	pthread_mutex_destroy(&s->lock);
+	free(s->subject);
+	free(s);
+	*sp = NULL;
+}
+
+int
+outage_streak_failed(struct outage_streak *s, struct outage *o, unsigned after, const char *what,
+		     const char *last, int64_t now, const char **error_r)
+{
+	int ret = 0;
+	pthread_mutex_lock(&s->lock);
+	s->failures++;
+	if (!s->open && s->failures >= after && o != NULL) {
+		char *why = xasprintf("%u %s in a row; the last: %s", s->failures, what, last);
+		/* the store answers "already open" (0) for a previous run's */
+		ret = outage_begin(o, s->subject, why, now, error_r);
+		if (ret >= 0)
+			s->open = s->checked = 1;
+		free(why);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+int
+outage_streak_ok(struct outage_streak *s, struct outage *o, int64_t now, const char **error_r)
+{
+	int ret = 0;
+	pthread_mutex_lock(&s->lock);
+	s->failures = 0;
+	if ((s->open || !s->checked) && o != NULL) {
+		ret = outage_end(o, s->subject, now, error_r);
+		if (ret >= 0) {
+			s->open = 0;
+			s->checked = 1;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void
+outage_streak_reset(struct outage_streak *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->failures = 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned
+outage_streak_count(struct outage_streak *s)
+{
+	pthread_mutex_lock(&s->lock);
+	unsigned n = s->failures;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+const char *
+outage_streak_subject(const struct outage_streak *s)
+{
+	return s->subject;
 }

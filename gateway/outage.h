@@ -53,4 +53,33 @@ char *outage_subject_relay(const char *host, uint64_t port);
 int outage_close_unknown(struct outage *outage, const char *const *known, size_t n_known,
 			 int64_t now, const char **error_r);
 
+/* ---- streaks: N failures in a row begin an outage, a success ends it ---- */
+
+/* The failures in a row of one subject (a mailbox's logins, the relay's),
+   and whether this process's outage of it is open. The first success (or
+   the first after start, which looks for a previous run's outage) ends
+   it. Each streak takes its own lock, so any thread may count; the
+   struct outage passed in must be the caller's (it borrows the caller's
+   store connection). Ownership: outage_streak_new() copies subject. */
+struct outage_streak;
+
+struct outage_streak *outage_streak_new(const char *subject);
+void outage_streak_free(struct outage_streak **streakp);
+/* One more failure: when it makes `after` in a row and no outage of ours
+   is open, it begins (outage_begin(), why "<N> <what> in a row; the last:
+   <last>"). 1 begun now, 0 nothing to do, -1 with *error_r when the store
+   failed (tried again at the next failure). o NULL: only counted. */
+int outage_streak_failed(struct outage_streak *s, struct outage *o, unsigned after,
+			 const char *what, const char *last, int64_t now, const char **error_r);
+/* A success: the count starts again, and an open outage (ours, or one a
+   previous run left open: looked for once) ends. 1 ended now, 0 nothing
+   to do, -1 with *error_r (tried again at the next success). */
+int outage_streak_ok(struct outage_streak *s, struct outage *o, int64_t now, const char **error_r);
+/* The count starts again, an open outage stays open (a failure of
+   another kind came between). */
+void outage_streak_reset(struct outage_streak *s);
+/* Failures in a row now. */
+unsigned outage_streak_count(struct outage_streak *s);
+const char *outage_streak_subject(const struct outage_streak *s);
+
 #endif

@@ -37,11 +37,9 @@ struct outbox {
 	const struct config *config;
 	int64_t relay_down_until; /* no attempts before this (0: relay fine) */
 	unsigned relay_failures;  /* relay session failures in a row */
-	/* The relay refusing our login (outage.h): failures in a row, whether
-	   an outage is open, whether a previous run's was looked for. */
+	/* The relay refusing our login (outage.h): its failures in a row */
 	struct outage *outage;
-	unsigned auth_failures;
-	int relay_outage, relay_outage_checked;
+	struct outage_streak *relay_auth;
 	int have_key;
 	unsigned char key[32];
 	struct lease_set *leases; /* whose claims these are (lease.h) */
@@ -309,6 +307,9 @@ outbox_new(struct store *store, const struct config *config, struct outbox **out
 		free(ob);
 		return -1;
 	}
+	char *subject = outage_subject_relay(config->smtp.host, config->smtp.port);
+	ob->relay_auth = outage_streak_new(subject);
+	free(subject);
 	*outbox_r = ob;
 	return 0;
 }
@@ -321,6 +322,7 @@ outbox_free(struct outbox **outboxp)
 		return;
 	explicit_bzero(ob->key, sizeof(ob->key));
 	outage_free(&ob->outage);
+	outage_streak_free(&ob->relay_auth);
 	if (ob->own_leases)
 		lease_set_free(&ob->leases);
 	free(ob);
@@ -336,12 +338,6 @@ outbox_free(struct outbox **outboxp)
    in the outbox like any other and leaves through the relay when it takes
    our login again (followed by the all-clear): the log line is what a
    monitoring system sees while the relay is refusing us. */
-static char *
-relay_outage_subject(const struct outbox *ob)
-{
-	return outage_subject_relay(ob->config->smtp.host, ob->config->smtp.port);
-}
-
 static struct outage *
 relay_outage(struct outbox *ob)
 {
@@ -355,38 +351,19 @@ static void
 relay_auth_failed(struct outbox *ob, const char *text, int64_t now)
 {
 	const char *why;
-	ob->auth_failures++;
-	if (ob->relay_outage || ob->auth_failures < ob->config->alerts.after ||
-	    relay_outage(ob) == NULL)
-		return;
-	char *subject = relay_outage_subject(ob);
-	char *detail = xasprintf("the relay refused our login %u times in a row; the last: %s",
-				 ob->auth_failures, text);
-	if (outage_begin(ob->outage, subject, detail, now, &why) < 0)
+	if (outage_streak_failed(ob->relay_auth, relay_outage(ob), ob->config->alerts.after,
+				 "logins refused by the relay", text, now, &why) < 0)
 		log_error("outbox: cannot record the relay outage (tried again at the next "
 			  "failure): %s",
 			  why);
-	else
-		ob->relay_outage = ob->relay_outage_checked = 1;
-	free(detail);
-	free(subject);
 }
 
 static void
 relay_auth_ok(struct outbox *ob, int64_t now)
 {
 	const char *why;
-	ob->auth_failures = 0;
-	if ((!ob->relay_outage && ob->relay_outage_checked) || relay_outage(ob) == NULL)
-		return;
-	char *subject = relay_outage_subject(ob);
-	if (outage_end(ob->outage, subject, now, &why) < 0) {
+	if (outage_streak_ok(ob->relay_auth, relay_outage(ob), now, &why) < 0)
 		log_error("outbox: cannot record the end of the relay outage: %s", why);
-	} else {
-		ob->relay_outage = 0;
-		ob->relay_outage_checked = 1;
-	}
-	free(subject);
 }
 
 /* ---- sending ------------------------------------------------------------- */
@@ -897,7 +874,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 				if (r.auth)
 					relay_auth_failed(ob, r.text, now);
 				else
-					ob->auth_failures = 0;
+					outage_streak_reset(ob->relay_auth);
 				/* The relay is unusable: put the rest of the batch
 				   back as it was and pause the queue. */
 				struct retry_policy pause = {

@@ -14,6 +14,7 @@
 
 struct config_mailbox;
 struct imap_conn;
+struct outage_streak;
 
 /* --once gives up on a mailbox after this many failed attempts in a row */
 #define ONCE_MAX_ATTEMPTS 4
@@ -63,12 +64,10 @@ struct mbox {
 	double started, last_log, last_bar;
 	int64_t last_sync; /* for poller_status() */
 	char *last_error;
-	/* logins: failed in a row (refused, or no credentials to log in
+	/* logins failed in a row (refused, or no credentials to log in
 	   with), and whether an outage alert is open (outage.h) */
-	unsigned auth_failures;
+	struct outage_streak *auth;
 	int cred_failed;    /* this attempt could not obtain its credentials */
-	int outage;	    /* our outage is open in the store */
-	int outage_checked; /* the store was asked since we started */
 	int leased;	    /* we hold its lease (lease.h; always with no lease set) */
 };
 

@@ -171,12 +171,6 @@ mb_disconnect(struct mbox *mb)
 
 /* ---- outages: a mailbox that cannot log in -------------------------------------------- */
 
-static char *
-outage_subject(const struct mbox *mb)
-{
-	return outage_subject_mailbox(mb->cfg->name);
-}
-
 /* A login refused, or no credentials to log in with: after [alerts] after
    of them in a row, the outage begins (one alert, outage.h). */
 static void
@@ -184,19 +178,11 @@ auth_failed(struct mbox *mb, const char *error)
 {
 	struct poller *p = mb->poller;
 	const char *why;
-	mb->auth_failures++;
-	if (mb->outage || mb->auth_failures < p->config->alerts.after || p->outage == NULL)
-		return;
-	char *subject = outage_subject(mb);
-	char *text = xasprintf("%u failed logins in a row; the last: %s", mb->auth_failures, error);
-	if (outage_begin(p->outage, subject, text, (int64_t)time(NULL), &why) < 0)
+	if (outage_streak_failed(mb->auth, p->outage, p->config->alerts.after, "failed logins",
+				 error, (int64_t)time(NULL), &why) < 0)
 		log_error("mailbox=%s: cannot record the outage (tried again at the next failure): "
 			  "%s",
 			  mb->cfg->name, why);
-	else
-		mb->outage = mb->outage_checked = 1;
-	free(text);
-	free(subject);
 }
 
 static struct outage *
@@ -229,21 +215,11 @@ poller_outage_new(const struct config *config, struct store *store)
 static void
 auth_ok(struct mbox *mb)
 {
-	struct poller *p = mb->poller;
 	const char *why;
-	mb->auth_failures = 0;
-	if ((!mb->outage && mb->outage_checked) || p->outage == NULL)
-		return;
-	char *subject = outage_subject(mb);
-	if (outage_end(p->outage, subject, (int64_t)time(NULL), &why) < 0) {
+	if (outage_streak_ok(mb->auth, mb->poller->outage, (int64_t)time(NULL), &why) < 0)
 		log_error("mailbox=%s: cannot record the end of the outage (tried again at the next "
 			  "login): %s",
 			  mb->cfg->name, why);
-	} else {
-		mb->outage = 0;
-		mb->outage_checked = 1;
-	}
-	free(subject);
 }
 
 /* Give up on this connection and schedule the next attempt. */
@@ -529,6 +505,9 @@ mbox_new(struct poller *p, const struct config_mailbox *cfg)
 	mb->poller = p;
 	mb->cfg = cfg;
 	mb->label = xasprintf("mailbox:%s", cfg->name);
+	char *subject = outage_subject_mailbox(cfg->name);
+	mb->auth = outage_streak_new(subject);
+	free(subject);
 	mb->move = strcmp(cfg->after, "move") == 0;
 	mb->state = MB_CONNECT;
 	mb->due = 0;
@@ -549,6 +528,7 @@ mbox_free(struct mbox **mbp)
 	free(mb->marked);
 	free(mb->last_error);
 	free(mb->label);
+	outage_streak_free(&mb->auth);
 	free(mb);
 	*mbp = NULL;
 }
@@ -873,7 +853,7 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 		enum poller_mb_state st = POLLER_MB_CONNECTING;
 		switch (mb->state) {
 		case MB_CONNECT:
-			st = mb->auth_failures > 0 ? POLLER_MB_AUTH_FAILED
+			st = outage_streak_count(mb->auth) > 0 ? POLLER_MB_AUTH_FAILED
 			     : mb->failures > 0	   ? POLLER_MB_BACKOFF
 						   : POLLER_MB_CONNECTING;
 			break;
@@ -888,7 +868,7 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 			break;
 		case MB_DONE:
 			st = !mb->failed		? POLLER_MB_DONE
-			     : mb->auth_failures > 0 ? POLLER_MB_AUTH_FAILED
+			     : outage_streak_count(mb->auth) > 0 ? POLLER_MB_AUTH_FAILED
 						     : POLLER_MB_FAILED;
 			break;
 		}

@@ -10,6 +10,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,11 +227,97 @@ test_close_unknown(void)
 	desk_down(&d);
 }
 
+struct streak_worker {
+	struct outage_streak *s;
+	unsigned n;
+};
+
+static void *
+streak_fail_many(void *arg)
+{
+	struct streak_worker *w = arg;
+	const char *error;
+	for (unsigned i = 0; i < w->n; i++)
+		(void)outage_streak_failed(w->s, NULL, 3, "failures", "x", NOW, &error);
+	return NULL;
+}
+
+static void
+test_streak(void)
+{
+	struct desk d;
+	const char *error;
+	char *rcpts, *raw;
+	test_begin("a streak: N failures in a row begin the outage, a success ends it");
+	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n"
+			"[agent alice]\naddress = alice@staff.example\n"
+			"[alerts]\nafter = 3\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	struct outage_streak *s = outage_streak_new("relay smtp.example:587");
+	test_assert_str(outage_streak_subject(s), "relay smtp.example:587");
+	test_assert_int(outage_streak_failed(s, d.outage, 3, "logins refused", "535 a", NOW, &error),
+			0);
+	/* a failure of another kind between: the count starts again */
+	outage_streak_reset(s);
+	test_assert_int(outage_streak_failed(s, d.outage, 3, "logins refused", "535 b", NOW, &error),
+			0);
+	test_assert_int(outage_streak_failed(s, d.outage, 3, "logins refused", "535 c", NOW, &error),
+			0);
+	test_assert_int(notices(&d, &rcpts, NULL), 0);
+	free(rcpts);
+	test_assert_int(outage_streak_failed(s, d.outage, 3, "logins refused", "535 d", NOW, &error),
+			1);
+	test_assert_int(outage_streak_count(s), 3);
+	test_assert_int(notices(&d, &rcpts, &raw), 1);
+	test_assert(raw != NULL && strstr(raw, "3 logins refused in a row; the last: 535 d") != NULL);
+	free(rcpts);
+	free(raw);
+	/* more failures: nothing new */
+	test_assert_int(outage_streak_failed(s, d.outage, 3, "logins refused", "535 e", NOW, &error),
+			0);
+	test_assert_int(notices(&d, &rcpts, NULL), 1);
+	free(rcpts);
+	test_assert_int(outage_streak_ok(s, d.outage, NOW + 60, &error), 1);
+	test_assert_int(outage_streak_count(s), 0);
+	test_assert_int(notices(&d, &rcpts, NULL), 2);
+	free(rcpts);
+	test_assert_int(outage_streak_ok(s, d.outage, NOW + 61, &error), 0);
+	test_assert_int(notices(&d, &rcpts, NULL), 2);
+	free(rcpts);
+	outage_streak_free(&s);
+	test_assert(s == NULL);
+
+	/* a restarted process: its first success ends the previous run's outage */
+	s = outage_streak_new("mailbox b");
+	test_assert_int(outage_begin(d.outage, "mailbox b", "left open", NOW, &error), 1);
+	outage_streak_free(&s);
+	s = outage_streak_new("mailbox b");
+	test_assert_int(outage_streak_ok(s, d.outage, NOW + 5, &error), 1);
+	test_assert_int(outage_is_open(d.outage, "mailbox b", &error), 0);
+	outage_streak_free(&s);
+
+	/* counted from several threads at once: no failure lost */
+	s = outage_streak_new("mailbox c");
+	enum { THREADS = 4, EACH = 10000 };
+	pthread_t th[THREADS];
+	struct streak_worker w = { s, EACH };
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, streak_fail_many, &w);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	test_assert_int(outage_streak_count(s), THREADS * EACH);
+	outage_streak_free(&s);
+	desk_down(&d);
+}
+
 int
 main(void)
 {
 	test_once_per_outage();
 	test_recipients();
 	test_close_unknown();
+	test_streak();
 	return test_exit();
 }
