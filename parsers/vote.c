@@ -369,6 +369,45 @@ static const char *const problem_words[] = {
 	"\xe9\x8c\xaf\xe8\xaa\xa4", /* 錯誤 */
 };
 
+/* A problem noun said not to exist: "no problems at all", "not a single
+   issue", "pas de problème", "sans aucun problème", "kein Problem", "gar
+   keine Fehler", "没问题", "沒有任何問題". A negation word, at most
+   MAX_FILLERS filler words, then one of the nouns; a match is skipped as a
+   whole, so the noun inside it is no problem word. Only nouns are negated:
+   "not working" stays a problem. */
+static const char *const negations[] = {
+	/* en */
+	"no", "not", "never", "without", "zero", "didn't", "did not", "haven't", "have not",
+	"hasn't", "has not",
+	/* fr */
+	"pas", "aucun", "aucune", "sans", "jamais", "plus",
+	/* de */
+	"kein", "keine", "keinen", "keiner", "keinerlei", "ohne", "nie",
+	/* zh-CN, zh-TW */
+	"\xe6\xb2\xa1\xe6\x9c\x89", /* 没有 */ "\xe6\xb2\xa1", /* 没 */
+	"\xe6\xb2\x92\xe6\x9c\x89", /* 沒有 */ "\xe6\xb2\x92", /* 沒 */
+	"\xe4\xb8\x8d\xe6\x98\xaf", /* 不是 */ "\xe6\xaf\xab\xe6\x97\xa0", /* 毫无 */
+	"\xe6\xaf\xab\xe7\x84\xa1", /* 毫無 */
+};
+static const char *const negation_fillers[] = {
+	"a", "an", "any", "more", "other", "further", "real", "single", "have", "had", "the",
+	"slightest", "at", "de", "d'", "du", "aucun", "aucune", "autre", "autres", "eu", "un",
+	"une", "seul", "seule", "gar", "mehr", "weiteren", "weitere", "einziges", "einzigen",
+	"irgendwelche", "\xc3\xbc" "berhaupt" /* überhaupt */,
+	"\xe4\xbb\xbb\xe4\xbd\x95", /* 任何 */ "\xe4\xbb\x80\xe4\xb9\x88", /* 什么 */
+	"\xe4\xbb\x80\xe9\xba\xbc", /* 什麼 */ "\xe5\x95\xa5", /* 啥 */
+	"\xe5\xa4\xa7", /* 大 */
+};
+static const char *const negated_nouns[] = {
+	"problem", "problems", "issue", "issues", "error", "errors", "question", "questions",
+	"complaint", "complaints",
+	"probl\xc3\xa8me", "probl\xc3\xa8mes", "erreur", "erreurs", "souci", "soucis",
+	"probleme", "problemen", "fehler", "frage", "fragen",
+	"\xe9\x97\xae\xe9\xa2\x98", /* 问题 */ "\xe5\x95\x8f\xe9\xa1\x8c", /* 問題 */
+	"\xe9\x94\x99\xe8\xaf\xaf", /* 错误 */ "\xe9\x8c\xaf\xe8\xaa\xa4", /* 錯誤 */
+};
+#define MAX_FILLERS 3
+
 /* A letter or digit: ASCII, or any byte of a multi-byte character (the
    Latin accented letters; a Latin phrase next to a Chinese character is
    rare enough to be read as one word). */
@@ -376,6 +415,51 @@ static int
 is_word_byte(unsigned char c)
 {
 	return is_ascii_alnum(c) || c >= 0x80;
+}
+
+/* The longest phrase of list at s[i..len): a Latin phrase as whole words
+   (one ending in an apostrophe needs no end), a Chinese one anywhere.
+   Its length, 0 for none. */
+static size_t
+phrase_at(const unsigned char *s, size_t len, size_t i, const char *const *list, size_t n)
+{
+	size_t best = 0;
+	for (size_t w = 0; w < n; w++) {
+		const char *p = list[w];
+		int latin = (unsigned char)p[0] < 0x80;
+		if (latin && i > 0 && is_word_byte(s[i - 1]))
+			continue;
+		size_t m = prefix_len(s + i, len - i, p);
+		if (m == 0 || m <= best)
+			continue;
+		if (latin && p[m - 1] != '\'' && i + m < len && is_word_byte(s[i + m]))
+			continue;
+		best = m;
+	}
+	return best;
+}
+
+#define PHRASE_AT(s, len, i, list) phrase_at(s, len, i, list, sizeof(list) / sizeof(list[0]))
+
+/* The length of a negated problem noun at s[i..len), 0 for none. */
+static size_t
+negated_len(const unsigned char *s, size_t len, size_t i)
+{
+	size_t m = PHRASE_AT(s, len, i, negations);
+	if (m == 0)
+		return 0;
+	size_t j = i + m;
+	for (int k = 0; k <= MAX_FILLERS; k++) {
+		j = skip_blanks(s, len, j);
+		size_t noun = PHRASE_AT(s, len, j, negated_nouns);
+		if (noun > 0)
+			return j + noun - i;
+		size_t filler = k < MAX_FILLERS ? PHRASE_AT(s, len, j, negation_fillers) : 0;
+		if (filler == 0)
+			return 0;
+		j += filler;
+	}
+	return 0;
 }
 
 int
@@ -387,6 +471,11 @@ vote_reads_as_problem(const char *text, size_t len)
 		if (s[i] == '?' ||
 		    (i + 2 < len && s[i] == 0xef && s[i + 1] == 0xbc && s[i + 2] == 0x9f))
 			return 1;
+		size_t negated = negated_len(s, len, i);
+		if (negated > 0) {
+			i += negated - 1;
+			continue;
+		}
 		for (size_t w = 0; w < sizeof(problem_words) / sizeof(problem_words[0]); w++) {
 			const char *p = problem_words[w];
 			int latin = (unsigned char)p[0] < 0x80;

@@ -49,7 +49,9 @@ int vote_score_token(const char *s, size_t len);
 
 /* Does a comment read as a new problem rather than an opinion: a question
    mark, or a question or problem word of the five languages ("not
-   working", "pourquoi", "funktioniert nicht", "还没", "問題")? 1 or 0.
+   working", "pourquoi", "funktioniert nicht", "还没", "問題")? 1 or 0. A
+   problem said not to exist is none: "no problems at all", "pas de
+   problème", "kein Problem", "没问题", "沒有任何問題".
    The survey reopens the ticket on such a comment ([survey]
    reopen_on_problem); the rules' category is the other signal. */
 int vote_reads_as_problem(const char *text, size_t len);

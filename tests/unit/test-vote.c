@@ -163,7 +163,26 @@ test_problem(void)
 		{ "merci beaucoup, tr\xc3\xa8s rapide", 0 },
 		{ "danke, alles gut", 0 },
 		{ "\xe8\xb0\xa2\xe8\xb0\xa2\xef\xbc\x81", 0 }, /* 谢谢！ */
-		{ "no problems at all", 1 }, /* read as a problem: an agent looks, no harm */
+		/* a problem said not to exist (negation), five languages */
+		{ "no problems at all", 0 },
+		{ "No problem, thanks a lot", 0 },
+		{ "never had a single issue with you", 0 },
+		{ "Pas de probl\xc3\xa8me, merci", 0 },
+		{ "tout est r\xc3\xa9gl\xc3\xa9, sans aucun probl\xc3\xa8me", 0 },
+		{ "Kein Problem, danke", 0 },
+		{ "gar keine Fehler mehr", 0 },
+		{ "\xe6\xb2\xa1\xe9\x97\xae\xe9\xa2\x98\xef\xbc\x8c\xe8\xb0\xa2\xe8\xb0\xa2", 0 }, /* 没问题，谢谢 */
+		{ "\xe6\xb2\xa1\xe6\x9c\x89\xe4\xbb\xbb\xe4\xbd\x95\xe9\x97\xae\xe9\xa2\x98", 0 }, /* 没有任何问题 */
+		{ "\xe6\xb2\x92\xe5\x95\x8f\xe9\xa1\x8c", 0 },				     /* 沒問題 */
+		{ "\xe6\xb2\x92\xe6\x9c\x89\xe4\xbb\x80\xe9\xba\xbc\xe5\x95\x8f\xe9\xa1\x8c", 0 }, /* 沒有什麼問題 */
+		/* a negation does not hide a problem elsewhere, nor "not working" */
+		{ "no problem with the deposit but the withdrawal failed", 1 },
+		{ "pas de probl\xc3\xa8me de d\xc3\xa9p\xc3\xb4t, mais le retrait ne marche pas", 1 },
+		{ "kein Problem mit der Einzahlung, aber die Auszahlung fehlt", 1 },
+		{ "\xe6\xb2\xa1\xe9\x97\xae\xe9\xa2\x98\xef\xbc\x8c\xe4\xbd\x86\xe6\x8f\x90\xe7\x8e\xb0\xe5\xa4\xb1\xe8\xb4\xa5", 1 }, /* 没问题，但提现失败 */
+		{ "\xe6\xb2\x92\xe5\x95\x8f\xe9\xa1\x8c\xef\xbc\x8c\xe4\xbd\x86\xe9\x82\x84\xe6\xb2\x92\xe5\x88\xb0", 1 }, /* 沒問題，但還沒到 */
+		{ "the app is not working", 1 },
+		{ "a nobody problem", 1 }, /* "no" inside a word is none */
 		{ "a tissue of lies", 0 },    /* "issue" inside a word is none */
 		{ "", 0 },
 	};
