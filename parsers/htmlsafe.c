@@ -16,6 +16,7 @@
 
 #include "parsers/html.h"
 #include "parsers/htmlsafe.h"
+#include "parsers/quote.h"
 #include "base/util.h"
 
 /* Elements deeper than this are unwrapped (content kept, tags dropped). */
@@ -91,6 +92,7 @@ struct st {
 	size_t last_text; /* output offset after the writer's last visible content */
 	/* the current line */
 	size_t line_start, line_depth, line_min_depth;
+	size_t line_last_text; /* last_text when the line began */
 	char line[LINE_MAX];
 	size_t line_len;
 	int line_space;
@@ -347,6 +349,7 @@ static void
 line_begin(struct st *s)
 {
 	s->line_start = s->out.len;
+	s->line_last_text = s->last_text;
 	s->line_depth = s->line_min_depth = s->depth;
 	s->line_len = 0;
 	s->line_space = 0;
@@ -453,6 +456,16 @@ line_end(struct st *s)
 		s->res->signature_removed = 1;
 		return rest_here(s, s->line_start, closers(s, s->line_depth), 1);
 	}
+	if (s->region_depth == 0 && quote_is_signoff(l, s->line_len)) {
+		/* "Sent from my iPhone", "Get <a>Outlook for iOS</a>": the text
+		   version's rule (quote.h), cut when nothing the writer wrote
+		   follows it; its own words are not the writer's */
+		s->last_text = s->line_last_text;
+		s->attr_on = 0; /* a line above is not the sign-off's */
+		x_free(&s->attr_closers);
+		region_add(s, s->line_start, closers(s, s->line_depth), 0, 1);
+		return 0;
+	}
 	if (s->from_on) {
 		if (starts(l, header_words)) {
 			s->from_on = 0;
@@ -495,6 +508,12 @@ line_end(struct st *s)
 	return 0;
 }
 
+static const char *const signoff_ids[] = { "ms-outlook-mobile-signature",
+					   "x_ms-outlook-mobile-signature",
+					   "ymail_android_signature", "x_ymail_android_signature",
+					   "ymail_ios_signature", "x_ymail_ios_signature",
+					   "composer_signature", "x_composer_signature", NULL };
+
 /* What kind of quote marker an element is: 2 history from here, 1 a
    quote block, 3 a signature block, 0 none. */
 static int
@@ -527,6 +546,10 @@ marker(const char *name, const char *const *attrs)
 	if (has_token(cls, "gmail_signature") || has_token(cls, "moz-signature") ||
 	    has_token(cls, "x_gmail_signature") ||
 	    (id != NULL && (strcasecmp(id, "Signature") == 0 || strcasecmp(id, "x_Signature") == 0)))
+		return 3;
+	/* the mobile apps' sign-off blocks: Outlook for iOS and Android,
+	   Yahoo Mail's apps, Samsung Email */
+	if (id != NULL && in(id, signoff_ids))
 		return 3;
 	return 0;
 }
@@ -756,6 +779,10 @@ htmlsafe_clean(const char *html, size_t len, const struct htmlsafe_options *opt,
 				res->signature_removed = 1;
 			else
 				res->quote_removed = 1;
+			/* a sign-off above the quote: the quote goes with it */
+			for (const struct region *r = cut + 1; r < s->regions + s->n_regions; r++)
+				if (!r->signature && r->start >= cut->cut)
+					res->quote_removed = 1;
 			if (cut->cut < s->out.len)
 				s->out.len = cut->cut;
 			cids_cut(s, cut->cut);

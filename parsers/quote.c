@@ -650,8 +650,8 @@ static const char *const signoff_suffixes[] = {
    Links in angle brackets, as Outlook's apps and Windows Mail write them
    into the text ("Get Outlook for iOS<https://aka.ms/o0ukef>", "Sent from
    Mail<https://go.microsoft.com/...> for Windows"), are not counted. */
-static int
-is_signoff(const char *line, size_t line_len)
+int
+quote_is_signoff(const char *line, size_t line_len)
 {
 	char nolinks[MARKER_MAX_LEN];
 	const char *s = line;
@@ -894,7 +894,7 @@ quote_strip(const char *text, size_t len, unsigned int flags, struct quote_resul
 				sig_removed = 1;
 			}
 			i = s;
-		} else if (is_signoff(l->s, l->len)) {
+		} else if (quote_is_signoff(l->s, l->len)) {
 			if (strip_sig) {
 				l->drop = 1;
 				sig_removed = 1;

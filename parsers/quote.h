@@ -75,4 +75,10 @@ struct quote_result {
 int quote_strip(const char *text, size_t len, unsigned int flags, struct quote_result *result,
 		const char **error_r);
 
+/* 1 when line[0..len) is a mobile or webmail client's sign-off ("Sent
+   from my iPhone", "Get Outlook for iOS<https://...>", "Gesendet von
+   Outlook für Android"...): one short line of a few words, the links in
+   angle brackets not counted. htmlsafe.c reads HTML lines with it. */
+int quote_is_signoff(const char *line, size_t len);
+
 #endif

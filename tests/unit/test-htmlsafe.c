@@ -136,6 +136,44 @@ static const struct hcase cases[] = {
 	{ "agent signature",
 	  "<p>Sent.</p><p>Alice Agent | Support<br>ACME Exchange</p>", { "<p>Sent.</p>" },
 	  { "ACME" }, 0, 1 },
+	/* mobile and webmail sign-offs carrying a link (issue 15) */
+	{ "outlook ios",
+	  "<div dir=\"ltr\">Thanks, done.</div><div><br></div><div id=\"ms-outlook-mobile-signature\">"
+	  "<div dir=\"ltr\">Get <a href=\"https://aka.ms/o0ukef\">Outlook for iOS</a></div></div>",
+	  { "Thanks, done." }, { "Outlook", "aka.ms", "Get " }, 0, 1 },
+	{ "outlook ios fr",
+	  "<div>Merci, c'est r\xc3\xa9gl\xc3\xa9.</div><div><br></div><div>Envoy\xc3\xa9 \xc3\xa0 partir de "
+	  "<a href=\"https://aka.ms/o0ukef\">Outlook pour iOS</a></div>",
+	  { "Merci, c'est r\xc3\xa9gl\xc3\xa9." }, { "Envoy", "Outlook", "aka.ms" }, 0, 1 },
+	{ "outlook android de",
+	  "<p>Erledigt.</p><p>Gesendet von <a href=\"https://aka.ms/ghei36\">Outlook f\xc3\xbcr "
+	  "Android</a></p>",
+	  { "<p>Erledigt.</p>" }, { "Gesendet", "Outlook", "aka.ms" }, 0, 1 },
+	{ "outlook ios, link in the text",
+	  "<div>Done.</div><div>Get Outlook for iOS&lt;https://aka.ms/o0ukef&gt;</div>",
+	  { "Done." }, { "Outlook", "aka.ms" }, 0, 1 },
+	{ "iphone above the quote",
+	  "<div dir=\"ltr\">Yes, sent.</div><div dir=\"ltr\"><br><div dir=\"ltr\">Sent from my iPhone</div>"
+	  "<div dir=\"ltr\"><br><blockquote type=\"cite\">On 3 May 2024, at 10:00, Bob wrote:<br>"
+	  "where is it?</blockquote></div></div>",
+	  { "Yes, sent." }, { "iPhone", "where is it", "wrote" }, 1, 1 },
+	{ "yahoo android",
+	  "<div>OK, thanks</div><div id=\"ymail_android_signature\"><a "
+	  "href=\"https://go.onelink.me/107872968?pid=InProduct\">Sent from Yahoo Mail on Android</a></div>",
+	  { "OK, thanks" }, { "Yahoo", "onelink" }, 0, 1 },
+	{ "samsung",
+	  "<div>Done</div><div><br></div><div id=\"composer_signature\"><div "
+	  "style=\"font-size:85%;color:#575757\" dir=\"auto\">Sent from my Galaxy</div></div>",
+	  { "Done" }, { "Galaxy" }, 0, 1 },
+	{ "sign-off words in the middle kept",
+	  "<p>Sent from my iPhone</p><p>Then more words of mine.</p>",
+	  { "Sent from my iPhone", "Then more words of mine." }, { 0 }, 0, 0 },
+	{ "a sentence is not a sign-off",
+	  "<p>Hello.</p><p>Sent from my desk, which is cold, I checked the deposit.</p>",
+	  { "Sent from my desk, which is cold, I checked the deposit." }, { 0 }, 0, 0 },
+	{ "a line above the sign-off kept",
+	  "<p>We meet at 10:</p><p>Sent from my iPhone</p>",
+	  { "We meet at 10:" }, { "iPhone" }, 0, 1 },
 	{ "commands",
 	  "<div>#close</div><div>Hello,</div><div><b>#priority&nbsp;high</b><br>Your refund is on its way.</div>",
 	  { "Hello,", "Your refund is on its way." }, { "#close", "#priority", "<b></b>" }, 0, 0 },
