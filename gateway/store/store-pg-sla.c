@@ -78,7 +78,7 @@ static const char *const sql[SQ_COUNT] = {
 		"SELECT " TICKET_COLS ", " SLA_COLS("s.") " FROM tickets t "
 		"LEFT JOIN ticket_sla s ON s.ticket_id = t.id "
 		"WHERE ($1::text IS NULL OR t.status = $1) AND ($2 = 0 OR t.status <> 'closed') "
-		"AND ($3::text IS NULL OR t.queue::text = $3) "
+		"AND ($3::citext IS NULL OR t.queue = $3::citext) "
 		"AND ($4::citext IS NULL OR t.assignee = $4) "
 		"AND ($5 = 0 OR t.assignee IS NULL) AND ($6 = 0 OR s.vip = 1) "
 		"AND ($7 = 0 OR (s.earliest_due > 0 AND s.earliest_due < $7)) "

@@ -277,6 +277,18 @@ test_query(void)
 	test_assert_int(store_ticket_query(store, &f, &rows, &n, &error), 0);
 	test_assert(n == 2 && rows[0].t.id == c && rows[1].t.id == a);
 	store_ticket_dues_free(&rows, n);
+	/* names and addresses compare without case, whichever side is written
+	   how (the desk's config says "KYC", routing wrote "kyc"; an agent
+	   mails as Alice@) */
+	int64_t e = new_ticket(store, "open", "Payments", "Bob@Example.test");
+	f = (struct store_ticket_filter){ .queue = "KYC" };
+	test_assert_int(store_ticket_query(store, &f, &rows, &n, &error), 0);
+	test_assert(n == 2 && rows[0].t.id == d && rows[1].t.id == c);
+	store_ticket_dues_free(&rows, n);
+	f = (struct store_ticket_filter){ .queue = "payments", .assignee = "bob@example.TEST" };
+	test_assert_int(store_ticket_query(store, &f, &rows, &n, &error), 0);
+	test_assert(n == 1 && rows[0].t.id == e);
+	store_ticket_dues_free(&rows, n);
 	f = (struct store_ticket_filter){ .unassigned = 1, .queue = "kyc" };
 	test_assert_int(store_ticket_query(store, &f, &rows, &n, &error), 0);
 	test_assert(n == 1 && rows[0].t.id == d);
