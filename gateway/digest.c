@@ -349,7 +349,8 @@ add_item(struct digest *d, const struct recipient *r, struct tmpl_value *list,
 		tmpl_map_set_bool(m, sla_target_name(target), 1);
 	}
 	if (due > 0) {
-		tmpl_map_set_string(m, "due", sla_format_time(r->clock, due, buf, sizeof(buf)));
+		tmpl_map_set_string(m, "due",
+				    sla_format_time_in(r->clock, due, r->language, buf, sizeof(buf)));
 		tmpl_map_set_string(m, due > now ? "left" : "late",
 				    sla_format_duration(due > now ? due - now : now - due, buf,
 							sizeof(buf)));
@@ -577,7 +578,8 @@ digest_render(struct digest *d, const char *subject, int64_t now, struct ack_mai
 	tmpl_map_set_string(data, "recipient", r->name != NULL ? r->name : r->address);
 	day_string(local_day(r, now), buf);
 	tmpl_map_set_string(data, "date", buf);
-	tmpl_map_set_string(data, "now", sla_format_time(r->clock, now, buf, sizeof(buf)));
+	tmpl_map_set_string(data, "now",
+			    sla_format_time_in(r->clock, now, r->language, buf, sizeof(buf)));
 	tmpl_map_set_string(data, "timezone", hours_timezone(r->clock));
 	int ret = r->kind == KIND_AGENT ? agent_data(d, r, now, data, items_r, error_r)
 					: queue_data(d, r, now, data, items_r, error_r);

@@ -241,7 +241,8 @@ notice_data(const struct escalate *esc, const struct notice *nt, const struct re
 	tmpl_map_set_bool(d, nt->level, 1);
 	tmpl_map_set_bool(d, "again", nt->period > 0);
 	tmpl_map_set_string(d, "policy", nt->row->policy);
-	tmpl_map_set_string(d, "due", sla_format_time(r->calendar, due, buf, sizeof(buf)));
+	tmpl_map_set_string(d, "due",
+			    sla_format_time_in(r->calendar, due, r->language, buf, sizeof(buf)));
 	int64_t delta = due > nt->now ? due - nt->now : nt->now - due;
 	tmpl_map_set_string(d, due > nt->now ? "left" : "late",
 			    sla_format_duration(delta, buf, sizeof(buf)));

@@ -298,9 +298,11 @@ send_reminder(struct pending *p, const struct store_ticket *t, const struct hour
 		return ret < 0 ? ret : 0;
 	struct tmpl_value *data = ticket_data(p, t);
 	char buf[128], at[128];
-	tmpl_map_set_string(data, "since", sla_format_time(cal, since, buf, sizeof(buf)));
+	const char *lang = ack_language(p->config, t->language);
+	tmpl_map_set_string(data, "since", sla_format_time_in(cal, since, lang, buf, sizeof(buf)));
 	if (solve_at > 0) {
-		tmpl_map_set_string(data, "solve_at", sla_format_time(cal, solve_at, at, sizeof(at)));
+		tmpl_map_set_string(data, "solve_at",
+				    sla_format_time_in(cal, solve_at, lang, at, sizeof(at)));
 		(void)snprintf(buf, sizeof(buf), "%llu",
 			       (unsigned long long)p->config->pending.solve_after);
 		tmpl_map_set_string(data, "solve_days", buf);
@@ -421,7 +423,9 @@ solved_notice(struct pending *p, const struct store_ticket *t, const char *how, 
 	tmpl_map_set_bool(data, "reopen", grace > 0);
 	if (grace > 0) {
 		tmpl_map_set_string(data, "reopen_until",
-				    sla_format_time(cal, now + grace, buf, sizeof(buf)));
+				    sla_format_time_in(cal, now + grace,
+						       ack_language(config, t->language), buf,
+						       sizeof(buf)));
 		(void)snprintf(buf, sizeof(buf), "%lld", (long long)((grace + 86399) / 86400));
 		tmpl_map_set_string(data, "reopen_days", buf);
 	}
@@ -619,7 +623,8 @@ pending_snooze_timer(void *context, struct store *store, const struct store_time
 		cal = sla_calendar(p->sla, NULL);
 	char buf[128];
 	tmpl_map_set_string(data, "snoozed_at",
-			    sla_format_time(cal, timer->created_at, buf, sizeof(buf)));
+			    sla_format_time_in(cal, timer->created_at,
+					       ack_language(p->config, a->language), buf, sizeof(buf)));
 	tmpl_map_set_string(data, "recipient", route_agent_name(a));
 	struct ack_mail mail;
 	ret = render(p, t, "snooze", a->language, data, &mail, error_r);

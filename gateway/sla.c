@@ -480,16 +480,55 @@ sla_policy_calendar(const struct sla *sla, const struct sla_policy *p, const cha
 
 /* ---- formatting -------------------------------------------------------------------------- */
 
-const char *
-sla_format_time(const struct hours *calendar, int64_t t, char *buf, size_t size)
+/* The abbreviated weekday names (CLDR "format/abbreviated") of the ack
+   languages (ack_languages[] in gateway/ack.h). A table of 35 names, not
+   strftime_l(): the C library's names come only with generated locales,
+   which a gateway host cannot be assumed to have (Debian's "locales" is
+   optional), and a mail must read the same on every host. */
+static const struct {
+	const char *language; /* a prefix: "fr" is also "fr-CA" */
+	const char *names[7];
+} weekdays[] = {
+	{ "zh-TW", { "週日", "週一", "週二", "週三", "週四", "週五", "週六" } },
+	{ "zh-HK", { "週日", "週一", "週二", "週三", "週四", "週五", "週六" } },
+	{ "zh-Hant", { "週日", "週一", "週二", "週三", "週四", "週五", "週六" } },
+	{ "zh", { "周日", "周一", "周二", "周三", "周四", "周五", "周六" } },
+	{ "fr", { "dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam." } },
+	{ "de", { "So.", "Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa." } },
+	{ "en", { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" } },
+};
+
+/* The weekday names of language (a BCP 47 tag; a prefix match on its
+   subtags), English when it is none of the table's. */
+static const char *const *
+weekday_names(const char *language)
 {
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	for (size_t i = 0; language != NULL && i < N_ELEMENTS(weekdays); i++) {
+		size_t n = strlen(weekdays[i].language);
+		if (strncasecmp(language, weekdays[i].language, n) == 0 &&
+		    (language[n] == '\0' || language[n] == '-' || language[n] == '_'))
+			return weekdays[i].names;
+	}
+	return weekdays[N_ELEMENTS(weekdays) - 1].names;
+}
+
+const char *
+sla_format_time_in(const struct hours *calendar, int64_t t, const char *language, char *buf,
+		   size_t size)
+{
 	struct tzif_tm tm;
 	char off[16];
 	tzif_localtime(hours_zone(calendar), t, &tm);
-	snprintf(buf, size, "%s %04d-%02d-%02d %02d:%02d %s (%s)", wd[tm.wday], tm.year, tm.mon,
-		 tm.mday, tm.hour, tm.min, tm.abbr, tz_offset_string(tm.utoff, off, sizeof(off)));
+	snprintf(buf, size, "%s %04d-%02d-%02d %02d:%02d %s (%s)", weekday_names(language)[tm.wday],
+		 tm.year, tm.mon, tm.mday, tm.hour, tm.min, tm.abbr,
+		 tz_offset_string(tm.utoff, off, sizeof(off)));
 	return buf;
+}
+
+const char *
+sla_format_time(const struct hours *calendar, int64_t t, char *buf, size_t size)
+{
+	return sla_format_time_in(calendar, t, "en", buf, size);
 }
 
 const char *

@@ -149,6 +149,12 @@ const char *sla_ticket_state(const struct store_sla *row, int64_t now);
 /* A due time for people, in the calendar's zone: "Mon 2025-03-31 10:00
    CEST (+02:00)". */
 const char *sla_format_time(const struct hours *calendar, int64_t t, char *buf, size_t size);
+/* The same for a reader of language (a BCP 47 tag; English when it is none
+   of the ack languages): "lun. 2025-03-31 10:00 CEST (+02:00)",
+   "周一 2025-03-31 16:00 CST (+08:00)" (zh-CN). The digits stay
+   ISO 8601, which every reader of the desk reads alike. */
+const char *sla_format_time_in(const struct hours *calendar, int64_t t, const char *language,
+			       char *buf, size_t size);
 /* A duration for people: "2h 30m", "3d 4h", "1d", "45m". */
 const char *sla_format_duration(int64_t seconds, char *buf, size_t size);
 

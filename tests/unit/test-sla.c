@@ -412,6 +412,35 @@ test_format(void)
 	test_assert_str(sla_format_time(sla_calendar(sla, "asia"), at("2025-03-31T08:00:00Z"),
 					buf, sizeof(buf)),
 			"Mon 2025-03-31 16:00 CST (+08:00)");
+	/* in the reader's language: the five ack languages, their regional
+	   tags, and English for the rest */
+	static const struct {
+		const char *language, *want;
+	} in[] = {
+		{ "en", "Mon 2025-03-31 10:00 CEST (+02:00)" },
+		{ "fr", "lun. 2025-03-31 10:00 CEST (+02:00)" },
+		{ "fr-CA", "lun. 2025-03-31 10:00 CEST (+02:00)" },
+		{ "de", "Mo. 2025-03-31 10:00 CEST (+02:00)" },
+		{ "de_AT", "Mo. 2025-03-31 10:00 CEST (+02:00)" },
+		{ "zh-CN", "周一 2025-03-31 10:00 CEST (+02:00)" },
+		{ "zh", "周一 2025-03-31 10:00 CEST (+02:00)" },
+		{ "zh-TW", "週一 2025-03-31 10:00 CEST (+02:00)" },
+		{ "zh-Hant-HK", "週一 2025-03-31 10:00 CEST (+02:00)" },
+		{ "frisian", "Mon 2025-03-31 10:00 CEST (+02:00)" },
+		{ "es", "Mon 2025-03-31 10:00 CEST (+02:00)" },
+		{ NULL, "Mon 2025-03-31 10:00 CEST (+02:00)" },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(in); i++)
+		test_assert_str(sla_format_time_in(sla_calendar(sla, NULL), at("2025-03-31T08:00:00Z"),
+						   in[i].language, buf, sizeof(buf)),
+				in[i].want);
+	/* Sunday and Saturday: the ends of the table */
+	test_assert_str(sla_format_time_in(sla_calendar(sla, NULL), at("2025-03-30T08:00:00Z"), "de",
+					   buf, sizeof(buf)),
+			"So. 2025-03-30 10:00 CEST (+02:00)");
+	test_assert_str(sla_format_time_in(sla_calendar(sla, "asia"), at("2025-03-29T08:00:00Z"),
+					   "zh-CN", buf, sizeof(buf)),
+			"周六 2025-03-29 16:00 CST (+08:00)");
 	test_assert_str(sla_format_duration(0, buf, sizeof(buf)), "0m");
 	test_assert_str(sla_format_duration(59, buf, sizeof(buf)), "1m");
 	test_assert_str(sla_format_duration(2 * 3600 + 5 * 60, buf, sizeof(buf)), "2h 5m");
