@@ -257,8 +257,12 @@ static const struct config_key agent_keys[] = {
 	  "The first line of the agent's signature: a reply is cut where a line starts with it "
 	  "(besides \"-- \" and a line with the agent's address)." },
 	{ "supervisor", CONFIG_BOOL, "no", 0, 0, A(supervisor), NULL,
-	  "The agent is a supervisor: #send-anyway releases a reply the outbound guard "
-	  "held ([secrets] guard)." },
+	  "The agent supervises the whole desk: their #send-anyway releases any held reply "
+	  "(the outbound guard's, [secrets] guard, or a collision's), and they are the "
+	  "supervisors where no list names any. Who supervises a ticket: its [queue] "
+	  "supervisors, else its [sla] supervisors, else the agents with supervisor = yes; "
+	  "the desk (outage alerts): [alerts] supervisors, else the agents with supervisor = "
+	  "yes, else every agent." },
 	{ "timezone", CONFIG_STRING, NULL, 0, 64, A(timezone), NULL,
 	  "The agent's time zone (IANA name) for digests and the times in their mail; default: "
 	  "their calendar's." },
@@ -280,8 +284,10 @@ static const struct config_key queue_keys[] = {
 	  "Agents (the NAME of [agent NAME] sections) notified of its tickets, comma separated." },
 	{ "vip", CONFIG_BOOL, "no", 0, 0, Q(vip), NULL, "The queue of VIP customers." },
 	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, Q(supervisors), ", ",
-	  "Agents (NAME of [agent NAME]) or addresses told of SLA breaches of its tickets; they get "
-	  "the queue digest." },
+	  "Agents (NAME of [agent NAME]) or addresses who supervise its tickets: told of their SLA "
+	  "breaches, sent the queue digest; the agents among them may #send-anyway a reply held "
+	  "on them. Unset: the ticket's [sla] supervisors, else the agents with [agent] "
+	  "supervisor = yes (breaches: else the ticket's assignee or queue agents)." },
 	{ "calendar", CONFIG_STRING, NULL, 0, 64, Q(calendar), NULL,
 	  "The [hours NAME] its tickets' SLA targets count in, unless the SLA names one." },
 };
@@ -424,7 +430,10 @@ static const struct config_key sla_keys[] = {
 	  "While breached, tell the supervisors again after this long (each at most once per "
 	  "ticket per interval); 0: once." },
 	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, SL(supervisors), ", ",
-	  "Who hears of breaches when the ticket's queue has no supervisors." },
+	  "Agents or addresses who supervise the tickets under this policy when their queue "
+	  "names no supervisors: told of breaches; the agents among them may #send-anyway a "
+	  "reply held on them. Unset: the agents with [agent] supervisor = yes, else the "
+	  "ticket's assignee or queue agents." },
 };
 #undef SL
 
@@ -503,7 +512,7 @@ static const struct config_key alerts_keys[] = {
 	{ "supervisors", CONFIG_LIST, NULL, 0, 4096, A(supervisors), ", ",
 	  "Agent names or addresses told of an outage (a mailbox that cannot log in: its "
 	  "OAuth2 token refused, its token command failing) once when it starts and once "
-	  "when it ends; unset: every agent." },
+	  "when it ends; unset: the agents with [agent] supervisor = yes, else every agent." },
 	{ "after", CONFIG_UINT, "2", 1, 100, A(after), NULL,
 	  "Failed logins in a row that make an outage (the first refusal of an OAuth2 token "
 	  "only fetches a new one)." },

@@ -19,6 +19,7 @@
 #include "gateway/schedule.h"
 #include "gateway/sla.h"
 #include "gateway/store.h"
+#include "gateway/supervisor.h"
 #include "gateway/template.h"
 #include "parsers/tzif.h"
 
@@ -46,6 +47,7 @@ struct digest {
 	struct sla *sla;
 	struct route *route;
 	struct ack_templates *templates;
+	struct supervisor *sv;
 	struct recipient *r;
 	size_t n;
 };
@@ -112,45 +114,32 @@ recipient_add(struct digest *d, enum digest_kind kind, const char *address,
 	return 0;
 }
 
-/* The next person of a [queue] supervisors list: their address (an
-   agent's, else the item when it is one; item is the buffer), *agent_r
-   the agent or NULL; NULL at the end of the list. */
-static const char *
-next_supervisor(const struct digest *d, const char **pp, char item[320],
-		const struct config_agent **agent_r)
+/* Adding the supervisors of the queues: the first error. */
+struct adding {
+	struct digest *d;
+	const char *error;
+	int failed;
+};
+
+static void
+add_supervisor(void *context, const char *address, const struct config_agent *a)
 {
-	const char *s;
-	size_t n;
-	while (*pp != NULL && route_list_next(pp, &s, &n)) {
-		if (n >= 320)
-			continue;
-		memcpy(item, s, n);
-		item[n] = '\0';
-		*agent_r = route_find_agent(d->route, item);
-		if (*agent_r != NULL)
-			return (*agent_r)->address;
-		if (strchr(item, '@') != NULL)
-			return item;
-		/* else sla_new() refused it already */
-	}
-	return NULL;
+	struct adding *ad = context;
+	if (!ad->failed && recipient_add(ad->d, KIND_QUEUE, address, a, &ad->error) < 0)
+		ad->failed = 1;
 }
 
-/* The supervisors of every queue. */
+/* The supervisors of every queue (supervisor.h: the queue's, else the
+   agents with supervisor = yes). */
 static int
 add_supervisors(struct digest *d, const char **error_r)
 {
-	const struct config *config = d->config;
-	const struct config_agent *a;
-	const char *address;
-	char item[320];
-	for (size_t i = 0; i < config->n_queues; i++) {
-		const char *p = config->queues[i].supervisors;
-		while ((address = next_supervisor(d, &p, item, &a)) != NULL)
-			if (recipient_add(d, KIND_QUEUE, address, a, error_r) < 0)
-				return -1;
-	}
-	return 0;
+	struct adding ad = { .d = d };
+	for (size_t i = 0; i < d->config->n_queues && !ad.failed; i++)
+		(void)supervisor_ticket(d->sv, d->config->queues[i].name, NULL, add_supervisor, &ad);
+	if (ad.failed)
+		*error_r = ad.error;
+	return ad.failed ? -1 : 0;
 }
 
 int
@@ -162,7 +151,8 @@ digest_new(const struct config *config, struct store *store, struct deskmail *dm
 	d->store = store;
 	d->dm = dm;
 	*d_r = NULL;
-	if (sla_new(config, &d->sla, error_r) < 0 || route_new(config, &d->route, error_r) < 0)
+	if (sla_new(config, &d->sla, error_r) < 0 || route_new(config, &d->route, error_r) < 0 ||
+	    supervisor_new(config, &d->sv, error_r) < 0)
 		goto fail;
 	d->templates = ack_templates_new(config, NULL);
 	if (config->digest.enabled) {
@@ -193,6 +183,7 @@ digest_free(struct digest **dp)
 	}
 	free(d->r);
 	ack_templates_free(&d->templates);
+	supervisor_free(&d->sv);
 	route_free(&d->route);
 	sla_free(&d->sla);
 	free(d);
@@ -460,17 +451,27 @@ out:
 	return ret;
 }
 
+/* Is the person the one sought? */
+struct seeking {
+	const char *address;
+	int found;
+};
+
+static void
+seek(void *context, const char *address, const struct config_agent *a)
+{
+	struct seeking *sk = context;
+	(void)a;
+	sk->found |= strcasecmp(address, sk->address) == 0;
+}
+
 /* 1 when r supervises queue q. */
 static int
 supervises(const struct digest *d, const struct recipient *r, const struct config_queue *q)
 {
-	const char *p = q->supervisors, *address;
-	const struct config_agent *a;
-	char item[320];
-	while ((address = next_supervisor(d, &p, item, &a)) != NULL)
-		if (strcasecmp(address, r->address) == 0)
-			return 1;
-	return 0;
+	struct seeking sk = { r->address, 0 };
+	(void)supervisor_ticket(d->sv, q->name, NULL, seek, &sk);
+	return sk.found;
 }
 
 /* The oldest unanswered first: by created_at, then id. */

@@ -7,8 +7,8 @@
  *   the SLA targets they have missed, their open tickets by due time, and
  *   the unassigned tickets of their queues (the tickets they would be
  *   notified of: route_select_ticket()).
- * - Queue digest, to each of a queue's supervisors ([queue] supervisors:
- *   agent names or addresses), one mail for all the queues they watch:
+ * - Queue digest, to each of a queue's supervisors (supervisor.h: its
+ *   [queue] supervisors, else the agents with supervisor = yes), one mail for all the queues they watch:
  *   per queue the backlog by status, the breached and at-risk tickets
  *   (past the warning instant of a target), the oldest unanswered, the
  *   VIP tickets. A supervisor who is an agent gets it at their own time,

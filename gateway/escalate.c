@@ -21,6 +21,7 @@
 #include "gateway/schedule.h"
 #include "gateway/sla.h"
 #include "gateway/store.h"
+#include "gateway/supervisor.h"
 #include "gateway/template.h"
 
 /* Most recipients of one notice (a queue's agents, its supervisors). */
@@ -57,6 +58,7 @@ struct escalate {
 	struct sla *sla;
 	struct route *route;
 	struct ack_templates *templates;
+	struct supervisor *sv;
 };
 
 int
@@ -69,7 +71,8 @@ escalate_new(const struct config *config, struct store *store, struct deskmail *
 	esc->dm = dm;
 	*esc_r = NULL;
 	if (sla_new(config, &esc->sla, error_r) < 0 ||
-	    route_new(config, &esc->route, error_r) < 0) {
+	    route_new(config, &esc->route, error_r) < 0 ||
+	    supervisor_new(config, &esc->sv, error_r) < 0) {
 		escalate_free(&esc);
 		return -1;
 	}
@@ -86,6 +89,7 @@ escalate_free(struct escalate **escp)
 	if (esc == NULL)
 		return;
 	ack_templates_free(&esc->templates);
+	supervisor_free(&esc->sv);
 	route_free(&esc->route);
 	sla_free(&esc->sla);
 	free(esc);
@@ -165,38 +169,28 @@ warning_recipients(const struct escalate *esc, const struct store_ticket *t,
 	free(sel);
 }
 
-/* Add the people of a list of [agent NAME]s and addresses. */
+struct breach_people {
+	const struct escalate *esc;
+	struct recipients *rs;
+};
+
 static void
-add_people(const struct escalate *esc, struct recipients *rs, const char *list)
+add_supervisor(void *context, const char *address, const struct config_agent *a)
 {
-	const char *p = list, *s;
-	size_t n;
-	char item[320];
-	while (list != NULL && route_list_next(&p, &s, &n)) {
-		if (n >= sizeof(item))
-			continue;
-		memcpy(item, s, n);
-		item[n] = '\0';
-		const struct config_agent *a = route_find_agent(esc->route, item);
-		if (a != NULL)
-			add_recipient(esc, rs, a->address, a);
-		else if (strchr(item, '@') != NULL)
-			add_recipient(esc, rs, item, NULL);
-	}
+	struct breach_people *bp = context;
+	add_recipient(bp->esc, bp->rs, address, a);
 }
 
-/* The breach's recipients: the queue's supervisors, else the policy's,
+/* The breach's recipients: the ticket's supervisors (supervisor.h: its
+   queue's, else its policy's, else the agents with supervisor = yes),
    else the warning's recipients (a breach is never silent). */
 static void
 breach_recipients(const struct escalate *esc, const struct store_ticket *t,
 		  const struct sla_policy *p, struct recipients *rs)
 {
-	const struct config *config = esc->config;
-	for (size_t i = 0; t->queue != NULL && i < config->n_queues; i++)
-		if (strcasecmp(config->queues[i].name, t->queue) == 0)
-			add_people(esc, rs, config->queues[i].supervisors);
-	if (rs->n == 0 && p != NULL)
-		add_people(esc, rs, sla_policy_supervisors(p));
+	struct breach_people bp = { esc, rs };
+	(void)supervisor_ticket(esc->sv, t->queue, p != NULL ? sla_policy_name(p) : NULL,
+				add_supervisor, &bp);
 	if (rs->n == 0)
 		warning_recipients(esc, t, rs);
 }

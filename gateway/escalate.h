@@ -14,8 +14,9 @@
  * target of a ticket that is still running,
  * - at the warning instant (warn_at percent of the target): a warning to
  *   the assignee, or to the queue's agents when there is none;
- * - at the due instant: a breach notice to the queue's supervisors (else
- *   the policy's, else the warning's recipients), again every `repeat`
+ * - at the due instant: a breach notice to the ticket's supervisors
+ *   (supervisor.h: the queue's, else the policy's, else the agents with
+ *   supervisor = yes; else the warning's recipients), again every `repeat`
  *   while breached (period 1, 2, ...: each recipient once per interval).
  * A breach makes its warning moot: a daemon down across both sends the
  * breach only, and of a long outage only the current period: one notice

@@ -5,7 +5,8 @@
  * ([secrets] guard = yes, the default): support never needs them, and a
  * compromised or careless agent account must not be able to get them
  * from customers. The reply module holds it (hold.h) and mails the agent
- * why; a supervisor ([agent NAME] supervisor = yes) releases it with
+ * why; a supervisor (supervisor.h: [agent NAME] supervisor = yes, or named
+ * by the ticket's [queue] or [sla] supervisors) releases it with
  * #send-anyway, which is logged and recorded on the ticket.
  */
 #ifndef DG_GUARD_H

@@ -13,6 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/outage.h"
 #include "gateway/store.h"
+#include "gateway/supervisor.h"
 #include "base/util.h"
 
 #define EVENT_OUTAGE "outage"
@@ -22,6 +23,7 @@ struct outage {
 	const struct config *config;
 	struct store *store;
 	struct deskmail *dm;
+	struct supervisor *sv;
 };
 
 int
@@ -32,8 +34,9 @@ outage_new(const struct config *config, struct store *store, struct outage **out
 	o->config = config;
 	o->store = store;
 	/* no threading: the alerts belong to no ticket */
-	if (deskmail_new(config, NULL, store, &o->dm, error_r) < 0) {
-		free(o);
+	if (deskmail_new(config, NULL, store, &o->dm, error_r) < 0 ||
+	    supervisor_new(config, &o->sv, error_r) < 0) {
+		outage_free(&o);
 		*outage_r = NULL;
 		return -1;
 	}
@@ -48,41 +51,23 @@ outage_free(struct outage **op)
 	if (o == NULL)
 		return;
 	deskmail_free(&o->dm);
+	supervisor_free(&o->sv);
 	free(o);
 	*op = NULL;
 }
 
-/* The supervisors' addresses: [alerts] supervisors (agent names or
-   addresses), else every agent. */
+static void
+add_supervisor(void *context, const char *address, const struct config_agent *a)
+{
+	deskmail_add_to(context, a != NULL ? a->name : NULL, address);
+}
+
+/* The desk's supervisors (supervisor.h: [alerts] supervisors, else the
+   agents with supervisor = yes, else every agent). */
 static void
 add_recipients(const struct outage *o, struct deskmail_msg *m)
 {
-	const struct config *c = o->config;
-	if (c->alerts.supervisors == NULL) {
-		for (size_t i = 0; i < c->n_agents; i++)
-			deskmail_add_to(m, c->agents[i].name, c->agents[i].address);
-		return;
-	}
-	for (const char *p = c->alerts.supervisors; *p != '\0';) {
-		p += strspn(p, ", ");
-		size_t n = strcspn(p, ", ");
-		if (n == 0)
-			break;
-		char *item = xasprintf("%.*s", (int)n, p);
-		p += n;
-		const struct config_agent *agent = NULL;
-		for (size_t i = 0; i < c->n_agents && agent == NULL; i++)
-			if (strcmp(c->agents[i].label, item) == 0)
-				agent = &c->agents[i];
-		if (agent != NULL)
-			deskmail_add_to(m, agent->name, agent->address);
-		else if (strchr(item, '@') != NULL)
-			deskmail_add_to(m, NULL, item);
-		else
-			log_warnx("[alerts] supervisors: %s is no [agent] and no address",
-				  log_safe(item, 100));
-		free(item);
-	}
+	(void)supervisor_desk(o->sv, add_supervisor, m);
 }
 
 static char *

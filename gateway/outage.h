@@ -12,8 +12,9 @@
  * across restarts too (a daemon started during an outage finds it open and
  * sends nothing new; its first good login sends the all-clear).
  *
- * Who is told: [alerts] supervisors (agent names or addresses), else
- * every [agent]. Nobody to tell: the event and the log line still say it.
+ * Who is told: the desk's supervisors (supervisor.h: [alerts] supervisors,
+ * agent names or addresses, else the agents with supervisor = yes, else
+ * every [agent]). Nobody to tell: the event and the log line still say it.
  * The mail says what fails, since when and the error (which never holds
  * a secret: the IMAP and credential modules keep tokens out of errors).
  *

@@ -29,6 +29,7 @@
 #include "gateway/replyhtml.h"
 #include "gateway/route.h"
 #include "gateway/store.h"
+#include "gateway/supervisor.h"
 #include "gateway/thread.h"
 #include "parsers/agentcmd.h"
 #include "parsers/mime.h"
@@ -48,6 +49,7 @@ struct reply_handler {
 	struct canned *canned;
 	struct pending *pending; /* #pending, #solved, #close, #snooze; NULL: config broken */
 	const char *pending_error;
+	struct supervisor *sv; /* who may #send-anyway; NULL: only supervisor = yes */
 };
 
 enum reply_action {
@@ -93,6 +95,9 @@ reply_handler_new(const struct config *config, struct store *store, struct deskm
 	h->canned = canned_new(config, NULL);
 	if (pending_new(config, store, dm, &h->pending, &h->pending_error) < 0)
 		log_error("reply: #pending, #solved and #snooze cannot work: %s", h->pending_error);
+	const char *error;
+	if (supervisor_new(config, &h->sv, &error) < 0)
+		log_error("reply: supervisors named by [queue] and [sla]: %s", error);
 	return h;
 }
 
@@ -104,6 +109,7 @@ reply_handler_free(struct reply_handler **hp)
 		return;
 	canned_free(&h->canned);
 	pending_free(&h->pending);
+	supervisor_free(&h->sv);
 	free(h);
 	*hp = NULL;
 }
@@ -393,11 +399,33 @@ check_cc(struct reply_handler *h, struct reply *r, const struct store_ticket *t,
 	return 0;
 }
 
+/* Is the sender a supervisor of ticket t (supervisor.h: an agent with
+   supervisor = yes, or named by its queue or its SLA policy)? 1, 0, < 0. */
+static int
+is_supervisor(struct reply_handler *h, const struct reply *r, const struct store_ticket *t,
+	      const char **error_r)
+{
+	if (r->from == NULL)
+		return 0;
+	if (r->from->supervisor || h->sv == NULL)
+		return r->from->supervisor;
+	struct store_sla *row = NULL;
+	int ret = store_sla_get(h->store, t->id, &row, error_r);
+	if (ret < 0)
+		return ret;
+	ret = supervisor_may_release(h->sv, r->from_address, t->queue,
+				     row != NULL ? row->policy : NULL);
+	store_sla_free(&row);
+	return ret;
+}
+
 /* #send-anyway: a held reply, and the right to release it: the guard's
    by a supervisor, a collision's by its author or a supervisor. */
 static int
-check_release(struct reply_handler *h, struct reply *r, int64_t ticket_id, const char **error_r)
+check_release(struct reply_handler *h, struct reply *r, const struct store_ticket *t,
+	      const char **error_r)
 {
+	int64_t ticket_id = t->id;
 	const struct agentcmd *c = NULL;
 	for (size_t i = 0; i < r->cmds->n_cmds && c == NULL; i++)
 		if (r->cmds->cmds[i].kind == AGENTCMD_SEND_ANYWAY)
@@ -407,16 +435,17 @@ check_release(struct reply_handler *h, struct reply *r, int64_t ticket_id, const
 	int ret = hold_get_kind(h->store, ticket_id, &held, &kind, error_r);
 	if (ret < 0)
 		return ret;
-	int supervisor = r->from != NULL && r->from->supervisor;
 	if (ret == 0) {
 		reply_error(r, "#send-anyway: no reply is held on this ticket");
 		return 0;
 	}
-	if (supervisor)
-		return 0;
+	int supervisor = is_supervisor(h, r, t, error_r);
+	if (supervisor != 0)
+		return supervisor < 0 ? supervisor : 0;
 	if (kind == HOLD_GUARD) {
 		reply_error(r, "line %u: #send-anyway: only a supervisor ([agent NAME] "
-			       "supervisor = yes) can release a held reply", c->line);
+			       "supervisor = yes, or named by the ticket's [queue] or [sla] "
+			       "supervisors) can release a held reply", c->line);
 		return 0;
 	}
 	struct store_message *msgs = NULL;
@@ -503,7 +532,7 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 		if (r->action == REPLY_RELAY && t->customer_address == NULL)
 			reply_error(r, "the ticket has no customer address to send to");
 		if (r->errors.len == 0 && r->send_anyway &&
-		    (ret = check_release(h, r, ticket_id, error_r)) < 0) {
+		    (ret = check_release(h, r, t, error_r)) < 0) {
 			store_ticket_free(&t);
 			reply_free(&r);
 			return ret;
