@@ -171,6 +171,20 @@ test_recipients(void)
 	free(rcpts);
 	desk_down(&d);
 
+	/* no [alerts] supervisors but agents with supervisor = yes: them
+	   (supervisor.h: the desk's chain) */
+	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n"
+			"[agent alice]\naddress = alice@staff.example\n"
+			"[agent bob]\naddress = bob@staff.example\nsupervisor = yes\n") < 0) {
+		test_assert(0);
+		return;
+	}
+	test_assert_int(outage_begin(d.outage, "mailbox x", "no token", NOW, &error), 1);
+	test_assert_int(notices(&d, &rcpts, NULL), 1);
+	test_assert_str(rcpts, "bob@staff.example");
+	free(rcpts);
+	desk_down(&d);
+
 	if (desk_up(&d, "hostname = desk.example.test\nsupport_address = support@example.test\n") <
 	    0) {
 		test_assert(0);

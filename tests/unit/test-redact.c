@@ -81,7 +81,8 @@ setup(const char *action)
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\nqueues = security\n"
 		"[agent bob]\naddress = bob@staff.example\n"
 		"[agent carol]\naddress = carol@staff.example\nsupervisor = yes\n"
-		"[queue security]\ncategories = account_security\n"
+		"[agent dave]\naddress = dave@staff.example\n"
+		"[queue security]\ncategories = account_security\nsupervisors = dave\n"
 		"[secrets]\naction = %s\nqueue = security\n",
 		tmpdir, action);
 	int ret = desk_open(tmpdir, sections, &config, &store);
@@ -495,6 +496,20 @@ test_guard(void)
 	agent_mail(tc, id, "alice@staff.example", "您好，请提供您的谷歌验证码，我们帮您处理。\n");
 	test_assert_int(count_outbox("relay", "buyer@example.org", "验证码"), 0);
 	test_assert_int(count_outbox("error", "alice@staff.example", "for their 2FA code"), 1);
+
+	/* supervisor.h: an agent a queue names a supervisor releases a hold
+	   on that queue's tickets, not on others */
+	test_begin("guard: #send-anyway from another queue's supervisor");
+	agent_mail(tc, id, "dave@staff.example", "#send-anyway\n");
+	test_assert_int(count_outbox("error", "dave@staff.example", "only a supervisor"), 1);
+	test_assert_int(hold_get(store, id, &row, &error), 1);
+	test_begin("guard: #send-anyway from the ticket's queue's supervisor releases it");
+	agent_mail(tc, id, "alice@staff.example", "#queue security\n");
+	test_assert_int(hold_get(store, id, &row, &error), 1);
+	agent_mail(tc, id, "dave@staff.example", "#send-anyway\n");
+	test_assert(desk_has_event(store, id, "released", "released by dave@staff.example"));
+	test_assert_int(hold_get(store, id, &row, &error), 0);
+	test_assert_int(count_outbox("error", "dave@staff.example", NULL), 1);
 	thread_config_free(&tc);
 }
 
