@@ -1,7 +1,10 @@
 /*
  * desk-test: helpers the desk's unit tests share (test-agent, test-deskmail,
  * test-ingest): a temporary state directory with a threading secret and a
- * configuration, and questions to the store about what a test did.
+ * configuration, and questions to the store about what a test did; for the
+ * tests of time (test-escalate, test-digest, test-pending,
+ * test-schedule-dst): the test clock, a mail ingested at an instant, a
+ * scheduler tick.
  */
 #ifndef DG_DESK_TEST_H
 #define DG_DESK_TEST_H
@@ -14,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "gateway/config.h"
+#include "gateway/ingest.h"
+#include "gateway/schedule.h"
 #include "gateway/store.h"
 #include "parsers/mime.h"
 #include "base/util.h"
@@ -161,6 +166,50 @@ desk_count_outbox(struct store *store, const char *kind, const char *rcpt, const
 	}
 	store_outboxes_free(&list, n);
 	return count;
+}
+
+/* The test clock (base/clock.h, compiled in with DG_TEST_CLOCK): the
+   store's stamps, ingest and the scheduler all read the file clock_file
+   (DESKGATE_TEST_CLOCK) holds. */
+static inline void
+desk_set_clock(const char *clock_file, int64_t t)
+{
+	char *s = xasprintf("%lld\n", (long long)t);
+	desk_write_file(clock_file, s);
+	free(s);
+}
+
+/* Ingest raw (source "test") with the clock at now; its ticket, or 0
+   after printing why. */
+static inline int64_t
+desk_ingest_at(struct ingest *ingest, const char *clock_file, const char *raw, int64_t now)
+{
+	struct ingest_result res;
+	const char *error = NULL;
+	struct ingest_source src = { .label = "test" };
+	desk_set_clock(clock_file, now);
+	ingest_set_now(ingest, now);
+	if (ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res, &error) <
+	    0) {
+		printf("ingest_message: %s\n", error);
+		return 0;
+	}
+	return res.ticket_id;
+}
+
+/* Run what is due on the scheduler with the clock at now. 0, or -1
+   after printing why. */
+static inline int
+desk_tick(struct schedule *sched, const char *clock_file, int64_t now)
+{
+	struct schedule_stats st;
+	const char *error;
+	desk_set_clock(clock_file, now);
+	if (schedule_run_due(sched, now, 100, 10, &st, &error) < 0) {
+		printf("tick: %s\n", error);
+		return -1;
+	}
+	return 0;
 }
 
 #endif

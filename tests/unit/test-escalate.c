@@ -48,45 +48,26 @@ static char *clock_file;
 static void
 set_clock(int64_t t)
 {
-	char *s = xasprintf("%lld\n", (long long)t);
-	desk_write_file(clock_file, s);
-	free(s);
+	desk_set_clock(clock_file, t);
 }
 
 static int64_t
 customer_mail(const char *subject, int64_t now)
 {
-	struct ingest_result res;
-	const char *error = NULL;
-	struct ingest_source src = { .label = "test" };
 	char *raw = xasprintf("From: Carl Customer <carl@customer.example>\nTo: support@example.test\n"
 			      "Subject: %s\nDate: Tue, 11 Mar 2025 10:00:00 +0100\n"
 			      "Message-ID: <e%d.%d@customer.example>\nMIME-Version: 1.0\n"
 			      "Content-Type: text/plain; charset=utf-8\n\nAbout %s: please help.\n",
 			      subject, ++n_mail, (int)getpid(), subject);
-	set_clock(now);
-	ingest_set_now(ingest, now);
-	int ret = ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res,
-				 &error);
+	int64_t id = desk_ingest_at(ingest, clock_file, raw, now);
 	free(raw);
-	if (ret < 0) {
-		printf("ingest_message: %s\n", error);
-		return 0;
-	}
-	return res.ticket_id;
+	return id;
 }
 
 static int
 tick(int64_t now)
 {
-	struct schedule_stats st;
-	const char *error;
-	set_clock(now);
-	if (schedule_run_due(sched, now, 100, 10, &st, &error) < 0) {
-		printf("tick: %s\n", error);
-		return -1;
-	}
-	return 0;
+	return desk_tick(sched, clock_file, now);
 }
 
 /* Escalation mail about ticket id queued to rcpt (NULL: anyone), and the

@@ -48,32 +48,20 @@ static char *clock_file;
 static void
 set_clock(int64_t t)
 {
-	char *s = xasprintf("%lld\n", (long long)t);
-	desk_write_file(clock_file, s);
-	free(s);
+	desk_set_clock(clock_file, t);
 }
 
 /* Ingest a mail at now; its ticket (0 on failure). */
 static int64_t
 deliver(const char *from, const char *to, const char *subject, const char *body, int64_t now)
 {
-	struct ingest_result res;
-	const char *error = NULL;
-	struct ingest_source src = { .label = "test" };
 	char *raw = xasprintf("From: %s\nTo: %s\nSubject: %s\nDate: Tue, 11 Mar 2025 10:00:00 +0100\n"
 			      "Message-ID: <p%d.%d@mail.example>\nMIME-Version: 1.0\n"
 			      "Content-Type: text/plain; charset=utf-8\n\n%s",
 			      from, to, subject, ++n_mail, (int)getpid(), body);
-	set_clock(now);
-	ingest_set_now(ingest, now);
-	int ret = ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res,
-				 &error);
+	int64_t id = desk_ingest_at(ingest, clock_file, raw, now);
 	free(raw);
-	if (ret < 0) {
-		printf("ingest_message: %s\n", error);
-		return 0;
-	}
-	return res.ticket_id;
+	return id;
 }
 
 static int64_t
@@ -110,14 +98,7 @@ agent_mail(const char *from, int64_t id, const char *text, int64_t now)
 static int
 tick(int64_t now)
 {
-	struct schedule_stats st;
-	const char *error;
-	set_clock(now);
-	if (schedule_run_due(sched, now, 100, 10, &st, &error) < 0) {
-		printf("tick: %s\n", error);
-		return -1;
-	}
-	return 0;
+	return desk_tick(sched, clock_file, now);
 }
 
 /* Outbox rows of kind about ticket id to rcpt (NULL: anyone); the newest

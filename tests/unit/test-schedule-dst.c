@@ -42,46 +42,33 @@ static char *clock_file;
 static void
 set_clock(int64_t t)
 {
-	char *s = xasprintf("%lld\n", (long long)t);
-	desk_write_file(clock_file, s);
-	free(s);
+	desk_set_clock(clock_file, t);
 }
 
 static int64_t
 ticket_at(const char *subject, int64_t now)
 {
-	struct ingest_result res;
-	const char *error = NULL;
-	struct ingest_source src = { .label = "test" };
+	const char *error;
 	char *raw = xasprintf("From: Carl <carl@customer.example>\nTo: support@example.test\n"
 			      "Subject: %s\nMessage-ID: <%s.%d@customer.example>\n"
 			      "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
 			      "Please help.\n",
 			      subject, subject, (int)getpid());
-	set_clock(now);
-	ingest_set_now(ingest, now);
-	int ret = ingest_message(ingest, (const unsigned char *)raw, strlen(raw), &src, &res,
-				 &error);
+	int64_t id = desk_ingest_at(ingest, clock_file, raw, now);
 	free(raw);
-	if (ret < 0) {
-		printf("ingest_message: %s\n", error);
+	if (id == 0)
 		return 0;
-	}
-	if (store_ticket_set(store, res.ticket_id, "assignee", "alice@staff.example", &error) < 0)
+	if (store_ticket_set(store, id, "assignee", "alice@staff.example", &error) < 0)
 		printf("assign: %s\n", error);
-	return res.ticket_id;
+	return id;
 }
 
 /* Tick every 15 minutes in [from, to). */
 static void
 tick_through(int64_t from, int64_t to)
 {
-	struct schedule_stats st;
-	const char *error;
 	for (int64_t now = from; now < to; now += 15 * MIN) {
-		set_clock(now);
-		if (schedule_run_due(sched, now, 100, 10, &st, &error) < 0) {
-			printf("tick: %s\n", error);
+		if (desk_tick(sched, clock_file, now) < 0) {
 			test_assert(0);
 			return;
 		}
