@@ -18,6 +18,19 @@
 #                                (password "secret"), sending through our
 #                                Postfix; SMTP-LINES ("\nkey = value...")
 #                                go into [smtp]; the caller appends sections
+#
+# People with real mail clients against one gateway (test-agent-e2e.sh,
+# test-agentday-e2e.sh, test-collide-e2e.sh; they set $deskgate, $conf,
+# $gw and $helper):
+#   maildir USER                 USER's Maildir
+#   sql QUERY                    sqlite3 on $gw/deskgate.db
+#   process                      `deskgate run --once`; fails unless every
+#                                outbox row was sent
+#   snail FROM ARGS...           s-nail as FROM's mail client
+#   reply USER FROM HEADER SUBSTRING TEXT [ATTACHMENT]
+#                                USER answers with s-nail the newest message
+#                                whose HEADER contains SUBSTRING
+#   show USER HEADER SUBSTRING   that message as USER's s-nail types it
 . "$srcdir/tests/harness/lib.sh"
 . "$srcdir/tests/harness/dovecot.sh"
 . "$srcdir/tests/harness/postfix.sh"
@@ -114,4 +127,47 @@ username = $address
 password = secret
 timeout = 10
 CONF
+}
+
+maildir() { dg_maildir "$1"; }
+sql() { sqlite3 "$gw/deskgate.db" "$1"; }
+
+# process: deskgate reads the support mailbox once and sends what it queued
+process() {
+	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
+	local left
+	left=$(sql "select count(*) from outbox where status <> 'sent'")
+	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
+}
+
+# s-nail as a person's mail client: no resource files, batch mode, UTF-8,
+# SMTP to Postfix. Its default quoting (POSIX indentprefix, a tab) and an
+# attribution line "NAME wrote:" (quote=noheading).
+snail() {
+	local from=$1
+	shift
+	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
+		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
+		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
+		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
+}
+
+# reply USER FROM HEADER SUBSTRING TEXT [ATTACHMENT]: USER answers the
+# newest message whose HEADER contains SUBSTRING
+reply() {
+	local user=$1 from=$2 header=$3 needle=$4 text=$5 att=${6:-}
+	$helper mbox "$(maildir "$user")" "$DG_ROOT/reply.mbox" "$header" "$needle" ||
+		dg_fail "no message to reply to"
+	{
+		printf 'reply 1\n%s\n' "$text"
+		[ -n "$att" ] && printf '~@ %s\n' "$att"
+		printf '~.\n'
+	} | snail "$from" -f "$DG_ROOT/reply.mbox" >/dev/null || dg_fail "s-nail reply failed"
+}
+
+# show USER HEADER SUBSTRING: the message as the user's s-nail types it
+show() {
+	$helper mbox "$(maildir "$1")" "$DG_ROOT/show.mbox" "$2" "$3" || dg_fail "nothing to show"
+	printf 'type 1\n' | LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S ttycharset=utf-8 \
+		-S crt=9999 -R -f "$DG_ROOT/show.mbox" 2>>"$DG_ROOT/s-nail.log"
 }

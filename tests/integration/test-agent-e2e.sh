@@ -57,40 +57,7 @@ agents = bob
 CONF
 "$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
 
-maildir() { dg_maildir "$1"; }
-sql() { sqlite3 "$gw/deskgate.db" "$1"; }
-
-# process: deskgate reads the support mailbox once and sends what it queued
-process() {
-	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
-	local left
-	left=$(sql "select count(*) from outbox where status <> 'sent'")
-	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
-}
-
-# s-nail as a person's mail client: no resource files, batch mode, UTF-8,
-# SMTP to Postfix. Its default quoting (POSIX indentprefix, a tab) and an
-# attribution line "NAME wrote:" (quote=noheading).
-snail() {
-	local from=$1
-	shift
-	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
-		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
-		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
-		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
-}
-# reply USER FROM HEADER SUBSTRING TEXT [ATTACHMENT]: USER answers the
-# newest message whose HEADER contains SUBSTRING
-reply() {
-	local user=$1 from=$2 header=$3 needle=$4 text=$5 att=${6:-}
-	$helper mbox "$(maildir "$user")" "$DG_ROOT/reply.mbox" "$header" "$needle" ||
-		dg_fail "no message to reply to"
-	{
-		printf 'reply 1\n%s\n' "$text"
-		[ -n "$att" ] && printf '~@ %s\n' "$att"
-		printf '~.\n'
-	} | snail "$from" -f "$DG_ROOT/reply.mbox" >/dev/null || dg_fail "s-nail reply failed"
-}
+# maildir, sql, process, snail, reply: desk-e2e.sh
 ticket_json() { "$deskgate" -c "$conf" ticket show "$1" --json; }
 # tq N EXPR: a Python expression over ticket N's JSON (t)
 tq() {
