@@ -734,6 +734,9 @@ notify_handover(struct reply_handler *h, const struct store_ticket *t, unsigned 
 
 static int relay(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
 		 const char *text, int64_t att_row, int64_t *id_r, const char **error_r);
+static int answered(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+		    const struct config_agent *author, const char *author_address,
+		    const char *answer, const char **error_r);
 
 /* #send-anyway: the held reply goes to the customer as it was written. */
 static int
@@ -775,9 +778,12 @@ release_held(struct reply_handler *h, struct store_ticket *t, const struct hook_
 			ret = -1;
 		if (ret == 0)
 			ret = hold_release(h->store, t->id, r->from_address, id, error_r);
-		if (ret == 0 && t->first_response_at == 0)
-			ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now,
-						    error_r);
+		/* the released answer counts as its author's, as if relayed then */
+		const char *author = held->from_address != NULL ? held->from_address
+								: r->from_address;
+		if (ret == 0)
+			ret = answered(h, t, ev, route_find_agent(h->route, author), author,
+				       held->text != NULL ? held->text : "", error_r);
 	}
 	store_messages_free(&msgs, n);
 	return ret;
@@ -1099,7 +1105,7 @@ out:
    was answered, so that two people do not answer at once. */
 static int
 notice_others(struct reply_handler *h, const struct store_ticket *t, const struct hook_event *ev,
-	      const struct reply *r, const char **error_r)
+	      const char *who, const char *from_address, const char *answer, const char **error_r)
 {
 	const struct config *config = h->config;
 	if (config->n_agents == 0)
@@ -1109,7 +1115,7 @@ notice_others(struct reply_handler *h, const struct store_ticket *t, const struc
 	const struct config_agent *assignee = route_find_agent(h->route, t->assignee);
 	if (assignee != NULL)
 		sel[assignee - config->agents] = 1;
-	route_unselect(h->route, sel, r->from_address);
+	route_unselect(h->route, sel, from_address);
 
 	char when[96];
 	agent_time_string(h->agent, ev->now, when, sizeof(when));
@@ -1127,10 +1133,10 @@ notice_others(struct reply_handler *h, const struct store_ticket *t, const struc
 				 "on %s.\n"
 				 "Status %s, priority %s%s%s. No need to answer it too.\n\n"
 				 "The reply sent to the customer:\n%s",
-				 (long long)t->id, reply_who(r), r->from_address, when, t->status,
+				 (long long)t->id, who, from_address, when, t->status,
 				 t->priority, t->assignee != NULL ? ", assigned to " : "",
 				 t->assignee != NULL ? t->assignee : "", agent_rule_line);
-		(void)buf_puts(&text, r->text);
+		(void)buf_puts(&text, answer);
 		(void)buf_puts(&text, "\n");
 		struct deskmail_msg *m = deskmail_start(h->dm, t->id, "notice", DESKMAIL_REPLY_AGENT,
 							"auto-generated", ev->now);
@@ -1149,10 +1155,43 @@ notice_others(struct reply_handler *h, const struct store_ticket *t, const struc
 	}
 	if (ret == 0 && sent.len > 0)
 		ret = event(h, t->id, "notice", error_r, "answered by %s: notice queued to %s",
-			    r->from_address, buf_cstr(&sent));
+			    from_address, buf_cstr(&sent));
 	buf_free(&text);
 	buf_free(&sent);
 	free(sel);
+	return ret;
+}
+
+/* What an answer that reached the customer does to the ticket, whether it
+   was relayed at once or released from a hold with #send-anyway: the
+   first response is stamped, the agent who answered first (author, a
+   configured agent, or NULL) is the assignee, a new ticket is open, and
+   the other agents get the "Answered:" notice with the answer. */
+static int
+answered(struct reply_handler *h, struct store_ticket *t, const struct hook_event *ev,
+	 const struct config_agent *author, const char *author_address, const char *answer,
+	 const char **error_r)
+{
+	int ret = 0;
+	if (t->first_response_at == 0)
+		ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now, error_r);
+	if (ret == 0 && t->assignee == NULL && author != NULL) {
+		ret = store_ticket_set(h->store, t->id, "assignee", author->address, error_r);
+		if (ret == 0) {
+			store_string_replace(&t->assignee, author->address);
+			ret = event(h, t->id, "agent", error_r, "assigned to %s, who answered first",
+				    author->address);
+		}
+	}
+	if (ret == 0 && strcmp(t->status, "new") == 0) {
+		ret = store_ticket_set(h->store, t->id, "status", "open", error_r);
+		if (ret == 0)
+			store_string_replace(&t->status, "open");
+	}
+	if (ret == 0)
+		ret = notice_others(h, t, ev,
+				    author != NULL ? route_agent_name(author) : author_address,
+				    author_address, answer, error_r);
 	return ret;
 }
 
@@ -1187,23 +1226,8 @@ apply_relay(struct reply_handler *h, struct store_ticket *t, const struct hook_e
 		    r->from_address, (long long)id, msg->n_attachments,
 		    msg->n_attachments == 1 ? "" : "s", r->canned_path != NULL ? ", canned reply " : "",
 		    r->canned_path != NULL ? r->canned_path : "");
-	if (ret == 0 && t->first_response_at == 0)
-		ret = store_ticket_set_time(h->store, t->id, "first_response_at", ev->now, error_r);
-	if (ret == 0 && t->assignee == NULL && r->from != NULL) {
-		ret = store_ticket_set(h->store, t->id, "assignee", r->from->address, error_r);
-		if (ret == 0) {
-			store_string_replace(&t->assignee, r->from->address);
-			ret = event(h, t->id, "agent", error_r, "assigned to %s, who answered first",
-				    r->from->address);
-		}
-	}
-	if (ret == 0 && strcmp(t->status, "new") == 0) {
-		ret = store_ticket_set(h->store, t->id, "status", "open", error_r);
-		if (ret == 0)
-			store_string_replace(&t->status, "open");
-	}
 	if (ret == 0)
-		ret = notice_others(h, t, ev, r, error_r);
+		ret = answered(h, t, ev, r->from, r->from_address, r->text, error_r);
 	if (ret == 0)
 		ret = apply_close(h, t, ev, r, error_r);
 	return ret;

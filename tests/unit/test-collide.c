@@ -320,6 +320,53 @@ test_cc(void)
 	test_assert_int(store_participant_find(store, unknown, "x@example.net", &role, &error), 0);
 }
 
+/* Issue 15 item 3 (w-merge): an answer released with #send-anyway is an
+   answer: the other agents get the "Answered:" notice with it, and an
+   unassigned ticket is assigned to its author, as for a relayed answer. */
+static void
+test_release_notice(void)
+{
+	test_begin("#send-anyway: the released answer is announced to the others");
+	ingest_set_now(ingest, NOW + 300000);
+	int64_t id = customer_ticket("released@example.org");
+	test_assert(id > 0);
+	agent_mail(id, "alice@staff.example", "Your deposit is at 12 confirmations.\n");
+	ingest_set_now(ingest, NOW + 300060);
+	agent_mail(id, "bob@staff.example", "Bob here: it is credited since noon.\n");
+	test_assert_int(held_kind(id), HOLD_COLLISION);
+	test_assert_int(count_outbox("notice", "alice@staff.example", "credited since noon", NULL),
+			0);
+	agent_mail(id, "bob@staff.example", "#send-anyway\n");
+	test_assert_int(count_outbox("relay", "released@example.org", "credited since noon", NULL),
+			1);
+	test_assert_int(count_outbox("notice", "alice@staff.example", "credited since noon", NULL),
+			1);
+	test_assert_int(count_outbox("notice", "alice@staff.example", "answered by Bob Agent "
+				     "<bob@staff.example>\non ", NULL) >= 1, 1);
+	test_assert_int(count_outbox("notice", "bob@staff.example", "credited since noon", NULL),
+			0);
+
+	test_begin("#send-anyway: a released guard hold assigns its author, opens the ticket");
+	int64_t id2 = customer_ticket("guarded@example.org");
+	test_assert(id2 > 0);
+	agent_mail(id2, "Bob Agent <bob@staff.example>",
+		   "To check the wallet please send us your 12-word recovery phrase.\n");
+	test_assert_int(held_kind(id2), HOLD_GUARD);
+	agent_mail(id2, "carol@staff.example", "#send-anyway\n");
+	test_assert_int(count_outbox("relay", "guarded@example.org", "12-word", NULL), 1);
+	struct store_ticket *t = NULL;
+	const char *error;
+	test_assert_int(store_ticket_get(store, id2, &t, &error), 1);
+	test_assert(t != NULL && t->assignee != NULL &&
+		    strcmp(t->assignee, "bob@staff.example") == 0);
+	test_assert(t != NULL && strcmp(t->status, "open") == 0);
+	store_ticket_free(&t);
+	test_assert(desk_has_event(store, id2, "agent", "assigned to bob@staff.example"));
+	test_assert_int(count_outbox("notice", "alice@staff.example", "12-word", NULL), 1);
+	test_assert_int(count_outbox("notice", "dave@staff.example", "12-word", NULL), 1);
+	test_assert_int(count_outbox("notice", "bob@staff.example", "12-word", NULL), 0);
+}
+
 int
 main(void)
 {
@@ -333,6 +380,7 @@ main(void)
 	test_collision();
 	test_handover();
 	test_cc();
+	test_release_notice();
 	teardown();
 	desk_rm_tree(tmpdir);
 	return test_exit();
