@@ -54,6 +54,8 @@ const char agent_help_text[] =
 	"#priority urgent|high|normal|low,\n"
 	"#category NAME, #assign NAME|ADDRESS, #queue NAME, #history (the whole ticket),\n"
 	"#cc ADDRESS / #uncc ADDRESS (copy someone on the answers to the customer),\n"
+	"#merge N (alone: fold this duplicate into ticket N, with its mail, people and\n"
+	"history; the customer is told once; mail to this ticket then reaches N),\n"
 	"#reply NAME (a canned answer in the customer's language, below your text;\n"
 	"starters: deposit_not_arrived, withdrawal_under_review, kyc_documents_needed,\n"
 	"account_unlocked, phishing_warning). An answer that crosses another agent's\n"

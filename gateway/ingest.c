@@ -947,7 +947,7 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 		/* A trusted agent's mail is stored as what it says: the new
 		   text without quoted history, signature and commands, as
 		   "agent" when it goes to the customer, else as a "note". */
-		if ((ret = reply_prepare(ingest->replies, ticket_id, msg,
+		if ((ret = reply_prepare(ingest->replies, ticket_id, d->merged_from, msg,
 					 im->report_kind == DSN_AUTO_REPLY, ingest_now(ingest), &reply,
 					 error_r)) < 0)
 			return ret;

@@ -23,6 +23,7 @@
 #include "gateway/hook.h"
 #include "gateway/label.h"
 #include "gateway/log.h"
+#include "gateway/merge.h"
 #include "gateway/outbox.h"
 #include "gateway/pending.h"
 #include "gateway/reply.h"
@@ -50,6 +51,7 @@ struct reply_handler {
 	struct pending *pending; /* #pending, #solved, #close, #snooze; NULL: config broken */
 	const char *pending_error;
 	struct supervisor *sv; /* who may #send-anyway; NULL: only supervisor = yes */
+	struct merge *merge;	 /* #merge */
 };
 
 enum reply_action {
@@ -79,6 +81,8 @@ struct reply {
 	int collision;		    /* REPLY_HELD by a collision (collide.h), not the guard */
 	struct collide collide;	    /* its details, for the confirmation request */
 	struct replyhtml *html;	    /* REPLY_RELAY: the HTML part, or NULL (text alone) */
+	int64_t merge_into;	    /* #merge: the ticket to fold this one into (merge.h) */
+	int64_t merge_asked;	    /* the N of "#merge N" (merge_into ends its chain) */
 	char html_why[200];	    /* why the agent's HTML is not relayed, or "" */
 };
 
@@ -93,6 +97,7 @@ reply_handler_new(const struct config *config, struct store *store, struct deskm
 	h->route = route;
 	h->agent = agent;
 	h->canned = canned_new(config, NULL);
+	h->merge = merge_new(config, store, dm, route);
 	if (pending_new(config, store, dm, &h->pending, &h->pending_error) < 0)
 		log_error("reply: #pending, #solved and #snooze cannot work: %s", h->pending_error);
 	const char *error;
@@ -108,6 +113,7 @@ reply_handler_free(struct reply_handler **hp)
 	if (h == NULL)
 		return;
 	canned_free(&h->canned);
+	merge_free(&h->merge);
 	pending_free(&h->pending);
 	supervisor_free(&h->sv);
 	free(h);
@@ -419,6 +425,44 @@ is_supervisor(struct reply_handler *h, const struct reply *r, const struct store
 	return ret;
 }
 
+static const struct agentcmd *find_command(const struct agentcmd_list *l,
+					   enum agentcmd_kind kind);
+
+/* #merge N: alone (a #note at most: the mail's text would go to the
+   customer of a ticket being closed), and allowed by merge_check(). */
+static int
+check_merge(struct reply_handler *h, struct reply *r, const struct store_ticket *t,
+	    int64_t merged_from, const char **error_r)
+{
+	const struct agentcmd *c = find_command(r->cmds, AGENTCMD_MERGE);
+	if (c == NULL)
+		return 0;
+	for (size_t i = 0; i < r->cmds->n_cmds; i++) {
+		enum agentcmd_kind k = r->cmds->cmds[i].kind;
+		if (k != AGENTCMD_MERGE && k != AGENTCMD_NOTE) {
+			reply_error(r, "line %u: #merge goes alone (with #note at most): send #%s "
+				       "in another mail", c->line, agentcmd_name(k));
+			return 0;
+		}
+	}
+	if (!r->cmds->is_note && !text_blank(r->text)) {
+		reply_error(r, "line %u: #merge goes without text for the customer (they are "
+			       "told of the merge; write #note to keep a remark)", c->line);
+		return 0;
+	}
+	char *end;
+	int64_t n = (int64_t)strtoll(c->arg, &end, 10);
+	char why[400];
+	int ret = merge_check(h->merge, t, merged_from, n, &r->merge_into, why, sizeof(why),
+			      error_r);
+	if (ret < 0)
+		return ret;
+	if (ret == 0)
+		reply_error(r, "line %u: #merge %s: %s", c->line, c->arg, why);
+	r->merge_asked = n;
+	return 0;
+}
+
 /* #send-anyway: a held reply, and the right to release it: the guard's
    by a supervisor, a collision's by its author or a supervisor. */
 static int
@@ -473,8 +517,9 @@ find_command(const struct agentcmd_list *l, enum agentcmd_kind kind)
 }
 
 int
-reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
-	      int auto_reply, int64_t now, struct reply **reply_r, const char **error_r)
+reply_prepare(struct reply_handler *h, int64_t ticket_id, int64_t merged_from,
+	      const struct mime_message *msg, int auto_reply, int64_t now,
+	      struct reply **reply_r, const char **error_r)
 {
 	struct reply *r = xcalloc(1, sizeof(*r));
 	struct store_ticket *t = NULL;
@@ -508,7 +553,8 @@ reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_mess
 		r->action = REPLY_AUTO;
 	} else {
 		check_commands(h, r, t);
-		if ((ret = check_cc(h, r, t, error_r)) < 0) {
+		if ((ret = check_cc(h, r, t, error_r)) < 0 ||
+		    (r->errors.len == 0 && (ret = check_merge(h, r, t, merged_from, error_r)) < 0)) {
 			store_ticket_free(&t);
 			reply_free(&r);
 			return ret;
@@ -909,6 +955,12 @@ apply_commands(struct reply_handler *h, struct store_ticket *t, const struct hoo
 			break;
 		case AGENTCMD_ATTACHMENTS:
 			ret = send_attachments(h, t, ev, r, error_r);
+			break;
+		case AGENTCMD_MERGE:
+			ret = merge_apply(h->merge, t, r->merge_into, r->merge_asked,
+					  r->from_address, ev->logctx, ev->now, error_r);
+			if (ret == 0)
+				store_string_replace(&t->status, "closed");
 			break;
 		case AGENTCMD_HISTORY: {
 			/* the whole ticket to the agent who asked, and to nobody else */

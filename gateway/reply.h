@@ -60,11 +60,14 @@ struct reply_handler *reply_handler_new(const struct config *config, struct stor
 void reply_handler_free(struct reply_handler **hp);
 
 /* Read a trusted agent's mail for ticket_id before it is stored.
+   merged_from: the ticket the mail was addressed to when threading
+   followed its merge to ticket_id (thread_decision.merged_from), else 0.
    auto_reply: the mail is an automatic reply (never relayed, no error
    mail). now: when it arrived (collisions, collide.h). 0 with *reply_r,
    -1 when the store failed. */
-int reply_prepare(struct reply_handler *h, int64_t ticket_id, const struct mime_message *msg,
-		  int auto_reply, int64_t now, struct reply **reply_r, const char **error_r);
+int reply_prepare(struct reply_handler *h, int64_t ticket_id, int64_t merged_from,
+		  const struct mime_message *msg, int auto_reply, int64_t now,
+		  struct reply **reply_r, const char **error_r);
 /* How to store the message: direction "agent" (it will be relayed) or
    "note", and its text (the visible text without commands for "agent";
    the note's text; what the agent wrote, quotes stripped, otherwise). */

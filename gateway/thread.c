@@ -19,6 +19,7 @@
 #include "gateway/crypto.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/store/store-merge.h"
 #include "gateway/thread.h"
 #include "parsers/authres.h"
 #include "parsers/mime.h"
@@ -825,7 +826,23 @@ join(struct store *store, const struct thread_config *tc, const struct mime_mess
      const char *reason, int64_t now, struct thread_decision *d, const char **error_r)
 {
 	struct store_ticket *t = NULL;
-	int ret = store_ticket_get(store, ticket_id, &t, error_r);
+	/* A merged ticket lives on in the one it was merged into (#merge,
+	   gateway/merge.h): whatever reaches it reaches the end of its chain;
+	   the right to write was checked on the ticket addressed (its
+	   participants are copied, never moved). */
+	int64_t end = ticket_id;
+	int ret = store_ticket_merged_end(store, ticket_id, &end, error_r);
+	if (ret <= 0)
+		return ret;
+	if (end != ticket_id) {
+		d->merged_from = ticket_id;
+		char *detail = xasprintf("ticket #%lld was merged into #%lld: joined #%lld",
+					 (long long)ticket_id, (long long)end, (long long)end);
+		decision_event(d, "thread", 0, detail);
+		free(detail);
+		ticket_id = end;
+	}
+	ret = store_ticket_get(store, ticket_id, &t, error_r);
 	if (ret <= 0)
 		return ret;
 	d->ticket_id = ticket_id;

@@ -171,6 +171,8 @@ struct thread_decision {
 	int reopen;		/* the ticket is closed or pending: set it open again */
 	int suppress_ack;	/* same text again: no second acknowledgement */
 	int64_t linked_ticket;	/* new ticket: link it to this closed one (0: none) */
+	int64_t merged_from;	/* the ticket addressed, merged into ticket_id (#merge,
+				   gateway/merge.h); 0: none */
 	/* An event to record (NULL: none) on the new or joined ticket and,
 	   when event_ticket is not 0, also on that ticket. */
 	char *event_kind;	/* "security" or "thread" */

@@ -7,7 +7,8 @@
 #include "parsers/agentcmd.h"
 #include "base/util.h"
 
-enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT, ARG_SNOOZE, ARG_ADDRESS };
+enum arg_type { ARG_NONE, ARG_OPTIONAL_TEXT, ARG_PRIORITY, ARG_NAME, ARG_AGENT, ARG_SNOOZE, ARG_ADDRESS,
+	       ARG_TICKET };
 
 static const struct {
 	const char *name;
@@ -30,11 +31,12 @@ static const struct {
 	{ "snooze", AGENTCMD_SNOOZE, ARG_SNOOZE },
 	{ "cc", AGENTCMD_CC, ARG_ADDRESS },
 	{ "uncc", AGENTCMD_UNCC, ARG_ADDRESS },
+	{ "merge", AGENTCMD_MERGE, ARG_TICKET },
 };
 
 #define KNOWN                                                                                     \
 	"#note #close #solved #pending #reopen #priority #category #assign #queue #reply #history "  \
-	"#snooze #send-anyway #attachments #cc #uncc"
+	"#snooze #send-anyway #attachments #cc #uncc #merge"
 #define NAME_MAX_LEN 64
 #define ADDRESS_MAX_LEN 254
 #define AGENT_NAME_MAX_LEN 200
@@ -245,6 +247,24 @@ parse_line(struct agentcmd_list *list, unsigned int lineno, const char *line, si
 		}
 		value = lower_copy(arg, alen);
 		break;
+	case ARG_TICKET: {
+		/* "#merge 1234" or "#merge #1234": a ticket number, 1 to 18 digits */
+		if (alen >= 1 && arg[0] == '#') {
+			arg++;
+			alen--;
+		}
+		size_t digits = 0;
+		while (digits < alen && arg[digits] >= '0' && arg[digits] <= '9')
+			digits++;
+		if (digits == 0 || digits != alen || digits > 18 || arg[0] == '0') {
+			add_error(list, lineno, s, len,
+				  errf("#%s takes one ticket number (#%s 1234)", commands[c].name,
+				       commands[c].name));
+			return;
+		}
+		value = xstrndup(arg, alen);
+		break;
+	}
 	case ARG_AGENT:
 		if (alen >= 2 && arg[0] == '<' && arg[alen - 1] == '>') {
 			arg++;

@@ -24,6 +24,8 @@
  *                             YYYY-MM-DD [HH:MM] in my calendar's zone)
  *   #cc ADDRESS               copy ADDRESS on the answers to the customer
  *   #uncc ADDRESS             stop copying ADDRESS
+ *   #merge N                  fold this ticket into ticket N (#merge 1234 or
+ *                             #merge #1234; gateway/merge.h)
  *
  * A command line is recognised anywhere in the agent's own text: at the
  * top, between paragraphs, at the end; never in a quoted line ("> #close").
@@ -77,6 +79,7 @@ enum agentcmd_kind {
 	AGENTCMD_SNOOZE,
 	AGENTCMD_CC,
 	AGENTCMD_UNCC,
+	AGENTCMD_MERGE,
 };
 
 struct agentcmd {
@@ -87,7 +90,8 @@ struct agentcmd {
 	   200 bytes, no quotes, brackets, ',' or ';'); cc, uncc: an address
 	   in lower case, without angle brackets; note, close, reopen,
 	   history, send-anyway, attachments, pending, solved: NULL; snooze:
-	   the argument in lower case, valid for agentcmd_snooze_parse(). */
+	   the argument in lower case, valid for agentcmd_snooze_parse();
+	   merge: the ticket number, decimal digits without a leading 0. */
 	char *arg;
 	unsigned int line; /* 1-based line number in the text */
 };

@@ -24,6 +24,7 @@
 static const struct pg_part *const parts[PG_N_PARTS] = {
 	[PG_PART_SLA] = &pg_sla_part,
 	[PG_PART_LEASE] = &pg_lease_part,
+	[PG_PART_MERGE] = &pg_merge_part,
 };
 
 /* ---- parameters ---------------------------------------------------------------- */

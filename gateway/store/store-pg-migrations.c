@@ -323,6 +323,18 @@ const struct store_migration store_pg_migrations[] = {
 		"ALTER TABLE outbox ADD COLUMN resends BIGINT NOT NULL DEFAULT 0 "
 		"CHECK (resends >= 0);\n",
 	},
+	/* 5: SQLite's 13, #merge (store-merge.h): each merged ticket, the
+	   ticket it was folded into and when. */
+	{
+		.summary = "ticket_merges",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS ticket_merges (\n"
+		"  ticket_id BIGINT PRIMARY KEY REFERENCES tickets (id),\n"
+		"  into_id BIGINT NOT NULL REFERENCES tickets (id) CHECK (into_id <> ticket_id),\n"
+		"  at BIGINT NOT NULL\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS ticket_merges_into ON ticket_merges (into_id);\n",
+	},
 };
 
 const size_t store_pg_n_migrations = N_ELEMENTS(store_pg_migrations);

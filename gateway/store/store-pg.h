@@ -24,6 +24,7 @@
 enum pg_part_id {
 	PG_PART_SLA,   /* store-pg-sla.c */
 	PG_PART_LEASE, /* store-pg-lease.c */
+	PG_PART_MERGE, /* store-pg-merge.c */
 	PG_N_PARTS
 };
 
@@ -35,6 +36,7 @@ struct pg_part {
 
 extern const struct pg_part pg_sla_part;
 extern const struct pg_part pg_lease_part;
+extern const struct pg_part pg_merge_part;
 
 struct pg_store {
 	struct store base;

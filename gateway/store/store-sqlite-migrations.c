@@ -451,6 +451,19 @@ const struct store_migration store_sqlite_migrations[] = {
 		"ALTER TABLE outbox ADD COLUMN resends INTEGER NOT NULL DEFAULT 0 "
 		"CHECK (resends >= 0);\n",
 	},
+	/* 13: #merge (store-merge.h): each merged ticket, the ticket it was
+	   folded into and when; threading follows it so that mail to a merged
+	   ticket reaches the ticket it lives on. Its key makes a merge once. */
+	{
+		.summary = "ticket_merges",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS ticket_merges (\n"
+		"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets (id),\n"
+		"  into_id INTEGER NOT NULL REFERENCES tickets (id) CHECK (into_id <> ticket_id),\n"
+		"  at INTEGER NOT NULL\n"
+		");\n"
+		"CREATE INDEX IF NOT EXISTS ticket_merges_into ON ticket_merges (into_id);\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

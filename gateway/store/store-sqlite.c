@@ -26,6 +26,7 @@
 #include "gateway/store/store-record.h"
 #include "gateway/store/store-sqlite-sql.h"
 #include "gateway/store/store-lease-driver.h"
+#include "gateway/store/store-merge-driver.h"
 #include "gateway/store/store-sla-driver.h"
 #include "gateway/store/store-sqlite.h"
 
@@ -350,6 +351,7 @@ fail_keys:
 static const struct sqlite_part *const parts[SQLITE_N_PARTS] = {
 	[SQLITE_PART_SLA] = &sqlite_sla_part,
 	[SQLITE_PART_LEASE] = &sqlite_lease_part,
+	[SQLITE_PART_MERGE] = &sqlite_merge_part,
 };
 
 static int
@@ -1189,6 +1191,7 @@ const struct store_driver store_sqlite_driver = {
 	.name = "sqlite",
 	.sla = &store_sqlite_sla_driver,
 	.lease = &store_sqlite_lease_driver,
+	.merge = &store_sqlite_merge_driver,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,

@@ -24,6 +24,7 @@
 enum sqlite_part_id {
 	SQLITE_PART_SLA, /* store-sqlite-sla.c */
 	SQLITE_PART_LEASE, /* store-sqlite-lease.c */
+	SQLITE_PART_MERGE, /* store-sqlite-merge.c */
 	SQLITE_N_PARTS
 };
 
@@ -34,6 +35,7 @@ struct sqlite_part {
 
 extern const struct sqlite_part sqlite_sla_part;
 extern const struct sqlite_part sqlite_lease_part;
+extern const struct sqlite_part sqlite_merge_part;
 
 /* A driver's store: struct store first, so that the dispatcher's pointer
    is ours. */
