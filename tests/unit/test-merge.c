@@ -11,6 +11,8 @@
  * commands, a bad number, a forged sender. A chain is followed to its end.
  * A crash before the commit merges nothing; the same command mail again
  * merges once. The store entry on its own: bad arguments, twice.
+ * On SQLite, and on PostgreSQL through test-merge-pg.sh
+ * (DESKGATE_TEST_STORE_URL, test-store-url.h).
  */
 #include "build-config.h"
 
@@ -28,6 +30,7 @@
 #include "parsers/mime.h"
 #include "base/util.h"
 #include "tests/unit/desk-test.h"
+#include "tests/unit/test-store-url.h"
 #include "tests/unit/test.h"
 
 #define NOW 1741658400
@@ -48,8 +51,22 @@ setup(void)
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\n"
 		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\n"
 		"[agent carol]\naddress = carol@staff.example\n";
-	if (desk_open(tmpdir, sections, &config, &store) < 0)
+	char *path = desk_write_config(tmpdir, sections);
+	int ret = config_load(path, &config, &error);
+	free(path);
+	if (ret < 0) {
+		printf("config: %s\n", error);
 		return -1;
+	}
+	char *location = test_store_location(tmpdir, "merge");
+	if (location == NULL)
+		return -1;
+	ret = store_open(location, tmpdir, &store, &error);
+	free(location);
+	if (ret < 0) {
+		printf("store_open: %s\n", error);
+		return -1;
+	}
 	if (ingest_init(config, store, &ingest, &error) < 0) {
 		printf("ingest_init: %s\n", error);
 		return -1;
