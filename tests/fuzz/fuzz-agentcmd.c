@@ -82,6 +82,13 @@ FUZZ_TARGET(agentcmd)
 			FUZZ_CHECK(strchr(c->arg, '<') == NULL && strchr(c->arg, '>') == NULL);
 			FUZZ_CHECK(!fuzz_has_control(c->arg, strlen(c->arg), 0));
 			break;
+		case AGENTCMD_MERGE: {
+			/* a ticket number the gateway reads with strtoll */
+			size_t n = c->arg != NULL ? strlen(c->arg) : 0;
+			FUZZ_CHECK(n >= 1 && n <= 18 && c->arg[0] != '0');
+			FUZZ_CHECK(strspn(c->arg, "0123456789") == n);
+			break;
+		}
 		case AGENTCMD_CC:
 		case AGENTCMD_UNCC:
 			/* one address, lower case, no brackets or controls */
