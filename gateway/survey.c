@@ -16,6 +16,7 @@
 #include "gateway/log.h"
 #include "gateway/rules.h"
 #include "gateway/schedule.h"
+#include "gateway/sla.h"
 #include "gateway/store.h"
 #include "gateway/template.h"
 #include "gateway/survey.h"
@@ -34,6 +35,10 @@ struct survey {
 	struct deskmail *dm;
 	const struct thread_config *tc;
 	struct ack_templates *templates;
+	/* The SLA policies, to restart the clocks of a ticket a comment
+	   reopens; NULL when the configuration has none that builds
+	   (escalate_new() then refuses the same configuration). */
+	struct sla *sla;
 };
 
 /* The languages of the survey templates (templates/survey/request.LANG.*)
@@ -87,14 +92,19 @@ survey_new(const struct config *config, struct store *store, struct deskmail *dm
 	s->dm = dm;
 	s->tc = tc;
 	s->templates = ack_templates_new(config, NULL);
+	const char *ignored = NULL;
+	if (sla_new(config, &s->sla, &ignored) < 0)
+		s->sla = NULL;
 	return s;
 }
 
 void
 survey_free(struct survey **surveyp)
 {
-	if (*surveyp != NULL)
+	if (*surveyp != NULL) {
 		ack_templates_free(&(*surveyp)->templates);
+		sla_free(&(*surveyp)->sla);
+	}
 	free(*surveyp);
 	*surveyp = NULL;
 }
@@ -352,7 +362,10 @@ notify_low_score(struct survey *s, int64_t ticket_id, int score, const char *com
 		store_ticket_free(&t);
 		return ret < 0 ? ret : 0;
 	}
-	struct deskmail_msg *m = deskmail_start(s->dm, ticket_id, "notice", DESKMAIL_REPLY_AGENT,
+	/* kind "survey", like the survey itself: a notice about a vote is
+	   counted, listed and retried with the survey mail, not with the
+	   SLA and desk notices */
+	struct deskmail_msg *m = deskmail_start(s->dm, ticket_id, "survey", DESKMAIL_REPLY_AGENT,
 						"auto-generated", now);
 	deskmail_add_to(m, NULL, t->assignee);
 	deskmail_subject(m, reopened ? "Reopened by a survey comment: " : "Low satisfaction score: ",
@@ -416,9 +429,13 @@ reads_as_problem(const struct survey *s, const char *comment, const char *catego
 }
 
 /* A comment that reads as a new problem: the closed ticket is open again
-   (an event "reopened", as a customer's reply to a closed ticket writes). */
+   (an event "reopened", as a customer's reply to a closed ticket writes),
+   and its SLA clocks follow as they do for that reply: the customer's
+   mail at now resumes them, a new resolution clock runs and the next
+   response starts (sla_sync_store(), the pipeline's "sla" step). */
 static int
-reopen(struct survey *s, int64_t ticket_id, const char *from, const char **error_r)
+reopen(struct survey *s, int64_t ticket_id, const char *from, int64_t now,
+       const char **error_r)
 {
 	struct store_ticket *t = NULL;
 	int ret = store_ticket_get(s->store, ticket_id, &t, error_r);
@@ -428,6 +445,11 @@ reopen(struct survey *s, int64_t ticket_id, const char *from, const char **error
 			ret = event(s, ticket_id, "reopened",
 				    error_r, "reopened by the survey comment of %s: it reads as a "
 				    "new problem ([survey] reopen_on_problem)", from);
+		if (ret >= 0 && s->sla != NULL) {
+			struct sla_happening what = { .customer_mail = now,
+						      .why = "survey comment" };
+			ret = sla_sync_store(s->sla, s->store, ticket_id, &what, now, error_r);
+		}
 		if (ret >= 0)
 			ret = 1;
 	}
@@ -496,7 +518,7 @@ survey_take_vote(struct survey *s, const struct mime_message *msg, const char *c
 			    comment != NULL ? ": " : "", comment != NULL ? comment : "");
 	int reopened = 0;
 	if (ret == 0 && reads_as_problem(s, comment, category))
-		ret = reopened = reopen(s, ticket, from, error_r);
+		ret = reopened = reopen(s, ticket, from, now, error_r);
 	if (ret >= 0 && (reopened > 0 || (s->config->survey.low_score > 0 &&
 					  (uint64_t)score <= s->config->survey.low_score)))
 		ret = notify_low_score(s, ticket, score, comment, reopened > 0, now, error_r);

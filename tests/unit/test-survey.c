@@ -164,6 +164,7 @@ setup(void)
 	char *conf = xasprintf("hostname = desk.example.test\nsupport_address = support@example.test\n"
 			       "[agent alice]\naddress = alice@staff.example\nname = Alice\n"
 			       "[survey]\nenabled = yes\nlow_score = 2\n"
+			       "[sla default]\nfirst_response = 8h\nnext_response = 8h\nresolution = 5d\n"
 			       "[rules]\ndir = %s/contrib/rules.d\n",
 			       rules != NULL ? rules : ".");
 	free(rules);
@@ -300,7 +301,7 @@ test_round_trip(void)
 	test_assert_int(v.score, 2);
 	test_assert_str(v.comment, "trop lent");
 	struct out low;
-	test_assert(next_out("notice", "alice@staff.example", &low));
+	test_assert(next_out("survey", "alice@staff.example", &low));
 	test_assert(low.m != NULL && strstr(low.m->subject, "Low satisfaction score") != NULL &&
 		    strstr(low.m->text, "trop lent") != NULL);
 	out_clear(&low);
@@ -454,7 +455,7 @@ test_comments(void)
 	test_assert(!desk_has_event(store, id, "survey", "Tr0ub4dor"));
 	test_assert(desk_has_event(store, id, "survey", "[redacted"));
 	struct out n;
-	test_assert(next_out("notice", "alice@staff.example", &n));
+	test_assert(next_out("survey", "alice@staff.example", &n));
 	test_assert(n.m != NULL && strstr(n.m->text, "Tr0ub4dor") == NULL);
 	out_clear(&n);
 
@@ -462,7 +463,20 @@ test_comments(void)
 	id = answer_survey("g@example.net", "3 - ok, but the app still does not work on my phone\n",
 			   3, "open");
 	test_assert(desk_has_event(store, id, "reopened", "survey comment of g@example.net"));
-	test_assert(next_out("notice", "alice@staff.example", &n));
+	/* the SLA clocks follow the reopening as for a customer's reply: no
+	   longer paused, the resolution met by the close runs again */
+	struct store_sla *row = NULL;
+	const char *error = NULL;
+	test_assert_int(store_sla_get(store, id, &row, &error), 1);
+	if (row != NULL) {
+		test_assert_str(row->status, "open");
+		test_assert_int(row->paused_at, 0);
+		test_assert_int(row->met[STORE_SLA_RESOLUTION], 0);
+		test_assert(row->due[STORE_SLA_RESOLUTION] > 0);
+	}
+	store_sla_free(&row);
+	test_assert(desk_has_event(store, id, "sla-resumed", "status=open"));
+	test_assert(next_out("survey", "alice@staff.example", &n));
 	test_assert(n.m != NULL && strstr(n.m->subject, "Reopened by a survey comment") != NULL &&
 		    strstr(n.m->text, "does not work") != NULL);
 	out_clear(&n);
@@ -470,18 +484,18 @@ test_comments(void)
 	test_begin("a comment that is a new problem reopens (the rules' category)");
 	answer_survey("h@example.net", "5 - thanks. Now my new deposit is pending since Monday\n", 5,
 		      "open");
-	test_assert(next_out("notice", "alice@staff.example", &n));
+	test_assert(next_out("survey", "alice@staff.example", &n));
 	out_clear(&n);
 
 	test_begin("an opinion does not reopen");
 	answer_survey("k@example.net", "5 - quick and kind, thanks for the help\n", 5, "closed");
-	test_assert(!next_out("notice", "alice@staff.example", &n));
+	test_assert(!next_out("survey", "alice@staff.example", &n));
 
 	test_begin("[survey] reopen_on_problem = no");
 	config->survey.reopen_on_problem = 0;
 	id = answer_survey("l@example.net", "4 - why is my withdrawal still pending?\n", 4, "closed");
 	test_assert(!desk_has_event(store, id, "reopened", NULL));
-	test_assert(!next_out("notice", "alice@staff.example", &n));
+	test_assert(!next_out("survey", "alice@staff.example", &n));
 	config->survey.reopen_on_problem = 1;
 }
 
