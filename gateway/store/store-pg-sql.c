@@ -20,25 +20,6 @@
 	"UPDATE tickets SET " col " = $2, updated_at = greatest(updated_at, $3) WHERE id = $1"
 #define DESK_OPEN "WHERE t.status NOT IN ('closed', 'solved')"
 #define DESK_ORDER "ORDER BY t.due_at = 0, t.due_at, t.id LIMIT $2"
-#define REOPEN_EVENT(e)                                                                       \
-	"(" e "kind = 'reopened' OR (" e "kind = 'agent' AND " e "detail LIKE '#reopen %' AND " \
-	e "detail NOT LIKE '%: already %'))"
-/* SQLite's report query names closed_at, a column of its SELECT list, in
-   its WHERE; PostgreSQL filters on it one level up. */
-#define REPORT_TICKETS_SELECT \
-	"SELECT * FROM (SELECT t.id, t.created_at, t.status, t.category, t.priority, t.queue, " \
-	"t.language, t.assignee, coalesce((SELECT m.mailbox FROM messages m WHERE m.ticket_id = t.id " \
-	"ORDER BY m.id LIMIT 1), ''), t.first_response_at, t.due_at, " \
-	"CASE WHEN t.status = 'closed' THEN coalesce((SELECT max(e.at) FROM events e " \
-	"WHERE e.ticket_id = t.id AND e.kind = 'agent' AND e.detail LIKE '#close %'), " \
-	"t.updated_at) ELSE 0 END AS closed_at, " \
-	"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), " \
-	"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND " \
-	"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' " \
-	"ORDER BY e.id LIMIT 1), ''), t.subject, coalesce(s.calendar, ''), " \
-	"coalesce(s.first_due, 0), coalesce(s.first_met, 0), coalesce(s.next_due, 0), " \
-	"coalesce(s.next_met, 0), coalesce(s.resolution_due, 0), coalesce(s.resolution_met, 0) " \
-	"FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id WHERE t.created_at < $2) r "
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
 
 /* The statements PostgreSQL reads differently. */
@@ -124,10 +105,6 @@ static const char *const pg_sql[STMT_COUNT] = {
 		" coalesce(t.id, 0), coalesce(t.created_at, 0), coalesce(t.due_at, 0)"
 		" FROM (SELECT 1) AS one LEFT JOIN (SELECT id, created_at, due_at FROM tickets"
 		"   WHERE " UNANSWERED " ORDER BY created_at, id LIMIT 1) t ON true",
-	[STMT_REPORT_TICKETS] = REPORT_TICKETS_SELECT
-		"WHERE r.status <> 'closed' OR (r.status = 'closed' AND r.closed_at >= $1)",
-	[STMT_REPORT_TICKETS_ALL] = REPORT_TICKETS_SELECT
-		"WHERE r.status <> 'closed' OR r.closed_at >= $1",
 };
 
 /* The INSERTs whose new row's id the driver reads (RETURNING id). */

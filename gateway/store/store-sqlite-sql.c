@@ -1,6 +1,7 @@
 /* store-sqlite-sql: see store-sqlite-sql.h. */
 #include "build-config.h"
 
+#include "gateway/store/store-report-sql.h"
 #include "gateway/store/store-sqlite-sql.h"
 
 #define MESSAGE_COLS                                                                          \
@@ -17,27 +18,6 @@
 	"ON CONFLICT DO NOTHING"
 #define DESK_OPEN "WHERE t.status NOT IN ('closed', 'solved')"
 #define DESK_ORDER "ORDER BY t.due_at = 0, t.due_at, t.id LIMIT ?2"
-/* An event that reopened a ticket: a customer's reply, or an agent's
-   #reopen that changed the status. */
-#define REOPEN_EVENT(e)                                                                       \
-	"(" e "kind = 'reopened' OR (" e "kind = 'agent' AND " e "detail LIKE '#reopen %' AND " \
-	e "detail NOT LIKE '%: already %'))"
-/* The columns of a report's ticket, in the order of struct
-   store_report_ticket. */
-#define REPORT_TICKETS_SELECT \
-	"SELECT t.id, t.created_at, t.status, t.category, t.priority, t.queue, t.language, " \
-	"t.assignee, coalesce((SELECT m.mailbox FROM messages m WHERE m.ticket_id = t.id " \
-	"ORDER BY m.id LIMIT 1), ''), t.first_response_at, t.due_at, " \
-	"CASE WHEN t.status = 'closed' THEN coalesce((SELECT max(e.at) FROM events e " \
-	"WHERE e.ticket_id = t.id AND e.kind = 'agent' AND e.detail LIKE '#close %'), " \
-	"t.updated_at) ELSE 0 END AS closed_at, " \
-	"(SELECT count(*) FROM events e WHERE e.ticket_id = t.id AND " REOPEN_EVENT("e.") "), " \
-	"coalesce((SELECT e.detail FROM events e WHERE e.ticket_id = t.id AND " \
-	"e.kind = 'agent' AND e.detail LIKE '#category %: category % -> %' " \
-	"ORDER BY e.id LIMIT 1), ''), t.subject, coalesce(s.calendar, ''), " \
-	"coalesce(s.first_due, 0), coalesce(s.first_met, 0), coalesce(s.next_due, 0), " \
-	"coalesce(s.next_met, 0), coalesce(s.resolution_due, 0), coalesce(s.resolution_met, 0) " \
-	"FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id "
 #define TICKET_SET(col) \
 	"UPDATE tickets SET " col " = ?2, updated_at = max(updated_at, ?3) WHERE id = ?1"
 #define UNANSWERED "status IN ('new', 'open', 'pending') AND first_response_at = 0"
@@ -265,18 +245,10 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		" FROM (SELECT 1) LEFT JOIN (SELECT id, created_at, due_at FROM tickets"
 		"   WHERE " UNANSWERED " ORDER BY created_at, id LIMIT 1) t",
 
-	/* Reports (store-report.h, docs/reports.md "Indexes"). A ticket's
-	   close time is its last "#close" event (the last update when it was
-	   closed otherwise); the SELECT list is in the order of the fields of
-	   struct store_report_ticket. The tickets are the open ones and those
-	   updated (so maybe closed) since the start: three ranges of
-	   tickets_status ("<> 'closed'" written as two ranges, which an index
-	   serves), never the whole table for a short period. */
-	[STMT_REPORT_TICKETS] = REPORT_TICKETS_SELECT
-		"WHERE t.created_at < ?2 AND (t.status < 'closed' OR t.status > 'closed' OR "
-		"(t.status = 'closed' AND t.updated_at >= ?1 AND closed_at >= ?1))",
-	[STMT_REPORT_TICKETS_ALL] = REPORT_TICKETS_SELECT
-		"WHERE t.created_at < ?2 AND (t.status <> 'closed' OR closed_at >= ?1)",
+	/* Reports (store-report.h, docs/reports.md "Indexes"); the ticket
+	   scan is store-report-sql.h's, one text for both drivers. */
+	[STMT_REPORT_TICKETS] = REPORT_TICKETS_SQL,
+	[STMT_REPORT_TICKETS_ALL] = REPORT_TICKETS_ALL_SQL,
 	[STMT_REPORT_MESSAGES] =
 		"SELECT m.ticket_id, m.created_at, m.direction, t.category, t.queue, t.language, "
 		"t.assignee, coalesce(m.mailbox, ''), m.from_address FROM messages m JOIN tickets t ON t.id = m.ticket_id "
