@@ -65,6 +65,11 @@ static const struct config_key general_keys[] = {
 	  "SQLite database file, relative to state_dir; or a PostgreSQL server as a libpq URI "
 	  "(postgresql://user@host:port/db, password from PGPASSFILE or passfile=) when "
 	  "deskgate was built with libpq (docs/internals/store.md)." },
+	{ "blob_file_min", CONFIG_SIZE, "128K", 0, 256 * 1024 * 1024, G(blob_file_min), NULL,
+	  "Raw mails and attachments shorter than this are kept in the SQLite database; longer "
+	  "ones are files under state_dir (near SQLite's measured break-even for 4 KB pages). 0 "
+	  "keeps every one a file. Blobs already stored stay where they are and stay readable. "
+	  "PostgreSQL keeps every blob in the database." },
 	{ "log_level", CONFIG_ENUM, "info", 0, 0, G(log_level), "error|warn|info|debug",
 	  "Least severe level written to the log." },
 	{ "hostname", CONFIG_STRING, "localhost", 1, 253, G(hostname), NULL,

@@ -87,6 +87,7 @@ struct config {
 	/* [general] */
 	char *state_dir;
 	char *database;
+	uint64_t blob_file_min; /* blobs shorter than this live in the database */
 	char *log_level;
 	char *hostname;
 	char *support_address;

@@ -108,6 +108,7 @@ cli_open(struct config **config_r, struct store **store_r)
 		config_free(&config);
 		exit(EXIT_TEMPFAIL);
 	}
+	store_set_blob_file_min(*store_r, (size_t)config->blob_file_min);
 	*config_r = config;
 }
 

@@ -45,6 +45,9 @@ struct store {
 	const struct store_driver *driver;
 	int version; /* schema version after migrations */
 	int in_txn;  /* store_begin() is active */
+	/* Blobs shorter than this go into the database when the driver
+	   keeps blob files (store_set_blob_file_min()); 0: every blob a file. */
+	size_t blob_file_min;
 };
 
 /* Ticket columns that can be changed after insert (store_ticket_set(),

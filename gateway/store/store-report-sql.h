@@ -8,7 +8,7 @@
  *
  * The ticket scan reads the tickets table alone (and each ticket's SLA row
  * by its key): the figures that are about a ticket's events and messages
- * are kept on the ticket by triggers (SQLite migration 13, PostgreSQL 5:
+ * are kept on the ticket by triggers (SQLite migration 14, PostgreSQL 6:
  * the task's 15 and 7), as the rows arrive:
  *
  *   channel          the mailbox of the ticket's first message ('' when it

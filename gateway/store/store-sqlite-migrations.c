@@ -487,6 +487,22 @@ const struct store_migration store_sqlite_migrations[] = {
 		"CREATE TRIGGER IF NOT EXISTS report_category AFTER INSERT ON events WHEN "
 		CATEGORY_CHANGE_EVENT("NEW.") " BEGIN " REPORT_ON_CATEGORY_CHANGE " END;\n",
 	},
+	/* 15 (issue 18): blobs below [general] blob_file_min in the
+	   database instead of one file each (a create, a write, a rename and
+	   a block of disk for a 2 KB mail). Blobs written before stay files
+	   and are read from there: nothing to convert. The same columns as
+	   PostgreSQL's blobs (its migration 1), so a copy between the two is
+	   row for row. */
+	{
+		.summary = "small blobs in the database",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS blobs (\n"
+		"  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),\n"
+		"  sha256 TEXT NOT NULL " HEX_CHECK("sha256") ",\n"
+		"  data BLOB NOT NULL,\n"
+		"  PRIMARY KEY (kind, sha256)\n"
+		");\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

@@ -275,4 +275,9 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 			     "WHERE ticket_id = ?1",
 	[STMT_SURVEY_LAST_SENT] = "SELECT max(sent_at) FROM surveys WHERE customer = ?1",
 	[STMT_SURVEY_FOR_TICKET] = "SELECT sent_at FROM surveys WHERE ticket_id = ?1",
+	/* Blobs below [general] blob_file_min: content-addressed rows, so
+	   a second put of the same bytes changes nothing. */
+	[STMT_BLOB_INSERT] = "INSERT INTO blobs (kind, sha256, data) VALUES (?1, ?2, ?3) "
+			     "ON CONFLICT (kind, sha256) DO NOTHING",
+	[STMT_BLOB_GET] = "SELECT data FROM blobs WHERE kind = ?1 AND sha256 = ?2",
 };

@@ -190,6 +190,12 @@ store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 	return store->driver->blob_get(store, kind, hex, data_r, len_r, error_r);
 }
 
+void
+store_set_blob_file_min(struct store *store, size_t min)
+{
+	store->blob_file_min = min;
+}
+
 char *
 store_blob_path(struct store *store, enum store_blob_kind kind, const char *hex)
 {

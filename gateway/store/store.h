@@ -2,8 +2,9 @@
  * store: the ticket store, behind a driver table (gateway/store/: this
  * interface, store.c the dispatcher, one file per driver). The SQLite
  * driver (store-sqlite.c, the only file that includes sqlite3) keeps one
- * database file in WAL mode plus content-addressed files on disk for raw
- * mail and attachments (state_dir/raw/ab/<sha256>, state_dir/att/ab/<sha256>).
+ * database file in WAL mode (with the small blobs) plus content-addressed
+ * files on disk for large raw mail and attachments
+ * (state_dir/raw/ab/<sha256>, state_dir/att/ab/<sha256>).
  * Callers never learn which driver runs. Schema changes are numbered
  * migrations applied at open; a database newer than the code is refused.
  * The schema is described in docs/schema.md, the contract a driver keeps
@@ -29,6 +30,11 @@
  * messages costs one flush, and a committed row still never points at a
  * lost blob. A crash before the commit leaves unreferenced blobs, which
  * are harmless (and a rolled-back transaction leaves its blobs in place).
+ * Blobs shorter than store_set_blob_file_min() are rows of the database
+ * instead (SQLite's blobs table; PostgreSQL keeps every blob a row),
+ * written in the caller's transaction, so they are as durable as the rows
+ * that name them; reads look for a row first, then a file, so blobs
+ * written as files before stay readable.
  *
  * Transactions: store_begin() ... store_commit() (a committed transaction
  * survives power loss). store_begin() takes the write lock at once (SQLite:
@@ -184,9 +190,14 @@ int store_blob_put(struct store *store, enum store_blob_kind kind, const void *d
    caller frees *data_r (NUL-terminated after len bytes). */
 int store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 		   unsigned char **data_r, size_t *len_r, const char **error_r);
+/* Blobs shorter than min bytes are kept in the database from now on
+   ([general] blob_file_min); 0 (the default of a store just opened) keeps
+   every blob a file. No effect on a driver without blob files. */
+void store_set_blob_file_min(struct store *store, size_t min);
 /* Path of a blob file (caller frees); the path is made only of the kind's
    directory and the hex digest. NULL unless hex is exactly 64 lower-case
-   hex digits (so no caller-supplied name can reach outside the store). */
+   hex digits (so no caller-supplied name can reach outside the store).
+   A blob kept in the database has no file at that path. */
 char *store_blob_path(struct store *store, enum store_blob_kind kind, const char *hex);
 
 /* 1 when a message with this dedupe key exists (ids filled), 0 when not, < 0 on failure. */

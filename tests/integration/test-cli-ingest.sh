@@ -86,9 +86,15 @@ assert len(a)==1, a
 assert a[0]['filename']=='Bildschirmfoto Login.png', a[0]['filename']
 assert a[0]['content_type']=='image/png'
 h=a[0]['sha256']
+# Kept under its hash: a row of blobs (below [general] blob_file_min) or
+# the file att/ab/<hash> (at least that long), never both.
+import sqlite3
+rows=sqlite3.connect('$home/deskgate.db').execute('select data from blobs where kind=1 and sha256=?',(h,)).fetchall()
 p=os.path.join('$home','att',h[:2],h)
-assert os.path.isfile(p), p
-assert hashlib.sha256(open(p,'rb').read()).hexdigest()==h
+assert len(rows)+os.path.isfile(p)==1, (len(rows), p)
+data=rows[0][0] if rows else open(p,'rb').read()
+assert hashlib.sha256(data).hexdigest()==h
+assert (len(data) < 128*1024) == bool(rows), len(data)
 assert 'Konto gesperrt' in t['subject']
 assert '2FA' in t['messages'][0]['text']
 "

@@ -1610,6 +1610,118 @@ test_blobs(struct store *store)
 	free(path);
 }
 
+static int
+path_exists(const char *path)
+{
+	struct stat st;
+	return path != NULL && stat(path, &st) == 0;
+}
+
+/* Blobs below blob_file_min are rows (issue 18): no file, no flush, in the
+   caller's transaction (gone with its rollback or undone unit), checked on
+   read; blobs at or above it stay files; blobs written as files by a store
+   without the blobs table (main before migration 15) stay readable after
+   the migration. */
+static void
+test_blobs_in_db(void)
+{
+	const char *error = NULL;
+	char hex[65], big_hex[65], old_hex[65], want[65];
+	unsigned char *data = NULL;
+	size_t len = 0;
+	static const char small[] = "From: a@b\r\nSubject: " ZH_SUBJECT "\r\n\r\n" ZH_TEXT "\r\n";
+	char big[2048];
+	memset(big, 'x', sizeof(big));
+
+	test_begin("blob in the database: old layout first");
+	struct store *store = open_fresh("dbblobs");
+	test_assert(store != NULL);
+	if (store == NULL)
+		return;
+	/* A store as main wrote it: every blob a file, no blobs table. */
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, "old", 3, old_hex, &error), 0);
+	char *old_path = store_blob_path(store, STORE_BLOB_RAW, old_hex);
+	test_assert(path_exists(old_path));
+	store_close(&store);
+	char *db_path = xasprintf("%s/dbblobs/deskgate.db", tmpdir);
+	test_assert_int(sql_exec(db_path, "DROP TABLE blobs; PRAGMA user_version = 12"), 0);
+	char *dir = path_in("dbblobs");
+	test_assert_int(store_open(db_path, dir, &store, &error), 0);
+	free(dir);
+	if (store == NULL) {
+		free(old_path);
+		free(db_path);
+		return;
+	}
+	test_assert(store_schema_version(store) >= 13);
+	store_set_blob_file_min(store, 1024);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, old_hex, &data, &len, &error), 0);
+	test_assert(len == 3 && data != NULL && memcmp(data, "old", 3) == 0);
+	free(data);
+
+	test_begin("blob in the database: small ones rows, large ones files");
+	syncfs_calls = 0;
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, small, strlen(small), hex, &error), 0);
+	crypto_sha256_hex(small, strlen(small), want);
+	test_assert_str(hex, want);
+	test_assert_int(store_blob_put(store, STORE_BLOB_ATTACHMENT, big, sizeof(big), big_hex,
+				       &error), 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(syncfs_calls, 1); /* the one large blob's file */
+	char *path = store_blob_path(store, STORE_BLOB_RAW, hex);
+	test_assert(!path_exists(path));
+	char *big_path = store_blob_path(store, STORE_BLOB_ATTACHMENT, big_hex);
+	test_assert(path_exists(big_path));
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error), 0);
+	test_assert(len == strlen(small) && memcmp(data, small, len) == 0 && data[len] == '\0');
+	free(data);
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, big_hex, &data, &len, &error),
+			0);
+	test_assert(len == sizeof(big) && memcmp(data, big, len) == 0);
+	free(data);
+	/* Idempotent; the kinds are apart; empty is a blob. */
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, small, strlen(small), hex, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, hex, &data, &len, &error), -1);
+	test_assert(data == NULL);
+	char empty_hex[65];
+	test_assert_int(store_blob_put(store, STORE_BLOB_ATTACHMENT, "", 0, empty_hex, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_ATTACHMENT, empty_hex, &data, &len,
+				       &error), 0);
+	test_assert(len == 0 && data != NULL && data[0] == '\0');
+	free(data);
+
+	test_begin("blob in the database: rolled back with its transaction");
+	static const char gone[] = "rolled back";
+	char gone_hex[65];
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, gone, strlen(gone), gone_hex, &error),
+			0);
+	store_rollback(store);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, gone_hex, &data, &len, &error), -1);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(store_unit_begin(store, &error), 0);
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, gone, strlen(gone), gone_hex, &error),
+			0);
+	test_assert_int(store_unit_undo(store, &error), 0);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, gone_hex, &data, &len, &error), -1);
+	test_assert_int(store_commit(store, &error), 0);
+
+	test_begin("blob in the database: corrupt row refused");
+	char *sql = xasprintf("UPDATE blobs SET data = X'00' || data WHERE sha256 = '%s'", hex);
+	test_assert_int(sql_exec(db_path, sql), 0);
+	free(sql);
+	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, hex, &data, &len, &error),
+			STORE_UNAVAILABLE);
+	test_assert(data == NULL && contains(error, "corrupt"));
+
+	store_close(&store);
+	free(path);
+	free(big_path);
+	free(old_path);
+	free(db_path);
+}
+
 /* A value larger than the database takes is the data's fault, not the
    store's: STORE_DATA_BAD (quarantine the message), never STORE_UNAVAILABLE
    (which would retry it forever), whether SQLite refuses it when it is
@@ -2037,6 +2149,7 @@ main(void)
 		test_blobs(store);
 		store_close(&store);
 	}
+	test_blobs_in_db();
 	test_too_big();
 	test_ingest_refused();
 	test_unavailable();
