@@ -64,7 +64,7 @@
 
 /* What is kept of a message handled inside a batch until the batch is
    committed, for the HOOK_COMMITTED steps. */
-struct pending {
+struct batch {
 	char *source;
 	char *mailbox;
 	uint32_t uid;
@@ -98,8 +98,8 @@ struct ingest {
 	struct escalate *escalate; /* the "sla" step */
 	struct hook_list *hooks;
 
-	struct pending *pending; /* messages of the open batch */
-	size_t n_pending;
+	struct batch *batch; /* messages of the open batch */
+	size_t n_batch;
 };
 
 /* What one message turned out to be, gathered before anything is written. */
@@ -275,18 +275,18 @@ ingest_new(const struct config *config, struct store *store)
 }
 
 static void
-pending_clear(struct ingest *ingest)
+batch_clear(struct ingest *ingest)
 {
-	for (size_t i = 0; i < ingest->n_pending; i++) {
-		struct pending *p = &ingest->pending[i];
+	for (size_t i = 0; i < ingest->n_batch; i++) {
+		struct batch *p = &ingest->batch[i];
 		free(p->source);
 		free(p->mailbox);
 		free(p->message_id);
 		free(p->logctx);
 	}
-	free(ingest->pending);
-	ingest->pending = NULL;
-	ingest->n_pending = 0;
+	free(ingest->batch);
+	ingest->batch = NULL;
+	ingest->n_batch = 0;
 }
 
 void
@@ -297,7 +297,7 @@ ingest_free(struct ingest **ingestp)
 		return;
 	if (ingest->in_batch)
 		store_rollback(ingest->store);
-	pending_clear(ingest);
+	batch_clear(ingest);
 	hook_list_free(&ingest->hooks);
 	escalate_free(&ingest->escalate);
 	reply_handler_free(&ingest->replies);
@@ -346,7 +346,7 @@ ingest_reload_rules(struct ingest *ingest, const char **error_r)
 /* ---- after the commit ------------------------------------------------------------- */
 
 static void
-run_committed(struct ingest *ingest, const struct pending *p)
+run_committed(struct ingest *ingest, const struct batch *p)
 {
 	const char *ignored;
 	struct hook_event ev = {
@@ -373,9 +373,9 @@ static void
 committed_later(struct ingest *ingest, const struct ingest_source *source, const char *msgid,
 		const char *logctx, const struct ingest_result *result)
 {
-	ingest->pending = xreallocarray(ingest->pending, ingest->n_pending + 1,
-					sizeof(*ingest->pending));
-	struct pending *p = &ingest->pending[ingest->n_pending++];
+	ingest->batch = xreallocarray(ingest->batch, ingest->n_batch + 1,
+					sizeof(*ingest->batch));
+	struct batch *p = &ingest->batch[ingest->n_batch++];
 	p->source = xstrdup(source->label != NULL ? source->label : "");
 	p->mailbox = source->mailbox != NULL ? xstrdup(source->mailbox) : NULL;
 	p->uid = source->uid;
@@ -386,11 +386,11 @@ committed_later(struct ingest *ingest, const struct ingest_source *source, const
 }
 
 static void
-run_pending(struct ingest *ingest)
+run_batch(struct ingest *ingest)
 {
-	for (size_t i = 0; i < ingest->n_pending; i++)
-		run_committed(ingest, &ingest->pending[i]);
-	pending_clear(ingest);
+	for (size_t i = 0; i < ingest->n_batch; i++)
+		run_committed(ingest, &ingest->batch[i]);
+	batch_clear(ingest);
 }
 
 int
@@ -399,7 +399,7 @@ ingest_batch_begin(struct ingest *ingest, const char **error_r)
 	if (store_begin(ingest->store, error_r) < 0)
 		return -1;
 	ingest->in_batch = 1;
-	pending_clear(ingest);
+	batch_clear(ingest);
 	return 0;
 }
 
@@ -410,10 +410,10 @@ commit_and_run(struct ingest *ingest, const char **error_r)
 {
 	if (store_commit(ingest->store, error_r) < 0) {
 		store_rollback(ingest->store);
-		pending_clear(ingest);
+		batch_clear(ingest);
 		return -1;
 	}
-	run_pending(ingest);
+	run_batch(ingest);
 	return 0;
 }
 
@@ -430,7 +430,7 @@ ingest_batch_rollback(struct ingest *ingest)
 	if (ingest->in_batch)
 		store_rollback(ingest->store);
 	ingest->in_batch = 0;
-	pending_clear(ingest);
+	batch_clear(ingest);
 }
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -1200,9 +1200,9 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 	if (own_txn) {
 		if (store_begin(ingest->store, error_r) < 0)
 			return -1;
-		pending_clear(ingest);
+		batch_clear(ingest);
 	}
-	size_t n_pending = ingest->n_pending;
+	size_t n_before = ingest->n_batch;
 	int ret = ingest_one(ingest, raw, len, source, 0, result, error_r);
 	if (ret == 0 && source->mailbox != NULL && source->uid != 0)
 		ret = store_mailbox_set(ingest->store, source->mailbox, source->uidvalidity,
@@ -1211,10 +1211,10 @@ ingest_message(struct ingest *ingest, const unsigned char *raw, size_t len,
 		/* Inside a batch the caller rolls the whole batch back. */
 		if (own_txn) {
 			store_rollback(ingest->store);
-			pending_clear(ingest);
+			batch_clear(ingest);
 		} else {
-			while (ingest->n_pending > n_pending) {
-				struct pending *p = &ingest->pending[--ingest->n_pending];
+			while (ingest->n_batch > n_before) {
+				struct batch *p = &ingest->batch[--ingest->n_batch];
 				free(p->source);
 				free(p->mailbox);
 				free(p->message_id);
@@ -1259,7 +1259,7 @@ requeue(struct ingest *ingest, int64_t quarantine_id, const char *by,
 		store_quarantine_free(&q);
 		return -1;
 	}
-	pending_clear(ingest);
+	batch_clear(ingest);
 	ret = ingest_one(ingest, raw, len, &source, by != NULL, result, error_r);
 	if (ret == 0 && result->outcome != INGEST_QUARANTINED)
 		ret = store_quarantine_set_status(ingest->store, quarantine_id, "released",
@@ -1272,13 +1272,13 @@ requeue(struct ingest *ingest, int64_t quarantine_id, const char *by,
 		ret = store_commit(ingest->store, error_r);
 	if (ret < 0) {
 		store_rollback(ingest->store);
-		pending_clear(ingest);
+		batch_clear(ingest);
 	} else {
 		if (by != NULL)
 			log_info("quarantine=%lld: released by %s: %s", (long long)quarantine_id,
 				 log_safe(by, 100),
 				 result->outcome == INGEST_QUARANTINED ? "still held" : "ingested");
-		run_pending(ingest);
+		run_batch(ingest);
 	}
 	free(raw);
 	store_quarantine_free(&q);
