@@ -1644,7 +1644,7 @@ test_blobs_in_db(void)
 	test_assert(path_exists(old_path));
 	store_close(&store);
 	char *db_path = xasprintf("%s/dbblobs/deskgate.db", tmpdir);
-	test_assert_int(sql_exec(db_path, "DROP TABLE blobs; PRAGMA user_version = 12"), 0);
+	test_assert_int(sql_exec(db_path, "DROP TABLE blobs; PRAGMA user_version = 14"), 0);
 	char *dir = path_in("dbblobs");
 	test_assert_int(store_open(db_path, dir, &store, &error), 0);
 	free(dir);
@@ -1653,7 +1653,7 @@ test_blobs_in_db(void)
 		free(db_path);
 		return;
 	}
-	test_assert(store_schema_version(store) >= 13);
+	test_assert(store_schema_version(store) >= 15);
 	store_set_blob_file_min(store, 1024);
 	test_assert_int(store_blob_get(store, STORE_BLOB_RAW, old_hex, &data, &len, &error), 0);
 	test_assert(len == 3 && data != NULL && memcmp(data, "old", 3) == 0);
