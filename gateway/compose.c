@@ -426,6 +426,18 @@ compose_set_html(struct compose *c, const char *utf8, size_t len)
 	c->html = clean_body(utf8, len, &c->html_len);
 }
 
+const char *
+compose_text(const struct compose *c)
+{
+	return c->text;
+}
+
+const char *
+compose_html(const struct compose *c)
+{
+	return c->html;
+}
+
 /* Content type "type/subtype" in token characters, lower-cased; else
    application/octet-stream. Parameters are not taken over. */
 static char *

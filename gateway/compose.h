@@ -66,6 +66,9 @@ int compose_add_header(struct compose *c, const char *name, const char *value);
    is accepted and sent as CRLF. HTML is optional. */
 void compose_set_text(struct compose *c, const char *utf8, size_t len);
 void compose_set_html(struct compose *c, const char *utf8, size_t len);
+/* The bodies set so far (cleaned), or NULL; borrowed from c. */
+const char *compose_text(const struct compose *c);
+const char *compose_html(const struct compose *c);
 /* content_type NULL or malformed: application/octet-stream. The file name
    is cleaned (no path, no control characters). */
 void compose_add_attachment(struct compose *c, const char *filename, const char *content_type,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/compose.h"
+#include "gateway/config.h"
 #include "gateway/design.h"
 #include "base/util.h"
 
@@ -115,6 +117,21 @@ same_words(const char *a, size_t alen, const char *b)
 	}
 }
 
+/* A line of ten or more '-', '=' or '_' (white space around): a rule. */
+static int
+is_rule(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	size_t k = strspn(s, " \t");
+	if (k >= len || len - k < 10)
+		return 0;
+	for (size_t i = k; i < len; i++)
+		if (s[i] != s[k] || strchr("-=_", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 static const char *
 para_end(const char *p)
 {
@@ -185,7 +202,8 @@ design_html(const char *text, const struct design_input *in, size_t max, char **
 		size_t k = strspn(p, " \t\r");
 		int blank = k >= len;
 		int item = len >= 2 && p[0] == '-' && p[1] == ' ';
-		if ((blank || item) && pend != NULL) {
+		int rule = is_rule(p, len);
+		if ((blank || item || rule) && pend != NULL) {
 			err |= buf_puts(&b, "</p>\n") < 0;
 			pend = NULL;
 		}
@@ -193,7 +211,11 @@ design_html(const char *text, const struct design_input *in, size_t max, char **
 			err |= buf_puts(&b, "</ul>\n") < 0;
 			in_ul = 0;
 		}
-		if (item) {
+		if (rule) {
+			/* the notices' "-----" separators (agent.c) */
+			err |= buf_puts(&b, "<hr style=\"border:0;border-top:1px solid #d1d5db;"
+					    "margin:18px 0;\">\n") < 0;
+		} else if (item) {
 			if (!in_ul)
 				err |= buf_puts(&b, "<ul style=\"margin:0 0 14px 0;padding-left:22px;\">\n") < 0;
 			in_ul = 1;
@@ -230,4 +252,29 @@ design_html(const char *text, const struct design_input *in, size_t max, char **
 	}
 	*html_r = buf_steal(&b, NULL);
 	return 0;
+}
+
+int
+design_compose(const struct config *config, const char *lang, const char *subject,
+	       const char *ticket_ref, struct compose *c)
+{
+	const char *text = compose_text(c);
+	if (text == NULL || text[0] == '\0' || compose_html(c) != NULL)
+		return 0;
+	const struct config_brand *b = &config->brand;
+	struct design_input in = { lang != NULL ? lang : "en",
+				   subject != NULL ? subject : "",
+				   b->name != NULL ? b->name : config->support_name,
+				   b->colour,
+				   b->logo_url,
+				   ticket_ref,
+				   NULL };
+	/* every byte escaped at most 6 times ("&quot;"), links twice, and the frame */
+	size_t max = strlen(text) * 12 + 16384;
+	char *html = NULL;
+	if (design_html(text, &in, max, &html) < 0)
+		return -1;
+	compose_set_html(c, html, strlen(html));
+	free(html);
+	return 1;
 }

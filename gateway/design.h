@@ -9,6 +9,11 @@
  * the brand in the footer. The text part stays the first and complete
  * part of the mail; this is its alternative.
  *
+ * design_compose() gives any composed message that has only a text body
+ * this design as its HTML alternative: deskmail.c calls it for every
+ * message but relayed replies (an agent's own words go as written), so no
+ * notice carries a copy of it.
+ *
  * Ownership: design_html() gives the caller a malloc()ed document.
  */
 #ifndef DG_DESIGN_H
@@ -32,5 +37,19 @@ const char *design_ticket_label(const char *lang);
 /* text (UTF-8, "\n" lines) as a designed document. 0 with *html_r, -1 when
    it would exceed max bytes. */
 int design_html(const char *text, const struct design_input *in, size_t max, char **html_r);
+
+struct compose;
+struct config;
+
+/* The one design of every mail people read that has no HTML of its own
+   (notifications, handovers, "Answered by" and status notices, desk lists,
+   error mail to agents): when c holds a text body and no HTML, the
+   designed document of that text is set as its HTML alternative, with
+   [brand] from config, the subject as title and ticket_ref (or NULL) in
+   the ticket box. lang: the document's language (NULL: "en"). 1 when set,
+   0 when c already has HTML or no text, -1 when the document would be too
+   large (c keeps its text alone). */
+int design_compose(const struct config *config, const char *lang, const char *subject,
+		   const char *ticket_ref, struct compose *c);
 
 #endif

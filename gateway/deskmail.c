@@ -14,6 +14,7 @@
 #include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
+#include "gateway/design.h"
 #include "gateway/log.h"
 #include "gateway/outbox.h"
 #include "gateway/store.h"
@@ -444,6 +445,17 @@ render(struct deskmail *dm, struct deskmail_msg *m, struct deskmail_result *res,
 	else
 		ret = compose_message_id(m->ticket_id, dm->config->hostname, &res->message_id,
 					 why_r);
+	if (ret == 0 && strcmp(m->kind, "relay") != 0) {
+		/* every mail people read gets the design; a relayed reply is the
+		   agent's own words, sent as written */
+		char ref[32] = "";
+		if (m->ticket_id > 0)
+			(void)snprintf(ref, sizeof(ref), "#%lld", (long long)m->ticket_id);
+		if (design_compose(dm->config, NULL, m->subject, ref[0] != '\0' ? ref : NULL,
+				   m->c) < 0)
+			log_warnx("ticket=%lld: %s: sent as text alone: its HTML would be too large",
+				  (long long)m->ticket_id, m->kind);
+	}
 	if (ret == 0) {
 		compose_set_message_id(m->c, res->message_id);
 		ret = compose_render(m->c, &res->raw, &res->len, why_r);

@@ -3,9 +3,13 @@
  * rendered from the shipped templates: the brand band, the ticket number
  * box, the safety line marked in every language, links, no <style>, no
  * flex or grid, no remote content unless a logo is configured, values
- * escaped. With a directory argument it also writes ack.html,
- * ack-zh-CN.html and notice.html there, for test-design-html.sh to open
- * in Chromium.
+ * escaped; every other mail people read (agents' notifications and
+ * handovers, "Answered by" and status notices, desk lists, error mail,
+ * survey notices, customers' status mail, digests) designed by the one
+ * function deskmail.c calls, relayed replies left as written. With a
+ * directory argument it also writes ack.html, ack-zh-CN.html, notice.html
+ * and one KIND.html per notice kind there, for test-design-html.sh to
+ * open in Chromium.
  */
 #include "build-config.h"
 
@@ -14,8 +18,11 @@
 #include <string.h>
 
 #include "gateway/ack.h"
+#include "gateway/agent.h"
+#include "gateway/compose.h"
 #include "gateway/config.h"
 #include "gateway/design.h"
+#include "gateway/deskmail.h"
 #include "gateway/template.h"
 #include "base/util.h"
 #include "tests/unit/test.h"
@@ -124,6 +131,254 @@ test_notice(struct ack_templates *t, const char *dir)
 	tmpl_value_free(&d);
 }
 
+
+/* The texts of the notices as their modules write them (agent.c,
+   reply.c, desklist.c, survey.c, collide.c): what design_compose() gets. */
+struct kind {
+	const char *name;    /* written as NAME.html */
+	const char *subject;
+	int64_t ticket;      /* 0: about no one ticket (no box) */
+	const char *text;
+	const char *must;    /* a piece of the text the HTML must show */
+};
+
+static char *
+kind_text(const char *name)
+{
+	if (strcmp(name, "new-ticket") == 0)
+		return xasprintf("New ticket from Li Wei <li@example.com>\n\n"
+				 "Status: new, priority high, queue payments\n"
+				 "Attachments: screenshot.png (image/png, 48 KB)\n\n%s%s"
+				 "Hello, my deposit of 500 USDT has not arrived.\n"
+				 "TxID: 0x5f2c...\n",
+				 agent_help_text, agent_rule_line);
+	if (strcmp(name, "follow-up") == 0)
+		return xasprintf("Follow-up from Li Wei <li@example.com> (unassigned: to every "
+				 "agent of queue payments)\n\nStatus: open, priority high, queue "
+				 "payments\n\n%s%sAny news? It has been two days.\n",
+				 agent_help_text, agent_rule_line);
+	if (strcmp(name, "handover") == 0)
+		return xasprintf("Ticket #1042 was assigned to you by Bob Agent.\n\n"
+				 "Status: open, priority high, queue payments, assigned to "
+				 "alice@example.test\nFirst response due: Tuesday, 14 May 2024, 14:00\n"
+				 "Attachments: screenshot.png (image/png, 48 KB)\n\n%s%s"
+				 "[1] Tuesday, 14 May 2024, 10:00, from Li Wei <li@example.com>\n\n"
+				 "Hello, my deposit of 500 USDT has not arrived.\n\n"
+				 "[2] Tuesday, 14 May 2024, 10:30, answer to the customer by Bob Agent\n\n"
+				 "We are checking it with the wallet team.\n\n"
+				 "[3] Tuesday, 14 May 2024, 10:31, internal note by Bob Agent\n\n"
+				 "Customer is in a hurry, please follow up.\n%s",
+				 agent_help_text, agent_rule_line, agent_rule_line);
+	if (strcmp(name, "answered") == 0)
+		return xasprintf("Ticket #1042 was answered by Bob Agent <bob@example.test>\n"
+				 "on Tuesday, 14 May 2024, 10:30.\n"
+				 "Status open, priority high. No need to answer it too.\n\n"
+				 "The reply sent to the customer:\n%s"
+				 "We are checking it with the wallet team.\n", agent_rule_line);
+	if (strcmp(name, "status") == 0)
+		return xstrdup("Ticket #1042 is now solved (by Bob Agent, #solved).\n"
+			       "The customer was told how to reopen it.\n");
+	if (strcmp(name, "desk-list") == 0)
+		return xstrdup("Your open tickets (2), by due time:\n\n"
+			       "#1042  high, open, assigned to alice@example.test, answer due "
+			       "Tuesday, 14 May 2024, 14:00\n     OVERDUE\n"
+			       "     Deposit not arrived\n     from Li Wei <li@example.com>, 2 messages\n"
+			       "     answer: support+a.1042.k3j2@example.test\n\n"
+			       "#1043  normal, new\n     KYC documents\n"
+			       "     from <anna@example.org>, 1 message\n"
+			       "     answer: support+a.1043.x9q1@example.test\n");
+	if (strcmp(name, "error") == 0)
+		return xstrdup("Your reply to ticket #1042 was not sent: another agent answered "
+			       "it 3 minutes ago.\n\nReply to this mail with #send-anyway to send it "
+			       "all the same.\n");
+	/* survey-notice */
+	return xstrdup("The customer li@example.com rated ticket #1042 2 of 5.\n\nComment:\n\n"
+		       "Too slow.\n");
+}
+
+/* a and b equal but for CRs */
+static int
+same_lines(const char *a, const char *b)
+{
+	while (*a != '\0' || *b != '\0') {
+		if (*a == '\r') {
+			a++;
+			continue;
+		}
+		if (*a != *b)
+			return 0;
+		a++;
+		b++;
+	}
+	return 1;
+}
+
+static const struct kind kinds[] = {
+	{ "new-ticket", "[Support #1042] New: Deposit not arrived", 1042, NULL,
+	  "my deposit of 500 USDT" },
+	{ "follow-up", "[Support #1042] Follow-up: Deposit not arrived", 1042, NULL,
+	  "Any news?" },
+	{ "handover", "[Support #1042] Assigned: Deposit not arrived", 1042, NULL,
+	  "internal note by Bob Agent" },
+	{ "answered", "[Support #1042] Answered: Deposit not arrived", 1042, NULL,
+	  "No need to answer it too." },
+	{ "status", "[Support #1042] Solved: Deposit not arrived", 1042, NULL, "now solved" },
+	{ "desk-list", "Your open tickets (2)", 0, NULL, "support+a.1043.x9q1@example.test" },
+	{ "error", "[Support #1042] Held: Deposit not arrived", 1042, NULL, "#send-anyway" },
+	{ "survey-notice", "[Support #1042] Low satisfaction score: Deposit not arrived", 1042,
+	  NULL, "Too slow." },
+};
+
+static void
+test_notices(struct config *config, const char *dir)
+{
+	for (size_t i = 0; i < N_ELEMENTS(kinds); i++) {
+		const struct kind *k = &kinds[i];
+		char *file = xasprintf("%s.html", k->name);
+		test_begin(file);
+		char *text = kind_text(k->name);
+		struct compose *c = compose_new();
+		compose_set_text(c, text, strlen(text));
+		char ref[32] = "";
+		if (k->ticket > 0)
+			snprintf(ref, sizeof(ref), "#%lld", (long long)k->ticket);
+		test_assert_int(design_compose(config, NULL, k->subject, k->ticket > 0 ? ref : NULL, c),
+				1);
+		const char *html = compose_html(c);
+		test_assert(html != NULL);
+		if (html != NULL) {
+			common(html);
+			test_assert(has(html, k->must));
+			if (k->ticket > 0)
+				test_assert(has(html, "Ticket #1042</td>"));
+			else
+				test_assert(strstr(html, "dg-ticket") == NULL);
+			/* the "-----" rules of the notices are rules, not text */
+			test_assert(strstr(html, "-------") == NULL);
+			test_assert(strstr(html, "dg-safety") == NULL); /* agents' mail */
+			save(dir, file, html);
+		}
+		/* the text part stays as it was (compose.c writes CRLF) */
+		test_assert(same_lines(compose_text(c), text));
+		/* a second call leaves the HTML alone */
+		test_assert_int(design_compose(config, NULL, k->subject, NULL, c), 0);
+		compose_free(&c);
+		free(text);
+		free(file);
+	}
+	test_begin("no text, no design");
+	struct compose *c = compose_new();
+	test_assert_int(design_compose(config, NULL, "s", NULL, c), 0);
+	test_assert(compose_html(c) == NULL);
+	compose_free(&c);
+}
+
+/* deskmail.c designs every message but a relayed reply. */
+static void
+test_deskmail_hook(struct config *config)
+{
+	static const struct {
+		const char *kind;
+		int designed;
+	} cases[] = { { "notify", 1 }, { "notice", 1 }, { "desk", 1 }, { "error", 1 },
+		      { "alert", 1 }, { "relay", 0 } };
+	struct deskmail *dm = NULL;
+	const char *error = NULL;
+	test_assert_int(deskmail_new(config, NULL, NULL, &dm, &error), 0);
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		test_begin(cases[i].kind);
+		struct deskmail_msg *m = deskmail_start(dm, 1042, cases[i].kind, DESKMAIL_REPLY_NONE,
+							NULL, NOW);
+		deskmail_add_to(m, NULL, "alice@example.test");
+		deskmail_subject(m, "New: ", "Deposit not arrived");
+		const char *text = "Hello,\n\nthe deposit arrived.\n";
+		compose_set_text(deskmail_compose(m), text, strlen(text));
+		struct deskmail_result res;
+		test_assert_int(deskmail_render(dm, &m, &res, &error), 0);
+		if (res.raw != NULL) {
+			char *raw = xmalloc(res.len + 1);
+			memcpy(raw, res.raw, res.len);
+			raw[res.len] = '\0';
+			char *plain = strstr(raw, "Content-Type: text/plain");
+			char *html = strstr(raw, "Content-Type: text/html");
+			test_assert(plain != NULL);
+			test_assert_int(html != NULL, cases[i].designed);
+			/* the text first: clients show the last alternative they can */
+			test_assert(html == NULL || (plain != NULL && plain < html));
+			free(raw);
+		}
+		deskmail_result_clear(&res);
+	}
+	deskmail_free(&dm);
+}
+
+/* Customers' status mail (pending.c) and the digest (digest.c) come
+   from templates and get the design there (ack_render_in()). */
+static void
+test_status_and_digest(struct ack_templates *t, const char *dir)
+{
+	static const char *const names[] = { "reminder", "solved" };
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		test_begin(names[i]);
+		struct tmpl_value *d = tmpl_map_new();
+		struct tmpl_value *tk = tmpl_map_add_map(d, "ticket");
+		tmpl_map_set_string(tk, "tag", "[Support #1042]");
+		tmpl_map_set_string(tk, "ref", "#1042");
+		tmpl_map_set_string(tk, "subject", "Deposit not arrived");
+		tmpl_map_set_string(tk, "customer_name", "Li Wei");
+		tmpl_map_set_string(d, "since", "Tuesday, 14 May 2024");
+		tmpl_map_set_bool(d, "solved", 1);
+		tmpl_map_set_bool(d, "reopen", 1);
+		tmpl_map_set_string(d, "reopen_until", "Tuesday, 28 May 2024");
+		struct ack_mail mail;
+		const char *error = NULL;
+		test_assert_int(ack_render_in(t, "status", names[i], "en", d, &mail, &error), 0);
+		if (mail.html != NULL) {
+			common(mail.html);
+			test_assert(has(mail.html, "Ticket #1042</td>"));
+			/* customers' mail: the safety line, marked */
+			test_assert(has(mail.html, "class=\"dg-safety\""));
+			char *file = xasprintf("status-%s.html", names[i]);
+			save(dir, file, mail.html);
+			free(file);
+		}
+		ack_mail_clear(&mail);
+		tmpl_value_free(&d);
+	}
+	test_begin("digest");
+	struct tmpl_value *d = tmpl_map_new();
+	tmpl_map_set_string(d, "recipient", "Alice Agent");
+	tmpl_map_set_string(d, "date", "Tuesday, 14 May 2024");
+	tmpl_map_set_string(d, "now", "09:00");
+	tmpl_map_set_string(d, "timezone", "Asia/Shanghai");
+	tmpl_map_set_string(d, "count_mine", "1");
+	tmpl_map_set_string(d, "count_unassigned", "1");
+	tmpl_map_set_bool(d, "has_mine", 1);
+	tmpl_map_set_bool(d, "has_unassigned", 1);
+	struct tmpl_value *mine = tmpl_list_add_map(tmpl_map_add_list(d, "mine"));
+	tmpl_map_set_string(mine, "tag", "[Support #1042]");
+	tmpl_map_set_string(mine, "subject", "Deposit not arrived");
+	tmpl_map_set_string(mine, "priority", "high");
+	tmpl_map_set_string(mine, "status", "open");
+	tmpl_map_set_string(mine, "due", "14:00");
+	struct tmpl_value *un = tmpl_list_add_map(tmpl_map_add_list(d, "unassigned"));
+	tmpl_map_set_string(un, "tag", "[Support #1043]");
+	tmpl_map_set_string(un, "subject", "KYC documents");
+	tmpl_map_set_string(un, "queue", "kyc");
+	tmpl_map_set_string(un, "priority", "normal");
+	struct ack_mail mail;
+	const char *error = NULL;
+	test_assert_int(ack_render_in(t, "digest", "agent", "en", d, &mail, &error), 0);
+	if (mail.html != NULL) {
+		common(mail.html);
+		test_assert(has(mail.html, "KYC documents"));
+		test_assert(strstr(mail.html, "dg-ticket") == NULL);
+		save(dir, "digest.html", mail.html);
+	}
+	ack_mail_clear(&mail);
+	tmpl_value_free(&d);
+}
+
 static void
 test_logo_and_colour(void)
 {
@@ -157,6 +412,9 @@ main(int argc, char **argv)
 	struct ack_templates *t = ack_templates_new(config, dir);
 	test_acks(config, t, argc > 1 ? argv[1] : NULL);
 	test_notice(t, argc > 1 ? argv[1] : NULL);
+	test_notices(config, argc > 1 ? argv[1] : NULL);
+	test_deskmail_hook(config);
+	test_status_and_digest(t, argc > 1 ? argv[1] : NULL);
 	test_logo_and_colour();
 	ack_templates_free(&t);
 	config_free(&config);
