@@ -1103,6 +1103,37 @@ test_desk(void)
 	}
 }
 
+/* Issue 15: while a ticket is unassigned, a customer's follow-up goes to
+   every agent of its queue (payments: alice and bob), not to nobody; once
+   assigned, to the assignee alone. */
+static void
+test_unassigned_followup(void)
+{
+	struct ingest_result res;
+	struct out outs[MAXOUT];
+	size_t n;
+	int64_t id;
+
+	(void)mail_support("Fu Lo <fulo@customer.example>", "Deposit still missing",
+			   "My deposit of 20 USDT is missing.\n", &id);
+	outs_clear(outs, new_outbox(outs, MAXOUT));
+	char *cust = thread_reply_address(tc, id, THREAD_ROLE_CUSTOMER);
+	char *mail = make_mail("Fu Lo <fulo@customer.example>", cust, "", "Re: Deposit still missing",
+			       "Any news about my deposit?\n", 0, NULL);
+	test_begin("unassigned follow-up: every agent of the queue");
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	struct out *fa = find_out(outs, n, "notify", "alice@staff.example");
+	struct out *fb = find_out(outs, n, "notify", "bob@staff.example");
+	test_assert(fa != NULL && scontains(fa->m->text, "Any news about my deposit?"));
+	test_assert(fb != NULL && scontains(fb->m->text, "Any news about my deposit?"));
+	test_assert(find_out(outs, n, "notify", "carol@staff.example") == NULL);
+	test_assert_int(count_kind(outs, n, "notify"), 2);
+	outs_clear(outs, n);
+	free(cust);
+}
+
 /* Issue 15: #assign hands over the whole ticket: every customer mail,
    answer and note in order without quotes, and every attachment. */
 static void
@@ -1405,6 +1436,7 @@ main(void)
 	test_canned(id);
 	test_desk();
 	test_handover();
+	test_unassigned_followup();
 	test_config_errors();
 	test_python_parse();
 
