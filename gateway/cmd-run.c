@@ -31,6 +31,7 @@
 #include "gateway/pending.h"
 #include "gateway/lease.h"
 #include "gateway/log.h"
+#include "gateway/outbox-worker.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
 #include "gateway/schedule.h"
@@ -41,7 +42,8 @@
 #include "base/clock.h"
 #include "base/util.h"
 
-/* The outbox sender, run from the poller's loop. The outbox keeps a
+/* The outbox sender in the main thread: --once's last drain, and the
+   loop's when the outbox thread could not start. The outbox keeps a
    pointer to the configuration, which a reload replaces: it is made anew
    when the configuration changed. */
 struct run_outbox {
@@ -84,10 +86,28 @@ run_outbox_send(struct run_outbox *ro, size_t max)
 	return stats.more && !stats.relay_down ? 1 : 0;
 }
 
+/* The outbox on its own thread (outbox-worker.h): the loop only tells it
+   about reloads. Without the thread (it could not start), the loop sends
+   as it did before, every second. */
+struct run_worker {
+	struct run_outbox *ro;
+	struct outbox_worker *worker;
+	unsigned long generation;
+};
+
 static void
 run_outbox_timer(void *context)
 {
-	(void)run_outbox_send(context, 100);
+	struct run_worker *rw = context;
+	if (rw->worker == NULL) {
+		(void)run_outbox_send(rw->ro, 100);
+		return;
+	}
+	unsigned long generation = poller_config_generation(rw->ro->poller);
+	if (generation != rw->generation) {
+		rw->generation = generation;
+		outbox_worker_reload(rw->worker);
+	}
 }
 
 /* The scheduler (gateway/schedule.h), ticked from the poller's loop: the
@@ -313,7 +333,8 @@ run_usage(FILE *out)
 		     "are flagged \\Seen (or moved, after = move) only once their ticket is\n"
 		     "committed. SIGTERM finishes the current batch and exits; SIGHUP\n"
 		     "reloads the configuration and the rules. Queued mail (acknowledgements,\n"
-		     "notifications, relayed replies) is sent through [smtp] every second.\n"
+		     "notifications, relayed replies) is sent through [smtp] by a thread of\n"
+		     "its own, so a slow relay never holds up a mailbox.\n"
 		     "One run per state directory: a second one (daemon or --once) exits 75\n"
 		     "naming the pid in state_dir/deskgate.pid, whose lock the first holds.\n"
 		     "Several runs (each with its own state_dir) may share one store: each\n"
@@ -380,13 +401,20 @@ cmd_run(int argc, char **argv)
 	struct poller *poller = poller_new(config, store, &opt);
 	poller_set_leases(poller, leases);
 	struct run_outbox ro = { .poller = poller, .store = store, .leases = leases };
+	struct run_worker rw = { .ro = &ro, .generation = poller_config_generation(poller) };
+	if (outbox_worker_start(config, lease_set_holder(leases), lease_set_ttl(leases),
+				&rw.worker, &error) < 0)
+		log_error("outbox: no thread of its own (%s): sending from the main loop", error);
 	struct service *service = NULL;
 	int failed = opt.once ? 0 : service_start(poller, store, &service);
 	struct run_schedule rsch = { .poller = poller, .store = store, .leases = leases };
 	poller_add_timer(poller, 1, run_lease_timer, leases);
 	poller_add_timer(poller, 1, run_schedule_timer, &rsch);
-	poller_add_timer(poller, 1, run_outbox_timer, &ro);
+	poller_add_timer(poller, 1, run_outbox_timer, &rw);
 	int r = failed ? 1 : poller_run(poller);
+	/* the message in flight is finished, the rest waits in the queue */
+	if (outbox_worker_stop(&rw.worker) && !opt.once)
+		ro.broken = 1; /* --once: the drain below decides */
 	if (opt.once) {
 		/* What is due now, then the mail it queued. */
 		(void)run_schedule_tick(&rsch, 1000);

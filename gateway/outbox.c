@@ -44,6 +44,9 @@ struct outbox {
 	unsigned char key[32];
 	struct lease_set *leases; /* whose claims these are (lease.h) */
 	int own_leases;		  /* made by outbox_run_due(), freed with us */
+	char *claimant;		  /* or this holder's, renewed by its owner */
+	int64_t claimant_ttl;
+	const atomic_int *stop;	  /* set from another thread: stop soon */
 };
 
 /* ---- queueing ---------------------------------------------------------- */
@@ -325,6 +328,7 @@ outbox_free(struct outbox **outboxp)
 	outage_streak_free(&ob->relay_auth);
 	if (ob->own_leases)
 		lease_set_free(&ob->leases);
+	free(ob->claimant);
 	free(ob);
 	*outboxp = NULL;
 }
@@ -377,6 +381,20 @@ outbox_set_leases(struct outbox *ob, struct lease_set *leases)
 	ob->leases = leases;
 }
 
+void
+outbox_set_claimant(struct outbox *ob, const char *holder, int64_t ttl)
+{
+	free(ob->claimant);
+	ob->claimant = xstrdup(holder);
+	ob->claimant_ttl = ttl;
+}
+
+void
+outbox_set_stop(struct outbox *ob, const atomic_int *stop)
+{
+	ob->stop = stop;
+}
+
 /* Claim what is due for this gateway (store-lease.h). A claim stands as
    long as its gateway's liveness lease, and at most long enough for a
    batch to be sent through a slow relay: a dead gateway's rows are sent
@@ -385,7 +403,7 @@ static int
 claim_due(struct outbox *ob, int64_t now, size_t limit, struct store_outbox **list_r,
 	  size_t *n_r, const char **error_r)
 {
-	if (ob->leases == NULL) {
+	if (ob->leases == NULL && ob->claimant == NULL) {
 		ob->leases = lease_set_new(ob->store, (int64_t)ob->config->store.lease_ttl, error_r);
 		if (ob->leases == NULL)
 			return -1;
@@ -402,6 +420,12 @@ claim_due(struct outbox *ob, int64_t now, size_t limit, struct store_outbox **li
 	store_outboxes_free(&probe, n_probe);
 	if (n_probe == 0)
 		return 0;
+	if (ob->claimant != NULL) {
+		/* the lease set's owner renews it (another thread) */
+		int64_t claim_ttl = ob->claimant_ttl + 4 * (int64_t)ob->config->smtp.timeout;
+		return store_outbox_claim(ob->store, ob->claimant, now, now + claim_ttl, limit,
+					  list_r, n_r, error_r);
+	}
 	const char *error;
 	if (lease_tick(ob->leases, clock_now(), &error) < 0)
 		log_warnx("outbox: %s", error);
@@ -812,6 +836,30 @@ send_one(struct outbox *ob, struct smtp_client *client, const struct store_outbo
 	return ret;
 }
 
+/* Put rows marked "sending" but not sent back in the queue as they were
+   (their attempt not counted). */
+static int
+put_back(struct outbox *ob, const struct store_outbox *list, size_t n, const char **error_r)
+{
+	if (n == 0)
+		return 0;
+	if (store_begin(ob->store, error_r) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		if (store_outbox_update(ob->store, list[k].id, "queued", list[k].attempts,
+					list[k].next_attempt_at, list[k].last_error,
+					list[k].last_code, error_r) < 0) {
+			store_rollback(ob->store);
+			return -1;
+		}
+	}
+	if (store_commit(ob->store, error_r) < 0) {
+		store_rollback(ob->store);
+		return -1;
+	}
+	return 0;
+}
+
 int
 outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	       struct outbox_run_stats *stats_r, const char **error_r)
@@ -864,6 +912,14 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 		for (size_t i = 0; i < n; i++) {
 			struct store_outbox *o = &list[i];
 			struct smtp_result r;
+			if (ob->stop != NULL && atomic_load(ob->stop)) {
+				/* stopping: what was not sent waits for the next run */
+				if (put_back(ob, list + i, n - i, error_r) < 0)
+					goto out;
+				stats_r->stopped = 1;
+				ret = 0;
+				goto out;
+			}
 			if (send_one(ob, client, o, now, &r, stats_r, error_r) < 0)
 				goto out;
 			if (r.status == SMTP_OK || !r.session) {
@@ -888,22 +944,8 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 					  ob->config->smtp.host,
 					  (unsigned long long)ob->config->smtp.port, r.text,
 					  duration_text(backoff));
-				if (store_begin(ob->store, error_r) < 0)
+				if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0)
 					goto out;
-				for (size_t k = i + 1; k < n; k++) {
-					if (store_outbox_update(ob->store, list[k].id, "queued",
-								list[k].attempts,
-								list[k].next_attempt_at,
-								list[k].last_error,
-								list[k].last_code, error_r) < 0) {
-						store_rollback(ob->store);
-						goto out;
-					}
-				}
-				if (store_commit(ob->store, error_r) < 0) {
-					store_rollback(ob->store);
-					goto out;
-				}
 				ret = 0;
 				goto out;
 			}

@@ -59,6 +59,7 @@
 #define DG_OUTBOX_H
 
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct config;
@@ -90,6 +91,14 @@ void outbox_free(struct outbox **outboxp);
    own at the first run. */
 struct lease_set;
 void outbox_set_leases(struct outbox *outbox, struct lease_set *leases);
+/* Claim rows for holder (a lease set's holder id, lease_set_holder()) with
+   that set's ttl, without touching the set itself: its owner (another
+   thread, on another store connection) renews it. holder is copied. */
+void outbox_set_claimant(struct outbox *outbox, const char *holder, int64_t ttl);
+/* *stop becomes non-zero (from another thread): outbox_run_due() stops
+   after the message it is sending, putting the rest of its batch back in
+   the queue as it was (never sent twice, never lost). Borrowed. */
+void outbox_set_stop(struct outbox *outbox, const atomic_int *stop);
 
 struct outbox_run_stats {
 	size_t sent;
@@ -97,6 +106,7 @@ struct outbox_run_stats {
 	size_t failed;	   /* permanent failure or given up */
 	int relay_down;	   /* the run stopped on a relay session failure */
 	int more;	   /* the run stopped at its size limit with more due */
+	int stopped;	   /* the run stopped at *stop (outbox_set_stop()) */
 };
 
 /* Send what is due at `now` (at most max_messages, 0: no limit). -1 with

@@ -13,6 +13,9 @@ no TLS, no AUTH) and misbehaves on purpose, as told by --fault options:
                            (the first N times)
   --fault drop=mail        close the connection on MAIL FROM
   --xoauth2 TOKEN          offer AUTH XOAUTH2 and require it, accepting only TOKEN
+  --stall-for SECONDS      a relay that hangs: every connection made during the first
+                           SECONDS after start gets its greeting only when they are
+                           over (then it is served normally)
 Codes may be any 4xx/5xx. Messages accepted are written to --spool DIR as
 NNNN.eml (the bytes after dot-unstuffing) with NNNN.env holding the envelope.
 --ready FILE is written once the port listens. Stop it with SIGTERM.
@@ -24,6 +27,7 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 
 ENHANCED = {"421": "4.3.2", "450": "4.2.1", "451": "4.3.0", "452": "4.3.1",
             "550": "5.1.1", "552": "5.3.4", "553": "5.1.3", "554": "5.7.1"}
@@ -39,6 +43,7 @@ class State:
         self.lock = threading.Lock()
         self.count = 0
         self.log = []
+        self.stall_until = 0.0
 
     def fault(self, stage):
         """The fault code for this stage now, or None (counts down)."""
@@ -80,6 +85,9 @@ class Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         st = self.server.state
+        wait = st.stall_until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         code = st.fault("greet")
         if code:
             self.reply("%s smtpfault.test closing: injected greeting failure" % code)
@@ -197,6 +205,7 @@ def main():
     ap.add_argument("--ready")
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--xoauth2")
+    ap.add_argument("--stall-for", type=float, default=0)
     a = ap.parse_args()
     faults = {}
     for f in a.fault:
@@ -210,6 +219,7 @@ def main():
         os.makedirs(a.spool, exist_ok=True)
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(faults, a.spool, a.xoauth2)
+    srv.state.stall_until = time.monotonic() + a.stall_for
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if a.ready:
         with open(a.ready, "w") as f:
