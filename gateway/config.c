@@ -78,6 +78,10 @@ static const struct config_key general_keys[] = {
 	  "The support desk's address: customers write to it, replies come from it." },
 	{ "support_name", CONFIG_STRING, "Support", 0, 200, G(support_name), NULL,
 	  "Display name on mail sent from support_address." },
+	{ "connect_concurrency", CONFIG_UINT, "8", 1, 64, G(connect_concurrency), NULL,
+	  "Mailboxes connected at the same time (TCP, TLS, login, SELECT), at start-up and "
+	  "whenever several are due: with many mailboxes, start-up takes the time of the "
+	  "slowest few instead of the sum. 1 connects them one after another." },
 };
 #undef G
 

@@ -92,6 +92,7 @@ struct config {
 	char *hostname;
 	char *support_address;
 	char *support_name;
+	uint64_t connect_concurrency; /* mailboxes connected at once (poller.c) */
 
 	struct config_limits limits;
 	struct config_smtp smtp;

@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +272,20 @@ mb_failed(struct mbox *mb, const char *error)
 
 /* ---- connecting ------------------------------------------------------------------ */
 
-static int
-mb_connect(struct mbox *mb, const char **error_r)
+/* One connection attempt: TCP, TLS, login, SELECT. The network part runs
+   without the store, so that several mailboxes can connect at once on
+   threads (connect_due()); what touches the store or the poller (the
+   outage, the log of the result) is done afterwards on the loop's thread
+   (mb_connect_done()). */
+struct mb_attempt {
+	int ret;       /* 0: selected; -1: failed with error */
+	int logged_in; /* the server took our login */
+	char *error;   /* a copy: errf()'s ring belongs to the thread */
+	struct imap_mailbox_info info;
+};
+
+static void
+mb_attempt_run(struct mbox *mb, struct mb_attempt *a)
 {
 	const struct config_mailbox *cfg = mb->cfg;
 	struct imap_settings set = {
@@ -282,17 +296,18 @@ mb_connect(struct mbox *mb, const char **error_r)
 		.timeout = (unsigned)cfg->timeout,
 	};
 	enum imap_auth auth;
-	struct imap_mailbox_info info;
+	const char *error = NULL;
 
+	memset(a, 0, sizeof(*a));
+	a->ret = -1;
 	if (imap_security_parse(cfg->security, &set.security) < 0 ||
 	    imap_auth_parse(cfg->auth, &auth) < 0) {
-		*error_r = "bad security or auth (configuration)";
-		return -1;
+		a->error = xstrdup("bad security or auth (configuration)");
+		return;
 	}
-	mb_disconnect(mb);
 	mb->conn = imap_new(&set);
-	if (imap_connect(mb->conn, error_r) < 0)
-		return -1;
+	if (imap_connect(mb->conn, &error) < 0)
+		goto failed;
 	const char *why;
 	char *secret = get_secret(mb, &why);
 	if (secret == NULL) {
@@ -300,36 +315,66 @@ mb_connect(struct mbox *mb, const char **error_r)
 		log_error("mailbox=%s: cannot obtain the %s: %s", cfg->name,
 			  is_oauth(cfg) ? "access token" : "password", why);
 		mb->cred_failed = 1;
-		*error_r = errf("no credentials: %s", why);
+		error = errf("no credentials: %s", why);
 		imap_logout(mb->conn);
-		return -1;
+		goto failed;
 	}
-	int r = imap_login(mb->conn, auth, cfg->username, secret, error_r);
+	int r = imap_login(mb->conn, auth, cfg->username, secret, &error);
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
 	if (r < 0)
+		goto failed;
+	a->logged_in = 1;
+	if (imap_select(mb->conn, cfg->folder, &a->info, &error) < 0)
+		goto failed;
+	a->ret = 0;
+	return;
+failed:
+	a->error = xstrdup(error != NULL ? error : "connection failed");
+}
+
+/* The attempt's outcome, on the loop's thread: MB_SYNC, or mb_failed(). */
+static int
+mb_connect_done(struct mbox *mb, struct mb_attempt *a)
+{
+	const struct config_mailbox *cfg = mb->cfg;
+	if (a->logged_in)
+		auth_ok(mb);
+	if (a->ret < 0) {
+		mb_failed(mb, a->error);
+		x_free(&a->error);
 		return -1;
-	auth_ok(mb);
-	if (imap_select(mb->conn, cfg->folder, &info, error_r) < 0)
-		return -1;
-	if (mb->uidvalidity != info.uidvalidity)
+	}
+	const struct imap_mailbox_info *info = &a->info;
+	if (mb->uidvalidity != info->uidvalidity)
 		mb->n_misses = 0; /* those UIDs name other messages now */
-	mb->uidvalidity = info.uidvalidity;
+	mb->uidvalidity = info->uidvalidity;
 	mb->recheck = 1;
-	mb->keywords_ok = info.keywords_allowed;
+	mb->keywords_ok = info->keywords_allowed;
 	mb->can_idle = cfg->idle && imap_has_capability(mb->conn, "IDLE");
 	mb->caught_up = 0;
-	if (info.read_only)
+	if (info->read_only)
 		log_warnx("mailbox=%s: folder %s is read-only: messages cannot be marked",
 			  cfg->name, log_safe(cfg->folder, 100));
 	log_info("mailbox=%s: connected to %s, folder %s: %u messages, uidvalidity %u%s",
-		 cfg->name, imap_describe(mb->conn), log_safe(cfg->folder, 100), info.exists,
-		 info.uidvalidity,
+		 cfg->name, imap_describe(mb->conn), log_safe(cfg->folder, 100), info->exists,
+		 info->uidvalidity,
 		 mb->poller->opt.once ? ""
 		 : mb->can_idle	      ? ", IDLE"
 		 : cfg->idle	      ? ", no IDLE: polling"
 				      : ", polling");
+	mb->state = MB_SYNC;
 	return 0;
+}
+
+/* Connect one mailbox now: MB_SYNC, or mb_failed(). */
+static int
+mb_connect(struct mbox *mb)
+{
+	struct mb_attempt a;
+	mb_disconnect(mb);
+	mb_attempt_run(mb, &a);
+	return mb_connect_done(mb, &a);
 }
 
 /* ---- the state machine ------------------------------------------------------------------ */
@@ -426,6 +471,77 @@ mb_leased(struct mbox *mb)
 	return 0;
 }
 
+/* Several mailboxes due to connect (start-up, a server back after an
+   outage): their attempts run on up to [general] connect_concurrency
+   threads at once, each on its own mailbox, and their outcomes are then
+   handled here in order. One due alone connects in mb_step(). The
+   threads block the signals as this one does (inherited mask). */
+struct connect_pool {
+	struct mbox **due;
+	struct mb_attempt *attempts;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void *
+connect_worker(void *arg)
+{
+	struct connect_pool *pool = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&pool->next, 1);
+		if (i >= pool->n)
+			break;
+		mb_attempt_run(pool->due[i], &pool->attempts[i]);
+	}
+	return NULL;
+}
+
+static void
+connect_due(struct poller *p)
+{
+	size_t max = (size_t)p->config->connect_concurrency;
+	if (max < 2 || p->n_mboxes < 2)
+		return;
+	double now = poller_now();
+	struct mbox **due = xcalloc(p->n_mboxes, sizeof(*due));
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_mboxes && !p->stop; i++) {
+		struct mbox *mb = p->mboxes[i];
+		if (mb->state != MB_CONNECT || now < mb->due || !mb_leased(mb))
+			continue;
+		if (mb->state == MB_CONNECT)
+			due[n++] = mb;
+	}
+	if (n >= 2) {
+		struct connect_pool pool = { due, xcalloc(n, sizeof(struct mb_attempt)), n, 0 };
+		size_t n_threads = n < max ? n : max, started = 0;
+		pthread_t *th = xcalloc(n_threads, sizeof(*th));
+		for (size_t i = 0; i < n; i++)
+			mb_disconnect(due[i]);
+		for (size_t t = 0; t < n_threads; t++) {
+			int err = pthread_create(&th[t], NULL, connect_worker, &pool);
+			if (err != 0) {
+				log_warnx("cannot start a connection thread: %s", strerror(err));
+				break;
+			}
+			started++;
+		}
+		if (started == 0)
+			connect_worker(&pool); /* one after another, on this thread */
+		for (size_t t = 0; t < started; t++)
+			pthread_join(th[t], NULL);
+		double t0 = now;
+		size_t ok = 0;
+		for (size_t i = 0; i < n; i++)
+			ok += mb_connect_done(due[i], &pool.attempts[i]) == 0;
+		log_info("connected %zu of %zu mailboxes in %.2f s (%zu at a time)", ok, n,
+			 poller_now() - t0, started > 0 ? started : 1);
+		free(th);
+		free(pool.attempts);
+	}
+	free(due);
+}
+
 static void
 mb_step(struct mbox *mb)
 {
@@ -434,13 +550,8 @@ mb_step(struct mbox *mb)
 
 	if (mb->state != MB_DONE && !mb_leased(mb))
 		return;
-	if (mb->state == MB_CONNECT && poller_now() >= mb->due) {
-		if (mb_connect(mb, &error) < 0) {
-			mb_failed(mb, error);
-			return;
-		}
-		mb->state = MB_SYNC;
-	}
+	if (mb->state == MB_CONNECT && poller_now() >= mb->due && mb_connect(mb) < 0)
+		return;
 	if (mb->state != MB_SYNC || p->stop)
 		return;
 	switch (poller_sync_step(mb, &error)) {
@@ -819,6 +930,8 @@ poller_run(struct poller *p)
 		log_info("polling %zu mailbox(es)%s", p->n_mboxes, p->opt.once ? " once" : "");
 
 	while (!p->stop) {
+		connect_due(p);
+		signals_drain(p);
 		for (size_t i = 0; i < p->n_mboxes && !p->stop; i++) {
 			mb_step(p->mboxes[i]);
 			signals_drain(p);

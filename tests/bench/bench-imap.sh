@@ -24,7 +24,11 @@
 #    Dovecot's keep-alive is set to 30 min, so that a message whose EXISTS
 #    was missed would show as a huge maximum, not hide behind it.
 # Prints a table and the ratios deskgate/mbsync. LATENCY_ONLY=1 runs only 3
-# (on a fresh store, no mbsync needed).
+# (on a fresh store, no mbsync needed). RELAY=1 (with LATENCY_ONLY=1): 3
+# twice, acknowledgements on, each on a fresh store: once with a healthy
+# relay (tests/harness/smtpfault.py) and once with a relay that hangs for
+# the whole run (--stall-for: connections are never greeted), so that the
+# IDLE latency shows whether mailboxes wait for SMTP (issue 18).
 set -u
 # As the README runs it (tests/bench/bench-imap.sh from the source tree):
 # the source tree is the script's, the build tree ./ when it holds a
@@ -38,6 +42,7 @@ top_builddir=$(cd "$top_builddir" && pwd)
 export DESKGATE_DATADIR="${DESKGATE_DATADIR:-$top_srcdir:$top_srcdir/contrib}"
 COUNT=${1:-10000}
 LATENCY_N=${LATENCY_N:-200}
+[ "${RELAY:-0}" = 1 ] && LATENCY_ONLY=1
 # BACKLOG_ONLY=1: only deskgate's first run over COUNT messages (e.g. 100000),
 # for memory on a large backlog.
 . "$top_srcdir/tests/harness/lib.sh"
@@ -167,16 +172,12 @@ printf '  imaps, ack=off vs mbsync FSync=yes: %s\n' "$(ratio "deskgate imaps ack
 fi
 
 # -- IDLE latency ---------------------------------------------------------------
-G=$DG_ROOT/gw-plain_ack_off
-if [ "${LATENCY_ONLY:-0}" = 1 ]; then
-	"$DESKGATE" init "$G" >/dev/null 2>&1 || dg_fail "deskgate init"
-	sed -i '/^\[ack\]/a enabled = no' "$G/deskgate.conf"
-	printf '\n[mailbox support]\nhost = 127.0.0.1\nport = %s\nsecurity = none\nusername = %s\npassword = secret\n' \
-		"$DG_IMAP_PORT" "$USER1" >>"$G/deskgate.conf"
-fi
+# latency_run LABEL DIR: the daemon on DIR's configuration, LATENCY_N deliveries
+latency_run() {
+local label=$1 G=$2
 echo
-echo "IDLE latency over $LATENCY_N LMTP deliveries in bursts (daemon on the store above):"
-"$DESKGATE" -q -c "$G/deskgate.conf" run >"$DG_ROOT/idle.log" 2>&1 &
+echo "IDLE latency over $LATENCY_N LMTP deliveries in bursts ($label):"
+"$DESKGATE" -q -c "$G/deskgate.conf" run >"$G/idle.log" 2>&1 &
 GW_PID=$!
 dg_on_exit "kill -TERM $GW_PID"
 sleep 1
@@ -242,4 +243,40 @@ print("  %d deliveries in bursts of %s: delivery -> committed ticket p50 %.0f ms
 PY
 kill -TERM "$GW_PID"
 wait "$GW_PID"
+}
+
+# latency_gw DIR ACK [SMTP_PORT]: a fresh gateway home for the latency runs
+latency_gw() {
+	"$DESKGATE" init "$1" >/dev/null 2>&1 || dg_fail "deskgate init"
+	[ "$2" = no ] && sed -i '/^\[ack\]/a enabled = no' "$1/deskgate.conf"
+	[ -n "${3:-}" ] && sed -i "/^\[smtp\]/a host = 127.0.0.1\nport = $3\nsecurity = none\ntimeout = 60s" \
+		"$1/deskgate.conf"
+	printf '\n[mailbox support]\nhost = 127.0.0.1\nport = %s\nsecurity = none\nusername = %s\npassword = secret\n' \
+		"$DG_IMAP_PORT" "$USER1" >>"$1/deskgate.conf"
+}
+
+# relay_start NAME STALL: smtpfault.py on a free port (RELAY_PORT)
+relay_start() {
+	RELAY_PORT=$(dg_free_port)
+	python3 "$top_srcdir/tests/harness/smtpfault.py" --port "$RELAY_PORT" \
+		--spool "$DG_ROOT/$1-spool" --stall-for "$2" >"$DG_ROOT/$1-relay.log" 2>&1 &
+	dg_on_exit "kill $!"
+	dg_wait_port "$RELAY_PORT" 10 || dg_fail "smtpfault did not start"
+}
+
+if [ "${RELAY:-0}" = 1 ]; then
+	relay_start healthy 0
+	latency_gw "$DG_ROOT/gw-healthy" yes "$RELAY_PORT"
+	latency_run "acknowledgements on, healthy relay" "$DG_ROOT/gw-healthy"
+	echo "  acknowledgements at the relay: $(ls "$DG_ROOT/healthy-spool" | grep -c '\.eml$')"
+	relay_start stalled 100000
+	latency_gw "$DG_ROOT/gw-stalled" yes "$RELAY_PORT"
+	latency_run "acknowledgements on, the relay hangs (never greets)" "$DG_ROOT/gw-stalled"
+	echo "  acknowledgements at the relay: $(ls "$DG_ROOT/stalled-spool" 2>/dev/null | grep -c '\.eml$')"
+elif [ "${LATENCY_ONLY:-0}" = 1 ]; then
+	latency_gw "$DG_ROOT/gw-plain_ack_off" no
+	latency_run "daemon on a fresh store" "$DG_ROOT/gw-plain_ack_off"
+else
+	latency_run "daemon on the store above" "$DG_ROOT/gw-plain_ack_off"
+fi
 echo "  (Dovecot delays IDLE notifications by 0.5 s on purpose)"
