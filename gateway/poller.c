@@ -479,6 +479,7 @@ mb_leased(struct mbox *mb)
 struct connect_pool {
 	struct mbox **due;
 	struct mb_attempt *attempts;
+	atomic_int *done; /* attempts[i] is complete */
 	size_t n;
 	atomic_size_t next;
 };
@@ -492,9 +493,12 @@ connect_worker(void *arg)
 		if (i >= pool->n)
 			break;
 		mb_attempt_run(pool->due[i], &pool->attempts[i]);
+		atomic_store(&pool->done[i], 1);
 	}
 	return NULL;
 }
+
+static void run_timers(struct poller *p);
 
 static void
 connect_due(struct poller *p)
@@ -513,11 +517,14 @@ connect_due(struct poller *p)
 			due[n++] = mb;
 	}
 	if (n >= 2) {
-		struct connect_pool pool = { due, xcalloc(n, sizeof(struct mb_attempt)), n, 0 };
+		struct connect_pool pool = { due, xcalloc(n, sizeof(struct mb_attempt)),
+					     xcalloc(n, sizeof(atomic_int)), n, 0 };
 		size_t n_threads = n < max ? n : max, started = 0;
 		pthread_t *th = xcalloc(n_threads, sizeof(*th));
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			mb_disconnect(due[i]);
+			atomic_init(&pool.done[i], 0);
+		}
 		for (size_t t = 0; t < n_threads; t++) {
 			int err = pthread_create(&th[t], NULL, connect_worker, &pool);
 			if (err != 0) {
@@ -528,15 +535,33 @@ connect_due(struct poller *p)
 		}
 		if (started == 0)
 			connect_worker(&pool); /* one after another, on this thread */
+		/* Outcomes as they come; meanwhile the timers run, so that the
+		   leases are renewed while a slow server keeps an attempt
+		   waiting (up to its timeout). */
+		char *handled = xcalloc(n, 1);
+		size_t n_handled = 0, ok = 0;
+		for (;;) {
+			for (size_t i = 0; i < n; i++) {
+				if (handled[i] || !atomic_load(&pool.done[i]))
+					continue;
+				handled[i] = 1;
+				n_handled++;
+				ok += mb_connect_done(due[i], &pool.attempts[i]) == 0;
+			}
+			if (n_handled == n)
+				break;
+			run_timers(p);
+			signals_drain(p);
+			struct timespec ts = { 0, 20 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 		for (size_t t = 0; t < started; t++)
 			pthread_join(th[t], NULL);
-		double t0 = now;
-		size_t ok = 0;
-		for (size_t i = 0; i < n; i++)
-			ok += mb_connect_done(due[i], &pool.attempts[i]) == 0;
 		log_info("connected %zu of %zu mailboxes in %.2f s (%zu at a time)", ok, n,
-			 poller_now() - t0, started > 0 ? started : 1);
+			 poller_now() - now, started > 0 ? started : 1);
+		free(handled);
 		free(th);
+		free(pool.done);
 		free(pool.attempts);
 	}
 	free(due);

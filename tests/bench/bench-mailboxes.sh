@@ -16,7 +16,9 @@
 #    (p50, p99, max; goal p99 <= 1.5 s). Dovecot delays IDLE notifications
 #    by 0.5 s on purpose; acknowledgements are off (the outbox has its own
 #    thread and does not delay ingest).
-# Dovecot is given enough imap processes for every mailbox (process_limit).
+# Dovecot is given enough imap processes for every mailbox (process_limit);
+# past fs.inotify.max_user_instances (128 by default, for all of the mail
+# user's processes) its IDLE checks the mailbox every second instead.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 if [ -z "${top_builddir:-}" ]; then
@@ -37,6 +39,9 @@ cat >>"$DG_ROOT/dovecot/dovecot.conf" <<EOF
 default_process_limit = $((N + 50))
 default_client_limit = $((N * 4 + 100))
 imap_idle_notify_interval = 30 mins
+# beyond fs.inotify.max_user_instances (128 by default) IDLE watches no
+# longer get inotify and Dovecot looks at the mailbox this often instead
+mailbox_idle_check_interval = 1 secs
 EOF
 dg_dovecot_start
 
