@@ -84,7 +84,7 @@ dg_wait_for 1800 three_done || dg_fail "three gateways did not finish"
 t1=$(date +%s.%N)
 for i in 2 3 4; do gws_stop $i; done
 three=$(python3 -c "print('%.1f' % ($TOTAL / ($t1 - $t0)))")
-dups=$(gws_sql "select count(*) from (select message_id from messages where direction = 'in' group by message_id having count(*) > 1)")
+dups=$(gws_sql "select count(*) from (select message_id from messages where direction = 'in' group by message_id having count(*) > 1) d")
 read -r copies distinct dupacks resent < <(gws_acks)
 dg_log "three gateways on $STORE, 3 SIGKILLs: $TOTAL messages in $(python3 -c "print('%.1f' % ($t1 - $t0))") s, $three msg/s; rows $(gws_rows), duplicated $dups; take-over:$takeovers"
 dg_log "acks at the relay (both runs): $distinct distinct, $dupacks duplicated, $resent resent with the same Message-ID"

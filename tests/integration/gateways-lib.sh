@@ -2,10 +2,15 @@
 # (sourced by test-gateways.sh and tests/bench/bench-gateways.sh, after
 # imap-lib.sh and imap_setup with IMAP_USERS naming the extra mailboxes).
 #
+#   gws_store DRIVER NAME         set GWS_LOC to a store location for DRIVER
+#                                 (sqlite: a file NAME.db under DG_ROOT;
+#                                 pg: the harness PostgreSQL, started here
+#                                 unless running, database NAME created;
+#                                 skips (77) without PostgreSQL)
 #   gws_init STORE BOXES TTL      STORE: the store location every gateway
-#                                 uses (an SQLite path; a postgresql:// URL
-#                                 once that driver exists); BOXES: the
-#                                 mailbox users; TTL: [store] lease_ttl
+#                                 uses (an SQLite path or a postgresql://
+#                                 URL); BOXES: the mailbox users; TTL:
+#                                 [store] lease_ttl
 #   gws_new I [HOSTNAME]          gateway home $DG_ROOT/gwI (own state_dir,
 #                                 shared store, every mailbox, acks through
 #                                 the SMTP sink); HOSTNAME: run it in a UTS
@@ -14,7 +19,9 @@
 #   gws_pid I
 #   gws_seed BOX COUNT START      COUNT messages <mk-START..>@ into BOX
 #   gws_rows                      message rows in the shared store
-#   gws_sql QUERY
+#   gws_sql QUERY                 against STORE, either driver (plain SQL
+#                                 both take: no strftime, no instr)
+#   gws_now                       the epoch seconds, for queries
 #   gws_takeover PID SECS         wait until no mailbox lease is held by PID's
 #                                 holder id; prints the seconds it took
 #   gws_acks                      "acks distinct duplicated resent" at the sink
@@ -104,8 +111,32 @@ gws_seed() {
 		dg_fail "mkmail"
 }
 
+gws_store() {
+	case $1 in
+	sqlite) GWS_LOC=$DG_ROOT/$2.db ;;
+	pg)
+		if [ -z "${DG_PG_URL:-}" ]; then
+			. "$top_srcdir/tests/harness/postgres.sh"
+			dg_pg_start
+		fi
+		dg_pg_psql_admin -q -c "CREATE DATABASE $2 TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'" ||
+			dg_fail "cannot create database $2"
+		GWS_LOC=${DG_PG_URL%/*}/$2
+		;;
+	*) dg_fail "gws_store: no driver $1" ;;
+	esac
+}
+
 gws_sql() {
-	sqlite3 -cmd ".timeout 5000" "$GWS_STORE" "$1"
+	case $GWS_STORE in
+	postgresql:* | postgres:*)
+		PGCONNECT_TIMEOUT=5 psql -X -q -At -v ON_ERROR_STOP=1 -d "$GWS_STORE" -c "$1" ;;
+	*) sqlite3 -cmd ".timeout 5000" "$GWS_STORE" "$1" ;;
+	esac
+}
+
+gws_now() {
+	date +%s
 }
 
 gws_rows() {
