@@ -108,6 +108,9 @@ run_outbox_timer(void *context)
 		rw->generation = generation;
 		outbox_worker_reload(rw->worker);
 	}
+	/* each tick, and at once on a wake-up (LISTEN/NOTIFY): the thread
+	   looks at the queue now rather than at the end of its own wait */
+	outbox_worker_kick(rw->worker);
 }
 
 /* The scheduler (gateway/schedule.h), ticked from the poller's loop: the
@@ -410,7 +413,9 @@ cmd_run(int argc, char **argv)
 	struct run_schedule rsch = { .poller = poller, .store = store, .leases = leases };
 	poller_add_timer(poller, 1, run_lease_timer, leases);
 	poller_add_timer(poller, 1, run_schedule_timer, &rsch);
-	poller_add_timer(poller, 1, run_outbox_timer, &rw);
+	/* a wake timer: a NOTIFY from another gateway (store-pg) makes it due
+	   at once, and it kicks the outbox thread */
+	poller_add_wake_timer(poller, 1, run_outbox_timer, &rw);
 	int r = failed ? 1 : poller_run(poller);
 	/* the message in flight is finished, the rest waits in the queue */
 	if (outbox_worker_stop(&rw.worker) && !opt.once)

@@ -535,6 +535,12 @@ static const struct config_key store_keys[] = {
 	  "scheduler and on its outbox claims lasts without renewal. Leases are renewed every "
 	  "third of it; when a gateway dies another takes its mailboxes over within lease_ttl "
 	  "(plus a second), or at once when the dead one ran on the same host. Read at start." },
+	{ "listen", CONFIG_BOOL, "yes", 0, 0, T(listen), NULL,
+	  "PostgreSQL: listen for the notifications (LISTEN/NOTIFY) that a commit queuing outbox "
+	  "mail or giving a lease up sends, so that an idle gateway sends that mail or takes "
+	  "that mailbox over at once instead of at its next one-second poll. No: poll only. "
+	  "Nothing depends on it: a notification missed is made up by the poll. SQLite has no "
+	  "notifications. Read at start." },
 };
 #undef T
 

@@ -241,6 +241,7 @@ struct config {
 	/* [store]: several gateways on one store (lease.h) */
 	struct config_store {
 		uint64_t lease_ttl; /* seconds */
+		int listen;	    /* wake early on other gateways' NOTIFY */
 	} store;
 	/* [alerts]: who hears of outages (outage.h) */
 	struct config_alerts {

@@ -73,6 +73,7 @@ struct mbox {
 
 struct timer {
 	unsigned interval;
+	int wake; /* due at once on a store wake (poller_add_wake_timer()) */
 	double due;
 	void (*fn)(void *context);
 	void *context;
@@ -97,6 +98,7 @@ struct poller {
 	struct lease_set *leases; /* several gateways: NULL, every mailbox is ours */
 	size_t fair_share;	  /* mailboxes this gateway may hold (poller.c) */
 	int64_t fair_checked;
+	int listening; /* store_wake_listen() is on: its descriptor is polled */
 };
 
 

@@ -32,6 +32,7 @@
 #include "gateway/poller.h"
 #include "gateway/retry.h"
 #include "gateway/store.h"
+#include "gateway/store/store-lease.h"
 #include "base/clock.h"
 #include "base/util.h"
 
@@ -814,6 +815,13 @@ void
 poller_set_leases(struct poller *p, struct lease_set *leases)
 {
 	p->leases = leases;
+	if (leases == NULL || !p->config->store.listen)
+		return;
+	const char *error;
+	int r = store_wake_listen(p->store, &error);
+	if (r < 0)
+		log_warnx("store: %s; polling only", error);
+	p->listening = r == 1;
 }
 
 const struct config *
@@ -840,6 +848,41 @@ poller_add_timer(struct poller *p, unsigned interval, void (*fn)(void *context),
 	};
 }
 
+void
+poller_add_wake_timer(struct poller *p, unsigned interval, void (*fn)(void *context),
+		      void *context)
+{
+	poller_add_timer(p, interval, fn, context);
+	p->timers[p->n_timers - 1].wake = 1;
+}
+
+/* What the store's wake says (enum store_wake): 1 when something is due
+   now. A wake is only a hint: what it makes due would run at its next
+   poll anyway. */
+static int
+wake_apply(struct poller *p, int wake)
+{
+	int due = 0;
+	if (wake & STORE_WAKE_OUTBOX) {
+		for (size_t i = 0; i < p->n_timers; i++)
+			if (p->timers[i].wake) {
+				p->timers[i].due = 0;
+				due = 1;
+			}
+	}
+	if (wake & STORE_WAKE_LEASE) {
+		p->fair_share = 0; /* count the live gateways again */
+		for (size_t i = 0; i < p->n_mboxes; i++) {
+			struct mbox *mb = p->mboxes[i];
+			if (!mb->leased && mb->state == MB_CONNECT) {
+				mb->due = 0;
+				due = 1;
+			}
+		}
+	}
+	return due;
+}
+
 static int
 all_done(const struct poller *p)
 {
@@ -853,15 +896,26 @@ all_done(const struct poller *p)
 static void
 wait_events(struct poller *p)
 {
-	struct pollfd *pfd = xcalloc(p->n_mboxes + 1, sizeof(*pfd));
-	struct mbox **who = xcalloc(p->n_mboxes + 1, sizeof(*who));
-	size_t n = 0;
+	struct pollfd *pfd = xcalloc(p->n_mboxes + 2, sizeof(*pfd));
+	struct mbox **who = xcalloc(p->n_mboxes + 2, sizeof(*who));
+	size_t n = 0, wake_at = 0;
 	double now = poller_now(), until = now + 3600;
 	int ready_now = 0;
 
 	pfd[n].fd = p->sigfd;
 	pfd[n].events = POLLIN;
 	who[n++] = NULL;
+	if (p->listening) {
+		/* wakes read with other statements' answers wait in the store */
+		ready_now = wake_apply(p, store_wake_take(p->store));
+		int fd = store_wake_fd(p->store);
+		if (fd >= 0) {
+			wake_at = n;
+			pfd[n].fd = fd;
+			pfd[n].events = POLLIN;
+			who[n++] = NULL;
+		}
+	}
 	for (size_t i = 0; i < p->n_mboxes; i++) {
 		struct mbox *mb = p->mboxes[i];
 		switch (mb->state) {
@@ -902,8 +956,10 @@ wait_events(struct poller *p)
 	if (r > 0) {
 		if (pfd[0].revents & POLLIN)
 			signals_drain(p);
+		if (wake_at > 0 && pfd[wake_at].revents != 0)
+			(void)wake_apply(p, store_wake_take(p->store));
 		for (size_t i = 1; i < n; i++)
-			if (pfd[i].revents != 0 && who[i]->state == MB_IDLE)
+			if (i != wake_at && pfd[i].revents != 0 && who[i]->state == MB_IDLE)
 				mb_wake(who[i]);
 	}
 	now = poller_now();

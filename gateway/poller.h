@@ -71,13 +71,21 @@ const struct config *poller_config(const struct poller *poller);
 unsigned long poller_config_generation(const struct poller *poller);
 /* Several gateways on one store: watch a mailbox only while holding its
    lease "mailbox:NAME" (lease.h; borrowed, outlives the poller). Without
-   one, every configured mailbox is watched. */
+   one, every configured mailbox is watched. With leases and [store]
+   listen, the idle wait also listens for the store's wakes
+   (store_wake_listen()): outbox mail queued makes the wake timers due at
+   once; a lease given up makes the mailboxes waiting for their lease try
+   it at once. Without: polling alone. */
 struct lease_set;
 void poller_set_leases(struct poller *poller, struct lease_set *leases);
 /* Another job for the same loop (the outbox sender, for instance): fn is
    called every interval seconds, between mailbox operations. */
 void poller_add_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
 		      void *context);
+/* The same, also run at once when the store says outbox mail was queued
+   (poller_set_leases()). */
+void poller_add_wake_timer(struct poller *poller, unsigned interval, void (*fn)(void *context),
+			   void *context);
 
 /* What each mailbox is doing, for `deskgate status`, STATUS= and the
    metrics (service.c). */

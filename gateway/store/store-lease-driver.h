@@ -28,6 +28,9 @@ struct store_lease_driver {
 	int (*outbox_resends)(struct store *store, int64_t *count_r, const char **error_r);
 	/* NULL: no wake (SQLite) */
 	int (*wake_notify)(struct store *store, const char *channel, const char **error_r);
+	int (*wake_listen)(struct store *store, const char **error_r);
+	int (*wake_fd)(struct store *store);
+	int (*wake_take)(struct store *store);
 };
 
 extern const struct store_lease_driver store_sqlite_lease_driver;

@@ -141,3 +141,23 @@ store_wake_notify(struct store *store, const char *channel, const char **error_r
 		return 0;
 	return drv(store)->wake_notify(store, channel, error_r);
 }
+
+int
+store_wake_listen(struct store *store, const char **error_r)
+{
+	if (drv(store)->wake_listen == NULL)
+		return 0;
+	return drv(store)->wake_listen(store, error_r);
+}
+
+int
+store_wake_fd(struct store *store)
+{
+	return drv(store)->wake_fd == NULL ? -1 : drv(store)->wake_fd(store);
+}
+
+int
+store_wake_take(struct store *store)
+{
+	return drv(store)->wake_take == NULL ? 0 : drv(store)->wake_take(store);
+}

@@ -74,4 +74,21 @@ int store_outbox_resends(struct store *store, int64_t *count_r, const char **err
 /* Wake the other gateways (1 sent, 0 the driver has no wake). */
 int store_wake_notify(struct store *store, const char *channel, const char **error_r);
 
+/* What a wake says: outbox rows were queued; leases were given up. */
+enum store_wake {
+	STORE_WAKE_OUTBOX = 1 << 0,
+	STORE_WAKE_LEASE = 1 << 1,
+};
+/* Listen on the store's connection for the wakes of commits (this
+   process's own included) that queue outbox rows or give up leases: 1
+   listening (again after a reconnect), 0 the driver has no wake, < 0
+   graded. A wake is a hint, never replayed: a listener still polls. */
+int store_wake_listen(struct store *store, const char **error_r);
+/* The descriptor to poll for POLLIN while listening, -1 when there is
+   none now (ask again before each wait: a reconnect changes it). */
+int store_wake_fd(struct store *store);
+/* Read what arrived, without waiting: a mask of enum store_wake, 0 none
+   (also when the connection is down: the next store call resets it). */
+int store_wake_take(struct store *store);
+
 #endif

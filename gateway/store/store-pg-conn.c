@@ -16,6 +16,7 @@
 
 #include "base/util.h"
 #include "gateway/store/store-driver.h"
+#include "gateway/store/store-lease.h"
 #include "gateway/store/store-pg-sql.h"
 #include "gateway/store/store-pg.h"
 #include "gateway/store/store-record.h"
@@ -218,7 +219,24 @@ pg_prepare_all(struct pg_store *s, const char **error_r)
 		}
 	}
 	s->prepared = 1;
+	/* a reset connection has forgotten its LISTEN */
+	if (s->listening && pg_simple(s, "LISTEN " PG_WAKE_CHANNEL, "listen", error_r) < 0)
+		return STORE_UNAVAILABLE;
 	return STORE_OK;
+}
+
+const char *
+pg_commit_sql(struct pg_store *s)
+{
+	static const char *const sql[] = {
+		"COMMIT",
+		"NOTIFY " PG_WAKE_CHANNEL ", 'outbox'; COMMIT",
+		"NOTIFY " PG_WAKE_CHANNEL ", 'lease'; COMMIT",
+		"NOTIFY " PG_WAKE_CHANNEL ", 'outbox'; NOTIFY " PG_WAKE_CHANNEL ", 'lease'; COMMIT",
+	};
+	int w = s->wake_pending & (STORE_WAKE_OUTBOX | STORE_WAKE_LEASE);
+	s->wake_pending = 0;
+	return sql[w];
 }
 
 /* The connection is up and its statements prepared. A connection lost
@@ -409,7 +427,8 @@ pg_op_end(struct pg_store *s, int ret, const char *what, const char **error_r)
 {
 	const char *ignored;
 	if (ret == STORE_OK) {
-		ret = pg_simple(s, s->base.in_txn ? "RELEASE dg_op" : "COMMIT", what, error_r);
+		ret = pg_simple(s, s->base.in_txn ? "RELEASE dg_op" : pg_commit_sql(s), what,
+				error_r);
 		if (ret == STORE_OK)
 			return STORE_OK;
 	}
@@ -417,6 +436,7 @@ pg_op_end(struct pg_store *s, int ret, const char *what, const char **error_r)
 		if (pg_simple(s, "ROLLBACK TO dg_op", what, &ignored) == STORE_OK)
 			(void)pg_simple(s, "RELEASE dg_op", what, &ignored);
 	} else {
+		s->wake_pending = 0;
 		(void)pg_simple(s, "ROLLBACK", what, &ignored);
 	}
 	return ret;

@@ -4,8 +4,14 @@
  * hosts share one database: an acquire or a renew is one statement whose
  * row lock decides between two gateways, and a claim picks the due rows
  * with FOR UPDATE SKIP LOCKED, so two gateways claiming at once take
- * different rows instead of waiting on each other. No wake yet
- * (LISTEN/NOTIFY): the gateways poll, as on SQLite.
+ * different rows instead of waiting on each other.
+ *
+ * Wake: a commit that queues outbox rows or gives leases up sends NOTIFY
+ * PG_WAKE_CHANNEL ('outbox' or 'lease') in the same round trip as its
+ * COMMIT (pg_commit_sql()), so it is heard only if the commit happened;
+ * gateways LISTEN on their store connection and poll its socket while
+ * idle. PostgreSQL does not replay a notification a listener missed
+ * (disconnected, or not yet listening): the gateways still poll.
  */
 #include "build-config.h"
 
@@ -105,14 +111,27 @@ lease_renew(struct store *store, const char *lease, const char *holder, int64_t 
 	return n < 0 ? (int)n : n > 0;
 }
 
+/* A lease given up wakes the others (they take it over at once): with
+   the caller's COMMIT inside a transaction, else in a NOTIFY of its own
+   (a release is rare: once per hand-over or stop). */
 static int
 lease_release(struct store *store, const char *lease, const char *holder, const char **error_r)
 {
+	struct pg_store *s = pgs(store);
 	struct pg_params p = { 0 };
 	char buf[16];
 	pg_text(&p, lease);
 	pg_text(&p, holder);
-	return pg_do(pgs(store), name(SQ_RELEASE, buf), &p, "release lease", error_r);
+	int64_t n = pg_changes(s, name(SQ_RELEASE, buf), &p, "release lease", error_r);
+	if (n <= 0)
+		return n < 0 ? (int)n : STORE_OK;
+	if (s->base.in_txn) {
+		s->wake_pending |= STORE_WAKE_LEASE;
+		return STORE_OK;
+	}
+	const char *ignored;
+	(void)pg_simple(s, "NOTIFY " PG_WAKE_CHANNEL ", 'lease'", "wake", &ignored);
+	return STORE_OK;
 }
 
 static int
@@ -163,6 +182,72 @@ outbox_resends(struct store *store, int64_t *count_r, const char **error_r)
 	return ret < 0 ? ret : STORE_OK;
 }
 
+static int
+wake_notify(struct store *store, const char *channel, const char **error_r)
+{
+	struct pg_store *s = pgs(store);
+	int w = strcmp(channel, "lease") == 0 ? STORE_WAKE_LEASE : STORE_WAKE_OUTBOX;
+	if (s->base.in_txn) {
+		s->wake_pending |= w;
+		return 1;
+	}
+	int ret = pg_ensure_conn(s, error_r);
+	if (ret == STORE_OK)
+		ret = pg_simple(s,
+				w == STORE_WAKE_LEASE ? "NOTIFY " PG_WAKE_CHANNEL ", 'lease'"
+						      : "NOTIFY " PG_WAKE_CHANNEL ", 'outbox'",
+				"wake", error_r);
+	return ret < 0 ? ret : 1;
+}
+
+static int
+wake_listen(struct store *store, const char **error_r)
+{
+	struct pg_store *s = pgs(store);
+	int ret = pg_ensure_conn(s, error_r);
+	if (ret < 0)
+		return ret;
+	if (!s->listening &&
+	    (ret = pg_simple(s, "LISTEN " PG_WAKE_CHANNEL, "listen", error_r)) < 0)
+		return ret;
+	s->listening = 1;
+	return 1;
+}
+
+static int
+wake_fd(struct store *store)
+{
+	struct pg_store *s = pgs(store);
+	if (!s->listening || PQstatus(s->conn) != CONNECTION_OK)
+		return -1;
+	return PQsocket(s->conn);
+}
+
+/* Notifications read with the answers of other statements wait in
+   libpq's queue (PQnotifies); PQconsumeInput reads what the socket has,
+   only between statements (never while a report streams rows). */
+static int
+wake_take(struct store *store)
+{
+	struct pg_store *s = pgs(store);
+	int w = 0;
+	if (!s->listening || PQstatus(s->conn) != CONNECTION_OK)
+		return 0;
+	if (!s->streaming && !PQisBusy(s->conn))
+		(void)PQconsumeInput(s->conn); /* a failure shows at the next statement */
+	PGnotify *n;
+	while ((n = PQnotifies(s->conn)) != NULL) {
+		if (strcmp(n->extra, "outbox") == 0)
+			w |= STORE_WAKE_OUTBOX;
+		else if (strcmp(n->extra, "lease") == 0)
+			w |= STORE_WAKE_LEASE;
+		else
+			w |= STORE_WAKE_OUTBOX | STORE_WAKE_LEASE;
+		PQfreemem(n);
+	}
+	return w;
+}
+
 const struct store_lease_driver store_pg_lease_driver = {
 	.acquire = lease_acquire,
 	.renew = lease_renew,
@@ -170,5 +255,8 @@ const struct store_lease_driver store_pg_lease_driver = {
 	.list = lease_list,
 	.outbox_claim = outbox_claim,
 	.outbox_resends = outbox_resends,
-	.wake_notify = NULL,
+	.wake_notify = wake_notify,
+	.wake_listen = wake_listen,
+	.wake_fd = wake_fd,
+	.wake_take = wake_take,
 };

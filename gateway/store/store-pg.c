@@ -242,6 +242,7 @@ pg_rollback(struct store *store)
 {
 	struct pg_store *s = pgs(store);
 	const char *ignored;
+	s->wake_pending = 0;
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		(void)pg_simple(s, "ROLLBACK", "rollback", &ignored);
 }
@@ -250,7 +251,7 @@ static int
 pg_commit(struct store *store, const char **error_r)
 {
 	struct pg_store *s = pgs(store);
-	PGresult *res = PQexec(s->conn, "COMMIT");
+	PGresult *res = PQexec(s->conn, pg_commit_sql(s));
 	int ret = STORE_OK;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		ret = pg_result_error(s, res, "commit", error_r);
@@ -864,6 +865,8 @@ pg_outbox_insert(struct store *store, const struct store_outbox *o, int64_t *id_
 		free(addr);
 		r = comma != NULL ? comma + 1 : NULL;
 	}
+	if (ret == STORE_OK)
+		s->wake_pending |= STORE_WAKE_OUTBOX; /* with the COMMIT: store-pg-lease.c */
 	ret = pg_op_end(s, ret, "queue mail", error_r);
 	if (ret == STORE_OK)
 		*id_r = id;

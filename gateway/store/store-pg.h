@@ -47,7 +47,15 @@ struct pg_store {
 	int prepared;	/* the statements are prepared on this connection */
 	char *unescaped; /* the last bytea a row reader decoded (PQfreemem) */
 	int streaming;	/* report_scan() is reading rows in single-row mode */
+	int listening;	/* LISTEN PG_WAKE_CHANNEL (again after a reset) */
+	int wake_pending; /* enum store_wake: NOTIFY with the next COMMIT */
 };
+
+/* The channel of store_wake_listen() (store-pg-lease.c). */
+#define PG_WAKE_CHANNEL "deskgate_wake"
+/* "COMMIT", preceded by the NOTIFYs of s->wake_pending (one round trip:
+   a multi-statement simple query); clears wake_pending. */
+const char *pg_commit_sql(struct pg_store *s);
 
 static inline struct pg_store *
 pgs(struct store *store)
