@@ -73,13 +73,18 @@ for i in 2 3 4; do gws_start $i; done
 RANDOM=$$
 takeovers=
 for round in 1 2 3; do
-	victim=$((round % 3 + 2))
 	target=$(( round * TOTAL / 4 - TOTAL / 8 + RANDOM % (TOTAL / 4) ))
 	progressed() { [ "$(gws_rows 2>/dev/null || echo 0)" -ge "$target" ]; }
 	dg_wait_for 1800 progressed || dg_fail "round $round: no progress"
+	# the victim: a gateway watching the most mailboxes (one watching
+	# none would prove nothing about take-over)
+	victim= held=-1
+	for i in $(( round % 3 + 2 )) $(( (round + 1) % 3 + 2 )) $(( (round + 2) % 3 + 2 )); do
+		c=$(gws_sql "select count(*) from leases where name like 'mailbox:%' and holder like '%:$(gws_pid $i):%'")
+		[ "$c" -gt "$held" ] && victim=$i held=$c
+	done
 	pid=$(gws_pid $victim)
 	gws_kill $victim
-	held=$(gws_sql "select count(*) from leases where name like 'mailbox:%' and holder like '%:$pid:%'")
 	if ! t=$(gws_takeover "$pid" 60); then
 		gws_sql "select * from leases"
 		tail -n 20 "$DG_ROOT"/gw*/run.log
