@@ -63,5 +63,6 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_sla(int argc, char **argv);
+int cmd_store(int argc, char **argv);
 
 #endif

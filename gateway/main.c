@@ -36,6 +36,7 @@ static const struct {
 	{ "sla", cmd_sla, "check SLA policies and calendars, and what they promise" },
 	{ "run", cmd_run, "watch the IMAP mailboxes and turn mail into tickets" },
 	{ "status", cmd_status, "is the daemon running, and how are its mailboxes and outbox" },
+	{ "store", cmd_store, "copy the store into another (SQLite into PostgreSQL) and verify it" },
 };
 
 static void

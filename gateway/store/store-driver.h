@@ -104,6 +104,7 @@ enum store_count { STORE_COUNT_TICKETS, STORE_COUNT_MESSAGES, STORE_COUNT_KINDS 
 struct store_sla_driver; /* store-sla-driver.h */
 struct store_lease_driver; /* store-lease-driver.h */
 struct store_merge_driver; /* store-merge-driver.h */
+struct store_copy_driver; /* store-copy-driver.h */
 
 struct store_driver {
 	const char *name; /* "sqlite": the scheme of a store location */
@@ -111,6 +112,8 @@ struct store_driver {
 	/* leases and outbox claims of several gateways (store-lease.h) */
 	const struct store_lease_driver *lease;
 	const struct store_merge_driver *merge; /* #merge (store-merge.h) */
+	/* generic row access for `deskgate store migrate` (store-copy.h) */
+	const struct store_copy_driver *copy;
 
 	/* Open the store at location (the part after "name:"), creating and
 	   migrating it; blobs live under state_dir unless the driver keeps

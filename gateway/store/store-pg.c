@@ -35,6 +35,7 @@
 #include "gateway/store/store-pg-sql.h"
 #include "gateway/store/store-lease-driver.h"
 #include "gateway/store/store-merge-driver.h"
+#include "gateway/store/store-copy-driver.h"
 #include "gateway/store/store-pg.h"
 #include "gateway/store/store-record.h"
 #include "gateway/store/store-sla-driver.h"
@@ -1183,7 +1184,8 @@ pg_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
 }
 
 #define PG_DRIVER_ENTRIES                                                                     \
-	.sla = &store_pg_sla_driver, .lease = &store_pg_lease_driver, .merge = &store_pg_merge_driver, .close = pg_close, .begin = pg_begin,                    \
+	.sla = &store_pg_sla_driver, .lease = &store_pg_lease_driver, .merge = &store_pg_merge_driver,    \
+	.copy = &store_pg_copy_driver, .close = pg_close, .begin = pg_begin,                  \
 	.commit = pg_commit, .rollback = pg_rollback, .unit_begin = pg_unit_begin,            \
 	.unit_end = pg_unit_end, .unit_undo = pg_unit_undo, .blob_put = pg_blob_put,          \
 	.blob_get = pg_blob_get, .blob_path = pg_blob_path, .select = pg_select,              \

@@ -30,6 +30,7 @@
 #include "gateway/store/store-lease-driver.h"
 #include "gateway/store/store-merge-driver.h"
 #include "gateway/store/store-sla-driver.h"
+#include "gateway/store/store-copy-driver.h"
 #include "gateway/store/store-sqlite.h"
 
 /* PRAGMA application_id: "DSKG", so that another program's SQLite file is
@@ -1234,6 +1235,7 @@ const struct store_driver store_sqlite_driver = {
 	.sla = &store_sqlite_sla_driver,
 	.lease = &store_sqlite_lease_driver,
 	.merge = &store_sqlite_merge_driver,
+	.copy = &store_sqlite_copy_driver,
 	.open = sqlite_open,
 	.close = sqlite_close,
 	.begin = sqlite_begin,

@@ -41,10 +41,12 @@ adapter() {
 	fi
 }
 adapter 'sqlite3\.h' gateway/store/store-sqlite.c gateway/store/store-sqlite.h \
-	gateway/store/store-sqlite-sla.c gateway/store/store-sqlite-lease.c gateway/store/store-sqlite-merge.c
+	gateway/store/store-sqlite-sla.c gateway/store/store-sqlite-lease.c gateway/store/store-sqlite-merge.c \
+	gateway/store/store-sqlite-copy.c
 adapter 'pcre2\.h' gateway/rules-regex.c
 adapter 'libpq-fe\.h' gateway/store/store-pg.c gateway/store/store-pg.h gateway/store/store-pg-conn.c \
-	gateway/store/store-pg-sla.c gateway/store/store-pg-lease.c gateway/store/store-pg-merge.c
+	gateway/store/store-pg-sla.c gateway/store/store-pg-lease.c gateway/store/store-pg-merge.c \
+	gateway/store/store-pg-copy.c
 adapter 'curl/' gateway/smtp.c
 adapter 'openssl/' gateway/crypto.c
 adapter 'libxml/' parsers/html.c
