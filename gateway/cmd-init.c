@@ -129,7 +129,7 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	struct store *store;
-	if (store_open(config->database, config->state_dir, &store, &error) < 0) {
+	if (store_open(config->store_location, config->state_dir, &store, &error) < 0) {
 		log_error("%s", error);
 		config_free(&config);
 		goto out;

@@ -114,7 +114,7 @@ store_migrate(int argc, char **argv)
 	int ret, status;
 
 	if (from == NULL)
-		from = config->database;
+		from = config->store_location;
 	if (strcmp(from, to) == 0) {
 		log_error("store migrate: the source and the destination are the same store");
 		config_free(&config);

@@ -242,7 +242,13 @@ struct config {
 	struct config_store {
 		uint64_t lease_ttl; /* seconds */
 		int listen;	    /* wake early on other gateways' NOTIFY */
+		char *url;	     /* sqlite:PATH or postgresql://...; NULL: [general] database */
+		char *password_file; /* PostgreSQL: the password, first line; mode 0600 */
 	} store;
+	/* What store_open() takes: [store] url (or the deprecated [general]
+	   database), with the password of password_file in it. Never print
+	   or log it; print `database` instead. */
+	char *store_location;
 	/* [alerts]: who hears of outages (outage.h) */
 	struct config_alerts {
 		char *supervisors; /* agent names or addresses; NULL: every agent */

@@ -207,7 +207,7 @@ health_check(const struct config *config, int64_t now)
 		r->snapshot_error = xstrdup(error);
 
 	struct store *store;
-	if (store_open(config->database, config->state_dir, &store, &error) < 0) {
+	if (store_open(config->store_location, config->state_dir, &store, &error) < 0) {
 		r->stats_error = xstrdup(error);
 	} else {
 		if (store_stats(store, &r->stats, &error) < 0)

@@ -104,7 +104,7 @@ cli_open(struct config **config_r, struct store **store_r)
 {
 	const char *error;
 	struct config *config = cli_config();
-	if (store_open(config->database, config->state_dir, store_r, &error) < 0) {
+	if (store_open(config->store_location, config->state_dir, store_r, &error) < 0) {
 		log_error("cannot open the store: %s", error);
 		config_free(&config);
 		exit(EXIT_TEMPFAIL);

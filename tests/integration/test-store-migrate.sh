@@ -13,7 +13,9 @@
 #      --verify-only reports (exit 1); the next run resumes and verifies;
 #   5. a destination holding another desk's tickets is refused (65), and a
 #      table the copier does not know is refused by name (65);
-#   6. the password is in no output and no log.
+#   6. [store] url with password_file (refused when others may read it); the
+#      deprecated [general] database warned about once;
+#   7. the password is in no output and no log.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${top_srcdir:-$here/../..}
@@ -112,10 +114,15 @@ show_all() {
 }
 show_all >"$DG_ROOT/show.sqlite" || dg_fail "ticket show on SQLite"
 
-# A copy of the configuration whose store is the PostgreSQL database $1.
+# A copy of the configuration whose store is the PostgreSQL database $1:
+# [store] url without the password, which password_file holds.
 pg_url() { printf '%s' "${DG_PG_URL%/deskgate}/$1"; }
+printf '%s\n' "$DG_PG_PASSWORD" >"$gw/pg.password"
+chmod 600 "$gw/pg.password"
 pg_conf() {
-	sed "/^\[general\]/a database = $(pg_url "$1")" "$conf" >"$gw/pg-$1.conf"
+	cp "$conf" "$gw/pg-$1.conf"
+	printf '\n[store]\nurl = %s\npassword_file = %s\n' \
+		"$(pg_url "$1" | sed "s/:$DG_PG_PASSWORD@/@/")" "$gw/pg.password" >>"$gw/pg-$1.conf"
 	printf '%s' "$gw/pg-$1.conf"
 }
 copied() { awk 'NR > 1 && $4 ~ /^[0-9]+$/ { n += $4 } END { print n + 0 }' "$1"; }
@@ -204,8 +211,23 @@ mig --to "$DG_PG_URL" >/dev/null
 dg_assert_eq 65 "$?" "an unknown table refused"
 tail -1 "$log" | grep -q 'table "holds" is not known to the copier' || dg_fail "unknown table not named: $(tail -1 "$log")"
 
-dg_log "6. no password anywhere"
-if grep -rqF -e "$DG_PG_PASSWORD" "$log" "$DG_ROOT"/m*.out "$gw/run-pg.log"; then
+dg_log "6. [store]: password_file must be private; url and [general] database not both"
+chmod 644 "$gw/pg.password"
+err=$("$deskgate" -c "$pgconf" -q ticket list 2>&1 >/dev/null)
+case $err in *"pg-deskgate.conf:"[0-9]*": password_file "*"others may read it"*) ;;
+*) dg_fail "a readable password_file: $err" ;; esac
+chmod 600 "$gw/pg.password"
+sed "/^\[general\]/a database = $gw/deskgate.db" "$pgconf" >"$gw/both.conf"
+err=$("$deskgate" -c "$gw/both.conf" -q ticket list 2>&1 >/dev/null)
+case $err in *"both.conf:"[0-9]*": [store] url and the deprecated [general] database"*) ;;
+*) dg_fail "url and database both set: $err" ;; esac
+sed "/^\[general\]/a database = $gw/deskgate.db" "$conf" >"$gw/old.conf"
+err=$("$deskgate" -c "$gw/old.conf" ticket list 2>&1 >/dev/null)
+dg_assert_eq 1 "$(printf '%s\n' "$err" | grep -c '\[general\] database is deprecated: use \[store\] url')" \
+	"the deprecated [general] database warned once"
+
+dg_log "7. no password anywhere"
+if grep -rqF -e "$DG_PG_PASSWORD" "$log" "$DG_ROOT"/m*.out "$gw/run-pg.log" "$DG_ROOT"/show.*; then
 	dg_fail "the password in the output or log"
 fi
 dg_log "ok"
