@@ -32,6 +32,7 @@ static const struct copy_table {
 	const char *skip; /* NULL: copied */
 } copy_tables[] = {
 	{ "tickets", NULL },
+	{ "ticket_merges", NULL },
 	{ "messages", NULL },
 	{ "message_rcpt", NULL },
 	{ "participants", NULL },
@@ -59,7 +60,8 @@ static const struct copy_table {
 /* Tables a driver keeps for itself: not desk data. */
 static const char *const driver_tables[] = {
 	"deskgate_schema", /* PostgreSQL: the schema version (its own migrations) */
-	"blobs",	   /* PostgreSQL: blobs, copied through the blob API below */
+	"blobs",	   /* both drivers' small blobs (SQLite: below blob_file_min), copied
+			      through the blob API below */
 };
 
 /* The columns that name blobs. */

@@ -200,6 +200,18 @@ pg_copy_insert(struct store *store, const char *table, const char *const *cols, 
 	struct buf sql;
 	int ret;
 
+	if (strcmp(table, "events") == 0) {
+		/* The events' trigger counts reopenings on the ticket (PG
+		   migration 6); the tickets were copied with their count: it
+		   must not count them again. Per event, as a reconnect forgets it. */
+		PGresult *set = copy_exec(s, "SELECT set_config('deskgate.copying', 'on', false)", 0,
+					  NULL, NULL, NULL, "migrate: events", &ret, error_r);
+		if (set == NULL) {
+			free(nums);
+			return ret;
+		}
+		PQclear(set);
+	}
 	buf_init(&sql, SIZE_MAX);
 	(void)buf_printf(&sql, "INSERT INTO \"%s\" (", table);
 	for (size_t i = 0; i < n; i++)

@@ -359,8 +359,9 @@ test_check(void)
 	}
 	fclose(out);
 	test_assert_int(problems, 0);
-	/* templates, partials, name tables; escalation notices (sla/) and status mail (status/) */
-	test_assert_int(files, 35 + 35 + 5 + 10 + 15);
+	/* templates, partials, name tables; escalation notices (sla/) and status mail (status/:
+	   reminder, snooze, solved, merged) */
+	test_assert_int(files, 35 + 35 + 5 + 10 + 15 + 5);
 
 	test_begin("check: broken templates");
 	char tmpl[] = "/tmp/dg-ack-XXXXXX";
