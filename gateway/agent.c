@@ -192,7 +192,8 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 		(void)buf_printf(list, "%s%s (%s, %s%s)", list->len > 0 ? ", " : "",
 				 a->filename != NULL ? a->filename : "unnamed",
 				 a->content_type != NULL ? a->content_type : "?", size,
-				 fits ? "" : ", too large to attach: see the ticket");
+				 fits ? "" : ", not attached (over the size cap): reply with #attachments "
+					     "to get it");
 	}
 	store_attachments_free(&atts, n);
 	return 0;
@@ -416,7 +417,11 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 		deskmail_subject(m, w->subject_prefix, t->subject);
 		buf_reset(&atts);
 		buf_reset(&text);
+		/* a handover or #history carries the whole ticket: its own cap
+		   (the rest is listed, #attachments sends it) */
 		uint64_t budget = config->limits.max_message_size;
+		if (w->whole_ticket && config->limits.max_handover_attachments < budget)
+			budget = config->limits.max_handover_attachments;
 		for (size_t k = 0; k < (w->whole_ticket ? n_msgs : 1); k++) {
 			int64_t row = w->whole_ticket ? msgs[k].id : w->attachments_row;
 			if ((ret = attach_stored(agent, deskmail_compose(m), row, &budget, w->ev,

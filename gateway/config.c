@@ -118,6 +118,11 @@ static const struct config_key limits_keys[] = {
 	{ "max_quarantine_size", CONFIG_SIZE, "256M", 1024, U64MAX, L(max_quarantine_size), NULL,
 	  "Largest mail kept whole in quarantine; larger mail is refused (left unflagged on the "
 	  "IMAP server, bounced for ingest). At least max_message_size." },
+	{ "max_handover_attachments", CONFIG_SIZE, "10M", 0, U64MAX, L(max_handover_attachments),
+	  NULL,
+	  "Most attachment bytes a handover (#assign) or #history mail carries (the ticket's "
+	  "attachments in order while they fit, never more than max_message_size); the others "
+	  "are listed with their size, and #attachments mails them. 0: list them all." },
 };
 #undef L
 

@@ -36,6 +36,7 @@ struct config_limits {
 	uint64_t max_mail_per_recipient_minute; /* mail queued to one address */
 	uint64_t max_mail_per_minute;		/* mail queued by the desk */
 	uint64_t max_quarantine_size; /* hard limit: larger mail is refused, not kept */
+	uint64_t max_handover_attachments; /* attachment bytes in a handover / #history mail */
 };
 
 struct config_mailbox {

@@ -1230,6 +1230,33 @@ test_handover(void)
 	test_assert(h != NULL && h->m->n_attachments == 2);
 	test_assert(h != NULL && scontains(header(h, "References"), root));
 	outs_clear(outs, n);
+
+	/* Issue 15: above [limits] max_handover_attachments the attachments
+	   are listed, with #attachments to get them, not attached. (Carol asks:
+	   mail to Bob here would count against his rate for the tests below.) */
+	test_begin("handover over the attachment cap: listed with #attachments, not attached");
+	uint64_t cap = config->limits.max_handover_attachments;
+	config->limits.max_handover_attachments = 8;
+	mail = make_mail("carol@staff.example", agt, "", "Re: Withdrawal blocked", "#history\n", 0,
+			 NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	config->limits.max_handover_attachments = cap;
+	n = new_outbox(outs, MAXOUT);
+	h = find_out(outs, n, "notify", "carol@staff.example");
+	test_assert(h != NULL && h->m->n_attachments == 0);
+	test_assert(h != NULL && scontains(h->m->text, "screenshot.png") &&
+		    scontains(h->m->text, "statement.pdf"));
+	test_assert(h != NULL && scontains(h->m->text, "reply with #attachments to get it"));
+	outs_clear(outs, n);
+	mail = make_mail("carol@staff.example", agt, "", "Re: Withdrawal blocked", "#attachments\n",
+			 0, NULL);
+	test_assert_int(ingest_text(mail, &res), 0);
+	free(mail);
+	n = new_outbox(outs, MAXOUT);
+	h = find_out(outs, n, "notify", "carol@staff.example");
+	test_assert(h != NULL && h->m->n_attachments == 2);
+	outs_clear(outs, n);
 	free(root);
 	free(cust);
 	free(agt);
