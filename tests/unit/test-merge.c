@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "gateway/config.h"
+#include "gateway/hold.h"
 #include "gateway/ingest.h"
 #include "gateway/store.h"
 #include "gateway/store/store-merge.h"
@@ -171,6 +172,20 @@ n_messages(int64_t id)
 	return n;
 }
 
+/* The row of ticket id's last stored message; 0: none. */
+static int64_t
+last_message_row(int64_t id)
+{
+	struct store_message *msgs = NULL;
+	size_t n = 0;
+	const char *error;
+	if (store_message_list(store, id, &msgs, &n, &error) < 0)
+		return 0;
+	int64_t row = n > 0 ? msgs[n - 1].id : 0;
+	store_messages_free(&msgs, n);
+	return row;
+}
+
 static int
 status_is(int64_t id, const char *status)
 {
@@ -196,6 +211,12 @@ test_merge(void)
 				    sizeof(second_id));
 	test_assert(a > 0 && b > 0 && a != b);
 	test_assert_int(store_ticket_field_set(store, b, "txid", "0xabc", &error), 0);
+	/* a reply held on b (a collision): its message moves to a, so does the
+	   hold, which #send-anyway on a releases */
+	int64_t held_row = last_message_row(b);
+	test_assert(held_row > 0);
+	test_assert_int(hold_put(store, b, held_row, HOLD_COLLISION, "test", "bob@staff.example",
+				 &error), 0);
 	agent_mail(b, "bob@staff.example", "#cc partner@example.net\n");
 	size_t before = n_messages(a) + n_messages(b);
 	ingest_set_now(ingest, NOW + 120);
@@ -220,6 +241,10 @@ test_merge(void)
 		has_tx |= strcmp(fields[i].name, "txid") == 0 && strcmp(fields[i].value, "0xabc") == 0;
 	store_fields_free(&fields, n_fields);
 	test_assert(has_tx);
+	int64_t held_now = 0;
+	enum hold_kind held_kind = HOLD_GUARD;
+	test_assert_int(hold_get_kind(store, a, &held_now, &held_kind, &error), 1);
+	test_assert(held_now == held_row && held_kind == HOLD_COLLISION);
 	char *from_b = xasprintf("merged from #%lld by alice@staff.example", (long long)b);
 	test_assert(desk_has_event(store, a, "merged", from_b));
 	free(from_b);
