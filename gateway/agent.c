@@ -53,6 +53,7 @@ const char agent_help_text[] =
 	"#snooze 2d|4h|YYYY-MM-DD [HH:MM]|off (mail me about it then), #reopen,\n"
 	"#priority urgent|high|normal|low,\n"
 	"#category NAME, #assign NAME|ADDRESS, #queue NAME, #history (the whole ticket),\n"
+	"#attachments (the ticket's attachments by mail),\n"
 	"#cc ADDRESS / #uncc ADDRESS (copy someone on the answers to the customer),\n"
 	"#merge N (alone: fold this duplicate into ticket N, with its mail, people and\n"
 	"history; the customer is told once; mail to this ticket then reaches N),\n"

@@ -23,10 +23,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gateway/agent.h"
 #include "gateway/config.h"
 #include "gateway/ingest.h"
 #include "gateway/store.h"
 #include "gateway/thread.h"
+#include "parsers/agentcmd.h"
 #include "parsers/mime.h"
 #include "base/util.h"
 #include "tests/unit/desk-test.h"
@@ -1448,9 +1450,25 @@ test_python_parse(void)
 	free(dir);
 }
 
+/* The command help agents get in every notification names every command
+   the parser knows. */
+static void
+test_help_names_every_command(void)
+{
+	test_begin("the agents' command help names every command");
+	for (int k = AGENTCMD_NOTE; k <= AGENTCMD_MERGE; k++) {
+		char *name = xasprintf("#%s", agentcmd_name((enum agentcmd_kind)k));
+		test_assert(strstr(agent_help_text, name) != NULL);
+		if (strstr(agent_help_text, name) == NULL)
+			printf("not in the help: %s\n", name);
+		free(name);
+	}
+}
+
 int
 main(void)
 {
+	test_help_names_every_command();
 	desk_datadir();
 	if (setup() < 0)
 		return 1;
