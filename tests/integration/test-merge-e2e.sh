@@ -10,8 +10,8 @@
 #      lands in #1, and #2 stays closed;
 #   5. Alice asks #1 for its #history: both threads are in it.
 # What the customer's, Bob's and Alice's s-nail showed is printed and saved
-# to $DESKGATE_NOTES (default /work/notes4/merge-client.txt when /work/notes4
-# exists) for the issue's closing note.
+# to $DESKGATE_NOTES when it is set (a file outside the test's temporary
+# directory is written only when asked).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=${top_srcdir:-$here/../..}
@@ -85,7 +85,6 @@ show() {
 
 
 notes=${DESKGATE_NOTES:-}
-[ -z "$notes" ] && [ -d /work/notes4 ] && notes=/work/notes4/merge-client.txt
 
 dg_log "1. the customer writes twice: two tickets"
 printf 'Hello,\nmy deposit of 500 USDT has not arrived since yesterday.\n\nWang\n' |
