@@ -39,6 +39,7 @@ struct mbox {
 	enum mb_state state;
 	double due;
 	unsigned failures;
+	unsigned conflicts; /* batches in a row lost to another gateway's transaction */
 	int failed;	  /* --once: gave up */
 	char *token;	  /* cached OAuth2 access token */
 	int move;	  /* after = move */

@@ -156,6 +156,11 @@ poller_progress(struct mbox *mb, int final)
 /* Reconnects and store retries: 1 s doubling to 5 min, with jitter so that
    many gateways (or mailboxes) do not come back in lockstep. */
 static const struct retry_policy reconnect_policy = { .initial = 1, .max = 300, .jitter = 0.5 };
+/* A batch that lost to another gateway's transaction (store_conflicts()):
+   again almost at once, at a random moment so that the two do not meet
+   again; after CONFLICT_RETRIES in a row it counts as a store failure. */
+static const struct retry_policy conflict_policy = { .initial = 0.05, .max = 2, .jitter = 0.9 };
+#define CONFLICT_RETRIES 30
 
 
 static void
@@ -580,7 +585,11 @@ mb_step(struct mbox *mb)
 		return;
 	if (mb->state != MB_SYNC || p->stop)
 		return;
-	switch (poller_sync_step(mb, &error)) {
+	uint64_t conflicts = store_conflicts(p->store);
+	enum sync_result sr = poller_sync_step(mb, &error);
+	if (sr != SYNC_STORE_FAILED)
+		mb->conflicts = 0;
+	switch (sr) {
 	case SYNC_MORE:
 		break; /* still MB_SYNC: the next batch on the next turn */
 	case SYNC_OK:
@@ -601,6 +610,19 @@ mb_step(struct mbox *mb)
 		mb_failed(mb, error);
 		break;
 	case SYNC_STORE_FAILED: {
+		if (store_conflicts(p->store) > conflicts && mb->conflicts < CONFLICT_RETRIES) {
+			/* another gateway's transaction won: nothing was
+			   marked, nothing is wrong; the batch again soon (it
+			   then finds the other's rows: the duplicate path) */
+			mb->conflicts++;
+			double delay = retry_delay(&conflict_policy, mb->conflicts);
+			log_info("mailbox=%s: %s; another gateway's transaction won, nothing "
+				 "marked, the batch again in %.2f s",
+				 mb->cfg->name, error, delay);
+			mb->state = MB_WAIT;
+			mb->due = poller_now() + delay;
+			break;
+		}
 		/* the connection is fine; the store is not: nothing was marked,
 		   try again later */
 		mb->failures++;

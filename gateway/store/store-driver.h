@@ -48,6 +48,9 @@ struct store {
 	/* Blobs shorter than this go into the database when the driver
 	   keeps blob files (store_set_blob_file_min()); 0: every blob a file. */
 	size_t blob_file_min;
+	/* Transactions that lost to a concurrent one (PostgreSQL: 40001
+	   serialization failure, 40P01 deadlock) since open: store_conflicts(). */
+	uint64_t conflicts;
 };
 
 /* Ticket columns that can be changed after insert (store_ticket_set(),

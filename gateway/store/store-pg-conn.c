@@ -137,6 +137,8 @@ pg_result_error(struct pg_store *s, PGresult *res, const char *what, const char 
 				pg_scrub(s, detail));
 	else
 		*error_r = errf("store: %s: %s (%s)", what, clean, state != NULL ? state : "-");
+	if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+		s->base.conflicts++;
 	return grade(state);
 }
 

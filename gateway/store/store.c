@@ -94,6 +94,12 @@ store_close(struct store **storep)
 	*storep = NULL;
 }
 
+uint64_t
+store_conflicts(const struct store *store)
+{
+	return store->conflicts;
+}
+
 int
 store_schema_version(struct store *store)
 {

@@ -170,6 +170,12 @@ int store_open(const char *db_path, const char *state_dir, struct store **store_
 void store_close(struct store **storep);
 /* The schema version after migrations. */
 int store_schema_version(struct store *store);
+/* How many calls since open failed because a concurrent transaction won
+   (another gateway wrote the same rows: PostgreSQL's serialization
+   failure or deadlock; SQLite, one writer at a time, has none). Such a
+   STORE_UNAVAILABLE says nothing about the store's health: the caller
+   retries the batch at once and then finds the other writer's rows. */
+uint64_t store_conflicts(const struct store *store);
 
 int store_begin(struct store *store, const char **error_r);
 int store_commit(struct store *store, const char **error_r);

@@ -204,6 +204,9 @@ test_concurrent(void)
 		store_rollback(b);
 	printf("# second writer: %d %s\n", ret, error != NULL ? error : "");
 	test_assert_int(ret, STORE_UNAVAILABLE);
+	/* graded a conflict (another writer won), which the poller retries at
+	   once, not a store failure it backs off from */
+	test_assert(store_conflicts(b) == 1 && store_conflicts(a) == 0);
 	/* the retry of the batch takes the duplicate path */
 	test_assert_int(store_begin(b, &error), 0);
 	test_assert_int(store_message_find_dedupe(b, "same-key", &mid, &tid, &error), 1);
@@ -222,6 +225,7 @@ test_concurrent(void)
 		printf("# after the server dropped us: %s\n", error);
 	test_assert_int(store_ticket_count(a, &count, &error), 0);
 	test_assert_int(count, 2);
+	test_assert(store_conflicts(a) == 0); /* a lost connection is no conflict */
 out:
 	store_close(&a);
 	store_close(&b);
