@@ -16,24 +16,9 @@
 
 #include "base/util.h"
 #include "gateway/store/store-merge-driver.h"
+#include "gateway/store/store-merge-sql.h"
 #include "gateway/store/store-pg.h"
 
-enum {
-	SQ_MERGED_INTO,
-	SQ_MARK,
-	SQ_CLOSE,
-	SQ_MESSAGES,
-	SQ_RCPTS,
-	SQ_PARTICIPANTS,
-	SQ_RULE_HITS,
-	SQ_LABELS,
-	SQ_FIELDS,
-	SQ_EVENTS,
-	SQ_SLA,
-	SQ_TIMERS,
-	SQ_TOUCH,
-	SQ_COUNT
-};
 
 /* $1 from, $2 into, $3 now: each statement takes the first n_params[]
    of them (PostgreSQL refuses a parameter a statement does not use). */

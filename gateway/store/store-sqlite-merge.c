@@ -15,25 +15,10 @@
 
 #include "base/util.h"
 #include "gateway/store/store-merge-driver.h"
+#include "gateway/store/store-merge-sql.h"
 #include "gateway/store/store-sqlite-sql.h"
 #include "gateway/store/store-sqlite.h"
 
-enum {
-	SQ_MERGED_INTO,
-	SQ_MARK,
-	SQ_CLOSE,
-	SQ_MESSAGES,
-	SQ_RCPTS,
-	SQ_PARTICIPANTS,
-	SQ_RULE_HITS,
-	SQ_LABELS,
-	SQ_FIELDS,
-	SQ_EVENTS,
-	SQ_SLA,
-	SQ_TIMERS,
-	SQ_TOUCH,
-	SQ_COUNT
-};
 
 /* ?1 from, ?2 into, ?3 now (each statement binds those it names);
    SQ_MARK first, the rest in order. */
