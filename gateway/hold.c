@@ -11,7 +11,7 @@
 #include "gateway/store.h"
 #include "base/util.h"
 
-#define HOLD_FIELD "_held_reply"
+#define HOLD_FIELD STORE_FIELD_HELD_REPLY
 /* After the row number in the field: a collision hold ("123 collision");
    a bare number is the guard's (as older releases wrote it). */
 #define COLLISION_MARK " collision"

@@ -5,10 +5,10 @@
  * answer) can hold the same way and share the release, #send-anyway.
  *
  * A ticket holds at most one reply: the message row (stored as a note,
- * never relayed) in the ticket field "_held_reply" (internal: never shown
- * to customers), with an event "held" naming why and an event "released"
- * naming who let it go. A newer hold replaces an older one (the agent
- * wrote again; the older stays a note).
+ * never relayed) in the ticket field STORE_FIELD_HELD_REPLY (store.h;
+ * internal: never shown to customers), with an event "held" naming why
+ * and an event "released" naming who let it go. A newer hold replaces an
+ * older one (the agent wrote again; the older stays a note).
  *
  * Kinds: HOLD_GUARD (the outbound guard: only a supervisor releases it)
  * and HOLD_COLLISION (another agent answered just before, or the ticket

@@ -9,8 +9,8 @@
  * customer of from who is not into's customer joins into as a cc, so the
  * answers reach both) and stay on from, so that a reply to from's signed
  * address is still a participant's; its fields that into lacks are copied
- * (not the internal "_" ones); its events are copied to into's history,
- * each detail behind "[#from] ". Then from is closed with category
+ * (not the internal "_" ones but STORE_FIELD_HELD_REPLY, store.h); its
+ * events are copied to into's history, each detail behind "[#from] ". Then from is closed with category
  * "duplicate" (no survey: gateway/survey.c), recorded in ticket_merges, its SLA
  * clocks stopped (paused at now, no due time left) and its timers
  * (pending reminders, snoozes) removed. into's own clocks are not touched.

@@ -43,7 +43,7 @@ static const char *const sql[SQ_COUNT] = {
 	[SQ_LABELS] = "UPDATE labels SET ticket_id = $2 WHERE ticket_id = $1",
 	[SQ_FIELDS] = "INSERT INTO ticket_fields (ticket_id, name, value, updated_at) "
 		      "SELECT $2::bigint, name, value, $3::bigint FROM ticket_fields WHERE ticket_id = $1 "
-		      "AND (substr(name, 1, 1) <> '_' OR name = '_held_reply') "
+		      "AND (substr(name, 1, 1) <> '_' OR name = '" STORE_FIELD_HELD_REPLY "') "
 		      "ON CONFLICT (ticket_id, name) DO NOTHING",
 	[SQ_EVENTS] = "INSERT INTO events (ticket_id, at, kind, detail) "
 		      "SELECT $2::bigint, at, kind, '[#' || $1::bigint || '] ' || coalesce(detail, '') "

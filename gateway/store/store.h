@@ -375,7 +375,12 @@ struct store_field {
 };
 
 /* Extracted ticket fields (order_id, tx_hash, amount...): one value per
-   name and ticket; setting again replaces it. */
+   name and ticket; setting again replaces it. A name that begins with '_'
+   is internal (never shown to customers, not copied by #merge), except: */
+/* the reply held back for a release (gateway/hold.h): internal, but
+   #merge carries it to the surviving ticket (store-merge.h). */
+#define STORE_FIELD_HELD_REPLY "_held_reply"
+
 int store_ticket_field_set(struct store *store, int64_t ticket_id, const char *name,
 			   const char *value, const char **error_r);
 /* Ordered by name. */
