@@ -387,12 +387,6 @@ sla_policy_repeat(const struct sla_policy *p)
 }
 
 const char *
-sla_policy_supervisors(const struct sla_policy *p)
-{
-	return p->c != NULL ? p->c->supervisors : NULL;
-}
-
-const char *
 sla_policy_describe(const struct sla_policy *p, char *buf, size_t size)
 {
 	struct buf b;

@@ -84,8 +84,6 @@ uint64_t sla_policy_target(const struct sla_policy *p, enum store_sla_target tar
 unsigned int sla_policy_warn_at(const struct sla_policy *p);
 /* Seconds between breach notices; 0: once. */
 uint64_t sla_policy_repeat(const struct sla_policy *p);
-/* Supervisors ([sla] supervisors) when the queue names none; NULL. */
-const char *sla_policy_supervisors(const struct sla_policy *p);
 /* What the policy applies to, for people ("priority urgent, high; VIP"). */
 const char *sla_policy_describe(const struct sla_policy *p, char *buf, size_t size);
 
