@@ -423,7 +423,10 @@ void
 compose_set_html(struct compose *c, const char *utf8, size_t len)
 {
 	free(c->html);
-	c->html = clean_body(utf8, len, &c->html_len);
+	c->html = NULL;
+	c->html_len = 0;
+	if (utf8 != NULL)
+		c->html = clean_body(utf8, len, &c->html_len);
 }
 
 const char *

@@ -63,7 +63,7 @@ void compose_set_loop(struct compose *c, const char *hostname);
    (it is one compose sets itself, or malformed). */
 int compose_add_header(struct compose *c, const char *name, const char *value);
 /* Body parts in UTF-8 (invalid bytes become '?'); any line end convention
-   is accepted and sent as CRLF. HTML is optional. */
+   is accepted and sent as CRLF. HTML is optional (NULL: none again). */
 void compose_set_text(struct compose *c, const char *utf8, size_t len);
 void compose_set_html(struct compose *c, const char *utf8, size_t len);
 /* The bodies set so far (cleaned), or NULL; borrowed from c. */

@@ -445,19 +445,34 @@ render(struct deskmail *dm, struct deskmail_msg *m, struct deskmail_result *res,
 	else
 		ret = compose_message_id(m->ticket_id, dm->config->hostname, &res->message_id,
 					 why_r);
+	int designed = 0;
 	if (ret == 0 && strcmp(m->kind, "relay") != 0) {
 		/* every mail people read gets the design; a relayed reply is the
 		   agent's own words, sent as written */
 		char ref[32] = "";
 		if (m->ticket_id > 0)
 			(void)snprintf(ref, sizeof(ref), "#%lld", (long long)m->ticket_id);
-		if (design_compose(dm->config, NULL, m->subject, ref[0] != '\0' ? ref : NULL,
-				   m->c) < 0)
+		designed = design_compose(dm->config, NULL, m->subject,
+					  ref[0] != '\0' ? ref : NULL, m->c);
+		if (designed < 0)
 			log_warnx("ticket=%lld: %s: sent as text alone: its HTML would be too large",
 				  (long long)m->ticket_id, m->kind);
 	}
 	if (ret == 0) {
 		compose_set_message_id(m->c, res->message_id);
+		ret = compose_render(m->c, &res->raw, &res->len, why_r);
+	}
+	/* The design is an extra (more than the text's size again): never
+	   the reason a notice (a handover or #history of a long ticket)
+	   outgrows [limits] max_message_size or fails to render. Then the
+	   text goes alone, whole. */
+	if (designed == 1 && (ret < 0 || res->len > dm->config->limits.max_message_size)) {
+		log_warnx("ticket=%lld: %s: sent as text alone: with its HTML it would exceed "
+			  "max_message_size",
+			  (long long)m->ticket_id, m->kind);
+		x_free(&res->raw);
+		res->len = 0;
+		compose_set_html(m->c, NULL, 0);
 		ret = compose_render(m->c, &res->raw, &res->len, why_r);
 	}
 	res->recipients = rcpt_string(m);

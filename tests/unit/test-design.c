@@ -6,7 +6,8 @@
  * escaped; every other mail people read (agents' notifications and
  * handovers, "Answered by" and status notices, desk lists, error mail,
  * survey notices, customers' status mail, digests) designed by the one
- * function deskmail.c calls, relayed replies left as written. With a
+ * function deskmail.c calls, relayed replies left as written, a notice
+ * near [limits] max_message_size sent as its text alone. With a
  * directory argument it also writes ack.html, ack-zh-CN.html, notice.html
  * and one KIND.html per notice kind there, for test-design-html.sh to
  * open in Chromium.
@@ -312,6 +313,58 @@ test_deskmail_hook(struct config *config)
 	deskmail_free(&dm);
 }
 
+/* A notice near [limits] max_message_size (a handover or #history of a
+   long ticket): the design adds more than the text's size again, but it
+   is an extra, never the reason a notice outgrows the limit or does not
+   go. With the HTML the mail fits: it keeps it; it would not: the text
+   goes alone, whole; text alone too large: it still goes. */
+static void
+test_deskmail_near_limit(struct config *config)
+{
+	static const struct {
+		const char *name;
+		size_t text;
+		int designed;
+	} cases[] = { { "near limit: designed", 2000, 1 },
+		      { "near limit: HTML dropped, text kept", 9000, 0 },
+		      { "near limit: text alone too large, still sent", 20000, 0 } };
+	uint64_t saved = config->limits.max_message_size;
+	config->limits.max_message_size = 16384;
+	struct deskmail *dm = NULL;
+	const char *error = NULL;
+	test_assert_int(deskmail_new(config, NULL, NULL, &dm, &error), 0);
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		test_begin(cases[i].name);
+		/* "<b> & </b>" lines: markup the design escapes, several times
+		   their size */
+		struct buf b;
+		buf_init(&b, cases[i].text + 64);
+		while (b.len + 40 < cases[i].text)
+			(void)buf_puts(&b, "- quoted <b>a & b</b> \"x\" line\n");
+		(void)buf_puts(&b, "END-OF-HISTORY\n");
+		struct deskmail_msg *m = deskmail_start(dm, 1042, "notify", DESKMAIL_REPLY_NONE,
+							NULL, NOW);
+		deskmail_add_to(m, NULL, "alice@example.test");
+		deskmail_subject(m, "Handover: ", "Deposit not arrived");
+		compose_set_text(deskmail_compose(m), buf_cstr(&b), b.len);
+		buf_free(&b);
+		struct deskmail_result res;
+		test_assert_int(deskmail_render(dm, &m, &res, &error), 0);
+		test_assert(res.raw != NULL);
+		if (res.raw != NULL) {
+			test_assert(memmem(res.raw, res.len, "Content-Type: text/plain", 24) != NULL);
+			test_assert(memmem(res.raw, res.len, "END-OF-HISTORY", 14) != NULL);
+			test_assert_int(memmem(res.raw, res.len, "Content-Type: text/html", 23) != NULL,
+					cases[i].designed);
+			if (cases[i].text < 16384)
+				test_assert(res.len <= 16384);
+		}
+		deskmail_result_clear(&res);
+	}
+	deskmail_free(&dm);
+	config->limits.max_message_size = saved;
+}
+
 /* Customers' status mail (pending.c) and the digest (digest.c) come
    from templates and get the design there (ack_render_in()). */
 static void
@@ -414,6 +467,7 @@ main(int argc, char **argv)
 	test_notice(t, argc > 1 ? argv[1] : NULL);
 	test_notices(config, argc > 1 ? argv[1] : NULL);
 	test_deskmail_hook(config);
+	test_deskmail_near_limit(config);
 	test_status_and_digest(t, argc > 1 ? argv[1] : NULL);
 	test_logo_and_colour();
 	ack_templates_free(&t);
