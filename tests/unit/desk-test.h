@@ -1,10 +1,10 @@
 /*
  * desk-test: helpers the desk's unit tests share (test-agent, test-deskmail,
- * test-ingest): a temporary state directory with a threading secret and a
- * configuration, and questions to the store about what a test did; for the
- * tests of time (test-escalate, test-digest, test-pending,
- * test-schedule-dst): the test clock, a mail ingested at an instant, a
- * scheduler tick.
+ * test-ingest, test-merge, test-collide): a temporary state directory with
+ * a threading secret and a configuration, ingest and threading over its
+ * store, and questions to the store about what a test did; for the tests
+ * of time (test-escalate, test-digest, test-pending, test-schedule-dst):
+ * the test clock, a mail ingested at an instant, a scheduler tick.
  */
 #ifndef DG_DESK_TEST_H
 #define DG_DESK_TEST_H
@@ -17,9 +17,11 @@
 #include <sys/stat.h>
 
 #include "gateway/config.h"
+#include "gateway/deskmail.h"
 #include "gateway/ingest.h"
 #include "gateway/schedule.h"
 #include "gateway/store.h"
+#include "gateway/thread.h"
 #include "parsers/mime.h"
 #include "base/util.h"
 
@@ -85,11 +87,11 @@ desk_write_config(const char *dir, const char *sections)
 	return path;
 }
 
-/* desk_write_config(dir, sections), then load it and open the store
-   dir/deskgate.db. 0, or -1 after printing why. */
+/* desk_write_config(dir, sections), then load it and open the store at
+   location (NULL: dir/deskgate.db). 0, or -1 after printing why. */
 static inline int
-desk_open(const char *dir, const char *sections, struct config **config_r,
-	  struct store **store_r)
+desk_open_at(const char *dir, const char *sections, const char *location,
+	     struct config **config_r, struct store **store_r)
 {
 	const char *error;
 	char *path = desk_write_config(dir, sections);
@@ -99,12 +101,57 @@ desk_open(const char *dir, const char *sections, struct config **config_r,
 		printf("config: %s\n", error);
 		return -1;
 	}
-	path = xasprintf("%s/deskgate.db", dir);
+	path = location != NULL ? xstrdup(location) : xasprintf("%s/deskgate.db", dir);
 	ret = store_open(path, dir, store_r, &error);
 	free(path);
 	if (ret < 0)
 		printf("store_open: %s\n", error);
 	return ret;
+}
+
+/* desk_open_at(dir, sections, NULL, ...). */
+static inline int
+desk_open(const char *dir, const char *sections, struct config **config_r,
+	  struct store **store_r)
+{
+	return desk_open_at(dir, sections, NULL, config_r, store_r);
+}
+
+/* Ingest and threading over store (now > 0: ingest's clock set to it);
+   with dm_r also deskmail. 0, or -1 after printing why. */
+static inline int
+desk_ingest_open(struct config *config, struct store *store, int64_t now,
+		 struct ingest **ingest_r, struct thread_config **tc_r, struct deskmail **dm_r)
+{
+	const char *error;
+	if (ingest_init(config, store, ingest_r, &error) < 0) {
+		printf("ingest_init: %s\n", error);
+		return -1;
+	}
+	if (thread_config_new(config, tc_r, &error) < 0) {
+		printf("thread_config_new: %s\n", error);
+		return -1;
+	}
+	if (dm_r != NULL && deskmail_new(config, *tc_r, store, dm_r, &error) < 0) {
+		printf("deskmail_new: %s\n", error);
+		return -1;
+	}
+	if (now > 0)
+		ingest_set_now(*ingest_r, now);
+	return 0;
+}
+
+/* Frees what desk_open() and desk_ingest_open() made (dm may be NULL). */
+static inline void
+desk_close(struct deskmail **dm, struct thread_config **tc, struct ingest **ingest,
+	   struct store **store, struct config **config)
+{
+	if (dm != NULL)
+		deskmail_free(dm);
+	thread_config_free(tc);
+	ingest_free(ingest);
+	store_close(store);
+	config_free(config);
 }
 
 /* Templates and rules from the source tree when the build runs the tests. */
@@ -177,6 +224,22 @@ desk_set_clock(const char *clock_file, int64_t t)
 	char *s = xasprintf("%lld\n", (long long)t);
 	desk_write_file(clock_file, s);
 	free(s);
+}
+
+/* A test of time's start: mkdtemp(dir), the test clock in dir/clock
+   (*clock_file_r, caller frees) at now, DESKGATE_TEST_CLOCK naming it.
+   0, or -1 after printing why. */
+static inline int
+desk_clock_init(char *dir, int64_t now, char **clock_file_r)
+{
+	if (mkdtemp(dir) == NULL) {
+		printf("mkdtemp: %s\n", strerror(errno));
+		return -1;
+	}
+	*clock_file_r = xasprintf("%s/clock", dir);
+	desk_set_clock(*clock_file_r, now);
+	setenv("DESKGATE_TEST_CLOCK", *clock_file_r, 1);
+	return 0;
 }
 
 /* Ingest raw (source "test") with the clock at now; its ticket, or 0

@@ -41,7 +41,6 @@ static int counter;
 static int
 setup(void)
 {
-	const char *error;
 	const char *sections =
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
 		"[agent]\ncollision_minutes = 10\n"
@@ -51,25 +50,13 @@ setup(void)
 		"[agent dave]\naddress = dave@staff.example\n";
 	if (desk_open(tmpdir, sections, &config, &store) < 0)
 		return -1;
-	if (ingest_init(config, store, &ingest, &error) < 0) {
-		printf("ingest_init: %s\n", error);
-		return -1;
-	}
-	if (thread_config_new(config, &tc, &error) < 0) {
-		printf("thread_config_new: %s\n", error);
-		return -1;
-	}
-	ingest_set_now(ingest, NOW);
-	return 0;
+	return desk_ingest_open(config, store, NOW, &ingest, &tc, NULL);
 }
 
 static void
 teardown(void)
 {
-	thread_config_free(&tc);
-	ingest_free(&ingest);
-	store_close(&store);
-	config_free(&config);
+	desk_close(NULL, &tc, &ingest, &store, &config);
 }
 
 static int64_t

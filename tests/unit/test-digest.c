@@ -48,12 +48,6 @@ static struct schedule *sched;
 static int n_mail;
 static char *clock_file;
 
-static void
-set_clock(int64_t t)
-{
-	desk_set_clock(clock_file, t);
-}
-
 static int64_t
 customer_mail(const char *subject, int64_t now)
 {
@@ -110,7 +104,7 @@ restart(int64_t now)
 	const char *error;
 	schedule_free(&sched);
 	digest_free(&digest);
-	set_clock(now);
+	desk_set_clock(clock_file, now);
 	if (digest_new(config, store, dm, &digest, &error) < 0 ||
 	    digest_arm(digest, now, &error) < 0) {
 		printf("digest: %s\n", error);
@@ -284,11 +278,8 @@ static int
 setup(void)
 {
 	const char *error;
-	if (mkdtemp(tmpdir) == NULL)
+	if (desk_clock_init(tmpdir, NOW, &clock_file) < 0)
 		return -1;
-	clock_file = xasprintf("%s/clock", tmpdir);
-	set_clock(NOW);
-	setenv("DESKGATE_TEST_CLOCK", clock_file, 1);
 	int ret = desk_open(
 		tmpdir,
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
@@ -305,10 +296,9 @@ setup(void)
 		&config, &store);
 	if (ret < 0)
 		return -1;
-	if (ingest_init(config, store, &ingest, &error) < 0 ||
-	    thread_config_new(config, &tc, &error) < 0 ||
-	    deskmail_new(config, tc, store, &dm, &error) < 0 ||
-	    escalate_new(config, store, dm, &esc, &error) < 0) {
+	if (desk_ingest_open(config, store, 0, &ingest, &tc, &dm) < 0)
+		return -1;
+	if (escalate_new(config, store, dm, &esc, &error) < 0) {
 		printf("setup: %s\n", error);
 		return -1;
 	}
@@ -329,11 +319,7 @@ main(void)
 	schedule_free(&sched);
 	digest_free(&digest);
 	escalate_free(&esc);
-	deskmail_free(&dm);
-	thread_config_free(&tc);
-	ingest_free(&ingest);
-	store_close(&store);
-	config_free(&config);
+	desk_close(&dm, &tc, &ingest, &store, &config);
 	desk_rm_tree(tmpdir);
 	free(clock_file);
 	return test_exit();

@@ -46,47 +46,25 @@ static int counter;
 static int
 setup(void)
 {
-	const char *error;
 	const char *sections =
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
 		"[agent alice]\naddress = alice@staff.example\nname = Alice Agent\n"
 		"[agent bob]\naddress = bob@staff.example\nname = Bob Agent\n"
 		"[agent carol]\naddress = carol@staff.example\n";
-	char *path = desk_write_config(tmpdir, sections);
-	int ret = config_load(path, &config, &error);
-	free(path);
-	if (ret < 0) {
-		printf("config: %s\n", error);
-		return -1;
-	}
 	char *location = test_store_location(tmpdir, "merge");
 	if (location == NULL)
 		return -1;
-	ret = store_open(location, tmpdir, &store, &error);
+	int ret = desk_open_at(tmpdir, sections, location, &config, &store);
 	free(location);
-	if (ret < 0) {
-		printf("store_open: %s\n", error);
+	if (ret < 0)
 		return -1;
-	}
-	if (ingest_init(config, store, &ingest, &error) < 0) {
-		printf("ingest_init: %s\n", error);
-		return -1;
-	}
-	if (thread_config_new(config, &tc, &error) < 0) {
-		printf("thread_config_new: %s\n", error);
-		return -1;
-	}
-	ingest_set_now(ingest, NOW);
-	return 0;
+	return desk_ingest_open(config, store, NOW, &ingest, &tc, NULL);
 }
 
 static void
 teardown(void)
 {
-	thread_config_free(&tc);
-	ingest_free(&ingest);
-	store_close(&store);
-	config_free(&config);
+	desk_close(NULL, &tc, &ingest, &store, &config);
 }
 
 static int64_t

@@ -45,12 +45,6 @@ static struct schedule *sched;
 static int n_mail;
 static char *clock_file;
 
-static void
-set_clock(int64_t t)
-{
-	desk_set_clock(clock_file, t);
-}
-
 /* Ingest a mail at now; its ticket (0 on failure). */
 static int64_t
 deliver(const char *from, const char *to, const char *subject, const char *body, int64_t now)
@@ -427,11 +421,8 @@ static int
 setup(void)
 {
 	const char *error;
-	if (mkdtemp(tmpdir) == NULL)
+	if (desk_clock_init(tmpdir, NOW, &clock_file) < 0)
 		return -1;
-	clock_file = xasprintf("%s/clock", tmpdir);
-	set_clock(NOW);
-	setenv("DESKGATE_TEST_CLOCK", clock_file, 1);
 	char *sections = xasprintf(
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
 		"support_name = Example Support\n"
@@ -446,10 +437,9 @@ setup(void)
 	free(sections);
 	if (ret < 0)
 		return -1;
-	if (ingest_init(config, store, &ingest, &error) < 0 ||
-	    thread_config_new(config, &tc, &error) < 0 ||
-	    deskmail_new(config, tc, store, &dm, &error) < 0 ||
-	    pending_new(config, store, dm, &pend, &error) < 0) {
+	if (desk_ingest_open(config, store, 0, &ingest, &tc, &dm) < 0)
+		return -1;
+	if (pending_new(config, store, dm, &pend, &error) < 0) {
 		printf("setup: %s\n", error);
 		return -1;
 	}
@@ -472,11 +462,7 @@ main(void)
 	test_snooze();
 	schedule_free(&sched);
 	pending_free(&pend);
-	deskmail_free(&dm);
-	thread_config_free(&tc);
-	ingest_free(&ingest);
-	store_close(&store);
-	config_free(&config);
+	desk_close(&dm, &tc, &ingest, &store, &config);
 	desk_rm_tree(tmpdir);
 	free(clock_file);
 	return test_exit();

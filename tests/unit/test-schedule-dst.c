@@ -39,12 +39,6 @@ static struct escalate *esc;
 static struct schedule *sched;
 static char *clock_file;
 
-static void
-set_clock(int64_t t)
-{
-	desk_set_clock(clock_file, t);
-}
-
 static int64_t
 ticket_at(const char *subject, int64_t now)
 {
@@ -144,11 +138,8 @@ static int
 setup(void)
 {
 	const char *error;
-	if (mkdtemp(tmpdir) == NULL)
+	if (desk_clock_init(tmpdir, 1743177600, &clock_file) < 0)
 		return -1;
-	clock_file = xasprintf("%s/clock", tmpdir);
-	set_clock(1743177600);
-	setenv("DESKGATE_TEST_CLOCK", clock_file, 1);
 	int ret = desk_open(
 		tmpdir,
 		"hostname = desk.example.test\nsupport_address = support@example.test\n"
@@ -163,10 +154,9 @@ setup(void)
 		&config, &store);
 	if (ret < 0)
 		return -1;
-	if (ingest_init(config, store, &ingest, &error) < 0 ||
-	    thread_config_new(config, &tc, &error) < 0 ||
-	    deskmail_new(config, tc, store, &dm, &error) < 0 ||
-	    escalate_new(config, store, dm, &esc, &error) < 0) {
+	if (desk_ingest_open(config, store, 0, &ingest, &tc, &dm) < 0)
+		return -1;
+	if (escalate_new(config, store, dm, &esc, &error) < 0) {
 		printf("setup: %s\n", error);
 		return -1;
 	}
@@ -185,11 +175,7 @@ main(void)
 	test_fall();
 	schedule_free(&sched);
 	escalate_free(&esc);
-	deskmail_free(&dm);
-	thread_config_free(&tc);
-	ingest_free(&ingest);
-	store_close(&store);
-	config_free(&config);
+	desk_close(&dm, &tc, &ingest, &store, &config);
 	desk_rm_tree(tmpdir);
 	free(clock_file);
 	return test_exit();
