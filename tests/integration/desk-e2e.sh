@@ -18,6 +18,13 @@
 #                                (password "secret"), sending through our
 #                                Postfix; SMTP-LINES ("\nkey = value...")
 #                                go into [smtp]; the caller appends sections
+#   desk_e2e_start USER...       the users (password "secret"), then Dovecot
+#                                and Postfix started (no Sieve)
+#   desk_e2e_desk ADDRESS        $gw ($DG_ROOT/gw) and $conf: the gateway of
+#                                ADDRESS, gw.example.test, "Example Support"
+#   desk_e2e_check               `deskgate config check` of $conf, or fail
+#                                with what it said
+#   desk_e2e_png FILE            a small RGB PNG (a customer's screenshot)
 #
 # People with real mail clients against one gateway (test-agent-e2e.sh,
 # test-agentday-e2e.sh, test-collide-e2e.sh; they set $deskgate, $conf,
@@ -127,6 +134,38 @@ username = $address
 password = secret
 timeout = 10
 CONF
+}
+
+desk_e2e_start() {
+	local u
+	for u in "$@"; do
+		dg_postfix_adduser "$u" secret
+	done
+	dg_dovecot_start
+	dg_postfix_start
+}
+
+desk_e2e_desk() {
+	gw=$DG_ROOT/gw
+	conf=$gw/deskgate.conf
+	desk_e2e_gateway "$gw" "$1" gw.example.test "Example Support"
+}
+
+desk_e2e_check() {
+	"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 ||
+		dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+}
+
+desk_e2e_png() {
+	python3 - "$1" <<'PY' || dg_fail "writing $1"
+import struct, sys, zlib
+w, h = 32, 16
+rows = b"".join(b"\0" + b"".join(bytes((x * 8, y * 16, 128)) for x in range(w)) for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                              + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
 }
 
 maildir() { dg_maildir "$1"; }

@@ -24,15 +24,8 @@ support=support@example.test
 customer=wang@example.net
 alice=alice@example.test
 bob=bob@example.test
-for u in $support $customer $alice $bob; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice $bob
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -47,19 +40,11 @@ name = Bob Agent
 categories = delayed_payment, failed_trade, other
 agents = bob
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
 # maildir, sql, process, snail, reply, show: desk-e2e.sh
 
-python3 - "$DG_ROOT/screenshot.png" <<'PY'
-import struct, sys, zlib
-w, h = 32, 16
-rows = b"".join(b"\0" + b"".join(bytes((x * 8, y * 16, 128)) for x in range(w)) for y in range(h))
-def chunk(t, d):
-    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                              + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-PY
+desk_e2e_png "$DG_ROOT/screenshot.png"
 shot_sha=$(sha256sum "$DG_ROOT/screenshot.png" | cut -d' ' -f1)
 
 dg_log "1. the customer writes, in Chinese, with a screenshot"

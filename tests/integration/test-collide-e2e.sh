@@ -26,15 +26,8 @@ customer=wang@example.net
 partner=partner@example.net
 alice=alice@example.test
 bob=bob@example.test
-for u in $support $customer $partner $alice $bob; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $partner $alice $bob
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -52,7 +45,7 @@ collision_minutes = 10
 categories = delayed_payment, failed_trade, other
 agents = alice, bob
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
 # maildir, sql, process, snail, reply, show: desk-e2e.sh
 

@@ -25,15 +25,8 @@ support=support@example.test
 customer=li@example.net
 alice=alice@example.test
 bob=bob@example.test
-for u in $support $customer $alice $bob; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice $bob
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -48,40 +41,10 @@ name = Bob Agent
 categories = delayed_payment, failed_trade, other
 agents = alice
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
-sql() { sqlite3 "$gw/deskgate.db" "$1"; }
-process() {
-	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
-	local left
-	left=$(sql "select count(*) from outbox where status <> 'sent'")
-	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
-}
-snail() {
-	local from=$1
-	shift
-	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
-		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
-		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
-		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
-}
-reply() {
-	local user=$1 from=$2 header=$3 needle=$4 text=$5
-	$helper mbox "$(dg_maildir "$user")" "$DG_ROOT/reply.mbox" "$header" "$needle" ||
-		dg_fail "no message to reply to"
-	printf 'reply 1\n%s\n~.\n' "$text" | snail "$from" -f "$DG_ROOT/reply.mbox" >/dev/null ||
-		dg_fail "s-nail reply failed"
-}
 
-python3 - "$DG_ROOT/screenshot.png" <<'PY'
-import struct, sys, zlib
-w, h = 32, 16
-rows = b"".join(b"\0" + b"".join(bytes((x * 8, y * 16, 128)) for x in range(w)) for y in range(h))
-def chunk(t, d):
-    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
-open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                              + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-PY
+desk_e2e_png "$DG_ROOT/screenshot.png"
 
 dg_log "1. the customer writes with a screenshot; Alice answers"
 printf 'Hello,\nmy deposit of 500 USDT from yesterday has not arrived.\nThe screenshot is attached.\n\nLi Wei\n' |

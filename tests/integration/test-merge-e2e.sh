@@ -24,15 +24,8 @@ support=support@example.test
 customer=wang@example.net
 alice=alice@example.test
 bob=bob@example.test
-for u in $support $customer $alice $bob; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice $bob
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -50,39 +43,9 @@ collision_minutes = 10
 categories = delayed_payment, failed_trade, other
 agents = alice, bob
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
-maildir() { dg_maildir "$1"; }
-sql() { sqlite3 "$gw/deskgate.db" "$1"; }
-process() {
-	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
-	local left
-	left=$(sql "select count(*) from outbox where status <> 'sent'")
-	[ "$left" = 0 ] || dg_fail "outbox rows not sent: $(sql "select id, kind, status, last_error from outbox where status <> 'sent'")"
-}
-snail() {
-	local from=$1
-	shift
-	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
-		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
-		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
-		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
-}
-reply() {
-	local user=$1 from=$2 header=$3 needle=$4 text=$5
-	$helper mbox "$(maildir "$user")" "$DG_ROOT/reply.mbox" "$header" "$needle" ||
-		dg_fail "no message to reply to"
-	printf 'reply 1\n%s\n~.\n' "$text" | snail "$from" -f "$DG_ROOT/reply.mbox" >/dev/null ||
-		dg_fail "s-nail reply failed"
-}
-# show USER HEADER SUBSTRING: the message as the user's s-nail types it
-show() {
-	$helper mbox "$(maildir "$1")" "$DG_ROOT/show.mbox" "$2" "$3" || dg_fail "nothing to show"
-	printf 'type 1\n' | LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S ttycharset=utf-8 \
-		-S crt=9999 -R -f "$DG_ROOT/show.mbox" 2>>"$DG_ROOT/s-nail.log"
-}
-
-
+# maildir, sql, process, snail, reply, show: desk-e2e.sh
 
 notes=${DESKGATE_NOTES:-}
 
