@@ -28,15 +28,8 @@ dg_pg_start
 support=support@example.test
 customer=chloe@example.net
 alice=alice@example.test
-for u in $support $customer $alice; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -50,19 +43,6 @@ log=$DG_ROOT/stderr.log
 dg() { "$deskgate" -c "$conf" "$@" 2>>"$log"; }
 dg -q config check >/dev/null || dg_fail "config check: $(tail -3 "$log")"
 process() { dg run --once >>"$gw/run.log" 2>&1 || dg_fail "run --once: $(tail -5 "$gw/run.log")"; }
-reply() { # USER FROM HEADER SUBSTRING TEXT
-	$helper mbox "$(dg_maildir "$1")" "$DG_ROOT/reply.mbox" "$3" "$4" || dg_fail "no message to reply to"
-	printf 'reply 1\n%s\n~.\n' "$5" | snail "$2" -f "$DG_ROOT/reply.mbox" >/dev/null ||
-		dg_fail "s-nail reply failed"
-}
-snail() {
-	local from=$1
-	shift
-	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
-		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
-		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
-		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
-}
 dg_require_cmd s-nail
 
 dg_log "0. a desk on SQLite"

@@ -25,15 +25,8 @@ dg_require_cmd s-nail
 support=support@example.test
 customer=chloe@example.net
 alice=alice@example.test
-for u in $support $customer $alice; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
@@ -43,25 +36,12 @@ name = Alice Agent
 [survey]
 enabled = yes
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
-sql() { sqlite3 "$gw/deskgate.db" "$1"; }
+# sql, snail, reply: desk-e2e.sh; process here counts a check
 process() {
 	"$deskgate" -c "$conf" run --once >>"$gw/run.log" 2>&1 || dg_fail "deskgate run --once: $(tail -5 "$gw/run.log")"
 	dg_assert_eq 0 "$(sql "select count(*) from outbox where status <> 'sent'")" "outbox sent"
-}
-snail() {
-	local from=$1
-	shift
-	LC_ALL=C.UTF-8 s-nail -:/ -# -S v15-compat=yes -S smtp-auth=none \
-		-S mta=smtp://127.0.0.1:$DG_SMTP_PORT -S DEAD="$DG_ROOT/dead.letter" \
-		-S sendcharsets=utf-8 -S ttycharset=utf-8 -S reply-to-honour=yes \
-		-S quote=noheading -S from="$from" "$@" 2>>"$DG_ROOT/s-nail.log"
-}
-reply() { # USER FROM HEADER SUBSTRING TEXT
-	$helper mbox "$(dg_maildir "$1")" "$DG_ROOT/reply.mbox" "$3" "$4" || dg_fail "no message to reply to"
-	printf 'reply 1\n%s\n~.\n' "$5" | snail "$2" -f "$DG_ROOT/reply.mbox" >/dev/null ||
-		dg_fail "s-nail reply failed"
 }
 
 dg_log "1. the customer writes; Alice closes the ticket"
