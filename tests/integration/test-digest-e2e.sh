@@ -30,15 +30,8 @@ customer2=li@example.net
 alice=alice@example.test
 carol=carol@example.test
 sue=sue@example.test
-for u in $support $customer $customer2 $alice $carol $sue; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $customer2 $alice $carol $sue
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [hours]
@@ -73,8 +66,7 @@ CONF
 export DESKGATE_TEST_CLOCK=$gw/clock
 at() { echo "$1" >"$DESKGATE_TEST_CLOCK"; }
 at 2025-03-11T09:00:00Z
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 ||
-	dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
 sql() { sqlite3 "$gw/deskgate.db" "$1"; }
 process() {
