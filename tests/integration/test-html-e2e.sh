@@ -21,22 +21,15 @@ outlook=$corpora/replies/talon/tests/fixtures/standard_replies/outlook.eml
 support=support@example.test
 customer=li@example.net
 alice=alice@example.test
-for u in $support $customer $alice; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [agent alice]
 address = $alice
 name = Alice Agent
 CONF
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 || dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 maildir() { dg_maildir "$1"; }
 sql() { sqlite3 "$gw/deskgate.db" "$1"; }
 process() {

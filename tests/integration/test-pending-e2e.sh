@@ -29,15 +29,8 @@ deskgate=$builddir/tests/deskgate-test
 support=support@example.test
 customer=wang@example.net
 alice=alice@example.test
-for u in $support $customer $alice; do
-	dg_postfix_adduser "$u" secret
-done
-dg_dovecot_start
-dg_postfix_start
-
-gw=$DG_ROOT/gw
-conf=$gw/deskgate.conf
-desk_e2e_gateway "$gw" $support gw.example.test "Example Support"
+desk_e2e_start $support $customer $alice
+desk_e2e_desk $support
 cat >>"$conf" <<CONF
 
 [hours]
@@ -60,8 +53,7 @@ CONF
 export DESKGATE_TEST_CLOCK=$gw/clock
 at() { echo "$1" >"$DESKGATE_TEST_CLOCK"; }
 at 2025-03-11T09:00:00Z
-"$deskgate" -q -c "$conf" config check >/dev/null 2>&1 ||
-	dg_fail "config check: $("$deskgate" -c "$conf" config check 2>&1)"
+desk_e2e_check
 
 sql() { sqlite3 "$gw/deskgate.db" "$1"; }
 process() {
