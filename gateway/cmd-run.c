@@ -27,6 +27,7 @@
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
 #include "gateway/digest.h"
+#include "gateway/report-mail.h"
 #include "gateway/escalate.h"
 #include "gateway/pending.h"
 #include "gateway/lease.h"
@@ -125,6 +126,7 @@ struct run_schedule {
 	struct escalate *escalate;
 	struct pending *pending;
 	struct digest *digest;
+	struct report_mail *report;
 	struct survey *survey;
 	struct schedule *schedule;
 	int64_t metrics_at; /* the SLA gauges were set then */
@@ -137,6 +139,7 @@ run_schedule_clear(struct run_schedule *rs)
 {
 	schedule_free(&rs->schedule);
 	digest_free(&rs->digest);
+	report_mail_free(&rs->report);
 	escalate_free(&rs->escalate);
 	pending_free(&rs->pending);
 	survey_free(&rs->survey);
@@ -158,7 +161,9 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		    escalate_new(config, rs->store, rs->dm, &rs->escalate, &error) < 0 ||
 		    pending_new(config, rs->store, rs->dm, &rs->pending, &error) < 0 ||
 		    digest_new(config, rs->store, rs->dm, &rs->digest, &error) < 0 ||
-		    digest_arm(rs->digest, clock_now(), &error) < 0) {
+		    digest_arm(rs->digest, clock_now(), &error) < 0 ||
+		    report_mail_new(config, rs->store, rs->dm, &rs->report, &error) < 0 ||
+		    report_mail_arm(rs->report, clock_now(), &error) < 0) {
 			if (!rs->broken)
 				log_error("schedule: %s", error);
 			run_schedule_clear(rs);
@@ -170,6 +175,7 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 		escalate_register(rs->escalate, rs->schedule);
 		pending_register(rs->pending, rs->schedule);
 		digest_register(rs->digest, rs->schedule);
+		report_mail_register(rs->report, rs->schedule);
 		rs->survey = survey_new(config, rs->store, rs->dm, rs->tc);
 		survey_register(rs->survey, rs->schedule);
 		rs->generation = generation;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "gateway/config.h"
+#include "gateway/hours.h"
 #include "gateway/storeloc.h"
 #include "base/util.h"
 
@@ -534,6 +535,28 @@ static const struct config_key alerts_keys[] = {
 };
 #undef A
 
+#define RP(f) offsetof(struct config_report, f)
+static const struct config_key report_keys[] = {
+	{ "weekly", CONFIG_STRING, "mon 08:00", 3, 9, RP(weekly), NULL,
+	  "When supervisors get the weekly report by mail: DAY HH:MM (mon ... sun, local time "
+	  "in [report] timezone), or \"off\". The report covers the 7 local days before that "
+	  "day (mon 08:00: Monday to Sunday of the week before; docs/reports.md, \"Weekly "
+	  "report by mail\"); each is sent once, and one missed while no gateway ran goes at "
+	  "the next start." },
+	{ "recipients", CONFIG_LIST, NULL, 0, 4096, RP(recipients), ", ",
+	  "Agent names or addresses who get the weekly report; unset: the desk's supervisors "
+	  "(the agents with [agent] supervisor = yes, else [alerts] supervisors, else every "
+	  "agent). Each gets it in their [agent] language." },
+	{ "timezone", CONFIG_STRING, NULL, 1, 64, RP(timezone), NULL,
+	  "The IANA time zone of [report] weekly: when the mail goes and where its weeks "
+	  "start; default: [hours] timezone. The report's days and heatmap are in [hours] "
+	  "timezone, as `deskgate report`'s." },
+	{ "by", CONFIG_ENUM, "queue", 0, 0, RP(by), "none|day|category|queue|agent|language|channel",
+	  "The table of figures per group in the weekly report (as `deskgate report --by`); "
+	  "none: the totals only." },
+};
+#undef RP
+
 #define T(f) offsetof(struct config_store, f)
 static const struct config_key store_keys[] = {
 	{ "lease_ttl", CONFIG_DURATION, "30s", 3, 3600, T(lease_ttl), NULL,
@@ -593,6 +616,7 @@ static const struct config_section sections[] = {
 	{ "metrics", 0, metrics_keys, N_ELEMENTS(metrics_keys), 0, 0, 0, 0, C(metrics) },
 	{ "alerts", 0, alerts_keys, N_ELEMENTS(alerts_keys), 0, 0, 0, 0, C(alerts) },
 	{ "store", 0, store_keys, N_ELEMENTS(store_keys), 0, 0, 0, 0, C(store) },
+	{ "report", 0, report_keys, N_ELEMENTS(report_keys), 0, 0, 0, 0, C(report) },
 };
 #undef C
 
@@ -1168,6 +1192,11 @@ config_validate(struct config *config)
 	if (logo != NULL && (strncmp(logo, "https://", 8) != 0 || logo[8] == '\0' ||
 			     strpbrk(logo, " \t\"'<>\\") != NULL))
 		return "[brand]: logo_url must be an https:// URL (no quotes, brackets or blanks)";
+	if (hours_parse_weekly(config->report.weekly, NULL, NULL) < 0)
+		return errf("%s:%u: [report] weekly: \"%.20s\": expected DAY HH:MM (mon ... sun) or "
+			    "off",
+			    config->path, config_line(config, "report", NULL, "weekly"),
+			    config->report.weekly);
 	return NULL;
 }
 

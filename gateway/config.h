@@ -255,6 +255,13 @@ struct config {
 		char *supervisors; /* agent names or addresses; NULL: every agent */
 		uint64_t after;	   /* failed logins in a row that make an outage */
 	} alerts;
+	/* [report]: the weekly report by mail (report-mail.h) */
+	struct config_report {
+		char *weekly;	  /* "DAY HH:MM" local time, or "off" */
+		char *recipients; /* agent names or addresses; NULL: the desk's supervisors */
+		char *timezone;	  /* IANA name; NULL: [hours] timezone */
+		char *by;	  /* the report's table: queue, category, ... or none */
+	} report;
 };
 
 /* Read and validate a configuration file. -1 with error_r "FILE:LINE: why"

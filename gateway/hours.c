@@ -85,6 +85,27 @@ parse_hhmm(const char *s, size_t len)
 	return h * 60 + m;
 }
 
+int
+hours_parse_weekly(const char *s, int *wday_r, int *minute_r)
+{
+	int wday = -1, minute = 0;
+	if (s == NULL)
+		return -1;
+	if (strcmp(s, "off") != 0) {
+		/* day_names[] start on Sunday */
+		int day = strlen(s) == 9 && s[3] == ' ' ? parse_day(s, 3) : -1;
+		minute = day >= 0 ? parse_hhmm(s + 4, 5) : -1;
+		if (minute < 0 || minute >= 24 * 60)
+			return -1;
+		wday = (day + 6) % 7;
+	}
+	if (wday_r != NULL)
+		*wday_r = wday;
+	if (minute_r != NULL)
+		*minute_r = minute;
+	return 0;
+}
+
 static int
 range_cmp(const void *a, const void *b)
 {

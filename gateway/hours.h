@@ -53,6 +53,12 @@ void hours_free(struct hours **hoursp);
 void hours_set_name(struct hours *hours, const char *name);
 int hours_set_open_days(struct hours *hours, const char *open_days, const char **error_r);
 
+/* A weekly instant, "DAY HH:MM" (mon ... sun, any case; [report]
+   weekly): 0 with the weekday (Monday 0 ... Sunday 6) and the minute of
+   the day; "off": 0 with *wday_r -1. -1 for anything else. Either
+   out-parameter may be NULL (a check). */
+int hours_parse_weekly(const char *s, int *wday_r, int *minute_r);
+
 const char *hours_name(const struct hours *hours);
 const char *hours_timezone(const struct hours *hours);
 const struct tzif *hours_zone(const struct hours *hours);

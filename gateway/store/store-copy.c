@@ -53,6 +53,7 @@ static const struct copy_table {
 	{ "timers", NULL },
 	{ "sla_notices", NULL },
 	{ "digests", NULL },
+	{ "reports_sent", NULL },
 	{ "leases", "held by gateways of the old store; the new store's gateways take their own "
 		    "(a copied lease would make them wait for a holder that is not running)" },
 };

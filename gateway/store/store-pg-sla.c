@@ -63,6 +63,8 @@ static const char *const sql[SQ_COUNT] = {
 		"ELSE 9223372036854775807 END, t.id DESC LIMIT $9",
 	[SQ_DIGEST_ADD] = "INSERT INTO digests (kind, recipient, day, items, at) "
 			  "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+	[SQ_REPORT_SENT_ADD] = "INSERT INTO reports_sent (period_start, period_end, recipient, "
+			       "tickets, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 };
 
 const struct pg_part pg_sla_part = { "sla", sql, SQ_COUNT };
@@ -259,8 +261,25 @@ digest_add(struct store *store, const char *kind, const char *recipient, const c
 	return n < 0 ? (int)n : n > 0;
 }
 
+static int
+report_sent_add(struct store *store, int64_t period_start, int64_t period_end,
+		const char *recipient, int64_t tickets, int64_t now, const char **error_r)
+{
+	struct pg_params p = { 0 };
+	char buf[16];
+	pg_int(&p, period_start);
+	pg_int(&p, period_end);
+	pg_text(&p, recipient);
+	pg_int(&p, tickets);
+	pg_int(&p, now);
+	int64_t n = pg_changes(pgs(store), name(SQ_REPORT_SENT_ADD, buf), &p, "record weekly report",
+			       error_r);
+	return n < 0 ? (int)n : n > 0;
+}
+
 const struct store_sla_driver store_pg_sla_driver = {
 	.digest_add = digest_add,
+	.report_sent_add = report_sent_add,
 	.select = sla_select,
 	.sla_put = sla_put,
 	.timer_set = timer_set,

@@ -58,6 +58,11 @@ struct store_sla_driver {
 	   table (store_digest_add() then refuses: STORE_DATA_BAD) */
 	int (*digest_add)(struct store *store, const char *kind, const char *recipient,
 			  const char *day, int64_t items, int64_t now, const char **error_r);
+	/* 1 inserted, 0 existed (the weekly report, report-mail.h); NULL:
+	   store_report_sent_add() refuses as digest_add */
+	int (*report_sent_add)(struct store *store, int64_t period_start, int64_t period_end,
+			       const char *recipient, int64_t tickets, int64_t now,
+			       const char **error_r);
 };
 
 extern const struct store_sla_driver store_sqlite_sla_driver;

@@ -273,6 +273,17 @@ FREE_ONE(store_timer_free, store_timer, store_record_timer)
 FREE_LIST(store_timers_free, store_timer, store_record_timer)
 FREE_LIST(store_ticket_dues_free, store_ticket_due, store_record_ticket_due)
 
+/* Addresses are recorded lower-cased (ASCII): one row per person. */
+static char *
+ascii_lower_dup(const char *s)
+{
+	char *lower = xstrdup(s);
+	for (char *p = lower; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return lower;
+}
+
 int
 store_digest_add(struct store *store, const char *kind, const char *recipient, const char *day,
 		 int64_t items, const char **error_r)
@@ -289,11 +300,27 @@ store_digest_add(struct store *store, const char *kind, const char *recipient, c
 		*error_r = "store: record digest: not supported by this store driver";
 		return STORE_DATA_BAD;
 	}
-	char *lower = xstrdup(recipient);
-	for (char *p = lower; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+	char *lower = ascii_lower_dup(recipient);
 	int ret = drv(store)->digest_add(store, kind, lower, day, items, clock_now(), error_r);
+	free(lower);
+	return ret;
+}
+
+int
+store_report_sent_add(struct store *store, int64_t period_start, int64_t period_end,
+		      const char *recipient, int64_t tickets, const char **error_r)
+{
+	if (period_end <= period_start || recipient == NULL || *recipient == '\0' || tickets < 0) {
+		*error_r = "store: record weekly report: bad period or recipient";
+		return STORE_DATA_BAD;
+	}
+	if (drv(store)->report_sent_add == NULL) {
+		*error_r = "store: record weekly report: not supported by this store driver";
+		return STORE_DATA_BAD;
+	}
+	char *lower = ascii_lower_dup(recipient);
+	int ret = drv(store)->report_sent_add(store, period_start, period_end, lower, tickets,
+					       clock_now(), error_r);
 	free(lower);
 	return ret;
 }

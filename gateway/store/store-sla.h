@@ -121,6 +121,14 @@ int store_sla_notice_recent(struct store *store, int64_t ticket_id, const char *
 int store_digest_add(struct store *store, const char *kind, const char *recipient,
 		     const char *day, int64_t items, const char **error_r);
 
+/* Record the weekly report of [period_start, period_end) mailed to
+   recipient (compared lower-cased) with tickets new tickets in it. Call it
+   in the transaction that queues the mail. 1 when recorded now, 0 when it
+   already was (do not send it again), < 0 failure (STORE_DATA_BAD: a bad
+   period). */
+int store_report_sent_add(struct store *store, int64_t period_start, int64_t period_end,
+			  const char *recipient, int64_t tickets, const char **error_r);
+
 /* ---- tickets by their promises ---------------------------------------------------------- */
 
 /* What `ticket list` and the digests select (every field narrows; zero

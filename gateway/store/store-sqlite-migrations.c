@@ -503,6 +503,22 @@ const struct store_migration store_sqlite_migrations[] = {
 		"  PRIMARY KEY (kind, sha256)\n"
 		");\n",
 	},
+	/* 16 (issue 14): each weekly report mailed (report-mail.h), one
+	   per period and recipient, written in the transaction that queues
+	   its mail: sent once, across restarts and gateways. */
+	{
+		.summary = "reports_sent",
+		.sql =
+		"CREATE TABLE IF NOT EXISTS reports_sent (\n"
+		"  id INTEGER PRIMARY KEY,\n"
+		"  period_start INTEGER NOT NULL,\n"
+		"  period_end INTEGER NOT NULL CHECK (period_end > period_start),\n"
+		"  recipient TEXT NOT NULL CHECK (recipient <> ''),\n"
+		"  tickets INTEGER NOT NULL DEFAULT 0 CHECK (tickets >= 0),\n"
+		"  at INTEGER NOT NULL,\n"
+		"  UNIQUE (period_start, recipient)\n"
+		");\n",
+	},
 };
 
 const size_t store_sqlite_n_migrations = N_ELEMENTS(store_sqlite_migrations);

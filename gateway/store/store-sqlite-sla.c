@@ -54,6 +54,8 @@ static const char *const sql[SQ_COUNT] = {
 		"ELSE 9223372036854775807 END, t.id DESC LIMIT ?9",
 	[SQ_DIGEST_ADD] = "INSERT INTO digests (kind, recipient, day, items, at) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+	[SQ_REPORT_SENT_ADD] = "INSERT INTO reports_sent (period_start, period_end, recipient, "
+			       "tickets, at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 };
 
 const struct sqlite_part sqlite_sla_part = { sql, SQ_COUNT };
@@ -237,6 +239,18 @@ digest_add(struct store *store, const char *kind, const char *recipient, const c
 	return ret < 0 ? ret : sqlite3_changes(s->db) > 0;
 }
 
+static int
+report_sent_add(struct store *store, int64_t period_start, int64_t period_end,
+		const char *recipient, int64_t tickets, int64_t now, const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *q = st(s, SQ_REPORT_SENT_ADD);
+	int rc = BINDS(bind_int(q, 1, period_start), bind_int(q, 2, period_end),
+		       bind_text(q, 3, recipient), bind_int(q, 4, tickets), bind_int(q, 5, now));
+	int ret = stmt_run(s, q, rc, "record weekly report", error_r);
+	return ret < 0 ? ret : sqlite3_changes(s->db) > 0;
+}
+
 const struct store_sla_driver store_sqlite_sla_driver = {
 	.select = sla_select,
 	.sla_put = sla_put,
@@ -248,4 +262,5 @@ const struct store_sla_driver store_sqlite_sla_driver = {
 	.notice_find = notice_find,
 	.notice_recent = notice_recent,
 	.digest_add = digest_add,
+	.report_sent_add = report_sent_add,
 };
