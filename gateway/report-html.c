@@ -65,7 +65,11 @@ static const char style[] =
 	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}"
 	".legend{font-size:12.5px;color:#6b7280}.sw{display:inline-block;width:10px;height:10px;"
 	"border-radius:2px;margin:0 4px 0 12px}"
-	"@media print{body{background:#fff}.panel,.card{box-shadow:none;border:1px solid #e5e7eb}}";
+	"@media print{body{background:#fff}.panel,.card{box-shadow:none;border:1px solid #e5e7eb}}"
+	/* a mail reader's pane (the weekly report by mail, report-mail.h) */
+	"@media (max-width:760px){main{padding:16px 12px}.cards{grid-template-columns:repeat(3,1fr)}"
+	".row{grid-template-columns:1fr}.panel{padding:14px 12px;overflow-x:auto}"
+	"svg[data-chart=scores]{max-width:340px}}";
 
 static void
 card(FILE *out, const char *label, const char *value, const char *note)
