@@ -148,9 +148,9 @@ report_mail_new(const struct config *config, struct store *store, struct deskmai
 	}
 	rm->hour = minute / 60;
 	rm->min = minute % 60;
-	int by = report_by_parse(config->report.by != NULL ? config->report.by : "none");
-	rm->by = by < 0 || strcmp(config->report.by, "none") == 0 ? REPORT_BY_NONE
-								   : (enum report_by)by;
+	/* "none" (or unset) is no name report_by_parse() knows: the totals */
+	int by = config->report.by != NULL ? report_by_parse(config->report.by) : -1;
+	rm->by = by < 0 ? REPORT_BY_NONE : (enum report_by)by;
 	const char *zone = config->report.timezone != NULL ? config->report.timezone
 							   : config->hours.timezone;
 	const char *why;

@@ -167,6 +167,8 @@ test_week(void)
 	test_assert_int(desk_count_outbox(store, "report", "alice@staff.example", "New tickets",
 					  "Subject: Wochenbericht Support 2025-03-10 bis 2025-03-16"),
 			1);
+	/* [report] by: queue by default */
+	test_assert_int(reports("alice@staff.example", "\nBy queue\n"), 1);
 	/* the HTML part is the report's page with its charts, no script */
 	test_assert_int(desk_count_outbox(store, "report", "alice@staff.example", NULL,
 					  "Content-Type: text/html"),
