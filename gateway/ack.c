@@ -719,6 +719,22 @@ has_address(const char *address)
 	return address != NULL && addr_spec_valid(address);
 }
 
+/* The acknowledgements queued since `since`, or (when that is certainly
+   under max) the count of every outbox row since then, which is not
+   smaller: counting by kind reads each row of the window from the table,
+   counting all of them reads the created_at index alone (measured: the
+   exact count was 14% of the import's CPU, each of ~600 rows of the hour
+   read back with pread() once they outgrew SQLite's page cache). */
+static int
+count_acks_since(struct store *store, int64_t since, uint64_t max, int64_t *n_r,
+		 const char **error_r)
+{
+	int ret = store_outbox_count_since(store, NULL, since, n_r, error_r);
+	if (ret < 0 || (uint64_t)*n_r < max)
+		return ret;
+	return store_outbox_count_since(store, "ack", since, n_r, error_r);
+}
+
 /* The rate limits: 0 with *why_r NULL when an acknowledgement may go,
    or why not; -1 when the store failed. They count by the sender's address
    with its plus-tags folded (deskmail_address_key()), so that a forger
@@ -751,10 +767,11 @@ rate_limit(struct ack *ack, const struct hook_event *ev, const char **why_r, con
 		int64_t n, since = ev->now - limits[i].period;
 		if (limits[i].only_followup && ev->new_ticket)
 			continue;
-		ret = limits[i].per_sender
-			      ? store_outbox_count_recent_folded(ack->store, addr, "ack", since, &n,
-								 error_r)
-			      : store_outbox_count_since(ack->store, "ack", since, &n, error_r);
+		if (limits[i].per_sender)
+			ret = store_outbox_count_recent_folded(ack->store, addr, "ack", since, &n,
+							       error_r);
+		else
+			ret = count_acks_since(ack->store, since, limits[i].max, &n, error_r);
 		if (ret == 0 && (uint64_t)n >= limits[i].max)
 			*why_r = errf("rate limit: %lld acknowledgement%s %s", (long long)n,
 				      n == 1 ? "" : "s", limits[i].what);

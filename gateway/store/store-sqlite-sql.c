@@ -197,6 +197,10 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		"AND created_at >= ?3 AND (?2 IS NULL OR kind = ?2)",
 	[STMT_OUTBOX_COUNT_SINCE] =
 		"SELECT count(*) FROM outbox WHERE created_at >= ?2 AND (?1 IS NULL OR kind = ?1)",
+	/* Without a kind: the outbox_created index alone answers it. The
+	   statement above reads every row of the window for its kind (and
+	   "?1 IS NULL OR" keeps it doing so when ?1 is NULL). */
+	[STMT_OUTBOX_COUNT_SINCE_ALL] = "SELECT count(*) FROM outbox WHERE created_at >= ?1",
 	/* ?1 local@domain; ?2 "local+" and ?3 "local," bound the sub-addresses
 	   in the address index ('+' and ',' are neighbours), ?4 "@domain". */
 	[STMT_OUTBOX_COUNT_FOLDED] =

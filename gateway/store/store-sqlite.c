@@ -1116,8 +1116,9 @@ sqlite_outbox_count_since(struct store *store, const char *kind, int64_t since, 
 			  const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_COUNT_SINCE);
-	int rc = BINDS(bind_text(st, 1, kind), bind_int(st, 2, since));
+	sqlite3_stmt *st = stmt(s, kind == NULL ? STMT_OUTBOX_COUNT_SINCE_ALL : STMT_OUTBOX_COUNT_SINCE);
+	int rc = kind == NULL ? bind_int(st, 1, since)
+			      : BINDS(bind_text(st, 1, kind), bind_int(st, 2, since));
 	int ret = bind_ok(st, rc, "count outbox", error_r);
 	if (ret == STORE_OK)
 		ret = stmt_int(s, st, count_r, "count outbox", error_r);
