@@ -1392,11 +1392,16 @@ analyze(const struct mime_message *msg, const char *text, struct dsn_report **re
 	   the text is only searched when the sender looks automatic, so that
 	   ordinary mail costs next to nothing here */
 	int daemon = sender_is_daemon(msg), null_rp = null_sender(msg);
-	int subj = has_any_ci(msg->subject, bounce_subjects);
 	const char *orig = original_start(text);
 	size_t report_len = orig != NULL ? (size_t)(orig - text) : strlen(text);
 	char *report_text = xstrndup(text, report_len);
-	int body = has_any_ci(report_text, bounce_bodies);
+	/* The bounce phrases only count from a daemon or a null sender: not
+	   searched for in anyone else's mail (they were ~2.5% of an import). */
+	int subj = 0, body = 0;
+	if (daemon || null_rp) {
+		subj = has_any_ci(msg->subject, bounce_subjects);
+		body = has_any_ci(report_text, bounce_bodies);
+	}
 	int carrier = 0;
 	if (!daemon && !null_rp && !list_sender(msg)) {
 		carrier = autoreply_carrier_notice(msg, report_text);
