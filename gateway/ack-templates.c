@@ -31,7 +31,8 @@
    Read errors are not kept (the next look-up tries again), nor are
    compile errors (the file is reported on every use, as before). */
 struct tfile {
-	char *rel;
+	char *rel;	/* or the path, when by_path */
+	int by_path;	/* read from that path, not looked up in the directories */
 	int found;	/* 0: in no directory */
 	char *path;	/* where found */
 	char *src;
@@ -149,6 +150,16 @@ find_file(const struct ack_templates *t, const char *rel, char **data_r, size_t 
 	return 0;
 }
 
+static void
+tfile_add_locked(struct tfile_cache *c, struct tfile *f)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap == 0 ? 16 : c->cap * 2;
+		c->files = xreallocarray(c->files, c->cap, sizeof(*c->files));
+	}
+	c->files[c->n++] = f;
+}
+
 /* The cache entry for rel, looked up in the directories on first use.
    1 found, 0 absent (*f_r set either way), -1 read error. Call with the
    cache locked. */
@@ -171,13 +182,37 @@ tfile_get_locked(const struct ack_templates *t, const char *rel, struct tfile **
 	}
 	f->rel = xstrdup(rel);
 	f->found = ret;
-	if (c->n == c->cap) {
-		c->cap = c->cap == 0 ? 16 : c->cap * 2;
-		c->files = xreallocarray(c->files, c->cap, sizeof(*c->files));
-	}
-	c->files[c->n++] = f;
+	tfile_add_locked(c, f);
 	*f_r = f;
 	return ret;
+}
+
+/* The cache entry for the file at path itself (no fallback directories):
+   the name tables, which fall back key by key from one directory to the
+   next. Same returns as tfile_get_locked(). */
+static int
+tfile_at_locked(const struct ack_templates *t, const char *path, struct tfile **f_r,
+		const char **error_r)
+{
+	struct tfile_cache *c = t->cache;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->files[i]->by_path && strcmp(c->files[i]->rel, path) == 0) {
+			*f_r = c->files[i];
+			return c->files[i]->found;
+		}
+	}
+	struct tfile *f = xcalloc(1, sizeof(*f));
+	int ret = file_read(path, t->limits.max_source, &f->src, &f->len, error_r);
+	if (ret < 0) {
+		free(f);
+		return -1;
+	}
+	f->rel = xstrdup(path);
+	f->by_path = 1;
+	f->found = ret > 0;
+	tfile_add_locked(c, f);
+	*f_r = f;
+	return f->found;
 }
 
 /* ---- name tables ---------------------------------------------------------------- */
@@ -233,13 +268,18 @@ ack_templates_name(const struct ack_templates *t, const char *table, const char 
 	size_t klen = strlen(key);
 	for (size_t d = 0; d < t->n_dirs; d++) {
 		char *path = xasprintf("%s/ack/names/%s.%s.txt", t->dirs[d], table, lang);
-		char *src = NULL;
-		size_t len = 0;
+		struct tfile *f;
 		const char *error;
-		int r = file_read(path, t->limits.max_source, &src, &len, &error);
+		/* read once per configuration load, as the templates (issue 18:
+		   an open() per acknowledgement and table was 1.2% of an import) */
+		pthread_mutex_lock(&t->cache->lock);
+		int r = tfile_at_locked(t, path, &f, &error);
+		pthread_mutex_unlock(&t->cache->lock);
 		free(path);
 		if (r <= 0)
 			continue;
+		const char *src = f->src; /* an entry never changes once filled */
+		size_t len = f->len;
 		int found = 0;
 		for (size_t pos = 0; pos < len && !found;) {
 			const char *nl = memchr(src + pos, '\n', len - pos);
@@ -253,7 +293,6 @@ ack_templates_name(const struct ack_templates *t, const char *table, const char 
 			}
 			pos = end + 1;
 		}
-		free(src);
 		if (found)
 			return 1;
 	}
