@@ -1,6 +1,6 @@
 /*
- * mime-decode: transfer decoding of one leaf. Quoted-printable is
- * libetpan's (mailmime_part_parse). Written here by hand, and why:
+ * mime-decode: transfer decoding of one leaf. Written here by hand, and
+ * why:
  * - base64: one table-driven pass that decodes, checks for damage and
  *   writes straight into the leaf's buffer. libetpan's decoder appends
  *   every 3 bytes to an MMAPString (a call, a length check and a possible
@@ -11,9 +11,17 @@
  *   byte for byte (test-mime: "base64 attachment bytes"). OpenSSL's EVP
  *   decoder refuses what mail clients send (junk, missing padding) instead
  *   of decoding around it, and lives in the gateway layer.
+ * - quoted-printable: one pass that writes into the leaf's buffer with the
+ *   line ends it will keep. libetpan's decoder (mailmime_part_parse)
+ *   appends to an MMAPString, always writes CR LF, so a second pass took
+ *   the CRs out again for LF mail, and a third copied the result out of
+ *   its string. The output is libetpan's byte for byte (test-mime: "QP
+ *   attachment bytes"), with one exception: "=X" as the last two bytes,
+ *   where libetpan also writes the byte after the part (it reads one past
+ *   its length); here X alone.
  * - Damage checks: libetpan decodes bad QP silently (turns "=XY" with
- *   non-hex digits into a byte), so damage is detected by a separate scan
- *   of the encoded bytes.
+ *   non-hex digits into a byte), so damage is found by a scan of the '='
+ *   signs (memchr) before decoding.
  * - uuencode (Content-Transfer-Encoding x-uuencode, "begin 644" blocks in
  *   text): no maintained library decodes it.
  */
@@ -134,23 +142,100 @@ base64_junk(const unsigned char *p, size_t n)
 	return junk;
 }
 
+/* Damage in the n bytes of a QP part: an '=' neither followed by two hex
+   digits, nor ending a line (soft break), nor last. *encoded_cr_r: an
+   "=0D" (any case of D) starts before the first `decoded` bytes end. */
 static int
-qp_damaged(const unsigned char *p, size_t n)
+qp_scan(const unsigned char *p, size_t n, size_t decoded, int *encoded_cr_r)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] != '=')
+	int damaged = 0;
+	*encoded_cr_r = 0;
+	const unsigned char *e = p, *end = p + n;
+	while ((e = memchr(e, '=', (size_t)(end - e))) != NULL) {
+		size_t i = (size_t)(e - p);
+		e++;
+		if (i + 2 < decoded && p[i + 1] == '0' && (p[i + 2] == 'D' || p[i + 2] == 'd'))
+			*encoded_cr_r = 1;
+		if (i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2]))
 			continue;
-		if (i + 2 < n && is_hex(p[i + 1]) && is_hex(p[i + 2])) {
-			i += 2;
-			continue;
-		}
 		if (i + 1 == n)
 			continue; /* soft line break at the end of the part */
 		if (p[i + 1] == '\n' || (p[i + 1] == '\r' && i + 2 < n && p[i + 2] == '\n'))
 			continue;
-		return 1;
+		damaged = 1;
 	}
+	return damaged;
+}
+
+/* A hex digit's value; anything else 0, as libetpan reads it. */
+static unsigned
+qp_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10U;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10U;
 	return 0;
+}
+
+/* Decode n bytes of quoted-printable into d (room for 2n bytes; n when
+   lf_only), as libetpan's mailmime_quoted_printable_body_parse() did,
+   followed by deskgate's removal of the CR of each CR LF when the part
+   had no CR (lf_only: no CR and no "=0D"). Returns the length. libetpan,
+   step by step: a line end (LF, CR LF, a lone CR) is written CR LF; a CR
+   that ends the part is dropped; "=" LF, "=" CR LF and "=" CR are soft
+   breaks; "=" CR ending the part ends the output; "=XY" is one byte with
+   a non-hex digit read as 0, whatever X and Y are (a line end included);
+   "=" last is kept; "==" last gives "==". */
+static size_t
+qp_decode(const unsigned char *p, size_t n, int lf_only, unsigned char *d)
+{
+	size_t i = 0, w = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		if (c == '\n' || (c == '\r' && i + 1 < n)) {
+			if (!lf_only)
+				d[w++] = '\r';
+			d[w++] = '\n';
+			i += c == '\r' && p[i + 1] == '\n' ? 2 : 1;
+			continue;
+		}
+		if (c == '\r')
+			break; /* a CR that ends the part */
+		if (c != '=') {
+			d[w++] = c;
+			i++;
+			continue;
+		}
+		if (i + 1 == n) {
+			d[w++] = '=';
+			break;
+		}
+		unsigned char x = p[i + 1];
+		if (x == '\n') {
+			i += 2;
+		} else if (x == '\r') {
+			if (i + 2 == n)
+				break;
+			i += p[i + 2] == '\n' ? 3 : 2;
+		} else if (i + 2 == n) {
+			/* "=X" last: libetpan writes X and the byte after the part */
+			d[w++] = x;
+			if (x == '=')
+				d[w++] = '=';
+			break;
+		} else {
+			unsigned char b = (unsigned char)(qp_hex(x) << 4 | qp_hex(p[i + 2]));
+			/* an encoded CR (from "=<not hex>D") before an encoded LF */
+			if (lf_only && b == '\n' && w > 0 && d[w - 1] == '\r')
+				w--;
+			d[w++] = b;
+			i += 3;
+		}
+	}
+	return w;
 }
 
 /* ------------------------------------------------------------------ */
@@ -319,8 +404,8 @@ mime_uu_extract(struct leaf *l, struct uu_block **blocks_r)
 	return count;
 }
 
-/* Transfer-decode a leaf (base64 here, QP with libetpan). The decoded
-   bytes are ours. */
+/* Transfer-decode a leaf (base64, QP and uuencode here, anything else
+   copied by libetpan). The decoded bytes are ours. */
 void
 mime_decode_leaf(const struct mailmime *m, int is_text, unsigned char **data_r, size_t *size_r,
 		 int *damaged_r)
@@ -346,13 +431,21 @@ mime_decode_leaf(const struct mailmime *m, int is_text, unsigned char **data_r, 
 		base64_decode(p, n, data_r, size_r, damaged_r);
 		return;
 	} else if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
-		*damaged_r = qp_damaged(p, n);
-		/* libetpan keeps a soft line break at the very end as "=" */
+		/* a soft line break at the very end (blanks after it too) is
+		   dropped: libetpan would keep it as "=" */
 		size_t k = n;
 		while (k > 0 && (p[k - 1] == ' ' || p[k - 1] == '\t'))
 			k--;
-		if (k > 0 && p[k - 1] == '=')
-			n = k - 1;
+		size_t len = k > 0 && p[k - 1] == '=' ? k - 1 : n;
+		int encoded_cr;
+		*damaged_r = qp_scan(p, n, len, &encoded_cr);
+		int lf_only = !encoded_cr && memchr(p, '\r', len) == NULL;
+		unsigned char *d = xmalloc(lf_only ? len + 1 : 2 * len + 1);
+		*size_r = qp_decode(p, len, lf_only, d);
+		d[*size_r] = '\0';
+		/* give back the slack of a large part */
+		*data_r = *size_r + 4096 < len ? xrealloc(d, *size_r + 1) : d;
+		return;
 	} else if (enc == MAILMIME_MECHANISM_TOKEN && is_uu_encoding(token)) {
 		uu_decode_body(p, n, data_r, size_r, damaged_r);
 		return;
@@ -374,21 +467,6 @@ mime_decode_leaf(const struct mailmime *m, int is_text, unsigned char **data_r, 
 	if (out_len > 0)
 		memcpy(d, out, out_len);
 	mmap_string_unref(out);
-
-	/* libetpan's QP decoder writes every line end as CR LF; give back the
-	   line ends of the input when it had no CR at all. */
-	if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE && memchr(p, '\r', n) == NULL) {
-		int encoded_cr = 0;
-		for (size_t i = 0; i + 2 < n && !encoded_cr; i++)
-			encoded_cr = p[i] == '=' && p[i + 1] == '0' && (p[i + 2] == 'D' || p[i + 2] == 'd');
-		if (!encoded_cr) {
-			size_t w = 0;
-			for (size_t i = 0; i < out_len; i++)
-				if (!(d[i] == '\r' && i + 1 < out_len && d[i + 1] == '\n'))
-					d[w++] = d[i];
-			out_len = w;
-		}
-	}
 	*data_r = d;
 	*size_r = out_len;
 }
