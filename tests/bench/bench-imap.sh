@@ -168,6 +168,8 @@ echo "ratios (deskgate / mbsync; >= 1.0 is the target, deskgate always durable):
 printf '  plain, ack=off vs mbsync FSync=yes: %s\n' "$(ratio "deskgate plain ack=off" "mbsync plain FSync=yes")"
 printf '  plain, ack=on  vs mbsync FSync=yes: %s\n' "$(ratio "deskgate plain ack=on" "mbsync plain FSync=yes")"
 printf '  plain, ack=off vs mbsync FSync=no:  %s\n' "$(ratio "deskgate plain ack=off" "mbsync plain FSync=no")"
+# issue 18's goal: durable, acknowledgements on, against mbsync not syncing
+printf '  plain, ack=on  vs mbsync FSync=no:  %s\n' "$(ratio "deskgate plain ack=on" "mbsync plain FSync=no")"
 printf '  imaps, ack=off vs mbsync FSync=yes: %s\n' "$(ratio "deskgate imaps ack=off" "mbsync imaps FSync=yes")"
 fi
 
