@@ -254,7 +254,9 @@ pg_ensure_conn(struct pg_store *s, const char **error_r)
 				pg_scrub(s, PQerrorMessage(s->conn)));
 		return STORE_UNAVAILABLE;
 	}
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	if (PQstatus(s->conn) != CONNECTION_OK || PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF) {
+		/* a connection left in pipeline mode (pipeline_abandon()) is
+		   reset as a lost one: PQreset() leaves pipeline mode */
 		s->prepared = 0;
 		PQreset(s->conn);
 		if (PQstatus(s->conn) != CONNECTION_OK) {
@@ -278,6 +280,20 @@ pipeline_result(PGconn *conn)
 			PQclear(end);
 	}
 	return res;
+}
+
+/* A pipeline whose sending failed, or whose results could not all be
+   read: libpq keeps the connection in pipeline mode while commands are
+   queued, where every synchronous call (PQexec of ROLLBACK, PQprepare)
+   fails. Reading on would block when the sync never went out, so the
+   connection is given up: pg_ensure_conn() fails the caller's transaction
+   and resets the connection outside one (PQreset() leaves pipeline mode;
+   the server rolls the transaction back when the connection ends). */
+static void
+pipeline_abandon(struct pg_store *s)
+{
+	if (PQpipelineStatus(s->conn) != PQ_PIPELINE_OFF)
+		s->prepared = 0;
 }
 
 /* SAVEPOINT, the statement and RELEASE sent at once in libpq's pipeline
@@ -323,7 +339,8 @@ run_pipelined(struct pg_store *s, const char *name, const struct pg_params *p, i
 	PQclear(sp);
 	PQclear(rel);
 	PQclear(sync);
-	if (PQexitPipelineMode(s->conn) != 1) {
+	if (!ok || PQexitPipelineMode(s->conn) != 1) {
+		pipeline_abandon(s);
 		/* results left unread: the connection's state is unknown */
 		PQclear(ret);
 		ret = NULL;

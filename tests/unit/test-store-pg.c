@@ -6,7 +6,8 @@
  * as rows in the caller's transaction, two gateways writing the same key
  * (one commits, the other gets a retry, not a data error), migrations run
  * once when several processes open a new database together, a newer or a
- * foreign database refused, a lost connection recovered, a report streamed.
+ * foreign database refused, a lost connection recovered (also one killed
+ * while a pipeline was being sent), a report streamed.
  * The suite every driver passes is test-store, run against this server by
  * the same script.
  */
@@ -232,6 +233,86 @@ out:
 	free(loc);
 }
 
+/* SIGKILL the server processes of database db: the connection ends with
+   no message from the server (pg_terminate_backend() sends one first).
+   The postmaster then restarts its other processes. */
+static int
+kill_backends(const char *db)
+{
+	const char *conninfo = strchr(test_store_url(), ':') + 1;
+	char *cmd = xasprintf("for p in $(psql -X -At -d '%s dbname=postgres' -c \"SELECT pid FROM "
+			      "pg_stat_activity WHERE datname = '%s'\"); do kill -9 $p; done; "
+			      "for i in $(seq 100); do psql -X -At -d '%s dbname=postgres' -c "
+			      "'SELECT 1' >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1",
+			      conninfo, db, conninfo);
+	int rc = system(cmd);
+	free(cmd);
+	return rc == 0 ? 0 : -1;
+}
+
+/* The server drops the connection inside a transaction, while a statement
+   goes out in libpq's pipeline mode (SAVEPOINT, the statement, RELEASE):
+   the call fails as unavailable, and once the caller rolled back the next
+   call reconnects; the connection is not left in pipeline mode, where
+   every later statement would fail. */
+static void
+test_pipeline_killed(void)
+{
+	char *loc = test_store_location(tmpdir, "pipeline");
+	struct store *store = open_db(loc);
+	const char *error = NULL;
+	int64_t count = -1;
+
+	test_begin("a connection killed mid-pipeline: rollback, reconnect, go on");
+	test_assert(store != NULL);
+	if (store == NULL)
+		goto out;
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert(new_ticket(store, "before") > 0);
+	test_assert_int(psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+					 "WHERE datname = 'dg_pipeline' AND pid <> pg_backend_pid()"),
+			0);
+	struct store_ticket t = { .subject = "lost", .customer_address = "a@example.com" };
+	int64_t id = 0;
+	error = NULL;
+	test_assert_int(store_ticket_insert(store, &t, &id, &error), STORE_UNAVAILABLE);
+	printf("# in the killed transaction: %s\n", error != NULL ? error : "");
+	store_rollback(store);
+	/* again with a statement larger than the socket's buffers, whose
+	   sending fails before any reply */
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert_int(kill_backends("dg_pipeline"), 0);
+	size_t big_len = 16u << 20;
+	char *big = xmalloc(big_len), hex[65];
+	memset(big, 'x', big_len);
+	error = NULL;
+	test_assert_int(store_blob_put(store, STORE_BLOB_RAW, big, big_len, hex, &error),
+			STORE_UNAVAILABLE);
+	printf("# sending into the killed connection: %s\n", error != NULL ? error : "");
+	free(big);
+	store_rollback(store);
+	/* twice: the first may only find the connection gone */
+	for (int i = 0; i < 2; i++) {
+		error = NULL;
+		if (store_ticket_count(store, &count, &error) == STORE_OK)
+			break;
+		printf("# after the kill: %s\n", error);
+	}
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(count, 0);
+	/* a transaction works again, statements pipelined as before */
+	test_assert_int(store_begin(store, &error), 0);
+	test_assert(new_ticket(store, "after") > 0);
+	test_assert(new_ticket(store, "after, again") > 0);
+	test_assert_int(store_commit(store, &error), 0);
+	test_assert_int(store_ticket_count(store, &count, &error), 0);
+	test_assert_int(count, 2);
+out:
+	store_close(&store);
+	free(loc);
+}
+
 /* Several gateways start at once on a new database: every one opens it,
    and the schema is made once (an advisory lock; a second CREATE TABLE
    would fail the one that runs it). */
@@ -333,6 +414,7 @@ main(void)
 	test_secret();
 	test_blobs();
 	test_concurrent();
+	test_pipeline_killed();
 	test_migrate_once();
 	test_report_stream();
 	rmdir(tmpdir);
