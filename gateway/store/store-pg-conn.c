@@ -1,8 +1,8 @@
 /*
  * store-pg-conn: the connection side of the PostgreSQL driver (store-pg.h):
  * parameters, grading PostgreSQL's errors and scrubbing the password from
- * libpq's messages, preparing the statements on a connection (again after a
- * reset), running a statement in the savepoint that keeps the caller's
+ * libpq's messages, preparing each statement on its first use on a
+ * connection (again after a reset), running a statement in the savepoint that keeps the caller's
  * transaction usable, the row reader, and the savepoints of a write made of
  * several statements. store-pg.c is the driver's table over these.
  */
@@ -195,31 +195,150 @@ static const struct {
 	{ "blob_get", "SELECT data FROM blobs WHERE kind = $1 AND sha256 = $2" },
 };
 
+/* Every statement has a slot: the own ones, the core's by enum stmt_id,
+   then each part's. s->ready[slot]: prepared on this connection. */
+static size_t
+n_slots(void)
+{
+	size_t n = N_ELEMENTS(own) + STMT_COUNT;
+	for (size_t p = 0; p < PG_N_PARTS; p++)
+		n += parts[p]->n;
+	return n;
+}
+
+/* "123" as a number below max, else -1. */
+static long
+index_of(const char *digits, size_t max)
+{
+	char *end;
+	if (*digits < '0' || *digits > '9')
+		return -1;
+	long v = strtol(digits, &end, 10);
+	return *end == '\0' && v >= 0 && (size_t)v < max ? v : -1;
+}
+
+/* The slot of statement `name` (own, "s<id>", a part's prefix and
+   index), with its SQL (malloc()ed; NULL: none in this driver). -1: not
+   a name of this driver. */
+static long
+slot_of(const char *name, char **sql_r)
+{
+	long base = (long)N_ELEMENTS(own), i;
+	*sql_r = NULL;
+	for (size_t k = 0; k < N_ELEMENTS(own); k++) {
+		if (strcmp(name, own[k].name) == 0) {
+			*sql_r = xstrdup(own[k].sql);
+			return (long)k;
+		}
+	}
+	if (name[0] == 's' && (i = index_of(name + 1, STMT_COUNT)) >= 0) {
+		if (!store_pg_sql_is_txn((int)i))
+			*sql_r = store_pg_sql((int)i);
+		return base + i;
+	}
+	base += STMT_COUNT;
+	for (size_t p = 0; p < PG_N_PARTS; p++) {
+		size_t k = strlen(parts[p]->prefix);
+		if (strncmp(name, parts[p]->prefix, k) == 0 &&
+		    (i = index_of(name + k, parts[p]->n)) >= 0) {
+			if (parts[p]->sql[i] != NULL)
+				*sql_r = xstrdup(parts[p]->sql[i]);
+			return base + i;
+		}
+		base += (long)parts[p]->n;
+	}
+	return -1;
+}
+
+/* Statement `name` is prepared on this connection: 1 (nothing to do), 0
+   (*sql_r is its SQL, to prepare; the caller frees it and marks the slot),
+   or < 0 (no such statement in this driver). */
+static int
+need_prepare(struct pg_store *s, const char *name, long *slot_r, char **sql_r,
+	     const char **error_r)
+{
+	if (s->ready == NULL)
+		s->ready = xcalloc(n_slots(), 1);
+	char *sql;
+	long slot = slot_of(name, &sql);
+	if (slot >= 0 && s->ready[slot]) {
+		free(sql);
+		return 1;
+	}
+	if (sql == NULL) {
+		*error_r = errf("store: statement %s: not implemented for PostgreSQL", name);
+		return STORE_UNAVAILABLE;
+	}
+	*slot_r = slot;
+	*sql_r = sql;
+	return 0;
+}
+
+/* Prepare `name` unless it is (one round trip, the first time on a
+   connection). */
+static int
+prepare_lazily(struct pg_store *s, const char *name, const char **error_r)
+{
+	long slot;
+	char *sql;
+	int ret = need_prepare(s, name, &slot, &sql, error_r);
+	if (ret != 0)
+		return ret > 0 ? STORE_OK : ret;
+	ret = prepare_one(s, name, sql, error_r);
+	free(sql);
+	if (ret == STORE_OK)
+		s->ready[slot] = 1;
+	return ret;
+}
+
 int
 pg_prepare_all(struct pg_store *s, const char **error_r)
 {
-	char name[16];
-	for (size_t i = 0; i < N_ELEMENTS(own); i++)
-		if (prepare_one(s, own[i].name, own[i].sql, error_r) < 0)
-			return STORE_UNAVAILABLE;
-	for (int i = 0; i < STMT_COUNT; i++) {
-		if (store_pg_sql_is_txn(i))
-			continue;
-		char *sql = store_pg_sql(i);
-		if (sql == NULL)
-			continue; /* pg_exec() says "not implemented" */
-		int ret = prepare_one(s, pg_stmt_name(i, name), sql, error_r);
-		free(sql);
-		if (ret < 0)
-			return ret;
-	}
-	for (size_t p = 0; p < PG_N_PARTS; p++) {
-		for (size_t i = 0; i < parts[p]->n; i++) {
-			if (parts[p]->sql[i] != NULL &&
-			    prepare_one(s, pg_part_name(p, i, name), parts[p]->sql[i], error_r) < 0)
-				return STORE_UNAVAILABLE;
+	const char *name;
+	char buf[16];
+	for (size_t slot = 0, n = n_slots(); slot < n; slot++) {
+		size_t k = slot;
+		if (k < N_ELEMENTS(own)) {
+			name = own[k].name;
+		} else if ((k -= N_ELEMENTS(own)) < STMT_COUNT) {
+			if (store_pg_sql_is_txn((int)k))
+				continue;
+			name = pg_stmt_name((int)k, buf);
+		} else {
+			k -= STMT_COUNT;
+			size_t p = 0;
+			while (k >= parts[p]->n)
+				k -= parts[p++]->n;
+			name = pg_part_name(p, k, buf);
 		}
+		char *sql;
+		if (slot_of(name, &sql) < 0 || sql == NULL) {
+			free(sql);
+			continue;
+		}
+		free(sql);
+		if (prepare_lazily(s, name, error_r) < 0)
+			return STORE_UNAVAILABLE;
 	}
+	return STORE_OK;
+}
+
+int
+store_pg_prepare_all(struct store *store, const char **error_r)
+{
+	struct pg_store *s = pgs(store);
+	int ret = pg_ensure_conn(s, error_r);
+	return ret < 0 ? ret : pg_prepare_all(s, error_r);
+}
+
+/* A new connection (at open, after a reset): no statement prepared yet
+   (each is prepared on its first use: no round trips at connect), and its
+   LISTEN again. */
+int
+pg_conn_setup(struct pg_store *s, const char **error_r)
+{
+	if (s->ready != NULL)
+		memset(s->ready, 0, n_slots());
 	s->prepared = 1;
 	/* a reset connection has forgotten its LISTEN */
 	if (s->listening && pg_simple(s, "LISTEN " PG_WAKE_CHANNEL, "listen", error_r) < 0)
@@ -264,7 +383,7 @@ pg_ensure_conn(struct pg_store *s, const char **error_r)
 			return STORE_UNAVAILABLE;
 		}
 	}
-	return pg_prepare_all(s, error_r);
+	return pg_conn_setup(s, error_r);
 }
 
 /* ---- running statements ------------------------------------------------------------ */
@@ -303,32 +422,42 @@ pipeline_abandon(struct pg_store *s)
    the statement alone, in one more round trip. *sent_r 0: pipeline mode
    was refused (nothing sent; run the three one by one). */
 static PGresult *
-run_pipelined(struct pg_store *s, const char *name, const struct pg_params *p, int binary,
-	      int *sent_r)
+run_pipelined(struct pg_store *s, const char *name, const char *prepare,
+	      const struct pg_params *p, int binary, int *sent_r, int *prepared_r)
 {
 	*sent_r = 0;
+	*prepared_r = 0;
 	if (PQenterPipelineMode(s->conn) != 1)
 		return NULL;
 	*sent_r = 1;
 	int ok = PQsendQueryParams(s->conn, "SAVEPOINT dg_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
+		 (prepare == NULL || PQsendPrepare(s->conn, name, prepare, 0, NULL)) &&
 		 PQsendQueryPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
 				     binary) &&
 		 PQsendQueryParams(s->conn, "RELEASE dg_stmt", 0, NULL, NULL, NULL, NULL, 0) &&
 		 PQpipelineSync(s->conn);
-	PGresult *sp = NULL, *res = NULL, *rel = NULL, *sync = NULL;
+	PGresult *sp = NULL, *prep = NULL, *res = NULL, *rel = NULL, *sync = NULL;
 	if (ok) {
 		sp = pipeline_result(s->conn);
+		if (prepare != NULL) {
+			prep = pipeline_result(s->conn);
+			*prepared_r = PQresultStatus(prep) == PGRES_COMMAND_OK;
+		}
 		res = pipeline_result(s->conn);
 		rel = pipeline_result(s->conn);
 		sync = PQgetResult(s->conn);
 	}
-	/* the statement's error, else the savepoint's or the release's, else
-	   the connection's (NULL) */
+	/* the statement's error, else the savepoint's, the prepare's or the
+	   release's, else the connection's (NULL) */
 	PGresult *ret = res;
 	if (PQresultStatus(sp) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_FATAL_ERROR) {
 		PQclear(res);
 		ret = sp;
 		sp = NULL;
+	} else if (prepare != NULL && PQresultStatus(prep) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		ret = prep;
+		prep = NULL;
 	} else if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK) {
 		if (PQresultStatus(rel) != PGRES_COMMAND_OK) {
 			PQclear(res);
@@ -337,6 +466,7 @@ run_pipelined(struct pg_store *s, const char *name, const struct pg_params *p, i
 		}
 	}
 	PQclear(sp);
+	PQclear(prep);
 	PQclear(rel);
 	PQclear(sync);
 	if (!ok || PQexitPipelineMode(s->conn) != 1) {
@@ -346,6 +476,12 @@ run_pipelined(struct pg_store *s, const char *name, const struct pg_params *p, i
 		ret = NULL;
 	}
 	return ret;
+}
+
+int
+pg_prepare(struct pg_store *s, const char *name, const char **error_r)
+{
+	return prepare_lazily(s, name, error_r);
 }
 
 PGresult *
@@ -365,17 +501,37 @@ pg_run(struct pg_store *s, const char *name, const struct pg_params *p, int bina
 		*ret_r = STORE_UNAVAILABLE;
 		return NULL;
 	}
-	int sent = 0;
+	/* Prepared on first use, in the same round trip inside a transaction
+	   (the pipeline), in one more outside */
+	long slot = -1;
+	char *sql = NULL;
+	int ready = need_prepare(s, name, &slot, &sql, error_r);
+	if ((*ret_r = ready < 0 ? ready : STORE_OK) < 0)
+		return NULL;
+	int sent = 0, prepared = 0;
 	PGresult *res = NULL;
 	if (sp)
-		res = run_pipelined(s, name, p, binary, &sent);
-	if (sp && !sent) {
-		if ((*ret_r = pg_simple(s, "SAVEPOINT dg_stmt", what, error_r)) < 0)
+		res = run_pipelined(s, name, sql, p, binary, &sent, &prepared);
+	if (sp && !sent && (*ret_r = pg_simple(s, "SAVEPOINT dg_stmt", what, error_r)) < 0) {
+		free(sql);
+		return NULL;
+	}
+	if (!sent && sql != NULL) {
+		if ((*ret_r = prepare_one(s, name, sql, error_r)) < 0) {
+			free(sql);
+			if (sp)
+				(void)pg_simple(s, "ROLLBACK TO dg_stmt; RELEASE dg_stmt", what,
+						&ignored);
 			return NULL;
+		}
+		prepared = 1;
 	}
 	if (!sent)
 		res = PQexecPrepared(s->conn, name, p->n, p->values, p->lengths, p->formats,
 				     binary);
+	free(sql);
+	if (prepared)
+		s->ready[slot] = 1; /* whatever became of the statement */
 	ExecStatusType st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (sp && !sent && (*ret_r = pg_simple(s, "RELEASE dg_stmt", what, error_r)) < 0) {

@@ -2,8 +2,8 @@
  * store-pg-sla: the SLA tables of the PostgreSQL driver (store-sla.h):
  * ticket_sla, timers, sla_notices and the ticket query of `ticket list` and
  * the digests, the counterpart of store-sqlite-sla.c with the same SELECT
- * lists. Its statements are a part of the driver (store-pg.h), prepared at
- * connect with the core's.
+ * lists. Its statements are a part of the driver (store-pg.h), prepared on
+ * first use as the core's are.
  */
 #include "build-config.h"
 

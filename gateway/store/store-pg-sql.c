@@ -3,8 +3,10 @@
  * statements are the SQLite driver's (store-sqlite-sql.h: the same names,
  * the same SELECT lists in the order of store-record.c), read by
  * PostgreSQL after ?N becomes $N, except those whose SQL differs between
- * the two databases: they are written here. Every statement is prepared at
- * connect, so one PostgreSQL does not read fails at start-up, naming it.
+ * the two databases: they are written here. Statements are prepared on
+ * first use (no round trips at connect); test-store-pg prepares every one
+ * (store_pg_prepare_all()), so one PostgreSQL does not read fails there,
+ * naming it.
  * Text only (no libpq-fe.h here).
  */
 #include "build-config.h"

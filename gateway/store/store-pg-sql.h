@@ -13,4 +13,10 @@ char *store_pg_sql(int id);
    as simple queries, not prepared. */
 int store_pg_sql_is_txn(int id);
 
+struct store;
+/* Prepare every statement of the PostgreSQL driver on store's connection
+   (they are otherwise prepared on first use): STORE_OK, or a failure
+   naming the statement PostgreSQL does not read. For the tests. */
+int store_pg_prepare_all(struct store *store, const char **error_r);
+
 #endif

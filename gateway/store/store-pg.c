@@ -6,9 +6,11 @@
  * password comes from the URI, libpq's passfile= or PGPASSFILE, and is
  * never written into a message (libpq's are scrubbed of it).
  *
- * - Statements are prepared once per connection (PQprepare) and run with
- *   parameters only; a lost connection is reset and re-prepared before the
- *   next call that is not inside a transaction.
+ * - Statements are prepared on their first use on a connection (in the
+ *   same round trip as their first run inside a transaction) and run with
+ *   parameters only; a lost connection is reset before the next call that
+ *   is not inside a transaction, and its statements are prepared again as
+ *   they are used.
  * - store_begin() is BEGIN ISOLATION LEVEL SERIALIZABLE; every statement
  *   inside it runs in a savepoint, because PostgreSQL aborts the whole
  *   transaction on any error and the contract says a refused write leaves
@@ -164,7 +166,7 @@ open_conninfo(const char *conninfo, struct store **store_r, const char **error_r
 	s->where = describe(s->conn);
 	if (PQsetClientEncoding(s->conn, "UTF8") != 0 ||
 	    pg_simple(s, "SET synchronous_commit = on", "open", error_r) < 0 ||
-	    migrate(s, error_r) < 0 || pg_prepare_all(s, error_r) < 0) {
+	    migrate(s, error_r) < 0 || pg_conn_setup(s, error_r) < 0) {
 		if (PQsetClientEncoding(s->conn, "UTF8") != 0)
 			*error_r = errf("store: %s: cannot use UTF8", s->where);
 		pg_close(&s->base);
@@ -213,6 +215,7 @@ pg_close(struct store *store)
 		PQfinish(s->conn);
 	if (s->unescaped != NULL)
 		PQfreemem(s->unescaped);
+	free(s->ready);
 	if (s->conninfo != NULL) {
 		explicit_bzero(s->conninfo, strlen(s->conninfo));
 		free(s->conninfo);
@@ -1112,6 +1115,8 @@ pg_report_scan(struct store *store, enum store_report_scan what, int64_t since, 
 		id = STMT_REPORT_TICKETS_ALL;
 	pg_int(&p, since);
 	pg_int(&p, until);
+	if ((ret = pg_prepare(s, NAME(id), error_r)) < 0)
+		return ret;
 	if (!PQsendQueryPrepared(s->conn, NAME(id), p.n, p.values, p.lengths, p.formats, 0) ||
 	    !PQsetSingleRowMode(s->conn)) {
 		*error_r = errf("store: %s: %s", w, pg_scrub(s, PQerrorMessage(s->conn)));

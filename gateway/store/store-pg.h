@@ -4,7 +4,8 @@
  * store-pg.c and store-pg-sla.c the only includer of libpq-fe.h.
  *
  * The driver's store, a parameter list (every value is a parameter of a
- * statement prepared once per connection, never text pasted into SQL),
+ * statement prepared on first use per connection, never text pasted into
+ * SQL),
  * running a statement with the savepoint that keeps a failed statement from
  * aborting the caller's transaction, grading PostgreSQL's SQLSTATEs, and
  * the row reader of store-record.h. docs/internals/store.md is the contract.
@@ -44,7 +45,8 @@ struct pg_store {
 	char *conninfo; /* what libpq connects with (may hold a password: never logged) */
 	char *secret;	/* the password of conninfo, scrubbed from libpq's messages */
 	char *where;	/* user@host:port/db, for messages */
-	int prepared;	/* the statements are prepared on this connection */
+	int prepared;	/* the connection is set up (pg_conn_setup()) */
+	unsigned char *ready; /* by statement slot: prepared on this connection */
 	char *unescaped; /* the last bytea a row reader decoded (PQfreemem) */
 	int streaming;	/* report_scan() is reading rows in single-row mode */
 	int listening;	/* LISTEN PG_WAKE_CHANNEL (again after a reset) */
@@ -118,8 +120,14 @@ int pg_simple(struct pg_store *s, const char *sql, const char *what, const char 
 int pg_result_error(struct pg_store *s, PGresult *res, const char *what, const char **error_r);
 /* msg without the password and the trailing newline (an errf() string). */
 const char *pg_scrub(const struct pg_store *s, const char *msg);
-/* Prepare every statement on the connection. */
+/* Statements are prepared on their first use on a connection (pg_run();
+   pg_prepare() for a caller that sends one itself). pg_prepare_all()
+   prepares every one (a check that PostgreSQL reads them all:
+   store_pg_prepare_all() in store-pg-sql.h for the tests);
+   pg_conn_setup() readies a new or reset connection. */
+int pg_prepare(struct pg_store *s, const char *name, const char **error_r);
 int pg_prepare_all(struct pg_store *s, const char **error_r);
+int pg_conn_setup(struct pg_store *s, const char **error_r);
 /* The connection is up and prepared: reset once outside a transaction. */
 int pg_ensure_conn(struct pg_store *s, const char **error_r);
 /* A write made of several statements: a savepoint inside a transaction,

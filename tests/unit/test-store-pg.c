@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "gateway/crypto.h"
 #include "gateway/store.h"
+#include "gateway/store/store-pg-sql.h"
 #include "gateway/store/store-report.h"
 #include "tests/unit/test-store-url.h"
 #include "tests/unit/test.h"
@@ -75,6 +76,27 @@ new_ticket(struct store *store, const char *subject)
 	if (store_ticket_insert(store, &t, &id, &error) < 0)
 		printf("# ticket insert: %s\n", error);
 	return id;
+}
+
+/* Statements are prepared on first use; PostgreSQL must read every one
+   (a statement another helper adds to the SQLite driver is read as it is). */
+static void
+test_prepare_all(void)
+{
+	struct store *store = open_new(test_store_location(tmpdir, "prepare"));
+	const char *error = NULL;
+
+	test_begin("PostgreSQL reads every statement");
+	test_assert(store != NULL);
+	if (store == NULL)
+		return;
+	int ret = store_pg_prepare_all(store, &error);
+	if (ret < 0)
+		printf("# %s\n", error);
+	test_assert_int(ret, 0);
+	/* twice on one connection: those prepared are not prepared again */
+	test_assert_int(store_pg_prepare_all(store, &error), 0);
+	store_close(&store);
 }
 
 static void
@@ -412,6 +434,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		return test_skip("cannot make a temporary directory");
 	test_secret();
+	test_prepare_all();
 	test_blobs();
 	test_concurrent();
 	test_pipeline_killed();
