@@ -4,6 +4,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,38 @@ struct lease_set {
 	char *liveness;
 	struct held *held;
 	size_t n_held;
+	pthread_t owner;	 /* the thread that made it (and uses its store) */
+	struct lease_set *next; /* live_sets */
 };
+
+/* The sets of this process, for release_at_exit(). */
+static struct lease_set *live_sets;
+
+/* exit() without lease_set_free(): a fatal() at start-up (a rules file
+   that does not load, after the liveness lease was taken) or later. The
+   leases would otherwise stay until they expire (lease_ttl), and until
+   then the other gateways count this one among the live and hold back
+   its share of the mailboxes. Only from the thread that owns the set:
+   the store is not shared between threads. A transaction left open by
+   the code that called exit() is rolled back first (it never committed). */
+static void
+release_at_exit(void)
+{
+	for (struct lease_set *ls = live_sets; ls != NULL; ls = ls->next) {
+		const char *error;
+		if (ls->n_held == 0 || !pthread_equal(ls->owner, pthread_self()))
+			continue;
+		store_rollback(ls->store);
+		if (store_lease_release(ls->store, NULL, ls->holder, &error) < 0)
+			log_warnx("lease: at exit: releasing %zu lease(s) of %s: %s (they expire in "
+				  "%lld s)",
+				  ls->n_held, ls->holder, error, (long long)ls->ttl);
+		else
+			log_info("lease: at exit: released %zu lease(s) of %s", ls->n_held,
+				 ls->holder);
+		ls->n_held = 0;
+	}
+}
 
 static struct held *
 find(const struct lease_set *ls, const char *name)
@@ -113,6 +145,12 @@ lease_set_new(struct store *store, int64_t ttl, const char **error_r)
 	ls->holder = xasprintf("%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), rnd[0], rnd[1],
 			       rnd[2], rnd[3]);
 	ls->liveness = xasprintf(LEASE_LIVENESS_PREFIX "%s", ls->holder);
+	ls->owner = pthread_self();
+	static int registered;
+	if (!registered && atexit(release_at_exit) == 0)
+		registered = 1;
+	ls->next = live_sets;
+	live_sets = ls;
 
 	struct store_lease *list;
 	size_t n;
@@ -144,6 +182,12 @@ lease_set_free(struct lease_set **lsp)
 	if (ls->n_held > 0 && store_lease_release(ls->store, NULL, ls->holder, &error) < 0)
 		log_warnx("lease: releasing %zu lease(s) of %s: %s (they expire in %lld s)",
 			  ls->n_held, ls->holder, error, (long long)ls->ttl);
+	for (struct lease_set **p = &live_sets; *p != NULL; p = &(*p)->next) {
+		if (*p == ls) {
+			*p = ls->next;
+			break;
+		}
+	}
 	for (size_t i = 0; i < ls->n_held; i++)
 		free(ls->held[i].name);
 	free(ls->held);

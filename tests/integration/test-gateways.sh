@@ -46,6 +46,23 @@ unshare --uts true 2>/dev/null && host3=gw3.remote.test
 gws_new 1
 gws_new 2
 gws_new 3 "$host3"
+
+# A gateway that fails at start-up after taking its liveness lease (its
+# rules do not load: fatal, exit 78) leaves no lease behind: the others
+# would count it among the live gateways until lease_ttl and hold back
+# its share of the mailboxes. "On another host", where no one else can
+# tell that its process is gone.
+gws_new 4 "$host3"
+sed -i '/^\[rules\]/a dir = /nonexistent/rules.d' "$DG_ROOT/gw4/deskgate.conf"
+gws_start 4
+pid=$(gws_pid 4)
+wait "$pid"
+rc=$?
+rm -f "$DG_ROOT/gw4/pid"
+dg_assert_eq 78 "$rc" "exit status of the gateway whose rules do not load"
+grep -q "nonexistent/rules.d" "$DG_ROOT/gw4/run.log" || dg_fail "no reason logged: $(tail -3 "$DG_ROOT/gw4/run.log")"
+dg_assert_eq 0 "$(gws_sql "select count(*) from leases where holder like '%:$pid:%'")" \
+	"leases left by the gateway that failed at start-up"
 gws_start 1
 gws_start 2
 gws_start 3
