@@ -421,7 +421,7 @@ cmd_run(int argc, char **argv)
 	poller_add_timer(poller, 1, run_schedule_timer, &rsch);
 	/* a wake timer: a NOTIFY from another gateway (store-pg) makes it due
 	   at once, and it kicks the outbox thread */
-	poller_add_wake_timer(poller, 1, run_outbox_timer, &rw);
+	poller_add_wake_timer(poller, (unsigned)config->store.poll, run_outbox_timer, &rw);
 	int r = failed ? 1 : poller_run(poller);
 	/* the message in flight is finished, the rest waits in the queue */
 	if (outbox_worker_stop(&rw.worker) && !opt.once)

@@ -570,6 +570,10 @@ static const struct config_key store_keys[] = {
 	  "that mailbox over at once instead of at its next one-second poll. No: poll only. "
 	  "Nothing depends on it: a notification missed is made up by the poll. SQLite has no "
 	  "notifications. Read at start." },
+	{ "poll", CONFIG_DURATION, "1s", 1, 3600, T(poll), NULL,
+	  "How often a run process looks at the outbox for mail due to be sent when no "
+	  "notification wakes it earlier (PostgreSQL with listen = yes). A longer poll costs "
+	  "the store fewer queries and delays queued mail by up to as much. Read at start." },
 	{ "url", CONFIG_STRING, NULL, 1, 4000, T(url), NULL,
 	  "Where the desk's store is: sqlite:PATH (PATH relative to state_dir; the default is "
 	  "sqlite:deskgate.db) or a PostgreSQL server as a libpq URI, "

@@ -243,6 +243,7 @@ struct config {
 	struct config_store {
 		uint64_t lease_ttl; /* seconds */
 		int listen;	    /* wake early on other gateways' NOTIFY */
+		uint64_t poll;	    /* seconds between looks at the outbox */
 		char *url;	     /* sqlite:PATH or postgresql://...; NULL: [general] database */
 		char *password_file; /* PostgreSQL: the password, first line; mode 0600 */
 	} store;

@@ -93,8 +93,11 @@ worker_main(void *arg)
 			continue;
 		struct timespec until;
 		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += WORKER_INTERVAL_MS / 1000;
-		until.tv_nsec += (long)(WORKER_INTERVAL_MS % 1000) * 1000000L;
+		/* [store] poll (at least the second it was) */
+		uint64_t ms = w->config->store.poll > 1 ? w->config->store.poll * 1000
+							: WORKER_INTERVAL_MS;
+		until.tv_sec += (time_t)(ms / 1000);
+		until.tv_nsec += (long)(ms % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;

@@ -3,10 +3,14 @@
 # `deskgate ingest` (it commits a ticket and queues its acknowledgement,
 # sending nothing); gateway B is a `deskgate run` on the same database
 # that sends the outbox. Run twice: B listening ([store] listen = yes: the
-# commit's NOTIFY wakes it) and B not listening (listen = no: notifications
-# lost; its one-second poll must still deliver every one). Prints the
-# latency from A's commit (its exit) to the SMTP sink's receipt for each.
-#   WAKE_N  messages per run (default 6; tests/bench/bench-wake.sh: 60)
+# commit's NOTIFY wakes it) with its outbox poll made long ([store] poll =
+# 60s), where every ack must reach the sink within WAKE_BOUND seconds of
+# A's commit (a bound the poll cannot meet: it fails without LISTEN); and
+# B not listening (listen = no: notifications lost; its one-second poll
+# must still deliver every one). Prints the latency from A's commit (its
+# exit) to the SMTP sink's receipt for each.
+#   WAKE_N      messages per run (default 6; tests/bench/bench-wake.sh: 60)
+#   WAKE_BOUND  seconds (default 5)
 set -u
 . "$top_srcdir/tests/harness/lib.sh"
 . "$top_srcdir/tests/harness/postgres.sh"
@@ -14,6 +18,7 @@ dg_root_init test-wake-pg
 dg_require_cmd python3
 dg_pg_start
 N=${WAKE_N:-6}
+BOUND=${WAKE_BOUND:-5}
 
 SMTP_PORT=$(dg_free_port)
 python3 "$top_srcdir/tests/harness/smtpfault.py" --port "$SMTP_PORT" --spool "$DG_ROOT/spool" \
@@ -41,6 +46,8 @@ desk() {
 	sed -i "/^\[smtp\]/a host = 127.0.0.1\nport = $SMTP_PORT\nsecurity = none\ntimeout = 5s" \
 		"$dir/deskgate.conf"
 	sed -i "/^\[store\]/a listen = $1" "$dir/deskgate.conf"
+	# listening: a poll too slow to meet the bound (only the NOTIFY can)
+	[ "$1" = yes ] && sed -i "/^\[store\]/a poll = 60s" "$dir/deskgate.conf"
 	"$DESKGATE" -c "$dir/deskgate.conf" config check >/dev/null || dg_fail "config check"
 }
 
@@ -78,6 +85,9 @@ PY
 	read -r got med max <<<"$out"
 	dg_assert_eq "$N" "$got" "acks delivered with listen = $mode"
 	median[$mode]=$med
+	if [ "$mode" = yes ] && ! python3 -c "import sys; sys.exit(0 if $max < $BOUND else 1)"; then
+		dg_fail "listen = yes, poll = 60s: an ack took ${max} s (bound ${BOUND} s): the NOTIFY did not wake B"
+	fi
 	dg_log "listen = $mode: $N acks, commit on A to send by B: median ${med} s, max ${max} s"
 	stop_b
 done
