@@ -375,6 +375,21 @@ const struct store_migration store_pg_migrations[] = {
 		"  UNIQUE (period_start, recipient)\n"
 		");\n",
 	},
+	/* 8: SQLite's 17, the
+	   indexes of the report's long scans and reopenings copied by
+	   #merge not counted on the ticket they were copied into. */
+	{
+		.summary = "report: long-period indexes; merged reopenings not counted twice",
+		.sql =
+		"CREATE OR REPLACE FUNCTION report_event() RETURNS trigger LANGUAGE plpgsql AS $f$ "
+		"BEGIN "
+		"IF " CLOSE_EVENT("NEW.") " THEN " REPORT_ON_CLOSE " END IF; "
+		"IF " REPORT_REOPEN_EVENT("NEW.") " AND coalesce(current_setting("
+		"'deskgate.copying', true), '') <> 'on' THEN " REPORT_ON_REOPEN " END IF; "
+		"IF " CATEGORY_CHANGE_EVENT("NEW.") " THEN " REPORT_ON_CATEGORY_CHANGE " END IF; "
+		"RETURN NULL; END $f$;\n"
+		REPORT_INDEXES_17,
+	},
 };
 
 const size_t store_pg_n_migrations = N_ELEMENTS(store_pg_migrations);

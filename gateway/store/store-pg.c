@@ -1084,17 +1084,6 @@ pg_outbox_count_since(struct store *store, const char *kind, int64_t since, int6
 
 /* ---- reports and surveys ------------------------------------------------------------------- */
 
-static const struct {
-	enum stmt_id stmt;
-	const char *what;
-} report_scans[STORE_REPORT_SCAN_COUNT] = {
-	[STORE_REPORT_TICKETS] = { STMT_REPORT_TICKETS, "report tickets" },
-	[STORE_REPORT_MESSAGES] = { STMT_REPORT_MESSAGES, "report messages" },
-	[STORE_REPORT_REOPENS] = { STMT_REPORT_REOPENS, "report reopenings" },
-	[STORE_REPORT_RULES] = { STMT_REPORT_RULES, "report rules" },
-	[STORE_REPORT_SURVEYS] = { STMT_REPORT_SURVEYS, "report surveys" },
-};
-
 /* Streaming: libpq's single-row mode hands one row at a time, so memory
    stays flat however long the period. fn must not call the store (the
    connection is busy until the last row). */
@@ -1104,15 +1093,15 @@ pg_report_scan(struct store *store, enum store_report_scan what, int64_t since, 
 {
 	struct pg_store *s = pgs(store);
 	char name_buf[16];
-	enum stmt_id id = report_scans[what].stmt;
-	const char *w = report_scans[what].what;
+	enum stmt_id id = store_report_stmts[what].stmt;
+	const char *w = store_report_stmts[what].what;
 	struct pg_params p = { 0 };
 	PGresult *res;
 	int ret = pg_ensure_conn(s, error_r), stop = 0;
 	if (ret < 0)
 		return ret;
-	if (what == STORE_REPORT_TICKETS && until - since > STORE_REPORT_LONG_PERIOD)
-		id = STMT_REPORT_TICKETS_ALL;
+	if (until - since > STORE_REPORT_LONG_PERIOD)
+		id = store_report_stmts[what].long_stmt;
 	pg_int(&p, since);
 	pg_int(&p, until);
 	if ((ret = pg_prepare(s, NAME(id), error_r)) < 0)

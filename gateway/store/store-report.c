@@ -6,6 +6,7 @@
  */
 #include "build-config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/store/store-driver.h"
@@ -17,6 +18,11 @@ struct scan {
 	enum store_report_scan what;
 	store_report_fn *fn;
 	void *context;
+	/* The rule scan's last (ticket, rule): its rows come grouped by
+	   both, so a row is its ticket's first hit of the rule when either
+	   differs from the row before. */
+	int64_t last_ticket;
+	char *last_rule;
 };
 
 static const char *
@@ -102,9 +108,16 @@ scan_row(void *context, const struct store_row_reader *r, void *row)
 		return sc->fn(sc->context, &o);
 	}
 	case STORE_REPORT_RULES: {
-		struct store_report_rule h = { .rule = text(r, row, 0),
-					       .hits = r->int64(row, 1),
-					       .tickets = r->int64(row, 2) };
+		int64_t ticket = r->int64(row, 0);
+		const char *rule = text(r, row, 1);
+		int first = sc->last_rule == NULL || ticket != sc->last_ticket ||
+			    strcmp(rule, sc->last_rule) != 0;
+		if (first) {
+			free(sc->last_rule);
+			sc->last_rule = xstrdup(rule);
+			sc->last_ticket = ticket;
+		}
+		struct store_report_rule h = { .rule = rule, .hits = 1, .tickets = first };
 		return sc->fn(sc->context, &h);
 	}
 	case STORE_REPORT_SURVEYS: {
@@ -136,8 +149,10 @@ scan(struct store *store, enum store_report_scan what, int64_t since, int64_t un
 		*error_r = "store: report: the period ends before it starts";
 		return STORE_DATA_BAD;
 	}
-	struct scan sc = { what, fn, context };
-	return store->driver->report_scan(store, what, since, until, scan_row, &sc, error_r);
+	struct scan sc = { what, fn, context, 0, NULL };
+	int ret = store->driver->report_scan(store, what, since, until, scan_row, &sc, error_r);
+	free(sc.last_rule);
+	return ret;
 }
 
 int

@@ -88,8 +88,9 @@ typedef int store_report_fn(void *context, const void *record);
    ones and those updated in it (docs/reports.md). */
 #define STORE_REPORT_LONG_PERIOD (31 * 86400)
 
-/* Tickets and rule hits in no particular order; messages, reopenings and
-   surveys by time. */
+/* Tickets and rule hits in no particular order; messages and surveys by
+   time over a period up to STORE_REPORT_LONG_PERIOD, by ticket over a
+   longer one; reopenings by time. */
 int store_report_tickets(struct store *store, int64_t since, int64_t until,
 			 store_report_fn *fn, void *context, const char **error_r);
 int store_report_messages(struct store *store, int64_t since, int64_t until,

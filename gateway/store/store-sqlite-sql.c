@@ -1,6 +1,7 @@
 /* store-sqlite-sql: see store-sqlite-sql.h. */
 #include "build-config.h"
 
+#include "gateway/store/store-driver.h"
 #include "gateway/store/store-report-sql.h"
 #include "gateway/store/store-sqlite-sql.h"
 
@@ -249,29 +250,18 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 		" FROM (SELECT 1) LEFT JOIN (SELECT id, created_at, due_at FROM tickets"
 		"   WHERE " UNANSWERED " ORDER BY created_at, id LIMIT 1) t",
 
-	/* Reports (store-report.h, docs/reports.md "Indexes"); the ticket
-	   scan is store-report-sql.h's, one text for both drivers. */
+	/* Reports (store-report.h, docs/reports.md "Indexes"); the ticket,
+	   message, reopening and rule scans are store-report-sql.h's, one
+	   text for both drivers. */
 	[STMT_REPORT_TICKETS] = REPORT_TICKETS_SQL,
 	[STMT_REPORT_TICKETS_ALL] = REPORT_TICKETS_ALL_SQL,
-	[STMT_REPORT_MESSAGES] =
-		"SELECT m.ticket_id, m.created_at, m.direction, t.category, t.queue, t.language, "
-		"t.assignee, coalesce(m.mailbox, ''), m.from_address FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-		"WHERE m.created_at >= ?1 AND m.created_at < ?2 ORDER BY m.created_at",
-	[STMT_REPORT_REOPENS] =
-		"SELECT e.ticket_id, e.at, t.category, t.queue, t.language, t.assignee "
-		"FROM events e JOIN tickets t ON t.id = e.ticket_id "
-		"WHERE e.at >= ?1 AND e.at < ?2 AND " REOPEN_EVENT("e.") " ORDER BY e.at",
-	/* One row per hit, with 1 when it is the ticket's first hit of the
-	   rule in the period: no grouping in SQL, whose temporary b-trees
-	   would grow with the period (report.c counts). */
-	[STMT_REPORT_RULES] =
-		"SELECT h.rule, 1, NOT EXISTS (SELECT 1 FROM rule_hits p WHERE p.ticket_id = "
-		"h.ticket_id AND p.id < h.id AND p.rule = h.rule AND p.at >= ?1) "
-		"FROM rule_hits h WHERE h.at >= ?1 AND h.at < ?2",
-	[STMT_REPORT_SURVEYS] =
-		"SELECT s.ticket_id, s.sent_at, s.score, s.comment, s.assignee, s.voted_at, "
-		"t.category, t.queue, t.language, '' FROM surveys s JOIN tickets t ON t.id = s.ticket_id "
-		"WHERE s.sent_at >= ?1 AND s.sent_at < ?2 ORDER BY s.sent_at",
+	[STMT_REPORT_MESSAGES] = REPORT_MESSAGES_SQL,
+	[STMT_REPORT_MESSAGES_ALL] = REPORT_MESSAGES_ALL_SQL,
+	[STMT_REPORT_REOPENS] = REPORT_REOPENS_SQL,
+	[STMT_REPORT_RULES] = REPORT_RULES_SQL,
+	[STMT_REPORT_RULES_ALL] = REPORT_RULES_ALL_SQL,
+	[STMT_REPORT_SURVEYS] = REPORT_SURVEYS_SQL,
+	[STMT_REPORT_SURVEYS_ALL] = REPORT_SURVEYS_ALL_SQL,
 	[STMT_SURVEY_SENT] = "INSERT INTO surveys (ticket_id, customer, outbox_id, sent_at) "
 			     "VALUES (?1, ?2, ?3, ?4)",
 	[STMT_SURVEY_VOTE] = "UPDATE surveys SET score = ?2, comment = ?3, voted_at = ?4, "
@@ -284,4 +274,14 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_BLOB_INSERT] = "INSERT INTO blobs (kind, sha256, data) VALUES (?1, ?2, ?3) "
 			     "ON CONFLICT (kind, sha256) DO NOTHING",
 	[STMT_BLOB_GET] = "SELECT data FROM blobs WHERE kind = ?1 AND sha256 = ?2",
+};
+
+const struct store_report_stmt store_report_stmts[STORE_REPORT_SCAN_COUNT] = {
+	[STORE_REPORT_TICKETS] = { STMT_REPORT_TICKETS, STMT_REPORT_TICKETS_ALL, "report tickets" },
+	[STORE_REPORT_MESSAGES] = { STMT_REPORT_MESSAGES, STMT_REPORT_MESSAGES_ALL,
+				    "report messages" },
+	[STORE_REPORT_REOPENS] = { STMT_REPORT_REOPENS, STMT_REPORT_REOPENS, "report reopenings" },
+	[STORE_REPORT_RULES] = { STMT_REPORT_RULES, STMT_REPORT_RULES_ALL, "report rules" },
+	[STORE_REPORT_SURVEYS] = { STMT_REPORT_SURVEYS, STMT_REPORT_SURVEYS_ALL,
+				   "report surveys" },
 };

@@ -99,9 +99,12 @@ enum stmt_id {
 	STMT_REPORT_TICKETS,
 	STMT_REPORT_TICKETS_ALL,
 	STMT_REPORT_MESSAGES,
+	STMT_REPORT_MESSAGES_ALL,
 	STMT_REPORT_REOPENS,
 	STMT_REPORT_RULES,
+	STMT_REPORT_RULES_ALL,
 	STMT_REPORT_SURVEYS,
+	STMT_REPORT_SURVEYS_ALL,
 	STMT_SURVEY_SENT,
 	STMT_SURVEY_VOTE,
 	STMT_SURVEY_LAST_SENT,
@@ -122,6 +125,16 @@ enum stmt_id {
 
 /* The SQL of each statement, with parameters ?1, ?2... */
 extern const char *const store_sqlite_sql[STMT_COUNT];
+
+/* Each report scan's statement (in the order of enum store_report_scan,
+   store-driver.h), the one for a period longer than
+   STORE_REPORT_LONG_PERIOD (store-report-sql.h says why they differ) and
+   its name, for both drivers. */
+struct store_report_stmt {
+	enum stmt_id stmt, long_stmt;
+	const char *what;
+};
+extern const struct store_report_stmt store_report_stmts[];
 
 /* The columns of store_record_outbox, in its order (store-record.c), for
    every statement that returns outbox rows, in either driver's SQL. */

@@ -1148,30 +1148,20 @@ sqlite_stats(struct store *store, struct store_stats *stats_r, const char **erro
 
 /* ---- reports and surveys (store-report.h) ------------------------------------------ */
 
-static const struct {
-	enum stmt_id stmt;
-	const char *what;
-} report_scans[STORE_REPORT_SCAN_COUNT] = {
-	[STORE_REPORT_TICKETS] = { STMT_REPORT_TICKETS, "report tickets" },
-	[STORE_REPORT_MESSAGES] = { STMT_REPORT_MESSAGES, "report messages" },
-	[STORE_REPORT_REOPENS] = { STMT_REPORT_REOPENS, "report reopenings" },
-	[STORE_REPORT_RULES] = { STMT_REPORT_RULES, "report rules" },
-	[STORE_REPORT_SURVEYS] = { STMT_REPORT_SURVEYS, "report surveys" },
-};
-
 static int
 sqlite_report_scan(struct store *store, enum store_report_scan what, int64_t since,
 		   int64_t until, store_scan_fn *fn, void *context, const char **error_r)
 {
 	struct sqlite_store *s = sq(store);
-	/* Over a long period most tickets are in it: one pass over the table
-	   beats three index ranges whose union SQLite keeps in memory. */
-	enum stmt_id id = report_scans[what].stmt;
-	if (what == STORE_REPORT_TICKETS && until - since > STORE_REPORT_LONG_PERIOD)
-		id = STMT_REPORT_TICKETS_ALL;
+	/* Over a long period most rows are in it: one pass in ticket order
+	   beats index ranges (the tickets': SQLite keeps their union in
+	   memory; the messages': a random ticket look-up per message). */
+	enum stmt_id id = store_report_stmts[what].stmt;
+	if (until - since > STORE_REPORT_LONG_PERIOD)
+		id = store_report_stmts[what].long_stmt;
 	sqlite3_stmt *st = stmt(s, id);
 	int rc = BINDS(bind_int(st, 1, since), bind_int(st, 2, until));
-	int ret = bind_ok(st, rc, report_scans[what].what, error_r);
+	int ret = bind_ok(st, rc, store_report_stmts[what].what, error_r);
 	if (ret < 0)
 		return ret;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1181,7 +1171,7 @@ sqlite_report_scan(struct store *store, enum store_report_scan what, int64_t sin
 		}
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_error(s, report_scans[what].what, error_r);
+		ret = db_error(s, store_report_stmts[what].what, error_r);
 	stmt_done(st);
 	return ret;
 }
