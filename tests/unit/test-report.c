@@ -643,7 +643,7 @@ test_plans(void)
 		    "SEARCH t USING INTEGER PRIMARY KEY", NULL },
 		  "SCAN m USING COVERING INDEX messages_report",
 		  0 },
-		{ STMT_REPORT_REOPENS, { "INDEX events_at", NULL, NULL }, NULL, 0 },
+		{ STMT_REPORT_REOPENS, { "INDEX events_reopen (at>? AND at<?)", NULL, NULL }, NULL, 0 },
 		{ STMT_REPORT_RULES, { "INDEX rule_hits_at", NULL, NULL }, NULL, 1 },
 		{ STMT_REPORT_RULES_ALL,
 		  { "SCAN h USING COVERING INDEX rule_hits_report", NULL, NULL },
