@@ -1,6 +1,8 @@
 /*
- * store-report-sql: the SQL text of the report's ticket scan and of what
- * keeps its per-ticket figures on the ticket, shared by both drivers (text
+ * store-report-sql: the SQL text of the report's scans (tickets, messages,
+ * reopenings, rules, surveys; each with its long-period form where it has
+ * one), of what keeps its per-ticket figures on the ticket and of the
+ * indexes the scans read, shared by both drivers (text
  * only, no database header). One text for both: the drivers drifted once
  * when the scan was written twice (the SLA columns were missing on
  * PostgreSQL). The statements use SQLite's ?N; the PostgreSQL driver reads
