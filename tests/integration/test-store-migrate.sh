@@ -159,6 +159,20 @@ dg_assert_eq "ticket $((tickets + 1)): new" "$(printf '%s' "$out" | sed 's/ (.*/
 
 dg_log "4. killed with SIGKILL midway, then resumed"
 dg_pg_psql_admin -q -c "CREATE DATABASE deskgate_kill" || dg_fail "create database"
+# The kill must land midway however fast the copy is: the schema is made
+# first (opening the store migrates it), and each message row then takes
+# 0.5 s to insert (a trigger), so the copy is still among the messages
+# when the test sees the second one. The trigger goes before the resume.
+killconf=$(pg_conf deskgate_kill)
+"$deskgate" -c "$killconf" -q ticket list >/dev/null 2>>"$log" || dg_fail "schema of deskgate_kill"
+killsql() {
+	PGPASSWORD=$DG_PG_PASSWORD psql -X -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$DG_PG_PORT" \
+		-U "$DG_PG_USER" -d deskgate_kill "$@"
+}
+killsql -q -c "CREATE FUNCTION test_slow() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END \$\$;
+	CREATE TRIGGER test_slow BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION test_slow();" ||
+	dg_fail "slow trigger"
 total=$(awk 'NR > 1 && $2 ~ /^[0-9]+$/ { n += $2 } END { print n + 0 }' "$DG_ROOT/m1.out")
 "$deskgate" -c "$conf" store migrate --to "$(pg_url deskgate_kill)" --batch 1 \
 	>"$DG_ROOT/m-kill.out" 2>>"$log" &
@@ -170,6 +184,7 @@ partial() {
 dg_wait_for 30 partial || dg_fail "the killed run never reached messages"
 kill -9 $pid
 wait $pid 2>/dev/null
+killsql -q -c "DROP TRIGGER test_slow ON messages; DROP FUNCTION test_slow();" || dg_fail "drop slow trigger"
 mig --to "$(pg_url deskgate_kill)" --verify-only >"$DG_ROOT/m-verify.out"
 rc=$?
 cat "$DG_ROOT/m-verify.out"
