@@ -471,3 +471,28 @@ mime_decode_leaf(const struct mailmime *m, int is_text, unsigned char **data_r, 
 	*size_r = out_len;
 }
 
+
+/* An attachment's range of the raw mail decoded again (the store keeps the
+   range, not the decoded bytes): the decoders mime_decode_leaf() used. */
+int
+mime_raw_decode(int encoding, const unsigned char *p, size_t n, unsigned char **data_r,
+		size_t *len_r)
+{
+	int damaged;
+	*data_r = NULL;
+	*len_r = 0;
+	switch (encoding) {
+	case MIME_RAW_BASE64:
+		base64_decode(p, n, data_r, len_r, &damaged);
+		return 0;
+	case MIME_RAW_IDENTITY:
+		*data_r = xmalloc(n + 1);
+		if (n > 0)
+			memcpy(*data_r, p, n);
+		(*data_r)[n] = '\0';
+		*len_r = n;
+		return 0;
+	default:
+		return -1;
+	}
+}

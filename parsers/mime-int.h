@@ -49,6 +49,8 @@ struct leaf {
 	unsigned char *data;
 	size_t size;
 	int damaged;
+	enum mime_raw_encoding raw_encoding; /* struct mime_attachment's */
+	size_t raw_offset, raw_length;
 	int is_message; /* an embedded message (message/rfc822) */
 	int in_body;	/* part of the body text or HTML */
 	size_t alt, branch; /* nearest multipart/alternative above (NO_ALT) and
@@ -68,6 +70,11 @@ struct ctx {
 	size_t uu_parts; /* parts[] entries for uuencoded blocks in text */
 	struct leaf *leaves;
 	size_t n_leaves, cap_leaves;
+	/* libetpan's buffer and the offset of its first byte in the raw mail
+	   given to mime_parse(); copy NULL when the copy was repaired (its
+	   offsets are not the raw mail's) */
+	const char *copy;
+	size_t copy_len, copy_skip;
 };
 
 /* A non-fatal finding, kept in msg->warnings (at most WARNINGS_MAX). */

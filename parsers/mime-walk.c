@@ -4,6 +4,7 @@
  */
 #include "build-config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -75,6 +76,35 @@ uu_part(struct ctx *ctx, struct uu_block *b, size_t depth)
 
 /* Depth-first walk of libetpan's tree, in document order. Recursion is
    bounded by max_depth (checked by the pre-scan, and again here). */
+/* Where a decoded leaf's bytes are in the raw mail (struct
+   mime_attachment's range): a base64 body, or any other whose decoding
+   changed nothing (7bit, 8bit, binary, quoted-printable without escapes).
+   Not when the walk runs over a repaired copy (ctx->copy NULL) or text
+   labelled base64 that was not. */
+static void
+leaf_range(const struct ctx *ctx, const struct mailmime *m, struct leaf *l)
+{
+	const struct mailmime_data *body = m->mm_body;
+	if (ctx->copy == NULL || body == NULL || body->dt_type != MAILMIME_DATA_TEXT ||
+	    l->damaged == 2)
+		return;
+	const char *p = body->dt_data.dt_text.dt_data;
+	size_t n = body->dt_data.dt_text.dt_length;
+	uintptr_t at = (uintptr_t)p, base = (uintptr_t)ctx->copy;
+	/* libetpan points into the buffer it parsed; checked all the same */
+	if (p == NULL || at < base || n > ctx->copy_len || at - base > ctx->copy_len - n)
+		return;
+	const char *token;
+	if (mime_part_encoding(m, &token) == MAILMIME_MECHANISM_BASE64)
+		l->raw_encoding = MIME_RAW_BASE64;
+	else if (n == l->size && (n == 0 || memcmp(p, l->data, n) == 0))
+		l->raw_encoding = MIME_RAW_IDENTITY;
+	else
+		return;
+	l->raw_offset = ctx->copy_skip + (size_t)(at - base);
+	l->raw_length = n;
+}
+
 void
 mime_walk(struct ctx *ctx, struct mailmime *m, size_t depth, int in_message, size_t alt,
 	  size_t branch)
@@ -136,6 +166,8 @@ mime_walk(struct ctx *ctx, struct mailmime *m, size_t depth, int in_message, siz
 		if (strcmp(ctx->msg->parts[idx].content_type, "text/plain") == 0 &&
 		    !part_is_named(&ctx->msg->parts[idx]) && depth < ctx->lim->max_depth)
 			n_blocks = mime_uu_extract(&l, &blocks);
+		if (n_blocks == 0)
+			leaf_range(ctx, m, &l);
 		leaf_add(ctx, &l);
 		for (size_t i = 0; i < n_blocks; i++)
 			uu_part(ctx, &blocks[i], depth + 1);
@@ -441,6 +473,9 @@ mime_make_attachments(struct ctx *ctx)
 		a->damaged = l->damaged != 0;
 		a->data = l->data;
 		a->size = l->size;
+		a->raw_encoding = l->raw_encoding;
+		a->raw_offset = l->raw_offset;
+		a->raw_length = l->raw_length;
 		l->data = NULL;
 	}
 }

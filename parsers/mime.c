@@ -193,6 +193,7 @@ mime_parse(const unsigned char *raw, size_t len, const struct mime_limits *limit
 		mime_limits_default(&defaults);
 		limits = &defaults;
 	}
+	const unsigned char *const raw_start = raw;
 	/* A UTF-8 byte order mark, an mbox postmark ("From sender date") and
 	   white space before the header, as editors, mbox files, MTA pipes and
 	   some web forms leave them: skipped. */
@@ -254,12 +255,13 @@ mime_parse(const unsigned char *raw, size_t len, const struct mime_limits *limit
 
 	char *copy = NULL;
 	struct mailmime *mime = NULL;
-	size_t scan_parts = 0, scan_depth = 0;
+	size_t scan_parts = 0, scan_depth = 0, raw_len = 0;
 	if (ctx.error == NULL) {
 		/* libetpan gets a NUL-terminated copy: some of its token parsers
 		   use C string functions */
 		copy = xmalloc(len + 3);
 		memcpy(copy, raw, len);
+		raw_len = len;
 		/* a header that runs to the end without a line end loses its last
 		   field in libetpan */
 		if (hdr_end >= len && raw[len - 1] != '\n') {
@@ -273,6 +275,12 @@ mime_parse(const unsigned char *raw, size_t len, const struct mime_limits *limit
 			mime_fail(&ctx, error);
 		else if (repairs > 0)
 			mime_warn(&ctx, "%zu MIME structure error(s) repaired", repairs);
+		else if (len == raw_len) {
+			/* unrepaired: a body's offset in the copy is its offset in raw */
+			ctx.copy = copy;
+			ctx.copy_len = len;
+			ctx.copy_skip = (size_t)(raw - raw_start);
+		}
 	}
 	if (ctx.error == NULL) {
 		size_t idx = 0;

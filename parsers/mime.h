@@ -79,6 +79,13 @@ struct mime_part_info {
 				 embedded message for message/rfc822) */
 };
 
+/* How an attachment's bytes sit in the raw mail (struct mime_attachment). */
+enum mime_raw_encoding {
+	MIME_RAW_NONE = 0,     /* not a range of the raw mail */
+	MIME_RAW_IDENTITY = 1, /* the range is the bytes (7bit, 8bit, binary) */
+	MIME_RAW_BASE64 = 2,   /* the range is base64 */
+};
+
 struct mime_attachment {
 	/* Decoded file name for display, never a path: no '/', '\\', control
 	   characters or leading dots; "attachment-N" (with an extension from
@@ -90,6 +97,14 @@ struct mime_attachment {
 	int damaged;	    /* the transfer encoding had errors; bytes are best effort */
 	unsigned char *data;
 	size_t size;
+	/* Where the bytes are in the raw mail given to mime_parse(): the
+	   encoded body raw[raw_offset .. raw_offset + raw_length), which
+	   mime_raw_decode(raw_encoding, ...) turns into data (the store keeps
+	   that range instead of a second, decoded copy). MIME_RAW_NONE when
+	   the bytes are not one range of the raw mail (a repaired structure,
+	   a uuencoded block, a damaged base64 text part). */
+	enum mime_raw_encoding raw_encoding;
+	size_t raw_offset, raw_length;
 };
 
 struct mime_message {
@@ -159,5 +174,12 @@ void mime_message_free(struct mime_message **msgp);
 /* The decoded value of the first top-level header with this name
    (case-insensitive), or NULL. */
 const char *mime_header_get(const struct mime_message *msg, const char *name);
+
+/* Decode an attachment's range of the raw mail (enum mime_raw_encoding)
+   into bytes the caller frees (NUL-terminated after *len_r); the same
+   decoder mime_parse() used, so the bytes are the attachment's. -1 when
+   encoding is MIME_RAW_NONE or unknown. */
+int mime_raw_decode(int encoding, const unsigned char *p, size_t n, unsigned char **data_r,
+		    size_t *len_r);
 
 #endif

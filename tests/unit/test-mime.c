@@ -945,6 +945,32 @@ test_utf8_cut(void)
    clean and damaged input (characters outside the alphabet skipped, a
    last group of 2 or 3 characters giving 1 or 2 bytes, a lone one none):
    what libetpan's decoder gave, kept by the one-pass decoder. */
+/* Each attachment's range of the raw mail decodes to its bytes; the
+   number of attachments with a range. */
+static size_t
+check_ranges(const unsigned char *raw, size_t len, const struct mime_message *m)
+{
+	size_t ranged = 0;
+	for (size_t i = 0; m != NULL && i < m->n_attachments; i++) {
+		const struct mime_attachment *a = &m->attachments[i];
+		if (a->raw_encoding == MIME_RAW_NONE)
+			continue;
+		unsigned char *data = NULL;
+		size_t n = 0;
+		int ok = a->raw_offset <= len && a->raw_length <= len - a->raw_offset &&
+			 mime_raw_decode(a->raw_encoding, raw + a->raw_offset, a->raw_length, &data,
+					 &n) == 0 &&
+			 n == a->size && memcmp(data, a->data, n) == 0;
+		if (!ok)
+			printf("attachment %zu (%s): range %zu+%zu, encoding %d: not its bytes\n", i,
+			       a->filename, a->raw_offset, a->raw_length, (int)a->raw_encoding);
+		test_assert(ok);
+		free(data);
+		ranged++;
+	}
+	return ranged;
+}
+
 static void
 check_base64_att(const char *what, const char *enc, const unsigned char *want, size_t want_len,
 		 int damaged)
@@ -968,6 +994,8 @@ check_base64_att(const char *what, const char *enc, const unsigned char *want, s
 		printf("base64 \"%s\": %zu bytes, damaged %d\n", what, a != NULL ? a->size : 0,
 		       a != NULL ? a->damaged : -1);
 	test_assert(same);
+	test_assert(a == NULL || a->raw_encoding == MIME_RAW_BASE64);
+	test_assert_int(check_ranges((const unsigned char *)raw, strlen(raw), m), a != NULL);
 	mime_message_free(&m);
 	free(raw);
 }
@@ -1050,6 +1078,44 @@ test_qp_bytes(void)
 	test_begin("QP attachment bytes, clean and damaged");
 	for (size_t i = 0; i < N_ELEMENTS(qp); i++)
 		check_qp_att(qp[i].enc, qp[i].want, qp[i].len, qp[i].damaged);
+}
+
+/* Where an attachment's bytes are in the raw mail: offsets count the
+   skipped prefix; no range over a repaired copy or for changed bytes. */
+static void
+test_raw_ranges(void)
+{
+	static const struct {
+		const char *what, *raw;
+		int enc; /* of the last attachment */
+	} rcases[] = {
+		{ "7bit", "From: a@x.test\r\nSubject: r\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+			  "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/csv; "
+			  "name=a.csv\r\n\r\na,b\r\n1,2\r\n--b--\r\n", MIME_RAW_IDENTITY },
+		{ "mbox and BOM", "\xef\xbb\xbf\nFrom x@y Mon Jan  1 00:00:00 2024\nFrom: a@x.test\n"
+			  "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nhi\n"
+			  "--b\nContent-Type: image/png; name=p.png\nContent-Transfer-Encoding: base64\n\n"
+			  "iVBORw0KGgo=\n--b--\n", MIME_RAW_BASE64 },
+		{ "quoted-printable", "From: a@x.test\nContent-Type: multipart/mixed; boundary=b\n\n"
+			  "--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: text/csv; name=a.csv\n"
+			  "Content-Transfer-Encoding: quoted-printable\n\nx=3Dy\n--b--\n", MIME_RAW_NONE },
+		{ "repaired", "From: a@x.test\nContent-Type: multipart/mixed; boundary=b\n\n"
+			  "--b\nContent-Type: text/plain\n\nhi\n--b\nContent-Type: image/png; name=p.png\n"
+			  "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n", MIME_RAW_NONE },
+	};
+	for (size_t i = 0; i < N_ELEMENTS(rcases); i++) {
+		test_begin(rcases[i].what);
+		struct mime_message *m = NULL;
+		const char *error;
+		size_t len = strlen(rcases[i].raw);
+		test_assert_int(mime_parse((const unsigned char *)rcases[i].raw, len, NULL, &m, &error), 0);
+		const struct mime_attachment *a =
+			m != NULL && m->n_attachments > 0 ? &m->attachments[m->n_attachments - 1] : NULL;
+		test_assert(a != NULL && (int)a->raw_encoding == rcases[i].enc);
+		test_assert_int(check_ranges((const unsigned char *)rcases[i].raw, len, m),
+				rcases[i].enc != MIME_RAW_NONE);
+		mime_message_free(&m);
+	}
 }
 
 static void
@@ -1316,6 +1382,8 @@ test_garbage(void)
 /* ------------------------------------------------------------------ */
 /* Corpus messages kept in tests/data/mime                             */
 
+static size_t data_ranged; /* attachments with a range in the last parse_data() */
+
 static struct mime_message *
 parse_data(const char *rel, int *ret_r)
 {
@@ -1334,6 +1402,7 @@ parse_data(const char *rel, int *ret_r)
 		return NULL;
 	}
 	*ret_r = mime_parse(raw, len, NULL, &m, &error);
+	data_ranged = check_ranges(raw, len, m);
 	free(raw);
 	return m;
 }
@@ -1353,6 +1422,7 @@ test_data_files(void)
 		test_assert_str(m->to.count > 0 ? m->to.items[0].name : NULL, "Heinz Müller");
 		test_assert_int(m->n_attachments, 4);
 		test_assert(contains(m->text, "Die Hasen klagten einst über ihre mißliche Lage"));
+		test_assert(data_ranged > 0);
 	}
 	mime_message_free(&m);
 
@@ -1363,6 +1433,7 @@ test_data_files(void)
 	if (m != NULL) {
 		test_assert_int(m->n_attachments, 3);
 		test_assert(contains(m->text, "Slow but steady wins the race."));
+		test_assert_int(data_ranged, 0); /* uuencoded blocks cut from a text */
 		test_assert(!contains(m->text, "begin 666"));
 	}
 	mime_message_free(&m);
@@ -1420,6 +1491,7 @@ main(void)
 	test_utf8_cut();
 	test_base64_bytes();
 	test_qp_bytes();
+	test_raw_ranges();
 	test_deep();
 	test_many_parts();
 	test_hostile_headers();
