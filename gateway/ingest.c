@@ -710,15 +710,30 @@ reply_language(struct ingest *ingest, struct ingest_msg *im)
 
 /* ---- store ------------------------------------------------------------------------------ */
 
+/* Each attachment stored once: as its range of the raw mail kept
+   (store_blob_put_range(), which checks that the range decodes to the
+   bytes), else as a blob. Not when a redacted copy was kept in the raw
+   mail's place: the ranges are the original's, and the attachments may
+   be redacted. */
 static int
-store_attachments(struct ingest *ingest, const struct mime_message *msg, int64_t message_row_id,
+store_attachments(struct ingest *ingest, const struct ingest_msg *im, int64_t message_row_id,
 		  const char **error_r)
 {
+	const struct mime_message *msg = im->msg;
+	int ranges = im->ev.stored_raw == NULL && im->raw_hex[0] != '\0';
 	for (size_t i = 0; i < msg->n_attachments; i++) {
 		const struct mime_attachment *a = &msg->attachments[i];
 		char hex[CRYPTO_SHA256_HEX_LEN + 1];
-		int ret = store_blob_put(ingest->store, STORE_BLOB_ATTACHMENT, a->data, a->size, hex,
-					 error_r);
+		struct store_blob_range range = {
+			.offset = (int64_t)a->raw_offset,
+			.length = (int64_t)a->raw_length,
+			.encoding = (int)a->raw_encoding,
+			.size = (int64_t)a->size,
+		};
+		memcpy(range.raw_sha256, im->raw_hex, sizeof(range.raw_sha256));
+		int ret = store_blob_put_range(ingest->store, im->raw, im->len,
+					       ranges ? &range : NULL, a->data, a->size, hex,
+					       error_r);
 		if (ret < 0)
 			return ret;
 		struct store_attachment att = {
@@ -960,7 +975,7 @@ store_message_unit(struct ingest *ingest, struct ingest_msg *im, struct ingest_r
 	if ((!followup || d->add_participant) &&
 	    (ret = add_participants(ingest, msg, ticket_id, role, error_r)) < 0)
 		goto out;
-	if ((ret = store_attachments(ingest, msg, row, error_r)) < 0 ||
+	if ((ret = store_attachments(ingest, im, row, error_r)) < 0 ||
 	    (ret = store_classification(ingest, im, ticket_id, row, followup, error_r)) < 0 ||
 	    (ret = record_thread_event(ingest, d, ticket_id, error_r)) < 0)
 		goto out;

@@ -63,6 +63,8 @@ static const char *const driver_tables[] = {
 	"deskgate_schema", /* PostgreSQL: the schema version (its own migrations) */
 	"blobs",	   /* both drivers' small blobs (SQLite: below blob_file_min), copied
 			      through the blob API below */
+	"blob_ranges",	   /* attachments kept as ranges of raw blobs: copied as ranges
+			      by the blob pass below */
 };
 
 /* The columns that name blobs. */
@@ -444,6 +446,19 @@ blobs_referenced(struct store *from, enum store_blob_kind kind, struct hex_list 
 	return STORE_OK;
 }
 
+/* The blob is in the store: a blob of its own, or an attachment kept as a
+   range of a raw blob. */
+static int
+blob_or_range_has(struct store *store, enum store_blob_kind kind, const char *hex,
+		  const char **error_r)
+{
+	struct store_blob_range r;
+	int ret = store->driver->copy->blob_has(store, kind, hex, error_r);
+	if (ret != 0 || kind != STORE_BLOB_ATTACHMENT)
+		return ret;
+	return store_blob_range_get(store, hex, &r, error_r);
+}
+
 static int
 blobs_copy(struct store *from, struct store *to, enum store_blob_kind kind,
 	   const struct hex_list *l, int64_t *copied_r, const char **error_r)
@@ -452,11 +467,21 @@ blobs_copy(struct store *from, struct store *to, enum store_blob_kind kind,
 		unsigned char *data;
 		size_t len;
 		char hex[65];
-		int ret = to->driver->copy->blob_has(to, kind, l->v[i], error_r);
+		int ret = blob_or_range_has(to, kind, l->v[i], error_r);
 		if (ret < 0)
 			return ret;
 		if (ret > 0)
 			continue;
+		/* A range stays a range (its raw blob was copied first: the raw
+		   mails come before the attachments). */
+		struct store_blob_range r;
+		if (kind == STORE_BLOB_ATTACHMENT &&
+		    (ret = store_blob_range_get(from, l->v[i], &r, error_r)) != 0) {
+			if (ret < 0 || (ret = store_blob_range_copy(to, l->v[i], &r, error_r)) < 0)
+				return ret;
+			(*copied_r)++;
+			continue;
+		}
 		if ((ret = store_blob_get(from, kind, l->v[i], &data, &len, error_r)) < 0)
 			return ret;
 		ret = store_blob_put(to, kind, data, len, hex, error_r);
@@ -483,7 +508,7 @@ blobs_verify(struct store *from, struct store *to, enum store_blob_kind kind,
 		size_t len;
 		const char *error;
 		digest_row(&src, &v, 1);
-		if (to->driver->copy->blob_has(to, kind, l->v[i], &error) <= 0 ||
+		if (blob_or_range_has(to, kind, l->v[i], &error) <= 0 ||
 		    store_blob_get(to, kind, l->v[i], &data, &len, &error) < 0)
 			continue;
 		free(data);

@@ -144,6 +144,13 @@ struct store_driver {
 	int (*blob_get)(struct store *store, enum store_blob_kind kind, const char *hex,
 			unsigned char **data_r, size_t *len_r, const char **error_r);
 	char *(*blob_path)(struct store *store, enum store_blob_kind kind, const char *hex);
+	/* Attachments kept as ranges of raw blobs (store_blob_put_range()):
+	   put keeps the first range of a hash; get returns 1 and fills *r,
+	   or 0 when the hash has none. */
+	int (*range_put)(struct store *store, const char *hex, const struct store_blob_range *r,
+			 const char **error_r);
+	int (*range_get)(struct store *store, const char *hex, struct store_blob_range *r,
+			 const char **error_r);
 
 	/* Reads of records: *rows_r is an array of *count_r records of the
 	   select's type (store_select_records[what]), NULL when empty. */

@@ -193,6 +193,10 @@ static const struct {
 	{ "blob_put", "INSERT INTO blobs (kind, sha256, data) VALUES ($1, $2, $3) "
 		      "ON CONFLICT DO NOTHING" },
 	{ "blob_get", "SELECT data FROM blobs WHERE kind = $1 AND sha256 = $2" },
+	{ "range_put", "INSERT INTO blob_ranges (sha256, raw_sha256, raw_offset, raw_length, "
+		       "encoding, size) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING" },
+	{ "range_get", "SELECT raw_sha256, raw_offset, raw_length, encoding, size "
+		       "FROM blob_ranges WHERE sha256 = $1" },
 };
 
 /* Every statement has a slot: the own ones, the core's by enum stmt_id,

@@ -390,6 +390,20 @@ const struct store_migration store_pg_migrations[] = {
 		"RETURN NULL; END $f$;\n"
 		REPORT_INDEXES_17,
 	},
+	/* 9: SQLite's 18 (issue 18), an attachment stored once: a range of
+	   its raw blob, decoded on read (store_blob_put_range()). */
+	{
+		.summary = "attachments as ranges of the raw mail",
+		.sql =
+		"CREATE TABLE blob_ranges (\n"
+		"  sha256 TEXT PRIMARY KEY " HEX_CHECK("sha256") ",\n"
+		"  raw_sha256 TEXT NOT NULL " HEX_CHECK("raw_sha256") ",\n"
+		"  raw_offset BIGINT NOT NULL CHECK (raw_offset >= 0),\n"
+		"  raw_length BIGINT NOT NULL CHECK (raw_length >= 0),\n"
+		"  encoding INTEGER NOT NULL CHECK (encoding IN (1, 2)),\n"
+		"  size BIGINT NOT NULL CHECK (size >= 0)\n"
+		");\n",
+	},
 };
 
 const size_t store_pg_n_migrations = N_ELEMENTS(store_pg_migrations);

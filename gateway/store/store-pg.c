@@ -344,6 +344,43 @@ pg_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 	return STORE_OK;
 }
 
+static int
+pg_range_put(struct store *store, const char *hex, const struct store_blob_range *r,
+	     const char **error_r)
+{
+	struct pg_params p = { 0 };
+	pg_text(&p, hex);
+	pg_text(&p, r->raw_sha256);
+	pg_int(&p, r->offset);
+	pg_int(&p, r->length);
+	pg_int(&p, r->encoding);
+	pg_int(&p, r->size);
+	return pg_do(pgs(store), "range_put", &p, "blob range put", error_r);
+}
+
+static int
+pg_range_get(struct store *store, const char *hex, struct store_blob_range *r,
+	     const char **error_r)
+{
+	struct pg_params p = { 0 };
+	int ret;
+	pg_text(&p, hex);
+	PGresult *res = pg_run(pgs(store), "range_get", &p, 0, "blob range get", &ret, error_r);
+	if (res == NULL)
+		return ret;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return 0;
+	}
+	snprintf(r->raw_sha256, sizeof(r->raw_sha256), "%s", PQgetvalue(res, 0, 0));
+	r->offset = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	r->length = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	r->encoding = (int)strtol(PQgetvalue(res, 0, 3), NULL, 10);
+	r->size = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	PQclear(res);
+	return 1;
+}
+
 /* No blob files: the blobs are rows. */
 static char *
 pg_blob_path(struct store *store, enum store_blob_kind kind, const char *hex)
@@ -1182,7 +1219,8 @@ pg_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
 	.copy = &store_pg_copy_driver, .close = pg_close, .begin = pg_begin,                  \
 	.commit = pg_commit, .rollback = pg_rollback, .unit_begin = pg_unit_begin,            \
 	.unit_end = pg_unit_end, .unit_undo = pg_unit_undo, .blob_put = pg_blob_put,          \
-	.blob_get = pg_blob_get, .blob_path = pg_blob_path, .select = pg_select,              \
+	.blob_get = pg_blob_get, .range_put = pg_range_put, .range_get = pg_range_get,        \
+	.blob_path = pg_blob_path, .select = pg_select,                                       \
 	.count = pg_count, .stats = pg_stats, .ticket_insert = pg_ticket_insert,              \
 	.ticket_update = pg_ticket_update, .message_insert = pg_message_insert,               \
 	.attachment_insert = pg_attachment_insert, .participant_add = pg_participant_add, \

@@ -274,6 +274,13 @@ const char *const store_sqlite_sql[STMT_COUNT] = {
 	[STMT_BLOB_INSERT] = "INSERT INTO blobs (kind, sha256, data) VALUES (?1, ?2, ?3) "
 			     "ON CONFLICT (kind, sha256) DO NOTHING",
 	[STMT_BLOB_GET] = "SELECT data FROM blobs WHERE kind = ?1 AND sha256 = ?2",
+	/* Attachments kept as ranges of raw blobs (migration 18): the first
+	   range of a hash stays. */
+	[STMT_RANGE_INSERT] = "INSERT INTO blob_ranges (sha256, raw_sha256, raw_offset, raw_length, "
+			      "encoding, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			      "ON CONFLICT (sha256) DO NOTHING",
+	[STMT_RANGE_GET] = "SELECT raw_sha256, raw_offset, raw_length, encoding, size "
+			   "FROM blob_ranges WHERE sha256 = ?1",
 };
 
 const struct store_report_stmt store_report_stmts[STORE_REPORT_SCAN_COUNT] = {

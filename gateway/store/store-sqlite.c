@@ -593,6 +593,38 @@ sqlite_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 	return STORE_OK;
 }
 
+static int
+sqlite_range_put(struct store *store, const char *hex, const struct store_blob_range *r,
+		 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_RANGE_INSERT);
+	return stmt_run(s, st,
+			BINDS(bind_text(st, 1, hex), bind_text(st, 2, r->raw_sha256),
+			      bind_int(st, 3, r->offset), bind_int(st, 4, r->length),
+			      bind_int(st, 5, r->encoding), bind_int(st, 6, r->size)),
+			"blob range put", error_r);
+}
+
+static int
+sqlite_range_get(struct store *store, const char *hex, struct store_blob_range *r,
+		 const char **error_r)
+{
+	struct sqlite_store *s = sq(store);
+	sqlite3_stmt *st = stmt(s, STMT_RANGE_GET);
+	int ret = bind_ok(st, BINDS(bind_text(st, 1, hex)), "blob range get", error_r);
+	if (ret < 0 || (ret = stmt_row(s, st, "blob range get", error_r)) <= 0)
+		return ret;
+	const unsigned char *raw = sqlite3_column_text(st, 0);
+	snprintf(r->raw_sha256, sizeof(r->raw_sha256), "%s", raw != NULL ? (const char *)raw : "");
+	r->offset = sqlite3_column_int64(st, 1);
+	r->length = sqlite3_column_int64(st, 2);
+	r->encoding = sqlite3_column_int(st, 3);
+	r->size = sqlite3_column_int64(st, 4);
+	stmt_done(st);
+	return 1;
+}
+
 static char *
 sqlite_blob_path(struct store *store, enum store_blob_kind kind, const char *hex)
 {
@@ -1237,6 +1269,8 @@ const struct store_driver store_sqlite_driver = {
 	.unit_undo = sqlite_unit_undo,
 	.blob_put = sqlite_blob_put,
 	.blob_get = sqlite_blob_get,
+	.range_put = sqlite_range_put,
+	.range_get = sqlite_range_get,
 	.blob_path = sqlite_blob_path,
 	.select = sqlite_select,
 	.count = sqlite_count,

@@ -17,6 +17,7 @@
 #include "gateway/store/store-blob.h"
 #include "gateway/store/store-driver.h"
 #include "gateway/store/store-record.h"
+#include "parsers/mime.h"
 
 #ifdef HAVE_POSTGRESQL
 /* store-pg.c: "postgresql:" and libpq's other spelling, "postgres:". */
@@ -183,6 +184,70 @@ store_blob_put(struct store *store, enum store_blob_kind kind, const void *data,
 	return store->driver->blob_put(store, kind, data, len, hex_r, error_r);
 }
 
+/* An attachment's range decoded from its raw blob (raw NULL: read it);
+   the bytes hash to hex or it is an error. */
+static int
+range_decode(struct store *store, const char *hex, const struct store_blob_range *r,
+	     const unsigned char *raw, size_t raw_len, unsigned char **data_r, size_t *len_r,
+	     const char **error_r)
+{
+	unsigned char *own = NULL;
+	int ret = STORE_OK;
+	if (raw == NULL &&
+	    (ret = store->driver->blob_get(store, STORE_BLOB_RAW, r->raw_sha256, &own, &raw_len,
+					   error_r)) < 0)
+		return ret;
+	if (raw == NULL)
+		raw = own;
+	if (r->offset < 0 || r->length < 0 || (uint64_t)r->offset > raw_len ||
+	    (uint64_t)r->length > raw_len - (uint64_t)r->offset ||
+	    mime_raw_decode(r->encoding, raw + r->offset, (size_t)r->length, data_r, len_r) < 0) {
+		*error_r = errf("store: attachment %s: range %lld+%lld (encoding %d) not in raw %s",
+				hex, (long long)r->offset, (long long)r->length, r->encoding,
+				r->raw_sha256);
+		ret = STORE_UNAVAILABLE;
+	} else {
+		char got[CRYPTO_SHA256_HEX_LEN + 1];
+		crypto_sha256_hex(*data_r, *len_r, got);
+		if (strcmp(got, hex) != 0) {
+			*error_r = errf("store: attachment %s: its range of raw %s decodes to %s", hex,
+					r->raw_sha256, got);
+			free(*data_r);
+			*data_r = NULL;
+			*len_r = 0;
+			ret = STORE_UNAVAILABLE;
+		}
+	}
+	free(own);
+	return ret;
+}
+
+int
+store_blob_put_range(struct store *store, const unsigned char *raw, size_t raw_len,
+		     const struct store_blob_range *range, const void *data, size_t len,
+		     char hex_r[65], const char **error_r)
+{
+	struct store_blob_range have;
+	unsigned char *check = NULL;
+	size_t check_len = 0;
+	int ret;
+	if (range == NULL || !store_blob_hex_valid(range->raw_sha256) ||
+	    range->encoding == MIME_RAW_NONE)
+		return store_blob_put(store, STORE_BLOB_ATTACHMENT, data, len, hex_r, error_r);
+	crypto_sha256_hex(data, len, hex_r);
+	if ((ret = store->driver->range_get(store, hex_r, &have, error_r)) != 0)
+		return ret < 0 ? ret : STORE_OK; /* the same bytes kept before */
+	/* The bytes must come back from the range, byte for byte, or they are
+	   kept as they are: a reader never depends on a range unchecked. */
+	if (range_decode(store, hex_r, range, raw, raw_len, &check, &check_len, error_r) < 0 ||
+	    check_len != len || memcmp(check, data, len) != 0) {
+		free(check);
+		return store_blob_put(store, STORE_BLOB_ATTACHMENT, data, len, hex_r, error_r);
+	}
+	free(check);
+	return store->driver->range_put(store, hex_r, range, error_r);
+}
+
 int
 store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 	       unsigned char **data_r, size_t *len_r, const char **error_r)
@@ -193,7 +258,37 @@ store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 		*error_r = "store: blob get: invalid blob name (want 64 lower-case hex digits)";
 		return STORE_DATA_BAD;
 	}
+	if (kind == STORE_BLOB_ATTACHMENT) {
+		struct store_blob_range r;
+		int ret = store->driver->range_get(store, hex, &r, error_r);
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			return range_decode(store, hex, &r, NULL, 0, data_r, len_r, error_r);
+	}
 	return store->driver->blob_get(store, kind, hex, data_r, len_r, error_r);
+}
+
+int
+store_blob_range_get(struct store *store, const char *hex, struct store_blob_range *r,
+		     const char **error_r)
+{
+	if (!store_blob_hex_valid(hex)) {
+		*error_r = "store: blob range: invalid blob name (want 64 lower-case hex digits)";
+		return STORE_DATA_BAD;
+	}
+	return store->driver->range_get(store, hex, r, error_r);
+}
+
+int
+store_blob_range_copy(struct store *store, const char *hex, const struct store_blob_range *r,
+		      const char **error_r)
+{
+	if (!store_blob_hex_valid(hex) || !store_blob_hex_valid(r->raw_sha256)) {
+		*error_r = "store: blob range: invalid blob name (want 64 lower-case hex digits)";
+		return STORE_DATA_BAD;
+	}
+	return store->driver->range_put(store, hex, r, error_r);
 }
 
 void

@@ -192,8 +192,34 @@ int store_unit_undo(struct store *store, const char **error_r);
    the top of this file. */
 int store_blob_put(struct store *store, enum store_blob_kind kind, const void *data, size_t len,
 		   char hex_r[65], const char **error_r);
+/* An attachment kept as a range of the raw mail it came in (issue 18:
+   stored once): the encoded bytes raw[offset .. offset + length), decoded
+   on read by mime_raw_decode(encoding) (enum mime_raw_encoding). */
+struct store_blob_range {
+	char raw_sha256[65]; /* the raw blob (STORE_BLOB_RAW) */
+	int64_t offset, length;
+	int encoding;
+	int64_t size; /* decoded */
+};
+/* Keep an attachment (data, len: its decoded bytes) as a range of raw,
+   the raw mail as written with store_blob_put(STORE_BLOB_RAW) under
+   range->raw_sha256: only when the range decodes to exactly these bytes
+   (checked here), else as a blob of its own (store_blob_put()). Either
+   way hex_r is the SHA-256 of data and store_blob_get(STORE_BLOB_ATTACHMENT,
+   hex) reads it back. A hash kept once is not kept again (dedupe). */
+int store_blob_put_range(struct store *store, const unsigned char *raw, size_t raw_len,
+			 const struct store_blob_range *range, const void *data, size_t len,
+			 char hex_r[65], const char **error_r);
+/* For `store migrate` (store-copy.c): the range an attachment is kept as
+   (1, or 0 when it is a blob of its own), and that range written into
+   another store whose raw blob is already there. */
+int store_blob_range_get(struct store *store, const char *hex, struct store_blob_range *r,
+			 const char **error_r);
+int store_blob_range_copy(struct store *store, const char *hex, const struct store_blob_range *r,
+			  const char **error_r);
 /* Read a blob whole and check its SHA-256 (a mismatch is an error);
-   caller frees *data_r (NUL-terminated after len bytes). */
+   caller frees *data_r (NUL-terminated after len bytes). An attachment
+   kept as a range is decoded from its raw blob. */
 int store_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 		   unsigned char **data_r, size_t *len_r, const char **error_r);
 /* Blobs shorter than min bytes are kept in the database from now on

@@ -86,15 +86,23 @@ assert len(a)==1, a
 assert a[0]['filename']=='Bildschirmfoto Login.png', a[0]['filename']
 assert a[0]['content_type']=='image/png'
 h=a[0]['sha256']
-# Kept under its hash: a row of blobs (below [general] blob_file_min) or
-# the file att/ab/<hash> (at least that long), never both.
-import sqlite3
-rows=sqlite3.connect('$home/deskgate.db').execute('select data from blobs where kind=1 and sha256=?',(h,)).fetchall()
+# Stored once (issue 18): a range of the raw mail's blob (a row of blobs
+# below [general] blob_file_min, else the file raw/ab/<hash>), base64
+# there, decoding to the attachment's bytes; no decoded copy beside it.
+import sqlite3,base64
+db=sqlite3.connect('$home/deskgate.db')
+rows=db.execute('select data from blobs where kind=1 and sha256=?',(h,)).fetchall()
 p=os.path.join('$home','att',h[:2],h)
-assert len(rows)+os.path.isfile(p)==1, (len(rows), p)
-data=rows[0][0] if rows else open(p,'rb').read()
-assert hashlib.sha256(data).hexdigest()==h
-assert (len(data) < 128*1024) == bool(rows), len(data)
+assert len(rows)==0 and not os.path.isfile(p), (len(rows), p)
+rng=db.execute('select raw_sha256,raw_offset,raw_length,encoding,size from blob_ranges where sha256=?',(h,)).fetchall()
+assert len(rng)==1, rng
+rh,off,ln,enc,size=rng[0]
+assert enc==2, enc
+assert rh==db.execute('select raw_sha256 from messages where id=?',(t['messages'][0]['id'],)).fetchone()[0]
+raw=db.execute('select data from blobs where kind=0 and sha256=?',(rh,)).fetchall()
+raw=raw[0][0] if raw else open(os.path.join('$home','raw',rh[:2],rh),'rb').read()
+data=base64.b64decode(b''.join(raw[off:off+ln].split()))
+assert hashlib.sha256(data).hexdigest()==h and len(data)==size==a[0]['size'], (len(data), size)
 assert 'Konto gesperrt' in t['subject']
 assert '2FA' in t['messages'][0]['text']
 "

@@ -125,8 +125,12 @@ grep -q "^leases .*skipped: " "$DG_ROOT/m1.out" || dg_fail "leases not said skip
 dg_assert_eq "$(sqlite "select group_concat(id || ':' || subject, '|') from (select * from tickets order by id)")" \
 	"$(dg_pg_psql -At -c "select string_agg(id || ':' || subject, '|' order by id) from tickets")" \
 	"ticket ids and subjects kept"
+# each attachment once: a range of its raw blob (issue 18) or a blob of its own
 dg_assert_eq "$(sqlite "select count(*) from attachments")" \
-	"$(dg_pg_psql -At -c "select count(*) from blobs where kind = 1")" "attachment blobs"
+	"$(dg_pg_psql -At -c "select (select count(*) from blobs where kind = 1) +
+		(select count(*) from blob_ranges)")" "attachment blobs"
+dg_assert_eq "$(sqlite "select count(*) from blob_ranges")" \
+	"$(dg_pg_psql -At -c "select count(*) from blob_ranges")" "attachment ranges copied as ranges"
 
 dg_log "2. the PostgreSQL desk shows what the SQLite desk showed"
 pgconf=$(pg_conf deskgate)
