@@ -468,7 +468,10 @@ on_message(void *context, const void *record)
 	struct ctx *c = context;
 	const struct store_report_message *m = record;
 	int in = strcmp(m->direction, "in") == 0;
-	int agent = strcmp(m->direction, "agent") == 0 || strcmp(m->direction, "out") == 0;
+	/* "out" rows are what the desk sent by itself (acknowledgements,
+	   ack.c): not replies, as Zendesk's "Agent replies" leaves out
+	   trigger mail. */
+	int agent = strcmp(m->direction, "agent") == 0;
 	if (!in && !agent)
 		return 0;
 	struct attrs a = { m->category, m->queue, m->language,

@@ -222,6 +222,9 @@ make_store(void)
 	message(t2, "in", "c@example.com", D + 2 * H);
 	message(t2, "agent", "b@desk", D + 3 * H);
 	message(t3, "in", "c@example.com", D + DAY + 10 * H);
+	/* t3's acknowledgement (ack.c stores what it sent as direction
+	   "out"): not an agent's reply. */
+	message(t3, "out", "support@desk", D + DAY + 10 * H + 5);
 	message(t4, "in", "c@example.com", D + 2 * DAY + 9 * H);
 	message(t4, "agent", "a@desk", D + 2 * DAY + 9 * H + 600);
 	message(t5, "in", "c@example.com", D - DAY);
