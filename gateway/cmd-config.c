@@ -3,7 +3,8 @@
  *
  * check loads the configuration and then everything the daemon loads from
  * it, the same way (ingest_init(): the threading secret, the rules, the
- * business hours, the VERP key, agents and queues), compiles and renders
+ * business hours, the VERP key, agents and queues; the weekly report's
+ * zone and recipients, report_mail_new()), compiles and renders
  * every acknowledgement template, and checks what the rules and the
  * configuration say about each other, as `postfix check` does: so that a
  * broken file is found before a reload or a restart, not by the daemon.
@@ -21,6 +22,7 @@
 #include "gateway/config.h"
 #include "gateway/ingest.h"
 #include "gateway/log.h"
+#include "gateway/report-mail.h"
 #include "gateway/rules.h"
 #include "base/util.h"
 
@@ -120,6 +122,14 @@ config_check(void)
 		problems++;
 	}
 	ingest_free(&ingest);
+	/* The weekly report's zone and recipients, as the daemon reads them
+	   (report_mail_new() keeps the store and the outbox for later). */
+	struct report_mail *rm = NULL;
+	if (report_mail_new(config, NULL, NULL, &rm, &error) < 0) {
+		printf("%s\n", error);
+		problems++;
+	}
+	report_mail_free(&rm);
 	problems += ack_templates_check(config, NULL, stdout, &files);
 	struct rules *rules = NULL;
 	if (rules_load_config(config, &rules, &error) == 0) {

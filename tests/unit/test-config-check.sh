@@ -51,6 +51,18 @@ printf '\n[hours]\nweek = mon-fri 18:00-09:00\n' >>"$conf"
 tl_assert_eq "bad opening hours: exit 78" "$(check)" "78"
 tl_assert_match "says what is wrong" "$(cat "$tmp/out")" "\[hours\]: week"
 
+# The weekly report's zone and recipients (issue 14): what the daemon's
+# report_mail_new() refuses, config check refuses, with file:line.
+reset
+printf '\n[report]\ntimezone = Mars/Olympus_Mons\n' >>"$conf"
+line=$(grep -n '^timezone = Mars' "$conf" | cut -d: -f1)
+tl_assert_eq "a report zone that does not exist: exit 78" "$(check)" "78"
+tl_assert_match "names file:line" "$(cat "$tmp/out")" "deskgate.conf:$line: \[report\] timezone"
+reset
+printf '\n[report]\nrecipients = nobody-here\n' >>"$conf"
+tl_assert_eq "a report recipient that is no agent and no address: exit 78" "$(check)" "78"
+tl_assert_match "says which" "$(cat "$tmp/out")" "\[report\] recipients"
+
 # The threading secret is missing.
 reset
 mv "$tmp/home/secret" "$tmp/secret.saved"
