@@ -21,6 +21,7 @@
 #include "gateway/crypto.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/storeloc.h"
 #include "base/util.h"
 
 static void
@@ -129,7 +130,7 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	struct store *store;
-	if (store_open(config->store_location, config->state_dir, &store, &error) < 0) {
+	if (storeloc_open(config, &store, &error) < 0) {
 		log_error("%s", error);
 		config_free(&config);
 		goto out;

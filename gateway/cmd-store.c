@@ -23,6 +23,7 @@
 #include "gateway/log.h"
 #include "gateway/store.h"
 #include "gateway/store/store-copy.h"
+#include "gateway/storeloc.h"
 
 static void
 store_usage(FILE *out)
@@ -120,7 +121,9 @@ store_migrate(int argc, char **argv)
 		config_free(&config);
 		return EXIT_USAGE;
 	}
-	if ((ret = store_open(from, config->state_dir, &src, &error)) < 0) {
+	/* The configured store with its [store] blob_dir; another one as it is. */
+	if ((ret = from == config->store_location ? storeloc_open(config, &src, &error)
+						  : store_open(from, config->state_dir, &src, &error)) < 0) {
 		log_error("store migrate: cannot open the source: %s", error);
 		config_free(&config);
 		return EXIT_TEMPFAIL;

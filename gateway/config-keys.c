@@ -540,6 +540,15 @@ static const struct config_key store_keys[] = {
 	  "PostgreSQL: a file whose first line is the password (else libpq's PGPASSFILE or "
 	  "passfile= applies). Read at start; refused unless only its owner may read it (mode "
 	  "0600 or 0400). Never printed or logged." },
+	{ "blob_dir", CONFIG_PATH, NULL, 0, 0, T(blob_dir), NULL,
+	  "PostgreSQL: keep the bytes of raw mail and attachments as content-addressed files "
+	  "in this directory (created mode 0700) instead of rows of the database; each file and "
+	  "its directory are fsync()ed before the row naming it commits. Smaller database and "
+	  "dumps, but backups must include the directory (after the database dump), every "
+	  "gateway on the database must mount the same one, and on NFS it needs close-to-open "
+	  "consistency (the default; not nocto). Blobs written before it was set stay "
+	  "readable. Unset: blobs are rows. Refused for a SQLite store, whose large blobs are "
+	  "files under state_dir already. Read at start (docs/internals/store.md)." },
 };
 #undef T
 

@@ -246,6 +246,7 @@ struct config {
 		uint64_t poll;	    /* seconds between looks at the outbox */
 		char *url;	     /* sqlite:PATH or postgresql://...; NULL: [general] database */
 		char *password_file; /* PostgreSQL: the password, first line; mode 0600 */
+		char *blob_dir;	     /* PostgreSQL: blob files there; NULL: rows */
 	} store;
 	/* What store_open() takes: [store] url (or the deprecated [general]
 	   database), with the password of password_file in it. Never print

@@ -15,6 +15,7 @@
 #include "gateway/health.h"
 #include "gateway/service.h"
 #include "gateway/store.h"
+#include "gateway/storeloc.h"
 #include "base/file.h"
 #include "base/util.h"
 
@@ -207,7 +208,7 @@ health_check(const struct config *config, int64_t now)
 		r->snapshot_error = xstrdup(error);
 
 	struct store *store;
-	if (store_open(config->store_location, config->state_dir, &store, &error) < 0) {
+	if (storeloc_open(config, &store, &error) < 0) {
 		r->stats_error = xstrdup(error);
 	} else {
 		if (store_stats(store, &r->stats, &error) < 0)

@@ -14,6 +14,7 @@
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "gateway/store.h"
+#include "gateway/storeloc.h"
 
 struct cli_global cli_global;
 
@@ -104,7 +105,7 @@ cli_open(struct config **config_r, struct store **store_r)
 {
 	const char *error;
 	struct config *config = cli_config();
-	if (store_open(config->store_location, config->state_dir, store_r, &error) < 0) {
+	if (storeloc_open(config, store_r, &error) < 0) {
 		log_error("cannot open the store: %s", error);
 		config_free(&config);
 		exit(EXIT_TEMPFAIL);

@@ -13,6 +13,7 @@
 #include "gateway/outbox-worker.h"
 #include "gateway/outbox.h"
 #include "gateway/store.h"
+#include "gateway/storeloc.h"
 #include "base/clock.h"
 #include "base/util.h"
 
@@ -145,7 +146,7 @@ outbox_worker_start(const struct config *config, const char *holder, int64_t ttl
 	w->holder = holder != NULL ? xstrdup(holder) : NULL;
 	w->ttl = ttl;
 	if (config_load(w->path, &w->config, error_r) < 0 ||
-	    store_open(w->config->database, w->config->state_dir, &w->store, error_r) < 0) {
+	    storeloc_open(w->config, &w->store, error_r) < 0) {
 		worker_free(w);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include "gateway/config.h"
 #include "gateway/credential.h"
 #include "gateway/log.h"
+#include "gateway/store/store.h"
 #include "gateway/storeloc.h"
 
 /* A libpq URI parameter value: RFC 3986 unreserved bytes kept, the rest
@@ -98,6 +99,11 @@ storeloc_finish(struct config *config)
 		log_warnx("%s:%u: [general] database is deprecated: use [store] url", config->path,
 			  db_line);
 	}
+	if (config->store.blob_dir != NULL && config->store.blob_dir[0] != '\0' &&
+	    !store_is_pg(config->database))
+		return errf("%u: [store] blob_dir is for a PostgreSQL store (SQLite keeps its large "
+			    "blobs as files under state_dir already)",
+			    config_line(config, "store", NULL, "blob_dir"));
 	if (config->store.password_file == NULL) {
 		config->store_location = xstrdup(config->database);
 		return NULL;
@@ -118,4 +124,15 @@ storeloc_finish(struct config *config)
 	config->store_location = storeloc_with_password(config->database, password);
 	credential_free(&password);
 	return NULL;
+}
+
+int
+storeloc_open(const struct config *config, struct store **store_r, const char **error_r)
+{
+	int ret = store_open(config->store_location, config->state_dir, store_r, error_r);
+	if (ret < 0 || config->store.blob_dir == NULL || config->store.blob_dir[0] == '\0')
+		return ret;
+	if ((ret = store_set_blob_dir(*store_r, config->store.blob_dir, error_r)) < 0)
+		store_close(store_r);
+	return ret;
 }

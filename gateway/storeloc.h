@@ -10,6 +10,7 @@
 #define DG_STORELOC_H
 
 struct config;
+struct store;
 
 /* Fill config->store_location (and config->database from [store] url).
    NULL, or "LINE: why" (an errf() string) naming the line of the key. */
@@ -18,5 +19,8 @@ const char *storeloc_finish(struct config *config);
    postgresql://..., a quoted keyword for "postgresql:host=... ". Caller
    frees (wipe it first: it holds a secret). */
 char *storeloc_with_password(const char *location, const char *password);
+/* store_open() of config->store_location with what the configuration says
+   about the store beyond its location ([store] blob_dir). */
+int storeloc_open(const struct config *config, struct store **store_r, const char **error_r);
 
 #endif

@@ -151,6 +151,8 @@ struct store_driver {
 			 const char **error_r);
 	int (*range_get)(struct store *store, const char *hex, struct store_blob_range *r,
 			 const char **error_r);
+	/* store_set_blob_dir(); SQLite refuses it. */
+	int (*set_blob_dir)(struct store *store, const char *dir, const char **error_r);
 
 	/* Reads of records: *rows_r is an array of *count_r records of the
 	   select's type (store_select_records[what]), NULL when empty. */

@@ -17,7 +17,11 @@
  *   the transaction usable. Units are SAVEPOINT dg_unit.
  * - Blobs are rows of `blobs` (kind, sha256, data BYTEA), written in the
  *   caller's transaction, so every gateway on the database sees them and a
- *   committed row never points at a missing blob.
+ *   committed row never points at a missing blob. With [store] blob_dir
+ *   (store_set_blob_dir()) the bytes are a file there instead, fsync()ed
+ *   with its directory before the row is written, and the row holds no
+ *   bytes: it still says the blob was committed, for the copier and for
+ *   finding orphan files (docs/internals/store.md "Blobs").
  * - Migrations (store-pg-migrations.c) run at open in one transaction
  *   under pg_advisory_xact_lock(), so gateways starting together migrate
  *   once.
@@ -32,6 +36,7 @@
 
 #include "base/util.h"
 #include "gateway/crypto.h"
+#include "gateway/store/store-blob.h"
 #include "gateway/store/store-driver.h"
 #include "gateway/store/store-migrations.h"
 #include "gateway/store/store-pg-sql.h"
@@ -225,6 +230,7 @@ pg_close(struct store *store)
 		free(s->secret);
 	}
 	free(s->where);
+	store_blobs_close(&s->blobs);
 	free(s);
 }
 
@@ -291,7 +297,22 @@ pg_unit_undo(struct store *store, const char **error_r)
 	return ret < 0 ? ret : pg_simple(s, "RELEASE dg_unit", "release savepoint", error_r);
 }
 
-/* ---- blobs: rows ------------------------------------------------------------------------- */
+/* ---- blobs: rows, or files under blob_dir -------------------------------------------------- */
+
+static int
+pg_set_blob_dir(struct store *store, const char *dir, const char **error_r)
+{
+	struct pg_store *s = pgs(store);
+	struct store_blobs *blobs;
+	if (store_blobs_open(dir, &blobs, error_r) < 0)
+		return STORE_UNAVAILABLE;
+	store_blobs_close(&s->blobs);
+	s->blobs = blobs;
+	return STORE_OK;
+}
+
+/* SHA-256 of no bytes: the one blob whose row legitimately holds none. */
+#define PG_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static int
 pg_blob_put(struct store *store, enum store_blob_kind kind, const void *data, size_t len,
@@ -303,7 +324,17 @@ pg_blob_put(struct store *store, enum store_blob_kind kind, const void *data, si
 		*error_r = "store: blob put: larger than PostgreSQL takes (1 GB)";
 		return STORE_DATA_BAD;
 	}
-	crypto_sha256_hex(data, len, hex_r);
+	if (s->blobs != NULL) {
+		/* The file is durable (fsync of file and directory, not a
+		   deferred syncfs(): on NFS only that reaches the server)
+		   before the row naming it can commit. */
+		int ret = store_blobs_put(s->blobs, kind, data, len, 0, hex_r, error_r);
+		if (ret < 0)
+			return ret;
+		len = 0;
+	} else {
+		crypto_sha256_hex(data, len, hex_r);
+	}
 	pg_int(&p, (int64_t)kind);
 	pg_text(&p, hex_r);
 	pg_bytes(&p, data, len);
@@ -323,12 +354,24 @@ pg_blob_get(struct store *store, enum store_blob_kind kind, const char *hex,
 	PGresult *res = pg_run(s, "blob_get", &p, 1, "blob get", &ret, error_r);
 	if (res == NULL)
 		return ret;
+	/* A row without bytes (or none) under blob_dir: the file. */
+	if (s->blobs != NULL && (PQntuples(res) != 1 || (PQgetlength(res, 0, 0) == 0 &&
+							  strcmp(hex, PG_EMPTY_SHA256) != 0))) {
+		PQclear(res);
+		return store_blobs_get(s->blobs, kind, hex, data_r, len_r, error_r);
+	}
 	if (PQntuples(res) != 1) {
 		PQclear(res);
 		*error_r = errf("store: blob get: %s: missing", hex);
 		return STORE_UNAVAILABLE;
 	}
 	size_t len = (size_t)PQgetlength(res, 0, 0);
+	if (len == 0 && strcmp(hex, PG_EMPTY_SHA256) != 0) {
+		PQclear(res);
+		*error_r = errf("store: blob get: %s: its bytes are a file under [store] blob_dir, "
+				"which is not set", hex);
+		return STORE_UNAVAILABLE;
+	}
 	unsigned char *data = xmalloc(len + 1);
 	memcpy(data, PQgetvalue(res, 0, 0), len);
 	data[len] = '\0';
@@ -381,14 +424,12 @@ pg_range_get(struct store *store, const char *hex, struct store_blob_range *r,
 	return 1;
 }
 
-/* No blob files: the blobs are rows. */
+/* No blob files unless blob_dir is set. */
 static char *
 pg_blob_path(struct store *store, enum store_blob_kind kind, const char *hex)
 {
-	(void)store;
-	(void)kind;
-	(void)hex;
-	return NULL;
+	struct pg_store *s = pgs(store);
+	return s->blobs != NULL ? store_blobs_path(s->blobs, kind, hex) : NULL;
 }
 
 /* ---- reads -------------------------------------------------------------------------------- */
@@ -1220,7 +1261,7 @@ pg_survey_for_ticket(struct store *store, int64_t ticket_id, int64_t *sent_at_r,
 	.commit = pg_commit, .rollback = pg_rollback, .unit_begin = pg_unit_begin,            \
 	.unit_end = pg_unit_end, .unit_undo = pg_unit_undo, .blob_put = pg_blob_put,          \
 	.blob_get = pg_blob_get, .range_put = pg_range_put, .range_get = pg_range_get,        \
-	.blob_path = pg_blob_path, .select = pg_select,                                       \
+	.blob_path = pg_blob_path, .set_blob_dir = pg_set_blob_dir, .select = pg_select,      \
 	.count = pg_count, .stats = pg_stats, .ticket_insert = pg_ticket_insert,              \
 	.ticket_update = pg_ticket_update, .message_insert = pg_message_insert,               \
 	.attachment_insert = pg_attachment_insert, .participant_add = pg_participant_add, \

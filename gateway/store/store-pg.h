@@ -51,6 +51,7 @@ struct pg_store {
 	int streaming;	/* report_scan() is reading rows in single-row mode */
 	int listening;	/* LISTEN PG_WAKE_CHANNEL (again after a reset) */
 	int wake_pending; /* enum store_wake: NOTIFY with the next COMMIT */
+	struct store_blobs *blobs; /* [store] blob_dir; NULL: blobs are rows */
 };
 
 /* The channel of store_wake_listen() (store-pg-lease.c). */

@@ -631,6 +631,16 @@ sqlite_blob_path(struct store *store, enum store_blob_kind kind, const char *hex
 	return store_blobs_path(sq(store)->blobs, kind, hex);
 }
 
+/* [store] blob_dir is PostgreSQL's: the large blobs are files already. */
+static int
+sqlite_set_blob_dir(struct store *store, const char *dir, const char **error_r)
+{
+	(void)store;
+	(void)dir;
+	*error_r = "store: blob_dir: SQLite keeps its large blobs as files under state_dir already";
+	return STORE_DATA_BAD;
+}
+
 /* ---- writes ----------------------------------------------------------------------- */
 
 static int
@@ -1272,6 +1282,7 @@ const struct store_driver store_sqlite_driver = {
 	.range_put = sqlite_range_put,
 	.range_get = sqlite_range_get,
 	.blob_path = sqlite_blob_path,
+	.set_blob_dir = sqlite_set_blob_dir,
 	.select = sqlite_select,
 	.count = sqlite_count,
 	.stats = sqlite_stats,

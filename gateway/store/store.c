@@ -297,6 +297,16 @@ store_set_blob_file_min(struct store *store, size_t min)
 	store->blob_file_min = min;
 }
 
+int
+store_set_blob_dir(struct store *store, const char *dir, const char **error_r)
+{
+	if (store->in_txn) {
+		*error_r = "store: blob_dir: set it before the first transaction";
+		return STORE_DATA_BAD;
+	}
+	return store->driver->set_blob_dir(store, dir, error_r);
+}
+
 char *
 store_blob_path(struct store *store, enum store_blob_kind kind, const char *hex)
 {

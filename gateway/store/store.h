@@ -226,6 +226,15 @@ int store_blob_get(struct store *store, enum store_blob_kind kind, const char *h
    ([general] blob_file_min); 0 (the default of a store just opened) keeps
    every blob a file. No effect on a driver without blob files. */
 void store_set_blob_file_min(struct store *store, size_t min);
+/* PostgreSQL ([store] blob_dir): keep the bytes of blobs written from now
+   on as files under dir (created mode 0700 unless it exists, laid out as
+   state_dir is for SQLite), each fsync()ed with its directory before the
+   blobs row that names it (which then holds no bytes) is written; reads
+   take a row's bytes first, then the file, so blobs written before stay
+   readable. Every gateway on the database must mount the same dir.
+   STORE_DATA_BAD on a driver without it (SQLite keeps large blobs as
+   files in state_dir already), STORE_UNAVAILABLE when dir is unusable. */
+int store_set_blob_dir(struct store *store, const char *dir, const char **error_r);
 /* Path of a blob file (caller frees); the path is made only of the kind's
    directory and the hex digest. NULL unless hex is exactly 64 lower-case
    hex digits (so no caller-supplied name can reach outside the store).

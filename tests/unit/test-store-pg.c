@@ -7,7 +7,8 @@
  * (one commits, the other gets a retry, not a data error), migrations run
  * once when several processes open a new database together, a newer or a
  * foreign database refused, a lost connection recovered (also one killed
- * while a pipeline was being sent), a report streamed.
+ * while a pipeline was being sent), a report streamed, blobs as files under
+ * [store] blob_dir (store_set_blob_dir()).
  * The suite every driver passes is test-store, run against this server by
  * the same script.
  */
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +48,29 @@ psql(const char *db, const char *sql)
 	int rc = system(cmd);
 	free(cmd);
 	return rc == 0 ? 0 : -1;
+}
+
+/* The first line psql prints for sql against db (caller frees), or NULL. */
+static char *
+psql_value(const char *db, const char *sql)
+{
+	const char *conninfo = strchr(test_store_url(), ':') + 1;
+	char *cmd = xasprintf("psql -X -q -At -d '%s dbname=%s' -c \"%s\"", conninfo, db, sql);
+	FILE *f = popen(cmd, "r");
+	char line[256];
+	char *ret = NULL;
+	free(cmd);
+	if (f == NULL)
+		return NULL;
+	if (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		ret = xstrdup(line);
+	}
+	if (pclose(f) != 0) {
+		free(ret);
+		ret = NULL;
+	}
+	return ret;
 }
 
 static struct store *
@@ -191,6 +216,166 @@ test_blobs(void)
 			STORE_UNAVAILABLE);
 	test_assert(data == NULL && contains(error, "corrupt"));
 	store_close(&store);
+}
+
+/* 1 when blob (kind, hex) is a row of db whose data has `bytes` bytes. */
+static int
+row_bytes_are(const char *db, int kind, const char *hex, const char *bytes)
+{
+	char *sql = xasprintf("SELECT length(data) FROM blobs WHERE kind = %d AND sha256 = '%s'",
+			      kind, hex);
+	char *v = psql_value(db, sql);
+	int ret = v != NULL && strcmp(v, bytes) == 0;
+	if (!ret)
+		printf("# blob %s: data length %s, want %s\n", hex, v != NULL ? v : "(none)", bytes);
+	free(v);
+	free(sql);
+	return ret;
+}
+
+/* A store of location with blob_dir set, or NULL. */
+static struct store *
+open_blob_dir(const char *location, const char *dir)
+{
+	struct store *store = open_db(location);
+	const char *error = NULL;
+	if (store != NULL && store_set_blob_dir(store, dir, &error) < 0) {
+		printf("# blob_dir: %s\n", error);
+		store_close(&store);
+	}
+	return store;
+}
+
+/* [store] blob_dir: the bytes are a file there, the row holds none; a
+   second gateway reads it; a blob written as a row before still reads; a
+   message with an attachment round-trips; without blob_dir such a blob
+   is a clear error, not "corrupt". */
+static void
+test_blob_dir(void)
+{
+	char *loc = test_store_location(tmpdir, "blobdir");
+	char *dir = xasprintf("%s/shared-blobs", tmpdir);
+	static const char old[] = "written as a row before blob_dir was set";
+	static const char body[] = "From: a@b\r\nSubject: blob_dir\r\n\r\n\xe6\x82\xa8\0\xff\r\n";
+	static const char att[] = "%PDF-1.4 statement\0\x01\x02";
+	const size_t len = sizeof(body) - 1, att_len = sizeof(att) - 1;
+	char old_hex[65], hex[65], hex2[65], att_hex[65];
+	unsigned char *data = NULL;
+	size_t got = 0;
+	const char *error = NULL;
+	struct stat st;
+
+	test_begin("blob_dir: blobs are files, rows hold no bytes");
+	struct store *plain = open_db(loc);
+	test_assert(plain != NULL);
+	if (plain == NULL)
+		goto out;
+	test_assert_int(store_blob_put(plain, STORE_BLOB_RAW, old, strlen(old), old_hex, &error), 0);
+	store_close(&plain);
+
+	struct store *a = open_blob_dir(loc, dir), *b = open_blob_dir(loc, dir);
+	test_assert(a != NULL && b != NULL);
+	if (a == NULL || b == NULL) {
+		store_close(&a);
+		store_close(&b);
+		goto out;
+	}
+	test_assert(stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0);
+	test_assert_int(store_begin(a, &error), 0);
+	test_assert_int(store_blob_put(a, STORE_BLOB_RAW, body, len, hex, &error), 0);
+	test_assert_int(store_commit(a, &error), 0);
+	char *path = store_blob_path(a, STORE_BLOB_RAW, hex);
+	char *want_path = xasprintf("%s/raw/%.2s/%s", dir, hex, hex);
+	test_assert(path != NULL && strcmp(path, want_path) == 0);
+	test_assert(path != NULL && stat(path, &st) == 0 && (size_t)st.st_size == len);
+	free(path);
+	free(want_path);
+	test_assert(row_bytes_are("dg_blobdir", STORE_BLOB_RAW, hex, "0"));
+	test_assert_int(store_blob_get(a, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	test_assert(data != NULL && got == len && memcmp(data, body, len) == 0 && data[len] == 0);
+	free(data);
+	/* deduplicated */
+	test_assert_int(store_blob_put(a, STORE_BLOB_RAW, body, len, hex2, &error), 0);
+	test_assert_str(hex2, hex);
+	/* an empty blob is a blob under blob_dir too */
+	test_assert_int(store_blob_put(a, STORE_BLOB_ATTACHMENT, "", 0, hex2, &error), 0);
+	data = NULL;
+	test_assert_int(store_blob_get(b, STORE_BLOB_ATTACHMENT, hex2, &data, &got, &error), 0);
+	test_assert(data != NULL && got == 0);
+	free(data);
+
+	test_begin("blob_dir: another gateway reads it; old rows still read");
+	data = NULL;
+	test_assert_int(store_blob_get(b, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	test_assert(data != NULL && got == len && memcmp(data, body, len) == 0);
+	free(data);
+	data = NULL;
+	test_assert_int(store_blob_get(b, STORE_BLOB_RAW, old_hex, &data, &got, &error), 0);
+	test_assert(data != NULL && got == strlen(old) && memcmp(data, old, got) == 0);
+	free(data);
+	test_assert(row_bytes_are("dg_blobdir", STORE_BLOB_RAW, old_hex, "40"));
+	/* a file whose bytes are not its name: corrupt, not served */
+	path = store_blob_path(b, STORE_BLOB_RAW, hex);
+	FILE *f = path != NULL ? fopen(path, "w") : NULL;
+	test_assert(f != NULL);
+	if (f != NULL) {
+		fputs("tampered", f);
+		fclose(f);
+	}
+	data = NULL;
+	test_assert_int(store_blob_get(b, STORE_BLOB_RAW, hex, &data, &got, &error),
+			STORE_UNAVAILABLE);
+	test_assert(data == NULL);
+	/* put again repairs it (the file is replaced when its bytes differ) */
+	test_assert_int(store_blob_put(a, STORE_BLOB_RAW, body, len, hex2, &error), 0);
+	test_assert_int(store_blob_get(b, STORE_BLOB_RAW, hex, &data, &got, &error), 0);
+	free(data);
+	free(path);
+
+	test_begin("blob_dir: a message with an attachment round-trips");
+	test_assert_int(store_begin(a, &error), 0);
+	int64_t tid = new_ticket(a, "blob_dir"), mid = 0, aid = 0;
+	test_assert_int(store_blob_put(a, STORE_BLOB_ATTACHMENT, att, att_len, att_hex, &error), 0);
+	struct store_message m = { .ticket_id = tid, .direction = "in", .subject = "blob_dir",
+				   .text = "see attached", .raw_sha256 = hex,
+				   .raw_size = (int64_t)len, .dedupe_key = "blobdir-1",
+				   .mailbox = "ingest" };
+	test_assert_int(store_message_insert(a, &m, &mid, &error), 0);
+	struct store_attachment at = { .message_row_id = mid, .filename = "statement.pdf",
+				       .content_type = "application/pdf", .sha256 = att_hex,
+				       .size = (int64_t)att_len };
+	test_assert_int(store_attachment_insert(a, &at, &aid, &error), 0);
+	test_assert_int(store_commit(a, &error), 0);
+	struct store_attachment *atts = NULL;
+	size_t n = 0;
+	test_assert_int(store_attachment_list(b, mid, &atts, &n, &error), 0);
+	test_assert(n == 1 && atts != NULL && strcmp(atts[0].sha256, att_hex) == 0);
+	data = NULL;
+	if (n == 1)
+		test_assert_int(store_blob_get(b, STORE_BLOB_ATTACHMENT, atts[0].sha256, &data,
+					       &got, &error), 0);
+	test_assert(data != NULL && got == att_len && memcmp(data, att, att_len) == 0);
+	free(data);
+	store_attachments_free(&atts, n);
+	test_assert(row_bytes_are("dg_blobdir", STORE_BLOB_ATTACHMENT, att_hex, "0"));
+	store_close(&a);
+	store_close(&b);
+
+	test_begin("blob_dir unset: a file blob is a clear error");
+	plain = open_db(loc);
+	test_assert(plain != NULL);
+	data = NULL;
+	if (plain != NULL)
+		test_assert_int(store_blob_get(plain, STORE_BLOB_ATTACHMENT, att_hex, &data, &got,
+					       &error), STORE_UNAVAILABLE);
+	test_assert(data == NULL && contains(error, "blob_dir"));
+	store_close(&plain);
+out:
+	free(loc);
+	char *rm = xasprintf("rm -rf '%s'", dir);
+	test_assert_int(system(rm), 0);
+	free(rm);
+	free(dir);
 }
 
 /* Two gateways take the same message at once: both look the dedupe key
@@ -436,6 +621,7 @@ main(void)
 	test_secret();
 	test_prepare_all();
 	test_blobs();
+	test_blob_dir();
 	test_concurrent();
 	test_pipeline_killed();
 	test_migrate_once();

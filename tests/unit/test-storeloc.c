@@ -106,6 +106,18 @@ test_finish(void)
 	config_free(&config);
 	free(text);
 
+	test_begin("blob_dir is for PostgreSQL only");
+	config = load("[store]\nurl = sqlite:x.db\nblob_dir = /srv/deskgate-blobs\n", &error);
+	test_assert(config == NULL && error != NULL && strstr(error, ":5: ") != NULL &&
+		    strstr(error, "blob_dir") != NULL);
+	config_free(&config);
+	config = load("[store]\nurl = postgresql://u@127.0.0.1/db\nblob_dir = /srv/deskgate-blobs\n",
+		      &error);
+	test_assert(config != NULL);
+	if (config != NULL)
+		test_assert_str(config->store.blob_dir, "/srv/deskgate-blobs");
+	config_free(&config);
+
 	test_begin("url and [general] database not both; a bad url");
 	config = load("database = a.db\n[store]\nurl = sqlite:b.db\n", &error);
 	test_assert(config == NULL && error != NULL &&
