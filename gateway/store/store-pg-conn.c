@@ -139,6 +139,10 @@ pg_result_error(struct pg_store *s, PGresult *res, const char *what, const char 
 		*error_r = errf("store: %s: %s (%s)", what, clean, state != NULL ? state : "-");
 	if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
 		s->base.conflicts++;
+	const char *constraint = res != NULL && state != NULL && strcmp(state, "23505") == 0
+					 ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)
+					 : NULL;
+	snprintf(s->violated, sizeof(s->violated), "%s", constraint != NULL ? constraint : "");
 	return grade(state);
 }
 

@@ -599,6 +599,33 @@ insert_rcpts(struct pg_store *s, int64_t row_id, int64_t ticket_id, const char *
 	return ret;
 }
 
+static int pg_message_find_dedupe(struct store *store, const char *dedupe_key,
+				  int64_t *message_id_r, int64_t *ticket_id_r, const char **error_r);
+
+/* A unique violation (23505) on messages.dedupe_key, graded by the rule of
+   docs/internals/store.md "Concurrency": when the row is in this
+   transaction's snapshot (written by it, or committed before it began) the
+   caller could have found it, so the call's data is at fault
+   (STORE_DATA_BAD, *error_r kept); when it is not, another gateway
+   committed it meanwhile: a conflict (STORE_UNAVAILABLE, counted by
+   store_conflicts()), and the retried batch finds the row. */
+static int
+dedupe_violation(struct pg_store *s, const char *dedupe_key, const char **error_r)
+{
+	int64_t message_id, ticket_id;
+	const char *why = *error_r, *error;
+	int ret = pg_message_find_dedupe(&s->base, dedupe_key, &message_id, &ticket_id, &error);
+	if (ret < 0) {
+		*error_r = error;
+		return ret;
+	}
+	if (ret > 0)
+		return STORE_DATA_BAD;
+	s->base.conflicts++;
+	*error_r = errf("%s: another gateway stored that message meanwhile (retry)", why);
+	return STORE_UNAVAILABLE;
+}
+
 static int
 pg_message_insert(struct store *store, const struct store_message *m, int64_t *id_r,
 		  const char **error_r)
@@ -606,6 +633,7 @@ pg_message_insert(struct store *store, const struct store_message *m, int64_t *i
 	struct pg_store *s = pgs(store);
 	char name_buf[16];
 	int64_t id = 0;
+	s->violated[0] = '\0';
 	int ret = pg_op_begin(s, "insert message", error_r);
 	if (ret < 0)
 		return ret;
@@ -641,6 +669,9 @@ pg_message_insert(struct store *store, const struct store_message *m, int64_t *i
 	if (ret == STORE_OK)
 		ret = insert_rcpts(s, id, m->ticket_id, m->cc, "insert message", error_r);
 	ret = pg_op_end(s, ret, "insert message", error_r);
+	if (ret == STORE_DATA_BAD && m->dedupe_key != NULL &&
+	    strcmp(s->violated, "messages_dedupe_key_key") == 0)
+		ret = dedupe_violation(s, m->dedupe_key, error_r);
 	if (ret == STORE_OK)
 		*id_r = id;
 	return ret;

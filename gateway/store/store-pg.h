@@ -52,6 +52,8 @@ struct pg_store {
 	int listening;	/* LISTEN PG_WAKE_CHANNEL (again after a reset) */
 	int wake_pending; /* enum store_wake: NOTIFY with the next COMMIT */
 	struct store_blobs *blobs; /* [store] blob_dir; NULL: blobs are rows */
+	/* The constraint of the last unique violation (23505), else "". */
+	char violated[64];
 };
 
 /* The channel of store_wake_listen() (store-pg-lease.c). */

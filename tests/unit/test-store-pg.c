@@ -421,6 +421,42 @@ test_concurrent(void)
 	test_assert(tid == ta);
 	store_rollback(b);
 
+	/* The second writer never looked the key up (nothing made PostgreSQL
+	   report 40001): the insert meets the first one's committed row as a
+	   plain unique violation (23505). The row is not in its snapshot, so
+	   another gateway wrote it: a conflict to retry, not bad data that
+	   would quarantine good mail. */
+	test_begin("a unique violation another writer caused is a conflict");
+	int64_t count0 = -1;
+	test_assert_int(store_begin(b, &error), 0);
+	test_assert_int(store_ticket_count(b, &count0, &error), 0); /* the snapshot */
+	m.ticket_id = ta;
+	m.dedupe_key = "raced-key";
+	test_assert_int(store_message_insert(a, &m, NULL, &error), 0);
+	m.ticket_id = tb;
+	error = NULL;
+	ret = store_message_insert(b, &m, NULL, &error);
+	printf("# unseen row: %d %s\n", ret, error != NULL ? error : "");
+	test_assert_int(ret, STORE_UNAVAILABLE);
+	test_assert(store_conflicts(b) == 2);
+	store_rollback(b);
+	test_assert_int(store_begin(b, &error), 0);
+	test_assert_int(store_message_find_dedupe(b, "raced-key", &mid, &tid, &error), 1);
+	test_assert(tid == ta);
+	store_rollback(b);
+	/* a row the writer can see (its own, or committed before it looked):
+	   the call's own data, as in test-store's "message dedupe" */
+	test_begin("a unique violation of the writer's own data stays bad data");
+	test_assert_int(store_begin(b, &error), 0);
+	m.dedupe_key = "twice-key";
+	test_assert_int(store_message_insert(b, &m, NULL, &error), 0);
+	test_assert_int(store_message_insert(b, &m, NULL, &error), STORE_DATA_BAD);
+	test_assert(contains(error, "dedupe_key"));
+	store_rollback(b);
+	m.dedupe_key = "raced-key";
+	test_assert_int(store_message_insert(b, &m, NULL, &error), STORE_DATA_BAD);
+	test_assert(store_conflicts(b) == 2);
+
 	test_begin("a lost connection fails the call, the next one reconnects");
 	test_assert_int(psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
 					 "WHERE datname = 'dg_concurrent' AND pid <> pg_backend_pid()"),
