@@ -2,8 +2,8 @@
 # `deskgate report` over a generated store of N tickets (default 1,000,000)
 # spread over a year, and over a reference store of N/10 tickets measured
 # in the same run: wall and CPU time and peak RSS of a report of the last
-# week, the last 30 days (--by day --json) and the whole year (--by queue
-# --html). A week's report reads a week's rows and the open tickets, so its
+# week (text), the last 30 days (--by day --json), the whole year
+# (--by queue --html) and the whole year by category as CSV. A week's report reads a week's rows and the open tickets, so its
 # time should hardly grow from N/10 to N; the year's report reads
 # everything, so its time grows with N while its memory stays flat (the
 # distributions switch to a fixed histogram; the scans stream).
@@ -39,6 +39,8 @@ for size in $((n / 10)) $n; do
 	measure "30d-by-day-json" "$home" --since @$((end - 30 * 86400)) --by day --json >>"$work/r$size"
 	measure "year-by-queue-html" "$home" --since @$((end - 365 * 86400)) --by queue \
 		--html "$work/r.html" >>"$work/r$size"
+	measure "year-by-category-csv" "$home" --since @$((end - 365 * 86400)) --by category \
+		--csv >>"$work/r$size"
 	rm -rf "$home"
 done
 
