@@ -566,6 +566,20 @@ config_defaults(const char *dir)
 static const char *
 config_validate(struct config *config)
 {
+	/* libetpan waits with select() on every mailbox's socket and its
+	   cancellation pipe (3 descriptors each, docs/performance.md,
+	   "Descriptors above 1023"): past FD_SETSIZE (1024) the fortified
+	   FD_SET() aborts the process. Refused here, with the way out,
+	   rather than found by a crash when the 340th mailbox connects. */
+	if (config->n_mailboxes > CONFIG_MAX_MAILBOXES) {
+		const struct config_mailbox *mb = &config->mailboxes[CONFIG_MAX_MAILBOXES];
+		return errf("%s:%u: [mailbox %s]: one gateway watches at most %d mailboxes (%zu "
+			    "configured): libetpan waits with select(), which cannot watch a "
+			    "descriptor above 1023; run several gateways on one PostgreSQL store "
+			    "(README, Production)",
+			    config->path, config_line(config, "mailbox", mb->name, "host"), mb->name,
+			    CONFIG_MAX_MAILBOXES, config->n_mailboxes);
+	}
 	for (size_t i = 0; i < config->n_mailboxes; i++) {
 		struct config_mailbox *mb = &config->mailboxes[i];
 		if (mb->host == NULL)

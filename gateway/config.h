@@ -22,6 +22,10 @@
 #endif
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/deskgate.conf"
 
+/* Most [mailbox] sections one gateway process takes (config_validate():
+   libetpan's select() cannot watch a descriptor above 1023). */
+#define CONFIG_MAX_MAILBOXES 300
+
 struct config_limits {
 	uint64_t max_message_size;
 	uint64_t max_header_size;
