@@ -124,32 +124,7 @@ run_chromium --dump-dom "file://$DG_ROOT/report.html" >"$DG_ROOT/dom.html" 2>"$D
 if grep -q CONSOLE "$DG_ROOT/shot.err" "$DG_ROOT/dom.err"; then
 	dg_fail "console messages: $(grep CONSOLE "$DG_ROOT/shot.err" "$DG_ROOT/dom.err")"
 fi
-marks=$(python3 - "$DG_ROOT/dom.html" <<'PY'
-import sys
-from html.parser import HTMLParser
-class P(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.chart, self.marks, self.refs, self.scripts = None, {}, 0, 0
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "svg":
-            self.chart = a.get("data-chart")
-            self.marks[self.chart] = 0
-        if tag == "script":
-            self.scripts += 1
-        if "src" in a or "href" in a:
-            self.refs += 1
-        if "mark" in (a.get("class") or "").split() and self.chart:
-            self.marks[self.chart] += 1
-    def handle_endtag(self, tag):
-        if tag == "svg":
-            self.chart = None
-p = P()
-p.feed(open(sys.argv[1], encoding="utf-8").read())
-print(p.marks.get("daily"), p.marks.get("heatmap"), p.marks.get("scores"), p.refs, p.scripts)
-PY
-)
+marks=$(python3 "$srcdir/tests/integration/report-marks.py" "$DG_ROOT/dom.html")
 dg_assert_eq "14 168 5 0 0" "$marks" "chart marks, no references, no script"
 
 dg_log "4. down for three weeks: one report, of the latest week"

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gateway/config.h"
 #include "gateway/deskmail.h"
@@ -258,6 +259,24 @@ desk_ingest_at(struct ingest *ingest, const char *clock_file, const char *raw, i
 		return 0;
 	}
 	return res.ticket_id;
+}
+
+/* A customer's mail about subject (Carl, to support@example.test; a new
+   Message-ID "<TAG.N.PID@customer.example>" each time), ingested with the
+   clock at now: its ticket. */
+static inline int64_t
+desk_customer_mail(struct ingest *ingest, const char *clock_file, char tag, const char *subject,
+		   int64_t now)
+{
+	static int n;
+	char *raw = xasprintf("From: Carl Customer <carl@customer.example>\nTo: support@example.test\n"
+			      "Subject: %s\nDate: Tue, 11 Mar 2025 10:00:00 +0100\n"
+			      "Message-ID: <%c%d.%d@customer.example>\nMIME-Version: 1.0\n"
+			      "Content-Type: text/plain; charset=utf-8\n\nAbout %s: please help.\n",
+			      subject, tag, ++n, (int)getpid(), subject);
+	int64_t id = desk_ingest_at(ingest, clock_file, raw, now);
+	free(raw);
+	return id;
 }
 
 /* Run what is due on the scheduler with the clock at now. 0, or -1

@@ -65,22 +65,20 @@ tl_assert_match "says which" "$(cat "$tmp/out")" "\[report\] recipients"
 
 # More mailboxes than one process can watch (libetpan's select(), FD_SETSIZE):
 # refused at load with the 301st section's line, not found by a crash.
-reset
-i=1
-while [ $i -le 301 ]; do
-	printf '\n[mailbox m%d]\nhost = 127.0.0.1\nusername = u%d\npassword = p\n' $i $i
-	i=$((i + 1))
-done >>"$conf"
+mailboxes() { # N: the base configuration and N [mailbox] sections
+	reset
+	i=1
+	while [ $i -le "$1" ]; do
+		printf '\n[mailbox m%d]\nhost = 127.0.0.1\nusername = u%d\npassword = p\n' $i $i
+		i=$((i + 1))
+	done >>"$conf"
+}
+mailboxes 301
 line=$(grep -n '^\[mailbox m301\]' "$conf" | cut -d: -f1)
 tl_assert_eq "301 mailboxes: exit 78" "$(check)" "78"
 tl_assert_match "names the 301st section's line" "$(cat "$tmp/out")" \
 	"deskgate.conf:$((line + 1)): \[mailbox m301\]: one gateway watches at most 300 mailboxes"
-reset
-i=1
-while [ $i -le 300 ]; do
-	printf '\n[mailbox m%d]\nhost = 127.0.0.1\nusername = u%d\npassword = p\n' $i $i
-	i=$((i + 1))
-done >>"$conf"
+mailboxes 300
 tl_assert_eq "300 mailboxes: accepted" "$(check)" "0"
 
 # The threading secret is missing.

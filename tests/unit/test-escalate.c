@@ -40,7 +40,6 @@ static struct thread_config *tc;
 static struct deskmail *dm;
 static struct escalate *esc;
 static struct schedule *sched;
-static int n_mail;
 static char *clock_file;
 
 /* The test clock (base/clock.h, compiled in with DG_TEST_CLOCK): the
@@ -48,14 +47,7 @@ static char *clock_file;
 static int64_t
 customer_mail(const char *subject, int64_t now)
 {
-	char *raw = xasprintf("From: Carl Customer <carl@customer.example>\nTo: support@example.test\n"
-			      "Subject: %s\nDate: Tue, 11 Mar 2025 10:00:00 +0100\n"
-			      "Message-ID: <e%d.%d@customer.example>\nMIME-Version: 1.0\n"
-			      "Content-Type: text/plain; charset=utf-8\n\nAbout %s: please help.\n",
-			      subject, ++n_mail, (int)getpid(), subject);
-	int64_t id = desk_ingest_at(ingest, clock_file, raw, now);
-	free(raw);
-	return id;
+	return desk_customer_mail(ingest, clock_file, 'e', subject, now);
 }
 
 static int
