@@ -131,12 +131,22 @@ agent_time_string(const struct agent *agent, int64_t t, char *out, size_t size)
 		 aoff / 3600, (aoff % 3600) / 60, zone);
 }
 
+/* What the attachments of a mail to an agent may use: file bytes (the
+   handover cap, as people count a file's size) and bytes on the wire
+   ([limits] max_message_size, which the relay counts: base64 makes a file
+   about 1.37 times larger, and the mail's text and headers need room). */
+struct attach_budget {
+	uint64_t files;
+	uint64_t wire;
+};
+
 /* The attachments of a stored message, read back from the store and
-   added to c while they fit in *budget bytes (what they use is taken off
-   it); the others are listed in *list as not attached. */
+   added to c while they fit in *budget (what they use is taken off it);
+   the others are listed in *list as not attached. */
 static int
-attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, uint64_t *budget,
-	      const struct hook_event *ev, struct buf *list, const char **error_r)
+attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id,
+	      struct attach_budget *budget, const struct hook_event *ev, struct buf *list,
+	      const char **error_r)
 {
 	struct store_attachment *atts = NULL;
 	size_t n = 0;
@@ -149,7 +159,8 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 		const struct store_attachment *a = &atts[i];
 		char size[32];
 		format_size(size, sizeof(size), (uint64_t)a->size);
-		int fits = (uint64_t)a->size <= *budget;
+		uint64_t wire = compose_attachment_wire_size((size_t)a->size);
+		int fits = (uint64_t)a->size <= budget->files && wire <= budget->wire;
 		if (fits) {
 			unsigned char *data;
 			size_t len;
@@ -188,7 +199,8 @@ attach_stored(struct agent *agent, struct compose *c, int64_t message_row_id, ui
 			}
 			compose_add_attachment(c, a->filename, a->content_type, data, len);
 			free(data);
-			*budget -= (uint64_t)a->size;
+			budget->files -= (uint64_t)a->size;
+			budget->wire -= wire;
 		}
 		(void)buf_printf(list, "%s%s (%s, %s%s)", list->len > 0 ? ", " : "",
 				 a->filename != NULL ? a->filename : "unnamed",
@@ -420,9 +432,11 @@ notify_agents(struct agent *agent, const struct store_ticket *t, const unsigned 
 		buf_reset(&text);
 		/* a handover or #history carries the whole ticket: its own cap
 		   (the rest is listed, #attachments sends it) */
-		uint64_t budget = config->limits.max_message_size;
-		if (w->whole_ticket && config->limits.max_handover_attachments < budget)
-			budget = config->limits.max_handover_attachments;
+		struct attach_budget budget = {
+			.files = w->whole_ticket ? config->limits.max_handover_attachments
+						 : UINT64_MAX,
+			.wire = compose_attachments_room(config->limits.max_message_size),
+		};
 		for (size_t k = 0; k < (w->whole_ticket ? n_msgs : 1); k++) {
 			int64_t row = w->whole_ticket ? msgs[k].id : w->attachments_row;
 			if ((ret = attach_stored(agent, deskmail_compose(m), row, &budget, w->ev,

@@ -849,6 +849,23 @@ choose_cte(const char *s, size_t len)
 	return high * 5 <= len ? CTE_QP : CTE_BASE64;
 }
 
+size_t
+compose_attachment_wire_size(size_t len)
+{
+	size_t chars = (len / 3 + (len % 3 != 0)) * 4;
+	size_t lines = chars / COMPOSE_BODY_LINE + (chars % COMPOSE_BODY_LINE != 0);
+	return chars + 2 * lines;
+}
+
+uint64_t
+compose_attachments_room(uint64_t max_size)
+{
+	uint64_t reserve = max_size / 8;
+	if (reserve > 1024 * 1024)
+		reserve = 1024 * 1024;
+	return max_size - reserve;
+}
+
 static void
 w_base64(struct writer *w, const unsigned char *data, size_t len)
 {

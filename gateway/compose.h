@@ -73,6 +73,14 @@ const char *compose_html(const struct compose *c);
    is cleaned (no path, no control characters). */
 void compose_add_attachment(struct compose *c, const char *filename, const char *content_type,
 			    const unsigned char *data, size_t len);
+/* The bytes an attachment of len bytes takes in the rendered mail: its
+   base64 body with its line ends (about 1.37 times len), not counting its
+   part's headers. For a sender that must keep a mail under a size. */
+size_t compose_attachment_wire_size(size_t len);
+/* Of a mail that must stay under max_size bytes, what its attachments'
+   wire sizes may add up to: the rest (an eighth, at most 1 MiB) is kept for
+   the headers, the text, its HTML and the parts' headers. */
+uint64_t compose_attachments_room(uint64_t max_size);
 /* A part the HTML body shows (<img src="cid:content_id">), sent with it
    in a multipart/related (RFC 2387) with Content-ID <content_id> and
    Content-Disposition inline; without an HTML body it is an ordinary

@@ -845,7 +845,8 @@ send_attachments(struct reply_handler *h, const struct store_ticket *t,
 	struct store_message *msgs = NULL;
 	struct store_event *evs = NULL;
 	size_t n_msgs = 0, n_evs = 0, n_att = 0;
-	uint64_t total = 0, max = h->config->limits.max_message_size;
+	/* counted as the relay counts them: base64 on the wire */
+	uint64_t total = 0, max = compose_attachments_room(h->config->limits.max_message_size);
 	struct buf text, skipped;
 	int ret;
 
@@ -870,7 +871,8 @@ send_attachments(struct reply_handler *h, const struct store_ticket *t,
 			continue;
 		ret = store_attachment_list(h->store, msgs[i].id, &atts, &n, error_r);
 		for (size_t k = 0; k < n && ret == 0; k++) {
-			if (total + (uint64_t)atts[k].size > max) {
+			uint64_t wire = compose_attachment_wire_size((size_t)atts[k].size);
+			if (total + wire > max) {
 				(void)buf_printf(&skipped, "  %s (too large for one mail)\n",
 						 atts[k].filename != NULL ? atts[k].filename : "unnamed");
 				continue;
@@ -883,7 +885,7 @@ send_attachments(struct reply_handler *h, const struct store_ticket *t,
 				compose_add_attachment(c, atts[k].filename, atts[k].content_type, data,
 						       len);
 				free(data);
-				total += (uint64_t)atts[k].size;
+				total += wire;
 				n_att++;
 			}
 		}

@@ -1259,6 +1259,46 @@ test_handover(void)
 	h = find_out(outs, n, "notify", "carol@staff.example");
 	test_assert(h != NULL && h->m->n_attachments == 2);
 	outs_clear(outs, n);
+
+	/* The relay counts the mail's bytes, base64 and all: a 9,000-byte
+	   file is ~12,300 on the wire, so under max_message_size = 12,000 it
+	   is listed, not attached, and the mail stays under the limit (the
+	   file size alone fitted, and the mail went out 13 KB). */
+	test_begin("attachments count their base64 size against max_message_size");
+	struct buf big;
+	buf_init(&big, 1 << 20);
+	(void)buf_printf(&big,
+			 "From: Li Lei <lilei@customer.example>\nTo: %s\nSubject: Re: Withdrawal "
+			 "blocked\nMessage-ID: <big.%d@client.example>\nMIME-Version: 1.0\n"
+			 "Content-Type: multipart/mixed; boundary=\"b1\"\n\n--b1\n"
+			 "Content-Type: text/plain; charset=utf-8\n\nThe full export.\n--b1\n"
+			 "Content-Type: application/octet-stream\nContent-Disposition: attachment; "
+			 "filename=\"export.bin\"\nContent-Transfer-Encoding: base64\n\n",
+			 cust, (int)getpid());
+	for (int i = 0; i < 3000; i++) /* 9,000 bytes of "AAA" */
+		(void)buf_puts(&big, (i + 1) % 19 == 0 ? "QUFB\n" : "QUFB");
+	(void)buf_puts(&big, "\n--b1--\n");
+	test_assert_int(ingest_text(buf_cstr(&big), &res), 0);
+	buf_free(&big);
+	outs_clear(outs, new_outbox(outs, MAXOUT));
+	uint64_t max = config->limits.max_message_size;
+	config->limits.max_message_size = 12000;
+	const char *asks[] = { "#attachments\n", "#history\n" };
+	for (size_t i = 0; i < N_ELEMENTS(asks); i++) {
+		mail = make_mail("carol@staff.example", agt, "", "Re: Withdrawal blocked", asks[i],
+				 0, NULL);
+		test_assert_int(ingest_text(mail, &res), 0);
+		free(mail);
+		n = new_outbox(outs, MAXOUT);
+		h = find_out(outs, n, "notify", "carol@staff.example");
+		test_assert(h != NULL && h->o->raw_size <= 12000);
+		if (h != NULL && h->o->raw_size > 12000)
+			printf("ask %zu: %zu bytes\n", i, h->o->raw_size);
+		test_assert(h != NULL && h->m->n_attachments == 2);
+		test_assert(h != NULL && scontains(h->m->text, "export.bin"));
+		outs_clear(outs, n);
+	}
+	config->limits.max_message_size = max;
 	free(root);
 	free(cust);
 	free(agt);
