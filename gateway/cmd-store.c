@@ -30,7 +30,7 @@ store_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: deskgate [-c FILE] store migrate --to URL [--from URL] [--batch N]\n"
-		"                                        [--verify-only]\n\n"
+		"                                        [--blob-dir DIR] [--verify-only]\n\n"
 		"Copy the desk's store into another (a SQLite desk into PostgreSQL): every\n"
 		"table with its ids, and every raw mail and attachment, then compare both\n"
 		"sides table by table (row counts and digests; blobs read back and checked\n"
@@ -39,6 +39,9 @@ store_usage(FILE *out)
 		"                 password from PGPASSFILE or passfile=; never printed)\n"
 		"  --from URL     the source (default: the configuration's store)\n"
 		"  --batch N      rows per destination transaction (default 500)\n"
+		"  --blob-dir DIR the destination's [store] blob_dir (PostgreSQL): its raw\n"
+		"                 mails and attachments are written there as files, as the\n"
+		"                 gateways will write them, not as rows\n"
 		"  --verify-only  copy nothing, only compare\n\n"
 		"Run it again at will: rows already copied are kept, so a second run\n"
 		"copies nothing and a run that was stopped resumes. A destination that\n"
@@ -79,7 +82,7 @@ print_report(const struct store_copy_report *r, FILE *out)
 static int
 store_migrate(int argc, char **argv)
 {
-	const char *to = NULL, *from = NULL, *error;
+	const char *to = NULL, *from = NULL, *blob_dir = NULL, *error;
 	struct store_copy_options o = { 0 };
 
 	for (int i = 1; i < argc; i++) {
@@ -97,6 +100,8 @@ store_migrate(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.batch = (size_t)v;
+		} else if (strcmp(argv[i], "--blob-dir") == 0 && i + 1 < argc) {
+			blob_dir = argv[++i];
 		} else if (strcmp(argv[i], "--verify-only") == 0) {
 			o.verify_only = 1;
 		} else {
@@ -133,6 +138,17 @@ store_migrate(int argc, char **argv)
 		store_close(&src);
 		config_free(&config);
 		return EXIT_TEMPFAIL;
+	}
+	/* The destination's blobs where its gateways will keep them: without
+	   it a PostgreSQL desk that is to run with blob_dir would hold every
+	   migrated mail in its rows (readable, but the database grows by the
+	   whole mail archive). */
+	if (blob_dir != NULL && (ret = store_set_blob_dir(dst, blob_dir, &error)) < 0) {
+		log_error("store migrate: --blob-dir %s: %s", blob_dir, error);
+		store_close(&dst);
+		store_close(&src);
+		config_free(&config);
+		return ret == STORE_UNAVAILABLE ? EXIT_TEMPFAIL : EXIT_USAGE;
 	}
 	ret = store_copy(src, dst, &o, &report, &error);
 	if (ret < 0) {
