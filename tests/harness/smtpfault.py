@@ -12,6 +12,13 @@ no TLS, no AUTH) and misbehaves on purpose, as told by --fault options:
                            answer the end of the data, as if the reply were lost
                            (the first N times)
   --fault drop=mail        close the connection on MAIL FROM
+  --fault drop=reuse[:N]   close the connection without a word on the MAIL FROM of
+                           its second or later transaction (the first N times): a
+                           relay that dropped an idle connection just as the client
+                           reuses it
+  --idle-close SECONDS     a connection that sends no command for SECONDS gets
+                           "421 4.4.2 ... timeout exceeded" and is closed (Postfix's
+                           smtpd_timeout, made short)
   --xoauth2 TOKEN          offer AUTH XOAUTH2 and require it, accepting only TOKEN
   --stall-for SECONDS      a relay that hangs: every connection made during the first
                            SECONDS after start gets its greeting only when they are
@@ -19,11 +26,16 @@ no TLS, no AUTH) and misbehaves on purpose, as told by --fault options:
 Codes may be any 4xx/5xx. Messages accepted are written to --spool DIR as
 NNNN.eml (the bytes after dot-unstuffing) with NNNN.env holding the envelope.
 --ready FILE is written once the port listens. Stop it with SIGTERM.
+Each connection is logged on standard output as "connect N", "ehlo N" (a
+client session: a port probe connects too), and "quit N"
+(the client sent QUIT), "idle-close N" or "drop N" when it ends that way;
+NNNN.env holds "conn=N", the connection that carried the message.
 """
 import argparse
 import base64
 import os
 import signal
+import socket
 import socketserver
 import sys
 import threading
@@ -42,8 +54,10 @@ class State:
         self.auth_bad = 0
         self.lock = threading.Lock()
         self.count = 0
+        self.conns = 0
         self.log = []
         self.stall_until = 0.0
+        self.idle_close = 0.0
 
     def fault(self, stage):
         """The fault code for this stage now, or None (counts down)."""
@@ -58,7 +72,14 @@ class State:
                 f[1] = left - 1
             return code
 
-    def store(self, env_from, rcpts, data):
+    def connected(self):
+        with self.lock:
+            self.conns += 1
+            n = self.conns
+        print("connect %d" % n, flush=True)
+        return n
+
+    def store(self, env_from, rcpts, data, conn=0):
         with self.lock:
             self.count += 1
             n = self.count
@@ -68,6 +89,7 @@ class State:
                 f.write(data)
             os.rename(base + ".tmp", base + ".eml")
             with open(base + ".env", "w") as f:
+                f.write("conn=%d\n" % conn)
                 f.write("from=%s\n" % env_from)
                 for r in rcpts:
                     f.write("rcpt=%s\n" % r)
@@ -92,16 +114,26 @@ class Handler(socketserver.StreamRequestHandler):
         if code:
             self.reply("%s smtpfault.test closing: injected greeting failure" % code)
             return
+        conn = st.connected()
         self.reply("220 smtpfault.test ESMTP ready")
         env_from, rcpts = None, []
         authed = st.token is None
+        transactions = 0
+        if st.idle_close > 0:
+            self.connection.settimeout(st.idle_close)
         while True:
-            raw = self.rfile.readline(4096)
+            try:
+                raw = self.rfile.readline(4096)
+            except (socket.timeout, TimeoutError):
+                self.reply("421 4.4.2 smtpfault.test Error: timeout exceeded")
+                print("idle-close %d" % conn, flush=True)
+                return
             if not raw:
                 return
             line = raw.decode("latin-1").rstrip("\r\n")
             verb = line.split(" ", 1)[0].upper()
             if verb in ("EHLO", "HELO"):
+                print("ehlo %d" % conn, flush=True)
                 if verb == "EHLO":
                     self.reply("250-smtpfault.test")
                     self.reply("250-PIPELINING")
@@ -139,6 +171,10 @@ class Handler(socketserver.StreamRequestHandler):
             elif verb == "MAIL":
                 if st.faults.get("drop") == ["mail", None]:
                     return
+                if transactions > 0 and st.fault("drop") == "reuse":
+                    print("drop %d" % conn, flush=True)
+                    return
+                transactions += 1
                 code = st.fault("mail")
                 if code:
                     self.fail(code, "MAIL")
@@ -170,7 +206,7 @@ class Handler(socketserver.StreamRequestHandler):
                     data += l
                 if st.fault("stall"):
                     # the message is taken, but the reply never comes
-                    st.store(env_from, rcpts, bytes(data))
+                    st.store(env_from, rcpts, bytes(data), conn)
                     while self.rfile.readline(4096):
                         pass
                     return
@@ -178,7 +214,7 @@ class Handler(socketserver.StreamRequestHandler):
                 if code:
                     self.fail(code, "DATA")
                 else:
-                    n = st.store(env_from, rcpts, bytes(data))
+                    n = st.store(env_from, rcpts, bytes(data), conn)
                     self.reply("250 2.0.0 Ok: queued as F%04d" % n)
                 env_from, rcpts = None, []
             elif verb == "RSET":
@@ -187,6 +223,7 @@ class Handler(socketserver.StreamRequestHandler):
             elif verb == "NOOP":
                 self.reply("250 2.0.0 Ok")
             elif verb == "QUIT":
+                print("quit %d" % conn, flush=True)
                 self.reply("221 2.0.0 Bye")
                 return
             else:
@@ -206,11 +243,12 @@ def main():
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--xoauth2")
     ap.add_argument("--stall-for", type=float, default=0)
+    ap.add_argument("--idle-close", type=float, default=0)
     a = ap.parse_args()
     faults = {}
     for f in a.fault:
         stage, _, spec = f.partition("=")
-        if stage == "drop":
+        if stage == "drop" and spec == "mail":
             faults[stage] = [spec, None]
             continue
         code, _, n = spec.partition(":")
@@ -220,6 +258,7 @@ def main():
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(faults, a.spool, a.xoauth2)
     srv.state.stall_until = time.monotonic() + a.stall_for
+    srv.state.idle_close = a.idle_close
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if a.ready:
         with open(a.ready, "w") as f:

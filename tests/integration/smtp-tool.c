@@ -10,6 +10,12 @@
  *                                                agent, told if it bounces)
  *   smtp-tool run -c CONF [--now T] [--max N]    one outbox run; prints
  *                                                "sent=N deferred=N failed=N relay_down=N"
+ *                [--until-done [--pause MS]]     runs of at most --max with one
+ *                                                outbox, as the daemon's thread does,
+ *                                                while more is due (--pause: MS
+ *                                                between runs, --now moving with
+ *                                                the clock); prints the totals and
+ *                                                runs=N
  *   smtp-tool next -c CONF [--now T]             when the next attempt is due
  *   smtp-tool send -c CONF --mail-from A --rcpt B FILE
  *                                                one SMTP transaction, prints
@@ -69,7 +75,8 @@ struct opts {
 	const char *to[16], *to_name[16], *cc[16], *refs[16], *attach[8], *rcpt[16];
 	size_t n_to, n_cc, n_refs, n_attach, n_rcpt;
 	int64_t ticket, now, date;
-	int automatic, new_ticket;
+	int automatic, new_ticket, until_done;
+	int64_t pause_ms;
 	uint64_t count, max;
 	char **args;
 	int n_args;
@@ -144,6 +151,10 @@ parse(int argc, char **argv, struct opts *o)
 			o->now = num(v);
 		else if (OPT("--max"))
 			o->max = (uint64_t)num(v);
+		else if (strcmp(a, "--until-done") == 0)
+			o->until_done = 1;
+		else if (OPT("--pause"))
+			o->pause_ms = num(v);
 		else if (OPT("--count"))
 			o->count = (uint64_t)num(v);
 		else if (OPT("--mail-from"))
@@ -313,19 +324,38 @@ do_run(const struct opts *o)
 	struct store *store;
 	struct outbox *ob;
 	const char *error;
-	struct outbox_run_stats st;
+	struct outbox_run_stats st, total = { 0 };
+	unsigned runs = 0;
+	int64_t now = o->now;
 	open_all(o, &config, &store);
-	if (outbox_new(store, config, &ob, &error) < 0 ||
-	    outbox_run_due(ob, o->now, o->max, &st, &error) < 0) {
-		fprintf(stderr, "smtp-tool: %s\n", error);
-		return 70;
-	}
-	printf("sent=%zu deferred=%zu failed=%zu relay_down=%d more=%d\n", st.sent, st.deferred,
-	       st.failed, st.relay_down, st.more);
+	if (outbox_new(store, config, &ob, &error) < 0)
+		goto fail;
+	do {
+		if (runs > 0 && o->pause_ms > 0) {
+			struct timespec ts = { (time_t)(o->pause_ms / 1000),
+					       (long)(o->pause_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+			now += (o->pause_ms + 999) / 1000;
+		}
+		if (outbox_run_due(ob, now, o->max, &st, &error) < 0)
+			goto fail;
+		runs++;
+		total.sent += st.sent;
+		total.deferred += st.deferred;
+		total.failed += st.failed;
+	} while (o->until_done && st.more && !st.relay_down);
+	printf("sent=%zu deferred=%zu failed=%zu relay_down=%d more=%d", total.sent, total.deferred,
+	       total.failed, st.relay_down, st.more);
+	if (o->until_done)
+		printf(" runs=%u", runs);
+	printf("\n");
 	outbox_free(&ob);
 	store_close(&store);
 	config_free(&config);
 	return 0;
+fail:
+	fprintf(stderr, "smtp-tool: %s\n", error);
+	return 70;
 }
 
 static int

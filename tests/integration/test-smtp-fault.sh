@@ -18,32 +18,18 @@ tool=$builddir/tests/integration/smtp-tool
 deskgate=${DESKGATE:-$builddir/deskgate}
 [ -x "$tool" ] || dg_fail "$tool not built"
 
+. "$srcdir/tests/harness/smtpfault.sh"
+
 # conf NAME PORT [extra smtp lines]: a configuration with its own store
 conf() {
 	local name=$1 port=$2
 	shift 2
-	mkdir -p "$DG_ROOT/$name"
-	{
-		printf '[general]\nstate_dir = %s\nhostname = gw.example.test\n' "$DG_ROOT/$name/state"
-		printf 'support_address = support@example.test\nlog_level = error\n'
-		printf '[smtp]\nhost = 127.0.0.1\nport = %s\nsecurity = none\ntimeout = 5s\n' "$port"
-		printf 'retry_initial = 10s\nretry_max_age = 1h\n'
-		for l in "$@"; do printf '%s\n' "$l"; done
-	} >"$DG_ROOT/$name/deskgate.conf"
-	echo "$DG_ROOT/$name/deskgate.conf"
+	smtpfault_conf "$name" "$port" 'retry_initial = 10s' 'retry_max_age = 1h' "$@"
 }
 
 # server NAME PORT ARGS...: start smtpfault.py, spool in $DG_ROOT/NAME/spool
 server() {
-	local name=$1 port=$2
-	shift 2
-	mkdir -p "$DG_ROOT/$name"
-	python3 "$srcdir/tests/harness/smtpfault.py" --port "$port" --spool "$DG_ROOT/$name/spool" \
-		--ready "$DG_ROOT/$name/server.pid" "$@" >"$DG_ROOT/$name/server.log" 2>&1 &
-	local pid=$!
-	dg_on_exit "kill $pid"
-	echo "$pid" >"$DG_ROOT/$name/server.realpid"
-	dg_wait_port "$port" 10 || dg_fail "smtpfault on $port did not start"
+	smtpfault_start "$@"
 }
 
 stop_server() {
