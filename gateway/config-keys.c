@@ -114,6 +114,12 @@ static const struct config_key smtp_keys[] = {
 	  "Name sent in EHLO; default: hostname." },
 	{ "timeout", CONFIG_DURATION, "60s", 1, 3600, S(timeout), NULL,
 	  "Connect and per-command timeout." },
+	{ "idle_timeout", CONFIG_DURATION, "10s", 0, 300, S(idle_timeout), NULL,
+	  "How long the connection to the relay stays open with nothing to send: mail queued "
+	  "meanwhile goes out on it without a new connection, TLS handshake and login. Relays "
+	  "close idle clients themselves after a few minutes (Postfix: 300 s) and a closed "
+	  "connection is opened again, so this only spares the relay an idle client. 0: closed "
+	  "after each queue run." },
 	{ "retry_initial", CONFIG_DURATION, "1m", 1, 86400, S(retry_initial), NULL,
 	  "First retry delay after a temporary failure; doubles each time." },
 	{ "retry_max_age", CONFIG_DURATION, "2d", 60, 30 * 86400, S(retry_max_age), NULL,

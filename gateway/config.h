@@ -81,6 +81,7 @@ struct config_smtp {
 	char *envelope_from;
 	char *helo;
 	uint64_t timeout;
+	uint64_t idle_timeout; /* seconds a connection to the relay is kept idle */
 	uint64_t retry_initial;
 	uint64_t retry_max_age;
 };

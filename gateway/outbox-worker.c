@@ -17,7 +17,8 @@
 #include "base/clock.h"
 #include "base/util.h"
 
-/* rows per outbox_run_due() call: between two, a reload is looked at */
+/* rows per outbox_run_due() call: between two, a reload is looked at (the
+   relay connection stays open from one call to the next: outbox.h) */
 #define WORKER_RUN_MAX 100
 /* the queue is looked at this often when nobody kicks (as the loop did) */
 #define WORKER_INTERVAL_MS 1000
@@ -97,6 +98,11 @@ worker_main(void *arg)
 		/* [store] poll (at least the second it was) */
 		uint64_t ms = w->config->store.poll > 1 ? w->config->store.poll * 1000
 							: WORKER_INTERVAL_MS;
+		/* the relay connection kept open closes on time even when the
+		   poll is longer ([smtp] idle_timeout) */
+		int64_t idle = w->outbox != NULL ? outbox_close_idle(w->outbox) : -1;
+		if (idle >= 0 && (uint64_t)idle < ms)
+			ms = (uint64_t)idle;
 		until.tv_sec += (time_t)(ms / 1000);
 		until.tv_nsec += (long)(ms % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {

@@ -20,6 +20,10 @@
  *   killed mid-send leaves its claim to expire, as before (sent again
  *   with the same Message-ID).
  *
+ * - the relay connection stays open from one run to the next and closes
+ *   after [smtp] idle_timeout without use (outbox_close_idle(): the
+ *   thread's wait ends in time for it).
+ *
  * The scheduler's mail (digests, escalations, notices) is queued by
  * whoever holds the scheduler lease and sent by this thread like any
  * other row.

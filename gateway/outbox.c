@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateway/compose.h"
@@ -47,6 +48,10 @@ struct outbox {
 	char *claimant;		  /* or this holder's, renewed by its owner */
 	int64_t claimant_ttl;
 	const atomic_int *stop;	  /* set from another thread: stop soon */
+	/* the relay connection, kept across runs while it is used; closed
+	   when idle for [smtp] idle_timeout (outbox_close_idle()) */
+	struct smtp_client *client;
+	int64_t client_used_ms; /* monotonic time of its last run */
 };
 
 /* ---- queueing ---------------------------------------------------------- */
@@ -324,6 +329,7 @@ outbox_free(struct outbox **outboxp)
 	if (ob == NULL)
 		return;
 	explicit_bzero(ob->key, sizeof(ob->key));
+	smtp_client_free(&ob->client);
 	outage_free(&ob->outage);
 	outage_streak_free(&ob->relay_auth);
 	if (ob->own_leases)
@@ -860,16 +866,37 @@ put_back(struct outbox *ob, const struct store_outbox *list, size_t n, const cha
 	return 0;
 }
 
+static int64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+outbox_close_idle(struct outbox *ob)
+{
+	if (ob->client == NULL)
+		return -1;
+	int64_t left = (int64_t)ob->config->smtp.idle_timeout * 1000 -
+		       (monotonic_ms() - ob->client_used_ms);
+	if (left > 0)
+		return left;
+	smtp_client_free(&ob->client); /* QUIT */
+	return -1;
+}
+
 int
 outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	       struct outbox_run_stats *stats_r, const char **error_r)
 {
-	struct smtp_client *client = NULL;
 	struct store_outbox *list = NULL;
 	size_t n = 0, done = 0;
 	int ret = -1;
 
 	memset(stats_r, 0, sizeof(*stats_r));
+	(void)outbox_close_idle(ob);
 	if (ob->relay_down_until > now) {
 		stats_r->relay_down = 1;
 		return 0;
@@ -889,7 +916,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			goto out;
 		if (n == 0)
 			break;
-		if (client == NULL && smtp_client_new(ob->config, &client, error_r) < 0)
+		if (ob->client == NULL && smtp_client_new(ob->config, &ob->client, error_r) < 0)
 			goto out;
 
 		/* Mark the batch in flight (one commit): after a crash these
@@ -920,7 +947,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 				ret = 0;
 				goto out;
 			}
-			if (send_one(ob, client, o, now, &r, stats_r, error_r) < 0)
+			if (send_one(ob, ob->client, o, now, &r, stats_r, error_r) < 0)
 				goto out;
 			if (r.status == SMTP_OK || !r.session) {
 				/* the relay took our login */
@@ -940,6 +967,8 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 				int64_t backoff = (int64_t)retry_delay(&pause, ++ob->relay_failures);
 				ob->relay_down_until = now + backoff;
 				stats_r->relay_down = 1;
+				/* the next attempt starts a session of its own */
+				smtp_client_free(&ob->client);
 				log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
 					  ob->config->smtp.host,
 					  (unsigned long long)ob->config->smtp.port, r.text,
@@ -957,7 +986,11 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	ret = 0;
 out:
 	store_outboxes_free(&list, n);
-	smtp_client_free(&client);
+	/* kept for the next run (the next mail due) unless it must not idle */
+	if (ob->config->smtp.idle_timeout == 0)
+		smtp_client_free(&ob->client);
+	else if (ob->client != NULL)
+		ob->client_used_ms = monotonic_ms();
 	return ret;
 }
 

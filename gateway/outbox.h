@@ -115,6 +115,14 @@ struct outbox_run_stats {
 int outbox_run_due(struct outbox *outbox, int64_t now, size_t max_messages,
 		   struct outbox_run_stats *stats_r, const char **error_r);
 
+/* The connection to the relay outlives outbox_run_due(): the next run
+   sends on it (no new connection, TLS handshake, login). This closes it
+   (QUIT) once no run has used it for [smtp] idle_timeout; outbox_run_due()
+   calls it first, and so does outbox_free(). Returns the milliseconds
+   until it will close it (the longest a caller should wait before calling
+   again), or -1 when no connection is open. */
+int64_t outbox_close_idle(struct outbox *outbox);
+
 /* When the next attempt is due: 1 with *when_r (may be <= now: due now),
    0 when nothing is waiting, -1 on a store error. */
 int outbox_next_due(struct outbox *outbox, int64_t now, int64_t *when_r, const char **error_r);

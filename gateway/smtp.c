@@ -374,6 +374,11 @@ setup_handle(struct smtp_client *client, struct smtp_upload *up, const char *env
 	/* a stalled upload counts as a time-out too */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, client->timeout);
+	/* the outbox decides how long a connection is kept idle
+	   ([smtp] idle_timeout, at most 300 s), not libcurl's 118 s */
+#if LIBCURL_VERSION_NUM >= 0x074100
+	curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 300L);
+#endif
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, client->errbuf);
 	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
@@ -480,6 +485,24 @@ perform(struct smtp_client *client, const char *envelope_from, struct curl_slist
 	return curl_easy_perform(client->curl);
 }
 
+/* 1 when a transfer failed on a connection kept from an earlier one (libcurl
+   made no new connection for it) before any message data went out, without
+   a refusal from the relay: no reply at all, a reply that was not a
+   refusal, or 421 ("closing the channel", what Postfix says when its idle
+   time-out ends). A refusal (4xx, 5xx) of MAIL or RCPT stays what it is. */
+static int
+lost_kept_connection(struct smtp_client *client, CURLcode rc)
+{
+	long connects = -1;
+	const struct smtp_capture *cap = &client->cap;
+	if (rc == CURLE_OK || rc == CURLE_LOGIN_DENIED || cap->data_sent)
+		return 0;
+	if (curl_easy_getinfo(client->curl, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
+	    connects != 0)
+		return 0;
+	return cap->code < 400 || cap->code == 421;
+}
+
 /* Each recipient's outcome: refused at RCPT (its own reply), else (accepted,
    or never asked about) the message's. */
 static void
@@ -535,6 +558,17 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 	}
 
 	CURLcode rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data, len);
+	if (lost_kept_connection(client, rc)) {
+		/* The relay closed the connection we kept (its idle time-out
+		   ran out as we reused it) before any of the message went out:
+		   nothing was delivered, so this is no failure of the relay. */
+		log_debug("smtp: the connection kept open was closed by the relay (%s); "
+			  "connecting again",
+			  client->errbuf[0] != '\0' ? client->errbuf : curl_easy_strerror(rc));
+		curl_easy_setopt(client->curl, CURLOPT_FRESH_CONNECT, 1L);
+		rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data, len);
+		curl_easy_setopt(client->curl, CURLOPT_FRESH_CONNECT, 0L);
+	}
 	if (rc == CURLE_LOGIN_DENIED && oauth) {
 		/* The token may have expired: fetch a fresh one and try once more. */
 		const char *error;

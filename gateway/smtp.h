@@ -15,7 +15,14 @@
  *   it. Credentials are never logged or copied into results.
  * - The EHLO name goes in the URL path (libcurl's convention).
  * - One client keeps its connection open between messages (libcurl reuses
- *   it), which is what makes a queue run fast.
+ *   it, with no RSET needed after a completed transaction), which is what
+ *   makes a queue run fast; the caller decides how long a client lives
+ *   (the outbox keeps it across runs for [smtp] idle_timeout). A kept
+ *   connection the relay has closed is seen by libcurl before reuse and a
+ *   new one made; one that dies as it is reused (the relay's time-out and
+ *   our next message crossing) is connected again once when nothing of
+ *   the message had gone out, instead of failing the relay session.
+ *   smtp_client_free() ends the session with QUIT.
  *
  * Results are graded: SMTP_OK; SMTP_TEMPORARY for 4xx replies, connection
  * and TLS failures, time-outs and AUTH failures; SMTP_PERMANENT only for a
