@@ -60,6 +60,7 @@ struct smtp_client {
 	long timeout;
 	struct smtp_capture cap;
 	char errbuf[CURL_ERROR_SIZE];
+	int kept; /* the last transfer succeeded: libcurl kept its connection */
 };
 
 /* What we send to curl as the message body. */
@@ -485,8 +486,9 @@ perform(struct smtp_client *client, const char *envelope_from, struct curl_slist
 	return curl_easy_perform(client->curl);
 }
 
-/* 1 when a transfer failed on a connection kept from an earlier one (libcurl
-   made no new connection for it) before any message data went out, without
+/* 1 when a transfer failed on a connection kept from an earlier successful
+   one (libcurl made no new connection for it) before any message data went
+   out, without
    a refusal from the relay: no reply at all, a reply that was not a
    refusal, or 421 ("closing the channel", what Postfix says when its idle
    time-out ends). A refusal (4xx, 5xx) of MAIL or RCPT stays what it is. */
@@ -495,7 +497,13 @@ lost_kept_connection(struct smtp_client *client, CURLcode rc)
 {
 	long connects = -1;
 	const struct smtp_capture *cap = &client->cap;
-	if (rc == CURLE_OK || rc == CURLE_LOGIN_DENIED || cap->data_sent)
+	int kept = client->kept;
+	client->kept = rc == CURLE_OK; /* libcurl closes a connection that failed */
+	/* not a connection that failed to open, nor a relay that hangs (a
+	   second wait would double the time-out) */
+	if (!kept || rc == CURLE_OK || rc == CURLE_LOGIN_DENIED || rc == CURLE_COULDNT_CONNECT ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
+	    rc == CURLE_SSL_CONNECT_ERROR || cap->data_sent)
 		return 0;
 	if (curl_easy_getinfo(client->curl, CURLINFO_NUM_CONNECTS, &connects) != CURLE_OK ||
 	    connects != 0)
@@ -568,6 +576,7 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		curl_easy_setopt(client->curl, CURLOPT_FRESH_CONNECT, 1L);
 		rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data, len);
 		curl_easy_setopt(client->curl, CURLOPT_FRESH_CONNECT, 0L);
+		client->kept = rc == CURLE_OK;
 	}
 	if (rc == CURLE_LOGIN_DENIED && oauth) {
 		/* The token may have expired: fetch a fresh one and try once more. */
@@ -576,6 +585,7 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 		if (fetch_token(client, &error) == 0) {
 			rc = perform(client, envelope_from, rcpts, rcpt_results, n_recipients, data,
 				     len);
+			client->kept = rc == CURLE_OK;
 		} else {
 			grade(client, rc, result);
 			copy_printable(result->text, sizeof(result->text), error, strlen(error));
