@@ -799,7 +799,11 @@ send_one(struct outbox *ob, struct smtp_client *client, const struct store_outbo
 	struct store_outbox_rcpt *rows = NULL;
 	size_t n_rows = 0;
 	int ret = -1;
-	if (store_outbox_rcpt_list(ob->store, o->id, &rows, &n_rows, error_r) < 0) {
+	/* a first attempt has no recipient results to look up: they are
+	   recorded with an attempt's outcome (a bounce can only fail the row,
+	   and an operator's retry puts its failed recipients back as queued) */
+	if (o->attempts > 0 &&
+	    store_outbox_rcpt_list(ob->store, o->id, &rows, &n_rows, error_r) < 0) {
 		free(addrs);
 		free(copy);
 		return -1;
@@ -967,14 +971,14 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 				int64_t backoff = (int64_t)retry_delay(&pause, ++ob->relay_failures);
 				ob->relay_down_until = now + backoff;
 				stats_r->relay_down = 1;
-				/* the next attempt starts a session of its own */
-				smtp_client_free(&ob->client);
 				log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
 					  ob->config->smtp.host,
 					  (unsigned long long)ob->config->smtp.port, r.text,
 					  duration_text(backoff));
 				if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0)
 					goto out;
+				/* the next attempt starts a session of its own */
+				smtp_client_free(&ob->client);
 				ret = 0;
 				goto out;
 			}
