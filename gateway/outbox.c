@@ -897,7 +897,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 {
 	struct store_outbox *list = NULL;
 	size_t n = 0, done = 0;
-	int ret = -1;
+	int ret = -1, used = 0;
 
 	memset(stats_r, 0, sizeof(*stats_r));
 	(void)outbox_close_idle(ob);
@@ -922,6 +922,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			break;
 		if (ob->client == NULL && smtp_client_new(ob->config, &ob->client, error_r) < 0)
 			goto out;
+		used = 1;
 
 		/* Mark the batch in flight (one commit): after a crash these
 		   rows are sent again, never lost. */
@@ -990,10 +991,11 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	ret = 0;
 out:
 	store_outboxes_free(&list, n);
-	/* kept for the next run (the next mail due) unless it must not idle */
+	/* kept for the next run (the next mail due) unless it must not idle;
+	   a run that found nothing to send leaves it idling */
 	if (ob->config->smtp.idle_timeout == 0)
 		smtp_client_free(&ob->client);
-	else if (ob->client != NULL)
+	else if (used && ob->client != NULL)
 		ob->client_used_ms = monotonic_ms();
 	return ret;
 }
