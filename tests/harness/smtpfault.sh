@@ -1,5 +1,5 @@
 # smtpfault.sh: the outbox tests' relay (tests/harness/smtpfault.py) and a
-# gateway configuration pointing at it. Source after lib.sh.
+# gateway configuration pointing at it. Source after lib.sh (or imap-lib.sh).
 
 # smtpfault_conf NAME PORT [smtp lines]: $DG_ROOT/NAME/deskgate.conf, with a
 # store of its own, for the relay on 127.0.0.1:PORT; prints its path
@@ -24,7 +24,7 @@ smtpfault_start() {
 	local name=$1 port=$2
 	shift 2
 	mkdir -p "$DG_ROOT/$name"
-	python3 "$srcdir/tests/harness/smtpfault.py" --port "$port" --spool "$DG_ROOT/$name/spool" \
+	python3 "${srcdir:-$top_srcdir}/tests/harness/smtpfault.py" --port "$port" --spool "$DG_ROOT/$name/spool" \
 		--ready "$DG_ROOT/$name/server.pid" "$@" >"$DG_ROOT/$name/server.log" 2>&1 &
 	local pid=$!
 	dg_on_exit "kill $pid"

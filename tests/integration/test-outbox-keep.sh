@@ -15,18 +15,15 @@ mkmsg() { # FILE N
 	printf 'From: customer%d@example.net\r\nTo: support@example.test\r\nSubject: keep test %d\r\nMessage-ID: <keep-%d@example.net>\r\n\r\nmy order %d is stuck\r\n' \
 		"$2" "$2" "$2" "$2" >"$1"
 }
-spooled() { ls "$DG_ROOT/spool"/*.eml 2>/dev/null | wc -l; }
+spooled() { ls "$DG_ROOT/relay/spool"/*.eml 2>/dev/null | wc -l; }
 spooled_is() { [ "$(spooled)" = "$1" ]; }
-sessions() { grep -c '^ehlo ' "$DG_ROOT/relay.log"; }
-quits() { grep -c '^quit ' "$DG_ROOT/relay.log"; }
+sessions() { grep -c '^ehlo ' "$DG_ROOT/relay/server.log"; }
+quits() { grep -c '^quit ' "$DG_ROOT/relay/server.log"; }
 quits_is() { [ "$(quits)" = "$1" ]; }
 
+. "$top_srcdir/tests/harness/smtpfault.sh"
 SPORT=$(dg_free_port)
-python3 "$top_srcdir/tests/harness/smtpfault.py" --port "$SPORT" --spool "$DG_ROOT/spool" \
-	>"$DG_ROOT/relay.log" 2>&1 &
-RELAY_PID=$!
-dg_on_exit "kill $RELAY_PID"
-dg_wait_port "$SPORT" 10 || dg_fail "smtpfault did not start"
+smtpfault_start relay "$SPORT"
 
 G=$DG_ROOT/gw
 GW_ACK=yes gw_new "$G"
@@ -56,7 +53,7 @@ deliver "$DG_ROOT/m3.eml"
 dg_wait_for 10 spooled_is 3 || { tail -30 "$G/run.log"; dg_fail "third acknowledgement not sent"; }
 dg_assert_eq 2 "$(sessions)" "SMTP sessions after the idle close"
 for n in 1 2 3; do
-	dg_assert_eq 1 "$(grep -l "^To: .*customer$n@example.net" "$DG_ROOT/spool"/*.eml | wc -l)" \
+	dg_assert_eq 1 "$(grep -l "^To: .*customer$n@example.net" "$DG_ROOT/relay/spool"/*.eml | wc -l)" \
 		"acknowledgements to customer $n"
 done
 gw_stop

@@ -17,16 +17,13 @@ mkmsg() { # FILE N
 		"$2" "$2" "$2" "$2" >"$1"
 }
 has_msgid() { [ "$(sql "$1" "select count(*) from messages where message_id = '$2'")" = 1 ]; }
-spooled() { ls "$DG_ROOT/spool"/*.eml 2>/dev/null | wc -l; }
+spooled() { ls "$DG_ROOT/relay/spool"/*.eml 2>/dev/null | wc -l; }
 spooled_is() { [ "$(spooled)" = "$1" ]; }
 sending() { [ "$(sql "$G" "select count(*) from outbox where status = 'sending'")" -ge 1 ]; }
 
+. "$top_srcdir/tests/harness/smtpfault.sh"
 SPORT=$(dg_free_port)
-python3 "$top_srcdir/tests/harness/smtpfault.py" --port "$SPORT" --spool "$DG_ROOT/spool" \
-	--stall-for "$STALL" >"$DG_ROOT/relay.log" 2>&1 &
-RELAY_PID=$!
-dg_on_exit "kill $RELAY_PID"
-dg_wait_port "$SPORT" 10 || dg_fail "smtpfault did not start"
+smtpfault_start relay "$SPORT" --stall-for "$STALL"
 
 G=$DG_ROOT/gw
 GW_ACK=yes gw_new "$G"
@@ -59,7 +56,7 @@ dg_wait_for $((STALL + 30)) spooled_is 2 || { tail -30 "$G/run.log"; dg_fail "ac
 sleep 3
 dg_assert_eq 2 "$(spooled)" "acknowledgements at the relay"
 for n in 1 2; do
-	dg_assert_eq 1 "$(grep -l "^To: .*customer$n@example.net" "$DG_ROOT/spool"/*.eml | wc -l)" \
+	dg_assert_eq 1 "$(grep -l "^To: .*customer$n@example.net" "$DG_ROOT/relay/spool"/*.eml | wc -l)" \
 		"acknowledgements to customer $n"
 done
 dg_assert_eq "2|0" "$(sql "$G" "select count(*), sum(attempts != 1) from outbox where status = 'sent'")" \
