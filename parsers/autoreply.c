@@ -24,12 +24,40 @@ ci_contains(const char *hay, const char *needle)
 	return hay != NULL && strcasestr(hay, needle) != NULL;
 }
 
+/* ASCII lower case (the process runs in the C locale, where strcasestr()
+   folds ASCII letters only), at most size - 1 bytes, NUL-terminated; 0
+   when s does not fit. */
+static int
+lower_copy(const char *s, char *buf, size_t size)
+{
+	size_t i;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i + 1 >= size)
+			return 0;
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	}
+	buf[i] = '\0';
+	return 1;
+}
+
+/* Like ci_contains() for each needle, but the haystack is folded once and
+   searched with strstr(): judging a mail ran strcasestr() over the same
+   4 KB for each of a few dozen needles (~5% of an import's CPU). */
 static int
 ci_contains_any(const char *hay, const char *const *needles, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ci_contains(hay, needles[i]))
+	char lhay[TEXT_SCAN_MAX + 1], lneedle[128];
+	if (hay == NULL)
+		return 0;
+	int folded = lower_copy(hay, lhay, sizeof(lhay));
+	for (size_t i = 0; i < n; i++) {
+		if (folded && lower_copy(needles[i], lneedle, sizeof(lneedle))) {
+			if (strstr(lhay, lneedle) != NULL)
+				return 1;
+		} else if (ci_contains(hay, needles[i])) {
 			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -711,7 +739,9 @@ judge(const struct mime_message *msg, const struct autoreply_policy *policy, con
 		why = errf("From is a mailing-list manager (%s)", from_address(msg));
 	if (why == NULL && autoreply_carrier_notice(msg, text_head(msg, head, sizeof(head))))
 		why = "a mobile carrier's error notice";
-	if (why == NULL && !autoreply_person_forward(msg))
+	/* asked once: it searches the text's head */
+	int forward = 0;
+	if (why == NULL && !(forward = autoreply_person_forward(msg)))
 		why = check_parts(msg);
 	if (why != NULL) {
 		*why_r = why;
@@ -719,7 +749,7 @@ judge(const struct mime_message *msg, const struct autoreply_policy *policy, con
 	}
 
 	/* only the text is left: subject and body shape together */
-	if (!autoreply_person_forward(msg) && (why = check_text(msg)) != NULL) {
+	if (!forward && (why = check_text(msg)) != NULL) {
 		*why_r = why;
 		return AUTOREPLY_UNCERTAIN;
 	}
