@@ -639,19 +639,35 @@ ack_sample_input_free(struct ack_input **inp)
 
 /* ---- the message ------------------------------------------------------------------ */
 
-struct deskmail_msg *
-ack_message(struct deskmail *dm, int64_t ticket_id, const char *to_name, const char *to_address,
-	    const struct mime_message *answered, const struct ack_mail *mail, int64_t now)
+/* ack_message() in two halves: the envelope (what deskmail_precheck()
+   needs), then the rendered mail. */
+static struct deskmail_msg *
+ack_envelope(struct deskmail *dm, int64_t ticket_id, const char *to_name, const char *to_address,
+	     int64_t now)
 {
 	struct deskmail_msg *m = deskmail_start(dm, ticket_id, "ack", DESKMAIL_REPLY_CUSTOMER,
 						"auto-replied", now);
 	deskmail_add_to(m, to_name, to_address);
+	return m;
+}
+
+static void
+ack_fill(struct deskmail_msg *m, const struct mime_message *answered, const struct ack_mail *mail)
+{
 	deskmail_subject_as_is(m, mail->subject);
 	if (answered != NULL)
 		deskmail_thread_msg(m, answered);
 	struct compose *c = deskmail_compose(m);
 	compose_set_text(c, mail->text, strlen(mail->text));
 	compose_set_html(c, mail->html, strlen(mail->html));
+}
+
+struct deskmail_msg *
+ack_message(struct deskmail *dm, int64_t ticket_id, const char *to_name, const char *to_address,
+	    const struct mime_message *answered, const struct ack_mail *mail, int64_t now)
+{
+	struct deskmail_msg *m = ack_envelope(dm, ticket_id, to_name, to_address, now);
+	ack_fill(m, answered, mail);
 	return m;
 }
 
@@ -847,13 +863,28 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 	const struct mime_message *msg = ev->msg;
 	struct store_field *sf = NULL;
 	size_t n_sf = 0;
+	const char *why;
 	int ret = -1;
 
-	if ((ret = store_ticket_field_list(ack->store, t->id, &sf, &n_sf, error_r)) < 0)
-		return ret;
-	struct ack_field *fields = ack_fields(sf, n_sf);
 	/* A forged From name must not put text into our mail (backscatter). */
 	char *name = deskmail_display_name(msg->from.name);
+	/* Refused by a cap before anything is rendered: past [limits]
+	   max_mail_per_minute most of an import's mail is. */
+	struct deskmail_msg *m = ack_envelope(ack->dm, t->id, name, msg->from.address, ev->now);
+	if ((ret = deskmail_precheck(ack->dm, &m, &why, error_r)) <= 0) {
+		if (ret == 0) {
+			snprintf(ev->ack_refusal, sizeof(ev->ack_refusal), "%s", why);
+			ret = event(ack, t->id, "ack", error_r, "not sent: %s", why);
+		}
+		free(name);
+		return ret;
+	}
+	if ((ret = store_ticket_field_list(ack->store, t->id, &sf, &n_sf, error_r)) < 0) {
+		deskmail_msg_free(&m);
+		free(name);
+		return ret;
+	}
+	struct ack_field *fields = ack_fields(sf, n_sf);
 	const char *language = ack_language(ack->config, t->language);
 	char *category_name = ack_category_name(ack->templates, t->category, language);
 	struct ack_input in = {
@@ -898,9 +929,7 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 		ret = event(ack, t->id, "ack", error_r, "not sent: template error: %s", *error_r);
 		goto out;
 	}
-	struct deskmail_msg *m = ack_message(ack->dm, t->id, name, msg->from.address, msg, &mail,
-					     ev->now);
-	const char *why;
+	ack_fill(m, msg, &mail);
 	ret = deskmail_queue(ack->dm, &m, &res, &why, error_r);
 	if (ret <= 0) {
 		if (ret == 0) {
@@ -938,6 +967,7 @@ queue_ack(struct ack *ack, struct hook_event *ev, const struct store_ticket *t,
 	ret = event(ack, t->id, "ack", error_r, "queued as outbox #%lld (%s, %s, template %s)",
 		    (long long)res.outbox_id, in.category, in.language, mail.template);
 out:
+	deskmail_msg_free(&m);
 	deskmail_result_clear(&res);
 	ack_mail_clear(&mail);
 	tmpl_value_free(&data);

@@ -516,6 +516,61 @@ over_cap(struct deskmail *dm, const struct deskmail_msg *m, int *failed_r, const
 	return NULL;
 }
 
+/* The refusals that need only m's recipients and time: NULL when none
+   applies, else why (and *kind_r). A store failure is *failed_r < 0. */
+static const char *
+refusal(struct deskmail *dm, const struct deskmail_msg *m, const char **kind_r, int *failed_r,
+	const char **error_r)
+{
+	const char *why;
+	*failed_r = 0;
+	*kind_r = "error";
+	if (m->n_rcpts == 0)
+		return "no recipient";
+	if (dm->blocked != NULL) {
+		*kind_r = "loop";
+		return errf("loop: %s", dm->blocked);
+	}
+	if ((why = over_cap(dm, m, failed_r, error_r)) != NULL || *failed_r < 0)
+		*kind_r = "rate-limit";
+	return why;
+}
+
+/* Not sent: the log line and the ticket's event; frees *msgp. */
+static int
+refused(struct deskmail *dm, struct deskmail_msg **msgp, const char *kind, const char *why,
+	const char **error_r)
+{
+	struct deskmail_msg *m = *msgp;
+	const char *to = m->n_rcpts > 0 ? m->rcpts[0] : "nobody";
+	if (strcmp(kind, "error") == 0)
+		log_error("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id, m->kind,
+			  log_safe(to, 200), why);
+	else
+		log_warnx("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id, m->kind,
+			  log_safe(to, 200), why);
+	int ret = store_event_addf(dm->store, m->ticket_id, kind, error_r, "%s to %s not sent: %s",
+				   m->kind, to, why);
+	deskmail_msg_free(msgp);
+	return ret < 0 ? ret : 0;
+}
+
+int
+deskmail_precheck(struct deskmail *dm, struct deskmail_msg **msgp, const char **why_r,
+		  const char **error_r)
+{
+	const char *kind;
+	int failed;
+	*why_r = refusal(dm, *msgp, &kind, &failed, error_r);
+	if (failed < 0) {
+		deskmail_msg_free(msgp);
+		return failed;
+	}
+	if (*why_r != NULL)
+		return refused(dm, msgp, kind, *why_r, error_r);
+	return 1;
+}
+
 int
 deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
 	       const char **why_r, const char **error_r)
@@ -526,34 +581,17 @@ deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_
 
 	*why_r = NULL;
 	memset(res, 0, sizeof(*res));
-	if (m->n_rcpts == 0) {
-		why = "no recipient";
-	} else if (dm->blocked != NULL) {
-		why = errf("loop: %s", dm->blocked);
-		kind = "loop";
-	} else if ((why = over_cap(dm, m, &failed, error_r)) != NULL || failed < 0) {
-		kind = "rate-limit";
-	} else if (render(dm, m, res, &why) == 0) {
+	why = refusal(dm, m, &kind, &failed, error_r);
+	if (why == NULL && failed == 0 && render(dm, m, res, &why) == 0)
 		why = NULL;
-	}
 	if (failed < 0) {
 		deskmail_msg_free(msgp);
 		return failed;
 	}
 	if (why != NULL) {
-		const char *to = m->n_rcpts > 0 ? m->rcpts[0] : "nobody";
-		if (strcmp(kind, "error") == 0)
-			log_error("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id,
-				  m->kind, log_safe(to, 200), why);
-		else
-			log_warnx("ticket=%lld: %s to %s not sent: %s", (long long)m->ticket_id,
-				  m->kind, log_safe(to, 200), why);
 		*why_r = why;
-		ret = store_event_addf(dm->store, m->ticket_id, kind, error_r, "%s to %s not sent: %s",
-				       m->kind, to, why);
 		deskmail_result_clear(res);
-		deskmail_msg_free(msgp);
-		return ret < 0 ? ret : 0;
+		return refused(dm, msgp, kind, why, error_r);
 	}
 	ret = outbox_queue(dm->store, dm->config, m->ticket_id, m->kind, res->message_id, res->raw,
 			   res->len, (const char *const *)m->rcpts, m->n_rcpts, m->now,

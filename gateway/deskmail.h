@@ -149,6 +149,14 @@ void deskmail_result_clear(struct deskmail_result *res);
    result): the store failed (error_r). */
 int deskmail_queue(struct deskmail *dm, struct deskmail_msg **msgp, struct deskmail_result *res,
 		   const char **why_r, const char **error_r);
+/* deskmail_queue()'s refusals that need only the recipients and the time
+   (no recipient, blocked, a desk-wide cap), before the body is made:
+   composing a message that the rate limit then refuses was most of an
+   acknowledgement's cost. 1: none applies (*msgp untouched; deskmail_queue()
+   asks again, for recipients added since). 0: refused as deskmail_queue() would (log line,
+   event, *why_r), *msgp freed and NULL. < 0: the store failed. */
+int deskmail_precheck(struct deskmail *dm, struct deskmail_msg **msgp, const char **why_r,
+		      const char **error_r);
 /* Render *msgp without queueing it (previews); takes *msgp. 0 with
    res->raw, -1 with error_r. */
 int deskmail_render(struct deskmail *dm, struct deskmail_msg **msgp,
