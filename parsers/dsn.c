@@ -907,15 +907,25 @@ original_start(const char *text)
 		"-- original message", "content-type: message/rfc822", "received: from",
 		"return-path: <", NULL,
 	};
+	/* The marks are lower case: the text is folded once and searched
+	   with strstr() (17 strcasestr() over every mail's text were ~1% of
+	   an import); the offsets are the same in both. */
+	size_t len = strlen(text);
+	char *folded = xmalloc(len + 1);
+	for (size_t i = 0; i <= len; i++)
+		folded[i] = (char)tolower((unsigned char)text[i]);
 	const char *best = NULL;
 	for (size_t i = 0; marks[i] != NULL; i++) {
-		const char *p = strcasestr(text, marks[i]);
+		const char *p = strstr(folded, marks[i]);
 		/* "the original message was received at ..." opens Sendmail's report */
 		if (p != NULL && i == 10)
 			continue;
 		if (p != NULL && (best == NULL || p < best))
 			best = p;
 	}
+	if (best != NULL)
+		best = text + (best - folded);
+	free(folded);
 	if (best == NULL)
 		return NULL;
 	/* back to the start of the line */
