@@ -510,6 +510,60 @@ test_caps(void)
 	desk_done(&c);
 }
 
+/* The desk-wide cap is asked before the acknowledgement is rendered
+   (bench-import rendered and composed every refused one): with every
+   acknowledgement template broken, a mail over the cap is refused for the
+   cap, not for the template. */
+static void
+test_cap_before_render(void)
+{
+	struct desk c = { 0 };
+	struct ingest_result res;
+	static const char *const cats[] = { "account_security", "complaint", "default",
+					    "delayed_payment", "failed_trade", "other",
+					    "registration" };
+	char tdir[] = "/tmp/dg-test-loop-tmpl.XXXXXX";
+	test_begin("over max_mail_per_minute: refused before rendering");
+	if (mkdtemp(tdir) == NULL) {
+		test_assert(0);
+		return;
+	}
+	char *ack_dir = xasprintf("%s/ack", tdir);
+	desk_mkdir_p(ack_dir);
+	for (size_t i = 0; i < N_ELEMENTS(cats); i++) {
+		char *path = xasprintf("%s/%s.en.txt", ack_dir, cats[i]);
+		desk_write_file(path, "Subject: x\n\n{{#open}}\n");
+		free(path);
+	}
+	free(ack_dir);
+	char *conf = xasprintf("hostname = desk-r.example.test\nsupport_address = support@r.example\n"
+			       "[limits]\nmax_mail_per_minute = 1\n"
+			       "[ack]\ntemplates_dir = %s\n"
+			       "[agent alice]\naddress = alice@staff.example\n",
+			       tdir);
+	int ret = desk_init(&c, "caprender", conf);
+	free(conf);
+	if (ret < 0) {
+		test_assert(0);
+		desk_rm_tree(tdir);
+		return;
+	}
+	/* the first: its acknowledgement fails on the template, alice's
+	   notification fills the minute */
+	char *m = customer_mail("r1@customer.example", "support@r.example", "", "Question", "Hi?\n");
+	test_assert_int(deliver(&c, m, strlen(m), &res), 0);
+	free(m);
+	test_assert(desk_has_event(c.store, res.ticket_id, "ack", "template error"));
+	test_assert_int(count_outbox(&c), 1);
+	m = customer_mail("r2@customer.example", "support@r.example", "", "Question", "Hi?\n");
+	test_assert_int(deliver(&c, m, strlen(m), &res), 0);
+	free(m);
+	test_assert(desk_has_event(c.store, res.ticket_id, "rate-limit", "max_mail_per_minute"));
+	test_assert(!desk_has_event(c.store, res.ticket_id, "ack", "template error"));
+	desk_done(&c);
+	desk_rm_tree(tdir);
+}
+
 static void
 test_backscatter(void)
 {
@@ -593,6 +647,7 @@ main(void)
 	desk_done(&a);
 	test_two_desks();
 	test_caps();
+	test_cap_before_render();
 	test_backscatter();
 	return test_exit();
 }
