@@ -486,7 +486,13 @@ attribution_text(const char *s, size_t len, int relaxed)
 	}
 	if (!digit && !relaxed)
 		return 0;
+	/* Without a colon it needs a digit and the lead word (below): asked
+	   before the scans, for every line of every mail comes here. */
+	if (nocolon && !digit)
+		return 0;
 	int lead = lead_score(body, blen) == 2;
+	if (nocolon && !lead)
+		return 0;
 	int time = has_time(body, blen);
 	if (nocolon) {
 		if (!digit || !lead || !(time || at))
