@@ -26,6 +26,10 @@
 
 int64_t clock_now(void);
 
+/* CLOCK_MONOTONIC in seconds: for how long something took or when to try
+   again, whatever the wall clock (or the test clock) does meanwhile. */
+double clock_mono(void);
+
 /* 1 in the test build (DESKGATE_TEST_CLOCK is honoured), else 0. */
 int clock_is_test_build(void);
 

@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "gateway/lease.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/store.h"
 #include "gateway/store/store-lease.h"
 
@@ -33,6 +34,14 @@ struct lease_set {
 	char *liveness;
 	struct held *held;
 	size_t n_held;
+	/* A renewal failed on the store (locked, down): leases still held
+	   are kept without asking it again before retry_at (CLOCK_MONOTONIC
+	   seconds: the wait itself counts, whatever clock the callers' `now`
+	   is on), so that a locked store costs the loop one busy time-out
+	   per retry, not one per lease and per call. renew_failing: logged,
+	   until a renewal works again. */
+	double retry_at;
+	int renew_failing;
 	pthread_t owner;	 /* the thread that made it (and uses its store) */
 	struct lease_set *next; /* live_sets */
 };
@@ -120,10 +129,12 @@ static void
 release_dead(struct lease_set *ls, const char *holder)
 {
 	const char *error;
-	if (store_lease_release(ls->store, NULL, holder, &error) < 0)
+	if (store_lease_release(ls->store, NULL, holder, &error) < 0) {
+		metrics_inc(METRIC_STORE_ERRORS, "lease");
 		log_warnx("lease: releasing the leases of %s (gone): %s", holder, error);
-	else
+	} else {
 		log_info("lease: released the leases of %s (its process is gone)", holder);
+	}
 }
 
 struct lease_set *
@@ -217,11 +228,46 @@ lease_held(const struct lease_set *ls, const char *name, int64_t now)
 	return h != NULL && now < h->renewed_at + ls->ttl;
 }
 
+static int64_t
+renew_interval(const struct lease_set *ls)
+{
+	return ls->ttl / 3 > 0 ? ls->ttl / 3 : 1;
+}
+
 static int
 renew_due(const struct lease_set *ls, const struct held *h, int64_t now)
 {
-	int64_t third = ls->ttl / 3 > 0 ? ls->ttl / 3 : 1;
-	return now - h->renewed_at >= third;
+	return now - h->renewed_at >= renew_interval(ls);
+}
+
+/* A renewal the store did not answer (the write lock not obtained within
+   the busy time-out, an I/O error): counted every time, logged once until
+   a renewal works again. The lease is kept until it expires by our clock
+   (fencing protects the commits meanwhile); the set asks the store again
+   half a renewal interval after the failure, so a lease still has two
+   tries or more before it expires. */
+static void
+renew_failed(struct lease_set *ls, const char *name, int64_t now, const char *error)
+{
+	int64_t delay = renew_interval(ls) / 2 > 0 ? renew_interval(ls) / 2 : 1;
+	const struct held *h = find(ls, name);
+	metrics_inc(METRIC_STORE_ERRORS, "lease");
+	if (!ls->renew_failing)
+		log_warnx("lease %s: not renewed: %s; kept until it expires in %lld s, tried again "
+			  "in %lld s; holder=%s",
+			  name, error, (long long)(h != NULL ? h->renewed_at + ls->ttl - now : 0),
+			  (long long)delay, ls->holder);
+	ls->renew_failing = 1;
+	ls->retry_at = clock_mono() + (double)delay;
+}
+
+static void
+renew_worked(struct lease_set *ls, const char *name)
+{
+	if (ls->renew_failing)
+		log_info("lease %s: the store answers again; holder=%s", name, ls->holder);
+	ls->renew_failing = 0;
+	ls->retry_at = 0;
 }
 
 int
@@ -231,9 +277,14 @@ lease_hold(struct lease_set *ls, const char *name, int64_t now, const char **err
 	if (h != NULL && !renew_due(ls, h, now) && now < h->renewed_at + ls->ttl)
 		return 1;
 	if (h != NULL) {
+		if (ls->retry_at > 0 && clock_mono() < ls->retry_at && lease_held(ls, name, now))
+			return 1;
 		int r = store_lease_renew(ls->store, name, ls->holder, now, ls->ttl, error_r);
-		if (r < 0)
+		if (r < 0) {
+			renew_failed(ls, name, now, *error_r);
 			return lease_held(ls, name, now) ? 1 : -1;
+		}
+		renew_worked(ls, name);
 		if (r == 1) {
 			h->renewed_at = now;
 			return 1;
@@ -250,6 +301,8 @@ lease_hold(struct lease_set *ls, const char *name, int64_t now, const char **err
 		r = store_lease_acquire(ls->store, name, ls->holder, now, ls->ttl, &current, error_r);
 	}
 	free(current);
+	if (r < 0)
+		metrics_inc(METRIC_STORE_ERRORS, "lease"); /* the caller logs it */
 	if (r == 1) {
 		if (strcmp(name, ls->liveness) != 0)
 			log_info("lease %s: acquired; holder=%s", name, ls->holder);
@@ -264,6 +317,8 @@ lease_fence(struct lease_set *ls, const char *name, int64_t now, const char **er
 	if (find(ls, name) == NULL)
 		return 0;
 	int r = store_lease_renew(ls->store, name, ls->holder, now, ls->ttl, error_r);
+	if (r >= 0)
+		renew_worked(ls, name);
 	if (r == 1)
 		remember(ls, name, now);
 	else if (r == 0) {
@@ -280,9 +335,11 @@ lease_drop(struct lease_set *ls, const char *name)
 	const char *error;
 	if (find(ls, name) == NULL)
 		return;
-	if (store_lease_release(ls->store, name, ls->holder, &error) < 0)
+	if (store_lease_release(ls->store, name, ls->holder, &error) < 0) {
+		metrics_inc(METRIC_STORE_ERRORS, "lease");
 		log_warnx("lease %s: release: %s (it expires in %lld s)", name, error,
 			  (long long)ls->ttl);
+	}
 	forget(ls, name);
 }
 

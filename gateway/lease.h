@@ -47,8 +47,14 @@ int64_t lease_set_ttl(const struct lease_set *ls);
 
 /* Hold lease `name`: 1 when it is ours (acquired now, or held and renewed
    when a third of the ttl has passed), 0 when another holder has it,
-   -1 with *error_r on a store failure (a lease held is kept until its
-   local expiry). */
+   -1 with *error_r on a store failure. A renewal the store fails (its
+   write lock not obtained within the busy time-out) keeps a lease held
+   until its local expiry and returns 1: the failure is counted
+   (deskgate_store_errors_total{during="lease"}) and logged here, once
+   until a renewal works again, and no renewal of the set asks the store
+   again for half a renewal interval (a locked store costs the caller's
+   loop one busy time-out per retry, not one per lease and call). Other
+   store failures are counted here and logged by the caller. */
 int lease_hold(struct lease_set *ls, const char *name, int64_t now, const char **error_r);
 /* 1 when `name` is held and not expired by our own clock, without asking
    the store. */
@@ -64,8 +70,9 @@ int lease_live_gateways(struct lease_set *ls, int64_t now, size_t *count_r, cons
 /* How many leases named prefix* this set holds. */
 size_t lease_count_held(const struct lease_set *ls, const char *prefix);
 /* Renew what is due for renewal. 0, or -1 with *error_r (the first store
-   failure; the leases are kept until their local expiry). Lost leases are
-   forgotten and logged. */
+   failure of a lease not held any more, or of taking the liveness lease
+   again; held leases are kept until their local expiry, as lease_hold()
+   says). Lost leases are forgotten and logged. */
 int lease_tick(struct lease_set *ls, int64_t now, const char **error_r);
 
 #endif

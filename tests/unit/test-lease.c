@@ -5,8 +5,11 @@
  * liveness lease, a dead holder of this host released at once, a clean
  * stop releasing everything), and outbox claims (one gateway per row,
  * rows in flight claimed again only when their claimer is gone or the
- * claim expired, counted as resends). Two stores opened on one file are
- * two gateways.
+ * claim expired, counted as resends), and a renewal the store does not
+ * answer (its write lock held by another connection): the lease is kept,
+ * the failure counted once per try, and the store not asked again at once
+ * (the daemon's loop once spent a whole lock in such silent waits). Two
+ * stores opened on one file are two gateways.
  */
 #include "build-config.h"
 
@@ -16,10 +19,13 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/util.h"
 #include "gateway/lease.h"
+#include "gateway/metrics.h"
 #include "gateway/store.h"
 #include "gateway/store/store-lease.h"
 #include "tests/unit/test.h"
@@ -162,6 +168,66 @@ test_fence(struct store *a, struct store *b)
 out:
 	lease_set_free(&la);
 	lease_set_free(&lb);
+}
+
+/* deskgate_store_errors_total{during="lease"}, or -1 when absent. */
+static long
+lease_errors(void)
+{
+	const char *error, *series = "deskgate_store_errors_total{during=\"lease\"} ";
+	size_t len;
+	char *text = metrics_render(1 << 20, &len, &error);
+	const char *p = text != NULL ? strstr(text, series) : NULL;
+	long n = p != NULL ? strtol(p + strlen(series), NULL, 10) : -1;
+	free(text);
+	return n;
+}
+
+/* B holds the write lock (a transaction, or another process): A's
+   renewal waits the busy time-out (5 s) and fails. The lease is kept
+   until it expires, the failure counted; the next renewals of the set
+   within half a renewal interval (ttl 6: 1 s) do not ask the store again,
+   so a loop that calls lease_hold() and lease_tick() every turn does not
+   wait 5 s each time; once the store answers, the renewal goes through. */
+static void
+test_renew_locked(struct store *a, struct store *b)
+{
+	const char *error = NULL;
+	test_begin("a renewal the store does not answer");
+	metrics_enable();
+	struct lease_set *la = lease_set_new(a, 6, &error);
+	test_assert(la != NULL);
+	if (la == NULL)
+		goto out;
+	test_assert_int(lease_hold(la, "mailbox:l", T0 + 1000, &error), 1);
+	test_assert_int(lease_errors(), 0);
+	test_assert_int(store_begin(b, &error), 0);
+	double t = clock_mono();
+	test_assert_int(lease_hold(la, "mailbox:l", T0 + 1002, &error), 1); /* due, kept */
+	test_assert(clock_mono() - t >= 4);
+	test_assert_int(lease_errors(), 1);
+	t = clock_mono();
+	test_assert_int(lease_hold(la, "mailbox:l", T0 + 1002, &error), 1);
+	test_assert_int(lease_tick(la, T0 + 1002, &error), 0);
+	test_assert(clock_mono() - t < 1);
+	test_assert_int(lease_errors(), 1);
+	store_rollback(b);
+	struct timespec half = { 1, 100 * 1000 * 1000 };
+	nanosleep(&half, NULL);
+	test_assert_int(lease_hold(la, "mailbox:l", T0 + 1003, &error), 1);
+	test_assert_int(lease_errors(), 1);
+	struct store_lease *list;
+	size_t n;
+	int64_t expires = 0;
+	test_assert_int(store_lease_list(a, &list, &n, &error), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].name, "mailbox:l") == 0)
+			expires = list[i].expires_at;
+	store_leases_free(&list, n);
+	test_assert_int(expires, T0 + 1009); /* renewed at T0 + 1003 */
+out:
+	lease_set_free(&la);
+	metrics_disable();
 }
 
 /* A pid that is certainly not running. */
@@ -333,6 +399,7 @@ main(void)
 		test_fence(a, b);
 		test_dead_holder(a);
 		test_claims(a, b);
+		test_renew_locked(a, b);
 	}
 	store_close(&a);
 	store_close(&b);
