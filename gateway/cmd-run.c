@@ -32,6 +32,7 @@
 #include "gateway/pending.h"
 #include "gateway/lease.h"
 #include "gateway/log.h"
+#include "gateway/metrics.h"
 #include "gateway/outbox-worker.h"
 #include "gateway/outbox.h"
 #include "gateway/poller.h"
@@ -185,10 +186,14 @@ run_schedule_tick(struct run_schedule *rs, unsigned int rounds)
 	if (now - rs->metrics_at >= 60) {
 		/* the SLA gauges, once a minute (one indexed query) */
 		rs->metrics_at = now;
-		if (escalate_update_metrics(rs->escalate, now, &error) < 0)
+		if (escalate_update_metrics(rs->escalate, now, &error) < 0) {
+			metrics_inc(METRIC_STORE_ERRORS, "schedule");
 			log_warnx("schedule: SLA metrics: %s", error);
+		}
 	}
 	if (schedule_run_due(rs->schedule, now, 100, rounds, &stats, &error) < 0) {
+		/* schedule_run_due() fails only on the store */
+		metrics_inc(METRIC_STORE_ERRORS, "schedule");
 		if (!rs->broken)
 			log_error("schedule: %s", error);
 		rs->broken = 1;

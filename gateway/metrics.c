@@ -43,7 +43,7 @@ static const char *const outcomes[] = { "new_ticket", "appended", "duplicate",
 					"report",     "quarantined", NULL };
 static const char *const smtp_classes[] = { "2xx", "4xx", "5xx", "transport", NULL };
 static const char *const outbox_states[] = { "queued", "deferred", "sending", "failed", NULL };
-static const char *const store_during[] = { "ingest", "outbox", "status", "lease", NULL };
+static const char *const store_during[] = { "ingest", "outbox", "status", "lease", "schedule", NULL };
 static const char *const no_labels[] = { "", NULL };
 
 struct builtin {

@@ -912,12 +912,12 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 		if (limit == 0) {
 			/* at the limit: is there more? */
 			if (store_outbox_due(ob->store, now, 1, &list, &n, error_r) < 0)
-				goto out;
+				goto store_failed;
 			stats_r->more = n > 0;
 			break;
 		}
 		if (claim_due(ob, now, limit, &list, &n, error_r) < 0)
-			goto out;
+			goto store_failed;
 		if (n == 0)
 			break;
 		if (ob->client == NULL && smtp_client_new(ob->config, &ob->client, error_r) < 0)
@@ -927,18 +927,18 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 		/* Mark the batch in flight (one commit): after a crash these
 		   rows are sent again, never lost. */
 		if (store_begin(ob->store, error_r) < 0)
-			goto out;
+			goto store_failed;
 		for (size_t i = 0; i < n; i++) {
 			if (store_outbox_update(ob->store, list[i].id, "sending", list[i].attempts + 1,
 						list[i].next_attempt_at, list[i].last_error,
 						list[i].last_code, error_r) < 0) {
 				store_rollback(ob->store);
-				goto out;
+				goto store_failed;
 			}
 		}
 		if (store_commit(ob->store, error_r) < 0) {
 			store_rollback(ob->store);
-			goto out;
+			goto store_failed;
 		}
 
 		for (size_t i = 0; i < n; i++) {
@@ -947,7 +947,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			if (ob->stop != NULL && atomic_load(ob->stop)) {
 				/* stopping: what was not sent waits for the next run */
 				if (put_back(ob, list + i, n - i, error_r) < 0)
-					goto out;
+					goto store_failed;
 				stats_r->stopped = 1;
 				ret = 0;
 				goto out;
@@ -976,8 +976,11 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 					  ob->config->smtp.host,
 					  (unsigned long long)ob->config->smtp.port, r.text,
 					  duration_text(backoff));
-				if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0)
-					goto out;
+				if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0) {
+					/* the next attempt starts a session of its own */
+					smtp_client_free(&ob->client);
+					goto store_failed;
+				}
 				/* the next attempt starts a session of its own */
 				smtp_client_free(&ob->client);
 				ret = 0;
@@ -989,6 +992,11 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 		n = 0;
 	}
 	ret = 0;
+	goto out;
+store_failed:
+	/* the caller logs it (once); send_one() counts the outcomes it could
+	   not record */
+	metrics_inc(METRIC_STORE_ERRORS, "outbox");
 out:
 	store_outboxes_free(&list, n);
 	/* kept for the next run (the next mail due) unless it must not idle;
