@@ -461,7 +461,13 @@ mb_leased(struct mbox *mb)
 	if (r < 0)
 		log_warnx("mailbox=%s: lease: %s", mb->cfg->name, error);
 	if (mb->leased || mb->conn != NULL) {
-		log_warnx("mailbox=%s: lease lost: another gateway watches it now", mb->cfg->name);
+		if (r < 0)
+			log_warnx("mailbox=%s: lease expired while the store did not answer: "
+				  "disconnected until it does",
+				  mb->cfg->name);
+		else
+			log_warnx("mailbox=%s: lease lost: another gateway watches it now",
+				  mb->cfg->name);
 		mb_disconnect(mb);
 	}
 	mb->leased = 0;
