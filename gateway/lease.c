@@ -244,8 +244,8 @@ renew_due(const struct lease_set *ls, const struct held *h, int64_t now)
    the busy time-out, an I/O error): counted every time, logged once until
    a renewal works again. The lease is kept until it expires by our clock
    (fencing protects the commits meanwhile); the set asks the store again
-   half a renewal interval after the failure, so a lease still has two
-   tries or more before it expires. */
+   half a renewal interval after the failure (lease_ttl 30 s: 5 s), which
+   leaves a lease of the default ttl a second try before it expires. */
 static void
 renew_failed(struct lease_set *ls, const char *name, int64_t now, const char *error)
 {
