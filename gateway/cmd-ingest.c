@@ -350,19 +350,29 @@ import_mbox(struct import *im, const char *path, int fd, size_t size)
 	return ret;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/* What a directory holds for import. The names are kept relative to the
+   directory, packed one after another in one array (a pointer and a
+   malloc'ed path per file were ~72 bytes per message: 7 MB of the peak RSS
+   of a 100,000-message import; packed ~30). */
+union dir_entry {
+	size_t off;	  /* while scanning: where the name starts in names */
+	const char *name; /* after: the name itself, inside names */
+};
 
-/* What a directory holds for import. */
 struct dir_scan {
-	char **files; /* message files, sorted by name */
-	size_t count;
+	union dir_entry *files; /* message files, sorted by name once scanned */
+	size_t count, files_cap;
+	char *names; /* "new/1790000000.M0P1.host\0cur/...\0" */
+	size_t names_len, names_cap;
 	struct buf skipped; /* "tmp/ (2 files being delivered), .Sent/ (a folder)" */
 	size_t n_skipped;
 };
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const union dir_entry *)a)->name, ((const union dir_entry *)b)->name);
+}
 
 static void
 skip(struct dir_scan *scan, const char *what, const char *why)
@@ -395,10 +405,30 @@ count_entries(const char *path)
 
 /* Add the regular files of path to scan; what is not a message file is
    recorded as skipped (prefix: how to name it in the summary). */
+/* Append name (relative to the scanned directory) to the scan's list. */
+static void
+add_name(struct dir_scan *scan, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	if (scan->names_cap - scan->names_len < len) {
+		size_t cap = scan->names_cap ? scan->names_cap : 64 * 1024;
+		while (cap - scan->names_len < len)
+			cap *= 2;
+		scan->names = xrealloc(scan->names, cap);
+		scan->names_cap = cap;
+	}
+	if (scan->count == scan->files_cap) {
+		scan->files_cap = scan->files_cap ? scan->files_cap * 2 : 256;
+		scan->files = xreallocarray(scan->files, scan->files_cap, sizeof(*scan->files));
+	}
+	memcpy(scan->names + scan->names_len, name, len);
+	scan->files[scan->count++].off = scan->names_len;
+	scan->names_len += len;
+}
+
 static void
 scan_files(struct dir_scan *scan, const char *path, const char *prefix, int maildir)
 {
-	size_t cap = scan->count;
 	DIR *d = opendir(path);
 	if (d == NULL) {
 		skip(scan, prefix[0] != '\0' ? prefix : path, strerror(errno));
@@ -429,12 +459,7 @@ scan_files(struct dir_scan *scan, const char *path, const char *prefix, int mail
 			   (dovecot-uidlist, subscriptions...) are not mail */
 			skip(scan, name, maildir ? "maildir metadata, not a message" : "a hidden file");
 		} else {
-			if (scan->count == cap) {
-				cap = cap ? cap * 2 : 256;
-				scan->files = xreallocarray(scan->files, cap, sizeof(*scan->files));
-			}
-			scan->files[scan->count++] = file;
-			file = NULL;
+			add_name(scan, name);
 		}
 		free(file);
 		free(name);
@@ -475,16 +500,18 @@ collect_dir(const char *dir, struct dir_scan *scan)
 	/* the top: in a maildir its folders and metadata (reported), else
 	   the message files themselves */
 	scan_files(scan, dir, "", maildir);
+	/* names no longer moves: the offsets become pointers */
+	for (size_t i = 0; i < scan->count; i++)
+		scan->files[i].name = scan->names + scan->files[i].off;
 	if (scan->count > 0)
-		qsort(scan->files, scan->count, sizeof(*scan->files), cmp_str);
+		qsort(scan->files, scan->count, sizeof(*scan->files), cmp_entry);
 }
 
 static void
 dir_scan_free(struct dir_scan *scan)
 {
-	for (size_t i = 0; i < scan->count; i++)
-		free(scan->files[i]);
 	x_free(&scan->files);
+	x_free(&scan->names);
 	buf_free(&scan->skipped);
 }
 
@@ -551,8 +578,11 @@ cmd_import(int argc, char **argv)
 			struct dir_scan scan;
 			collect_dir(path, &scan);
 			im.total += scan.count;
-			for (size_t k = 0; k < scan.count && !im.failed; k++)
-				import_file(&im, scan.files[k]);
+			for (size_t k = 0; k < scan.count && !im.failed; k++) {
+				char *file = xasprintf("%s/%s", path, scan.files[k].name);
+				import_file(&im, file);
+				free(file);
+			}
 			im.skipped += scan.n_skipped;
 			if (scan.n_skipped > 0)
 				log_warnx("import: %s: skipped %zu: %s", path, scan.n_skipped,
