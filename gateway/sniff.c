@@ -22,9 +22,14 @@
 #include "gateway/arclist.h"
 #include "gateway/sniff.h"
 
+/* One libmagic handle asked for the MIME type or for the human description
+   by switching its flags: each handle maps the whole magic database (8 MB
+   in Debian's libmagic-mgc) and a lookup that matches late (text, data)
+   reads all of it, so two handles kept 16 MB resident where one keeps 8
+   (docs/performance.md, peak RSS). */
 struct sniff {
-	magic_t mime; /* MAGIC_MIME_TYPE */
-	magic_t desc; /* the human description */
+	magic_t magic;
+	int flags; /* MAGIC_MIME_TYPE or MAGIC_NONE: what magic answers now */
 	struct sniff_limits limits;
 };
 
@@ -74,9 +79,9 @@ sniff_new(const struct sniff_limits *limits, const char **error_r)
 		s->limits = *limits;
 	else
 		sniff_limits_default(&s->limits);
-	s->mime = magic_start(MAGIC_MIME_TYPE, error_r);
-	s->desc = s->mime != NULL ? magic_start(MAGIC_NONE, error_r) : NULL;
-	if (s->desc == NULL) {
+	s->flags = MAGIC_MIME_TYPE;
+	s->magic = magic_start(s->flags, error_r);
+	if (s->magic == NULL) {
 		sniff_free(&s);
 		return NULL;
 	}
@@ -89,10 +94,8 @@ sniff_free(struct sniff **sp)
 	struct sniff *s = *sp;
 	if (s == NULL)
 		return;
-	if (s->mime != NULL)
-		magic_close(s->mime);
-	if (s->desc != NULL)
-		magic_close(s->desc);
+	if (s->magic != NULL)
+		magic_close(s->magic);
 	free(s);
 	*sp = NULL;
 }
@@ -341,11 +344,24 @@ look_into(struct sniff *s, const unsigned char *data, size_t len, const char *na
 		flag(v, SNIFF_ARCHIVE, "archive cannot be checked: %s", error);
 }
 
+/* libmagic's answer for data[0..len) with flags (MAGIC_MIME_TYPE: the MIME
+   type, MAGIC_NONE: the description); valid until the next call. */
+static const char *
+magic_ask(struct sniff *s, int flags, const unsigned char *data, size_t len)
+{
+	if (s->flags != flags) {
+		if (magic_setflags(s->magic, flags | MAGIC_ERROR) < 0)
+			return NULL;
+		s->flags = flags;
+	}
+	return magic_buffer(s->magic, data, len);
+}
+
 /* libmagic's description of data[0..len), in buf. */
 static const char *
 describe(struct sniff *s, const unsigned char *data, size_t len, char *buf, size_t size)
 {
-	const char *t = magic_buffer(s->desc, data, len);
+	const char *t = magic_ask(s, MAGIC_NONE, data, len);
 	copy_str(buf, size, t != NULL ? t : "data");
 	return buf;
 }
@@ -367,7 +383,7 @@ classify(struct sniff *s, const char *mime_type, const unsigned char *data, size
 {
 	size_t mlen = len < s->limits.max_magic_bytes ? len : s->limits.max_magic_bytes;
 	/* mime_type: libmagic's answer the caller already has (one pass, not two) */
-	const char *t = mime_type != NULL ? mime_type : magic_buffer(s->mime, data, mlen);
+	const char *t = mime_type != NULL ? mime_type : magic_ask(s, MAGIC_MIME_TYPE, data, mlen);
 	char type[96], descbuf[200], ext[16];
 	/* The description costs a second pass of libmagic: it is asked only
 	   for a reason to give, or where the MIME type says too little. */
@@ -506,10 +522,10 @@ sniff_bytes(struct sniff *s, const unsigned char *data, size_t len, const char *
 	if (plain_type(data, len, filename, verdict_r))
 		return 0;
 	size_t mlen = len < s->limits.max_magic_bytes ? len : s->limits.max_magic_bytes;
-	const char *t = magic_buffer(s->mime, data, mlen);
+	const char *t = magic_ask(s, MAGIC_MIME_TYPE, data, mlen);
 	if (t == NULL) {
 		*error_r = errf("libmagic: %s",
-				magic_error(s->mime) != NULL ? magic_error(s->mime) : "failed");
+				magic_error(s->magic) != NULL ? magic_error(s->magic) : "failed");
 		return -1;
 	}
 	classify(s, t, data, len, filename != NULL ? filename : "", 0, 1, NULL, verdict_r);
