@@ -9,6 +9,9 @@
 #include <string.h>
 #include <signal.h>
 #include <time.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 #include "gateway/cli.h"
 #include "gateway/config.h"
@@ -120,6 +123,17 @@ main(int argc, char **argv)
 	int i;
 
 	log_init("deskgate", LOG_LEVEL_INFO);
+#ifdef __GLIBC__
+	/* One malloc arena for every thread: glibc gives each thread that
+	   allocates an arena of its own (up to 8 per core), and the outbox
+	   thread's kept ~1.4 MB resident beside the main heap (run --once
+	   over bench-imap's mailbox: 36.5 -> 35.5 MB peak RSS, CPU the same;
+	   docs/performance.md). The threads allocate little; glibc's
+	   per-thread cache spares them most of the lock. MALLOC_ARENA_MAX or
+	   GLIBC_TUNABLES in the environment still decide. */
+	if (getenv("MALLOC_ARENA_MAX") == NULL && getenv("GLIBC_TUNABLES") == NULL)
+		(void)mallopt(M_ARENA_MAX, 1);
+#endif
 	/* libetpan and libcurl write to sockets with send(); a peer that
 	   goes away must be an error return, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
