@@ -42,6 +42,7 @@
 #include "gateway/survey.h"
 #include "gateway/thread.h"
 #include "base/clock.h"
+#include "base/stopwatch.h"
 #include "base/util.h"
 
 /* The outbox sender in the main thread: --once's last drain, and the
@@ -432,12 +433,19 @@ cmd_run(int argc, char **argv)
 	if (outbox_worker_stop(&rw.worker) && !opt.once)
 		ro.broken = 1; /* --once: the drain below decides */
 	if (opt.once) {
+		struct stopwatch t0, spent = { 0 };
+		stopwatch_read(&t0, 1);
 		/* What is due now, then the mail it queued. */
 		(void)run_schedule_tick(&rsch, 1000);
 		/* Send what the run queued before exiting (while there is more
 		   due and the relay answers). */
 		while (run_outbox_send(&ro, 500) > 0)
 			;
+		stopwatch_add_since(&spent, &t0);
+		log_debug("--once: schedule and outbox drain %.1f ms (cpu %.1f, waiting for a core "
+			  "%.1f, blocked %.1f)",
+			  spent.wall * 1e3, spent.cpu * 1e3, spent.runq * 1e3,
+			  (spent.wall - spent.cpu - spent.runq) * 1e3);
 	}
 	service_stop(&service);
 	run_schedule_clear(&rsch);

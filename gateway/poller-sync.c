@@ -31,6 +31,7 @@
 #include "gateway/store.h"
 #include "base/clock.h"
 #include "base/spool.h"
+#include "base/stopwatch.h"
 #include "base/util.h"
 
 
@@ -58,6 +59,8 @@ struct batch {
 	int ingested;
 	int store_failed;
 	char *store_error;
+	int timed;		  /* -v: the batch's time line is logged */
+	struct stopwatch t_ingest; /* summed over its messages */
 };
 
 static int
@@ -157,7 +160,13 @@ on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, u
 		b->oversize[i] = 1;
 		return 0;
 	}
-	return batch_ingest(b, (size_t)i, data, len);
+	struct stopwatch t0;
+	if (b->timed)
+		stopwatch_read(&t0, 1);
+	int r = batch_ingest(b, (size_t)i, data, len);
+	if (b->timed)
+		stopwatch_add_since(&b->t_ingest, &t0);
+	return r;
 }
 
 /* A message the server will not deliver, or one too large to keep: a
@@ -486,6 +495,51 @@ batch_free(struct batch *b)
 	free(b->store_error);
 }
 
+/* The time line of one batch (-v): each phase's wall time split into the
+   thread's CPU, its wait for a core and the rest, blocked (on the IMAP
+   server in fetch and mark, mostly on the disk in commit). */
+enum batch_phase { PH_BEGIN, PH_FETCH, PH_COMMIT, PH_MARK, PH_COUNT };
+
+struct batch_clock {
+	int on;
+	struct stopwatch last;
+	struct stopwatch phase[PH_COUNT];
+};
+
+static void
+batch_clock_lap(struct batch_clock *bc, enum batch_phase ph)
+{
+	if (!bc->on)
+		return;
+	stopwatch_add_since(&bc->phase[ph], &bc->last);
+	stopwatch_read(&bc->last, 1);
+}
+
+static const char *
+phase_text(const struct stopwatch *sw)
+{
+	return errf("%.1f ms (cpu %.1f, waiting for a core %.1f, blocked %.1f)", sw->wall * 1e3,
+		    sw->cpu * 1e3, sw->runq * 1e3, (sw->wall - sw->cpu - sw->runq) * 1e3);
+}
+
+static void
+batch_clock_log(const struct batch_clock *bc, const struct batch *b)
+{
+	if (!bc->on)
+		return;
+	/* errf() keeps a few strings: one phase per log call */
+	log_debug("mailbox=%s: batch of %zu uid %u-%u: fetch %s", b->mb->cfg->name, b->n,
+		  b->uids[0], b->uids[b->n - 1], phase_text(&bc->phase[PH_FETCH]));
+	log_debug("mailbox=%s: batch of %zu: of the fetch, ingest %s", b->mb->cfg->name, b->n,
+		  phase_text(&b->t_ingest));
+	log_debug("mailbox=%s: batch of %zu: begin %s", b->mb->cfg->name, b->n,
+		  phase_text(&bc->phase[PH_BEGIN]));
+	log_debug("mailbox=%s: batch of %zu: commit %s", b->mb->cfg->name, b->n,
+		  phase_text(&bc->phase[PH_COMMIT]));
+	log_debug("mailbox=%s: batch of %zu: mark %s", b->mb->cfg->name, b->n,
+		  phase_text(&bc->phase[PH_MARK]));
+}
+
 /* One batch: fetch, ingest (over-size mail whole, streamed to disk),
    account for every UID asked for, commit (with the checkpoint and the
    marks owed), then mark. */
@@ -504,10 +558,14 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 		.oversize = xcalloc(n + 1, 1),
 		.size = xcalloc(n + 1, sizeof(uint64_t)),
 		.refetch = refetch,
+		.timed = log_get_level() >= LOG_LEVEL_DEBUG,
 	};
 	const char *error;
 	enum sync_result ret = SYNC_OK;
 	uint32_t uidvalidity, checkpoint;
+	struct batch_clock bc = { .on = b.timed };
+	if (bc.on)
+		stopwatch_read(&bc.last, 1);
 
 	if (store_mailbox_get(p->store, mb->cfg->name, &uidvalidity, &checkpoint, &error) < 0 ||
 	    ingest_batch_begin(p->ingest, &error) < 0) {
@@ -519,6 +577,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	size_t marked_before = mb->n_marked;
 	if (poller_marks_forget(mb, &error) < 0)
 		batch_store_failed(&b, error);
+	batch_clock_lap(&bc, PH_BEGIN);
 	int fetch_r = b.store_failed ? 0
 		      : imap_fetch(mb->conn, uids, n, (size_t)p->config->limits.max_message_size,
 				   on_message, &b, error_r);
@@ -533,6 +592,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	if (answered && !b.store_failed && classify_missing(&b, server_said, error_r) == -1)
 		answered = 0;
 	free((char *)server_said);
+	batch_clock_lap(&bc, PH_FETCH);
 	/* ingest moved the checkpoint to each message's UID; it may only
 	   pass what is handled */
 	if (!b.store_failed && !refetch && (b.ingested || uidvalidity != mb->uidvalidity ||
@@ -566,6 +626,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 		ret = SYNC_STORE_FAILED;
 		goto out;
 	}
+	batch_clock_lap(&bc, PH_COMMIT);
 	if (!answered) {
 		ret = SYNC_IMAP_FAILED;
 		goto out;
@@ -613,6 +674,8 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	free(done);
 	free(q);
 	free(del);
+	batch_clock_lap(&bc, PH_MARK);
+	batch_clock_log(&bc, &b);
 out:
 	batch_free(&b);
 	return ret;
