@@ -162,6 +162,11 @@ static const struct config_key mailbox_keys[] = {
 	  "Poll interval when IDLE is off or not offered." },
 	{ "batch_size", CONFIG_UINT, "200", 1, 10000, M(batch_size), NULL,
 	  "Messages fetched per UID FETCH round trip." },
+	{ "once_batch_size", CONFIG_UINT, "2000", 1, 100000, M(once_batch_size), NULL,
+	  "With run --once: messages per transaction (one durable commit, then one STORE of "
+	  "their flags), fetched in round trips of batch_size. A transaction also ends once a "
+	  "third of [store] lease_ttl has passed, so that the mailbox's lease is still held "
+	  "when it commits." },
 	{ "timeout", CONFIG_DURATION, "60s", 1, 3600, M(timeout), NULL,
 	  "Network timeout; a server silent for longer is treated as gone." },
 };

@@ -63,6 +63,7 @@ struct config_mailbox {
 	uint64_t idle_interval;
 	uint64_t poll_interval;
 	uint64_t batch_size;
+	uint64_t once_batch_size;
 	uint64_t timeout;
 };
 

@@ -540,11 +540,43 @@ batch_clock_log(const struct batch_clock *bc, const struct batch *b)
 		  phase_text(&bc->phase[PH_MARK]));
 }
 
-/* One batch: fetch, ingest (over-size mail whole, streamed to disk),
-   account for every UID asked for, commit (with the checkpoint and the
-   marks owed), then mark. */
+/* How many of uids[0..n) one transaction fetches: in the daemon, n (one
+   round trip of batch_size); with --once, round trips of batch_size go on
+   (up to n = once_batch_size) until a third of lease_ttl has passed since
+   the batch began: the lease, renewed at most that long before, must
+   still be held at the fence. Fewer commits and STOREs per message; the
+   crash rule is the same (nothing of an uncommitted transaction is
+   marked). */
+static int
+fetch_chunks(struct batch *b, size_t n, size_t *fetched_r, const char **error_r)
+{
+	struct mbox *mb = b->mb;
+	struct poller *p = mb->poller;
+	size_t chunk = (size_t)mb->cfg->batch_size, fetched = 0;
+	double until = poller_now() + (double)p->config->store.lease_ttl / 3;
+	int r;
+	do {
+		size_t k = n - fetched < chunk ? n - fetched : chunk;
+		r = imap_fetch(mb->conn, b->uids + fetched, k,
+			       (size_t)p->config->limits.max_message_size, on_message, b, error_r);
+		fetched += k;
+	} while (r == 0 && !b->store_failed && fetched < n && p->opt.once && !p->stop &&
+		 poller_now() < until);
+	if (fetched < n && r == 0 && !b->store_failed && !p->stop)
+		log_debug("mailbox=%s: transaction ends after %zu of %zu messages: a third of "
+			  "lease_ttl has passed",
+			  mb->cfg->name, fetched, n);
+	*fetched_r = fetched;
+	return r;
+}
+
+/* One batch: fetch (uids[0..n), or with --once perhaps fewer: *taken_r),
+   ingest (over-size mail whole, streamed to disk), account for every UID
+   asked for, commit (with the checkpoint and the marks owed), then
+   mark. */
 static enum sync_result
-sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const char **error_r)
+sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t *taken_r,
+	   const char **error_r)
 {
 	struct poller *p = mb->poller;
 	struct batch b = {
@@ -578,9 +610,12 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, const c
 	if (poller_marks_forget(mb, &error) < 0)
 		batch_store_failed(&b, error);
 	batch_clock_lap(&bc, PH_BEGIN);
-	int fetch_r = b.store_failed ? 0
-		      : imap_fetch(mb->conn, uids, n, (size_t)p->config->limits.max_message_size,
-				   on_message, &b, error_r);
+	size_t fetched = n;
+	int fetch_r = b.store_failed ? 0 : fetch_chunks(&b, n, &fetched, error_r);
+	/* what was not asked for is not this batch's: the next one's */
+	b.n = n = fetched;
+	if (taken_r != NULL)
+		*taken_r = n;
 	/* the server answered (OK, or NO): what it did not deliver is its
 	   decision, not a lost connection */
 	int answered = fetch_r == 0 || imap_failure(mb->conn) == IMAP_FAIL_SERVER;
@@ -710,7 +745,7 @@ refetch_unfetched(struct mbox *mb, const char **error_r)
 			 log_safe(qs[i].reason, 200));
 		mb->refetched_ticket = mb->refetched_quarantine = 0;
 		uint32_t uid = (uint32_t)qs[i].uid;
-		ret = sync_batch(mb, &uid, 1, 1, error_r);
+		ret = sync_batch(mb, &uid, 1, 1, NULL, error_r);
 		if (ret != SYNC_OK || (mb->refetched_ticket == 0 && mb->refetched_quarantine == 0))
 			continue;
 		const char *what = mb->refetched_ticket != 0
@@ -816,9 +851,10 @@ poller_sync_step(struct mbox *mb, const char **error_r)
 		}
 	}
 	if (mb->pos < mb->n_pending) {
-		size_t batch = (size_t)mb->cfg->batch_size;
+		size_t batch = (size_t)(mb->poller->opt.once ? mb->cfg->once_batch_size
+							     : mb->cfg->batch_size);
 		size_t k = mb->n_pending - mb->pos < batch ? mb->n_pending - mb->pos : batch;
-		ret = sync_batch(mb, mb->pending + mb->pos, k, 0, error_r);
+		ret = sync_batch(mb, mb->pending + mb->pos, k, 0, &k, error_r);
 		if (ret != SYNC_OK) {
 			poller_bar_clear(mb->poller);
 			poller_sync_end(mb);
