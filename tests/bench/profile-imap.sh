@@ -16,7 +16,8 @@
 #   4. deskgate under perf record -g (perf.data; report by symbol);
 #   5. mbsync FSync=no under strace -f -c, for comparison.
 # PROFILE="log strace perf mbsync-strace" picks steps (default all; also
-# log-noack and log-big, see below; a step may repeat);
+# log-noack and log-big, and timed runs for medians: mbsync-no,
+# mbsync-yes, q, q-old with DESKGATE_OLD; a step may repeat);
 # ACK=no turns acknowledgements off; MAILBOX_CONF="batch_size = 2000" adds
 # lines to the [mailbox] section; DESKGATE=/path picks the binary.
 # Everything stays in PROFILE_DIR (default /tmp/profile-imap) for reading.
@@ -102,15 +103,35 @@ EOF
 	return 0
 }
 
+# cpu NAME: user + system seconds from /usr/bin/time -v's output
+cpu() {
+	awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$OUT/$1.time"
+}
+
+# record KIND NAME: one timed run's line in runs.txt (for the medians)
+record() {
+	echo "$1 $(secs "$2") $(cpu "$2") $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/runs.txt"
+}
+
 # gw_run NAME WRAPPER...: deskgate -v run --once on a fresh store, timed
+# (GW_BIN and GW_LOG pick another binary and -q)
 gw_run() {
 	local name=$1
 	shift
 	gw_home "$OUT/gw-$name"
 	clear_seen
-	/usr/bin/time -v -o "$OUT/$name.time" "$@" "$DESKGATE" -v -c "$OUT/gw-$name/deskgate.conf" \
-		run --once >"$OUT/$name.log" 2>&1
-	echo "  deskgate $name: exit $?, $(secs "$name") s, load $(cut -d' ' -f1 /proc/loadavg)"
+	/usr/bin/time -v -o "$OUT/$name.time" "$@" "${GW_BIN:-$DESKGATE}" "${GW_LOG:--v}" \
+		-c "$OUT/gw-$name/deskgate.conf" run --once >"$OUT/$name.log" 2>&1
+	echo "  deskgate $name: exit $?, $(secs "$name") s, CPU $(cpu "$name") s, load $(cut -d' ' -f1 /proc/loadavg)"
+}
+
+# mbsync_timed NAME FSYNC: mbsync into a fresh maildir, timed
+mbsync_timed() {
+	rm -rf "$OUT/mbsync/local/INBOX"
+	sed -i "s/^FSync .*/FSync $2/" "$OUT/mbsync/rc"
+	clear_seen
+	/usr/bin/time -v -o "$OUT/$1.time" mbsync -q -c "$OUT/mbsync/rc" bench || dg_fail mbsync
+	echo "  mbsync FSync=$2: $(secs "$1") s, CPU $(cpu "$1") s, load $(cut -d' ' -f1 /proc/loadavg)"
 }
 
 mbsync_rc "$OUT/mbsync"
@@ -139,9 +160,27 @@ for step in $PROFILE; do
 		cat "$OUT/strace-split.txt"
 		;;
 	perf)
-		gw_run perf perf record -g -o "$OUT/perf.data" --
+		# PERF_CALLGRAPH="dwarf,16384" for callers (the build has no
+		# frame pointers); then perf report --children --sort sym
+		gw_run perf perf record -F "${PERF_FREQ:-1000}" --call-graph "${PERF_CALLGRAPH:-fp}" \
+			-o "$OUT/perf.data" --
 		perf report -i "$OUT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null |
 			grep -v '^$' | head -80 >"$OUT/perf-report.txt"
+		;;
+	# timed comparisons (-q, as bench-imap.sh runs them), alternated by
+	# listing them so: PROFILE="mbsync-no mbsync-yes q-old q ..." with
+	# DESKGATE_OLD=/path/to/the/old/deskgate
+	mbsync-no | mbsync-yes)
+		n=$((${n:-0} + 1))
+		mbsync_timed "$step-$n" "${step#mbsync-}"
+		record "$step" "$step-$n"
+		;;
+	q | q-old)
+		n=$((${n:-0} + 1))
+		bin=$DESKGATE
+		[ "$step" = q-old ] && bin=${DESKGATE_OLD:?DESKGATE_OLD=/path/to/old/deskgate}
+		GW_BIN=$bin GW_LOG=-q gw_run "$step-$n"
+		record "$step" "$step-$n"
 		;;
 	mbsync-strace)
 		rm -rf "$OUT/mbsync/local/INBOX"
@@ -151,4 +190,24 @@ for step in $PROFILE; do
 		;;
 	esac
 done
+if [ -s "$OUT/runs.txt" ]; then
+	python3 - "$OUT/runs.txt" "$COUNT" <<'PY'
+import collections, statistics, sys
+runs = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    kind, secs, cpu, load = line.split()
+    runs[kind].append((float(secs), float(cpu), float(load)))
+n = int(sys.argv[2])
+med = {k: statistics.median(s for s, _, _ in v) for k, v in runs.items()}
+print("medians (%d messages):" % n)
+for k, v in sorted(runs.items()):
+    print("  %-11s %6.2f s %6.0f msg/s  CPU %5.2f s  runs %s  load %s" % (
+        k, med[k], n / med[k], statistics.median(c for _, c, _ in v),
+        "/".join("%.2f" % s for s, _, _ in v), "/".join("%.1f" % l for _, _, l in v)))
+for d in ("q", "q-old"):
+    for m in ("mbsync-no", "mbsync-yes"):
+        if d in med and m in med:
+            print("  deskgate %-5s / mbsync %-10s %.2f" % (d, m, med[m] / med[d]))
+PY
+fi
 echo "output in $OUT"
