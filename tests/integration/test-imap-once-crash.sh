@@ -5,7 +5,11 @@
 # is not in the store; at the end every message is exactly one row and
 # flagged. The runs (-v) must show transactions of more than one
 # round trip, and, with lease_ttl = 3 s, none may lose its lease at the
-# fence (a transaction ends after a third of lease_ttl).
+# fence (a transaction ends after a third of lease_ttl). A transaction
+# the time bound ends short is the case where the poller must advance by
+# what the batch took, not by what it asked for: on a loaded machine
+# (this project's) it happens every run (the count is logged); on a quick
+# one 300 messages may fit in 1 s.
 set -u
 . "$top_srcdir/tests/integration/imap-lib.sh"
 imap_setup test-imap-once-crash
@@ -15,7 +19,7 @@ TOTAL=1500
 # meet its time bound (a third of lease_ttl, 1 s)
 SEED_SIZE=mixed seed $TOTAL 1
 G=$DG_ROOT/gw
-gw_new "$G" batch_size=20 once_batch_size=1000 timeout=5
+gw_new "$G" batch_size=20 once_batch_size=300 timeout=5
 sed -i '/^\[store\]/a lease_ttl = 3s' "$G/deskgate.conf"
 
 # Message-IDs flagged \Seen on the server that have no row in the store.
@@ -42,7 +46,7 @@ for round in 1 2 3 4 5; do
 	# inside the next transaction's round trips
 	progressed() { [ "$(rows "$G" 2>/dev/null || echo 0)" -gt "$before" ]; }
 	dg_wait_for 60 progressed || { tail "$G/run.log"; dg_fail "round $round: no progress"; }
-	sleep "0.$((RANDOM % 8))"
+	sleep "0.$((RANDOM % 4))"
 	if ! dg_pid_alive "$GW_PID"; then
 		wait "$GW_PID" 2>/dev/null
 		GW_PID=
@@ -61,8 +65,10 @@ for round in 1 2 3 4 5; do
 done
 [ "$mid" -ge 2 ] || dg_fail "only $mid of $kills kills happened in the middle of the backlog"
 
-# what is left, in transactions of several round trips
+# what is left, in transactions of several round trips that only the time
+# bound ends (the poller must go on from what each one took)
 left=$(($TOTAL - $(rows "$G")))
+sed -i 's/^once_batch_size = .*/once_batch_size = 100000/' "$G/deskgate.conf"
 "$DESKGATE" -v -c "$G/deskgate.conf" run --once >"$G/final.log" 2>&1 ||
 	{ tail -20 "$G/final.log"; dg_fail "final run --once"; }
 check_exactly_once "$G" 1 $TOTAL
