@@ -40,6 +40,13 @@ static const struct config_key general_keys[] = {
 	  "Mailboxes connected at the same time (TCP, TLS, login, SELECT), at start-up and "
 	  "whenever several are due: with many mailboxes, start-up takes the time of the "
 	  "slowest few instead of the sum. 1 connects them one after another." },
+	{ "sync_concurrency", CONFIG_UINT, "8", 1, 64, G(sync_concurrency), NULL,
+	  "Mailboxes whose new mail is looked for, fetched and marked at the same time (the "
+	  "IMAP round trips of a sync, on threads; ingest and the commits stay on one): when "
+	  "a burst wakes many mailboxes, their round trips overlap instead of adding up. Each "
+	  "thread holds at most max_message_size bytes of fetched mail for the commit; a "
+	  "backlog larger than batch_size is fetched batch by batch as with 1. 1 syncs them "
+	  "one after another." },
 };
 #undef G
 

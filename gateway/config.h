@@ -100,6 +100,7 @@ struct config {
 	char *support_address;
 	char *support_name;
 	uint64_t connect_concurrency; /* mailboxes connected at once (poller.c) */
+	uint64_t sync_concurrency;    /* mailboxes synced at once (poller-work.c) */
 
 	struct config_limits limits;
 	struct config_smtp smtp;

@@ -140,21 +140,23 @@ batch_ingest(struct batch *b, size_t i, const unsigned char *data, size_t len)
 	return 0;
 }
 
+/* A fetched message: ingested, or noted as not delivered (data NULL,
+   nil) or too large (cut: arrived cut at max_message_size + 1). */
 static int
-on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, uint64_t size)
+batch_take(struct batch *b, uint32_t uid, const unsigned char *data, size_t len, uint64_t size,
+	   int cut)
 {
-	struct batch *b = context;
 	ssize_t i = batch_index(b, uid); /* imap_fetch hands over only UIDs asked for, once */
 	if (i < 0)
 		return 0;
 	b->size[i] = size;
-	if (data == NULL) {
+	if (data == NULL && !cut) {
 		b->nil[i] = 1;
 		return 0;
 	}
 	metrics_inc(METRIC_FETCHED, b->mb->cfg->name);
 	metrics_add(METRIC_FETCHED_BYTES, b->mb->cfg->name, NULL, (double)len);
-	if (len > b->mb->poller->config->limits.max_message_size) {
+	if (cut || len > b->mb->poller->config->limits.max_message_size) {
 		/* arrived cut at max_message_size + 1: fetched again whole, to
 		   disk, after this fetch (a cut copy is never stored) */
 		b->oversize[i] = 1;
@@ -167,6 +169,28 @@ on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, u
 	if (b->timed)
 		stopwatch_add_since(&b->t_ingest, &t0);
 	return r;
+}
+
+static int
+on_message(void *context, uint32_t uid, const unsigned char *data, size_t len, uint64_t size)
+{
+	return batch_take(context, uid, data, len, size, 0);
+}
+
+/* What a worker fetched (poller_sync_run()), taken as imap_fetch() would
+   have handed it over: same order, the rest ignored after a store
+   failure. Returns the fetch's result, its error in *error_r. */
+static int
+batch_replay(struct batch *b, const struct mb_work *w, const char **error_r)
+{
+	for (size_t k = 0; k < w->n_msgs; k++) {
+		const struct prefetched *m = &w->msgs[k];
+		if (batch_take(b, m->uid, m->data, m->len, m->size, m->cut) < 0)
+			break;
+	}
+	if (w->fetch_r < 0)
+		*error_r = errf("%s", w->fetch_error != NULL ? w->fetch_error : "fetch failed");
+	return w->fetch_r;
 }
 
 /* A message the server will not deliver, or one too large to keep: a
@@ -406,6 +430,8 @@ mark(struct mbox *mb, const uint32_t *uids, size_t n, const uint32_t *quarantine
 static void
 marks_done_later(struct mbox *mb, const uint32_t *uids, size_t n)
 {
+	if (n == 0)
+		return;
 	mb->marked = xreallocarray(mb->marked, mb->n_marked + n + 1, sizeof(*mb->marked));
 	memcpy(mb->marked + mb->n_marked, uids, n * sizeof(*uids));
 	mb->n_marked += n;
@@ -498,7 +524,7 @@ batch_free(struct batch *b)
 /* The time line of one batch (-v): each phase's wall time split into the
    thread's CPU, its wait for a core and the rest, blocked (on the IMAP
    server in fetch and mark, mostly on the disk in commit). */
-enum batch_phase { PH_BEGIN, PH_FETCH, PH_COMMIT, PH_MARK, PH_COUNT };
+enum batch_phase { PH_BEGIN, PH_FETCH, PH_COMMIT, PH_COUNT };
 
 struct batch_clock {
 	int on;
@@ -536,8 +562,6 @@ batch_clock_log(const struct batch_clock *bc, const struct batch *b)
 		  phase_text(&bc->phase[PH_BEGIN]));
 	log_debug("mailbox=%s: batch of %zu: commit %s", b->mb->cfg->name, b->n,
 		  phase_text(&bc->phase[PH_COMMIT]));
-	log_debug("mailbox=%s: batch of %zu: mark %s", b->mb->cfg->name, b->n,
-		  phase_text(&bc->phase[PH_MARK]));
 }
 
 /* How many of uids[0..n) one transaction fetches: in the daemon, n (one
@@ -570,13 +594,26 @@ fetch_chunks(struct batch *b, size_t n, size_t *fetched_r, const char **error_r)
 	return r;
 }
 
-/* One batch: fetch (uids[0..n), or with --once perhaps fewer: *taken_r),
-   ingest (over-size mail whole, streamed to disk), account for every UID
-   asked for, commit (with the checkpoint and the marks owed), then
-   mark. */
+static void
+batch_marks_clear(struct batch_marks *m)
+{
+	free(m->done);
+	free(m->q);
+	free(m->del);
+	free(m->fetch_error);
+	free(m->error);
+	memset(m, 0, sizeof(*m));
+}
+
+/* One batch up to its commit: fetch (here: uids[0..n), or with --once
+   perhaps fewer: *taken_r; or what a worker fetched: pf), ingest
+   (over-size mail whole, streamed to disk), account for every UID asked
+   for, commit (with the checkpoint and the marks owed). SYNC_OK: *m holds
+   the marks to make now (marks_run()). */
 static enum sync_result
-sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t *taken_r,
-	   const char **error_r)
+batch_commit(struct mbox *mb, const uint32_t *uids, size_t n, int refetch,
+	     const struct mb_work *pf, struct batch_marks *m, size_t *taken_r,
+	     const char **error_r)
 {
 	struct poller *p = mb->poller;
 	struct batch b = {
@@ -599,6 +636,7 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t 
 	if (bc.on)
 		stopwatch_read(&bc.last, 1);
 
+	memset(m, 0, sizeof(*m));
 	if (store_mailbox_get(p->store, mb->cfg->name, &uidvalidity, &checkpoint, &error) < 0 ||
 	    ingest_batch_begin(p->ingest, &error) < 0) {
 		*error_r = errf("store: %s", error);
@@ -610,23 +648,30 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t 
 	if (poller_marks_forget(mb, &error) < 0)
 		batch_store_failed(&b, error);
 	batch_clock_lap(&bc, PH_BEGIN);
-	size_t fetched = n;
-	int fetch_r = b.store_failed ? 0 : fetch_chunks(&b, n, &fetched, error_r);
-	/* what was not asked for is not this batch's: the next one's */
-	b.n = n = fetched;
+	int fetch_r = 0, answered = 1;
 	if (taken_r != NULL)
 		*taken_r = n;
-	/* the server answered (OK, or NO): what it did not deliver is its
-	   decision, not a lost connection */
-	int answered = fetch_r == 0 || imap_failure(mb->conn) == IMAP_FAIL_SERVER;
-	const char *server_said = fetch_r < 0 ? xstrdup(*error_r) : NULL;
+	if (!b.store_failed && pf != NULL) {
+		fetch_r = batch_replay(&b, pf, error_r);
+		answered = fetch_r == 0 || pf->fetch_server;
+	} else if (!b.store_failed) {
+		size_t fetched = n;
+		fetch_r = fetch_chunks(&b, n, &fetched, error_r);
+		/* what was not asked for is not this batch's: the next one's */
+		b.n = n = fetched;
+		if (taken_r != NULL)
+			*taken_r = n;
+		/* the server answered (OK, or NO): what it did not deliver is
+		   its decision, not a lost connection */
+		answered = fetch_r == 0 || imap_failure(mb->conn) == IMAP_FAIL_SERVER;
+	}
+	char *server_said = fetch_r < 0 ? xstrdup(*error_r) : NULL;
 	for (size_t i = 0; i < n && answered && !b.store_failed; i++) {
 		if (b.oversize[i] && fetch_oversize(&b, i, error_r) == -1)
 			answered = 0;
 	}
 	if (answered && !b.store_failed && classify_missing(&b, server_said, error_r) == -1)
 		answered = 0;
-	free((char *)server_said);
 	batch_clock_lap(&bc, PH_FETCH);
 	/* ingest moved the checkpoint to each message's UID; it may only
 	   pass what is handled */
@@ -662,57 +707,114 @@ sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t 
 		goto out;
 	}
 	batch_clock_lap(&bc, PH_COMMIT);
+	batch_clock_log(&bc, &b);
 	if (!answered) {
 		ret = SYNC_IMAP_FAILED;
 		goto out;
 	}
-	uint32_t *done = xcalloc(n + 1, sizeof(uint32_t)), *q = xcalloc(n + 1, sizeof(uint32_t));
-	uint32_t *del = xcalloc(n + 1, sizeof(uint32_t));
-	size_t n_done = 0, nq = 0, pending = 0, n_del = 0;
+	m->done = xcalloc(n + 1, sizeof(uint32_t));
+	m->q = xcalloc(n + 1, sizeof(uint32_t));
+	m->del = xcalloc(n + 1, sizeof(uint32_t));
 	for (size_t i = 0; i < n; i++) {
 		if (b.state[i] == UID_COMMITTED && b.secret[i] &&
 		    p->config->secrets.delete_from_server) {
 			/* its redacted copy is committed: the original goes */
-			del[n_del++] = uids[i];
+			m->del[m->n_del++] = uids[i];
 			miss_forget(mb, uids[i]);
 		} else if (b.state[i] == UID_COMMITTED) {
-			done[n_done++] = uids[i];
+			m->done[m->n_done++] = uids[i];
 			if (b.quarantined[i])
-				q[nq++] = uids[i];
+				m->q[m->nq++] = uids[i];
 			miss_forget(mb, uids[i]);
 		} else if (b.state[i] == UID_PENDING && !refetch) {
-			pending++;
+			m->pending++;
 		}
 	}
-	if (mark_owed(mb, done, n_done, q, nq, error_r) < 0)
-		ret = SYNC_IMAP_FAILED;
-	else if (n_del > 0 && imap_delete(mb->conn, del, n_del, error_r) < 0) {
+	m->fetch_error = server_said;
+	server_said = NULL;
+out:
+	free(server_said);
+	batch_free(&b);
+	return ret;
+}
+
+enum { MARKS_OK, MARKS_MARK_FAILED, MARKS_DELETE_FAILED };
+
+/* The marks of a committed batch, on the server only (a worker may do
+   this): m->result, m->error. */
+static void
+marks_run(struct mbox *mb, struct batch_marks *m)
+{
+	const char *error;
+	m->result = MARKS_OK;
+	if (mark(mb, m->done, m->n_done, m->q, m->nq, &error) < 0) {
+		m->result = MARKS_MARK_FAILED;
+		m->error = xstrdup(error);
+	} else if (m->n_del > 0 && imap_delete(mb->conn, m->del, m->n_del, &error) < 0) {
+		m->result = MARKS_DELETE_FAILED;
+		m->error = xstrdup(error);
+	}
+}
+
+/* After marks_run(), on the loop's thread: the marks made are no longer
+   owed; what was not done is a failure of the connection. */
+static enum sync_result
+marks_account(struct mbox *mb, const struct batch_marks *m, const char **error_r)
+{
+	if (m->result == MARKS_MARK_FAILED) {
+		*error_r = errf("%s", m->error);
+		return SYNC_IMAP_FAILED;
+	}
+	marks_done_later(mb, m->done, m->n_done);
+	if (m->result == MARKS_DELETE_FAILED) {
 		/* still owed: a later catch-up marks them (the originals stay) */
 		log_warnx("mailbox=%s: %zu message(s) with a secret not expunged: %s", mb->cfg->name,
-			  n_del, *error_r);
-		ret = SYNC_IMAP_FAILED;
-	} else if (n_del > 0) {
-		for (size_t i = 0; i < n_del; i++)
+			  m->n_del, m->error);
+		*error_r = errf("%s", m->error);
+		return SYNC_IMAP_FAILED;
+	}
+	if (m->n_del > 0) {
+		for (size_t i = 0; i < m->n_del; i++)
 			log_info("mailbox=%s uid=%u: expunged after its redacted copy was committed "
 				 "([secrets] delete_from_server = yes)",
-				 mb->cfg->name, del[i]);
-		marks_done_later(mb, del, n_del);
+				 mb->cfg->name, m->del[i]);
+		marks_done_later(mb, m->del, m->n_del);
+		return SYNC_OK;
 	}
-	else if (pending > 0) {
+	if (m->pending > 0) {
 		/* reconnect and try those again later (with backoff) */
-		*error_r = errf("%zu message(s) of this batch not delivered by the server", pending);
-		ret = SYNC_IMAP_FAILED;
-	} else if (fetch_r < 0) {
-		log_warnx("mailbox=%s: %s; every message of the batch is accounted for", mb->cfg->name,
-			  *error_r);
+		*error_r = errf("%zu message(s) of this batch not delivered by the server",
+				m->pending);
+		return SYNC_IMAP_FAILED;
 	}
-	free(done);
-	free(q);
-	free(del);
-	batch_clock_lap(&bc, PH_MARK);
-	batch_clock_log(&bc, &b);
-out:
-	batch_free(&b);
+	if (m->fetch_error != NULL)
+		log_warnx("mailbox=%s: %s; every message of the batch is accounted for", mb->cfg->name,
+			  m->fetch_error);
+	return SYNC_OK;
+}
+
+/* One batch on the loop's thread: commit, then mark (with -v, the
+   marks' time line, as batch_clock_log() gives the rest). */
+static enum sync_result
+sync_batch(struct mbox *mb, const uint32_t *uids, size_t n, int refetch, size_t *taken_r,
+	   const char **error_r)
+{
+	struct batch_marks m;
+	enum sync_result ret = batch_commit(mb, uids, n, refetch, NULL, &m, taken_r, error_r);
+	if (ret == SYNC_OK) {
+		int timed = log_get_level() >= LOG_LEVEL_DEBUG;
+		struct stopwatch last, mark = { 0 };
+		if (timed)
+			stopwatch_read(&last, 1);
+		marks_run(mb, &m);
+		if (timed) {
+			stopwatch_add_since(&mark, &last);
+			log_debug("mailbox=%s: batch of %zu: mark %s", mb->cfg->name,
+				  m.n_done + m.n_del, phase_text(&mark));
+		}
+		ret = marks_account(mb, &m, error_r);
+	}
+	batch_marks_clear(&m);
 	return ret;
 }
 
@@ -772,6 +874,20 @@ refetch_unfetched(struct mbox *mb, const char **error_r)
 	return ret;
 }
 
+/* The new UIDs are in mb->pending: the sync's progress starts. */
+static void
+sync_begun(struct mbox *mb, uint32_t last_uid)
+{
+	mb->pos = 0;
+	mb->total = mb->n_pending;
+	mb->done = 0;
+	mb->started = mb->last_log = poller_now();
+	mb->last_bar = 0;
+	if (mb->n_pending >= 100 || (mb->n_pending > 0 && mb->poller->opt.progress_bar))
+		log_info("mailbox=%s: %zu new message(s) above uid %u", mb->cfg->name,
+			 mb->n_pending, last_uid);
+}
+
 /* Start a sync: checkpoint, UIDVALIDITY, catch-up, and the list of new
    UIDs into mb->pending. */
 static enum sync_result
@@ -817,14 +933,7 @@ sync_start(struct mbox *mb, const char **error_r)
 	if (imap_uid_search(mb->conn, last_uid + 1, 0, 0, &mb->pending, &mb->n_pending,
 			    error_r) < 0)
 		return SYNC_IMAP_FAILED;
-	mb->pos = 0;
-	mb->total = mb->n_pending;
-	mb->done = 0;
-	mb->started = mb->last_log = poller_now();
-	mb->last_bar = 0;
-	if (mb->n_pending >= 100 || (mb->n_pending > 0 && p->opt.progress_bar))
-		log_info("mailbox=%s: %zu new message(s) above uid %u", cfg->name, mb->n_pending,
-			 last_uid);
+	sync_begun(mb, last_uid);
 	return SYNC_OK;
 }
 
@@ -870,3 +979,190 @@ poller_sync_step(struct mbox *mb, const char **error_r)
 	return SYNC_OK;
 }
 
+/* ---- the sync on a worker (poller-work.c) ---------------------------------------- */
+
+void
+poller_work_clear(struct mb_work *w)
+{
+	free(w->error);
+	free(w->uids);
+	for (size_t k = 0; k < w->n_msgs; k++)
+		free(w->msgs[k].data);
+	free(w->msgs);
+	free(w->fetch_error);
+	batch_marks_clear(&w->marks);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+poller_sync_work_fetch(struct mbox *mb)
+{
+	struct poller *p = mb->poller;
+	uint32_t uidvalidity, last_uid;
+	const char *error;
+
+	/* what needs the store between round trips stays on the loop's
+	   thread: the catch-up, the held entries, a new UIDVALIDITY, and
+	   the batches of a backlog (sync_start(), poller_sync_step()) */
+	if (mb->pending != NULL || !mb->caught_up || mb->recheck)
+		return 0;
+	if (store_mailbox_get(p->store, mb->cfg->name, &uidvalidity, &last_uid, &error) < 0)
+		return 0; /* sync_start() says so */
+	if (uidvalidity != 0 && uidvalidity != mb->uidvalidity)
+		return 0;
+	poller_work_clear(&mb->work);
+	mb->work.kind = WORK_FETCH;
+	mb->work.idle_done = mb->state == MB_WOKEN;
+	mb->work.last_uid = uidvalidity == 0 ? 0 : last_uid;
+	mb->work.batch = (size_t)mb->cfg->batch_size;
+	mb->work.max_size = (size_t)p->config->limits.max_message_size;
+	/* at most one message's worth of copies per worker; a batch larger
+	   than that is fetched by the loop's thread, as a backlog is */
+	mb->work.budget = mb->work.max_size;
+	mb->work.go_idle = !p->opt.once;
+	return 1;
+}
+
+/* imap_fetch()'s callback on a worker: a copy of each message, while the
+   copies fit in the budget; beyond it, none (the loop's thread fetches
+   the batch again, as it fetches a backlog). */
+static int
+prefetch_message(void *context, uint32_t uid, const unsigned char *data, size_t len,
+		 uint64_t size)
+{
+	struct mb_work *w = context;
+	if (!w->prefetched)
+		return -1;
+	if (w->n_msgs == w->n_uids) /* imap_fetch() hands over each UID asked for once */
+		return 0;
+	struct prefetched m = { .uid = uid, .size = size };
+	if (data != NULL && len > w->max_size) {
+		m.cut = 1; /* too large: fetched again whole, to disk */
+		m.len = len;
+	} else if (data != NULL) {
+		if (len > w->budget - w->bytes) {
+			for (size_t k = 0; k < w->n_msgs; k++)
+				free(w->msgs[k].data);
+			x_free(&w->msgs);
+			w->n_msgs = w->bytes = 0;
+			w->prefetched = 0;
+			return -1;
+		}
+		m.data = xmalloc(len + 1);
+		memcpy(m.data, data, len);
+		m.len = len;
+		w->bytes += len;
+	}
+	if (w->msgs == NULL)
+		w->msgs = xcalloc(w->n_uids, sizeof(*w->msgs));
+	w->msgs[w->n_msgs++] = m;
+	return 0;
+}
+
+/* The end of a sync on the worker: the folder changed meanwhile (look
+   again), or IDLE again. */
+static int
+work_idle(struct mbox *mb, struct mb_work *w, const char **error_r)
+{
+	if (!w->go_idle)
+		return 0;
+	w->changed = imap_take_changes(mb->conn);
+	if (w->changed || !mb->can_idle)
+		return 0;
+	if (imap_idle_start(mb->conn, error_r) < 0)
+		return -1;
+	w->idling = 1;
+	return 0;
+}
+
+void
+poller_sync_run(struct mbox *mb)
+{
+	struct mb_work *w = &mb->work;
+	const char *error = NULL;
+
+	w->ret = 0;
+	if (w->kind == WORK_MARK) {
+		marks_run(mb, &w->marks);
+		if (w->marks.result == MARKS_OK && w->marks.pending == 0 &&
+		    work_idle(mb, w, &error) < 0)
+			goto failed;
+		return;
+	}
+	if (w->idle_done && imap_idle_done(mb->conn, &error) < 0)
+		goto failed;
+	/* as sync_start(): what was announced so far is covered by the search */
+	(void)imap_take_changes(mb->conn);
+	if (imap_uid_search(mb->conn, w->last_uid + 1, 0, 0, &w->uids, &w->n_uids, &error) < 0)
+		goto failed;
+	if (w->n_uids == 0 || w->n_uids > w->batch)
+		return; /* nothing new (WORK_MARK goes back to IDLE), or a backlog */
+	w->prefetched = 1;
+	w->fetch_r = imap_fetch(mb->conn, w->uids, w->n_uids, w->max_size, prefetch_message, w,
+				&error);
+	if (w->fetch_r < 0) {
+		w->fetch_server = imap_failure(mb->conn) == IMAP_FAIL_SERVER;
+		w->fetch_error = xstrdup(error != NULL ? error : "fetch failed");
+	}
+	return;
+failed:
+	w->ret = -1;
+	w->error = xstrdup(error != NULL ? error : "IMAP failure");
+}
+
+/* The loop's thread takes the worker's outcome: the failure, or the new
+   UIDs into mb->pending. */
+enum sync_result
+poller_sync_fetched(struct mbox *mb, const char **error_r)
+{
+	struct mb_work *w = &mb->work;
+	if (w->ret < 0) {
+		*error_r = errf("%s", w->error);
+		return SYNC_IMAP_FAILED;
+	}
+	mb->pending = w->uids;
+	mb->n_pending = w->n_uids;
+	w->uids = NULL;
+	w->n_uids = 0;
+	sync_begun(mb, w->last_uid);
+	if (mb->n_pending > 0 && !w->prefetched) {
+		/* a backlog, or over the budget: batches on the loop's thread */
+		poller_work_clear(w);
+		return SYNC_MORE;
+	}
+	struct batch_marks m = { 0 };
+	enum sync_result ret = SYNC_OK;
+	if (mb->n_pending > 0) {
+		ret = batch_commit(mb, mb->pending, mb->n_pending, 0, w, &m, NULL, error_r);
+		if (ret != SYNC_OK) {
+			poller_bar_clear(mb->poller);
+			poller_sync_end(mb);
+			batch_marks_clear(&m);
+			return ret;
+		}
+		mb->pos = mb->n_pending;
+	}
+	int go_idle = w->go_idle;
+	poller_work_clear(w);
+	w->kind = WORK_MARK;
+	w->marks = m;
+	w->go_idle = go_idle;
+	return SYNC_OK;
+}
+
+enum sync_result
+poller_sync_marked(struct mbox *mb, const char **error_r)
+{
+	struct mb_work *w = &mb->work;
+	enum sync_result ret = marks_account(mb, &w->marks, error_r);
+	if (ret == SYNC_OK && w->ret < 0) {
+		*error_r = errf("%s", w->error);
+		ret = SYNC_IMAP_FAILED;
+	}
+	if (ret != SYNC_OK)
+		poller_bar_clear(mb->poller);
+	else if (mb->total > 0)
+		poller_progress(mb, 1);
+	poller_sync_end(mb);
+	return ret;
+}

@@ -385,8 +385,9 @@ mb_connect(struct mbox *mb)
 
 /* ---- the state machine ------------------------------------------------------------------ */
 
+/* A sync is over: IDLE (idling: a worker started it already) or wait. */
 static void
-mb_after_sync(struct mbox *mb)
+mb_after_sync(struct mbox *mb, int idling)
 {
 	struct poller *p = mb->poller;
 	const char *error;
@@ -398,7 +399,7 @@ mb_after_sync(struct mbox *mb)
 		return;
 	}
 	if (mb->can_idle) {
-		if (imap_idle_start(mb->conn, &error) < 0) {
+		if (!idling && imap_idle_start(mb->conn, &error) < 0) {
 			mb_failed(mb, error);
 			return;
 		}
@@ -511,6 +512,7 @@ connect_worker(void *arg)
 }
 
 static void run_timers(struct poller *p);
+static void work_collect(struct poller *p);
 
 static void
 connect_due(struct poller *p)
@@ -562,6 +564,7 @@ connect_due(struct poller *p)
 			}
 			if (n_handled == n)
 				break;
+			work_collect(p);
 			run_timers(p);
 			signals_drain(p);
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -579,17 +582,80 @@ connect_due(struct poller *p)
 	free(due);
 }
 
+/* A sync step's failure (or a batch lost to another gateway). */
+static void
+mb_sync_failed(struct mbox *mb, enum sync_result sr, uint64_t conflicts, const char *error)
+{
+	struct poller *p = mb->poller;
+	if (sr == SYNC_IMAP_FAILED) {
+		mb_failed(mb, error);
+		return;
+	}
+	if (store_conflicts(p->store) > conflicts && mb->conflicts < CONFLICT_RETRIES) {
+		/* another gateway's transaction won: nothing was marked,
+		   nothing is wrong; the batch again soon (it then finds the
+		   other's rows: the duplicate path) */
+		mb->conflicts++;
+		double delay = retry_delay(&conflict_policy, mb->conflicts);
+		log_info("mailbox=%s: %s; another gateway's transaction won, nothing "
+			 "marked, the batch again in %.2f s",
+			 mb->cfg->name, error, delay);
+		mb->state = MB_WAIT;
+		mb->due = poller_now() + delay;
+		return;
+	}
+	/* the connection is fine; the store is not: nothing was marked, try
+	   again later */
+	mb->failures++;
+	double delay = retry_delay(&reconnect_policy, mb->failures);
+	free(mb->last_error);
+	mb->last_error = xstrdup(error);
+	metrics_inc(METRIC_STORE_ERRORS, "ingest");
+	poller_bar_clear(p);
+	log_error("mailbox=%s: %s; nothing marked, retrying in %.0f s", mb->cfg->name, error,
+		  delay);
+	if (p->opt.once && mb->failures >= ONCE_MAX_ATTEMPTS) {
+		mb->state = MB_DONE;
+		mb->failed = 1;
+		return;
+	}
+	mb->state = MB_WAIT;
+	mb->due = poller_now() + delay;
+}
+
+/* End the IDLE of a woken mailbox here, on the loop's thread. */
+static int
+mb_idle_end(struct mbox *mb)
+{
+	const char *error;
+	mb->state = MB_SYNC;
+	if (imap_idle_done(mb->conn, &error) < 0) {
+		mb_failed(mb, error);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 mb_step(struct mbox *mb)
 {
 	struct poller *p = mb->poller;
 	const char *error;
 
+	if (mb->state == MB_BUSY)
+		return; /* a worker has it (mb_work_done()) */
 	if (mb->state != MB_DONE && !mb_leased(mb))
 		return;
 	if (mb->state == MB_CONNECT && poller_now() >= mb->due && mb_connect(mb) < 0)
 		return;
-	if (mb->state != MB_SYNC || p->stop)
+	if ((mb->state != MB_SYNC && mb->state != MB_WOKEN) || p->stop)
+		return;
+	if (p->pool != NULL && poller_sync_work_fetch(mb)) {
+		mb->state = MB_BUSY;
+		work_pool_submit(p->pool, mb, 0);
+		return;
+	}
+	if (mb->state == MB_WOKEN && mb_idle_end(mb) < 0)
 		return;
 	uint64_t conflicts = store_conflicts(p->store);
 	enum sync_result sr = poller_sync_step(mb, &error);
@@ -610,57 +676,84 @@ mb_step(struct mbox *mb)
 			mb->failures = 0;
 			break; /* still MB_SYNC */
 		}
-		mb_after_sync(mb);
+		mb_after_sync(mb, 0);
 		break;
 	case SYNC_IMAP_FAILED:
-		mb_failed(mb, error);
+	case SYNC_STORE_FAILED:
+		mb_sync_failed(mb, sr, conflicts, error);
 		break;
-	case SYNC_STORE_FAILED: {
-		if (store_conflicts(p->store) > conflicts && mb->conflicts < CONFLICT_RETRIES) {
-			/* another gateway's transaction won: nothing was
-			   marked, nothing is wrong; the batch again soon (it
-			   then finds the other's rows: the duplicate path) */
-			mb->conflicts++;
-			double delay = retry_delay(&conflict_policy, mb->conflicts);
-			log_info("mailbox=%s: %s; another gateway's transaction won, nothing "
-				 "marked, the batch again in %.2f s",
-				 mb->cfg->name, error, delay);
-			mb->state = MB_WAIT;
-			mb->due = poller_now() + delay;
-			break;
-		}
-		/* the connection is fine; the store is not: nothing was marked,
-		   try again later */
-		mb->failures++;
-		double delay = retry_delay(&reconnect_policy, mb->failures);
-		free(mb->last_error);
-		mb->last_error = xstrdup(error);
-		metrics_inc(METRIC_STORE_ERRORS, "ingest");
-		poller_bar_clear(p);
-		log_error("mailbox=%s: %s; nothing marked, retrying in %.0f s", mb->cfg->name, error,
-			  delay);
-		if (p->opt.once && mb->failures >= ONCE_MAX_ATTEMPTS) {
-			mb->state = MB_DONE;
-			mb->failed = 1;
-			break;
-		}
-		mb->state = MB_WAIT;
-		mb->due = poller_now() + delay;
-		break;
-	}
 	}
 }
 
-/* End IDLE for a mailbox whose server spoke or whose IDLE is due again. */
+/* A worker is done with mb (poller-work.c): a fetch to commit, after
+   which the marks go to a worker (ahead of the fetches waiting, so that
+   the mailbox is back in IDLE soon); or marks made: the sync is over. */
+static void
+mb_work_done(struct mbox *mb)
+{
+	struct poller *p = mb->poller;
+	const char *error;
+	uint64_t conflicts = store_conflicts(p->store);
+	enum sync_result sr;
+
+	mb->state = MB_SYNC;
+	if (mb->work.kind == WORK_FETCH) {
+		sr = poller_sync_fetched(mb, &error);
+		if (sr == SYNC_OK) {
+			mb->conflicts = 0;
+			mb->state = MB_BUSY;
+			work_pool_submit(p->pool, mb, 1);
+			return;
+		}
+	} else {
+		sr = poller_sync_marked(mb, &error);
+		if (sr == SYNC_OK && mb->work.changed) {
+			/* as in mb_step(): announced during the sync, not again */
+			log_debug("mailbox=%s: the folder changed during the sync, syncing again",
+				  mb->cfg->name);
+			mb->failures = 0;
+		} else if (sr == SYNC_OK) {
+			mb_after_sync(mb, mb->work.idling);
+		}
+	}
+	poller_work_clear(&mb->work);
+	if (sr != SYNC_STORE_FAILED)
+		mb->conflicts = 0;
+	if (sr == SYNC_IMAP_FAILED || sr == SYNC_STORE_FAILED)
+		mb_sync_failed(mb, sr, conflicts, error);
+	/* SYNC_MORE: a backlog; its batches on this thread (mb_step()) */
+}
+
+/* Take back the mailboxes whose jobs are done. */
+static void
+work_collect(struct poller *p)
+{
+	struct mbox *mb;
+	while (p->pool != NULL && (mb = work_pool_take(p->pool)) != NULL)
+		mb_work_done(mb);
+}
+
+/* Finish every job in flight (a fetch is committed, then marked), with
+   the timers running: before a reload and at the end. */
+static void
+work_drain(struct poller *p)
+{
+	while (p->pool != NULL && work_pool_in_flight(p->pool) > 0) {
+		struct pollfd pfd = { .fd = work_pool_fd(p->pool), .events = POLLIN };
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+			log_warn("poll");
+		work_collect(p);
+		run_timers(p);
+		signals_drain(p);
+	}
+}
+
+/* A mailbox whose server spoke or whose IDLE is due again: its IDLE is
+   ended (DONE) by the sync, on a worker or here (mb_step()). */
 static void
 mb_wake(struct mbox *mb)
 {
-	const char *error;
-	if (imap_idle_done(mb->conn, &error) < 0) {
-		mb_failed(mb, error);
-		return;
-	}
-	mb->state = MB_SYNC;
+	mb->state = MB_WOKEN;
 }
 
 static struct mbox *
@@ -791,6 +884,13 @@ poller_reload(struct poller *p)
 	p->ingest = ingest;
 	outage_free(&p->outage);
 	p->outage = poller_outage_new(config, p->store);
+	if (config->sync_concurrency != p->config->sync_concurrency ||
+	    (p->n_mboxes > 0) != (p->pool != NULL)) {
+		/* no job is in flight (work_drain()) */
+		work_pool_free(&p->pool);
+		if (p->n_mboxes > 0)
+			p->pool = work_pool_new((size_t)config->sync_concurrency);
+	}
 	config_free(&p->config);
 	p->config = config;
 	p->generation++;
@@ -824,6 +924,7 @@ poller_free(struct poller **pp)
 	struct poller *p = *pp;
 	if (p == NULL)
 		return;
+	work_pool_free(&p->pool); /* poller_run() drained it */
 	for (size_t i = 0; i < p->n_mboxes; i++)
 		mbox_free(&p->mboxes[i]);
 	free(p->mboxes);
@@ -924,8 +1025,8 @@ all_done(const struct poller *p)
 static void
 wait_events(struct poller *p)
 {
-	struct pollfd *pfd = xcalloc(p->n_mboxes + 2, sizeof(*pfd));
-	struct mbox **who = xcalloc(p->n_mboxes + 2, sizeof(*who));
+	struct pollfd *pfd = xcalloc(p->n_mboxes + 3, sizeof(*pfd));
+	struct mbox **who = xcalloc(p->n_mboxes + 3, sizeof(*who));
 	size_t n = 0, wake_at = 0;
 	double now = poller_now(), until = now + 3600;
 	int ready_now = 0;
@@ -933,6 +1034,12 @@ wait_events(struct poller *p)
 	pfd[n].fd = p->sigfd;
 	pfd[n].events = POLLIN;
 	who[n++] = NULL;
+	if (p->pool != NULL) {
+		/* a job done: taken back at the top of the loop */
+		pfd[n].fd = work_pool_fd(p->pool);
+		pfd[n].events = POLLIN;
+		who[n++] = NULL;
+	}
 	if (p->listening) {
 		/* wakes read with other statements' answers wait in the store */
 		ready_now = wake_apply(p, store_wake_take(p->store));
@@ -948,6 +1055,7 @@ wait_events(struct poller *p)
 		struct mbox *mb = p->mboxes[i];
 		switch (mb->state) {
 		case MB_SYNC:
+		case MB_WOKEN:
 			ready_now = 1;
 			break;
 		case MB_IDLE:
@@ -965,6 +1073,7 @@ wait_events(struct poller *p)
 			if (mb->due < until)
 				until = mb->due;
 			break;
+		case MB_BUSY:
 		case MB_DONE:
 			break;
 		}
@@ -987,7 +1096,7 @@ wait_events(struct poller *p)
 		if (wake_at > 0 && pfd[wake_at].revents != 0)
 			(void)wake_apply(p, store_wake_take(p->store));
 		for (size_t i = 1; i < n; i++)
-			if (i != wake_at && pfd[i].revents != 0 && who[i]->state == MB_IDLE)
+			if (who[i] != NULL && pfd[i].revents != 0 && who[i]->state == MB_IDLE)
 				mb_wake(who[i]);
 	}
 	now = poller_now();
@@ -1037,10 +1146,14 @@ poller_run(struct poller *p)
 		log_warnx("no [mailbox NAME] section in %s: nothing to poll", p->config->path);
 	else
 		log_info("polling %zu mailbox(es)%s", p->n_mboxes, p->opt.once ? " once" : "");
+	/* after the signals are blocked: the workers inherit the mask */
+	if (p->n_mboxes > 0)
+		p->pool = work_pool_new((size_t)p->config->sync_concurrency);
 
 	while (!p->stop) {
 		connect_due(p);
 		signals_drain(p);
+		work_collect(p);
 		for (size_t i = 0; i < p->n_mboxes && !p->stop; i++) {
 			mb_step(p->mboxes[i]);
 			signals_drain(p);
@@ -1051,10 +1164,13 @@ poller_run(struct poller *p)
 		wait_events(p);
 		if (p->reload && !p->stop) {
 			notify_reloading();
+			work_drain(p);
 			poller_reload(p);
 			notify_ready();
 		}
 	}
+	work_drain(p);
+	work_pool_free(&p->pool);
 
 	int failed = 0;
 	for (size_t i = 0; i < p->n_mboxes; i++) {
@@ -1080,6 +1196,8 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 						   : POLLER_MB_CONNECTING;
 			break;
 		case MB_SYNC:
+		case MB_WOKEN:
+		case MB_BUSY:
 			st = POLLER_MB_SYNCING;
 			break;
 		case MB_IDLE:
