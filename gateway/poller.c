@@ -1215,7 +1215,9 @@ poller_status(const struct poller *p, struct poller_mb_status *status, size_t ma
 		status[i] = (struct poller_mb_status){
 			.name = mb->cfg->name,
 			.state = st,
-			.connected = mb->conn != NULL && mb->state != MB_CONNECT,
+			/* the state first: a connect thread may be setting
+			   mb->conn meanwhile (connect_due()) */
+			.connected = mb->state != MB_CONNECT && mb->conn != NULL,
 			.failures = mb->failures,
 			.last_sync = mb->last_sync,
 			.last_error = mb->last_error,
