@@ -1127,6 +1127,10 @@ poller_sync_fetched(struct mbox *mb, const char **error_r)
 	sync_begun(mb, w->last_uid);
 	if (mb->n_pending > 0 && !w->prefetched) {
 		/* a backlog, or over the budget: batches on the loop's thread */
+		log_debug("mailbox=%s: %zu new message(s): %s, fetched on the loop's thread",
+			  mb->cfg->name, mb->n_pending,
+			  mb->n_pending > w->batch ? "more than batch_size"
+						   : "more than max_message_size of copies");
 		poller_work_clear(w);
 		return SYNC_MORE;
 	}

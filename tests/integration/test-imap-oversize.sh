@@ -12,7 +12,13 @@
 #   quarantine entry without raw bytes says why, and a log line; once
 #   max_quarantine_size is raised, the next run fetches it (a ticket) and
 #   releases the entry.
+# Then the same limits in the daemon, where a sync worker fetches what IDLE
+# announces ([general] sync_concurrency, gateway/poller-work.c): the 3 MB
+# message arrives cut on the worker and is fetched again whole by the
+# loop's thread; three 450 KB messages in one LMTP session are more than
+# max_message_size of copies: the loop's thread fetches them again.
 set -u
+IMAP_USERS=big@example.test
 . "$top_srcdir/tests/integration/imap-lib.sh"
 imap_setup test-imap-oversize
 BIG=$top_srcdir/tests/harness/bigmail.py
@@ -93,4 +99,57 @@ print(" ".join("%s %s" % (a["sha256"], a["size"]) for m in t["messages"] for a i
 dg_assert_eq "$att6 4600000" "$got" "the fetched-again ticket's attachment"
 dg_uid_flags "$USER1" | grep -q '^uid=3 flags=.*\\Seen' || dg_fail "uid 3 not flagged once stored"
 dg_log "raising max_quarantine_size: the held message was fetched, ticket $t6, entry released"
+
+# -- the daemon: the sync on a worker --------------------------------------------
+G2=$DG_ROOT/gw2
+gw_new "$G2" idle=yes
+sed -i "s/^username = $USER1/username = big@example.test/" "$G2/deskgate.conf"
+sed -i '/^\[general\]/a log_level = debug' "$G2/deskgate.conf"
+sed -i '/^\[limits\]/a max_message_size = 1M' "$G2/deskgate.conf"
+gw_start "$G2"
+dg_wait_for 10 grep -qs "connected to .*IDLE" "$G2/run.log" || { tail -20 "$G2/run.log"; dg_fail "gw2: no IDLE"; }
+sleep 0.5
+deliver "$DG_ROOT/three.eml" big@example.test
+has_q() { [ "$(sql "$G2" "select count(*) from quarantine where raw_sha256 is not null")" = 1 ]; }
+dg_wait_for 20 has_q || { tail -20 "$G2/run.log"; dg_fail "gw2: the 3 MB message is not in quarantine"; }
+grep -q "uid=1 .*fetched whole to disk" "$G2/run.log" || dg_fail "gw2: streaming not logged"
+gw "$G2" quarantine show "$(sql "$G2" "select id from quarantine")" --raw >"$DG_ROOT/three.kept2" ||
+	dg_fail "gw2: quarantine show --raw"
+python3 - "$DG_IMAP_PORT" "$DG_ROOT/three.imap2" <<'PY' || dg_fail "gw2: IMAP fetch"
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login("big@example.test", "secret")
+m.select("INBOX", readonly=True)
+typ, data = m.uid("FETCH", "1", "(BODY.PEEK[])")
+open(sys.argv[2], "wb").write(data[0][1])
+PY
+cmp -s "$DG_ROOT/three.imap2" "$DG_ROOT/three.kept2" ||
+	dg_fail "gw2: the quarantine kept $(stat -c %s "$DG_ROOT/three.kept2") of $(stat -c %s "$DG_ROOT/three.imap2") bytes, or other bytes"
+flagged_q() { dg_uid_flags big@example.test | grep -q '^uid=1 flags=.*\\Seen.*\$Quarantined\|^uid=1 flags=.*\$Quarantined.*\\Seen'; }
+dg_wait_for 10 flagged_q || dg_fail "gw2: uid 1 not flagged \\Seen and \$Quarantined: $(dg_uid_flags big@example.test)"
+python3 - "$DG_LMTP_PORT" <<'PY' || dg_fail "gw2: LMTP"
+import smtplib, sys
+with smtplib.LMTP("127.0.0.1", int(sys.argv[1])) as s:
+    for i in range(3):
+        body = ("line of message %d, words to fill it up to 450 KB\r\n" % i) * 9000
+        msg = ("From: c%d@example.net\r\nTo: big@example.test\r\nSubject: half %d\r\n"
+               "Message-ID: <half-%d@example.net>\r\n\r\n%s\r\n" % (i, i, i, body)).encode()
+        s.sendmail("c%d@example.net" % i, ["big@example.test"], msg)
+PY
+three_rows() { [ "$(rows "$G2")" = 3 ]; }
+dg_wait_for 20 three_rows || { tail -20 "$G2/run.log"; dg_fail "gw2: the three 450 KB messages are not tickets"; }
+all_seen() { seen_is 4 big@example.test; }
+dg_wait_for 10 all_seen || dg_fail "gw2: $(seen_count big@example.test) of 4 flagged"
+gw_stop
+dg_assert_eq 0 "$GW_RC" "gw2: exit code after SIGTERM"
+# taken as the worker fetched them: no retry, no reconnection (which would
+# hide a mistake: the first sync of a connection fetches on the loop's thread)
+grep -E "trying again|reconnecting in|not delivered" "$G2/run.log" &&
+	dg_fail "gw2: a message of the worker's fetch was not taken as it came"
+if grep -q "more than max_message_size of copies, fetched on the loop's thread" "$G2/run.log"; then
+	dg_log "gw2: 3 MB cut on the worker, quarantined whole; 3 x 450 KB over the copy budget, fetched by the loop's thread: 3 tickets"
+else
+	# the three came in more than one wake (a loaded machine): each fit
+	dg_log "gw2: 3 MB cut on the worker, quarantined whole; 3 x 450 KB in separate wakes: 3 tickets"
+fi
 dg_log PASS
