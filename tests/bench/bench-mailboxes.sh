@@ -15,7 +15,9 @@
 #    store every 5 ms; the time from each delivery to its committed row
 #    (p50, p99, max; goal p99 <= 1.5 s). Dovecot delays IDLE notifications
 #    by 0.5 s on purpose; acknowledgements are off (the outbox has its own
-#    thread and does not delay ingest).
+#    thread and does not delay ingest). The daemon runs with the default
+#    [general] sync_concurrency (8 threads for the syncs' IMAP round
+#    trips; docs/performance.md step 5); compare with 1 to see them serial.
 # Dovecot is given enough imap processes for every mailbox (process_limit);
 # past fs.inotify.max_user_instances (128 by default, for all of the mail
 # user's processes) its IDLE checks the mailbox every second instead.
