@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -789,181 +788,62 @@ out:
 	return ret;
 }
 
-/* One attempt at one row: who is still owed it (read from the store),
-   the transfer (no store), its outcome (recorded in the store). The three
-   are apart so that an outcome can be recorded while the next row goes
-   out (outbox_run_due()). */
-struct attempt {
-	const struct store_outbox *o;
-	int64_t now;
-	char *copy;
-	char **addrs;
-	size_t n;
-	struct store_outbox_rcpt *rows; /* recipients' earlier results */
-	size_t n_rows;
-	struct rcpt *rc;
-	const char **todo;
-	struct smtp_rcpt_result *rr;
-	size_t n_todo;
-	char *from;
-	struct smtp_result r;
-};
-
-static void
-attempt_free(struct attempt *a)
-{
-	free(a->from);
-	free(a->rr);
-	free(a->todo);
-	free(a->rc);
-	free(a->addrs);
-	free(a->copy);
-	store_outbox_rcpts_free(&a->rows, a->n_rows);
-	memset(a, 0, sizeof(*a));
-}
-
-/* The recipients still owed the row (the store is read). */
+/* Send one row to the recipients that are still owed it. */
 static int
-attempt_prepare(struct outbox *ob, const struct store_outbox *o, int64_t now, struct attempt *a,
-		const char **error_r)
+send_one(struct outbox *ob, struct smtp_client *client, const struct store_outbox *o, int64_t now,
+	 struct smtp_result *r, struct outbox_run_stats *stats, const char **error_r)
 {
-	memset(a, 0, sizeof(*a));
-	a->o = o;
-	a->now = now;
+	char *copy;
+	size_t n;
+	char **addrs = split_recipients(o->recipients, &copy, &n);
+	struct store_outbox_rcpt *rows = NULL;
+	size_t n_rows = 0;
+	int ret = -1;
 	/* a first attempt has no recipient results to look up: they are
 	   recorded with an attempt's outcome (a bounce can only fail the row,
 	   and an operator's retry puts its failed recipients back as queued) */
 	if (o->attempts > 0 &&
-	    store_outbox_rcpt_list(ob->store, o->id, &a->rows, &a->n_rows, error_r) < 0)
+	    store_outbox_rcpt_list(ob->store, o->id, &rows, &n_rows, error_r) < 0) {
+		free(addrs);
+		free(copy);
 		return -1;
-	a->addrs = split_recipients(o->recipients, &a->copy, &a->n);
-	a->rc = xcalloc(a->n + 1, sizeof(*a->rc));
-	a->todo = xcalloc(a->n + 1, sizeof(*a->todo));
-	a->rr = xcalloc(a->n + 1, sizeof(*a->rr));
-	for (size_t i = 0; i < a->n; i++) {
-		struct rcpt *x = &a->rc[i];
-		x->address = a->addrs[i];
-		x->before = "queued";
-		for (size_t k = 0; k < a->n_rows; k++)
-			if (strcasecmp(a->rows[k].address, a->addrs[i]) == 0)
-				x->before = a->rows[k].status;
-		if (strcmp(x->before, "queued") == 0) {
-			x->attempted = 1;
-			a->todo[a->n_todo++] = a->addrs[i];
+	}
+	struct rcpt *rc = xcalloc(n + 1, sizeof(*rc));
+	const char **todo = xcalloc(n + 1, sizeof(*todo));
+	struct smtp_rcpt_result *rr = xcalloc(n + 1, sizeof(*rr));
+	size_t n_todo = 0;
+	for (size_t i = 0; i < n; i++) {
+		rc[i].address = addrs[i];
+		rc[i].before = "queued";
+		for (size_t k = 0; k < n_rows; k++)
+			if (strcasecmp(rows[k].address, addrs[i]) == 0)
+				rc[i].before = rows[k].status;
+		if (strcmp(rc[i].before, "queued") == 0) {
+			rc[i].attempted = 1;
+			todo[n_todo++] = addrs[i];
 		}
 	}
-	a->from = outbox_envelope_from(ob, o->envelope_from, o->id);
-	return 0;
-}
-
-/* The transfer: the store is not touched (another thread may be using it). */
-static void
-attempt_send(struct smtp_client *client, struct attempt *a)
-{
-	if (a->n_todo > 0) {
-		smtp_client_send(client, a->from, a->todo, a->n_todo, a->o->raw, a->o->raw_size,
-				 &a->r, a->rr);
+	char *from = outbox_envelope_from(ob, o->envelope_from, o->id);
+	if (n_todo > 0) {
+		smtp_client_send(client, from, todo, n_todo, o->raw, o->raw_size, r, rr);
 	} else {
 		/* every recipient was done (a crash after their results were
 		   recorded): just settle the row */
-		smtp_client_hold_end(client, NULL, NULL);
-		memset(&a->r, 0, sizeof(a->r));
-		a->r.status = SMTP_OK;
+		memset(r, 0, sizeof(*r));
+		r->status = SMTP_OK;
 	}
-	for (size_t i = 0, k = 0; i < a->n; i++)
-		if (a->rc[i].attempted)
-			a->rc[i].r = a->rr[k++];
-}
-
-static int
-attempt_record(struct outbox *ob, struct attempt *a, struct outbox_run_stats *stats,
-	       const char **error_r)
-{
-	return handle_result(ob, a->o, a->o->attempts + 1, a->now, &a->r, a->rc, a->n, stats,
-			     error_r);
-}
-
-/* An outcome recorded on a thread of its own while the next row is sent
-   (issue 18): that row's MAIL, RCPT, DATA and body go out meanwhile, and
-   its last byte (so its end of data, which makes the relay take it) waits
-   for this commit (smtp_client_hold_end()). So a row is still delivered
-   only after its in-flight mark is durable, and at most one row has been
-   delivered with its outcome not yet recorded: a crash sends again at most
-   that one, as before. The thread owns the outbox's store connection
-   until it is joined: the worker thread only sends meanwhile (the next
-   row's recipients were read before, its body is in the claimed row). A
-   thread per commit (~30 us to start) rather than one kept: the commit
-   takes a disk flush, milliseconds. */
-struct pending {
-	struct outbox *ob;
-	struct attempt *a;
-	struct outbox_run_stats *stats;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int done; /* under lock */
-	int ret;
-	char error[512];
-};
-
-static void *
-pending_main(void *arg)
-{
-	struct pending *p = arg;
-	const char *error = "";
-	int ret = attempt_record(p->ob, p->a, p->stats, &error);
-	pthread_mutex_lock(&p->lock);
-	p->ret = ret;
-	/* error lives in this thread's errf() ring: copy it */
-	if (ret < 0)
-		snprintf(p->error, sizeof(p->error), "%s", error);
-	p->done = 1;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
-/* smtp_client_hold_end()'s hold: the end of data waits for the commit. */
-static int
-pending_wait(void *arg)
-{
-	struct pending *p = arg;
-	pthread_mutex_lock(&p->lock);
-	while (!p->done)
-		pthread_cond_wait(&p->cond, &p->lock);
-	int ret = p->ret;
-	pthread_mutex_unlock(&p->lock);
-	return ret < 0 ? -1 : 0;
-}
-
-/* 0 started, -1 when no thread can be had (the caller records it itself). */
-static int
-pending_start(struct pending *p, struct outbox *ob, struct attempt *a,
-	      struct outbox_run_stats *stats)
-{
-	memset(p, 0, sizeof(*p));
-	p->ob = ob;
-	p->a = a;
-	p->stats = stats;
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	if (pthread_create(&p->thread, NULL, pending_main, p) != 0) {
-		pthread_cond_destroy(&p->cond);
-		pthread_mutex_destroy(&p->lock);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pending_join(struct pending *p, const char **error_r)
-{
-	pthread_join(p->thread, NULL);
-	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
-	if (p->ret < 0)
-		*error_r = errf("%s", p->error);
-	return p->ret;
+	for (size_t i = 0, k = 0; i < n; i++)
+		if (rc[i].attempted)
+			rc[i].r = rr[k++];
+	ret = handle_result(ob, o, o->attempts + 1, now, r, rc, n, stats, error_r);
+	free(from);
+	free(rr);
+	free(todo);
+	free(rc);
+	store_outbox_rcpts_free(&rows, n_rows);
+	free(addrs);
+	free(copy);
+	return ret;
 }
 
 /* Put rows marked "sending" but not sent back in the queue as they were
@@ -1011,28 +891,6 @@ outbox_close_idle(struct outbox *ob)
 	return -1;
 }
 
-/* A row whose relay session worked (sent, or refused on its own):
-   the relay took our login. After its outcome is recorded, as before. */
-static void
-relay_took_login(struct outbox *ob, const struct attempt *a, int64_t now)
-{
-	(void)a;
-	ob->relay_failures = 0;
-	relay_auth_ok(ob, now);
-}
-
-/* Record a row's outcome on this thread (nothing to overlap with). */
-static int
-record_now(struct outbox *ob, struct attempt *a, struct outbox_run_stats *stats, int64_t now,
-	   const char **error_r)
-{
-	int ret = attempt_record(ob, a, stats, error_r);
-	if (ret == 0)
-		relay_took_login(ob, a, now);
-	attempt_free(a);
-	return ret;
-}
-
 int
 outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	       struct outbox_run_stats *stats_r, const char **error_r)
@@ -1040,10 +898,7 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 	struct store_outbox *list = NULL;
 	size_t n = 0, done = 0;
 	int ret = -1, used = 0;
-	struct attempt att[2]; /* row i in att[i & 1] */
-	int have_prev = 0;     /* row i-1 sent, its outcome not yet recorded */
 
-	memset(att, 0, sizeof(att));
 	memset(stats_r, 0, sizeof(*stats_r));
 	(void)outbox_close_idle(ob);
 	if (ob->relay_down_until > now) {
@@ -1086,99 +941,52 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			goto store_failed;
 		}
 
-		/* Row i is sent while row i-1's outcome commits (struct
-		   pending); at the end of the batch the last one is recorded
-		   before the next claim. */
 		for (size_t i = 0; i < n; i++) {
-			struct attempt *a = &att[i & 1], *prev = have_prev ? &att[(i - 1) & 1] : NULL;
+			struct store_outbox *o = &list[i];
+			struct smtp_result r;
 			if (ob->stop != NULL && atomic_load(ob->stop)) {
 				/* stopping: what was not sent waits for the next run */
-				if (prev != NULL && record_now(ob, prev, stats_r, now, error_r) < 0)
-					goto out;
-				have_prev = 0;
 				if (put_back(ob, list + i, n - i, error_r) < 0)
 					goto store_failed;
 				stats_r->stopped = 1;
 				ret = 0;
 				goto out;
 			}
-			if (attempt_prepare(ob, &list[i], now, a, error_r) < 0) {
-				/* row i-1 is recorded first, as before; the
-				   error said is this one (errf()'s ring is
-				   reused meanwhile: copied) */
-				char why[512];
-				snprintf(why, sizeof(why), "%s", *error_r);
-				if (prev != NULL)
-					(void)record_now(ob, prev, stats_r, now, error_r);
-				have_prev = 0;
-				*error_r = errf("%s", why);
+			if (send_one(ob, ob->client, o, now, &r, stats_r, error_r) < 0)
 				goto out;
-			}
-			struct pending pc;
-			int overlapped = 0;
-			if (prev != NULL) {
-				if (pending_start(&pc, ob, prev, stats_r) == 0) {
-					overlapped = 1;
-					smtp_client_hold_end(ob->client, pending_wait, &pc);
-				} else if (record_now(ob, prev, stats_r, now, error_r) < 0) {
-					have_prev = 0;
-					goto out;
-				} else {
-					prev = NULL;
-					have_prev = 0;
-				}
-			}
-			attempt_send(ob->client, a);
-			if (overlapped) {
-				int failed = pending_join(&pc, error_r) < 0;
-				have_prev = 0;
-				if (failed) {
-					/* row i-1's outcome is not recorded: row i did
-					   not get its end of data (or was refused
-					   before it), and stays "sending" as if it had
-					   never been tried; the transfer was abandoned */
+			if (r.status == SMTP_OK || !r.session) {
+				/* the relay took our login */
+				ob->relay_failures = 0;
+				relay_auth_ok(ob, now);
+			} else {
+				if (r.auth)
+					relay_auth_failed(ob, r.text, now);
+				else
+					outage_streak_reset(ob->relay_auth);
+				/* The relay is unusable: put the rest of the batch
+				   back as it was and pause the queue. */
+				struct retry_policy pause = {
+					.initial = (double)ob->config->smtp.retry_initial,
+					.max = OUTBOX_RELAY_BACKOFF_MAX,
+				};
+				int64_t backoff = (int64_t)retry_delay(&pause, ++ob->relay_failures);
+				ob->relay_down_until = now + backoff;
+				stats_r->relay_down = 1;
+				log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
+					  ob->config->smtp.host,
+					  (unsigned long long)ob->config->smtp.port, r.text,
+					  duration_text(backoff));
+				if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0) {
+					/* the next attempt starts a session of its own */
 					smtp_client_free(&ob->client);
-					goto out;
+					goto store_failed;
 				}
-				relay_took_login(ob, prev, now);
-				attempt_free(prev);
+				/* the next attempt starts a session of its own */
+				smtp_client_free(&ob->client);
+				ret = 0;
+				goto out;
 			}
-			if (a->r.status == SMTP_OK || !a->r.session) {
-				have_prev = 1; /* recorded with the next row's transfer */
-				continue;
-			}
-			/* The relay is unusable: record this row, put the rest of
-			   the batch back as it was and pause the queue. */
-			if (attempt_record(ob, a, stats_r, error_r) < 0)
-				goto out;
-			if (a->r.auth)
-				relay_auth_failed(ob, a->r.text, now);
-			else
-				outage_streak_reset(ob->relay_auth);
-			struct retry_policy pause = {
-				.initial = (double)ob->config->smtp.retry_initial,
-				.max = OUTBOX_RELAY_BACKOFF_MAX,
-			};
-			int64_t backoff = (int64_t)retry_delay(&pause, ++ob->relay_failures);
-			ob->relay_down_until = now + backoff;
-			stats_r->relay_down = 1;
-			log_warnx("outbox: relay %s:%llu unusable (%s), pausing the queue for %s",
-				  ob->config->smtp.host, (unsigned long long)ob->config->smtp.port,
-				  a->r.text, duration_text(backoff));
-			if (put_back(ob, list + i + 1, n - i - 1, error_r) < 0)
-				goto out;
-			/* the next attempt starts a session of its own */
-			smtp_client_free(&ob->client);
-			ret = 0;
-			goto out;
 		}
-		if (have_prev) {
-			have_prev = 0;
-			if (record_now(ob, &att[(n - 1) & 1], stats_r, now, error_r) < 0)
-				goto out;
-		}
-		attempt_free(&att[0]);
-		attempt_free(&att[1]);
 		done += n;
 		store_outboxes_free(&list, n);
 		n = 0;
@@ -1190,8 +998,6 @@ store_failed:
 	   not record */
 	metrics_inc(METRIC_STORE_ERRORS, "outbox");
 out:
-	attempt_free(&att[0]);
-	attempt_free(&att[1]);
 	store_outboxes_free(&list, n);
 	/* kept for the next run (the next mail due) unless it must not idle;
 	   a run that found nothing to send leaves it idling */

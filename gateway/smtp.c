@@ -61,9 +61,6 @@ struct smtp_client {
 	struct smtp_capture cap;
 	char errbuf[CURL_ERROR_SIZE];
 	int kept; /* the last transfer succeeded: libcurl kept its connection */
-	/* smtp_client_hold_end(): for the next send only */
-	int (*hold)(void *arg);
-	void *hold_arg;
 };
 
 /* What we send to curl as the message body. */
@@ -71,8 +68,6 @@ struct smtp_upload {
 	const unsigned char *data;
 	size_t len;
 	size_t pos;
-	int (*hold)(void *arg); /* NULL, or called before the last byte goes */
-	void *hold_arg;
 };
 
 int
@@ -239,20 +234,6 @@ read_cb(char *buffer, size_t size, size_t nitems, void *userp)
 	struct smtp_upload *up = userp;
 	size_t room = size * nitems;
 	size_t n = up->len - up->pos;
-	if (up->hold != NULL) {
-		/* Everything but the last byte goes at once; the last one (and
-		   so the end of data libcurl appends after it, which is what
-		   makes the relay take the message) only once hold() says so.
-		   Holding back a byte, not just the end of the stream: libcurl
-		   stops reading at CURLOPT_INFILESIZE without asking for EOF. */
-		if (n > 1) {
-			n--;
-		} else {
-			if (up->hold(up->hold_arg) < 0)
-				return CURL_READFUNC_ABORT;
-			up->hold = NULL;
-		}
-	}
 	if (n > room)
 		n = room;
 	memcpy(buffer, up->data + up->pos, n);
@@ -495,7 +476,7 @@ perform(struct smtp_client *client, const char *envelope_from, struct curl_slist
 	struct smtp_rcpt_result *rcpt_results, size_t n_rcpts, const unsigned char *data,
 	size_t len)
 {
-	struct smtp_upload up = { data, len, 0, client->hold, client->hold_arg };
+	struct smtp_upload up = { data, len, 0 };
 	memset(&client->cap, 0, sizeof(client->cap));
 	memset(rcpt_results, 0, n_rcpts * sizeof(*rcpt_results));
 	client->cap.rcpts = rcpt_results;
@@ -559,8 +540,6 @@ smtp_client_send(struct smtp_client *client, const char *envelope_from,
 	if (n_recipients == 0) {
 		result->status = SMTP_PERMANENT;
 		copy_printable(result->text, sizeof(result->text), "no recipients", 13);
-		client->hold = NULL;
-		client->hold_arg = NULL;
 		return result->status;
 	}
 	memset(rcpt_results, 0, n_recipients * sizeof(*rcpt_results));
@@ -624,18 +603,9 @@ done:
 	client->cap.rcpts = NULL;
 	client->cap.n_rcpts = 0;
 out:
-	client->hold = NULL;
-	client->hold_arg = NULL;
 	grade_recipients(result, rcpt_results, n_recipients);
 	free(own);
 	return result->status;
-}
-
-void
-smtp_client_hold_end(struct smtp_client *client, int (*hold)(void *arg), void *arg)
-{
-	client->hold = hold;
-	client->hold_arg = arg;
 }
 
 const char *

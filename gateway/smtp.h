@@ -90,15 +90,6 @@ enum smtp_status smtp_client_send(struct smtp_client *client, const char *envelo
 				  const unsigned char *data, size_t len,
 				  struct smtp_result *result, struct smtp_rcpt_result *rcpt_results);
 
-/* For the next smtp_client_send() only: the message's last byte, and so its
-   end of data (what makes the relay take responsibility for it), waits
-   until hold(arg) returns; MAIL, RCPT, DATA and the rest of the body go
-   meanwhile. hold() runs on the sending thread, may block, and may run
-   twice for one send (a kept connection connected again); < 0 abandons the
-   transfer before its end of data (the relay drops the message; the result
-   is a temporary failure). */
-void smtp_client_hold_end(struct smtp_client *client, int (*hold)(void *arg), void *arg);
-
 /* "550 5.1.1" style summary of a result's code, or "" when there is none;
    static ring buffer like errf(). */
 const char *smtp_result_code(const struct smtp_result *result);

@@ -23,13 +23,6 @@ no TLS, no AUTH) and misbehaves on purpose, as told by --fault options:
   --stall-for SECONDS      a relay that hangs: every connection made during the first
                            SECONDS after start gets its greeting only when they are
                            over (then it is served normally)
-  --lock-db DB:SECONDS     before answering the end of the first message's data, take
-                           the write lock of the SQLite database DB (BEGIN IMMEDIATE),
-                           answer, and keep the lock SECONDS: the client's commit of
-                           that message's outcome waits meanwhile ("lock T" and
-                           "unlock T" are logged, T the wall clock)
-  --log-commands           log "mail N T" at each MAIL FROM and "dot N T" at each end
-                           of data (N: the transaction's number over all connections)
 Codes may be any 4xx/5xx. Messages accepted are written to --spool DIR as
 NNNN.eml (the bytes after dot-unstuffing) with NNNN.env holding the envelope.
 --ready FILE is written once the port listens. Stop it with SIGTERM.
@@ -65,31 +58,6 @@ class State:
         self.log = []
         self.stall_until = 0.0
         self.idle_close = 0.0
-        self.lock_db = None  # (path, seconds) until used once
-        self.log_commands = False
-        self.mails = 0
-
-    def event(self, what):
-        print("%s %.6f" % (what, time.time()), flush=True)
-
-    def take_lock(self):
-        """--lock-db: hold the database's write lock for a while (once)."""
-        with self.lock:
-            lk, self.lock_db = self.lock_db, None
-        if lk is None:
-            return
-        import sqlite3
-        db = sqlite3.connect(lk[0], timeout=30, isolation_level=None,
-                             check_same_thread=False)
-        db.execute("BEGIN IMMEDIATE")
-        self.event("lock")
-
-        def release():
-            time.sleep(lk[1])
-            db.execute("ROLLBACK")
-            db.close()
-            self.event("unlock")
-        threading.Thread(target=release, daemon=True).start()
 
     def fault(self, stage):
         """The fault code for this stage now, or None (counts down)."""
@@ -151,7 +119,6 @@ class Handler(socketserver.StreamRequestHandler):
         env_from, rcpts = None, []
         authed = st.token is None
         transactions = 0
-        mail_no = 0
         if st.idle_close > 0:
             self.connection.settimeout(st.idle_close)
         while True:
@@ -208,11 +175,6 @@ class Handler(socketserver.StreamRequestHandler):
                     print("drop %d" % conn, flush=True)
                     return
                 transactions += 1
-                if st.log_commands:
-                    with st.lock:
-                        st.mails += 1
-                        mail_no = st.mails
-                    st.event("mail %d" % mail_no)
                 code = st.fault("mail")
                 if code:
                     self.fail(code, "MAIL")
@@ -242,8 +204,6 @@ class Handler(socketserver.StreamRequestHandler):
                     if l.startswith(b".."):
                         l = l[1:]
                     data += l
-                if st.log_commands:
-                    st.event("dot %d" % mail_no)
                 if st.fault("stall"):
                     # the message is taken, but the reply never comes
                     st.store(env_from, rcpts, bytes(data), conn)
@@ -255,7 +215,6 @@ class Handler(socketserver.StreamRequestHandler):
                     self.fail(code, "DATA")
                 else:
                     n = st.store(env_from, rcpts, bytes(data), conn)
-                    st.take_lock()
                     self.reply("250 2.0.0 Ok: queued as F%04d" % n)
                 env_from, rcpts = None, []
             elif verb == "RSET":
@@ -285,8 +244,6 @@ def main():
     ap.add_argument("--xoauth2")
     ap.add_argument("--stall-for", type=float, default=0)
     ap.add_argument("--idle-close", type=float, default=0)
-    ap.add_argument("--lock-db")
-    ap.add_argument("--log-commands", action="store_true")
     a = ap.parse_args()
     faults = {}
     for f in a.fault:
@@ -301,10 +258,6 @@ def main():
     srv = Server(("127.0.0.1", a.port), Handler)
     srv.state = State(faults, a.spool, a.xoauth2)
     srv.state.stall_until = time.monotonic() + a.stall_for
-    if a.lock_db:
-        path, _, secs = a.lock_db.rpartition(":")
-        srv.state.lock_db = (path, float(secs))
-    srv.state.log_commands = a.log_commands
     srv.state.idle_close = a.idle_close
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if a.ready:
