@@ -514,6 +514,51 @@ test_rows(void)
 	sniff_free(&s);
 }
 
+/* Bytes libmagic knows nothing of, named as an image or a PDF: sniff asks
+   for the description first and takes "data" to mean the MIME type
+   application/octet-stream; the verdict is the one the MIME type first
+   gives (type, mismatch, the description in the reason). */
+static void
+test_unknown(void)
+{
+	static const char *const names[] = { "statement.pdf", "screenshot.png", "photo.jpg",
+					     "scan.jpeg", "chart.gif", "image.webp" };
+	const char *error = NULL;
+	struct sniff *s = sniff_new(NULL, &error);
+	/* not random: fixed bytes that no magic entry matches */
+	size_t len = 6000;
+	unsigned char *data = xmalloc(len);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		data[i] = (unsigned char)(x >> 24);
+	}
+	test_begin("unknown bytes named as an image or a PDF");
+	test_assert(s != NULL);
+	if (s == NULL) {
+		free(data);
+		return;
+	}
+	for (size_t i = 0; i < N_ELEMENTS(names); i++) {
+		struct sniff_verdict v;
+		char want[160];
+		snprintf(want, sizeof(want), "type mismatch: named %s but the bytes are data", names[i]);
+		test_assert_int(sniff_bytes(s, data, len, names[i], &v, &error), 0);
+		test_assert_int(v.kind, SNIFF_MISMATCH);
+		test_assert_str(v.type, "application/octet-stream");
+		test_assert_str(v.reason, want);
+		/* the same bytes without a name that expects something: one
+		   question, the MIME type */
+		test_assert_int(sniff_bytes(s, data, len, "blob.bin", &v, &error), 0);
+		test_assert_int(v.kind, SNIFF_OK);
+		test_assert_str(v.type, "application/octet-stream");
+	}
+	free(data);
+	sniff_free(&s);
+}
+
 /* Archives over a limit are flagged, never passed as safe. */
 static void
 test_limits(void)
@@ -559,6 +604,7 @@ int
 main(void)
 {
 	test_rows();
+	test_unknown();
 	test_limits();
 	return test_exit();
 }
