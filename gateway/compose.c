@@ -939,6 +939,15 @@ w_qp(struct writer *w, const char *s, size_t len)
 			i += 2;
 			continue;
 		}
+		/* Fast path, the same bytes as below: inside a line (no
+		   line-start rule applies), a character that is not the last
+		   of its line (the limit is that of a soft break) and needs no
+		   encoding is copied. */
+		while (o > 0 && o < COMPOSE_BODY_LINE - 1 && i + 1 < len && s[i + 1] != '\r' &&
+		       ((ch >= 33 && ch <= 126 && ch != '=') || ch == ' ' || ch == '\t')) {
+			line[o++] = (char)ch;
+			ch = (unsigned char)s[++i];
+		}
 		char tok[3];
 		size_t tn;
 		int at_end = i + 1 >= len || s[i + 1] == '\r';

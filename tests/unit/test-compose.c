@@ -722,6 +722,118 @@ test_bodies(void)
 	free(m);
 }
 
+/* The quoted-printable of compose.c as it was before its fast path for runs
+   of plain characters (2026-12-07), byte for byte: the acknowledgements'
+   bytes must not change with it. */
+static void
+qp_reference(struct buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char line[76 + 4];
+	size_t o = 0, i = 0;
+	while (i < len) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '\r' && i + 1 < len && s[i + 1] == '\n') {
+			line[o++] = '\r';
+			line[o++] = '\n';
+			buf_append(out, line, o);
+			o = 0;
+			i += 2;
+			continue;
+		}
+		char tok[3];
+		size_t tn;
+		int at_end = i + 1 >= len || s[i + 1] == '\r';
+		int literal = (ch >= 33 && ch <= 126 && ch != '=') ||
+			      ((ch == ' ' || ch == '\t') && !at_end);
+		if (o == 0 && ch == '.' && at_end)
+			literal = 0;
+		if (o == 0 && ch == 'F' && len - i >= 5 && memcmp(s + i, "From ", 5) == 0)
+			literal = 0;
+		if (literal) {
+			tok[0] = (char)ch;
+			tn = 1;
+		} else {
+			tok[0] = '=';
+			tok[1] = hex[ch >> 4];
+			tok[2] = hex[ch & 15];
+			tn = 3;
+		}
+		size_t limit = at_end ? 76 : 76 - 1;
+		if (o + tn > limit) {
+			line[o++] = '=';
+			line[o++] = '\r';
+			line[o++] = '\n';
+			buf_append(out, line, o);
+			o = 0;
+			continue;
+		}
+		memcpy(line + o, tok, tn);
+		o += tn;
+		i++;
+	}
+	if (o > 0) {
+		line[o++] = '=';
+		line[o++] = '\r';
+		line[o++] = '\n';
+		buf_append(out, line, o);
+	}
+}
+
+/* Random CRLF texts of the pieces that steer the encoder (spaces and tabs
+   before line ends, '=', '.', "From ", lines around 76 characters, a
+   little non-ASCII): compose_render()'s quoted-printable body must be the
+   reference's bytes. */
+static void
+test_qp_bytes(void)
+{
+	static const char *const pieces[] = { "a", "b", " ", "\t", "=", ".", "From ", "F",
+					      "\r\n", "\xc3\xa9", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+					      "\xe6\x82\xa8" };
+	unsigned int seed = 12345;
+	int compared = 0, same = 0;
+	test_begin("quoted-printable bytes");
+	for (int round = 0; round < 3000; round++) {
+		struct buf text;
+		buf_init(&text, 1 << 20);
+		int n = 1 + round % 97;
+		for (int k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned int r = (seed >> 16) % 100;
+			size_t pi = r < 40 ? (r % 2) : r < 85 ? 2 + (r % 8) : 10 + (r % 2);
+			buf_puts(&text, pieces[pi]);
+		}
+		struct compose *c = base_message();
+		compose_set_text(c, buf_cstr(&text), text.len);
+		unsigned char *data = NULL;
+		size_t len = 0;
+		const char *error = NULL;
+		if (compose_render(c, &data, &len, &error) == 0) {
+			char *m = xmalloc(len + 1);
+			memcpy(m, data, len);
+			m[len] = '\0';
+			if (strstr(m, "Content-Transfer-Encoding: quoted-printable\r\n") != NULL) {
+				const char *b = strstr(m, "\r\n\r\n") + 4;
+				struct buf want;
+				buf_init(&want, 1 << 22);
+				qp_reference(&want, buf_cstr(&text), text.len);
+				compared++;
+				if (strlen(b) == want.len && memcmp(b, want.data, want.len) == 0)
+					same++;
+				else if (compared - same == 1)
+					printf("  differs: text %s\n", buf_cstr(&text));
+				buf_free(&want);
+			}
+			free(m);
+			free(data);
+		}
+		compose_free(&c);
+		buf_free(&text);
+	}
+	test_assert(compared > 1000);
+	test_assert_int(same, compared);
+}
+
 /* RFC 2231 value of a parameter (joins continuations), decoded. */
 static char *
 param_get(const char *header_value, const char *name)
@@ -1002,6 +1114,7 @@ main(void)
 	test_threading_headers();
 	test_automatic();
 	test_bodies();
+	test_qp_bytes();
 	test_attachments();
 	test_related();
 	test_errors();
