@@ -920,26 +920,16 @@ outbox_run_due(struct outbox *ob, int64_t now, size_t max_messages,
 			goto store_failed;
 		if (n == 0)
 			break;
-		if (ob->client == NULL && smtp_client_new(ob->config, &ob->client, error_r) < 0)
+		/* The claim's commit marked the batch in flight ("sending",
+		   attempts + 1; store-lease.h): after a crash these rows are
+		   sent again, never lost. Nothing went out without a client:
+		   the batch goes back as it was (its attempt not counted). */
+		if (ob->client == NULL && smtp_client_new(ob->config, &ob->client, error_r) < 0) {
+			const char *ignored;
+			(void)put_back(ob, list, n, &ignored);
 			goto out;
+		}
 		used = 1;
-
-		/* Mark the batch in flight (one commit): after a crash these
-		   rows are sent again, never lost. */
-		if (store_begin(ob->store, error_r) < 0)
-			goto store_failed;
-		for (size_t i = 0; i < n; i++) {
-			if (store_outbox_update(ob->store, list[i].id, "sending", list[i].attempts + 1,
-						list[i].next_attempt_at, list[i].last_error,
-						list[i].last_code, error_r) < 0) {
-				store_rollback(ob->store);
-				goto store_failed;
-			}
-		}
-		if (store_commit(ob->store, error_r) < 0) {
-			store_rollback(ob->store);
-			goto store_failed;
-		}
 
 		for (size_t i = 0; i < n; i++) {
 			struct store_outbox *o = &list[i];

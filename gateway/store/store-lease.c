@@ -120,6 +120,12 @@ store_outbox_claim(struct store *store, const char *holder, int64_t now, int64_t
 		store_records_free(&store_record_outbox, rows, n);
 		return ret;
 	}
+	/* RETURNING gives the attempts the claim counted; the caller gets them
+	   as they were before it (what put_back() restores, what send_one()
+	   counts from), the same for both drivers */
+	struct store_outbox *o = rows;
+	for (size_t i = 0; i < n; i++)
+		o[i].attempts--;
 	if (n > 1)
 		qsort(rows, n, sizeof(struct store_outbox), cmp_outbox_id);
 	*list_r = rows;

@@ -61,10 +61,14 @@ void store_leases_free(struct store_lease **listp, size_t count);
 
 /* Claim at most limit outbox rows for holder until claim_until: the
    queued ones due at now, and the "sending" ones whose claim expired or
-   whose claimer holds no live lease (a resend). Rows oldest first, as
-   store_outbox_due() returns them, status "sending" and attempts as they
-   were before the claim; caller frees with store_outboxes_free(). Outside
-   a transaction (the claim commits at once). */
+   whose claimer holds no live lease (a resend). The claim is also the
+   in-flight mark: in the store each claimed row is "sending" with its
+   attempts + 1, committed before this returns (a crash from here on sends
+   it again, never loses it). Rows oldest first, as store_outbox_due()
+   returns them, status "sending" and attempts as they were before the
+   claim (putting a row back "as it was" writes those); caller frees with
+   store_outboxes_free(). Outside a transaction (the claim commits at
+   once). */
 int store_outbox_claim(struct store *store, const char *holder, int64_t now, int64_t claim_until,
 		       size_t limit, struct store_outbox **list_r, size_t *count_r,
 		       const char **error_r);

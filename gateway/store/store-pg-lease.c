@@ -53,7 +53,8 @@ static const char *const sql[SQ_COUNT] = {
 	[SQ_LIST] = "SELECT name, holder, acquired_at, expires_at FROM leases ORDER BY name",
 	[SQ_CLAIM] =
 		"UPDATE outbox SET resends = resends + CASE WHEN status = 'sending' THEN 1 ELSE 0 END, "
-		"status = 'sending', claimed_by = $2, claim_expires = $3 WHERE id IN (SELECT id "
+		"status = 'sending', attempts = attempts + 1, claimed_by = $2, claim_expires = $3 "
+		"WHERE id IN (SELECT id "
 		"FROM outbox o WHERE (o.status = 'queued' AND o.next_attempt_at <= $1) OR "
 		"(o.status = 'sending' AND (o.claim_expires <= $1 OR o.claimed_by IS NULL OR NOT "
 		"EXISTS (SELECT 1 FROM leases l WHERE l.holder = o.claimed_by AND l.expires_at > $1))) "
@@ -144,7 +145,9 @@ lease_list(struct store *store, void **rows_r, size_t *count_r, const char **err
 }
 
 /* One UPDATE ... RETURNING over the rows FOR UPDATE SKIP LOCKED chose, in
-   a transaction of its own (committed before the mail goes out). */
+   a transaction of its own (committed before the mail goes out). The same
+   statement marks them in flight (status 'sending', attempts + 1): one
+   commit, not two (issue 18). */
 static int
 outbox_claim(struct store *store, const char *holder, int64_t now, int64_t claim_until,
 	     size_t limit, void **rows_r, size_t *count_r, const char **error_r)

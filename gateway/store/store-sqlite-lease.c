@@ -47,7 +47,7 @@ static const char *const sql[SQ_COUNT] = {
 	/* outbox_due gives the queued rows; the rows in flight are few */
 	[SQ_CLAIM] =
 		"UPDATE outbox SET resends = resends + (status = 'sending'), status = 'sending', "
-		"claimed_by = ?2, claim_expires = ?3 WHERE id IN (SELECT id FROM outbox o "
+		"attempts = attempts + 1, claimed_by = ?2, claim_expires = ?3 WHERE id IN (SELECT id FROM outbox o "
 		"WHERE (o.status = 'queued' AND o.next_attempt_at <= ?1) OR (o.status = 'sending' "
 		"AND (o.claim_expires <= ?1 OR o.claimed_by IS NULL OR NOT EXISTS "
 		"(SELECT 1 FROM leases l WHERE l.holder = o.claimed_by AND l.expires_at > ?1))) "
@@ -121,7 +121,8 @@ lease_list(struct store *store, void **rows_r, size_t *count_r, const char **err
 
 /* One UPDATE ... RETURNING inside BEGIN IMMEDIATE: the rows are chosen and
    claimed under the write lock, so another gateway's claim waits for this
-   one and then finds them taken. */
+   one and then finds them taken. The same statement marks them in flight
+   (status 'sending', attempts + 1): one commit, not two (issue 18). */
 static int
 outbox_claim(struct store *store, const char *holder, int64_t now, int64_t claim_until,
 	     size_t limit, void **rows_r, size_t *count_r, const char **error_r)

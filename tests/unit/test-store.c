@@ -25,6 +25,7 @@
 #include "gateway/ingest.h"
 #include "gateway/store.h"
 #include "gateway/store/store-driver.h"
+#include "gateway/store/store-lease.h"
 #include "gateway/store/store-sla-driver.h"
 #include "base/util.h"
 #include "parsers/mime.h"
@@ -1394,6 +1395,88 @@ test_outbox(struct store *store)
 	}
 }
 
+/* The claim is the in-flight mark (issue 18): when it returns, the row in
+   the store is already "sending" with attempts + 1 and nothing else of it
+   changed, while the caller gets the attempts as they were (what putting
+   the row back writes). Before, the claim left attempts alone and the
+   outbox marked them in a commit of its own. Both drivers. */
+static void
+test_outbox_claim(void)
+{
+	const char *error = NULL;
+	struct store *store = open_fresh("claim");
+	test_begin("outbox claim marks in flight");
+	test_assert(store != NULL);
+	if (store == NULL)
+		return;
+	int64_t now = (int64_t)time(NULL), tid = new_ticket(store, "claim"), id = 0, id2 = 0;
+	static const unsigned char raw[] = "From: support@example.test\r\n\r\nhi";
+	struct store_outbox in = {
+		.ticket_id = tid,
+		.kind = "ack",
+		.message_id = "claim.1@example.test",
+		.envelope_from = "support@example.test",
+		.recipients = "alice@example.com",
+		.raw = raw,
+		.raw_size = sizeof(raw),
+	};
+	test_assert_int(store_outbox_insert(store, &in, &id, &error), 0);
+	in.message_id = "claim.2@example.test";
+	test_assert_int(store_outbox_insert(store, &in, &id2, &error), 0);
+	/* a row deferred twice, due now */
+	test_assert_int(store_outbox_update(store, id, "queued", 2, now - 5, "try later",
+					    "421 4.3.2", &error),
+			0);
+	test_assert_int(store_lease_acquire(store, "gateway:A", "A", now, 30, NULL, &error), 1);
+	struct store_outbox *list = NULL, *o = NULL;
+	size_t n = 0;
+	test_assert_int(store_outbox_claim(store, "A", now, now + 300, 10, &list, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2) {
+		test_assert_int(list[0].id, id);
+		test_assert_str(list[0].status, "sending");
+		test_assert_int(list[0].attempts, 2); /* as it was before the claim */
+		test_assert_int(list[1].attempts, 0);
+	}
+	test_assert_int(store_outbox_get(store, id, &o, &error), 1);
+	if (o != NULL) {
+		test_assert_str(o->status, "sending");
+		test_assert_int(o->attempts, 3);
+		test_assert_int(o->next_attempt_at, now - 5);
+		test_assert_str(o->last_error, "try later");
+		test_assert_str(o->last_code, "421 4.3.2");
+		test_assert_int(o->sent_at, 0);
+	}
+	store_outbox_free(&o);
+	test_assert_int(store_outbox_get(store, id2, &o, &error), 1);
+	test_assert(o != NULL && strcmp(o->status, "sending") == 0 && o->attempts == 1);
+	store_outbox_free(&o);
+	/* put back as it was (outbox.c put_back()): queued, attempt not counted */
+	if (n == 2)
+		test_assert_int(store_outbox_update(store, id, "queued", list[0].attempts,
+						    list[0].next_attempt_at, list[0].last_error,
+						    list[0].last_code, &error),
+				0);
+	store_outboxes_free(&list, n);
+	test_assert_int(store_outbox_get(store, id, &o, &error), 1);
+	test_assert(o != NULL && strcmp(o->status, "queued") == 0 && o->attempts == 2);
+	store_outbox_free(&o);
+	/* its claimer dead, id2 is claimed again: another attempt, a resend */
+	test_assert_int(store_lease_release(store, NULL, "A", &error), 0);
+	test_assert_int(store_outbox_claim(store, "B", now, now + 300, 10, &list, &n, &error), 0);
+	test_assert_int(n, 2);
+	if (n == 2)
+		test_assert_int(list[1].attempts, 1);
+	store_outboxes_free(&list, n);
+	test_assert_int(store_outbox_get(store, id2, &o, &error), 1);
+	test_assert(o != NULL && strcmp(o->status, "sending") == 0 && o->attempts == 2);
+	store_outbox_free(&o);
+	int64_t resends = 0;
+	test_assert_int(store_outbox_resends(store, &resends, &error), 0);
+	test_assert_int(resends, 1);
+	store_close(&store);
+}
+
 static void
 test_transactions(struct store *store)
 {
@@ -2204,6 +2287,7 @@ main_server(void)
 		test_transactions(store);
 		store_close(&store);
 	}
+	test_outbox_claim();
 	test_crash();
 	rm_tree(tmpdir);
 	return test_exit();
@@ -2242,6 +2326,7 @@ main(void)
 		test_blob_ranges(store);
 		store_close(&store);
 	}
+	test_outbox_claim();
 	test_blobs_in_db();
 	test_too_big();
 	test_ingest_refused();
