@@ -189,6 +189,26 @@ PY
 	dg_assert_eq 0 "$missing" "messages missing from the store"
 }
 
+# flagged_not_stored DIR USER...: how many Message-IDs are flagged \Seen in
+# the INBOXes of USERs with no message row in DIR's store (the crash tests'
+# rule: nothing is marked on the server that is not committed).
+flagged_not_stored() {
+	local dir=$1 u
+	shift
+	: >"$DG_ROOT/flagged.txt"
+	for u in "$@"; do
+		dg_doveadm -f flow fetch -u "$u" "flags hdr.message-id" mailbox INBOX seen \
+			>>"$DG_ROOT/flagged.txt" 2>/dev/null
+	done
+	python3 - "$DG_ROOT/flagged.txt" "$dir/deskgate.db" <<'PY'
+import re, sqlite3, sys
+ids = re.findall(r"hdr\.message-id=<([^>]*)>", open(sys.argv[1]).read())
+db = sqlite3.connect(sys.argv[2])
+have = {r[0] for r in db.execute("select message_id from messages")}
+print(sum(1 for i in ids if i not in have))
+PY
+}
+
 # ---- the scripted fault server ------------------------------------------------
 
 FAKE_PID=
