@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "gateway/cli.h"
 #include "gateway/cmd-rules.h"
 #include "gateway/confusion.h"
@@ -776,14 +777,6 @@ eval_report(const struct eval_stats *st, int json, double seconds, size_t n_rule
 	}
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* rules eval --from-store: the agents' labels as the labelled set. */
 static int
 eval_from_store(struct rules_opts *o, int64_t since, size_t show)
@@ -807,7 +800,7 @@ eval_from_store(struct rules_opts *o, int64_t since, size_t show)
 			since != 0 ? " since then" : "");
 		ret = EXIT_DATAERR;
 	} else {
-		double t0 = now_seconds();
+		double t0 = clock_mono();
 		for (size_t i = 0; i < n && ret == 0; i++) {
 			struct rules_input in;
 			rules_input_text(&in, ex[i].subject, ex[i].text);
@@ -815,7 +808,7 @@ eval_from_store(struct rules_opts *o, int64_t since, size_t show)
 				ret = EXIT_DATAERR;
 		}
 		if (ret == 0)
-			eval_report(&st, o->json, now_seconds() - t0, rules_count(rules));
+			eval_report(&st, o->json, clock_mono() - t0, rules_count(rules));
 	}
 	label_examples_free(&ex, n);
 	confusion_free(&st.confusion);
@@ -905,10 +898,10 @@ rules_eval(int argc, char **argv)
 		ret = EXIT_NOINPUT;
 		goto out;
 	}
-	double t0 = now_seconds();
+	double t0 = clock_mono();
 	ret = S_ISDIR(sst.st_mode) ? eval_dir(st, rules, data, &map, config)
 				   : eval_csv(st, rules, data, &map);
-	double t1 = now_seconds();
+	double t1 = clock_mono();
 	if (ret == 0) {
 		if (confusion_rows(st->confusion) == 0) {
 			fprintf(stderr, "deskgate: %s: no labelled rows\n", data);

@@ -17,19 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "gateway/credential.h"
 #include "base/util.h"
 
 /* After the kill, how long to wait for the child to be reaped. */
 #define REAP_TIMEOUT_MS 2000
-
-static double
-now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Keep the first line of s, trimmed (in place); what is cut off is wiped.
    NULL (and s freed) when nothing is left. */
@@ -110,7 +103,7 @@ wait_until(pid_t pid, double deadline, int *status_r)
 			return 1;
 		if (r < 0 && errno != EINTR)
 			return 1; /* not our child any more: nothing to wait for */
-		if (now_mono() >= deadline)
+		if (clock_mono() >= deadline)
 			return 0;
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
@@ -166,10 +159,10 @@ credential_run(const char *command, unsigned timeout, const char **error_r)
 
 	struct buf out;
 	buf_init(&out, CREDENTIAL_MAX);
-	double deadline = now_mono() + timeout;
+	double deadline = clock_mono() + timeout;
 	int timed_out = 0, too_long = 0, status = 0;
 	for (;;) {
-		double left = deadline - now_mono();
+		double left = deadline - clock_mono();
 		if (left <= 0) {
 			timed_out = 1;
 			break;
@@ -198,7 +191,7 @@ credential_run(const char *command, unsigned timeout, const char **error_r)
 		timed_out = 1;
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
-		reaped = wait_until(pid, now_mono() + REAP_TIMEOUT_MS / 1000.0, &status);
+		reaped = wait_until(pid, clock_mono() + REAP_TIMEOUT_MS / 1000.0, &status);
 	}
 
 	char *line = xstrndup((const char *)buf_cstr(&out), out.len);

@@ -168,7 +168,6 @@ struct poller {
 enum sync_result { SYNC_OK, SYNC_MORE, SYNC_IMAP_FAILED, SYNC_STORE_FAILED };
 
 /* poller.c */
-double poller_now(void);
 void poller_bar_clear(struct poller *p);
 void poller_progress(struct mbox *mb, int final);
 

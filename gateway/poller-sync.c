@@ -577,7 +577,7 @@ fetch_chunks(struct batch *b, size_t n, size_t *fetched_r, const char **error_r)
 	struct mbox *mb = b->mb;
 	struct poller *p = mb->poller;
 	size_t chunk = (size_t)mb->cfg->batch_size, fetched = 0;
-	double until = poller_now() + (double)p->config->store.lease_ttl / 3;
+	double until = clock_mono() + (double)p->config->store.lease_ttl / 3;
 	int r;
 	do {
 		size_t k = n - fetched < chunk ? n - fetched : chunk;
@@ -585,7 +585,7 @@ fetch_chunks(struct batch *b, size_t n, size_t *fetched_r, const char **error_r)
 			       (size_t)p->config->limits.max_message_size, on_message, b, error_r);
 		fetched += k;
 	} while (r == 0 && !b->store_failed && fetched < n && p->opt.once && !p->stop &&
-		 poller_now() < until);
+		 clock_mono() < until);
 	if (fetched < n && r == 0 && !b->store_failed && !p->stop)
 		log_debug("mailbox=%s: transaction ends after %zu of %zu messages: a third of "
 			  "lease_ttl has passed",
@@ -881,7 +881,7 @@ sync_begun(struct mbox *mb, uint32_t last_uid)
 	mb->pos = 0;
 	mb->total = mb->n_pending;
 	mb->done = 0;
-	mb->started = mb->last_log = poller_now();
+	mb->started = mb->last_log = clock_mono();
 	mb->last_bar = 0;
 	if (mb->n_pending >= 100 || (mb->n_pending > 0 && mb->poller->opt.progress_bar))
 		log_info("mailbox=%s: %zu new message(s) above uid %u", mb->cfg->name,

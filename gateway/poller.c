@@ -36,14 +36,6 @@
 #include "base/clock.h"
 #include "base/util.h"
 
-double
-poller_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- signals ------------------------------------------------------------- */
 
 static void
@@ -122,7 +114,7 @@ void
 poller_progress(struct mbox *mb, int final)
 {
 	struct poller *p = mb->poller;
-	double now = poller_now();
+	double now = clock_mono();
 	double rate = now > mb->started ? (double)mb->done / (now - mb->started) : 0;
 
 	if (p->opt.progress_bar && (final || now - mb->last_bar >= 0.1)) {
@@ -273,7 +265,7 @@ mb_failed(struct mbox *mb, const char *error)
 		return;
 	}
 	mb->state = MB_CONNECT;
-	mb->due = poller_now() + delay;
+	mb->due = clock_mono() + delay;
 }
 
 /* ---- connecting ------------------------------------------------------------------ */
@@ -404,10 +396,10 @@ mb_after_sync(struct mbox *mb, int idling)
 			return;
 		}
 		mb->state = MB_IDLE;
-		mb->due = poller_now() + (double)mb->cfg->idle_interval;
+		mb->due = clock_mono() + (double)mb->cfg->idle_interval;
 	} else {
 		mb->state = MB_WAIT;
-		mb->due = poller_now() + (double)mb->cfg->poll_interval;
+		mb->due = clock_mono() + (double)mb->cfg->poll_interval;
 	}
 }
 
@@ -480,7 +472,7 @@ mb_leased(struct mbox *mb)
 		return 0;
 	}
 	mb->state = MB_CONNECT;
-	mb->due = poller_now() + 1; /* try the lease again in a second */
+	mb->due = clock_mono() + 1; /* try the lease again in a second */
 	return 0;
 }
 
@@ -520,7 +512,7 @@ connect_due(struct poller *p)
 	size_t max = (size_t)p->config->connect_concurrency;
 	if (max < 2 || p->n_mboxes < 2)
 		return;
-	double now = poller_now();
+	double now = clock_mono();
 	struct mbox **due = xcalloc(p->n_mboxes, sizeof(*due));
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_mboxes && !p->stop; i++) {
@@ -573,7 +565,7 @@ connect_due(struct poller *p)
 		for (size_t t = 0; t < started; t++)
 			pthread_join(th[t], NULL);
 		log_info("connected %zu of %zu mailboxes in %.2f s (%zu at a time)", ok, n,
-			 poller_now() - now, started > 0 ? started : 1);
+			 clock_mono() - now, started > 0 ? started : 1);
 		free(handled);
 		free(th);
 		free(pool.done);
@@ -601,7 +593,7 @@ mb_sync_failed(struct mbox *mb, enum sync_result sr, uint64_t conflicts, const c
 			 "marked, the batch again in %.2f s",
 			 mb->cfg->name, error, delay);
 		mb->state = MB_WAIT;
-		mb->due = poller_now() + delay;
+		mb->due = clock_mono() + delay;
 		return;
 	}
 	/* the connection is fine; the store is not: nothing was marked, try
@@ -620,7 +612,7 @@ mb_sync_failed(struct mbox *mb, enum sync_result sr, uint64_t conflicts, const c
 		return;
 	}
 	mb->state = MB_WAIT;
-	mb->due = poller_now() + delay;
+	mb->due = clock_mono() + delay;
 }
 
 /* End the IDLE of a woken mailbox here, on the loop's thread. */
@@ -646,7 +638,7 @@ mb_step(struct mbox *mb)
 		return; /* a worker has it (mb_work_done()) */
 	if (mb->state != MB_DONE && !mb_leased(mb))
 		return;
-	if (mb->state == MB_CONNECT && poller_now() >= mb->due && mb_connect(mb) < 0)
+	if (mb->state == MB_CONNECT && clock_mono() >= mb->due && mb_connect(mb) < 0)
 		return;
 	if ((mb->state != MB_SYNC && mb->state != MB_WOKEN) || p->stop)
 		return;
@@ -1028,7 +1020,7 @@ wait_events(struct poller *p)
 	struct pollfd *pfd = xcalloc(p->n_mboxes + 3, sizeof(*pfd));
 	struct mbox **who = xcalloc(p->n_mboxes + 3, sizeof(*who));
 	size_t n = 0, wake_at = 0;
-	double now = poller_now(), until = now + 3600;
+	double now = clock_mono(), until = now + 3600;
 	int ready_now = 0;
 
 	pfd[n].fd = p->sigfd;
@@ -1099,7 +1091,7 @@ wait_events(struct poller *p)
 			if (who[i] != NULL && pfd[i].revents != 0 && who[i]->state == MB_IDLE)
 				mb_wake(who[i]);
 	}
-	now = poller_now();
+	now = clock_mono();
 	for (size_t i = 0; i < p->n_mboxes; i++) {
 		struct mbox *mb = p->mboxes[i];
 		if (mb->state == MB_IDLE && now >= mb->due) {
@@ -1117,12 +1109,12 @@ wait_events(struct poller *p)
 static void
 run_timers(struct poller *p)
 {
-	double now = poller_now();
+	double now = clock_mono();
 	for (size_t i = 0; i < p->n_timers; i++) {
 		struct timer *t = &p->timers[i];
 		if (now >= t->due) {
 			t->fn(t->context);
-			t->due = poller_now() + t->interval;
+			t->due = clock_mono() + t->interval;
 		}
 	}
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "gateway/cli.h"
 #include "gateway/config.h"
 #include "gateway/httpd.h"
@@ -53,14 +54,6 @@ static const char *const state_names[POLLER_MB_STATES] = {
 	[POLLER_MB_BACKOFF] = "backoff",       [POLLER_MB_DONE] = "done",
 	[POLLER_MB_FAILED] = "failed",	       [POLLER_MB_AUTH_FAILED] = "auth_failed",
 };
-
-static double
-now_mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 const char *
 service_state_name(enum poller_mb_state state)
@@ -175,7 +168,7 @@ write_status(struct service *s, int64_t stopped_at)
 {
 	struct jsonout *o = status_json(s, stopped_at);
 	char *signature = json_text(o);
-	double now = now_mono();
+	double now = clock_mono();
 	if (stopped_at == 0 && s->last_signature != NULL &&
 	    strcmp(signature, s->last_signature) == 0 && now - s->last_write < SERVICE_HEARTBEAT) {
 		free(signature);
@@ -217,7 +210,7 @@ static void
 refresh_stats(struct service *s)
 {
 	const char *error;
-	s->last_stats = now_mono();
+	s->last_stats = clock_mono();
 	s->stats_tried = 1;
 	if (store_stats(s->store, &s->stats, &error) < 0) {
 		metrics_inc(METRIC_STORE_ERRORS, "status");
@@ -278,7 +271,7 @@ static void
 tick(void *context)
 {
 	struct service *s = context;
-	double now = now_mono();
+	double now = clock_mono();
 
 	/* The tick runs about once a second: ping when the next tick would be
 	   late, but not twice within half a second (the first timer run comes
