@@ -30,10 +30,11 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 # Prometheus server on :9090; the tests do not need that one). util-linux:
 # unshare, flock. postgresql: the store suites run again against a private
 # server the tests start (tests/harness/postgres.sh); Debian's own cluster on
-# :5432, which installing it may start, is not used.
+# :5432, which installing it may start, is not used. neomutt in tmux: the
+# agent's mail client of test-handover-client (it skips without them).
 test_pkgs="dovecot-imapd dovecot-lmtpd dovecot-sieve postfix isync sqlite3
   python3 openssl s-nail procps systemd prometheus util-linux chromium fonts-noto-cjk
-  postgresql"
+  postgresql neomutt tmux"
 
 # The demo runs a throwaway Dovecot and Postfix too.
 demo_pkgs="dovecot-imapd dovecot-lmtpd postfix python3 openssl"
