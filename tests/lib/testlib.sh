@@ -3,19 +3,20 @@
 # at exit unless KEEP_TMP=1.
 tl_pass=0
 tl_fail=0
-tl_tmp_list=""
+# Every temp dir of the test is made under one root, made here in the
+# test's own shell: tl_tmpdir runs in a subshell (home=$(tl_tmpdir)), so a
+# list it kept would be lost with it and the dirs left behind.
+tl_root=$(mktemp -d /tmp/dg-test.XXXXXX)
 
 tl_cleanup() {
 	[ "${KEEP_TMP:-0}" = 1 ] && return
-	for d in $tl_tmp_list; do rm -rf "$d"; done
+	rm -rf "$tl_root"
 }
 trap tl_cleanup EXIT
 trap 'exit 130' INT TERM
 
 tl_tmpdir() {
-	d=$(mktemp -d /tmp/dg-test.XXXXXX)
-	tl_tmp_list="$tl_tmp_list $d"
-	echo "$d"
+	mktemp -d "$tl_root/t.XXXXXX"
 }
 
 tl_ok() { tl_pass=$((tl_pass + 1)); echo "ok - $1"; }
