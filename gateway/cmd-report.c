@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "gateway/ack.h"
 #include "gateway/cli.h"
 #include "gateway/config.h"
@@ -133,10 +134,13 @@ cmd_report(int argc, char **argv)
 		config_free(&config);
 		return EXIT_CONFIG;
 	}
-	struct report_options opt = { .now = (int64_t)time(NULL), .by = (enum report_by)by,
+	struct report_options opt = { .now = clock_now(), .by = (enum report_by)by,
 				       .hours = hours, .calendar = sla_calendar_of,
 				       .calendar_context = sla };
-	opt.until = opt.now;
+	/* "until now" takes in the current second: the period is half-open
+	   and times are whole seconds, so a ticket stamped this second (just
+	   ingested) was left out */
+	opt.until = opt.now + 1;
 	int status = 0;
 	if (until_s != NULL && parse_date(hours, until_s, &opt.until) < 0) {
 		fprintf(stderr, "deskgate report: --until %s: not a date\n", until_s);

@@ -110,6 +110,15 @@ tl_assert_eq "show --json: the targets" \
 	"$(dg ticket show 2 --json | python3 -c 'import json,sys; print(" ".join(t["target"] + "=" + t["state"] for t in json.load(sys.stdin)["sla"]["targets"]))')" \
 	"first_response=breached next_response=none resolution=none"
 
+# `report` by default runs until now, this second included, on the desk's
+# clock: at the instant the four tickets came in, they are its new tickets
+# (the second they were stamped was left out; and the report read the real
+# clock, not the test build's)
+at 2025-03-11T09:00:00Z
+tl_assert_eq "report until now: this second's tickets" \
+	"$(dg report --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["new_tickets"])')" 4
+at 2025-03-11T11:30:00Z
+
 dg ticket list --status solved >/dev/null 2>&1
 tl_assert_eq "a bad status" "$?" 64
 dg ticket list --due-within soon >/dev/null 2>&1
